@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# udpesp: XDP offload for UDP-encapsulated ESP. Everything generated goes
+# to build/. `make help` lists the targets.
+
+UDPESP_VERSION := 0.1.0
+
+BUILD    := build
+CLANG    ?= clang-19
+BPFTOOL  ?= bpftool
+CC       ?= gcc
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+# Debian keeps asm/ headers under the multiarch directory.
+CLANG_SYS_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -std=gnu11 \
+	-Wall -Wextra -Werror -Wno-compare-distinct-pointer-types \
+	-fno-stack-protector -Iinclude $(CLANG_SYS_INC)
+
+CFLAGS ?= -O2 -g
+CFLAGS += -std=gnu11 -Wall -Wextra -Werror -Iinclude -Idaemon -I$(BUILD) \
+	-DUDPESP_VERSION='"$(UDPESP_VERSION)"'
+DEPFLAGS = -MMD -MP
+
+PKGS    := libbpf libxdp libnl-route-3.0
+LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lnl-route-3 -lnl-3 -lelf -lz)
+CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+TEST_LIBS := $(LIBS) -lcriterion
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-9s %s\n' "$(1)" "$(2)";
+endif
+
+# Every Debian package the project needs: build, tests, demo, benchmarks.
+DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev \
+	xdp-tools libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev \
+	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
+	procps socat tcpdump jq python3 python3-scapy python3-cryptography \
+	tshark nftables iperf3 gnuplot-nox
+
+BPF_OBJS   := $(BUILD)/udpesp.bpf.o
+BENCH_BPF  := $(patsubst tests/bench/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
+SKELS      := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS) $(BENCH_BPF))
+
+LIB_SRCS   := daemon/maps.c daemon/loader.c
+LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
+
+UNIT_SRCS  := $(wildcard tests/unit/*.c)
+BPFT_SRCS  := $(wildcard tests/bpf/*.c)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+UNIT_TEST  := $(BUILD)/tests/unit_tests
+BPF_TEST   := $(BUILD)/tests/bpf_tests
+BENCH_XDP  := $(BUILD)/tests/bench_xdp
+
+.PHONY: all bpf daemon tests deps check test-unit test-bpf e2e demo \
+	bench-xdp bench format format-check clean help install
+.DELETE_ON_ERROR:
+.SECONDARY:
+
+all: bpf daemon tests
+
+bpf: $(BPF_OBJS) $(SKELS)
+daemon: $(PROGS)
+tests: $(if $(UNIT_SRCS),$(UNIT_TEST)) $(if $(BPFT_SRCS),$(BPF_TEST)) \
+	$(if $(BENCH_SRCS),$(BENCH_XDP))
+
+$(BUILD) $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/%.bpf.o: tests/bench/%.bpf.c | $(BUILD)
+	$(call msg,CLANG,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
+
+# Userspace objects may include any skeleton; -MMD tracks the rest.
+$(BUILD)/obj/%.o: %.c $(SKELS)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/udpespd: $(BUILD)/obj/daemon/udpespd.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(BUILD)/udpespctl: $(BUILD)/obj/daemon/udpespctl.o $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(UNIT_TEST): $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
+
+$(BPF_TEST): $(patsubst %.c,$(BUILD)/obj/%.o,$(BPFT_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
+
+$(BENCH_XDP): $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# Idempotent: apt runs only when a package is missing.
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; \
+	done); \
+	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEPS_PKGS)) packages installed"; \
+	else echo "deps: installing" $$missing; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEPS_PKGS); fi
+
+# Every test (unit, BPF, end to end); ends with "N passed, N failed, N skipped".
+check: deps all
+	$(Q)tests/run.sh
+
+test-unit: $(UNIT_TEST)
+	$(Q)tests/run.sh unit
+
+test-bpf: $(BPF_TEST)
+	$(Q)tests/run.sh bpf
+
+e2e: all
+	$(Q)tests/run.sh e2e
+
+demo: deps all
+	$(Q)tests/demo/demo.sh
+
+bench-xdp: all
+	$(Q)$(BENCH_XDP)
+
+bench: bench-xdp
+
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
+format:
+	clang-format -i $(FORMAT_SRCS)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 $(BUILD)/udpespd $(DESTDIR)$(PREFIX)/sbin/udpespd
+	install -D -m 0755 $(BUILD)/udpespctl $(DESTDIR)$(PREFIX)/sbin/udpespctl
+	install -D -m 0644 $(BUILD)/udpesp.bpf.o $(DESTDIR)$(PREFIX)/lib/udpesp/udpesp.bpf.o
+
+clean:
+	rm -rf $(BUILD)
+
+help:
+	@echo 'make            build build/udpesp.bpf.o, udpespd, udpespctl and the tests'
+	@echo 'make deps       install the Debian packages udpesp needs (apt, as root)'
+	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
+	@echo 'make demo       the walk-through in network namespaces'
+	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'
+	@echo 'make V=1        show full commands'
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Open, size and load the udpesp XDP object via its skeleton. */
+#include <errno.h>
+#include <stdio.h>
+#include <bpf/libbpf.h>
+
+#include "loader.h"
+#include "udpesp.skel.h"
+#include <udpesp/abi.h>
+
+/* The three maps indexed by SA slot must agree on their size. */
+static int size_sa_maps(struct udpesp *skel, __u32 max_sa)
+{
+	struct bpf_map *maps[] = { skel->maps.udpesp_sa, skel->maps.udpesp_replay,
+				   skel->maps.udpesp_sa_stats };
+
+	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		int err = bpf_map__set_max_entries(maps[i], max_sa);
+
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int set_pinning(struct udpesp *skel, const char *pin_dir)
+{
+	struct bpf_map *map;
+	char path[4096];
+
+	bpf_object__for_each_map(map, skel->obj) {
+		const char *p = NULL;
+		int err;
+
+		if (bpf_map__is_internal(map))
+			continue;
+		if (pin_dir) {
+			if (snprintf(path, sizeof(path), "%s/%s", pin_dir,
+				     bpf_map__name(map)) >= (int)sizeof(path))
+				return -ENAMETOOLONG;
+			p = path;
+		}
+		err = bpf_map__set_pin_path(map, p);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts)
+{
+	__u32 max_sa = opts && opts->max_sa ? opts->max_sa : UDPESP_MAX_SA_DEFAULT;
+	struct udpesp *skel;
+	int err;
+
+	skel = udpesp__open();
+	if (!skel)
+		return NULL;
+	err = size_sa_maps(skel, max_sa);
+	if (!err)
+		err = set_pinning(skel, opts ? opts->pin_dir : NULL);
+	if (!err)
+		err = udpesp__load(skel);
+	if (err) {
+		udpesp__destroy(skel);
+		errno = err < 0 ? -err : err;
+		return NULL;
+	}
+	return skel;
+}
+
+void udpesp_bpf_unload(struct udpesp *skel)
+{
+	udpesp__destroy(skel);
+}

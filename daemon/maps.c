@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Typed wrappers over udpesp's BPF maps (see maps.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+#define UDPESP_COUNTER_NAME(id, name, help) [UDPESP_CNT_##id] = name,
+#define UDPESP_COUNTER_HELP(id, name, help) [UDPESP_CNT_##id] = help,
+const char *const udpesp_counter_names[UDPESP_CNT_MAX] = {
+	UDPESP_COUNTERS(UDPESP_COUNTER_NAME)
+};
+const char *const udpesp_counter_help[UDPESP_CNT_MAX] = {
+	UDPESP_COUNTERS(UDPESP_COUNTER_HELP)
+};
+
+static void maps_reset(struct udpesp_maps *m)
+{
+	m->ports = m->parser = m->sa = m->replay = -1;
+	m->sa_stats = m->stats = m->xsks = -1;
+	m->max_sa = 0;
+	m->owned = false;
+}
+
+/* The fd slots of struct udpesp_maps, in one table for open and close. */
+static int *map_fd_slot(struct udpesp_maps *m, size_t i, const char **name)
+{
+	static const char *const names[] = {
+		UDPESP_MAP_PORTS,  UDPESP_MAP_PARSER,   UDPESP_MAP_SA,
+		UDPESP_MAP_REPLAY, UDPESP_MAP_SA_STATS, UDPESP_MAP_STATS,
+		UDPESP_MAP_XSKS,
+	};
+	int *fds[] = { &m->ports,  &m->parser, &m->sa,	 &m->replay,
+		       &m->sa_stats, &m->stats,  &m->xsks };
+
+	if (i >= sizeof(names) / sizeof(names[0]))
+		return NULL;
+	*name = names[i];
+	return fds[i];
+}
+
+static int read_max_sa(struct udpesp_maps *m)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int err = bpf_obj_get_info_by_fd(m->sa, &info, &len);
+
+	if (err)
+		return -errno;
+	m->max_sa = info.max_entries;
+	return 0;
+}
+
+int udpesp_maps_from_obj(struct udpesp_maps *m, struct bpf_object *obj)
+{
+	const char *name;
+	int *fd;
+
+	maps_reset(m);
+	for (size_t i = 0; (fd = map_fd_slot(m, i, &name)); i++) {
+		*fd = bpf_object__find_map_fd_by_name(obj, name);
+		if (*fd < 0)
+			return -ENOENT;
+	}
+	return read_max_sa(m);
+}
+
+int udpesp_maps_open_pinned(struct udpesp_maps *m, const char *dir)
+{
+	char path[4096];
+	const char *name;
+	int *fd, err;
+
+	maps_reset(m);
+	m->owned = true;
+	for (size_t i = 0; (fd = map_fd_slot(m, i, &name)); i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+		    (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto fail;
+		}
+		*fd = bpf_obj_get(path);
+		if (*fd < 0) {
+			err = -errno;
+			goto fail;
+		}
+	}
+	err = read_max_sa(m);
+	if (!err)
+		return 0;
+fail:
+	udpesp_maps_close(m);
+	return err;
+}
+
+void udpesp_maps_close(struct udpesp_maps *m)
+{
+	const char *name;
+	int *fd;
+
+	if (m->owned) {
+		for (size_t i = 0; (fd = map_fd_slot(m, i, &name)); i++)
+			if (*fd >= 0)
+				close(*fd);
+	}
+	maps_reset(m);
+}
+
+static int sys_err(int ret)
+{
+	return ret ? -errno : 0;
+}
+
+/* Add delta (+1/-1) to the parser-entry count of a port. */
+static int port_ref(const struct udpesp_maps *m, __be16 port_be, int delta)
+{
+	__u32 port = ntohs(port_be);
+	struct udpesp_port_val v;
+
+	if (bpf_map_lookup_elem(m->ports, &port, &v))
+		return -errno;
+	if (delta < 0 && v.entries == 0)
+		return -EUCLEAN;
+	v.entries += delta;
+	return sys_err(bpf_map_update_elem(m->ports, &port, &v, BPF_ANY));
+}
+
+int udpesp_maps_parser_add(const struct udpesp_maps *m,
+			   const struct udpesp_parser_key *key,
+			   const struct udpesp_parser_val *val)
+{
+	int err;
+
+	if (key->port == 0)
+		return -EINVAL;
+	err = sys_err(bpf_map_update_elem(m->parser, key, val, BPF_NOEXIST));
+	if (err)
+		return err;
+	err = port_ref(m, key->port, +1);
+	if (err)
+		bpf_map_delete_elem(m->parser, key); /* all or nothing */
+	return err;
+}
+
+int udpesp_maps_parser_del(const struct udpesp_maps *m,
+			   const struct udpesp_parser_key *key)
+{
+	int err = sys_err(bpf_map_delete_elem(m->parser, key));
+
+	if (err)
+		return err;
+	return port_ref(m, key->port, -1);
+}
+
+static int percpu_zero(int fd, __u32 key, size_t value_size)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	void *zeros;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	zeros = calloc(ncpu, (value_size + 7) & ~(size_t)7);
+	if (!zeros)
+		return -ENOMEM;
+	err = sys_err(bpf_map_update_elem(fd, &key, zeros, BPF_ANY));
+	free(zeros);
+	return err;
+}
+
+int udpesp_maps_sa_add(const struct udpesp_maps *m,
+		       const struct udpesp_sa_key *key,
+		       const struct udpesp_sa *sa, __u32 window, __u64 top)
+{
+	struct udpesp_replay rp = { .top = top, .window = window };
+	struct udpesp_sa existing;
+	int err;
+
+	if (sa->slot >= m->max_sa || window > UDPESP_REPLAY_MAX)
+		return -EINVAL;
+	if (!bpf_map_lookup_elem(m->sa, key, &existing))
+		return -EEXIST;
+	/* Slot state first: once the SA is visible XDP reads it. */
+	err = sys_err(bpf_map_update_elem(m->replay, &sa->slot, &rp, BPF_ANY));
+	if (!err)
+		err = percpu_zero(m->sa_stats, sa->slot, sizeof(struct udpesp_sa_stats));
+	if (!err)
+		err = sys_err(bpf_map_update_elem(m->sa, key, sa, BPF_NOEXIST));
+	return err;
+}
+
+int udpesp_maps_sa_get(const struct udpesp_maps *m,
+		       const struct udpesp_sa_key *key, struct udpesp_sa *sa)
+{
+	return sys_err(bpf_map_lookup_elem(m->sa, key, sa));
+}
+
+int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m,
+			      const struct udpesp_sa_key *key)
+{
+	struct udpesp_sa sa;
+	int err = udpesp_maps_sa_get(m, key, &sa);
+
+	if (err)
+		return err;
+	sa.flags |= UDPESP_SA_F_DYING;
+	return sys_err(bpf_map_update_elem(m->sa, key, &sa, BPF_EXIST));
+}
+
+int udpesp_maps_sa_del(const struct udpesp_maps *m,
+		       const struct udpesp_sa_key *key)
+{
+	return sys_err(bpf_map_delete_elem(m->sa, key));
+}
+
+int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot,
+			   struct udpesp_replay *out)
+{
+	return sys_err(bpf_map_lookup_elem(m->replay, &slot, out));
+}
+
+int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
+			__u64 *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	__u32 key = c;
+	__u64 *vals;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	err = sys_err(bpf_map_lookup_elem(m->stats, &key, vals));
+	*out = 0;
+	for (int i = 0; !err && i < ncpu; i++)
+		*out += vals[i];
+	free(vals);
+	return err;
+}
+
+int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
+			 struct udpesp_sa_stats *out)
+{
+	const size_t nfields = sizeof(*out) / sizeof(__u64);
+	int ncpu = libbpf_num_possible_cpus();
+	struct udpesp_sa_stats *vals;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	err = sys_err(bpf_map_lookup_elem(m->sa_stats, &slot, vals));
+	memset(out, 0, sizeof(*out));
+	/* Every field is a __u64 counter, so sum them as an array. */
+	for (int i = 0; !err && i < ncpu; i++)
+		for (size_t f = 0; f < nfields; f++)
+			((__u64 *)out)[f] += ((const __u64 *)&vals[i])[f];
+	free(vals);
+	return err;
+}
+
+int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 queue, int fd)
+{
+	if (fd < 0)
+		return sys_err(bpf_map_delete_elem(m->xsks, &queue));
+	return sys_err(bpf_map_update_elem(m->xsks, &queue, &fd, BPF_ANY));
+}
+
+int udpesp_addr_parse(const char *s, __u8 *family, __be32 addr[4])
+{
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, addr) == 1) {
+		*family = UDPESP_AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, s, addr) == 1) {
+		*family = UDPESP_AF_INET6;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,
+			const __be32 daddr[4])
+{
+	memset(k, 0, sizeof(*k));
+	k->spi = spi;
+	k->family = family;
+	memcpy(k->daddr, daddr, sizeof(k->daddr));
+}
+
+void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex,
+			    __u16 port, __u8 family, const __be32 addr[4])
+{
+	memset(k, 0, sizeof(*k));
+	k->ifindex = ifindex;
+	k->port = htons(port);
+	k->family = family;
+	if (addr)
+		memcpy(k->addr, addr, sizeof(k->addr));
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Typed access to udpesp's BPF maps. No other file calls bpf_map_* on
+ * them: the daemon, the tests and the benchmarks all go through here, so
+ * these wrappers are what the tests exercise.
+ */
+#ifndef UDPESP_MAPS_H
+#define UDPESP_MAPS_H
+
+#include <stdbool.h>
+#include <linux/types.h>
+#include <udpesp/abi.h>
+
+struct bpf_object;
+
+/* File descriptors of every udpesp map; -1 where not open. */
+struct udpesp_maps {
+	int ports;
+	int parser;
+	int sa;
+	int replay;
+	int sa_stats;
+	int stats;
+	int xsks;
+	__u32 max_sa; /* max_entries of udpesp_sa (and the slot arrays) */
+	bool owned;   /* fds were opened here (pinned) and must be closed */
+};
+
+/* Take the fds of a loaded object (not owned: the object closes them). */
+int udpesp_maps_from_obj(struct udpesp_maps *m, struct bpf_object *obj);
+/* Open the maps pinned under dir (e.g. UDPESP_PIN_DIR_DEFAULT). */
+int udpesp_maps_open_pinned(struct udpesp_maps *m, const char *dir);
+void udpesp_maps_close(struct udpesp_maps *m);
+
+/* Parser entries; the udpesp_ports refcount follows adds and deletes. */
+int udpesp_maps_parser_add(const struct udpesp_maps *m,
+			   const struct udpesp_parser_key *key,
+			   const struct udpesp_parser_val *val);
+int udpesp_maps_parser_del(const struct udpesp_maps *m,
+			   const struct udpesp_parser_key *key);
+
+/*
+ * Inbound SAs. Adding writes the replay state of sa->slot first (window
+ * and starting top; bitmap cleared) and zeroes its counters, then
+ * publishes the SA, so XDP never sees an SA with stale slot state.
+ * Fails with -EEXIST when the key is taken.
+ */
+int udpesp_maps_sa_add(const struct udpesp_maps *m,
+		       const struct udpesp_sa_key *key,
+		       const struct udpesp_sa *sa, __u32 window, __u64 top);
+int udpesp_maps_sa_get(const struct udpesp_maps *m,
+		       const struct udpesp_sa_key *key, struct udpesp_sa *sa);
+/* Marks the SA dying (XDP stops using it at once); then delete it. */
+int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m,
+			      const struct udpesp_sa_key *key);
+int udpesp_maps_sa_del(const struct udpesp_maps *m,
+		       const struct udpesp_sa_key *key);
+
+int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot,
+			   struct udpesp_replay *out);
+
+/* Counters summed over every possible CPU. */
+int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
+			__u64 *out);
+int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
+			 struct udpesp_sa_stats *out);
+
+/* Register (fd >= 0) or remove (fd < 0) the AF_XDP socket of a queue. */
+int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 queue, int fd);
+
+/* Counter names and meanings, indexed by enum udpesp_counter. */
+extern const char *const udpesp_counter_names[UDPESP_CNT_MAX];
+extern const char *const udpesp_counter_help[UDPESP_CNT_MAX];
+
+/* Helpers for building keys (zeroed, so padding compares equal). */
+int udpesp_addr_parse(const char *s, __u8 *family, __be32 addr[4]);
+void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,
+			const __be32 daddr[4]);
+void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex,
+			    __u16 port, __u8 family, const __be32 addr[4]);
+
+#endif /* UDPESP_MAPS_H */

@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * udpesp ABI: the map keys, values and XDP metadata shared by the XDP
+ * program (bpf/) and udpespd (daemon/). This is the only definition of
+ * these layouts; tests/unit/test_abi.c compares it with the BTF of
+ * build/udpesp.bpf.o.
+ *
+ * Rules: fixed-width types only, network byte order spelled __be*, every
+ * hole filled by an explicit pad field (hash keys are compared byte for
+ * byte: zero them before use), one _Static_assert per struct.
+ */
+#ifndef UDPESP_ABI_H
+#define UDPESP_ABI_H
+
+#include <linux/types.h>
+
+/* Bump whenever a key, value or metadata layout below changes. */
+#define UDPESP_ABI_VERSION 1
+
+/* Pinned map names (at most 15 characters: the kernel truncates). */
+#define UDPESP_MAP_PORTS "udpesp_ports"
+#define UDPESP_MAP_PARSER "udpesp_parser"
+#define UDPESP_MAP_SA "udpesp_sa"
+#define UDPESP_MAP_REPLAY "udpesp_replay"
+#define UDPESP_MAP_SA_STATS "udpesp_sa_stats"
+#define UDPESP_MAP_STATS "udpesp_stats"
+#define UDPESP_MAP_XSKS "udpesp_xsks"
+#define UDPESP_PROG_XDP "udpesp_xdp"
+
+/* Where `ip link ... xdp obj` (iproute2) pins LIBBPF_PIN_BY_NAME maps. */
+#define UDPESP_PIN_DIR_DEFAULT "/sys/fs/bpf/tc/globals"
+
+/* Default number of SA slots; udpespd can raise it before load. */
+#define UDPESP_MAX_SA_DEFAULT 65536
+/* RX queues per interface that can have an AF_XDP worker. */
+#define UDPESP_MAX_QUEUES 64
+/* Largest anti-replay window (as Linux's XFRMA_REPLAY_ESN_MAX). */
+#define UDPESP_REPLAY_MAX 4096
+
+/* Address families, as in <sys/socket.h> (not includable from BPF). */
+#define UDPESP_AF_INET 2
+#define UDPESP_AF_INET6 10
+
+/* Encapsulation of a parser entry (Windows: UDP_ENCAP_TYPE). */
+enum udpesp_encap {
+	UDPESP_ENCAP_NONE = 0,
+	/* RFC 3948: ESP right after UDP; IKE behind a 4-byte zero marker. */
+	UDPESP_ENCAP_ESPINUDP = 1,
+	/* Room for others (draft non-IKE marker, ESP-in-TCP, ...). */
+	UDPESP_ENCAP_MAX,
+};
+
+/*
+ * Parser entry key: (interface, UDP destination port, family, local
+ * address). ifindex 0 matches any interface; an all-zero address matches
+ * any local address. IPv4 addresses live in addr[0].
+ */
+struct udpesp_parser_key {
+	__u32 ifindex;
+	__be16 port;
+	__u8 family;
+	__u8 pad;
+	__be32 addr[4];
+};
+_Static_assert(sizeof(struct udpesp_parser_key) == 24, "udpesp_parser_key ABI");
+
+struct udpesp_parser_val {
+	__u32 handle;     /* parser-entry handle given out by udpespd */
+	__u8 encap;       /* enum udpesp_encap */
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct udpesp_parser_val) == 8, "udpesp_parser_val ABI");
+
+/*
+ * udpesp_ports: array indexed by host-order UDP port; a non-zero value
+ * (the number of parser entries on that port) sends the packet on to the
+ * parser lookup. One array read keeps other UDP traffic cheap.
+ */
+struct udpesp_port_val {
+	__u32 entries;
+};
+_Static_assert(sizeof(struct udpesp_port_val) == 4, "udpesp_port_val ABI");
+
+/* SA key: as XFRM looks states up, by (SPI, destination address, family). */
+struct udpesp_sa_key {
+	__be32 spi;
+	__u8 family;
+	__u8 pad[3];
+	__be32 daddr[4];
+};
+_Static_assert(sizeof(struct udpesp_sa_key) == 24, "udpesp_sa_key ABI");
+
+enum udpesp_backend {
+	UDPESP_BACKEND_NONE = 0,
+	UDPESP_BACKEND_XSK = 1,   /* AF_XDP userspace worker */
+	UDPESP_BACKEND_KFUNC = 2, /* bpf_crypto kfuncs inside XDP */
+};
+
+enum udpesp_mode {
+	UDPESP_MODE_TUNNEL = 1,
+	UDPESP_MODE_TRANSPORT = 2,
+};
+
+/* Suites; the daemon maps Linux crypto names onto these. */
+enum udpesp_alg {
+	UDPESP_ALG_NONE = 0,
+	UDPESP_ALG_AES_GCM_16 = 1,      /* rfc4106(gcm(aes)) */
+	UDPESP_ALG_CHACHA20_POLY1305 = 2, /* rfc7539esp(chacha20,poly1305) */
+	UDPESP_ALG_AES_GMAC = 3,        /* rfc4543(gcm(aes)) */
+	UDPESP_ALG_AES_CBC_HMAC = 4,    /* cbc(aes) + hmac(sha2) */
+	UDPESP_ALG_NULL_HMAC = 5,       /* ecb(cipher_null) + hmac(sha2) */
+};
+
+enum udpesp_sa_flags {
+	UDPESP_SA_F_DYING = 1 << 0, /* being deleted: never used again */
+	UDPESP_SA_F_ESN = 1 << 1,   /* 64-bit sequence numbers (RFC 4304) */
+	UDPESP_SA_F_IPV6_INNER = 1 << 2,
+};
+
+/*
+ * What the XDP program needs of an inbound SA. Keys, salts and the
+ * rest of the SA stay in udpespd (or in kernel crypto contexts).
+ */
+struct udpesp_sa {
+	__u32 handle;        /* SA handle given out by udpespd */
+	__u32 slot;          /* index into udpesp_replay and udpesp_sa_stats */
+	__u32 parser;        /* handle of the parser entry it belongs to */
+	__u32 flags;         /* enum udpesp_sa_flags */
+	__u8 backend;        /* enum udpesp_backend */
+	__u8 mode;           /* enum udpesp_mode */
+	__u8 alg;            /* enum udpesp_alg */
+	__u8 encap;          /* enum udpesp_encap the packet must arrive with */
+	__u16 min_len;       /* smallest valid ESP (header+IV+trailer+ICV) */
+	__u16 pad16;         /* the replay window lives in udpesp_replay */
+	__u32 gen;           /* bumped each time the slot is reused */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct udpesp_sa) == 32, "udpesp_sa ABI");
+
+/*
+ * Anti-replay state of one SA slot (RFC 4303 3.4.3, ESN per RFC 4304).
+ * Bit (seq % UDPESP_REPLAY_MAX) of bitmap marks seq as seen; only the
+ * replay_window sequence numbers at and below top are ever consulted.
+ * XDP only reads it; the crypto stage advances it after the ICV verified,
+ * holding lock. The map is mmap()able so AF_XDP workers update it in place.
+ */
+struct udpesp_replay {
+	__u64 top;  /* highest authenticated sequence number (64-bit) */
+	__u32 lock; /* 0 free, 1 held: serialises advances across queues */
+	__u32 window;
+	__u64 bitmap[UDPESP_REPLAY_MAX / 64];
+};
+_Static_assert(sizeof(struct udpesp_replay) == 16 + UDPESP_REPLAY_MAX / 8,
+	       "udpesp_replay ABI");
+
+/* Per-SA counters (per-CPU in udpesp_sa_stats; sum the CPUs). */
+struct udpesp_sa_stats {
+	__u64 rx_packets;       /* ESP packets that reached this SA in XDP */
+	__u64 rx_bytes;
+	__u64 packets;          /* decapsulated: authenticated and delivered */
+	__u64 bytes;
+	__u64 replay;           /* replayed or too old */
+	__u64 integrity_failed; /* ICV did not verify */
+	__u64 bad_padding;
+	__u64 bad_next_header;
+	__u64 tmpl_mismatch;    /* inner source outside the selector */
+	__u64 no_worker;        /* no AF_XDP socket on the RX queue */
+	__u64 hdr_error;        /* too short for the SA's suite */
+	__u64 pad;
+};
+_Static_assert(sizeof(struct udpesp_sa_stats) == 96, "udpesp_sa_stats ABI");
+
+/*
+ * XDP metadata in front of a packet redirected to an AF_XDP socket.
+ * Offsets are from the start of the Ethernet header. At most 32 bytes
+ * and a multiple of 4 (kernel limit on XDP metadata).
+ */
+#define UDPESP_META_MAGIC 0x75657370 /* "uesp" */
+struct udpesp_xdp_meta {
+	__u32 magic;
+	__u32 slot;
+	__u32 gen;     /* SA generation at redirect time */
+	__u32 seq_hi;  /* ESN high half inferred by the replay pre-check */
+	__u16 l3_off;  /* outer IPv4/IPv6 header */
+	__u16 l4_off;  /* UDP header */
+	__u16 esp_off; /* ESP header (SPI) */
+	__u8 family;   /* UDPESP_AF_INET or UDPESP_AF_INET6 */
+	__u8 pad;
+};
+_Static_assert(sizeof(struct udpesp_xdp_meta) == 24, "udpesp_xdp_meta ABI");
+
+/*
+ * Global counters, by reason. Names follow /proc/net/xfrm_stat where one
+ * exists. X(enum suffix, user-visible name, one-line meaning).
+ */
+#define UDPESP_COUNTERS(X)                                                        \
+	X(RX_ENCAP, "RxEncap", "UDP datagrams matching a parser entry")           \
+	X(RX_KEEPALIVE, "RxKeepalive", "NAT-keepalives (one 0xFF byte), dropped") \
+	X(RX_IKE, "RxIke", "IKE behind the non-ESP marker, passed up")            \
+	X(RX_SHORT, "RxShort", "other payloads of 8 bytes or less, passed up")    \
+	X(RX_ESP, "RxEsp", "ESP packets classified")                              \
+	X(RX_REDIRECT, "RxXskRedirect", "ESP redirected to an AF_XDP worker")     \
+	X(RX_NO_WORKER, "RxNoWorker", "no AF_XDP socket on the queue, passed up") \
+	X(RX_NO_BACKEND, "RxNoBackend", "SA backend unavailable, passed up")      \
+	X(RX_IP_FRAGMENT, "RxIpFragment", "IPv4 UDP fragments, passed up")        \
+	X(RX_IPV6_EXTHDR, "RxIpv6ExtHdr", "IPv6 with extension headers, passed up") \
+	X(RX_META_ERROR, "RxMetaError", "no room for XDP metadata, passed up")     \
+	X(DECAP_OK, "DecapOk", "ESP authenticated and decapsulated")              \
+	X(IN_ERROR, "XfrmInError", "other input errors")                          \
+	X(IN_HDR_ERROR, "XfrmInHdrError", "malformed IP/UDP/ESP header, dropped") \
+	X(IN_NO_STATES, "XfrmInNoStates", "unknown SPI, passed up")               \
+	X(IN_STATE_PROTO_ERROR, "XfrmInStateProtoError", "ICV or trailer error")  \
+	X(IN_STATE_MODE_ERROR, "XfrmInStateModeError", "inner packet malformed")  \
+	X(IN_STATE_SEQ_ERROR, "XfrmInStateSeqError", "replayed or too old, dropped") \
+	X(IN_STATE_EXPIRED, "XfrmInStateExpired", "SA expired")                   \
+	X(IN_STATE_MISMATCH, "XfrmInStateMismatch", "SA encapsulation differs, dropped") \
+	X(IN_STATE_INVALID, "XfrmInStateInvalid", "SA dying, passed up")          \
+	X(IN_TMPL_MISMATCH, "XfrmInTmplMismatch", "inner source outside selector") \
+	X(IN_BUFFER_ERROR, "XfrmInBufferError", "no buffer left")
+
+#define UDPESP_COUNTER_ENUM(id, name, help) UDPESP_CNT_##id,
+enum udpesp_counter {
+	UDPESP_COUNTERS(UDPESP_COUNTER_ENUM)
+	UDPESP_CNT_MAX,
+};
+#undef UDPESP_COUNTER_ENUM
+
+#endif /* UDPESP_ABI_H */

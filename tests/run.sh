@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Runs udpesp's test suites and ends with one line:
+#   N passed, N failed, N skipped
+# Usage: tests/run.sh [unit] [bpf] [e2e]   (default: all three)
+set -u
+cd "$(dirname "$0")/.." || exit 1
+BUILD=${BUILD:-build}
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(unit bpf e2e)
+
+passed=0 failed=0 skipped=0
+tapdir=$(mktemp -d)
+trap 'rm -rf "$tapdir"' EXIT
+
+# Criterion binary -> counts from its TAP report; its own output goes to the terminal.
+run_criterion() {
+	local name=$1 bin=$2 tap="$tapdir/$1.tap" p f s
+	if [ ! -x "$bin" ]; then
+		echo "FAIL $name: $bin not built (run make)"
+		failed=$((failed + 1))
+		return
+	fi
+	echo "=== $name: $bin"
+	"$bin" --tap="$tap" --jobs=1 >/dev/null 2>"$tapdir/$name.err"
+	local rc=$?
+	grep -E '^(not ok|ok)' "$tap" | sed -e 's/^/  /'
+	s=$(grep -cE '^ok .*# SKIP' "$tap")
+	p=$(( $(grep -cE '^ok ' "$tap") - s ))
+	f=$(grep -cE '^not ok' "$tap")
+	if [ "$f" -gt 0 ] || { [ $rc -ne 0 ] && [ "$f" -eq 0 ]; }; then
+		# Show the assertion messages of failures (and crashes outside any test).
+		grep -E '^\[(----|FAIL)\]|Assertion|CRASH|signal' "$tapdir/$name.err" | head -50
+		[ "$f" -eq 0 ] && f=1
+	fi
+	echo "--- $name: $p passed, $f failed, $s skipped"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+run_e2e() {
+	local out="$tapdir/e2e.out" line
+	echo "=== e2e: tests/e2e/run.sh"
+	tests/e2e/run.sh 2>&1 | tee "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL e2e: runner printed no summary"
+		failed=$((failed + 1))
+		return
+	fi
+	read -r p _ f _ s _ <<<"$(echo "$line" | tr -d ',')"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+}
+
+for suite in "${suites[@]}"; do
+	case $suite in
+	unit) run_criterion unit "$BUILD/tests/unit_tests" ;;
+	bpf) run_criterion bpf "$BUILD/tests/bpf_tests" ;;
+	e2e) run_e2e ;;
+	*) echo "unknown suite: $suite" >&2; exit 2 ;;
+	esac
+done
+
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]
