@@ -40,14 +40,14 @@ endif
 DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev \
 	xdp-tools libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev \
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
-	procps socat tcpdump jq python3 python3-scapy python3-cryptography \
+	procps jq python3 python3-scapy python3-cryptography \
 	tshark nftables iperf3 gnuplot-nox
 
 BPF_OBJS   := $(BUILD)/udpesp.bpf.o
 BENCH_BPF  := $(patsubst tests/bench/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
 SKELS      := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS) $(BENCH_BPF))
 
-LIB_SRCS   := daemon/maps.c daemon/loader.c
+LIB_SRCS   := daemon/maps.c daemon/loader.c daemon/ctl_proto.c daemon/sa_parse.c daemon/sa_check.c daemon/sa_table.c
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
 

@@ -25,6 +25,12 @@ run_criterion() {
 	echo "=== $name: $bin"
 	"$bin" --tap="$tap" --jobs=1 >/dev/null 2>"$tapdir/$name.err"
 	local rc=$?
+	if [ ! -s "$tap" ]; then
+		echo "FAIL $name: no TAP report (exit status $rc)"
+		tail -20 "$tapdir/$name.err"
+		failed=$((failed + 1))
+		return
+	fi
 	grep -E '^(not ok|ok)' "$tap" | sed -e 's/^/  /'
 	s=$(grep -cE '^ok .*# SKIP' "$tap")
 	p=$(( $(grep -cE '^ok ' "$tap") - s ))

@@ -27,13 +27,13 @@ static __always_inline __u64 udpesp_replay_seq(__u64 top, __u32 window,
 					       __u32 seq_lo, int esn)
 {
 	__u32 top_lo = (__u32)top, top_hi = (__u32)(top >> 32);
-	__u32 bottom = top_lo - window + 1; /* wraps on purpose */
-	__u32 hi = top_hi;
+	__u32 hi = top_hi, bottom;
 
 	if (!esn)
 		return seq_lo;
 	if (window == 0)
 		window = 1; /* ESN always has a window; be safe */
+	bottom = top_lo - window + 1; /* wraps on purpose */
 	if (top_lo >= window - 1) {
 		/* Case A: the window lies inside one 2^32 subspace. */
 		if (seq_lo < bottom)
