@@ -226,6 +226,58 @@ int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot,
 	return sys_err(bpf_map_lookup_elem(m->replay, &slot, out));
 }
 
+int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot,
+			   const struct udpesp_replay *r)
+{
+	if (slot >= m->max_sa || r->window > UDPESP_REPLAY_MAX)
+		return -EINVAL;
+	return sys_err(bpf_map_update_elem(m->replay, &slot, r, BPF_ANY));
+}
+
+int udpesp_maps_parser_for_each(const struct udpesp_maps *m,
+				int (*fn)(const struct udpesp_parser_key *k,
+					  const struct udpesp_parser_val *v, void *arg),
+				void *arg)
+{
+	struct udpesp_parser_key key, next;
+	struct udpesp_parser_val val;
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(m->parser, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->parser, &key, &val))
+			continue; /* deleted meanwhile */
+		ret = fn(&key, &val, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
+			    int (*fn)(const struct udpesp_sa_key *k,
+				      const struct udpesp_sa *v, void *arg),
+			    void *arg)
+{
+	struct udpesp_sa_key key, next;
+	struct udpesp_sa val;
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(m->sa, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(m->sa, &key, &val))
+			continue;
+		ret = fn(&key, &val, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
 			__u64 *out)
 {

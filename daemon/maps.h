@@ -58,6 +58,26 @@ int udpesp_maps_sa_del(const struct udpesp_maps *m,
 
 int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot,
 			   struct udpesp_replay *out);
+/*
+ * Replace the whole replay state of a slot (top, window, bitmap; lock is
+ * written as given). Workers advance the state in place: only use this
+ * while no packet of the slot's SA is in flight (restore, tests).
+ */
+int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot,
+			   const struct udpesp_replay *r);
+
+/*
+ * Walk what the maps hold (e.g. left by an earlier udpespd); fn may not
+ * delete. Stops at the first non-zero return of fn and returns it.
+ */
+int udpesp_maps_parser_for_each(const struct udpesp_maps *m,
+				int (*fn)(const struct udpesp_parser_key *k,
+					  const struct udpesp_parser_val *v, void *arg),
+				void *arg);
+int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
+			    int (*fn)(const struct udpesp_sa_key *k,
+				      const struct udpesp_sa *v, void *arg),
+			    void *arg);
 
 /* Counters summed over every possible CPU. */
 int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
