@@ -1,0 +1,538 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Whether an SA may be offloaded, and the shape of its ESP packets (see
+ * sa_check.h). The daemon trusts no client: every field is checked here,
+ * even those udpespctl's parser already checked.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "sa_check.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Every AEAD offloaded carries a 4-byte salt, an 8-byte IV, a 16-byte ICV. */
+#define AEAD_SALT 4
+#define AEAD_IV 8
+#define AEAD_ICV_BITS 128
+#define ESP_HDR 8     /* SPI + sequence number (RFC 4303 2) */
+#define ESP_TRAILER 2 /* pad length + next header */
+#define ESP_ALIGN 4   /* RFC 4303 2.4: the trailer ends on a 4-byte boundary */
+
+struct aead_desc {
+	const char *name;
+	enum udpesp_alg alg;
+	bool encrypts;
+	const char *icv_note; /* why other ICV sizes are refused, if any */
+	__u8 nkeys;
+	__u8 keys[3]; /* accepted cipher key bytes, salt excluded */
+};
+
+/*
+ * Salt, IV and padding per RFC 4106 3/8.1, RFC 4543 3/3.2 and RFC 7634
+ * 2/4: the salt is the last 4 key bytes, the IV 8 bytes, and with a
+ * stream-like mode the padding only aligns to 4 bytes.
+ */
+static const struct aead_desc aeads[] = {
+	{ "rfc4106(gcm(aes))", UDPESP_ALG_AES_GCM_16, true,
+	  " (ENCR_AES_GCM_16, RFC 8221; 64 and 96-bit ICVs are not offloaded)",
+	  3, { 16, 24, 32 } },
+	{ "rfc7539esp(chacha20,poly1305)", UDPESP_ALG_CHACHA20_POLY1305, true,
+	  " (RFC 7634)", 1, { 32 } },
+	{ "rfc4543(gcm(aes))", UDPESP_ALG_AES_GMAC, false, " (RFC 4543)", 3,
+	  { 16, 24, 32 } },
+};
+
+struct enc_desc {
+	const char *name;
+	const char *alias; /* the compat name Linux's xfrm_algo.c accepts */
+	enum udpesp_alg alg;
+	__u8 iv_len;
+	__u8 block;
+	__u8 nkeys;
+	__u8 keys[3];
+};
+
+static const struct enc_desc encs[] = {
+	/* RFC 3602: a 16-byte IV, and the ciphertext is whole AES blocks. */
+	{ "cbc(aes)", "aes", UDPESP_ALG_AES_CBC_HMAC, 16, 16, 3, { 16, 24, 32 } },
+	/* RFC 2410: block size 1, so only ESP's own 4-byte alignment. */
+	{ "ecb(cipher_null)", "cipher_null", UDPESP_ALG_NULL_HMAC, 0, ESP_ALIGN,
+	  1, { 0 } },
+};
+
+struct hmac_desc {
+	const char *name;
+	const char *alias;
+	enum sa_hmac hmac;
+	__u8 key_len;       /* RFC 4868 2.1.1: the hash's output size */
+	__u16 bits;         /* RFC 4868 truncation */
+	__u16 linux_bits;   /* what ip xfrm's `auth NAME KEY` gives */
+	const char *rfc_name;
+};
+
+static const struct hmac_desc hmacs[] = {
+	/*
+	 * Linux still truncates hmac(sha256) to 96 bits by default (an
+	 * early draft); RFC 4868 peers expect 128, so `auth` is refused.
+	 */
+	{ "hmac(sha256)", "sha256", SA_HMAC_SHA256, 32, 128, 96,
+	  "HMAC-SHA-256-128" },
+	{ "hmac(sha384)", "sha384", SA_HMAC_SHA384, 48, 192, 192,
+	  "HMAC-SHA-384-192" },
+	{ "hmac(sha512)", "sha512", SA_HMAC_SHA512, 64, 256, 256,
+	  "HMAC-SHA-512-256" },
+};
+
+/* Refused whatever slot they appear in, with RFC 8221's verdict. */
+static const struct {
+	const char *name;
+	const char *what;
+	const char *instead;
+} refused[] = {
+	{ "cbc(des)", "DES: RFC 8221 says MUST NOT",
+	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+	{ "des", "DES: RFC 8221 says MUST NOT",
+	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+	{ "cbc(des3_ede)", "3DES: RFC 8221 says SHOULD NOT",
+	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+	{ "des3_ede", "3DES: RFC 8221 says SHOULD NOT",
+	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+	{ "hmac(md5)", "HMAC-MD5-96: RFC 8221 says MUST NOT",
+	  "auth-trunc 'hmac(sha256)' KEY 128" },
+	{ "md5", "HMAC-MD5-96: RFC 8221 says MUST NOT",
+	  "auth-trunc 'hmac(sha256)' KEY 128" },
+	{ "hmac(sha1)", "HMAC-SHA-1-96: RFC 8221 demotes it to MUST-",
+	  "auth-trunc 'hmac(sha256)' KEY 128" },
+	{ "sha1", "HMAC-SHA-1-96: RFC 8221 demotes it to MUST-",
+	  "auth-trunc 'hmac(sha256)' KEY 128" },
+};
+
+__attribute__((format(printf, 3, 4)))
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err && errlen) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+bool sa_word_is_secret(const char *word)
+{
+	size_t n = strlen(word);
+	bool letter = false;
+
+	/* Anything long behind 0x is treated as a key, typos included. */
+	if (word[0] == '0' && (word[1] == 'x' || word[1] == 'X'))
+		return n - 2 >= 16;
+	/*
+	 * A key pasted without 0x: long hex with a letter in it (so that
+	 * long decimal numbers still show in messages).
+	 */
+	if (n < 16)
+		return false;
+	for (const char *p = word; *p; p++) {
+		if (!isxdigit((unsigned char)*p))
+			return false;
+		letter |= !isdigit((unsigned char)*p);
+	}
+	return letter;
+}
+
+/* A client-supplied name as a message shows it: quoted, or withheld. */
+static const char *shown(char *buf, size_t len, const char *name)
+{
+	if (sa_word_is_secret(name))
+		snprintf(buf, len, "(a name that looks like a key, not shown)");
+	else
+		snprintf(buf, len, "\"%s\"", name);
+	return buf;
+}
+
+/* "20, 28 or 36" from the cipher key sizes plus what rides along. */
+static void fmt_lens(char *buf, size_t len, const __u8 *keys, int n, int add)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && off < len; i++) {
+		const char *sep = !i ? "" : i == n - 1 ? " or " : ", ";
+
+		off += snprintf(buf + off, len - off, "%s%d", sep, keys[i] + add);
+	}
+}
+
+/* "128/192/256" */
+static void fmt_bits(char *buf, size_t len, const __u8 *keys, int n)
+{
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%d", i ? "/" : "",
+				keys[i] * 8);
+}
+
+static bool key_ok(const __u8 *keys, int n, __u32 len)
+{
+	for (int i = 0; i < n; i++)
+		if (keys[i] == len)
+			return true;
+	return false;
+}
+
+static const struct aead_desc *find_aead(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(aeads); i++)
+		if (!strcmp(name, aeads[i].name))
+			return &aeads[i];
+	return NULL;
+}
+
+static const struct enc_desc *find_enc(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(encs); i++)
+		if (!strcmp(name, encs[i].name) || !strcmp(name, encs[i].alias))
+			return &encs[i];
+	return NULL;
+}
+
+static const struct hmac_desc *find_hmac(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(hmacs); i++)
+		if (!strcmp(name, hmacs[i].name) || !strcmp(name, hmacs[i].alias))
+			return &hmacs[i];
+	return NULL;
+}
+
+static const char *family_name(__u8 family)
+{
+	return family == UDPESP_AF_INET ? "IPv4" : "IPv6";
+}
+
+static bool family_ok(__u8 family)
+{
+	return family == UDPESP_AF_INET || family == UDPESP_AF_INET6;
+}
+
+/*
+ * A name that is not NUL-terminated inside its field, or a key longer
+ * than the field, is a broken client: refuse before reading either.
+ */
+static int check_slot(const struct udpesp_ctl_alg *a, const char *slot,
+		      char *err, size_t errlen)
+{
+	if (!memchr(a->name, '\0', sizeof(a->name)))
+		return fail(err, errlen, "%s: algorithm name is not terminated",
+			    slot);
+	if (a->key_len > UDPESP_KEY_MAX)
+		return fail(err, errlen, "%s: key of %u bytes exceeds %d", slot,
+			    a->key_len, UDPESP_KEY_MAX);
+	if (!a->name[0] && (a->key_len || a->bits))
+		return fail(err, errlen, "%s: key or length without an algorithm name",
+			    slot);
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+		if (!strcmp(a->name, refused[i].name))
+			return fail(err, errlen, "%s is refused (%s); use %s",
+				    a->name, refused[i].what, refused[i].instead);
+	return 0;
+}
+
+static int check_aead(const struct udpesp_ctl_alg *a, struct sa_suite *s,
+		      char *err, size_t errlen)
+{
+	const struct aead_desc *d = find_aead(a->name);
+	char lens[32], bits[32], name[UDPESP_ALG_NAME_MAX + 2];
+
+	if (!d) {
+		if (find_enc(a->name) || find_hmac(a->name))
+			return fail(err, errlen,
+				    "%s is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS",
+				    a->name);
+		return fail(err, errlen,
+			    "unknown AEAD %s; accepted: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))",
+			    shown(name, sizeof(name), a->name));
+	}
+	if (a->key_len < AEAD_SALT ||
+	    !key_ok(d->keys, d->nkeys, a->key_len - AEAD_SALT)) {
+		fmt_lens(lens, sizeof(lens), d->keys, d->nkeys, AEAD_SALT);
+		fmt_bits(bits, sizeof(bits), d->keys, d->nkeys);
+		return fail(err, errlen,
+			    "%s needs a %s-byte key (%s-bit key + %d-byte salt), got %u",
+			    d->name, lens, bits, AEAD_SALT, a->key_len);
+	}
+	if (a->bits != AEAD_ICV_BITS)
+		return fail(err, errlen, "%s: the ICV must be 128 bits%s, got %u",
+			    d->name, d->icv_note, a->bits);
+	s->alg = d->alg;
+	s->enc_name = d->name;
+	s->aead = true;
+	s->encrypts = d->encrypts;
+	s->key_len = a->key_len - AEAD_SALT;
+	s->salt_len = AEAD_SALT;
+	s->iv_len = AEAD_IV;
+	s->block = ESP_ALIGN;
+	s->icv_len = AEAD_ICV_BITS / 8;
+	return 0;
+}
+
+static int check_enc_auth(const struct udpesp_ctl_alg *e,
+			  const struct udpesp_ctl_alg *a, struct sa_suite *s,
+			  char *err, size_t errlen)
+{
+	const struct enc_desc *ed = find_enc(e->name);
+	const struct hmac_desc *hd = find_hmac(a->name);
+	char lens[32], bits[32], name[UDPESP_ALG_NAME_MAX + 2];
+	__u32 trunc = a->bits;
+
+	if (!ed) {
+		if (find_aead(e->name))
+			return fail(err, errlen,
+				    "%s is an AEAD: use aead NAME KEY ICV_BITS",
+				    e->name);
+		return fail(err, errlen,
+			    "unknown encryption algorithm %s; accepted: cbc(aes), ecb(cipher_null)",
+			    shown(name, sizeof(name), e->name));
+	}
+	if (!hd) {
+		if (find_aead(a->name))
+			return fail(err, errlen,
+				    "%s is an AEAD: use aead NAME KEY ICV_BITS",
+				    a->name);
+		return fail(err, errlen,
+			    "unknown integrity algorithm %s; accepted: hmac(sha256), hmac(sha384), hmac(sha512)",
+			    shown(name, sizeof(name), a->name));
+	}
+	if (!ed->keys[0] && e->key_len)
+		return fail(err, errlen,
+			    "%s takes an empty key (\"\"), got %u bytes", ed->name,
+			    e->key_len);
+	if (!key_ok(ed->keys, ed->nkeys, e->key_len)) {
+		fmt_lens(lens, sizeof(lens), ed->keys, ed->nkeys, 0);
+		fmt_bits(bits, sizeof(bits), ed->keys, ed->nkeys);
+		return fail(err, errlen, "%s needs a %s-byte key (%s bits), got %u",
+			    ed->name, lens, bits, e->key_len);
+	}
+	if (a->key_len != hd->key_len)
+		return fail(err, errlen,
+			    "%s needs a %u-byte (%u-bit) key (RFC 4868), got %u",
+			    hd->name, hd->key_len, hd->key_len * 8, a->key_len);
+	if (!trunc) {
+		/* `auth NAME KEY`: whatever Linux would have used. */
+		if (hd->linux_bits != hd->bits)
+			return fail(err, errlen,
+				    "auth '%s' means Linux's %u-bit truncation, not RFC 4868's %u: use auth-trunc '%s' KEY %u",
+				    hd->name, hd->linux_bits, hd->bits, hd->name,
+				    hd->bits);
+		trunc = hd->bits;
+	}
+	if (trunc != hd->bits)
+		return fail(err, errlen,
+			    "%s: truncation must be %u bits (%s, RFC 4868), got %u",
+			    hd->name, hd->bits, hd->rfc_name, trunc);
+	s->alg = ed->alg;
+	s->hmac = hd->hmac;
+	s->enc_name = ed->name;
+	s->auth_name = hd->name;
+	s->encrypts = ed->iv_len != 0;
+	s->key_len = e->key_len;
+	s->iv_len = ed->iv_len;
+	s->block = ed->block;
+	s->icv_len = hd->bits / 8;
+	s->hmac_key_len = hd->key_len;
+	return 0;
+}
+
+static int check_algs(const struct udpesp_ctl_sa *sa, struct sa_suite *s,
+		      char *err, size_t errlen)
+{
+	char name[UDPESP_ALG_NAME_MAX + 2];
+	bool aead, enc, auth;
+	int ret;
+
+	if ((ret = check_slot(&sa->aead, "aead", err, errlen)) ||
+	    (ret = check_slot(&sa->enc, "enc", err, errlen)) ||
+	    (ret = check_slot(&sa->auth, "auth", err, errlen)))
+		return ret;
+	aead = sa->aead.name[0];
+	enc = sa->enc.name[0];
+	auth = sa->auth.name[0];
+	if (aead && (enc || auth))
+		return fail(err, errlen,
+			    "aead cannot be combined with enc or auth: an AEAD carries its own integrity");
+	if (aead)
+		return check_aead(&sa->aead, s, err, errlen);
+	if (enc && !auth)
+		return fail(err, errlen,
+			    "never offload unauthenticated ESP: enc %s needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead",
+			    shown(name, sizeof(name), sa->enc.name));
+	if (auth && !enc)
+		return fail(err, errlen,
+			    "integrity without encryption is AH, which is not offloaded: RFC 8221 prefers ESP with NULL encryption, enc 'ecb(cipher_null)' \"\"");
+	if (!enc)
+		return fail(err, errlen,
+			    "no algorithm: give aead NAME KEY ICV_BITS, or enc NAME KEY with auth-trunc NAME KEY BITS");
+	return check_enc_auth(&sa->enc, &sa->auth, s, err, errlen);
+}
+
+static int check_addrs(const struct udpesp_ctl_sa *sa, struct sa_suite *s,
+		       char *err, size_t errlen)
+{
+	const struct udpesp_ctl_addr *sel[2] = { &sa->sel_src, &sa->sel_dst };
+	static const char *const sel_name[2] = { "sel src", "sel dst" };
+	__u8 outer = sa->src.family, inner = 0;
+
+	if (!sa->src.family)
+		return fail(err, errlen, "src is required");
+	if (!sa->dst.family)
+		return fail(err, errlen, "dst is required");
+	if (!family_ok(sa->src.family) || !family_ok(sa->dst.family))
+		return fail(err, errlen, "%s: address family %u is not IPv4 or IPv6",
+			    family_ok(sa->src.family) ? "dst" : "src",
+			    family_ok(sa->src.family) ? sa->dst.family :
+							sa->src.family);
+	if (sa->src.family != sa->dst.family)
+		return fail(err, errlen,
+			    "src is %s and dst is %s: the outer addresses must be of one family",
+			    family_name(sa->src.family),
+			    family_name(sa->dst.family));
+
+	for (int i = 0; i < 2; i++) {
+		__u8 f = sel[i]->family;
+		int max = f == UDPESP_AF_INET ? 32 : 128;
+
+		if (!f)
+			continue; /* any address, as without `sel` */
+		if (!family_ok(f))
+			return fail(err, errlen,
+				    "%s: address family %u is not IPv4 or IPv6",
+				    sel_name[i], f);
+		if (sel[i]->prefixlen > max)
+			return fail(err, errlen,
+				    "%s: prefix length %u exceeds %d for %s",
+				    sel_name[i], sel[i]->prefixlen, max,
+				    family_name(f));
+		if (inner && f != inner)
+			return fail(err, errlen,
+				    "sel src is %s and sel dst is %s: a selector has one family",
+				    family_name(inner), family_name(f));
+		inner = f;
+	}
+	/* Transport mode has no inner header: the selector is the outer family. */
+	if (sa->mode == UDPESP_MODE_TRANSPORT) {
+		if (inner && inner != outer)
+			return fail(err, errlen,
+				    "transport mode keeps the outer family: sel is %s but src and dst are %s",
+				    family_name(inner), family_name(outer));
+		inner = outer;
+	}
+	s->inner_family = inner;
+	return 0;
+}
+
+static int check_encap(const struct udpesp_ctl_sa *sa, char *err,
+		       size_t errlen)
+{
+	if (sa->encap == UDPESP_ENCAP_NONE)
+		return fail(err, errlen,
+			    "UDP encapsulation is required: encap espinudp SPORT DPORT OADDR (RFC 3948)");
+	if (sa->encap != UDPESP_ENCAP_ESPINUDP)
+		return fail(err, errlen,
+			    "encapsulation type %u is not offloaded: only espinudp (RFC 3948)",
+			    sa->encap);
+	if (!sa->encap_sport || !sa->encap_dport)
+		return fail(err, errlen, "encap: %s port 0 is not a UDP port",
+			    !sa->encap_sport ? "source" : "destination");
+	if (sa->encap_oa.family && sa->encap_oa.family != sa->src.family)
+		return fail(err, errlen,
+			    "encap: the original address must be %s like src and dst (%s when unknown)",
+			    family_name(sa->src.family),
+			    sa->src.family == UDPESP_AF_INET ? "0.0.0.0" : "::");
+	return 0;
+}
+
+/* Anti-replay and sequence numbers, with Linux's rules for `dir`. */
+static int check_replay(const struct udpesp_ctl_sa *sa, char *err,
+			size_t errlen)
+{
+	bool esn = sa->flags & UDPESP_CTL_SA_ESN;
+	bool in = sa->dir == UDPESP_DIR_IN;
+	__u32 known = UDPESP_CTL_SA_ESN | UDPESP_CTL_SA_HAS_REPLAY_SEQ |
+		      UDPESP_CTL_SA_HAS_REPLAY_OSEQ;
+
+	if (sa->flags & ~known)
+		return fail(err, errlen, "unknown flags 0x%x",
+			    sa->flags & ~known);
+	if (sa->replay_window > UDPESP_REPLAY_MAX)
+		return fail(err, errlen,
+			    "replay-window %u exceeds %d, the largest window offloaded",
+			    sa->replay_window, UDPESP_REPLAY_MAX);
+	if (in && esn && !sa->replay_window)
+		return fail(err, errlen,
+			    "flag esn needs a replay-window above 0 on an inbound SA (RFC 4304)");
+	if (!in && sa->replay_window)
+		return fail(err, errlen,
+			    "replay-window must be 0 on an outbound SA: only receivers check replay");
+	if (!in && (sa->replay_seq || sa->replay_seq_hi))
+		return fail(err, errlen,
+			    "replay-seq and replay-seq-hi are for inbound SAs; an outbound SA takes replay-oseq");
+	if (in && (sa->replay_oseq || sa->replay_oseq_hi))
+		return fail(err, errlen,
+			    "replay-oseq and replay-oseq-hi are for outbound SAs; an inbound SA takes replay-seq");
+	if (!esn && (sa->replay_seq_hi || sa->replay_oseq_hi))
+		return fail(err, errlen,
+			    "%s needs flag esn: without ESN sequence numbers are 32-bit",
+			    sa->replay_seq_hi ? "replay-seq-hi" : "replay-oseq-hi");
+	return 0;
+}
+
+int sa_check(const struct udpesp_ctl_sa *sa, struct sa_suite *out, char *err,
+	     size_t errlen)
+{
+	struct sa_suite s = {};
+	__u32 spi = ntohl(sa->spi);
+	int ret;
+
+	if (err && errlen)
+		err[0] = '\0';
+	if (sa->dir != UDPESP_DIR_IN && sa->dir != UDPESP_DIR_OUT)
+		return sa->dir ? fail(err, errlen, "dir %u is not in or out", sa->dir) :
+				 fail(err, errlen, "dir is required: in or out");
+	if (sa->mode != UDPESP_MODE_TUNNEL && sa->mode != UDPESP_MODE_TRANSPORT)
+		return sa->mode ? fail(err, errlen,
+				       "mode %u is not tunnel or transport",
+				       sa->mode) :
+				  fail(err, errlen,
+				       "mode is required: tunnel or transport");
+	if (!spi)
+		return fail(err, errlen,
+			    "SPI 0 is reserved (RFC 4303 2.1): use one above 255");
+	if (spi < 256)
+		return fail(err, errlen,
+			    "SPI %u is in 1-255, reserved by IANA (RFC 4303 2.1): use one above 255",
+			    spi);
+	if (sa->offload > UDPESP_OFFLOAD_KFUNC)
+		return fail(err, errlen, "offload %u is not auto, xsk or kfunc",
+			    sa->offload);
+	/* sa->parser is the inbound parser entry; outbound SAs ignore it. */
+	if ((ret = check_addrs(sa, &s, err, errlen)) ||
+	    (ret = check_encap(sa, err, errlen)) ||
+	    (ret = check_replay(sa, err, errlen)) ||
+	    (ret = check_algs(sa, &s, err, errlen)))
+		return ret;
+
+	/* Header, IV, the 2 trailer bytes padded to the block, ICV. */
+	s.min_len = ESP_HDR + s.iv_len +
+		    (ESP_TRAILER + s.block - 1) / s.block * s.block + s.icv_len;
+	if (out)
+		*out = s;
+	return 0;
+}

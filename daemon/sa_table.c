@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* udpespd's SA and parser-entry table (see sa_table.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sa_table.h"
+
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || !errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static __u32 hash32(__u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352d;
+	x ^= x >> 15;
+	x *= 0x846ca68b;
+	x ^= x >> 16;
+	return x;
+}
+
+static __u32 key_hash(__u8 family, const __be32 dst[4], __be32 spi)
+{
+	__u32 h = hash32(spi ^ family);
+
+	for (int i = 0; i < 4; i++)
+		h = hash32(h ^ dst[i]);
+	return h;
+}
+
+static __u32 entry_key_hash(const struct sa_entry *e)
+{
+	return key_hash(e->cfg.dst.family, e->cfg.dst.addr, e->cfg.spi);
+}
+
+static bool entry_has_key(const struct sa_entry *e, __u8 family,
+			  const __be32 dst[4], __be32 spi)
+{
+	return e->cfg.spi == spi && e->cfg.dst.family == family &&
+	       !memcmp(e->cfg.dst.addr, dst, sizeof(e->cfg.dst.addr));
+}
+
+int sa_table_init(struct sa_table *t, __u32 max_sa,
+		  const struct sa_table_ops *ops, void *ctx)
+{
+	memset(t, 0, sizeof(*t));
+	t->ops = ops;
+	t->ctx = ctx;
+	t->max_sa = max_sa;
+	t->next_handle = 1;
+	t->next_parser = 1;
+	t->nbuckets = 1024;
+	while (t->nbuckets < max_sa && t->nbuckets < (1u << 24))
+		t->nbuckets <<= 1;
+	t->by_handle = calloc(t->nbuckets, sizeof(*t->by_handle));
+	t->by_key = calloc(t->nbuckets, sizeof(*t->by_key));
+	t->free_slots = calloc(max_sa, sizeof(*t->free_slots));
+	t->slot_gen = calloc(max_sa, sizeof(*t->slot_gen));
+	if (!t->by_handle || !t->by_key || !t->free_slots || !t->slot_gen) {
+		sa_table_fini(t);
+		return -ENOMEM;
+	}
+	/* Hand out low slots first: the stack pops from the end. */
+	for (__u32 i = 0; i < max_sa; i++)
+		t->free_slots[i] = max_sa - 1 - i;
+	t->nfree = max_sa;
+	return 0;
+}
+
+static void entry_free(struct sa_entry *e)
+{
+	explicit_bzero(e, sizeof(*e)); /* keys */
+	free(e);
+}
+
+void sa_table_fini(struct sa_table *t)
+{
+	struct parser_entry *p, *pn;
+
+	for (__u32 b = 0; t->by_handle && b < t->nbuckets; b++) {
+		struct sa_entry *e = t->by_handle[b], *n;
+
+		for (; e; e = n) {
+			n = e->next_by_handle;
+			entry_free(e);
+		}
+	}
+	for (p = t->parsers; p; p = pn) {
+		pn = p->next;
+		free(p);
+	}
+	free(t->by_handle);
+	free(t->by_key);
+	free(t->free_slots);
+	free(t->slot_gen);
+	memset(t, 0, sizeof(*t));
+}
+
+static void emit(struct sa_table *t, __u32 type, __u32 handle, __u32 ifindex,
+		 const struct sa_entry *e)
+{
+	struct udpesp_ctl_event ev = { .type = type, .handle = handle, .ifindex = ifindex };
+
+	if (!t->ops->event)
+		return;
+	ev.time = time(NULL);
+	if (e) {
+		ev.spi = e->cfg.spi;
+		ev.addr = e->cfg.dst;
+	}
+	t->ops->event(t->ctx, &ev);
+}
+
+struct parser_entry *sa_table_parser(const struct sa_table *t, __u32 handle)
+{
+	struct parser_entry *p;
+
+	for (p = t->parsers; p; p = p->next)
+		if (p->handle == handle)
+			return p;
+	return NULL;
+}
+
+static struct parser_entry *parser_by_key(const struct sa_table *t,
+					  const struct udpesp_parser_key *key)
+{
+	struct parser_entry *p;
+
+	for (p = t->parsers; p; p = p->next)
+		if (!memcmp(&p->key, key, sizeof(*key)))
+			return p;
+	return NULL;
+}
+
+/* The (interface, port, family) entry an inbound SA arrives through. */
+static void parser_key_for(const struct udpesp_ctl_sa *sa,
+			   struct udpesp_parser_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->ifindex = sa->ifindex;
+	key->port = sa->encap_dport;
+	key->family = sa->dst.family;
+}
+
+static int parser_create(struct sa_table *t, const struct udpesp_parser_key *key,
+			 __u8 encap, struct parser_entry **out)
+{
+	struct udpesp_parser_val val = { .encap = encap };
+	struct parser_entry *p = calloc(1, sizeof(*p));
+	int err;
+
+	if (!p)
+		return -ENOMEM;
+	p->handle = t->next_parser;
+	p->key = *key;
+	p->encap = encap;
+	val.handle = p->handle;
+	err = t->ops->parser_add(t->ctx, key, &val);
+	if (err) {
+		free(p);
+		return err;
+	}
+	t->next_parser++;
+	p->next = t->parsers;
+	t->parsers = p;
+	*out = p;
+	emit(t, UDPESP_EV_PARSER_ADDED, p->handle, key->ifindex, NULL);
+	return 0;
+}
+
+static int parser_remove(struct sa_table *t, struct parser_entry *p)
+{
+	struct parser_entry **pp;
+	int err = t->ops->parser_del(t->ctx, &p->key);
+
+	if (err && err != -ENOENT)
+		return err;
+	for (pp = &t->parsers; *pp; pp = &(*pp)->next) {
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	}
+	emit(t, UDPESP_EV_PARSER_REMOVED, p->handle, p->key.ifindex, NULL);
+	free(p);
+	return 0;
+}
+
+int sa_table_adopt_parser(struct sa_table *t, const struct udpesp_parser_key *key,
+			  const struct udpesp_parser_val *val)
+{
+	struct parser_entry *p;
+
+	if (sa_table_parser(t, val->handle) || parser_by_key(t, key))
+		return -EEXIST;
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->handle = val->handle;
+	p->key = *key;
+	p->encap = val->encap;
+	p->next = t->parsers;
+	t->parsers = p;
+	if (t->next_parser <= p->handle)
+		t->next_parser = p->handle + 1;
+	return 0;
+}
+
+void sa_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->spi = e->cfg.spi;
+	key->family = e->cfg.dst.family;
+	memcpy(key->daddr, e->cfg.dst.addr, sizeof(key->daddr));
+}
+
+static void index_insert(struct sa_table *t, struct sa_entry *e)
+{
+	__u32 hb = hash32(e->handle) & (t->nbuckets - 1);
+	__u32 kb = entry_key_hash(e) & (t->nbuckets - 1);
+
+	e->next_by_handle = t->by_handle[hb];
+	t->by_handle[hb] = e;
+	e->next_by_key = t->by_key[kb];
+	t->by_key[kb] = e;
+}
+
+static void index_remove(struct sa_table *t, struct sa_entry *e)
+{
+	struct sa_entry **pp;
+
+	pp = &t->by_handle[hash32(e->handle) & (t->nbuckets - 1)];
+	for (; *pp; pp = &(*pp)->next_by_handle)
+		if (*pp == e) {
+			*pp = e->next_by_handle;
+			break;
+		}
+	pp = &t->by_key[entry_key_hash(e) & (t->nbuckets - 1)];
+	for (; *pp; pp = &(*pp)->next_by_key)
+		if (*pp == e) {
+			*pp = e->next_by_key;
+			break;
+		}
+}
+
+static struct sa_entry *find_handle(const struct sa_table *t, __u32 handle)
+{
+	struct sa_entry *e = t->by_handle[hash32(handle) & (t->nbuckets - 1)];
+
+	for (; e; e = e->next_by_handle)
+		if (e->handle == handle)
+			return e;
+	return NULL;
+}
+
+static struct sa_entry *find_key(const struct sa_table *t, __u8 family,
+				 const __be32 dst[4], __be32 spi)
+{
+	struct sa_entry *e = t->by_key[key_hash(family, dst, spi) & (t->nbuckets - 1)];
+
+	for (; e; e = e->next_by_key)
+		if (entry_has_key(e, family, dst, spi))
+			return e;
+	return NULL;
+}
+
+struct sa_entry *sa_table_find(const struct sa_table *t,
+			       const struct udpesp_ctl_sa_del *sel)
+{
+	if (sel->handle)
+		return find_handle(t, sel->handle);
+	return find_key(t, sel->dst.family, sel->dst.addr, sel->spi);
+}
+
+static void addr_str(const struct udpesp_ctl_addr *a, char *buf, size_t len)
+{
+	if (!inet_ntop(a->family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, a->addr,
+		       buf, len))
+		snprintf(buf, len, "?");
+}
+
+/* The udpesp_sa that XDP sees for an inbound entry. */
+static void datapath_sa(const struct sa_entry *e, struct udpesp_sa *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->handle = e->handle;
+	sa->slot = e->slot;
+	sa->parser = e->parser;
+	sa->gen = e->gen;
+	sa->flags = (e->cfg.flags & UDPESP_CTL_SA_ESN) ? UDPESP_SA_F_ESN : 0;
+	sa->backend = UDPESP_BACKEND_XSK;
+	sa->mode = e->cfg.mode;
+	sa->alg = e->suite.alg;
+	sa->encap = e->cfg.encap;
+	sa->min_len = e->suite.min_len;
+}
+
+/* One SA, all or nothing. */
+static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
+		   struct udpesp_ctl_handles *out, char *err, size_t errlen)
+{
+	struct parser_entry *p = NULL;
+	bool parser_created = false;
+	struct udpesp_parser_key pkey;
+	struct sa_entry *e, *dup;
+	struct sa_suite suite;
+	char abuf[INET6_ADDRSTRLEN];
+	int ret;
+
+	ret = sa_check(cfg, &suite, err, errlen);
+	if (ret)
+		return ret;
+	if (cfg->offload == UDPESP_OFFLOAD_KFUNC) {
+		errf(err, errlen, "offload kfunc: the in-kernel crypto backend is not in this build; use offload xsk or auto");
+		return -EOPNOTSUPP;
+	}
+	dup = find_key(t, cfg->dst.family, cfg->dst.addr, cfg->spi);
+	if (dup) {
+		addr_str(&cfg->dst, abuf, sizeof(abuf));
+		errf(err, errlen, "an SA with dst %s spi 0x%x already exists (handle %u)",
+		     abuf, ntohl(cfg->spi), dup->handle);
+		return -EEXIST;
+	}
+	if (!t->nfree) {
+		errf(err, errlen, "SA table full (%u SAs); restart udpespd with a larger --max-sa",
+		     t->max_sa);
+		return -ENOSPC;
+	}
+
+	if (cfg->dir == UDPESP_DIR_IN) {
+		parser_key_for(cfg, &pkey);
+		if (cfg->parser) {
+			p = sa_table_parser(t, cfg->parser);
+			if (!p) {
+				errf(err, errlen, "parser entry %u does not exist", cfg->parser);
+				return -ENOENT;
+			}
+			if (p->key.port != pkey.port || p->key.family != pkey.family ||
+			    p->encap != cfg->encap) {
+				errf(err, errlen, "parser entry %u is for port %u, not %u",
+				     p->handle, ntohs(p->key.port), ntohs(pkey.port));
+				return -EINVAL;
+			}
+		} else {
+			p = parser_by_key(t, &pkey);
+			if (!p) {
+				ret = parser_create(t, &pkey, cfg->encap, &p);
+				if (ret) {
+					errf(err, errlen, "adding the parser entry for port %u: %s",
+					     ntohs(pkey.port), strerror(-ret));
+					return ret;
+				}
+				parser_created = true;
+			}
+		}
+	}
+
+	e = calloc(1, sizeof(*e));
+	if (!e) {
+		ret = -ENOMEM;
+		goto undo_parser;
+	}
+	e->handle = t->next_handle;
+	e->slot = t->free_slots[t->nfree - 1];
+	e->gen = ++t->slot_gen[e->slot];
+	e->parser = p ? p->handle : 0;
+	e->cfg = *cfg;
+	e->cfg.parser = e->parser;
+	e->suite = suite;
+	e->add_time = time(NULL);
+
+	if (cfg->dir == UDPESP_DIR_IN) {
+		struct udpesp_sa_key key;
+		struct udpesp_sa sa;
+		__u64 top = ((__u64)cfg->replay_seq_hi << 32) | cfg->replay_seq;
+
+		sa_entry_key(e, &key);
+		datapath_sa(e, &sa);
+		ret = t->ops->sa_add(t->ctx, &key, &sa, cfg->replay_window, top);
+		if (ret) {
+			errf(err, errlen, "installing the SA in the data path: %s",
+			     strerror(-ret));
+			entry_free(e);
+			goto undo_parser;
+		}
+		p->users++;
+	}
+	t->nfree--;
+	t->next_handle++;
+	t->count++;
+	index_insert(t, e);
+	out->handle = e->handle;
+	out->parser = e->parser;
+	emit(t, UDPESP_EV_SA_ADDED, e->handle, cfg->ifindex, e);
+	return 0;
+
+undo_parser:
+	if (parser_created)
+		parser_remove(t, p);
+	return ret;
+}
+
+/* Takes the SA out of the data path (dying first) and the table. */
+static int remove_entry(struct sa_table *t, struct sa_entry *e, __u32 ev_type)
+{
+	if (e->cfg.dir == UDPESP_DIR_IN) {
+		struct udpesp_sa_key key;
+		struct parser_entry *p;
+		int err;
+
+		sa_entry_key(e, &key);
+		/* Dying first: XDP stops using it even before the delete lands. */
+		err = t->ops->sa_mark_dying(t->ctx, &key);
+		if (!err || err == -ENOENT)
+			err = t->ops->sa_del(t->ctx, &key);
+		if (err && err != -ENOENT)
+			return err;
+		p = sa_table_parser(t, e->parser);
+		if (p && p->users)
+			p->users--;
+	}
+	index_remove(t, e);
+	t->free_slots[t->nfree++] = e->slot;
+	t->count--;
+	emit(t, ev_type, e->handle, e->cfg.ifindex, e);
+	entry_free(e);
+	return 0;
+}
+
+int sa_table_add(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
+		 struct udpesp_ctl_handles *out, char *err, size_t errlen)
+{
+	__u32 first_new_parser = t->next_parser;
+	char msg[UDPESP_CTL_ERRMSG_MAX];
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		ret = add_one(t, &sa[i], &out[i], msg, sizeof(msg));
+		if (ret)
+			break;
+	}
+	if (!ret)
+		return 0;
+	if (n > 1)
+		errf(err, errlen, "SA %zu: %s", i + 1, msg);
+	else
+		errf(err, errlen, "%s", msg);
+	/* Roll the batch back, newest first, parser entries included. */
+	while (i-- > 0) {
+		struct sa_entry *e = find_handle(t, out[i].handle);
+		struct parser_entry *p;
+
+		if (!e)
+			continue;
+		p = sa_table_parser(t, e->parser);
+		remove_entry(t, e, UDPESP_EV_SA_DELETED);
+		if (p && !p->users && p->handle >= first_new_parser)
+			parser_remove(t, p);
+		memset(&out[i], 0, sizeof(out[i]));
+	}
+	return ret;
+}
+
+int sa_table_del(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
+		 struct udpesp_ctl_del_result *res, char *err, size_t errlen)
+{
+	struct parser_entry *p = NULL;
+	struct sa_entry *e;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	e = sa_table_find(t, sel);
+	if (!e) {
+		if (sel->handle) {
+			errf(err, errlen, "no SA with handle %u", sel->handle);
+		} else {
+			char abuf[INET6_ADDRSTRLEN];
+
+			addr_str(&sel->dst, abuf, sizeof(abuf));
+			errf(err, errlen, "no SA with dst %s spi 0x%x", abuf, ntohl(sel->spi));
+		}
+		return -ENOENT;
+	}
+	if (sel->parser) {
+		p = sa_table_parser(t, sel->parser);
+		if (!p) {
+			errf(err, errlen, "parser entry %u does not exist", sel->parser);
+			return -ENOENT;
+		}
+	}
+	ret = remove_entry(t, e, UDPESP_EV_SA_DELETED);
+	if (ret) {
+		errf(err, errlen, "removing the SA from the data path: %s", strerror(-ret));
+		return ret;
+	}
+	res->deleted = 1;
+	if (p) {
+		if (p->users) {
+			res->parser_users = p->users;
+		} else {
+			ret = parser_remove(t, p);
+			if (ret) {
+				errf(err, errlen, "SA deleted, but removing parser entry %u failed: %s",
+				     sel->parser, strerror(-ret));
+				return ret;
+			}
+			res->parser_gone = 1;
+		}
+	}
+	return 0;
+}
+
+/* Delete SAs matching pred; drop parser entries they leave unused. */
+static int remove_where(struct sa_table *t,
+			bool (*pred)(const struct sa_entry *e, __u32 arg), __u32 arg,
+			__u32 ev_type, __u32 *deleted)
+{
+	int ret = 0;
+
+	*deleted = 0;
+	for (__u32 b = 0; b < t->nbuckets; b++) {
+		struct sa_entry *e = t->by_handle[b], *n;
+
+		for (; e; e = n) {
+			n = e->next_by_handle;
+			if (!pred(e, arg))
+				continue;
+			ret = remove_entry(t, e, ev_type);
+			if (ret)
+				return ret;
+			(*deleted)++;
+		}
+	}
+	return ret;
+}
+
+static bool match_all(const struct sa_entry *e, __u32 arg)
+{
+	(void)e;
+	(void)arg;
+	return true;
+}
+
+int sa_table_flush(struct sa_table *t, struct udpesp_ctl_del_result *res)
+{
+	struct parser_entry *p, *n;
+	int ret;
+
+	memset(res, 0, sizeof(*res));
+	ret = remove_where(t, match_all, 0, UDPESP_EV_SA_DELETED, &res->deleted);
+	if (ret)
+		return ret;
+	for (p = t->parsers; p; p = n) {
+		n = p->next;
+		if (!p->users) {
+			ret = parser_remove(t, p);
+			if (ret)
+				return ret;
+			res->parser_gone++;
+		}
+	}
+	return 0;
+}
+
+static bool on_ifindex(const struct sa_entry *e, __u32 ifindex)
+{
+	return e->cfg.ifindex == ifindex;
+}
+
+int sa_table_link_gone(struct sa_table *t, __u32 ifindex)
+{
+	struct parser_entry *p, *n;
+	__u32 deleted;
+	int ret;
+
+	if (!ifindex)
+		return 0;
+	ret = remove_where(t, on_ifindex, ifindex, UDPESP_EV_SA_DELETED, &deleted);
+	if (ret)
+		return ret;
+	for (p = t->parsers; p; p = n) {
+		n = p->next;
+		if (p->key.ifindex == ifindex) {
+			ret = parser_remove(t, p);
+			if (ret)
+				return ret;
+		}
+	}
+	emit(t, UDPESP_EV_LINK_GONE, 0, ifindex, NULL);
+	return 0;
+}
+
+int sa_table_for_each(const struct sa_table *t,
+		      int (*fn)(const struct sa_entry *e, void *arg), void *arg)
+{
+	for (__u32 b = 0; b < t->nbuckets; b++) {
+		const struct sa_entry *e;
+
+		for (e = t->by_handle[b]; e; e = e->next_by_handle) {
+			int ret = fn(e, arg);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}

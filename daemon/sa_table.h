@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * udpespd's SA and parser-entry table: handles as the Windows "add/delete
+ * UDP-ESP SA" requests define them, parser entries reference-counted by
+ * their inbound SAs, and adds that are all-or-nothing. The data path is
+ * reached only through struct sa_table_ops, so the logic (and its
+ * rollback on failure) is tested without BPF.
+ */
+#ifndef UDPESP_SA_TABLE_H
+#define UDPESP_SA_TABLE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+#include <linux/types.h>
+#include <udpesp/abi.h>
+#include <udpesp/ctl.h>
+
+#include "sa_check.h"
+
+/* How the table writes the data path (udpesp maps in udpespd). 0 or -errno. */
+struct sa_table_ops {
+	int (*parser_add)(void *ctx, const struct udpesp_parser_key *key,
+			  const struct udpesp_parser_val *val);
+	int (*parser_del)(void *ctx, const struct udpesp_parser_key *key);
+	int (*sa_add)(void *ctx, const struct udpesp_sa_key *key,
+		      const struct udpesp_sa *sa, __u32 window, __u64 top);
+	int (*sa_mark_dying)(void *ctx, const struct udpesp_sa_key *key);
+	int (*sa_del)(void *ctx, const struct udpesp_sa_key *key);
+	/* Told of every change, for `udpespctl monitor`. May be NULL. */
+	void (*event)(void *ctx, const struct udpesp_ctl_event *ev);
+};
+
+struct parser_entry {
+	__u32 handle;
+	__u32 users; /* inbound SAs referencing it */
+	struct udpesp_parser_key key;
+	__u8 encap;
+	struct parser_entry *next;
+};
+
+struct sa_entry {
+	__u32 handle;
+	__u32 slot;
+	__u32 parser; /* handle, 0 for outbound */
+	__u32 gen;
+	struct udpesp_ctl_sa cfg; /* holds keys: wiped when the SA goes */
+	struct sa_suite suite;
+	time_t add_time;
+	bool soft_expired;
+	struct sa_entry *next_by_handle;
+	struct sa_entry *next_by_key;
+};
+
+struct sa_table {
+	const struct sa_table_ops *ops;
+	void *ctx;
+	__u32 max_sa;     /* SA slots in the data path */
+	__u32 count;      /* SAs installed */
+	__u32 next_handle;
+	__u32 next_parser;
+	__u32 nbuckets;   /* power of two */
+	struct sa_entry **by_handle;
+	struct sa_entry **by_key;
+	__u32 *free_slots; /* stack of unused slots */
+	__u32 nfree;
+	__u32 *slot_gen;
+	struct parser_entry *parsers;
+};
+
+int sa_table_init(struct sa_table *t, __u32 max_sa,
+		  const struct sa_table_ops *ops, void *ctx);
+/* Wipes every SA's keys and frees the table (the data path is left as is). */
+void sa_table_fini(struct sa_table *t);
+
+/*
+ * Add n SAs, all or nothing: after any failure every SA of the batch
+ * that was installed is removed again, with any parser entry created
+ * for it, and err names the problem (prefixed "SA i: " in a batch).
+ */
+int sa_table_add(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
+		 struct udpesp_ctl_handles *out, char *err, size_t errlen);
+
+/*
+ * Delete the SA that sel selects (handle, or dst + spi). With sel->parser
+ * set, also delete that parser entry when no SA uses it any more; res
+ * says whether it went or how many SAs still use it.
+ */
+int sa_table_del(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
+		 struct udpesp_ctl_del_result *res, char *err, size_t errlen);
+/* Delete every SA; parser entries left without users go too. */
+int sa_table_flush(struct sa_table *t, struct udpesp_ctl_del_result *res);
+/* Remove everything bound to ifindex (its interface disappeared). */
+int sa_table_link_gone(struct sa_table *t, __u32 ifindex);
+
+/*
+ * Take over a parser entry found in the maps (left by an earlier udpespd)
+ * under its old handle, with no users yet.
+ */
+int sa_table_adopt_parser(struct sa_table *t, const struct udpesp_parser_key *key,
+			  const struct udpesp_parser_val *val);
+
+struct sa_entry *sa_table_find(const struct sa_table *t,
+			       const struct udpesp_ctl_sa_del *sel);
+struct parser_entry *sa_table_parser(const struct sa_table *t, __u32 handle);
+
+/* Iterate over SAs in handle-bucket order; stop when fn returns non-zero. */
+int sa_table_for_each(const struct sa_table *t,
+		      int (*fn)(const struct sa_entry *e, void *arg), void *arg);
+
+/* The data-path key of an inbound SA. */
+void sa_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key);
+
+#endif /* UDPESP_SA_TABLE_H */

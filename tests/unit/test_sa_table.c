@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The handle and reference-count logic of udpespd's SA table, against an
+ * in-memory data path that can be told to fail: adds that share a parser
+ * entry, deletes with and without the parser, and failed adds that must
+ * leave the data path exactly as it was.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <string.h>
+#include <criterion/criterion.h>
+
+#include "sa_table.h"
+
+#define FAKE_MAX 16
+
+/* A data path in memory: what the maps would hold, plus failure knobs. */
+struct fake_dp {
+	struct udpesp_parser_key parsers[FAKE_MAX];
+	int nparsers;
+	struct udpesp_sa_key sas[FAKE_MAX];
+	struct udpesp_sa vals[FAKE_MAX];
+	int nsas;
+	int fail_sa_add;     /* -errno returned by the next sa_add */
+	int fail_parser_add; /* -errno returned by the next parser_add */
+	int events[16];      /* count per event type */
+	int dying_marks;
+};
+
+static int fake_parser_add(void *ctx, const struct udpesp_parser_key *key,
+			   const struct udpesp_parser_val *val)
+{
+	struct fake_dp *dp = ctx;
+
+	(void)val;
+	if (dp->fail_parser_add)
+		return dp->fail_parser_add;
+	cr_assert_lt(dp->nparsers, FAKE_MAX);
+	dp->parsers[dp->nparsers++] = *key;
+	return 0;
+}
+
+static int fake_parser_del(void *ctx, const struct udpesp_parser_key *key)
+{
+	struct fake_dp *dp = ctx;
+
+	for (int i = 0; i < dp->nparsers; i++) {
+		if (!memcmp(&dp->parsers[i], key, sizeof(*key))) {
+			dp->parsers[i] = dp->parsers[--dp->nparsers];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int fake_sa_add(void *ctx, const struct udpesp_sa_key *key,
+		       const struct udpesp_sa *sa, __u32 window, __u64 top)
+{
+	struct fake_dp *dp = ctx;
+
+	(void)window;
+	(void)top;
+	if (dp->fail_sa_add)
+		return dp->fail_sa_add;
+	cr_assert_lt(dp->nsas, FAKE_MAX);
+	dp->sas[dp->nsas] = *key;
+	dp->vals[dp->nsas++] = *sa;
+	return 0;
+}
+
+static int fake_find_sa(struct fake_dp *dp, const struct udpesp_sa_key *key)
+{
+	for (int i = 0; i < dp->nsas; i++)
+		if (!memcmp(&dp->sas[i], key, sizeof(*key)))
+			return i;
+	return -1;
+}
+
+static int fake_sa_mark_dying(void *ctx, const struct udpesp_sa_key *key)
+{
+	struct fake_dp *dp = ctx;
+	int i = fake_find_sa(dp, key);
+
+	if (i < 0)
+		return -ENOENT;
+	dp->vals[i].flags |= UDPESP_SA_F_DYING;
+	dp->dying_marks++;
+	return 0;
+}
+
+static int fake_sa_del(void *ctx, const struct udpesp_sa_key *key)
+{
+	struct fake_dp *dp = ctx;
+	int i = fake_find_sa(dp, key);
+
+	if (i < 0)
+		return -ENOENT;
+	/* The table must mark an SA dying before deleting it. */
+	cr_assert(dp->vals[i].flags & UDPESP_SA_F_DYING, "SA deleted without being marked dying");
+	dp->nsas--;
+	dp->sas[i] = dp->sas[dp->nsas];
+	dp->vals[i] = dp->vals[dp->nsas];
+	return 0;
+}
+
+static void fake_event(void *ctx, const struct udpesp_ctl_event *ev)
+{
+	struct fake_dp *dp = ctx;
+
+	if (ev->type < 16)
+		dp->events[ev->type]++;
+}
+
+static const struct sa_table_ops fake_ops = {
+	.parser_add = fake_parser_add,
+	.parser_del = fake_parser_del,
+	.sa_add = fake_sa_add,
+	.sa_mark_dying = fake_sa_mark_dying,
+	.sa_del = fake_sa_del,
+	.event = fake_event,
+};
+
+static struct fake_dp dp;
+static struct sa_table table;
+
+static void setup(void)
+{
+	memset(&dp, 0, sizeof(dp));
+	cr_assert_eq(sa_table_init(&table, 4, &fake_ops, &dp), 0);
+}
+
+static void teardown(void)
+{
+	sa_table_fini(&table);
+}
+
+/* An inbound AES-GCM-128 SA on UDP/4500, as `sa add` would send it. */
+static struct udpesp_ctl_sa inbound(__u32 spi, const char *dst)
+{
+	struct udpesp_ctl_sa sa = {
+		.dir = UDPESP_DIR_IN,
+		.mode = UDPESP_MODE_TUNNEL,
+		.encap = UDPESP_ENCAP_ESPINUDP,
+		.spi = htonl(spi),
+		.encap_sport = htons(4500),
+		.encap_dport = htons(4500),
+		.replay_window = 64,
+	};
+
+	sa.src.family = UDPESP_AF_INET;
+	inet_pton(AF_INET, "198.51.100.7", sa.src.addr);
+	sa.dst.family = UDPESP_AF_INET;
+	inet_pton(AF_INET, dst, sa.dst.addr);
+	strcpy(sa.aead.name, "rfc4106(gcm(aes))");
+	sa.aead.key_len = 20;
+	sa.aead.bits = 128;
+	memset(sa.aead.key, 0x5a, sa.aead.key_len);
+	return sa;
+}
+
+TestSuite(sa_table, .init = setup, .fini = teardown);
+
+Test(sa_table, inbound_add_creates_parser_and_returns_both_handles)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.handle, 1);
+	cr_assert_eq(h.parser, 1);
+	cr_assert_eq(dp.nsas, 1);
+	cr_assert_eq(dp.nparsers, 1);
+	cr_assert_eq(ntohs(dp.parsers[0].port), 4500);
+	cr_assert_eq(dp.vals[0].handle, 1);
+	cr_assert_eq(dp.vals[0].parser, 1);
+	cr_assert_eq(dp.vals[0].backend, UDPESP_BACKEND_XSK);
+	cr_assert_eq(dp.events[UDPESP_EV_SA_ADDED], 1);
+	cr_assert_eq(dp.events[UDPESP_EV_PARSER_ADDED], 1);
+	cr_assert_eq(sa_table_parser(&table, 1)->users, 1);
+}
+
+Test(sa_table, second_inbound_sa_shares_the_parser_entry)
+{
+	struct udpesp_ctl_sa sa[2] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1") };
+	struct udpesp_ctl_handles h[2];
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, &sa[0], 1, &h[0], err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_add(&table, &sa[1], 1, &h[1], err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h[1].handle, 2);
+	cr_assert_eq(h[1].parser, h[0].parser);
+	cr_assert_eq(dp.nparsers, 1);
+	cr_assert_eq(sa_table_parser(&table, h[0].parser)->users, 2);
+	cr_assert_neq(dp.vals[0].slot, dp.vals[1].slot);
+}
+
+Test(sa_table, explicit_parser_handle_reused_and_unknown_refused)
+{
+	struct udpesp_ctl_sa a = inbound(0x1001, "192.0.2.1"), b = inbound(0x1002, "192.0.2.2");
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, &a, 1, &h, err, sizeof(err)), 0, "%s", err);
+	b.parser = 7;
+	cr_assert_eq(sa_table_add(&table, &b, 1, &h, err, sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "parser entry 7 does not exist"), "%s", err);
+	cr_assert_eq(dp.nsas, 1);
+	b.parser = 1;
+	cr_assert_eq(sa_table_add(&table, &b, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.parser, 1);
+}
+
+Test(sa_table, duplicate_dst_spi_names_the_handle)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), -EEXIST);
+	cr_assert(strstr(err, "dst 192.0.2.1 spi 0x1001 already exists (handle 1)"), "%s", err);
+	cr_assert_eq(dp.nsas, 1);
+}
+
+Test(sa_table, delete_keeps_parser_unless_asked_and_unused)
+{
+	struct udpesp_ctl_sa sa[2] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1") };
+	struct udpesp_ctl_sa_del sel = { .handle = 1, .parser = 1 };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h[2];
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, sa, 2, h, err, sizeof(err)), 0, "%s", err);
+	/* The parser entry is still used by SA 2: it stays, and we are told so. */
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.deleted, 1);
+	cr_assert_eq(res.parser_gone, 0);
+	cr_assert_eq(res.parser_users, 1);
+	cr_assert_eq(dp.nsas, 1);
+	cr_assert_eq(dp.nparsers, 1);
+	cr_assert_eq(dp.dying_marks, 1);
+	/* Without `parser`, the last SA goes and the entry stays. */
+	sel.handle = 2;
+	sel.parser = 0;
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dp.nsas, 0);
+	cr_assert_eq(dp.nparsers, 1);
+	cr_assert_eq(sa_table_parser(&table, 1)->users, 0);
+}
+
+Test(sa_table, delete_with_parser_removes_the_unused_entry)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_sa_del sel = { .handle = 1, .parser = 1 };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(res.parser_gone, 1);
+	cr_assert_eq(dp.nparsers, 0);
+	cr_assert_null(sa_table_parser(&table, 1));
+	cr_assert_eq(dp.events[UDPESP_EV_PARSER_REMOVED], 1);
+}
+
+Test(sa_table, delete_by_dst_and_spi)
+{
+	struct udpesp_ctl_sa sa = inbound(0x2002, "192.0.2.9");
+	struct udpesp_ctl_sa_del sel = { .spi = htonl(0x2002) };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	sel.dst.family = UDPESP_AF_INET;
+	inet_pton(AF_INET, "192.0.2.8", sel.dst.addr);
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "no SA with dst 192.0.2.8 spi 0x2002"), "%s", err);
+	inet_pton(AF_INET, "192.0.2.9", sel.dst.addr);
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dp.nsas, 0);
+}
+
+Test(sa_table, failed_datapath_add_rolls_back_the_new_parser)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	dp.fail_sa_add = -ENOMEM;
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), -ENOMEM);
+	cr_assert_eq(dp.nsas, 0);
+	cr_assert_eq(dp.nparsers, 0, "parser entry created for the failed add must go");
+	cr_assert_eq(table.count, 0);
+	cr_assert_eq(table.nfree, 4, "slot must be returned");
+	/* And the table still works afterwards, handles unspent. */
+	dp.fail_sa_add = 0;
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.handle, 1);
+}
+
+Test(sa_table, failed_parser_add_installs_nothing)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	dp.fail_parser_add = -E2BIG;
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), -E2BIG);
+	cr_assert_eq(dp.nsas, 0);
+	cr_assert_eq(dp.nparsers, 0);
+	cr_assert(strstr(err, "parser entry for port 4500"), "%s", err);
+}
+
+Test(sa_table, failed_batch_is_rolled_back_whole)
+{
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1001, "192.0.2.1") /* duplicate */ };
+	struct udpesp_ctl_handles h[3];
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), -EEXIST);
+	cr_assert(strstr(err, "SA 3: "), "%s", err);
+	cr_assert_eq(dp.nsas, 0);
+	cr_assert_eq(dp.nparsers, 0);
+	cr_assert_eq(table.count, 0);
+}
+
+Test(sa_table, full_table_says_size_and_how_to_raise_it)
+{
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	for (__u32 i = 0; i < 4; i++) {
+		struct udpesp_ctl_sa sa = inbound(0x1000 + i, "192.0.2.1");
+
+		cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	}
+	struct udpesp_ctl_sa extra = inbound(0x2000, "192.0.2.1");
+
+	cr_assert_eq(sa_table_add(&table, &extra, 1, &h, err, sizeof(err)), -ENOSPC);
+	cr_assert(strstr(err, "SA table full (4 SAs)"), "%s", err);
+	cr_assert(strstr(err, "--max-sa"), "%s", err);
+}
+
+Test(sa_table, outbound_sa_ignores_parser_and_datapath)
+{
+	struct udpesp_ctl_sa sa = inbound(0x3003, "198.51.100.7");
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	sa.dir = UDPESP_DIR_OUT;
+	sa.replay_window = 0; /* only receivers keep a window */
+	sa.parser = 99; /* ignored for outbound, as the Windows request does */
+	inet_pton(AF_INET, "192.0.2.1", sa.src.addr);
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.parser, 0);
+	cr_assert_eq(dp.nsas, 0);
+	cr_assert_eq(dp.nparsers, 0);
+}
+
+Test(sa_table, flush_and_link_gone_remove_everything_bound)
+{
+	struct udpesp_ctl_sa a = inbound(0x1001, "192.0.2.1"), b = inbound(0x1002, "192.0.2.1");
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	a.ifindex = 5;
+	cr_assert_eq(sa_table_add(&table, &a, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_add(&table, &b, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(dp.nparsers, 2, "one entry per interface");
+	cr_assert_eq(sa_table_link_gone(&table, 5), 0);
+	cr_assert_eq(dp.nsas, 1);
+	cr_assert_eq(dp.nparsers, 1);
+	cr_assert_eq(dp.events[UDPESP_EV_LINK_GONE], 1);
+	cr_assert_eq(sa_table_flush(&table, &res), 0);
+	cr_assert_eq(res.deleted, 1);
+	cr_assert_eq(res.parser_gone, 1);
+	cr_assert_eq(dp.nsas, 0);
+	cr_assert_eq(dp.nparsers, 0);
+}
