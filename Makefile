@@ -91,7 +91,10 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/udpespd: $(BUILD)/obj/daemon/udpespd.o $(LIB_OBJS)
+DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespd.c daemon/ctl_server.c \
+	daemon/links.c daemon/log.c)
+
+$(BUILD)/udpespd: $(DAEMON_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 

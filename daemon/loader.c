@@ -2,6 +2,8 @@
 /* Open, size and load the udpesp XDP object via its skeleton. */
 #include <errno.h>
 #include <stdio.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "loader.h"
@@ -47,11 +49,36 @@ static int set_pinning(struct udpesp *skel, const char *pin_dir)
 	return 0;
 }
 
+/* max_entries of the SA map already pinned under pin_dir, 0 if none. */
+static __u32 pinned_max_sa(const char *pin_dir)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[4096];
+	int fd;
+
+	if (!pin_dir || snprintf(path, sizeof(path), "%s/%s", pin_dir, UDPESP_MAP_SA) >=
+				(int)sizeof(path))
+		return 0;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.max_entries = 0;
+	close(fd);
+	return info.max_entries;
+}
+
 struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts)
 {
 	__u32 max_sa = opts && opts->max_sa ? opts->max_sa : UDPESP_MAX_SA_DEFAULT;
+	__u32 pinned = pinned_max_sa(opts ? opts->pin_dir : NULL);
 	struct udpesp *skel;
 	int err;
+
+	/* Reusing pinned maps: libbpf refuses any size but theirs. */
+	if (pinned)
+		max_sa = pinned;
 
 	skel = udpesp__open();
 	if (!skel)

@@ -1,96 +1,403 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * udpespd: owns udpesp's maps. This first version adopts the maps that
- * `ip link ... xdp obj build/udpesp.bpf.o` pinned (or loads the object and
- * pins them itself) and reports what it found; the control socket, SAs
- * and workers come with the control-plane work.
+ * udpespd: owns udpesp's maps, SA and parser-entry handles, the links it
+ * attached, lifetimes and events, and answers udpespctl on a Unix socket.
+ *
+ * It loads build/udpesp.bpf.o (embedded as a skeleton) with its maps
+ * pinned under --pin-dir, reusing maps that `ip link ... xdp obj` pinned
+ * there, so a program attached either way shares one set of maps.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <bpf/libbpf.h>
 
+#include "ctl_proto.h"
 #include "loader.h"
-#include "maps.h"
+#include "log.h"
+#include "udpesp.skel.h"
+#include "udpespd.h"
 
-static volatile sig_atomic_t stop;
+static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL;
 
-static void on_signal(int sig)
+/* ---- the data path as the SA table sees it ---- */
+
+static int dp_parser_add(void *ctx, const struct udpesp_parser_key *key,
+			 const struct udpesp_parser_val *val)
 {
-	(void)sig;
-	stop = 1;
+	return udpesp_maps_parser_add(&((struct udpespd *)ctx)->maps, key, val);
 }
+
+static int dp_parser_del(void *ctx, const struct udpesp_parser_key *key)
+{
+	return udpesp_maps_parser_del(&((struct udpespd *)ctx)->maps, key);
+}
+
+static int dp_sa_add(void *ctx, const struct udpesp_sa_key *key,
+		     const struct udpesp_sa *sa, __u32 window, __u64 top)
+{
+	return udpesp_maps_sa_add(&((struct udpespd *)ctx)->maps, key, sa, window, top);
+}
+
+static int dp_sa_mark_dying(void *ctx, const struct udpesp_sa_key *key)
+{
+	return udpesp_maps_sa_mark_dying(&((struct udpespd *)ctx)->maps, key);
+}
+
+static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
+{
+	return udpesp_maps_sa_del(&((struct udpespd *)ctx)->maps, key);
+}
+
+static const struct sa_table_ops datapath_ops = {
+	.parser_add = dp_parser_add,
+	.parser_del = dp_parser_del,
+	.sa_add = dp_sa_add,
+	.sa_mark_dying = dp_sa_mark_dying,
+	.sa_del = dp_sa_del,
+	.event = server_broadcast,
+};
+
+/* ---- leftovers of an earlier udpespd in pinned maps ---- */
+
+static int adopt_parser(const struct udpesp_parser_key *k,
+			const struct udpesp_parser_val *v, void *arg)
+{
+	struct udpespd *d = arg;
+
+	if (sa_table_adopt_parser(&d->table, k, v))
+		pr_warn("pinned parser entry %u conflicts with another: left alone", v->handle);
+	return 0;
+}
+
+struct stale_sas {
+	struct udpesp_sa_key *keys;
+	size_t n, cap;
+};
+
+static int collect_sa(const struct udpesp_sa_key *k, const struct udpesp_sa *v, void *arg)
+{
+	struct stale_sas *s = arg;
+
+	(void)v;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct udpesp_sa_key *keys = realloc(s->keys, cap * sizeof(*keys));
+
+		if (!keys)
+			return -ENOMEM;
+		s->keys = keys;
+		s->cap = cap;
+	}
+	s->keys[s->n++] = *k;
+	return 0;
+}
+
+/*
+ * Parser entries are kept under their handles. SAs cannot be: their keys
+ * died with the process that held them, so they are taken out of the
+ * data path and the IKE daemon must install them again.
+ */
+static void adopt_leftovers(struct udpespd *d)
+{
+	struct stale_sas s = { 0 };
+
+	udpesp_maps_parser_for_each(&d->maps, adopt_parser, d);
+	udpesp_maps_sa_for_each(&d->maps, collect_sa, &s);
+	for (size_t i = 0; i < s.n; i++) {
+		udpesp_maps_sa_mark_dying(&d->maps, &s.keys[i]);
+		udpesp_maps_sa_del(&d->maps, &s.keys[i]);
+	}
+	if (s.n)
+		pr_warn("removed %zu SAs left by an earlier udpespd: their keys are gone, add them again",
+			s.n);
+	free(s.keys);
+}
+
+static void on_link_gone(void *arg, __u32 ifindex)
+{
+	struct udpespd *d = arg;
+
+	pr_info("interface %u disappeared: removing its parser entries and SAs", ifindex);
+	sa_table_link_gone(&d->table, ifindex);
+}
+
+/* ---- set-up and main loop ---- */
+
+struct options {
+	const char *socket;
+	const char *pin_dir;
+	const char *tun;
+	const char *log;
+	const char *group;
+	__u32 max_sa;
+	bool foreground;
+	bool debug;
+};
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n");
+	fprintf(f,
+		"Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n"
+		"               [--group GROUP] [--max-sa N] [--log FILE|syslog] [--debug]\n"
+		"  --socket PATH   control socket (default %s)\n"
+		"  --pin-dir DIR   where the maps are pinned (default %s)\n"
+		"  --tun NAME      inner interface (default udpesp0)\n"
+		"  --foreground    do not detach (for a supervisor such as systemd)\n"
+		"  --group GROUP   members of GROUP may use the socket too (default: root only)\n"
+		"  --max-sa N      SA table size when no maps are pinned yet (default %u)\n"
+		"  --log FILE      log to FILE (reopened on SIGHUP) or to syslog;\n"
+		"                  default stderr in the foreground, syslog detached\n",
+		UDPESP_SOCKET_DEFAULT, UDPESP_PIN_DIR_DEFAULT, UDPESP_MAX_SA_DEFAULT);
 }
 
-int main(int argc, char **argv)
+static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "pin-dir", required_argument, NULL, 'p' },
 		{ "tun", required_argument, NULL, 't' },
 		{ "foreground", no_argument, NULL, 'f' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "max-sa", required_argument, NULL, 'm' },
+		{ "log", required_argument, NULL, 'l' },
+		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	const char *pin_dir = UDPESP_PIN_DIR_DEFAULT;
-	struct udpesp_load_opts lo = { 0 };
-	struct udpesp_maps maps;
-	struct udpesp *skel = NULL;
-	int c, err;
+	char *end;
+	int c;
 
-	while ((c = getopt_long(argc, argv, "s:p:t:fVh", opts, NULL)) != -1) {
+	*o = (struct options){ .socket = UDPESP_SOCKET_DEFAULT,
+			       .pin_dir = UDPESP_PIN_DIR_DEFAULT,
+			       .tun = "udpesp0",
+			       .max_sa = UDPESP_MAX_SA_DEFAULT };
+	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:l:dVh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's':
-		case 't':
-		case 'f':
-			break; /* accepted now, used by the control plane */
-		case 'p':
-			pin_dir = optarg;
+		case 's': o->socket = optarg; break;
+		case 'p': o->pin_dir = optarg; break;
+		case 't': o->tun = optarg; break;
+		case 'f': o->foreground = true; break;
+		case 'g': o->group = optarg; break;
+		case 'l': o->log = optarg; break;
+		case 'd': o->debug = true; break;
+		case 'm': {
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || v == 0 || v > (1ul << 24)) {
+				fprintf(stderr, "Error: --max-sa \"%s\": expected 1 to %lu\n",
+					optarg, 1ul << 24);
+				return 2;
+			}
+			o->max_sa = v;
 			break;
+		}
 		case 'V':
 			printf("udpespd %s\n", UDPESP_VERSION);
-			return 0;
+			exit(0);
 		case 'h':
 			usage(stdout);
-			return 0;
+			exit(0);
 		default:
 			usage(stderr);
 			return 2;
 		}
 	}
-
-	err = udpesp_maps_open_pinned(&maps, pin_dir);
-	if (err == -ENOENT) {
-		/* Nothing pinned yet: load the object and pin its maps there. */
-		lo.pin_dir = pin_dir;
-		skel = udpesp_bpf_load(&lo);
-		if (!skel) {
-			fprintf(stderr, "Error: loading the XDP object: %s\n", strerror(errno));
-			return 1;
-		}
-		err = udpesp_maps_open_pinned(&maps, pin_dir);
+	if (optind < argc) {
+		fprintf(stderr, "Error: unexpected argument \"%s\"\n", argv[optind]);
+		return 2;
 	}
-	if (err) {
-		fprintf(stderr, "Error: opening maps under %s: %s\n", pin_dir, strerror(-err));
-		udpesp_bpf_unload(skel);
+	return 0;
+}
+
+/* mkdir -p for the socket's directory, root only. */
+static int make_socket_dir(const char *sock)
+{
+	char dir[PATH_MAX];
+	char *slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", sock) >= (int)sizeof(dir))
+		return -ENAMETOOLONG;
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	for (char *p = dir + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(dir, 0755);
+		*p = '/';
+	}
+	if (mkdir(dir, 0750) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int epoll_add(int epfd, int fd, void *tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int run(struct udpespd *d, int sig_fd)
+{
+	struct epoll_event evs[32];
+
+	for (;;) {
+		int n = epoll_wait(d->epoll_fd, evs, 32, -1);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			int tag = *(int *)evs[i].data.ptr;
+
+			switch (tag) {
+			case EP_LISTEN:
+				server_accept(d);
+				break;
+			case EP_CLIENT:
+				server_client_ready(d, evs[i].data.ptr);
+				/* The client may be gone: stop using this batch. */
+				i = n;
+				break;
+			case EP_TIMER: {
+				__u64 ticks;
+
+				if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
+					server_check_lifetimes(d);
+				break;
+			}
+			case EP_NETLINK:
+				links_handle(&d->links);
+				break;
+			case EP_SIGNAL: {
+				struct signalfd_siginfo si;
+
+				if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
+					break;
+				if (si.ssi_signo == SIGHUP) {
+					pr_info("SIGHUP: reopening the log");
+					log_reopen();
+					break;
+				}
+				pr_info("signal %u: exiting", si.ssi_signo);
+				return 0;
+			}
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	struct udpespd d = { .epoll_fd = -1, .listen_fd = -1, .timer_fd = -1 };
+	struct udpesp_load_opts lo;
+	struct options o;
+	sigset_t sigs;
+	int sig_fd = -1, err, ret = 1;
+
+	err = parse_options(argc, argv, &o);
+	if (err)
+		return err;
+	if (o.group) {
+		struct group *g = getgrnam(o.group);
+
+		if (!g) {
+			fprintf(stderr, "Error: --group \"%s\": no such group\n", o.group);
+			return 2;
+		}
+		d.group = g->gr_gid;
+		d.has_group = true;
+	}
+	if (log_open(o.log ? o.log : (o.foreground ? NULL : "syslog"),
+		     o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO)) {
+		fprintf(stderr, "Error: cannot open log \"%s\": %s\n", o.log, strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "udpespd: maps under %s, %u SA slots\n", pin_dir, maps.max_sa);
 
-	signal(SIGTERM, on_signal);
-	signal(SIGINT, on_signal);
-	while (!stop)
-		pause();
-	udpesp_maps_close(&maps);
-	if (skel)
-		udpesp_bpf_unload(skel);
-	return 0;
+	lo = (struct udpesp_load_opts){ .max_sa = o.max_sa, .pin_dir = o.pin_dir };
+	d.skel = udpesp_bpf_load(&lo);
+	if (!d.skel) {
+		pr_err("loading the XDP object with maps under %s: %s", o.pin_dir,
+		       strerror(errno));
+		return 1;
+	}
+	err = udpesp_maps_from_obj(&d.maps, d.skel->obj);
+	if (!err)
+		err = sa_table_init(&d.table, d.maps.max_sa, &datapath_ops, &d);
+	if (err) {
+		pr_err("setting up the SA table: %s", strerror(-err));
+		goto out;
+	}
+	adopt_leftovers(&d);
+	err = links_init(&d.links, bpf_program__fd(d.skel->progs.udpesp_xdp), on_link_gone, &d);
+	if (err)
+		pr_warn("no link events (libnl): SAs will not follow vanished interfaces");
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	d.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sig_fd < 0 || d.epoll_fd < 0 || d.timer_fd < 0 ||
+	    timerfd_settime(d.timer_fd, 0, &tick, NULL)) {
+		pr_err("event loop set-up: %s", strerror(errno));
+		goto out;
+	}
+	err = make_socket_dir(o.socket);
+	if (!err)
+		err = server_listen(&d, o.socket);
+	if (!err)
+		err = epoll_add(d.epoll_fd, d.timer_fd, &tag_timer);
+	if (!err)
+		err = epoll_add(d.epoll_fd, sig_fd, &tag_signal);
+	if (!err && links_fd(&d.links) >= 0)
+		err = epoll_add(d.epoll_fd, links_fd(&d.links), &tag_netlink);
+	if (err) {
+		pr_err("control socket %s: %s", o.socket, strerror(-err));
+		goto out;
+	}
+	if (!o.foreground && daemon(0, 0)) {
+		pr_err("detaching: %s", strerror(errno));
+		goto out;
+	}
+	pr_info("udpespd %s: socket %s, maps under %s, %u SA slots", UDPESP_VERSION,
+		o.socket, o.pin_dir, d.maps.max_sa);
+	ret = run(&d, sig_fd) ? 1 : 0;
+	unlink(o.socket);
+out:
+	server_close_all(&d);
+	links_fini(&d.links);
+	sa_table_fini(&d.table); /* wipes every key */
+	if (d.timer_fd >= 0)
+		close(d.timer_fd);
+	if (d.epoll_fd >= 0)
+		close(d.epoll_fd);
+	if (sig_fd >= 0)
+		close(sig_fd);
+	udpesp_bpf_unload(d.skel);
+	log_close();
+	return ret;
 }

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * Interfaces udpesp_xdp runs on: attach and detach through libbpf, list
+ * (whoever attached it: udpespd or `ip link`), and libnl link events so
+ * that SAs go with their interface.
+ */
+#ifndef UDPESP_LINKS_H
+#define UDPESP_LINKS_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include <udpesp/ctl.h>
+
+#define LINKS_MAX_OWNED 64
+
+struct links {
+	int prog_fd;
+	__u32 owned[LINKS_MAX_OWNED]; /* ifindexes udpespd attached itself */
+	__u8 owned_mode[LINKS_MAX_OWNED];
+	int nowned;
+	struct nl_sock *nl;
+	void (*link_gone)(void *arg, __u32 ifindex);
+	void *arg;
+};
+
+int links_init(struct links *l, int prog_fd,
+	       void (*link_gone)(void *arg, __u32 ifindex), void *arg);
+/* Detaches whatever udpespd attached itself; leaves `ip link` ones. */
+void links_fini(struct links *l);
+/* The libnl socket to poll for link events; links_handle() when readable. */
+int links_fd(const struct links *l);
+void links_handle(struct links *l);
+
+int links_attach(struct links *l, struct udpesp_ctl_link *req, char *err, size_t errlen);
+int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err,
+		 size_t errlen);
+/* Calls fn for every interface running udpesp_xdp. */
+int links_list(const struct links *l,
+	       int (*fn)(const struct udpesp_ctl_link *link, void *arg), void *arg);
+
+#endif /* UDPESP_LINKS_H */

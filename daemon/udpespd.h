@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/* udpespd's state, shared by its main loop and its control server. */
+#ifndef UDPESPD_H
+#define UDPESPD_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "links.h"
+#include "maps.h"
+#include "sa_table.h"
+
+struct client;
+
+struct udpespd {
+	struct udpesp *skel;
+	struct udpesp_maps maps;
+	struct sa_table table;
+	struct links links;
+	int epoll_fd;
+	int listen_fd;
+	int timer_fd;
+	gid_t group; /* members may use the socket too */
+	bool has_group;
+	struct client *clients;
+};
+
+/* Control server (ctl_server.c). */
+int server_listen(struct udpespd *d, const char *path);
+void server_accept(struct udpespd *d);
+void server_client_ready(struct udpespd *d, struct client *c);
+void server_close_all(struct udpespd *d);
+/* Send an event to every `udpespctl monitor`; sa_table_ops.event. */
+void server_broadcast(void *daemon, const struct udpesp_ctl_event *ev);
+/* Once a second: enforce soft and hard lifetimes from data-path counts. */
+void server_check_lifetimes(struct udpespd *d);
+
+/* epoll tags: what data.ptr points at. */
+enum { EP_LISTEN = 1, EP_TIMER, EP_NETLINK, EP_SIGNAL, EP_CLIENT };
+
+#endif /* UDPESPD_H */
