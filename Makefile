@@ -53,7 +53,7 @@ PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
 
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
-BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
 UNIT_TEST  := $(BUILD)/tests/unit_tests
 BPF_TEST   := $(BUILD)/tests/bpf_tests
 BENCH_XDP  := $(BUILD)/tests/bench_xdp
@@ -139,7 +139,7 @@ e2e: all
 demo: deps all
 	$(Q)tests/demo/demo.sh
 
-bench-xdp: all
+bench-xdp: $(BENCH_XDP)
 	$(Q)$(BENCH_XDP)
 
 bench: bench-xdp
