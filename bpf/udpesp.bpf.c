@@ -84,18 +84,24 @@ static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6)
 
 /*
  * Most specific parser entry first: this interface and address, this
- * interface and any address, any interface and this address, any and any.
+ * interface and any address, any interface and this address, any and any
+ * (bit i of variants is lookup i). Shapes absent on the port are skipped:
+ * each hash lookup costs about as much as the rest of the IKE path.
  */
 static __always_inline struct udpesp_parser_val *
-parser_lookup(struct xdp_md *ctx, const struct pkt *p)
+parser_lookup(struct xdp_md *ctx, const struct pkt *p, __u8 variants)
 {
 	struct udpesp_parser_key key = {};
 	struct udpesp_parser_val *pe;
 
+	if (!variants)
+		variants = 0xf; /* written without variants (e.g. by bpftool) */
 	key.port = p->udp->dest;
 	key.family = p->family;
 #pragma unroll
 	for (int i = 0; i < 4; i++) {
+		if (!(variants & (1 << i)))
+			continue;
 		key.ifindex = (i & 2) ? 0 : ctx->ingress_ifindex;
 		if (i & 1)
 			__builtin_memset(key.addr, 0, sizeof(key.addr));
@@ -278,7 +284,7 @@ int udpesp_xdp(struct xdp_md *ctx)
 	ports = bpf_map_lookup_elem(&udpesp_ports, &port);
 	if (!ports || !ports->entries)
 		return XDP_PASS; /* the common case: not a parser port */
-	pe = parser_lookup(ctx, &p);
+	pe = parser_lookup(ctx, &p, ports->variants);
 	if (!pe)
 		return XDP_PASS;
 	count(UDPESP_CNT_RX_ENCAP);

@@ -118,18 +118,47 @@ static int sys_err(int ret)
 	return ret ? -errno : 0;
 }
 
-/* Add delta (+1/-1) to the parser-entry count of a port. */
-static int port_ref(const struct udpesp_maps *m, __be16 port_be, int delta)
+/* The udpesp_parser_variant bit of a key: which lookup of XDP finds it. */
+static __u8 parser_variant(const struct udpesp_parser_key *k)
 {
-	__u32 port = ntohs(port_be);
-	struct udpesp_port_val v;
+	static const __be32 any[4];
+	int i = (k->ifindex == 0 ? 2 : 0) | (!memcmp(k->addr, any, sizeof(any)) ? 1 : 0);
 
-	if (bpf_map_lookup_elem(m->ports, &port, &v))
-		return -errno;
-	if (delta < 0 && v.entries == 0)
-		return -EUCLEAN;
-	v.entries += delta;
-	return sys_err(bpf_map_update_elem(m->ports, &port, &v, BPF_ANY));
+	return 1 << i;
+}
+
+struct port_scan {
+	__be16 port;
+	struct udpesp_port_val val;
+};
+
+static int count_port(const struct udpesp_parser_key *k,
+		      const struct udpesp_parser_val *v, void *arg)
+{
+	struct port_scan *ps = arg;
+
+	(void)v;
+	if (k->port == ps->port) {
+		ps->val.entries++;
+		ps->val.variants |= parser_variant(k);
+	}
+	return 0;
+}
+
+/*
+ * Rewrite a port's udpesp_ports entry from the parser map itself, so the
+ * count and the variants can never drift from what is really there.
+ * Parser entries change rarely and the map is small: a scan is cheap.
+ */
+static int port_sync(const struct udpesp_maps *m, __be16 port_be)
+{
+	struct port_scan ps = { .port = port_be };
+	__u32 port = ntohs(port_be);
+	int err = udpesp_maps_parser_for_each(m, count_port, &ps);
+
+	if (err)
+		return err;
+	return sys_err(bpf_map_update_elem(m->ports, &port, &ps.val, BPF_ANY));
 }
 
 int udpesp_maps_parser_add(const struct udpesp_maps *m,
@@ -143,7 +172,7 @@ int udpesp_maps_parser_add(const struct udpesp_maps *m,
 	err = sys_err(bpf_map_update_elem(m->parser, key, val, BPF_NOEXIST));
 	if (err)
 		return err;
-	err = port_ref(m, key->port, +1);
+	err = port_sync(m, key->port);
 	if (err)
 		bpf_map_delete_elem(m->parser, key); /* all or nothing */
 	return err;
@@ -156,7 +185,7 @@ int udpesp_maps_parser_del(const struct udpesp_maps *m,
 
 	if (err)
 		return err;
-	return port_ref(m, key->port, -1);
+	return port_sync(m, key->port);
 }
 
 static int percpu_zero(int fd, __u32 key, size_t value_size)

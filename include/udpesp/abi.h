@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bump whenever a key, value or metadata layout below changes. */
-#define UDPESP_ABI_VERSION 1
+#define UDPESP_ABI_VERSION 2
 
 /* Pinned map names (at most 15 characters: the kernel truncates). */
 #define UDPESP_MAP_PORTS "udpesp_ports"
@@ -72,12 +72,23 @@ struct udpesp_parser_val {
 _Static_assert(sizeof(struct udpesp_parser_val) == 8, "udpesp_parser_val ABI");
 
 /*
- * udpesp_ports: array indexed by host-order UDP port; a non-zero value
+ * udpesp_ports: array indexed by host-order UDP port; a non-zero entries
  * (the number of parser entries on that port) sends the packet on to the
- * parser lookup. One array read keeps other UDP traffic cheap.
+ * parser lookup. One array read keeps other UDP traffic cheap. variants
+ * says which of the four parser-key shapes exist on the port, so XDP does
+ * only the hash lookups that can match; 0 means "unknown: try all four".
  */
+enum udpesp_parser_variant {
+	UDPESP_PV_IF_ADDR = 1 << 0, /* this interface, this address */
+	UDPESP_PV_IF_ANY = 1 << 1,  /* this interface, any address */
+	UDPESP_PV_ANY_ADDR = 1 << 2, /* any interface, this address */
+	UDPESP_PV_ANY_ANY = 1 << 3, /* any interface, any address */
+};
+
 struct udpesp_port_val {
-	__u32 entries;
+	__u16 entries;
+	__u8 variants; /* enum udpesp_parser_variant bits */
+	__u8 pad;
 };
 _Static_assert(sizeof(struct udpesp_port_val) == 4, "udpesp_port_val ABI");
 

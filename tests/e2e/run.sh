@@ -104,8 +104,8 @@ test_bpftool_typed_maps() {
 	uet_ports_set 4500 1 || return
 	read -ra kb <<<"$(hex_le32 4500)"
 	[ "$(bpftool -j map lookup pinned "$UET_PIN/udpesp_ports" key hex "${kb[@]}" |
-		jq -c '.formatted')" = '{"key":4500,"value":{"entries":1}}' ] ||
-		fail "udpesp_ports[4500] does not print as {key 4500, value {entries 1}}" || return
+		jq -c '.formatted')" = '{"key":4500,"value":{"entries":1,"variants":0,"pad":0}}' ] ||
+		fail "udpesp_ports[4500] does not print as {key 4500, value {entries 1, variants 0, pad 0}}" || return
 }
 
 # Shared by the native and generic tests: over IPv4 and then IPv6, a

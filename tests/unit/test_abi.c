@@ -71,7 +71,9 @@ static const struct abi_member parser_val_members[] = {
 };
 
 static const struct abi_member port_val_members[] = {
-	MEMBER(udpesp_port_val, entries, __u32),
+	MEMBER(udpesp_port_val, entries, __u16),
+	MEMBER(udpesp_port_val, variants, __u8),
+	MEMBER(udpesp_port_val, pad, __u8),
 };
 
 static const struct abi_member sa_key_members[] = {
