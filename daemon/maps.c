@@ -263,6 +263,28 @@ int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot,
 	return sys_err(bpf_map_update_elem(m->replay, &slot, r, BPF_ANY));
 }
 
+/*
+ * Walk a hash map with get_next_key, handing each entry to fn. key and
+ * next are caller buffers of the key size, val of the value size.
+ */
+static int map_walk(int fd, void *key, void *next, size_t key_size, void *val,
+		    int (*fn)(const void *k, const void *v, void *arg), void *arg)
+{
+	void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, next)) {
+		memcpy(key, next, key_size);
+		prev = key;
+		if (bpf_map_lookup_elem(fd, key, val))
+			continue; /* deleted meanwhile */
+		ret = fn(key, val, arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 int udpesp_maps_parser_for_each(const struct udpesp_maps *m,
 				int (*fn)(const struct udpesp_parser_key *k,
 					  const struct udpesp_parser_val *v, void *arg),
@@ -270,19 +292,9 @@ int udpesp_maps_parser_for_each(const struct udpesp_maps *m,
 {
 	struct udpesp_parser_key key, next;
 	struct udpesp_parser_val val;
-	void *prev = NULL;
-	int ret;
 
-	while (!bpf_map_get_next_key(m->parser, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(m->parser, &key, &val))
-			continue; /* deleted meanwhile */
-		ret = fn(&key, &val, arg);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return map_walk(m->parser, &key, &next, sizeof(key), &val,
+			(int (*)(const void *, const void *, void *))fn, arg);
 }
 
 int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
@@ -292,19 +304,9 @@ int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
 {
 	struct udpesp_sa_key key, next;
 	struct udpesp_sa val;
-	void *prev = NULL;
-	int ret;
 
-	while (!bpf_map_get_next_key(m->sa, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(m->sa, &key, &val))
-			continue;
-		ret = fn(&key, &val, arg);
-		if (ret)
-			return ret;
-	}
-	return 0;
+	return map_walk(m->sa, &key, &next, sizeof(key), &val,
+			(int (*)(const void *, const void *, void *))fn, arg);
 }
 
 int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
