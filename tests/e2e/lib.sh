@@ -248,7 +248,7 @@ uet_parser_4500() {
 
 # uet_stat NAME: one global counter, via udpespctl -j stats.
 uet_stat() {
-	"$UET_CTL" -P "$UET_PIN" -j stats 2>>"$UET_LOG" | jq -r --arg n "$1" '.[$n] // "missing"'
+	"$UET_CTL" -P "$UET_PIN" -j stats 2>>"$UET_LOG" | jq -r --arg n "$1" '.counters[$n] // "missing"'
 }
 
 # ---- traffic ---------------------------------------------------------------
