@@ -21,6 +21,7 @@
 #include "ctl_proto.h"
 #include "log.h"
 #include "udpespd.h"
+#include "util.h"
 
 struct client {
 	int tag; /* EP_CLIENT: first, epoll's data.ptr points here */
@@ -505,15 +506,8 @@ static int scan_lifetime(const struct sa_entry *e, void *arg)
 	idx = limit_reached(e->cfg.limits, s->now - e->add_time, st.bytes, st.packets, &hard);
 	if (idx < 0 || (!hard && e->soft_expired))
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 16;
-		struct expiry *f = realloc(s->found, cap * sizeof(*f));
-
-		if (!f)
-			return -ENOMEM;
-		s->found = f;
-		s->cap = cap;
-	}
+	if (array_reserve((void **)&s->found, s->n, &s->cap, sizeof(*s->found)))
+		return -ENOMEM;
 	s->found[s->n++] = (struct expiry){ e->handle, idx, hard };
 	return 0;
 }

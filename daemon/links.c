@@ -2,7 +2,6 @@
 /* Attaching udpesp_xdp, listing where it runs, and watching links vanish. */
 #include <errno.h>
 #include <net/if.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,18 +16,8 @@
 
 #include "links.h"
 #include "log.h"
+#include "util.h"
 #include <udpesp/abi.h>
-
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
 
 static int on_nl_msg(struct nl_msg *msg, void *arg)
 {

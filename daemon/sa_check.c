@@ -6,12 +6,12 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
 
 #include "sa_check.h"
+#include "util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -112,16 +112,15 @@ static const struct {
 	  "auth-trunc 'hmac(sha256)' KEY 128" },
 };
 
+/* The message for the user, and the code every refusal returns. */
 __attribute__((format(printf, 3, 4)))
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	verrf(err, errlen, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 

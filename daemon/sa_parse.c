@@ -7,7 +7,6 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +17,7 @@
 #include "maps.h"
 #include "sa_check.h"
 #include "sa_parse.h"
+#include "util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -35,16 +35,15 @@ struct shown {
 	char s[80];
 };
 
+/* The message for the user, and the code every grammar error returns. */
 __attribute__((format(printf, 2, 3)))
 static int fail(struct cursor *c, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (c->err && c->errlen) {
-		va_start(ap, fmt);
-		vsnprintf(c->err, c->errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	verrf(c->err, c->errlen, fmt, ap);
+	va_end(ap);
 	return -EINVAL;
 }
 

@@ -27,6 +27,7 @@
 #include "log.h"
 #include "udpesp.skel.h"
 #include "udpespd.h"
+#include "util.h"
 
 static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL;
 
@@ -90,15 +91,8 @@ static int collect_sa(const struct udpesp_sa_key *k, const struct udpesp_sa *v, 
 	struct stale_sas *s = arg;
 
 	(void)v;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct udpesp_sa_key *keys = realloc(s->keys, cap * sizeof(*keys));
-
-		if (!keys)
-			return -ENOMEM;
-		s->keys = keys;
-		s->cap = cap;
-	}
+	if (array_reserve((void **)&s->keys, s->n, &s->cap, sizeof(*s->keys)))
+		return -ENOMEM;
 	s->keys[s->n++] = *k;
 	return 0;
 }
