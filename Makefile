@@ -26,7 +26,6 @@ DEPFLAGS = -MMD -MP
 PKGS    := libbpf libxdp libnl-route-3.0
 LIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lbpf -lxdp -lnl-route-3 -lnl-3 -lelf -lz)
 CFLAGS  += $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-TEST_LIBS := $(LIBS) -lcriterion
 
 ifeq ($(V),1)
 Q :=
@@ -47,7 +46,21 @@ BPF_OBJS   := $(BUILD)/udpesp.bpf.o
 BENCH_BPF  := $(patsubst tests/bench/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
 SKELS      := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS) $(BENCH_BPF))
 
-LIB_SRCS   := daemon/maps.c daemon/loader.c daemon/ctl_proto.c daemon/sa_parse.c daemon/sa_check.c daemon/sa_table.c daemon/json_print.c
+# ESP crypto: intel-ipsec-mb by default, OpenSSL libcrypto with CRYPTO=openssl.
+CRYPTO ?= ipsecmb
+ifeq ($(CRYPTO),openssl)
+CRYPTO_LIBS := -lcrypto
+else ifeq ($(CRYPTO),ipsecmb)
+CRYPTO_LIBS := -lIPSec_MB
+else
+$(error CRYPTO must be ipsecmb or openssl, not '$(CRYPTO)')
+endif
+LIBS += $(CRYPTO_LIBS)
+TEST_LIBS := $(LIBS) -lcriterion
+
+LIB_SRCS   := daemon/maps.c daemon/loader.c daemon/ctl_proto.c daemon/sa_parse.c \
+	daemon/sa_check.c daemon/sa_table.c daemon/json_print.c \
+	$(wildcard daemon/esp_crypto_$(CRYPTO).c daemon/esp_decap.c)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
 
