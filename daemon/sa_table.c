@@ -82,6 +82,8 @@ void sa_table_fini(struct sa_table *t)
 
 		for (; e; e = n) {
 			n = e->next_by_handle;
+			if (t->ops && t->ops->sa_detach)
+				t->ops->sa_detach(t->ctx, e);
 			entry_free(e);
 		}
 	}
@@ -369,6 +371,14 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 	e->suite = suite;
 	e->add_time = time(NULL);
 
+	if (t->ops->sa_attach) {
+		ret = t->ops->sa_attach(t->ctx, e);
+		if (ret) {
+			errf(err, errlen, "setting up the SA's crypto: %s", strerror(-ret));
+			entry_free(e);
+			goto undo_parser;
+		}
+	}
 	if (cfg->dir == UDPESP_DIR_IN) {
 		struct udpesp_sa_key key;
 		struct udpesp_sa sa;
@@ -380,6 +390,8 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 		if (ret) {
 			errf(err, errlen, "installing the SA in the data path: %s",
 			     strerror(-ret));
+			if (t->ops->sa_detach)
+				t->ops->sa_detach(t->ctx, e);
 			entry_free(e);
 			goto undo_parser;
 		}
@@ -419,6 +431,8 @@ static int remove_entry(struct sa_table *t, struct sa_entry *e, __u32 ev_type)
 		if (p && p->users)
 			p->users--;
 	}
+	if (t->ops->sa_detach)
+		t->ops->sa_detach(t->ctx, e);
 	index_remove(t, e);
 	t->free_slots[t->nfree++] = e->slot;
 	t->count--;

@@ -18,6 +18,8 @@
 
 #include "sa_check.h"
 
+struct sa_entry;
+
 /* How the table writes the data path (udpesp maps in udpespd). 0 or -errno. */
 struct sa_table_ops {
 	int (*parser_add)(void *ctx, const struct udpesp_parser_key *key,
@@ -27,6 +29,13 @@ struct sa_table_ops {
 		      const struct udpesp_sa *sa, __u32 window, __u64 top);
 	int (*sa_mark_dying)(void *ctx, const struct udpesp_sa_key *key);
 	int (*sa_del)(void *ctx, const struct udpesp_sa_key *key);
+	/*
+	 * Give the SA (either direction) to the packet workers before it is
+	 * published in the maps, and take it back after it left them: the
+	 * workers keep their own per-SA state in e->rt. May be NULL.
+	 */
+	int (*sa_attach)(void *ctx, struct sa_entry *e);
+	void (*sa_detach)(void *ctx, struct sa_entry *e);
 	/* Told of every change, for `udpespctl monitor`. May be NULL. */
 	void (*event)(void *ctx, const struct udpesp_ctl_event *ev);
 };
@@ -48,6 +57,7 @@ struct sa_entry {
 	struct sa_suite suite;
 	time_t add_time;
 	bool soft_expired;
+	void *rt; /* the workers' state of this SA (sa_table_ops.sa_attach) */
 	struct sa_entry *next_by_handle;
 	struct sa_entry *next_by_key;
 };
