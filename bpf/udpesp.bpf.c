@@ -118,12 +118,16 @@ static __always_inline int to_xsk(struct xdp_md *ctx, const struct pkt *p,
 				  const struct udpesp_sa *sa,
 				  struct udpesp_sa_stats *st, __u64 seq)
 {
-	__u32 queue = ctx->rx_queue_index;
+	__u32 ifindex = ctx->ingress_ifindex, queue = ctx->rx_queue_index;
 	struct udpesp_xdp_meta *meta;
+	__u32 *base;
 	void *data;
 
 	/* Pass up rather than redirect into nothing: the stack may still cope. */
-	if (!bpf_map_lookup_elem(&udpesp_xsks, &queue)) {
+	base = bpf_map_lookup_elem(&udpesp_xsk_base, &ifindex);
+	if (base)
+		queue += *base;
+	if (!base || !bpf_map_lookup_elem(&udpesp_xsks, &queue)) {
 		count(UDPESP_CNT_RX_NO_WORKER);
 		if (st)
 			st->no_worker++;

@@ -329,6 +329,8 @@ static int dump_sa_stats(const struct sa_entry *e, void *arg)
 	out.tmpl_mismatch = s.tmpl_mismatch;
 	out.no_worker = s.no_worker;
 	out.hdr_error = s.hdr_error;
+	out.inner_error = s.inner_error;
+	out.dummy = s.dummy;
 	return ctl_send(x->c->fd, UDPESP_MSG_SA_STATS, x->seq, 0, &out, sizeof(out));
 }
 

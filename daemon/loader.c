@@ -10,11 +10,11 @@
 #include "udpesp.skel.h"
 #include <udpesp/abi.h>
 
-/* The three maps indexed by SA slot must agree on their size. */
+/* The maps indexed by SA slot must agree on their size. */
 static int size_sa_maps(struct udpesp *skel, __u32 max_sa)
 {
 	struct bpf_map *maps[] = { skel->maps.udpesp_sa, skel->maps.udpesp_replay,
-				   skel->maps.udpesp_sa_stats };
+				   skel->maps.udpesp_sa_stats, skel->maps.udpesp_xsk_sa };
 
 	for (size_t i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
 		int err = bpf_map__set_max_entries(maps[i], max_sa);

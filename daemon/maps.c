@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -25,7 +26,11 @@ static void maps_reset(struct udpesp_maps *m)
 {
 	m->ports = m->parser = m->sa = m->replay = -1;
 	m->sa_stats = m->stats = m->xsks = -1;
+	m->xsk_base = m->xsk_cnt = m->xsk_sa = -1;
 	m->max_sa = 0;
+	m->replay_mem = NULL;
+	m->xsk_cnt_mem = NULL;
+	m->xsk_sa_mem = NULL;
 	m->owned = false;
 }
 
@@ -35,10 +40,12 @@ static int *map_fd_slot(struct udpesp_maps *m, size_t i, const char **name)
 	static const char *const names[] = {
 		UDPESP_MAP_PORTS,  UDPESP_MAP_PARSER,   UDPESP_MAP_SA,
 		UDPESP_MAP_REPLAY, UDPESP_MAP_SA_STATS, UDPESP_MAP_STATS,
-		UDPESP_MAP_XSKS,
+		UDPESP_MAP_XSKS,   UDPESP_MAP_XSK_BASE, UDPESP_MAP_XSK_CNT,
+		UDPESP_MAP_XSK_SA,
 	};
-	int *fds[] = { &m->ports,  &m->parser, &m->sa,	 &m->replay,
-		       &m->sa_stats, &m->stats,  &m->xsks };
+	int *fds[] = { &m->ports,    &m->parser, &m->sa,       &m->replay,
+		       &m->sa_stats, &m->stats,  &m->xsks,     &m->xsk_base,
+		       &m->xsk_cnt,  &m->xsk_sa };
 
 	if (i >= sizeof(names) / sizeof(names[0]))
 		return NULL;
@@ -100,11 +107,39 @@ fail:
 	return err;
 }
 
+static void *map_mmap(int fd, size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int udpesp_maps_mmap(struct udpesp_maps *m)
+{
+	m->replay_mem = map_mmap(m->replay, (size_t)m->max_sa * sizeof(*m->replay_mem));
+	m->xsk_cnt_mem = map_mmap(m->xsk_cnt, sizeof(*m->xsk_cnt_mem));
+	m->xsk_sa_mem = map_mmap(m->xsk_sa, (size_t)m->max_sa * sizeof(*m->xsk_sa_mem));
+	if (m->replay_mem && m->xsk_cnt_mem && m->xsk_sa_mem)
+		return 0;
+	return -errno;
+}
+
+static void maps_munmap(struct udpesp_maps *m)
+{
+	if (m->replay_mem)
+		munmap(m->replay_mem, (size_t)m->max_sa * sizeof(*m->replay_mem));
+	if (m->xsk_cnt_mem)
+		munmap(m->xsk_cnt_mem, sizeof(*m->xsk_cnt_mem));
+	if (m->xsk_sa_mem)
+		munmap(m->xsk_sa_mem, (size_t)m->max_sa * sizeof(*m->xsk_sa_mem));
+}
+
 void udpesp_maps_close(struct udpesp_maps *m)
 {
 	const char *name;
 	int *fd;
 
+	maps_munmap(m);
 	if (m->owned) {
 		for (size_t i = 0; (fd = map_fd_slot(m, i, &name)); i++)
 			if (*fd >= 0)
@@ -220,6 +255,11 @@ int udpesp_maps_sa_add(const struct udpesp_maps *m,
 	err = sys_err(bpf_map_update_elem(m->replay, &sa->slot, &rp, BPF_ANY));
 	if (!err)
 		err = percpu_zero(m->sa_stats, sa->slot, sizeof(struct udpesp_sa_stats));
+	if (!err) {
+		struct udpesp_sa_stats zero = { 0 };
+
+		err = sys_err(bpf_map_update_elem(m->xsk_sa, &sa->slot, &zero, BPF_ANY));
+	}
 	if (!err)
 		err = sys_err(bpf_map_update_elem(m->sa, key, sa, BPF_NOEXIST));
 	return err;
@@ -322,11 +362,18 @@ int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
 	vals = calloc(ncpu, sizeof(*vals));
 	if (!vals)
 		return -ENOMEM;
+	struct udpesp_xsk_counters wk;
+	__u32 zero = 0;
+
 	err = sys_err(bpf_map_lookup_elem(m->stats, &key, vals));
 	*out = 0;
 	for (int i = 0; !err && i < ncpu; i++)
 		*out += vals[i];
 	free(vals);
+	/* Plus what the AF_XDP workers counted. */
+	if (!err && m->xsk_cnt >= 0 &&
+	    !bpf_map_lookup_elem(m->xsk_cnt, &zero, &wk))
+		*out += wk.c[c];
 	return err;
 }
 
@@ -349,15 +396,29 @@ int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
 	for (int i = 0; !err && i < ncpu; i++)
 		for (size_t f = 0; f < nfields; f++)
 			((__u64 *)out)[f] += ((const __u64 *)&vals[i])[f];
+	/* Plus what the AF_XDP workers counted for the slot. */
+	if (!err && m->xsk_sa >= 0 &&
+	    !bpf_map_lookup_elem(m->xsk_sa, &slot, &vals[0]))
+		for (size_t f = 0; f < nfields; f++)
+			((__u64 *)out)[f] += ((const __u64 *)&vals[0])[f];
 	free(vals);
 	return err;
 }
 
-int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 queue, int fd)
+int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 index, int fd)
 {
 	if (fd < 0)
-		return sys_err(bpf_map_delete_elem(m->xsks, &queue));
-	return sys_err(bpf_map_update_elem(m->xsks, &queue, &fd, BPF_ANY));
+		return sys_err(bpf_map_delete_elem(m->xsks, &index));
+	return sys_err(bpf_map_update_elem(m->xsks, &index, &fd, BPF_ANY));
+}
+
+int udpesp_maps_xsk_base_set(const struct udpesp_maps *m, __u32 ifindex, int base)
+{
+	__u32 b = base;
+
+	if (base < 0)
+		return sys_err(bpf_map_delete_elem(m->xsk_base, &ifindex));
+	return sys_err(bpf_map_update_elem(m->xsk_base, &ifindex, &b, BPF_ANY));
 }
 
 int udpesp_addr_parse(const char *s, __u8 *family, __be32 addr[4])

@@ -22,15 +22,25 @@ struct udpesp_maps {
 	int sa_stats;
 	int stats;
 	int xsks;
+	int xsk_base;
+	int xsk_cnt;
+	int xsk_sa;
 	__u32 max_sa; /* max_entries of udpesp_sa (and the slot arrays) */
 	bool owned;   /* fds were opened here (pinned) and must be closed */
+	/* udpesp_maps_mmap(): the arrays the AF_XDP workers update in place. */
+	struct udpesp_replay *replay_mem;       /* [max_sa] */
+	struct udpesp_xsk_counters *xsk_cnt_mem; /* [1] */
+	struct udpesp_sa_stats *xsk_sa_mem;     /* [max_sa] */
 };
 
 /* Take the fds of a loaded object (not owned: the object closes them). */
 int udpesp_maps_from_obj(struct udpesp_maps *m, struct bpf_object *obj);
 /* Open the maps pinned under dir (e.g. UDPESP_PIN_DIR_DEFAULT). */
 int udpesp_maps_open_pinned(struct udpesp_maps *m, const char *dir);
+/* Also unmaps what udpesp_maps_mmap() mapped. */
 void udpesp_maps_close(struct udpesp_maps *m);
+/* Map udpesp_replay, udpesp_xsk_cnt and udpesp_xsk_sa for the workers. */
+int udpesp_maps_mmap(struct udpesp_maps *m);
 
 /* Parser entries; the udpesp_ports refcount follows adds and deletes. */
 int udpesp_maps_parser_add(const struct udpesp_maps *m,
@@ -85,8 +95,13 @@ int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
 int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
 			 struct udpesp_sa_stats *out);
 
-/* Register (fd >= 0) or remove (fd < 0) the AF_XDP socket of a queue. */
-int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 queue, int fd);
+/*
+ * Register (fd >= 0) or remove (fd < 0) the AF_XDP socket at index
+ * (udpesp_xsk_base of its interface + its RX queue).
+ */
+int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 index, int fd);
+/* Where an interface's sockets start in udpesp_xsks; base < 0 removes. */
+int udpesp_maps_xsk_base_set(const struct udpesp_maps *m, __u32 ifindex, int base);
 
 /* Counter names and meanings, indexed by enum udpesp_counter. */
 extern const char *const udpesp_counter_names[UDPESP_CNT_MAX];

@@ -68,13 +68,44 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } udpesp_stats SEC(".maps");
 
-/* AF_XDP sockets of the crypto workers, indexed by RX queue. */
+/* AF_XDP sockets of the crypto workers: udpesp_xsk_base[ifindex] + queue. */
 struct {
 	__uint(type, BPF_MAP_TYPE_XSKMAP);
-	__uint(max_entries, UDPESP_MAX_QUEUES);
+	__uint(max_entries, UDPESP_MAX_XSKS);
 	__type(key, __u32);
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } udpesp_xsks SEC(".maps");
+
+/* Where each interface's sockets start in udpesp_xsks (udpespd sets it). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, UDPESP_MAX_XSKS / UDPESP_MAX_QUEUES);
+	__type(key, __u32);   /* ifindex */
+	__type(value, __u32); /* first udpesp_xsks index */
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} udpesp_xsk_base SEC(".maps");
+
+/*
+ * The workers' own counters (never touched here): declared with the
+ * rest so that one object pins every map the tools read.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct udpesp_xsk_counters);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} udpesp_xsk_cnt SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, UDPESP_MAX_SA_DEFAULT);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__type(key, __u32);
+	__type(value, struct udpesp_sa_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} udpesp_xsk_sa SEC(".maps");
 
 #endif /* UDPESP_BPF_MAPS_H */

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bump whenever a key, value or metadata layout below changes. */
-#define UDPESP_ABI_VERSION 2
+#define UDPESP_ABI_VERSION 3
 
 /* Pinned map names (at most 15 characters: the kernel truncates). */
 #define UDPESP_MAP_PORTS "udpesp_ports"
@@ -25,6 +25,9 @@
 #define UDPESP_MAP_SA_STATS "udpesp_sa_stats"
 #define UDPESP_MAP_STATS "udpesp_stats"
 #define UDPESP_MAP_XSKS "udpesp_xsks"
+#define UDPESP_MAP_XSK_BASE "udpesp_xsk_base"
+#define UDPESP_MAP_XSK_CNT "udpesp_xsk_cnt"
+#define UDPESP_MAP_XSK_SA "udpesp_xsk_sa"
 #define UDPESP_PROG_XDP "udpesp_xdp"
 
 /* Where `ip link ... xdp obj` (iproute2) pins LIBBPF_PIN_BY_NAME maps. */
@@ -34,6 +37,11 @@
 #define UDPESP_MAX_SA_DEFAULT 65536
 /* RX queues per interface that can have an AF_XDP worker. */
 #define UDPESP_MAX_QUEUES 64
+/*
+ * AF_XDP sockets in udpesp_xsks, all interfaces together: the socket of
+ * RX queue q of interface i sits at udpesp_xsk_base[i] + q.
+ */
+#define UDPESP_MAX_XSKS 1024
 /* Largest anti-replay window (as Linux's XFRMA_REPLAY_ESN_MAX). */
 #define UDPESP_REPLAY_MAX 4096
 
@@ -177,9 +185,11 @@ struct udpesp_sa_stats {
 	__u64 tmpl_mismatch;    /* inner source outside the selector */
 	__u64 no_worker;        /* no AF_XDP socket on the RX queue */
 	__u64 hdr_error;        /* too short for the SA's suite */
-	__u64 pad;
+	__u64 inner_error;      /* decrypted inner packet malformed */
+	__u64 dummy;            /* dummy packets (next header 59), dropped */
+	__u64 pad[3];
 };
-_Static_assert(sizeof(struct udpesp_sa_stats) == 96, "udpesp_sa_stats ABI");
+_Static_assert(sizeof(struct udpesp_sa_stats) == 128, "udpesp_sa_stats ABI");
 
 /*
  * XDP metadata in front of a packet redirected to an AF_XDP socket.
@@ -217,6 +227,10 @@ _Static_assert(sizeof(struct udpesp_xdp_meta) == 24, "udpesp_xdp_meta ABI");
 	X(RX_IPV6_EXTHDR, "RxIpv6ExtHdr", "IPv6 with extension headers, passed up") \
 	X(RX_META_ERROR, "RxMetaError", "no room for XDP metadata, passed up")     \
 	X(DECAP_OK, "DecapOk", "ESP authenticated and decapsulated")              \
+	X(DECAP_DUMMY, "DecapDummy", "dummy packets (next header 59), dropped")   \
+	X(DECAP_BAD_PADDING, "DecapBadPadding", "ESP padding malformed, dropped") \
+	X(DECAP_BAD_NEXT_HDR, "DecapBadNextHeader", "next header not allowed by the SA mode, dropped") \
+	X(DECAP_STALE_SA, "DecapStaleSa", "SA deleted or replaced while queued, dropped") \
 	X(IN_ERROR, "XfrmInError", "other input errors")                          \
 	X(IN_HDR_ERROR, "XfrmInHdrError", "malformed IP/UDP/ESP header, dropped") \
 	X(IN_NO_STATES, "XfrmInNoStates", "unknown SPI, passed up")               \
@@ -235,5 +249,14 @@ enum udpesp_counter {
 	UDPESP_CNT_MAX,
 };
 #undef UDPESP_COUNTER_ENUM
+
+/*
+ * Counters kept by the AF_XDP workers in userspace, in mmap()able
+ * arrays (udpesp_xsk_cnt: one entry; udpesp_xsk_sa: one per SA slot),
+ * added to the XDP program's per-CPU counters when read.
+ */
+struct udpesp_xsk_counters {
+	__u64 c[UDPESP_CNT_MAX];
+};
 
 #endif /* UDPESP_ABI_H */

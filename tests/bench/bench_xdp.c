@@ -366,7 +366,10 @@ static void xsk_state(struct bench *b, struct inst *in, bool on)
 
 	if (in->xsk_on == on)
 		return;
-	err = udpesp_maps_xsk_set(&in->maps, 0, on ? b->xsk_fd : -1);
+	/* A test run without a context comes from lo (ifindex 1), queue 0. */
+	err = udpesp_maps_xsk_base_set(&in->maps, 1, on ? 0 : -1);
+	if (!err)
+		err = udpesp_maps_xsk_set(&in->maps, 0, on ? b->xsk_fd : -1);
 	if (err)
 		die("%s the AF_XDP socket: %s", on ? "registering" : "removing",
 		    strerror(-err));

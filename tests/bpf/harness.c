@@ -94,6 +94,9 @@ void harness_init_xsk(void)
 	cr_assert_eq(err, 0, "xsk_socket__create on lo queue %d: %s",
 		     XSK_QUEUE, strerror(-err));
 	h.xsk_fd = xsk_socket__fd(h.xsk);
+	/* lo's sockets start at index 0 of udpesp_xsks. */
+	err = udpesp_maps_xsk_base_set(&h.m, LO_IFINDEX, 0);
+	cr_assert_eq(err, 0, "udpesp_maps_xsk_base_set: %s", strerror(-err));
 	err = udpesp_maps_xsk_set(&h.m, XSK_QUEUE, h.xsk_fd);
 	cr_assert_eq(err, 0, "udpesp_maps_xsk_set: %s", strerror(-err));
 }

@@ -117,6 +117,8 @@ static const struct abi_member sa_stats_members[] = {
 	MEMBER(udpesp_sa_stats, tmpl_mismatch, __u64),
 	MEMBER(udpesp_sa_stats, no_worker, __u64),
 	MEMBER(udpesp_sa_stats, hdr_error, __u64),
+	MEMBER(udpesp_sa_stats, inner_error, __u64),
+	MEMBER(udpesp_sa_stats, dummy, __u64),
 	MEMBER(udpesp_sa_stats, pad, __u64),
 };
 
@@ -338,6 +340,11 @@ static const struct map_types maps[] = {
 	  sizeof(struct udpesp_sa_stats) },
 	{ UDPESP_MAP_STATS, "__u32", "__u64", 4, 8 },
 	{ UDPESP_MAP_XSKS, "__u32", "__u32", 4, 4 },
+	{ UDPESP_MAP_XSK_BASE, "__u32", "__u32", 4, 4 },
+	{ UDPESP_MAP_XSK_CNT, "__u32", "struct udpesp_xsk_counters", 4,
+	  sizeof(struct udpesp_xsk_counters) },
+	{ UDPESP_MAP_XSK_SA, "__u32", "struct udpesp_sa_stats", 4,
+	  sizeof(struct udpesp_sa_stats) },
 };
 
 static struct bpf_object *obj;
@@ -452,7 +459,7 @@ Test(abi, map_sizes_follow_abi_limits, .init = obj_open, .fini = obj_close)
 	cr_assert_eq(bpf_map__max_entries(map), 65536, "one slot per UDP port");
 	map = bpf_object__find_map_by_name(obj, UDPESP_MAP_XSKS);
 	cr_assert_not_null(map);
-	cr_assert_eq(bpf_map__max_entries(map), UDPESP_MAX_QUEUES);
+	cr_assert_eq(bpf_map__max_entries(map), UDPESP_MAX_XSKS);
 	/* The SA table and the slot-indexed arrays are sized together. */
 	map = bpf_object__find_map_by_name(obj, UDPESP_MAP_SA);
 	cr_assert_not_null(map);
@@ -461,6 +468,9 @@ Test(abi, map_sizes_follow_abi_limits, .init = obj_open, .fini = obj_close)
 	cr_assert_not_null(map);
 	cr_assert_eq(bpf_map__max_entries(map), UDPESP_MAX_SA_DEFAULT);
 	map = bpf_object__find_map_by_name(obj, UDPESP_MAP_SA_STATS);
+	cr_assert_not_null(map);
+	cr_assert_eq(bpf_map__max_entries(map), UDPESP_MAX_SA_DEFAULT);
+	map = bpf_object__find_map_by_name(obj, UDPESP_MAP_XSK_SA);
 	cr_assert_not_null(map);
 	cr_assert_eq(bpf_map__max_entries(map), UDPESP_MAX_SA_DEFAULT);
 }
