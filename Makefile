@@ -123,6 +123,25 @@ $(BPF_TEST): $(patsubst %.c,$(BUILD)/obj/%.o,$(BPFT_SRCS)) $(LIB_OBJS) | $(BUILD
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(TEST_LIBS) -o $@
 
+# Unit tests include what tests/unit/gen_NAME.py writes to $(BUILD)/NAME.h.
+UNIT_GEN := $(patsubst tests/unit/gen_%.py,$(BUILD)/%.h,$(wildcard tests/unit/gen_*.py))
+$(UNIT_GEN): $(BUILD)/%.h: tests/unit/gen_%.py | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q)/usr/bin/python3 $< $@
+$(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)): | $(UNIT_GEN)
+
+# The ESP tests once more against OpenSSL, so that both crypto backends
+# pass the same tests (suite unit-openssl of tests/run.sh).
+ifeq ($(CRYPTO),ipsecmb)
+UNIT_TEST_OPENSSL := $(BUILD)/tests/unit_tests_openssl
+tests: $(UNIT_TEST_OPENSSL)
+$(UNIT_TEST_OPENSSL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/test_esp_*.c)) \
+		$(filter-out %/esp_crypto_ipsecmb.o,$(LIB_OBJS)) \
+		$(BUILD)/obj/daemon/esp_crypto_openssl.o | $(BUILD)/tests
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(TEST_LIBS)) -lcrypto -o $@
+endif
+
 $(BENCH_XDP): $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
@@ -140,8 +159,8 @@ deps:
 check: deps all
 	$(Q)tests/run.sh
 
-test-unit: $(UNIT_TEST)
-	$(Q)tests/run.sh unit
+test-unit: $(UNIT_TEST) $(UNIT_TEST_OPENSSL)
+	$(Q)tests/run.sh unit $(if $(UNIT_TEST_OPENSSL),unit-openssl)
 
 test-bpf: $(BPF_TEST)
 	$(Q)tests/run.sh bpf

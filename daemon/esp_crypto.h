@@ -41,6 +41,10 @@ struct esp_crypto_thread; /* per worker thread: library state, scratch */
 /* "intel-ipsec-mb 1.3.0" or "OpenSSL 3.0.x": for logs and benchmarks. */
 const char *esp_crypto_backend(void);
 
+/*
+ * A thread's state may hold key schedules of the last packet it
+ * handled; esp_crypto_thread_free() clears them.
+ */
 struct esp_crypto_thread *esp_crypto_thread_new(void);
 void esp_crypto_thread_free(struct esp_crypto_thread *t);
 
@@ -49,8 +53,10 @@ void esp_crypto_thread_free(struct esp_crypto_thread *t);
  * are laid out as struct sa_suite describes: AEAD suites take the
  * cipher key followed by the salt in key (auth_key NULL); the others
  * take the cipher key in key (NULL for NULL encryption) and the HMAC
- * key in auth_key. The context keeps no pointer to either. NULL on
- * failure (errno set).
+ * key in auth_key (hmac_key_len bytes: RFC 4868 wants the hash's size,
+ * anything up to the hash's block size works, as RFC 2104 allows). The
+ * context keeps no pointer to either. NULL on failure (errno set:
+ * EINVAL for a suite or key the backend does not take).
  */
 struct esp_crypto *esp_crypto_new(const struct sa_suite *suite,
 				  const __u8 *key, const __u8 *auth_key);
@@ -61,8 +67,8 @@ void esp_crypto_free(struct esp_crypto *c);
  * Inbound: verify the ICV (compared in constant time), then decrypt the
  * payload in place. len counts from the SPI to the end of the ICV and
  * must be at least suite.min_len with the ciphertext a whole number of
- * blocks (the caller checks; -EINVAL otherwise). seq_hi is used only
- * when esn is true.
+ * blocks, and at most 65535 (-EINVAL otherwise, buffer untouched).
+ * seq_hi is used only when esn is true.
  * 0 on success; -EBADMSG when the ICV does not verify, in which case the
  * buffer is unchanged.
  */

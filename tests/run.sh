@@ -3,12 +3,14 @@
 #
 # Runs udpesp's test suites and ends with one line:
 #   N passed, N failed, N skipped
-# Usage: tests/run.sh [unit] [bpf] [e2e]   (default: all three)
+# Usage: tests/run.sh [unit] [unit-openssl] [bpf] [e2e]   (default: all)
+# unit-openssl: the ESP crypto tests against the OpenSSL backend, built
+# when unit runs them against intel-ipsec-mb (make CRYPTO=ipsecmb).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit bpf e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit unit-openssl bpf e2e)
 
 passed=0 failed=0 skipped=0
 tapdir=$(mktemp -d)
@@ -61,6 +63,13 @@ run_e2e() {
 for suite in "${suites[@]}"; do
 	case $suite in
 	unit) run_criterion unit "$BUILD/tests/unit_tests" ;;
+	unit-openssl)
+		if [ -x "$BUILD/tests/unit_tests_openssl" ]; then
+			run_criterion unit-openssl "$BUILD/tests/unit_tests_openssl"
+		else
+			echo "SKIP unit-openssl: not built (make CRYPTO=openssl has one backend)"
+			skipped=$((skipped + 1))
+		fi ;;
 	bpf) run_criterion bpf "$BUILD/tests/bpf_tests" ;;
 	e2e) run_e2e ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
