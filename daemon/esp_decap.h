@@ -19,17 +19,25 @@
 #include "esp_crypto.h"
 #include "sa_check.h"
 
-/* Why a frame was not delivered; each has its own counter. */
+/*
+ * Why a frame was not delivered; each has its own counter. HDR, REPLAY
+ * and ICV may count forged packets; the others concern authentic ones.
+ */
 enum esp_verdict {
 	ESP_OK = 0,
-	ESP_DROP_HDR,       /* shorter than the suite allows, or misaligned */
+	ESP_DROP_HDR,       /* outer headers, metadata or lengths disagree; ESP
+			     * shorter than the suite allows, or misaligned */
 	ESP_DROP_REPLAY,    /* replayed or below the window (before or after ICV) */
 	ESP_DROP_ICV,       /* integrity check failed */
 	ESP_DROP_PADDING,   /* pad length too long, or pad bytes not 1, 2, 3 ... */
-	ESP_DROP_NEXT_HDR,  /* next header not allowed in the SA's mode */
+	ESP_DROP_NEXT_HDR,  /* next header not allowed in the SA's mode:
+			     * tunnel takes 4 and 41 only; transport anything
+			     * but 0 (hop-by-hop), 4 and 41 */
 	ESP_DROP_DUMMY,     /* next header 59: a dummy packet (RFC 4303 2.6) */
-	ESP_DROP_SELECTOR,  /* tunnel: inner source outside sel (RFC 3948 3.1.1) */
-	ESP_DROP_INNER,     /* inner packet malformed (length, version) */
+	ESP_DROP_SELECTOR,  /* tunnel: inner source outside sel, or inner family
+			     * not the selector's (RFC 3948 3.1.1) */
+	ESP_DROP_INNER,     /* inner packet malformed: tunnel IP version or
+			     * length; transport UDP length, TCP under 20 bytes */
 	ESP_VERDICT_MAX,
 };
 
@@ -52,9 +60,13 @@ struct esp_decap_sa {
 	struct udpesp_ctl_addr orig_src;
 };
 
+/*
+ * seq, esp_len and next_header are set once the ICV verified (so also
+ * for ESP_DROP_DUMMY and the later drops); the rest on ESP_OK only.
+ */
 struct esp_decap_out {
 	__u32 inner_off;   /* inner IP packet: frame + inner_off */
-	__u32 inner_len;
+	__u32 inner_len;   /* TFC padding excluded */
 	__u8 inner_family; /* UDPESP_AF_INET or UDPESP_AF_INET6 */
 	__u8 next_header;  /* inner protocol (tunnel: 4 or 41) */
 	__u64 seq;         /* full sequence number of the packet */
@@ -62,12 +74,28 @@ struct esp_decap_out {
 };
 
 /*
- * Process one frame (Ethernet header at frame[0]) in place. meta is
- * the udpesp_xdp metadata that came with it (offsets, family). On
- * ESP_OK, out describes the inner packet inside frame; on a drop the
- * replay state is unchanged (and unauthenticated input changes nothing).
- * The replay window is advanced under replay->lock, so several workers
- * may process one SA's packets at once.
+ * Process one frame (Ethernet header at frame[0]) of len bytes in place;
+ * bytes after the outer IP packet (Ethernet padding) are ignored. meta
+ * is the udpesp_xdp metadata that came with it: magic, offsets and
+ * family are checked against the frame; slot and gen are the caller's
+ * (it chose sa by them); seq_hi is not used, the high half is inferred
+ * again from the window as it is now.
+ *
+ * On ESP_OK, out describes the inner packet inside frame. Tunnel mode:
+ * the inner IP packet where the decrypted payload starts. Transport
+ * mode: the outer IP header (options included) moved to just before the
+ * payload, with protocol/next header, lengths and the IPv4 header
+ * checksum rewritten, and the TCP/UDP/ICMPv6 checksum fixed for NAT
+ * (RFC 3948 3.1.2). Bytes of frame before inner_off are left undefined
+ * (the Ethernet header is not moved).
+ *
+ * The replay window moves only on ESP_OK and ESP_DROP_DUMMY (authentic
+ * and well formed, just not for delivery); every other drop leaves it
+ * as it was. Unauthenticated input changes nothing: on ESP_DROP_HDR and
+ * ESP_DROP_ICV frame is as it came; drops after the ICV (a replay found
+ * by the second check included) leave the payload decrypted.
+ * The window is advanced under replay->lock after a second check, so
+ * several workers may process one SA's packets at once.
  */
 enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 			   struct esp_crypto_thread *t, __u8 *frame,

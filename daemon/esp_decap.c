@@ -1,0 +1,495 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * Inbound ESP of one frame for the AF_XDP workers (see esp_decap.h):
+ * RFC 4303 (ESP), RFC 4304 (ESN), RFC 3948 (UDP encapsulation, NAT).
+ *
+ * Order of the steps, and why:
+ *  1. outer headers and lengths against the metadata (nothing trusted);
+ *  2. replay pre-check, so replayed packets cost no crypto (RFC 4303
+ *     3.4.3); the full sequence number is inferred from the window (ESN);
+ *  3. ICV and decryption; from here on the packet is authentic;
+ *  4. trailer, next header, inner packet and selector: every check that
+ *     can fail is made before the window moves, so a drop leaves it as
+ *     it was (the one exception: a dummy packet, which is authentic and
+ *     well formed, only not delivered, takes its sequence number);
+ *  5. transport mode: the IP header rebuilt and the checksum fixed;
+ *  6. re-check and advance under replay->lock, as late as possible.
+ */
+#include <errno.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <udpesp/replay.h>
+
+#include "esp_decap.h"
+
+#define ESP_HDR_LEN 8 /* SPI + sequence number */
+#define UDP_HLEN 8
+#define IPV4_HLEN 20
+#define IPV4_HLEN_MAX 60
+#define IPV6_HLEN 40
+#define IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
+
+static const char *const verdict_names[ESP_VERDICT_MAX] = {
+	[ESP_OK] = "ok",
+	[ESP_DROP_HDR] = "hdr-error",
+	[ESP_DROP_REPLAY] = "replay",
+	[ESP_DROP_ICV] = "icv-failed",
+	[ESP_DROP_PADDING] = "bad-padding",
+	[ESP_DROP_NEXT_HDR] = "bad-next-header",
+	[ESP_DROP_DUMMY] = "dummy",
+	[ESP_DROP_SELECTOR] = "selector-mismatch",
+	[ESP_DROP_INNER] = "inner-malformed",
+};
+
+const char *esp_verdict_name(enum esp_verdict v)
+{
+	if ((unsigned int)v < ESP_VERDICT_MAX && verdict_names[v])
+		return verdict_names[v];
+	return "unknown";
+}
+
+static inline __u16 get16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+static inline __u32 get32(const __u8 *p)
+{
+	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
+}
+
+static inline void put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+/*
+ * Internet checksum arithmetic (RFC 1071) on 16-bit words as they lie in
+ * memory: a one's complement sum does not care about byte order as long
+ * as every word is read the same way, so the result is stored back with
+ * memcpy as it is. Words are read 4 bytes at a time into 64 bits.
+ */
+static __u64 csum_add(__u64 sum, const void *data, size_t len)
+{
+	const __u8 *p = data;
+	__u32 w32;
+	__u16 w16;
+
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w32, p, 4);
+		sum += w32;
+	}
+	if (len >= 2) {
+		memcpy(&w16, p, 2);
+		sum += w16;
+		p += 2;
+		len -= 2;
+	}
+	if (len) {
+		__u8 last[2] = { p[0], 0 }; /* the odd byte, padded with zero */
+
+		memcpy(&w16, last, 2);
+		sum += w16;
+	}
+	return sum;
+}
+
+/* The same for the one's complement of data: what RFC 1624 subtracts. */
+static __u64 csum_sub(__u64 sum, const void *data, size_t len)
+{
+	const __u8 *p = data;
+	__u32 w32;
+
+	/* Only addresses come here: 4 or 16 bytes. */
+	for (; len >= 4; p += 4, len -= 4) {
+		memcpy(&w32, p, 4);
+		sum += (__u32)~w32;
+	}
+	return sum;
+}
+
+static __u16 csum_fold(__u64 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/* A 16-bit number as a word in memory would hold it (network order). */
+static inline __u16 be16_word(__u16 v)
+{
+	__u8 b[2] = { v >> 8, v & 0xff };
+	__u16 w;
+
+	memcpy(&w, b, 2);
+	return w;
+}
+
+/*
+ * Inner source against a selector prefix (family 0: any address). The
+ * prefix length is clamped to the family's width; sa_check() refuses
+ * longer ones anyway.
+ */
+static bool sel_match(const struct udpesp_ctl_addr *sel, __u8 family,
+		      const __u8 *addr)
+{
+	const __u8 *pfx = (const __u8 *)sel->addr;
+	unsigned int max = family == UDPESP_AF_INET ? 32 : 128;
+	unsigned int plen = sel->prefixlen < max ? sel->prefixlen : max;
+	unsigned int bytes = plen / 8, bits = plen % 8;
+
+	if (!sel->family)
+		return true;
+	if (sel->family != family)
+		return false;
+	if (memcmp(pfx, addr, bytes))
+		return false;
+	return !bits || !((pfx[bytes] ^ addr[bytes]) & (0xff << (8 - bits)));
+}
+
+/* The outer headers as the metadata places them, every field checked. */
+struct outer {
+	size_t l3;      /* outer IP header */
+	size_t hlen;    /* its length, options included */
+	size_t esp;     /* ESP header */
+	size_t esp_len; /* SPI to ICV, from the UDP length */
+	__u8 family;
+};
+
+static enum esp_verdict parse_outer(const __u8 *f, size_t len,
+				    const struct udpesp_xdp_meta *m,
+				    struct outer *o)
+{
+	size_t l3 = m->l3_off, l4 = m->l4_off, hlen, ip_len, udp_len;
+	const __u8 *ip = f + l3;
+
+	if (m->magic != UDPESP_META_MAGIC || l4 <= l3 ||
+	    (size_t)m->esp_off != l4 + UDP_HLEN || l4 + UDP_HLEN > len)
+		return ESP_DROP_HDR;
+	hlen = l4 - l3;
+	if (m->family == UDPESP_AF_INET) {
+		/* Version 4, the IHL the metadata implies, UDP, no fragment. */
+		if (hlen < IPV4_HLEN || hlen > IPV4_HLEN_MAX || hlen % 4 ||
+		    ip[0] != (0x40 | hlen / 4) || ip[9] != IPPROTO_UDP ||
+		    (get16(ip + 6) & IPV4_FRAG_MASK))
+			return ESP_DROP_HDR;
+		if (csum_fold(csum_add(0, ip, hlen)) != 0xffff)
+			return ESP_DROP_HDR; /* as ip_rcv() would */
+		ip_len = get16(ip + 2);
+	} else if (m->family == UDPESP_AF_INET6) {
+		/* XDP passes extension headers up: UDP follows directly. */
+		if (hlen != IPV6_HLEN || ip[0] >> 4 != 6 || ip[6] != IPPROTO_UDP)
+			return ESP_DROP_HDR;
+		ip_len = IPV6_HLEN + get16(ip + 4);
+	} else {
+		return ESP_DROP_HDR;
+	}
+	/*
+	 * The IP and UDP lengths must agree and fit in the frame; bytes
+	 * after them are Ethernet padding. The outer UDP checksum is not
+	 * verified: the ICV covers ESP.
+	 */
+	udp_len = get16(f + l4 + 4);
+	if (udp_len < UDP_HLEN || ip_len != hlen + udp_len || l3 + ip_len > len)
+		return ESP_DROP_HDR;
+	o->l3 = l3;
+	o->hlen = hlen;
+	o->esp = m->esp_off;
+	o->esp_len = udp_len - UDP_HLEN;
+	o->family = m->family;
+	return ESP_OK;
+}
+
+/*
+ * Tunnel mode: the payload is an IP packet of the family next header
+ * names; its own length ends it, anything after is TFC padding (RFC 4303
+ * 2.7). Its source must lie in the selector (RFC 3948 3.1.1), and its
+ * family in the SA's (sel src or sel dst, either may pin it).
+ */
+static enum esp_verdict tunnel_inner(const struct esp_decap_sa *sa,
+				     const __u8 *p, size_t len, __u8 nh,
+				     struct esp_decap_out *out)
+{
+	const __u8 *src;
+	size_t ip_len;
+	__u8 family;
+
+	if (nh == IPPROTO_IPIP) {
+		size_t ihl;
+
+		if (len < IPV4_HLEN || p[0] >> 4 != 4)
+			return ESP_DROP_INNER;
+		ihl = (p[0] & 0x0f) * 4u;
+		ip_len = get16(p + 2);
+		if (ihl < IPV4_HLEN || ip_len < ihl || ip_len > len)
+			return ESP_DROP_INNER;
+		family = UDPESP_AF_INET;
+		src = p + 12;
+	} else if (nh == IPPROTO_IPV6) {
+		if (len < IPV6_HLEN || p[0] >> 4 != 6)
+			return ESP_DROP_INNER;
+		ip_len = IPV6_HLEN + get16(p + 4);
+		if (ip_len > len)
+			return ESP_DROP_INNER;
+		family = UDPESP_AF_INET6;
+		src = p + 8;
+	} else {
+		return ESP_DROP_NEXT_HDR;
+	}
+	if (sa->suite->inner_family && sa->suite->inner_family != family)
+		return ESP_DROP_SELECTOR;
+	if (!sel_match(&sa->sel_src, family, src))
+		return ESP_DROP_SELECTOR;
+	out->inner_family = family;
+	out->inner_len = ip_len;
+	return ESP_OK;
+}
+
+/* Offset of the checksum the pseudo-header covers, or -1 for none. */
+static int l4_csum_off(__u8 nh, __u8 family)
+{
+	switch (nh) {
+	case IPPROTO_TCP:
+		return 16;
+	case IPPROTO_UDP:
+		return 6;
+	case IPPROTO_ICMPV6:
+		return family == UDPESP_AF_INET6 ? 2 : -1;
+	default:
+		return -1; /* ICMP, SCTP (CRC32c), ...: nothing to fix */
+	}
+}
+
+/*
+ * Transport mode: what the next header may be, and how long the segment
+ * really is. IP-in-IP belongs to tunnel mode and a hop-by-hop header must
+ * follow the IP header directly, so those are refused; everything else
+ * is the host stack's to judge, as in Linux. A UDP datagram's own length
+ * ends it, so TFC padding after it is dropped (RFC 4303 2.7); TCP and
+ * ICMPv6 must at least hold their checksum.
+ */
+static enum esp_verdict transport_segment(__u8 family, const __u8 *p,
+					  size_t *len, __u8 nh)
+{
+	size_t udp_len;
+
+	switch (nh) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		return ESP_DROP_NEXT_HDR;
+	case IPPROTO_UDP:
+		if (*len < UDP_HLEN)
+			return ESP_DROP_INNER;
+		udp_len = get16(p + 4);
+		if (udp_len < UDP_HLEN || udp_len > *len)
+			return ESP_DROP_INNER;
+		*len = udp_len;
+		return ESP_OK;
+	case IPPROTO_TCP:
+		return *len < 20 ? ESP_DROP_INNER : ESP_OK;
+	case IPPROTO_ICMPV6:
+		if (family == UDPESP_AF_INET6 && *len < 4)
+			return ESP_DROP_INNER;
+		return ESP_OK;
+	default:
+		return ESP_OK;
+	}
+}
+
+/*
+ * RFC 3948 3.1.2: the sender summed its own (pre-NAT) address into the
+ * TCP/UDP pseudo-header, we received another. With the original source
+ * known (NAT-OA), swap it for the received one incrementally (RFC 1624
+ * eqn. 3: HC' = ~(~HC + ~m + m')); without it, recompute the sum over
+ * the received addresses. The ESP ICV already vouched for the segment.
+ * An IPv4 UDP checksum of 0 means "none" and stays 0; a computed UDP 0
+ * is sent as 0xffff (RFC 768).
+ */
+static void fix_l4_csum(const struct esp_decap_sa *sa, __u8 family,
+			const __u8 *ip, __u8 nh, __u8 *l4, size_t len)
+{
+	size_t alen = family == UDPESP_AF_INET ? 4 : 16;
+	const __u8 *saddr = ip + (family == UDPESP_AF_INET ? 12 : 8);
+	int off = l4_csum_off(nh, family);
+	__u16 csum, word;
+	__u64 sum;
+
+	if (off < 0)
+		return;
+	memcpy(&csum, l4 + off, 2);
+	if (nh == IPPROTO_UDP && family == UDPESP_AF_INET && !csum)
+		return;
+	if (sa->orig_src.family == family) {
+		sum = (__u16)~csum;
+		sum = csum_sub(sum, sa->orig_src.addr, alen);
+		sum = csum_add(sum, saddr, alen);
+	} else {
+		/* Source and destination are adjacent in both headers. */
+		memset(l4 + off, 0, 2);
+		sum = csum_add(0, saddr, 2 * alen);
+		sum += be16_word(nh) + be16_word((__u16)len);
+		sum = csum_add(sum, l4, len);
+	}
+	word = (__u16)~csum_fold(sum);
+	if (nh == IPPROTO_UDP && !word)
+		word = 0xffff;
+	memcpy(l4 + off, &word, 2);
+}
+
+/*
+ * Put the outer IP header right in front of the segment (over UDP, the
+ * ESP header and IV), as Linux's transport-mode input does: the next
+ * header becomes the protocol, lengths shrink, the IPv4 header checksum
+ * is recomputed. Options move along with the header.
+ */
+static void transport_rebuild(const struct esp_decap_sa *sa, __u8 *frame,
+			      const struct outer *o, size_t seg_off,
+			      size_t seg_len, __u8 nh,
+			      struct esp_decap_out *out)
+{
+	size_t l3 = seg_off - o->hlen;
+	__u8 *ip = frame + l3;
+	__u16 csum;
+
+	memmove(ip, frame + o->l3, o->hlen);
+	if (o->family == UDPESP_AF_INET) {
+		ip[9] = nh;
+		put16(ip + 2, (__u16)(o->hlen + seg_len));
+		ip[10] = ip[11] = 0;
+		csum = (__u16)~csum_fold(csum_add(0, ip, o->hlen));
+		memcpy(ip + 10, &csum, 2);
+	} else {
+		ip[6] = nh;
+		put16(ip + 4, (__u16)seg_len);
+	}
+	fix_l4_csum(sa, o->family, ip, nh, frame + seg_off, seg_len);
+	out->inner_off = l3;
+	out->inner_len = o->hlen + seg_len;
+	out->inner_family = o->family;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield" ::: "memory");
+#endif
+}
+
+/*
+ * replay->lock is a plain u32 in the mmap()ed map shared by every
+ * worker (and read, never taken, by XDP), so a test-and-test-and-set
+ * spinlock: held for a bitmap update only.
+ */
+static void replay_lock(struct udpesp_replay *r)
+{
+	while (__atomic_exchange_n(&r->lock, 1, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&r->lock, __ATOMIC_RELAXED))
+			cpu_relax();
+}
+
+static void replay_unlock(struct udpesp_replay *r)
+{
+	__atomic_store_n(&r->lock, 0, __ATOMIC_RELEASE);
+}
+
+/*
+ * Check again and advance: another worker may have accepted the same
+ * number since the pre-check. seq is the number the ICV was verified
+ * with, so it is not inferred again from a window that may have moved.
+ */
+static enum esp_verdict replay_commit(struct udpesp_replay *r, __u64 seq)
+{
+	enum esp_verdict v = ESP_OK;
+
+	replay_lock(r);
+	if (udpesp_replay_check(r, seq))
+		v = ESP_DROP_REPLAY;
+	else
+		udpesp_replay_advance(r, seq);
+	replay_unlock(r);
+	return v;
+}
+
+enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
+			   struct esp_crypto_thread *t, __u8 *frame,
+			   size_t len, const struct udpesp_xdp_meta *meta,
+			   struct esp_decap_out *out)
+{
+	const struct sa_suite *s = sa->suite;
+	struct udpesp_replay *r = sa->replay;
+	size_t ct_len, pt_off, data_len;
+	enum esp_verdict v;
+	struct outer o;
+	__u8 *esp, *pt, padlen, nh;
+	__u64 seq;
+	int ret;
+
+	v = parse_outer(frame, len, meta, &o);
+	if (v)
+		return v;
+	/* Whole cipher blocks between IV and ICV (RFC 4303 2.4). */
+	if (o.esp_len < s->min_len)
+		return ESP_DROP_HDR;
+	ct_len = o.esp_len - ESP_HDR_LEN - s->iv_len - s->icv_len;
+	if (ct_len % s->block)
+		return ESP_DROP_HDR;
+	esp = frame + o.esp;
+
+	/*
+	 * Pre-check without the lock, like XDP: a stale window only lets a
+	 * duplicate through to the re-check, or (as in XDP) drops one whose
+	 * number was just reused by the window moving on.
+	 */
+	seq = udpesp_replay_seq(__atomic_load_n(&r->top, __ATOMIC_RELAXED),
+				__atomic_load_n(&r->window, __ATOMIC_RELAXED),
+				get32(esp + 4), sa->esn);
+	if (udpesp_replay_check(r, seq))
+		return ESP_DROP_REPLAY;
+
+	ret = esp_crypto_decrypt(sa->crypto, t, esp, o.esp_len, sa->esn,
+				 (__u32)(seq >> 32));
+	if (ret == -EBADMSG)
+		return ESP_DROP_ICV;
+	if (ret)
+		return ESP_DROP_HDR; /* a shape the backend refuses */
+	out->seq = seq;
+	out->esp_len = (__u32)o.esp_len;
+
+	/* Trailer: pad length, then pad bytes 1, 2, 3 ... (RFC 4303 2.4). */
+	pt_off = o.esp + ESP_HDR_LEN + s->iv_len;
+	pt = frame + pt_off;
+	padlen = pt[ct_len - 2];
+	nh = pt[ct_len - 1];
+	out->next_header = nh;
+	if ((size_t)padlen + 2 > ct_len)
+		return ESP_DROP_PADDING;
+	data_len = ct_len - 2 - padlen;
+	for (unsigned int i = 0; i < padlen; i++)
+		if (pt[data_len + i] != (__u8)(i + 1))
+			return ESP_DROP_PADDING;
+
+	/* RFC 4303 2.6: authentic, so it takes its number; never delivered. */
+	if (nh == IPPROTO_NONE) {
+		v = replay_commit(r, seq);
+		return v ? v : ESP_DROP_DUMMY;
+	}
+
+	if (sa->mode == UDPESP_MODE_TUNNEL) {
+		v = tunnel_inner(sa, pt, data_len, nh, out);
+		if (v)
+			return v;
+		out->inner_off = (__u32)pt_off;
+	} else if (sa->mode == UDPESP_MODE_TRANSPORT) {
+		v = transport_segment(o.family, pt, &data_len, nh);
+		if (v)
+			return v;
+		transport_rebuild(sa, frame, &o, pt_off, data_len, nh, out);
+	} else {
+		return ESP_DROP_NEXT_HDR; /* no mode: nothing may be delivered */
+	}
+	return replay_commit(r, seq);
+}
