@@ -68,17 +68,28 @@ static inline void put16(__u8 *p, __u16 v)
  * Internet checksum arithmetic (RFC 1071) on 16-bit words as they lie in
  * memory: a one's complement sum does not care about byte order as long
  * as every word is read the same way, so the result is stored back with
- * memcpy as it is. Words are read 4 bytes at a time into 64 bits.
+ * memcpy as it is. 2^64 - 1 is a multiple of 2^16 - 1, so 8-byte words
+ * summed with end-around carry fold to the same 16-bit sum.
  */
 static __u64 csum_add(__u64 sum, const void *data, size_t len)
 {
 	const __u8 *p = data;
+	__u64 w64;
 	__u32 w32;
 	__u16 w16;
 
-	for (; len >= 4; p += 4, len -= 4) {
+	for (; len >= 8; p += 8, len -= 8) {
+		memcpy(&w64, p, 8);
+		sum += w64;
+		sum += sum < w64; /* end-around carry */
+	}
+	/* At most 7 bytes left: fold to 33 bits first, so they cannot wrap. */
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	if (len >= 4) {
 		memcpy(&w32, p, 4);
 		sum += w32;
+		p += 4;
+		len -= 4;
 	}
 	if (len >= 2) {
 		memcpy(&w16, p, 2);
