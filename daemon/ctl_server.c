@@ -357,6 +357,7 @@ static int h_link_attach(struct udpespd *d, struct client *c, const struct ctl_m
 
 	if (ret)
 		return ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
+	udpespd_sync_workers(d);
 	return ctl_send(c->fd, UDPESP_MSG_LINK_ATTACH, m->hdr.seq, 0, &req, sizeof(req));
 }
 
@@ -367,6 +368,7 @@ static int h_link_detach(struct udpespd *d, struct client *c, const struct ctl_m
 
 	if (ret)
 		return ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
+	udpespd_sync_workers(d);
 	return ctl_send(c->fd, UDPESP_MSG_LINK_DETACH, m->hdr.seq, 0, NULL, 0);
 }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* Open, size and load the udpesp XDP object via its skeleton. */
 #include <errno.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
@@ -69,6 +70,24 @@ static __u32 pinned_max_sa(const char *pin_dir)
 	return info.max_entries;
 }
 
+/* mkdir -p pin_dir (on bpffs, e.g. tc/globals before iproute2 made it). */
+static int make_pin_dir(const char *pin_dir)
+{
+	char path[4096];
+
+	if (!pin_dir || snprintf(path, sizeof(path), "%s/", pin_dir) >= (int)sizeof(path))
+		return pin_dir ? -ENAMETOOLONG : 0;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
 struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts)
 {
 	__u32 max_sa = opts && opts->max_sa ? opts->max_sa : UDPESP_MAX_SA_DEFAULT;
@@ -80,6 +99,11 @@ struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts)
 	if (pinned)
 		max_sa = pinned;
 
+	err = make_pin_dir(opts ? opts->pin_dir : NULL);
+	if (err) {
+		errno = -err;
+		return NULL;
+	}
 	skel = udpesp__open();
 	if (!skel)
 		return NULL;

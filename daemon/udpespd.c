@@ -7,6 +7,7 @@
  * pinned under --pin-dir, reusing maps that `ip link ... xdp obj` pinned
  * there, so a program attached either way shares one set of maps.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
@@ -25,11 +26,13 @@
 #include "ctl_proto.h"
 #include "loader.h"
 #include "log.h"
+#include "tun.h"
 #include "udpesp.skel.h"
 #include "udpespd.h"
 #include "util.h"
 
-static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL;
+static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL,
+	   tag_mapping = EP_MAPPING;
 
 /* ---- the data path as the SA table sees it ---- */
 
@@ -60,14 +63,121 @@ static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
 	return udpesp_maps_sa_del(&((struct udpespd *)ctx)->maps, key);
 }
 
+static int dp_sa_attach(void *ctx, struct sa_entry *e)
+{
+	return sa_rt_attach(&((struct udpespd *)ctx)->rt, e);
+}
+
+static void dp_sa_detach(void *ctx, struct sa_entry *e)
+{
+	sa_rt_detach(&((struct udpespd *)ctx)->rt, e);
+}
+
 static const struct sa_table_ops datapath_ops = {
 	.parser_add = dp_parser_add,
 	.parser_del = dp_parser_del,
 	.sa_add = dp_sa_add,
 	.sa_mark_dying = dp_sa_mark_dying,
 	.sa_del = dp_sa_del,
+	.sa_attach = dp_sa_attach,
+	.sa_detach = dp_sa_detach,
 	.event = server_broadcast,
 };
+
+/* ---- packet workers ---- */
+
+struct ifindex_list {
+	__u32 v[XSK_IF_SLOTS];
+	size_t n;
+};
+
+static int collect_link(const struct udpesp_ctl_link *link, void *arg)
+{
+	struct ifindex_list *l = arg;
+
+	if (l->n < XSK_IF_SLOTS)
+		l->v[l->n++] = link->ifindex;
+	return 0;
+}
+
+void udpespd_sync_workers(struct udpespd *d)
+{
+	struct ifindex_list l = { .n = 0 };
+
+	if (links_list(&d->links, collect_link, &l))
+		return;
+	xsk_workers_sync(&d->workers, l.v, l.n);
+}
+
+static bool same_addr(const struct udpesp_ctl_addr *a, __u8 family, const __be32 addr[4])
+{
+	return a->family == family &&
+	       !memcmp(a->addr, addr, family == UDPESP_AF_INET ? 4 : 16);
+}
+
+struct mapping_scan {
+	const struct xsk_mapping *m;
+	const struct sa_entry *in;
+	struct sa_entry *out[16];
+	size_t n;
+};
+
+/* Outbound SAs towards the old peer address and port of the inbound SA. */
+static int find_outbound(const struct sa_entry *e, void *arg)
+{
+	struct mapping_scan *s = arg;
+
+	if (e->cfg.dir == UDPESP_DIR_OUT && s->n < 16 &&
+	    same_addr(&e->cfg.dst, s->m->family, s->m->old_addr) &&
+	    e->cfg.encap_dport == s->m->old_port &&
+	    (!s->in->cfg.reqid || e->cfg.reqid == s->in->cfg.reqid))
+		s->out[s->n++] = (struct sa_entry *)e;
+	return 0;
+}
+
+/*
+ * A peer's authenticated packets now come from another address or port
+ * (its NAT mapping changed): follow it, as XFRM_MSG_MAPPING asks IKE to.
+ */
+static void handle_mappings(struct udpespd *d)
+{
+	struct xsk_mapping ms[32];
+	__u64 ticks;
+	size_t n;
+
+	if (read(d->workers.event_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	while ((n = xsk_workers_mappings(&d->workers, ms, 32))) {
+		for (size_t i = 0; i < n; i++) {
+			struct udpesp_ctl_sa_del sel = { .handle = ms[i].handle };
+			struct sa_entry *in = sa_table_find(&d->table, &sel);
+			struct mapping_scan s = { .m = &ms[i], .in = in };
+			struct udpesp_ctl_event ev = {
+				.type = UDPESP_EV_MAPPING,
+				.handle = ms[i].handle,
+				.time = time(NULL),
+				.port = ms[i].port,
+			};
+
+			if (!in)
+				continue; /* deleted meanwhile */
+			sa_table_for_each(&d->table, find_outbound, &s);
+			memcpy(in->cfg.src.addr, ms[i].addr, sizeof(in->cfg.src.addr));
+			in->cfg.encap_sport = ms[i].port;
+			for (size_t k = 0; k < s.n; k++) {
+				memcpy(s.out[k]->cfg.dst.addr, ms[i].addr,
+				       sizeof(s.out[k]->cfg.dst.addr));
+				s.out[k]->cfg.encap_dport = ms[i].port;
+			}
+			ev.spi = in->cfg.spi;
+			ev.ifindex = in->cfg.ifindex;
+			ev.addr = in->cfg.src;
+			pr_info("SA %u: peer now at port %u (NAT mapping changed); %zu outbound SAs follow",
+				in->handle, ntohs(ms[i].port), s.n);
+			server_broadcast(d, &ev);
+		}
+	}
+}
 
 /* ---- leftovers of an earlier udpespd in pinned maps ---- */
 
@@ -134,6 +244,7 @@ struct options {
 	const char *tun;
 	const char *log;
 	const char *group;
+	int xsk_cpu;
 	__u32 max_sa;
 	bool foreground;
 	bool debug;
@@ -143,13 +254,15 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n"
-		"               [--group GROUP] [--max-sa N] [--log FILE|syslog] [--debug]\n"
+		"               [--group GROUP] [--max-sa N] [--xsk-cpu FIRST]\n"
+		"               [--log FILE|syslog] [--debug]\n"
 		"  --socket PATH   control socket (default %s)\n"
 		"  --pin-dir DIR   where the maps are pinned (default %s)\n"
 		"  --tun NAME      inner interface (default udpesp0)\n"
 		"  --foreground    do not detach (for a supervisor such as systemd)\n"
 		"  --group GROUP   members of GROUP may use the socket too (default: root only)\n"
 		"  --max-sa N      SA table size when no maps are pinned yet (default %u)\n"
+		"  --xsk-cpu FIRST pin AF_XDP worker i to CPU FIRST + i (default: unpinned)\n"
 		"  --log FILE      log to FILE (reopened on SIGHUP) or to syslog;\n"
 		"                  default stderr in the foreground, syslog detached\n",
 		UDPESP_SOCKET_DEFAULT, UDPESP_PIN_DIR_DEFAULT, UDPESP_MAX_SA_DEFAULT);
@@ -164,6 +277,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "group", required_argument, NULL, 'g' },
 		{ "max-sa", required_argument, NULL, 'm' },
+		{ "xsk-cpu", required_argument, NULL, 'c' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
@@ -176,8 +290,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 	*o = (struct options){ .socket = UDPESP_SOCKET_DEFAULT,
 			       .pin_dir = UDPESP_PIN_DIR_DEFAULT,
 			       .tun = "udpesp0",
+			       .xsk_cpu = -1,
 			       .max_sa = UDPESP_MAX_SA_DEFAULT };
-	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:l:dVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:l:dVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
@@ -197,6 +312,19 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			o->max_sa = v;
+			break;
+		}
+		case 'c': {
+			long v;
+
+			errno = 0;
+			v = strtol(optarg, &end, 0);
+			if (errno || *end || v < 0 || v > 4095) {
+				fprintf(stderr, "Error: --xsk-cpu \"%s\": expected a CPU number 0 to 4095\n",
+					optarg);
+				return 2;
+			}
+			o->xsk_cpu = v;
 			break;
 		}
 		case 'V':
@@ -274,10 +402,17 @@ static int run(struct udpespd *d, int sig_fd)
 			case EP_TIMER: {
 				__u64 ticks;
 
-				if (read(d->timer_fd, &ticks, sizeof(ticks)) == sizeof(ticks))
-					server_check_lifetimes(d);
+				if (read(d->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+					break;
+				server_check_lifetimes(d);
+				/* Catch `ip link` attaches and detaches too. */
+				udpespd_sync_workers(d);
+				sa_rt_reclaim(&d->rt);
 				break;
 			}
+			case EP_MAPPING:
+				handle_mappings(d);
+				break;
 			case EP_NETLINK:
 				links_handle(&d->links);
 				break;
@@ -302,7 +437,8 @@ static int run(struct udpespd *d, int sig_fd)
 int main(int argc, char **argv)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct udpespd d = { .epoll_fd = -1, .listen_fd = -1, .timer_fd = -1 };
+	struct udpespd d = { .epoll_fd = -1, .listen_fd = -1, .timer_fd = -1,
+			     .tun_fd = -1 };
 	struct udpesp_load_opts lo;
 	struct options o;
 	sigset_t sigs;
@@ -336,9 +472,22 @@ int main(int argc, char **argv)
 	}
 	err = udpesp_maps_from_obj(&d.maps, d.skel->obj);
 	if (!err)
+		err = udpesp_maps_mmap(&d.maps);
+	if (!err)
+		err = sa_rt_table_init(&d.rt, d.maps.max_sa, d.maps.replay_mem);
+	if (!err)
 		err = sa_table_init(&d.table, d.maps.max_sa, &datapath_ops, &d);
+	if (!err)
+		err = xsk_workers_init(&d.workers, &d.maps, &d.rt, o.tun, o.xsk_cpu);
 	if (err) {
 		pr_err("setting up the SA table: %s", strerror(-err));
+		goto out;
+	}
+	/* The inner interface; workers add their own queues to it. */
+	d.tun_fd = tun_open_queue(o.tun);
+	if (d.tun_fd < 0 || tun_set_up(o.tun)) {
+		pr_err("inner interface %s (TUN): %s", o.tun,
+		       strerror(d.tun_fd < 0 ? -d.tun_fd : errno));
 		goto out;
 	}
 	adopt_leftovers(&d);
@@ -369,6 +518,8 @@ int main(int argc, char **argv)
 		err = epoll_add(d.epoll_fd, sig_fd, &tag_signal);
 	if (!err && links_fd(&d.links) >= 0)
 		err = epoll_add(d.epoll_fd, links_fd(&d.links), &tag_netlink);
+	if (!err)
+		err = epoll_add(d.epoll_fd, d.workers.event_fd, &tag_mapping);
 	if (err) {
 		pr_err("control socket %s: %s", o.socket, strerror(-err));
 		goto out;
@@ -377,14 +528,19 @@ int main(int argc, char **argv)
 		pr_err("detaching: %s", strerror(errno));
 		goto out;
 	}
-	pr_info("udpespd %s: socket %s, maps under %s, %u SA slots", UDPESP_VERSION,
-		o.socket, o.pin_dir, d.maps.max_sa);
+	udpespd_sync_workers(&d);
+	pr_info("udpespd %s: socket %s, maps under %s, %u SA slots, crypto %s, inner interface %s",
+		UDPESP_VERSION, o.socket, o.pin_dir, d.maps.max_sa, esp_crypto_backend(), o.tun);
 	ret = run(&d, sig_fd) ? 1 : 0;
 	unlink(o.socket);
 out:
 	server_close_all(&d);
+	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
 	links_fini(&d.links);
 	sa_table_fini(&d.table); /* wipes every key */
+	sa_rt_table_fini(&d.rt);  /* and every expanded key */
+	if (d.tun_fd >= 0)
+		close(d.tun_fd);
 	if (d.timer_fd >= 0)
 		close(d.timer_fd);
 	if (d.epoll_fd >= 0)

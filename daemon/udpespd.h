@@ -8,7 +8,9 @@
 
 #include "links.h"
 #include "maps.h"
+#include "sa_rt.h"
 #include "sa_table.h"
+#include "xsk_worker.h"
 
 struct client;
 
@@ -17,6 +19,9 @@ struct udpespd {
 	struct udpesp_maps maps;
 	struct sa_table table;
 	struct links links;
+	struct sa_rt_table rt;       /* the SAs as the packet workers see them */
+	struct xsk_workers workers;  /* AF_XDP sockets and their threads */
+	int tun_fd;                  /* keeps the inner TUN device alive */
 	int epoll_fd;
 	int listen_fd;
 	int timer_fd;
@@ -35,7 +40,10 @@ void server_broadcast(void *daemon, const struct udpesp_ctl_event *ev);
 /* Once a second: enforce soft and hard lifetimes from data-path counts. */
 void server_check_lifetimes(struct udpespd *d);
 
+/* Give every interface running udpesp_xdp its AF_XDP workers, and only those. */
+void udpespd_sync_workers(struct udpespd *d);
+
 /* epoll tags: what data.ptr points at. */
-enum { EP_LISTEN = 1, EP_TIMER, EP_NETLINK, EP_SIGNAL, EP_CLIENT };
+enum { EP_LISTEN = 1, EP_TIMER, EP_NETLINK, EP_SIGNAL, EP_CLIENT, EP_MAPPING };
 
 #endif /* UDPESPD_H */

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The inner interface (udpesp0 by default): a multi-queue TUN device
+ * through which decapsulated packets enter the host stack, one queue per
+ * packet worker so that workers never share a file descriptor.
+ */
+#ifndef UDPESP_TUN_H
+#define UDPESP_TUN_H
+
+/*
+ * Open one more queue of TUN device name (created on the first call),
+ * IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, non-blocking. fd or -errno.
+ */
+int tun_open_queue(const char *name);
+/* Set the device administratively up. 0 or -errno. */
+int tun_set_up(const char *name);
+
+#endif /* UDPESP_TUN_H */

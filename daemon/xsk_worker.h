@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * AF_XDP crypto workers: one socket per RX queue of every interface that
+ * runs udpesp_xdp, each with its own UMEM and thread. A worker takes the
+ * ESP frames udpesp_xdp redirected to its queue, runs esp_decap() on
+ * them and writes the inner packets into its queue of the TUN device.
+ *
+ * The set follows the interfaces: xsk_workers_sync() opens sockets for
+ * interfaces that gained udpesp_xdp (attached by udpespd or by
+ * `ip link`) and closes those of interfaces that lost it or vanished.
+ */
+#ifndef UDPESP_XSK_WORKER_H
+#define UDPESP_XSK_WORKER_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <linux/types.h>
+#include <udpesp/abi.h>
+
+#include "maps.h"
+#include "sa_rt.h"
+
+#define XSK_IF_SLOTS (UDPESP_MAX_XSKS / UDPESP_MAX_QUEUES)
+
+struct xsk_worker;
+
+/* A peer seen at a new address or port (NAT mapping), for the main loop. */
+struct xsk_mapping {
+	__u32 handle; /* inbound SA */
+	__u8 family;
+	__be32 addr[4];
+	__be16 port;
+	__be32 old_addr[4];
+	__be16 old_port;
+};
+
+struct xsk_workers {
+	struct udpesp_maps *maps;
+	struct sa_rt_table *rt;
+	const char *tun_name;
+	int cpu_first;   /* pin worker i to CPU cpu_first + i; -1 = no pinning */
+	int ncpus;
+	struct {
+		__u32 ifindex;  /* 0 = free slot */
+		__u32 nqueues;
+		bool seen;      /* still running udpesp_xdp (sync bookkeeping) */
+		struct xsk_worker *w[UDPESP_MAX_QUEUES];
+	} ifs[XSK_IF_SLOTS];
+	/* NAT mappings noticed by workers; the main loop drains them. */
+	int event_fd;
+	pthread_mutex_t map_lock;
+	struct xsk_mapping *mappings;
+	size_t nmappings, cap_mappings;
+};
+
+int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
+		     struct sa_rt_table *rt, const char *tun_name, int cpu_first);
+/* Stops every worker and closes every socket. */
+void xsk_workers_fini(struct xsk_workers *ws);
+
+/*
+ * Make the sockets match the interfaces running udpesp_xdp (prog_id):
+ * ifindexes[] lists them. Logs what changes.
+ */
+void xsk_workers_sync(struct xsk_workers *ws, const __u32 *ifindexes, size_t n);
+
+/* Pop the NAT mappings noticed since the last call (main loop). */
+size_t xsk_workers_mappings(struct xsk_workers *ws, struct xsk_mapping *out,
+			    size_t max);
+
+/* Number of running workers (for logs and tests). */
+size_t xsk_workers_count(const struct xsk_workers *ws);
+
+#endif /* UDPESP_XSK_WORKER_H */
