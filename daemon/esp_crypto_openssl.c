@@ -4,7 +4,9 @@
  * without intel-ipsec-mb. EVP contexts cannot be shared between
  * threads, so the per-SA context keeps the key bytes and each worker
  * thread has its own EVP_CIPHER_CTX and one EVP_MAC_CTX per HMAC hash,
- * with the algorithms fetched once; a packet sets the key into them.
+ * with the algorithms fetched once. A packet sets its SA's key into
+ * them unless the thread's previous packet already did (same SA, same
+ * direction): the key schedule is then reused and only the IV set.
  *
  * An AEAD packet whose ICV fails has been decrypted in place by then:
  * it is put back by encrypting it again with the same key and nonce
@@ -25,6 +27,7 @@
 #include "esp_crypto_priv.h"
 
 struct esp_crypto {
+	__u64 id; /* never reused, unlike addresses: names the keys in caches */
 	struct sa_suite s;
 	__u8 key[32];       /* cipher key, salt excluded */
 	__u8 salt[4];
@@ -36,11 +39,17 @@ enum { MAC256, MAC384, MAC512, MAC_HASHES };
 
 struct esp_crypto_thread {
 	EVP_CIPHER_CTX *cctx;
-	const EVP_CIPHER *loaded; /* the cipher cctx was last set up for */
+	/* What cctx holds: cipher, whose key (esp_crypto.id), which direction. */
+	const EVP_CIPHER *loaded;
+	__u64 loaded_id;
+	int loaded_enc;
 	EVP_CIPHER *gcm[AES_SIZES], *cbc[AES_SIZES], *chacha;
 	EVP_MAC *hmac;
 	EVP_MAC_CTX *mac[MAC_HASHES]; /* HMAC with SHA-256, -384, -512 */
+	__u64 mac_id[MAC_HASHES];     /* whose key each holds */
 };
+
+static __u64 next_id;
 
 static char backend_name[48];
 static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
@@ -125,6 +134,7 @@ struct esp_crypto *esp_crypto_new(const struct sa_suite *suite,
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
+	c->id = __atomic_add_fetch(&next_id, 1, __ATOMIC_RELAXED);
 	c->s = *suite;
 	if (suite->key_len)
 		memcpy(c->key, key, suite->key_len);
@@ -149,16 +159,25 @@ static int aes_index(const struct esp_crypto *c)
 								   AES256;
 }
 
-/* Key and IV into the thread's context, the cipher only when it changes. */
-static int cipher_init(struct esp_crypto_thread *t, const EVP_CIPHER *cipher,
-		       const __u8 *key, const __u8 *iv, int enc)
+/*
+ * The IV into the thread's context; the key too unless it holds this
+ * SA's already for this direction (CBC decrypts with another schedule);
+ * the cipher only when it changes.
+ */
+static int cipher_init(const struct esp_crypto *c, struct esp_crypto_thread *t,
+		       const EVP_CIPHER *cipher, const __u8 *iv, int enc)
 {
-	if (!EVP_CipherInit_ex2(t->cctx, t->loaded == cipher ? NULL : cipher,
-				key, iv, enc, NULL)) {
+	bool same = t->loaded == cipher;
+	bool keyed = same && t->loaded_id == c->id && t->loaded_enc == enc;
+
+	if (!EVP_CipherInit_ex2(t->cctx, same ? NULL : cipher,
+				keyed ? NULL : c->key, iv, enc, NULL)) {
 		t->loaded = NULL;
 		return -EIO;
 	}
 	t->loaded = cipher;
+	t->loaded_id = c->id;
+	t->loaded_enc = enc;
 	return 0;
 }
 
@@ -175,16 +194,25 @@ static int hmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 		    const __u8 *esp, size_t len, bool esn, __u32 seq_hi,
 		    __u8 *tag)
 {
-	EVP_MAC_CTX *m = t->mac[c->s.hmac == SA_HMAC_SHA256 ? MAC256 :
-				c->s.hmac == SA_HMAC_SHA384 ? MAC384 :
-							      MAC512];
+	int h = c->s.hmac == SA_HMAC_SHA256 ? MAC256 :
+		c->s.hmac == SA_HMAC_SHA384 ? MAC384 :
+					      MAC512;
+	EVP_MAC_CTX *m = t->mac[h];
+	bool keyed = t->mac_id[h] == c->id;
 	__u8 hi[4];
 	size_t outl;
 
 	esp_put_be32(hi, seq_hi);
-	/* RFC 4303 2.2.1: with ESN, seq hi follows the payload. */
-	if (!EVP_MAC_init(m, c->auth_key, c->s.hmac_key_len, NULL) ||
-	    !EVP_MAC_update(m, esp, len - c->s.icv_len) ||
+	/*
+	 * Without a key, HMAC starts over with the one it has. RFC 4303
+	 * 2.2.1: with ESN, seq hi follows the payload.
+	 */
+	t->mac_id[h] = 0;
+	if (!EVP_MAC_init(m, keyed ? NULL : c->auth_key,
+			  keyed ? 0 : c->s.hmac_key_len, NULL))
+		return -EIO;
+	t->mac_id[h] = c->id;
+	if (!EVP_MAC_update(m, esp, len - c->s.icv_len) ||
 	    (esn && !EVP_MAC_update(m, hi, 4)) ||
 	    !EVP_MAC_final(m, tag, &outl, 64))
 		return -EIO;
@@ -198,8 +226,7 @@ static int cbc_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	__u8 *p = esp + off;
 	int ret;
 
-	ret = cipher_init(t, t->cbc[aes_index(c)], c->key, esp + ESP_HDR_LEN,
-			  enc);
+	ret = cipher_init(c, t, t->cbc[aes_index(c)], esp + ESP_HDR_LEN, enc);
 	if (ret)
 		return ret;
 	/* ESP pads itself (RFC 4303 2.4): no PKCS#7 padding. */
@@ -261,7 +288,7 @@ static int gmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 
 	esp_aead_nonce(nonce, c->salt, esp);
 	esp_put_be32(hi, seq_hi);
-	if (cipher_init(t, aead_cipher(c, t), c->key, nonce, 1))
+	if (cipher_init(c, t, aead_cipher(c, t), nonce, 1))
 		return -EIO;
 	if (esn) {
 		if (!EVP_EncryptUpdate(t->cctx, NULL, &outl, esp, 4) ||
@@ -287,7 +314,7 @@ static int aead_init(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	int outl;
 
 	esp_aead_nonce(nonce, c->salt, esp);
-	if (cipher_init(t, aead_cipher(c, t), c->key, nonce, enc) ||
+	if (cipher_init(c, t, aead_cipher(c, t), nonce, enc) ||
 	    !EVP_CipherUpdate(t->cctx, NULL, &outl, aad, (int)aad_len))
 		return -EIO;
 	return 0;

@@ -864,6 +864,32 @@ Test(esp_crypto, wrong_key_is_rejected)
 	}
 }
 
+/*
+ * A thread may keep the last SA's key schedule: a new SA, even one that
+ * malloc() places where a freed one was, must not be served from it.
+ */
+Test(esp_crypto, new_context_never_uses_a_freed_ones_key)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
+		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+					     suites[i].key_len);
+		__u8 pkt[MAX_PKT];
+		size_t len = build(&s, pkt, 100);
+
+		for (int k = 0; k < 4; k++) {
+			struct esp_crypto *a = context_for(&s), *b;
+
+			cr_assert_eq(esp_crypto_encrypt(a, t, pkt, len, false, 0), 0);
+			cr_assert_eq(esp_crypto_decrypt(a, t, pkt, len, false, 0), 0);
+			cr_assert_eq(esp_crypto_encrypt(a, t, pkt, len, false, 0), 0);
+			esp_crypto_free(a);
+			b = context_for(&s);
+			rejected(suites[i].name, b, pkt, len, false, 0);
+			esp_crypto_free(b);
+		}
+	}
+}
+
 /* Lengths the suite cannot have: -EINVAL from both directions, no write. */
 Test(esp_crypto, bad_lengths_are_einval)
 {
