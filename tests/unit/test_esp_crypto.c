@@ -749,7 +749,7 @@ Test(esp_crypto, round_trip_every_suite)
 
 		for (size_t p = 0; p < ARRAY_SIZE(payloads); p++) {
 			for (int esn = 0; esn < 2; esn++) {
-				__u8 pkt[MAX_PKT], orig[MAX_PKT];
+				__u8 pkt[MAX_PKT], orig[MAX_PKT], twin[MAX_PKT];
 				size_t len = build(&s, pkt, payloads[p]);
 				size_t body = len - s.icv_len;
 				size_t off = 8 + s.iv_len;
@@ -757,6 +757,7 @@ Test(esp_crypto, round_trip_every_suite)
 				int ret;
 
 				memcpy(orig, pkt, len);
+				memcpy(twin, pkt, len);
 				ret = esp_crypto_encrypt(c, t, pkt, len, esn, hi);
 				cr_assert_eq(ret, 0, "%s payload %zu: encrypt %d",
 					     suites[i].name, payloads[p], ret);
@@ -773,12 +774,21 @@ Test(esp_crypto, round_trip_every_suite)
 					cr_assert_eq(memcmp(pkt, orig, body), 0,
 						     "%s: payload changed",
 						     suites[i].name);
+				/* Twice in a row: the second reuses what the first set up. */
+				cr_assert_eq(esp_crypto_encrypt(c, t, twin, len, esn, hi), 0);
+				cr_assert_eq(memcmp(twin, pkt, len), 0,
+					     "%s payload %zu: second encryption differs",
+					     suites[i].name, payloads[p]);
 				ret = esp_crypto_decrypt(c, t, pkt, len, esn, hi);
 				cr_assert_eq(ret, 0, "%s payload %zu esn %d: decrypt %d",
 					     suites[i].name, payloads[p], esn,
 					     ret);
 				cr_assert_eq(memcmp(pkt, orig, body), 0,
 					     "%s payload %zu: round trip differs",
+					     suites[i].name, payloads[p]);
+				cr_assert_eq(esp_crypto_decrypt(c, t, twin, len, esn, hi), 0);
+				cr_assert_eq(memcmp(twin, orig, body), 0,
+					     "%s payload %zu: second decryption differs",
 					     suites[i].name, payloads[p]);
 			}
 		}
