@@ -280,6 +280,6 @@ uet_received() { grep -qx "$2 $3 $4" "$UET_TMP/$1.rx"; }
 
 # uet_expect_rx NAME PORT v4|v6 HEX: wait for it to arrive byte for byte.
 uet_expect_rx() {
-	uet_wait 3 uet_received "$@" ||
+	uet_wait 10 uet_received "$@" ||
 		fail "payload $4 to port $2 ($3) never arrived; got: $(tr '\n' ';' <"$UET_TMP/$1.rx")"
 }
