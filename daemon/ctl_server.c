@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -241,8 +242,18 @@ static int h_sa_get(struct udpespd *d, struct client *c, const struct ctl_msg *m
 	struct sa_entry *e = sa_table_find(&d->table, sel);
 	int ret;
 
-	if (!e)
-		return ctl_send_error(c->fd, m->hdr.seq, ENOENT, "no such SA");
+	if (!e) {
+		char abuf[INET6_ADDRSTRLEN] = "?";
+
+		/* Worded as sa_table_del() words it: one message per selector. */
+		if (sel->handle)
+			return ctl_send_error(c->fd, m->hdr.seq, ENOENT, "no SA with handle %u",
+					      sel->handle);
+		inet_ntop(sel->dst.family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, sel->dst.addr,
+			  abuf, sizeof(abuf));
+		return ctl_send_error(c->fd, m->hdr.seq, ENOENT, "no SA with dst %s spi 0x%x", abuf,
+				      ntohl(sel->spi));
+	}
 	sa_info(d, e, &info);
 	ret = ctl_send(c->fd, UDPESP_MSG_SA_INFO, m->hdr.seq, 0, &info, sizeof(info));
 	explicit_bzero(&info, sizeof(info));

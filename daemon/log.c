@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /* udpespd's logger (see log.h). Never given key material by its callers. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
@@ -60,13 +62,24 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 int log_reopen(void)
 {
 	FILE *f;
+	int fd;
 
 	if (!log_path)
 		return 0;
-	/* 0600: the log is for root only (never holds keys, but SPIs and peers). */
-	f = fopen(log_path, "a");
-	if (!f)
+	/*
+	 * 0600: the log is for root only (never holds keys, but SPIs and
+	 * peers). fopen() would create it 0666 & ~umask, readable by all.
+	 */
+	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return -errno;
+	f = fdopen(fd, "a");
+	if (!f) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
 	if (log_file)
 		fclose(log_file);
 	log_file = f;

@@ -113,6 +113,22 @@ static void emit(struct sa_table *t, __u32 type, __u32 handle, __u32 ifindex,
 	t->ops->event(t->ctx, &ev);
 }
 
+/* A parser entry's event carries its port, so a monitor can say which. */
+static void emit_parser(struct sa_table *t, __u32 type, const struct parser_entry *p)
+{
+	struct udpesp_ctl_event ev = {
+		.type = type,
+		.handle = p->handle,
+		.ifindex = p->key.ifindex,
+		.port = p->key.port,
+	};
+
+	if (!t->ops->event)
+		return;
+	ev.time = time(NULL);
+	t->ops->event(t->ctx, &ev);
+}
+
 struct parser_entry *sa_table_parser(const struct sa_table *t, __u32 handle)
 {
 	struct parser_entry *p;
@@ -144,6 +160,17 @@ static void parser_key_for(const struct udpesp_ctl_sa *sa,
 	key->family = sa->dst.family;
 }
 
+/* Keep the list in handle order: `parser list` reads it front to back. */
+static void parser_link(struct sa_table *t, struct parser_entry *p)
+{
+	struct parser_entry **pp = &t->parsers;
+
+	while (*pp && (*pp)->handle < p->handle)
+		pp = &(*pp)->next;
+	p->next = *pp;
+	*pp = p;
+}
+
 static int parser_create(struct sa_table *t, const struct udpesp_parser_key *key,
 			 __u8 encap, struct parser_entry **out)
 {
@@ -163,10 +190,9 @@ static int parser_create(struct sa_table *t, const struct udpesp_parser_key *key
 		return err;
 	}
 	t->next_parser++;
-	p->next = t->parsers;
-	t->parsers = p;
+	parser_link(t, p);
 	*out = p;
-	emit(t, UDPESP_EV_PARSER_ADDED, p->handle, key->ifindex, NULL);
+	emit_parser(t, UDPESP_EV_PARSER_ADDED, p);
 	return 0;
 }
 
@@ -183,7 +209,7 @@ static int parser_remove(struct sa_table *t, struct parser_entry *p)
 			break;
 		}
 	}
-	emit(t, UDPESP_EV_PARSER_REMOVED, p->handle, p->key.ifindex, NULL);
+	emit_parser(t, UDPESP_EV_PARSER_REMOVED, p);
 	free(p);
 	return 0;
 }
@@ -201,8 +227,7 @@ int sa_table_adopt_parser(struct sa_table *t, const struct udpesp_parser_key *ke
 	p->handle = val->handle;
 	p->key = *key;
 	p->encap = val->encap;
-	p->next = t->parsers;
-	t->parsers = p;
+	parser_link(t, p);
 	if (t->next_parser <= p->handle)
 		t->next_parser = p->handle + 1;
 	return 0;
@@ -297,19 +322,20 @@ static void datapath_sa(const struct sa_entry *e, struct udpesp_sa *sa)
 	sa->min_len = e->suite.min_len;
 }
 
-/* One SA, all or nothing. */
-static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
-		   struct udpesp_ctl_handles *out, char *err, size_t errlen)
+/*
+ * Everything that can refuse one SA without touching the data path;
+ * queued: SAs of the same batch to be installed before it.
+ */
+static int check_one(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
+		     size_t queued, struct sa_suite *suite, char *err, size_t errlen)
 {
-	struct parser_entry *p = NULL;
-	bool parser_created = false;
 	struct udpesp_parser_key pkey;
-	struct sa_entry *e, *dup;
-	struct sa_suite suite;
+	struct parser_entry *p;
+	struct sa_entry *dup;
 	char abuf[INET6_ADDRSTRLEN];
 	int ret;
 
-	ret = sa_check(cfg, &suite, err, errlen);
+	ret = sa_check(cfg, suite, err, errlen);
 	if (ret)
 		return ret;
 	if (cfg->offload == UDPESP_OFFLOAD_KFUNC) {
@@ -323,26 +349,127 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 		     abuf, ntohl(cfg->spi), dup->handle);
 		return -EEXIST;
 	}
-	if (!t->nfree) {
+	if (t->nfree <= queued) {
 		errf(err, errlen, "SA table full (%u SAs); restart udpespd with a larger --max-sa",
 		     t->max_sa);
 		return -ENOSPC;
 	}
+	if (cfg->dir != UDPESP_DIR_IN || !cfg->parser)
+		return 0;
+	parser_key_for(cfg, &pkey);
+	p = sa_table_parser(t, cfg->parser);
+	if (!p) {
+		errf(err, errlen, "parser entry %u does not exist", cfg->parser);
+		return -ENOENT;
+	}
+	if (p->key.port != pkey.port || p->key.family != pkey.family || p->encap != cfg->encap) {
+		errf(err, errlen, "parser entry %u is for port %u, not %u", p->handle,
+		     ntohs(p->key.port), ntohs(pkey.port));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct batch_key {
+	struct udpesp_sa_key key;
+	size_t idx;
+};
+
+static int batch_key_cmp(const void *a, const void *b)
+{
+	const struct batch_key *x = a, *y = b;
+	int c = memcmp(&x->key, &y->key, sizeof(x->key));
+
+	if (c)
+		return c;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * The first SA of the batch (in batch order) whose (dst, SPI) an earlier
+ * one already has: *later and *earlier, or n if none. Sorting keeps this
+ * O(n log n) for batches of thousands.
+ */
+static int batch_dup(const struct udpesp_ctl_sa *sa, size_t n, size_t *later,
+		     size_t *earlier)
+{
+	struct batch_key *k;
+
+	*later = *earlier = n;
+	if (n < 2)
+		return 0;
+	k = calloc(n, sizeof(*k));
+	if (!k)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		k[i].key.spi = sa[i].spi;
+		k[i].key.family = sa[i].dst.family;
+		memcpy(k[i].key.daddr, sa[i].dst.addr, sizeof(k[i].key.daddr));
+		k[i].idx = i;
+	}
+	qsort(k, n, sizeof(*k), batch_key_cmp);
+	/* In a run of equal keys the second index is the first repeat. */
+	for (size_t i = 1; i < n; i++) {
+		if (memcmp(&k[i].key, &k[i - 1].key, sizeof(k[i].key)) ||
+		    (i >= 2 && !memcmp(&k[i - 1].key, &k[i - 2].key, sizeof(k[i].key))))
+			continue;
+		if (k[i].idx < *later) {
+			*later = k[i].idx;
+			*earlier = k[i - 1].idx;
+		}
+	}
+	free(k);
+	return 0;
+}
+
+/*
+ * Check a whole batch before any of it is installed, so that a refused
+ * batch leaves the data path as it was: no SA, parser entry, replay or
+ * counter slot written and rolled back, and no event. *bad: the index of
+ * the SA refused.
+ */
+static int check_batch(const struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
+		       struct sa_suite *suites, size_t *bad, char *err, size_t errlen)
+{
+	size_t later, earlier;
+	int ret = batch_dup(sa, n, &later, &earlier);
+
+	if (ret) {
+		errf(err, errlen, "out of memory");
+		return ret;
+	}
+	for (size_t i = 0; i < n; i++) {
+		*bad = i;
+		if (i == later) {
+			char abuf[INET6_ADDRSTRLEN];
+
+			addr_str(&sa[i].dst, abuf, sizeof(abuf));
+			errf(err, errlen, "an SA with dst %s spi 0x%x is also SA %zu of this batch",
+			     abuf, ntohl(sa[i].spi), earlier + 1);
+			return -EEXIST;
+		}
+		ret = check_one(t, &sa[i], i, &suites[i], err, errlen);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* Install one SA that check_one() accepted, all or nothing. */
+static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
+		   const struct sa_suite *suite, struct udpesp_ctl_handles *out, char *err,
+		   size_t errlen)
+{
+	struct parser_entry *p = NULL;
+	bool parser_created = false;
+	struct udpesp_parser_key pkey;
+	struct sa_entry *e;
+	int ret;
 
 	if (cfg->dir == UDPESP_DIR_IN) {
 		parser_key_for(cfg, &pkey);
 		if (cfg->parser) {
 			p = sa_table_parser(t, cfg->parser);
-			if (!p) {
-				errf(err, errlen, "parser entry %u does not exist", cfg->parser);
-				return -ENOENT;
-			}
-			if (p->key.port != pkey.port || p->key.family != pkey.family ||
-			    p->encap != cfg->encap) {
-				errf(err, errlen, "parser entry %u is for port %u, not %u",
-				     p->handle, ntohs(p->key.port), ntohs(pkey.port));
-				return -EINVAL;
-			}
 		} else {
 			p = parser_by_key(t, &pkey);
 			if (!p) {
@@ -368,7 +495,7 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 	e->parser = p ? p->handle : 0;
 	e->cfg = *cfg;
 	e->cfg.parser = e->parser;
-	e->suite = suite;
+	e->suite = *suite;
 	e->add_time = time(NULL);
 
 	if (t->ops->sa_attach) {
@@ -446,21 +573,33 @@ int sa_table_add(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
 {
 	__u32 first_new_parser = t->next_parser;
 	char msg[UDPESP_CTL_ERRMSG_MAX];
-	size_t i;
-	int ret = 0;
+	struct sa_suite *suites = calloc(n ? n : 1, sizeof(*suites));
+	size_t i = 0, added = 0;
+	int ret;
 
-	for (i = 0; i < n; i++) {
-		ret = add_one(t, &sa[i], &out[i], msg, sizeof(msg));
+	if (!suites) {
+		errf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	ret = check_batch(t, sa, n, suites, &i, msg, sizeof(msg));
+	for (; !ret && added < n; added++) {
+		i = added;
+		ret = add_one(t, &sa[i], &suites[i], &out[i], msg, sizeof(msg));
 		if (ret)
 			break;
 	}
+	free(suites);
 	if (!ret)
 		return 0;
 	if (n > 1)
 		errf(err, errlen, "SA %zu: %s", i + 1, msg);
 	else
 		errf(err, errlen, "%s", msg);
-	/* Roll the batch back, newest first, parser entries included. */
+	/*
+	 * Only the data path failed (check_batch passed): roll back, newest
+	 * first, parser entries included.
+	 */
+	i = added;
 	while (i-- > 0) {
 		struct sa_entry *e = find_handle(t, out[i].handle);
 		struct parser_entry *p;

@@ -76,6 +76,8 @@ static int errmsg(const char *fmt, ...)
 }
 
 #define usage_error(...) (errmsg(__VA_ARGS__), EXIT_USAGE)
+/* The same, followed by the usage it breaks (on stderr, as `ip` does). */
+#define usage_error_with(usage_fn, ...) (errmsg(__VA_ARGS__), usage_fn(stderr), EXIT_USAGE)
 
 /* Step to the word after the keyword at argv[0], which must exist. */
 #define NEXT_ARG()                                                             \
@@ -416,26 +418,26 @@ static void print_handles(const struct udpesp_ctl_handles *h)
 
 /* ---- sa --------------------------------------------------------------- */
 
-static void sa_usage(void)
+static void sa_usage(FILE *f)
 {
-	printf("Usage: udpespctl sa add dir in|out src ADDR dst ADDR spi SPI [proto esp]\n"
-	       "                 [mode tunnel|transport] ALGO... [encap espinudp SPORT DPORT OADDR]\n"
-	       "                 [replay-window N] [flag esn] [sel [src PREFIX] [dst PREFIX]]\n"
-	       "                 [dev IFNAME] [offload auto|xsk|kfunc] [reqid N] [tfcpad N]\n"
-	       "                 [replay-seq N] [replay-seq-hi N] [replay-oseq N] [replay-oseq-hi N]\n"
-	       "                 [limit LIMIT N]... [parser P]\n"
-	       "       udpespctl sa add-batch FILE|-\n"
-	       "       udpespctl sa { delete | show } SELECTOR\n"
-	       "       udpespctl sa [ list | flush ]\n"
-	       "ALGO := aead NAME KEY ICV_BITS | enc NAME KEY | auth NAME KEY |\n"
-	       "        auth-trunc NAME KEY TRUNC_BITS\n"
-	       "LIMIT := time-soft | time-hard | byte-soft | byte-hard | packet-soft | packet-hard\n"
-	       "SELECTOR := handle H [parser P] | dst ADDR spi SPI [parser P]\n"
-	       "add-batch reads FILE (- for stdin): one SA per line, the words that would\n"
-	       "follow \"sa add\"; '...' or \"...\" quotes a word, lines starting with # are\n"
-	       "skipped. Every line is parsed first, then they go to udpespd in SA_ADD\n"
-	       "messages of up to %zu SAs, each installed all or nothing.\n",
-	       (size_t)BATCH_SAS);
+	fprintf(f, "Usage: udpespctl sa add dir in|out src ADDR dst ADDR spi SPI [proto esp]\n"
+		   "                 [mode tunnel|transport] ALGO... [encap espinudp SPORT DPORT OADDR]\n"
+		   "                 [replay-window N] [flag esn] [sel [src PREFIX] [dst PREFIX]]\n"
+		   "                 [dev IFNAME] [offload auto|xsk|kfunc] [reqid N] [tfcpad N]\n"
+		   "                 [replay-seq N] [replay-seq-hi N] [replay-oseq N] [replay-oseq-hi N]\n"
+		   "                 [limit LIMIT N]... [parser P]\n"
+		   "       udpespctl sa add-batch FILE|-\n"
+		   "       udpespctl sa { delete | show } SELECTOR\n"
+		   "       udpespctl sa [ list | flush ]\n"
+		   "ALGO := aead NAME KEY ICV_BITS | enc NAME KEY | auth NAME KEY |\n"
+		   "        auth-trunc NAME KEY TRUNC_BITS\n"
+		   "LIMIT := time-soft | time-hard | byte-soft | byte-hard | packet-soft | packet-hard\n"
+		   "SELECTOR := handle H [parser P] | dst ADDR spi SPI [parser P]\n"
+		   "add-batch reads FILE (- for stdin): one SA per line, the words that would\n"
+		   "follow \"sa add\"; '...' or \"...\" quotes a word, lines starting with # are\n"
+		   "skipped. Every line is parsed first, then they go to udpespd in SA_ADD\n"
+		   "messages of up to %zu SAs, each installed all or nothing.\n",
+		   (size_t)BATCH_SAS);
 }
 
 static int sa_add(int argc, char **argv)
@@ -690,7 +692,7 @@ static int do_sa(int argc, char **argv)
 	if (argc)
 		argc--, argv++;
 	if (matches(verb, "help") || is_help(argc, argv))
-		return sa_usage(), EXIT_OK;
+		return sa_usage(stdout), EXIT_OK;
 	if (matches(verb, "add"))
 		return sa_add(argc, argv);
 	if (matches(verb, "add-batch"))
@@ -703,7 +705,7 @@ static int do_sa(int argc, char **argv)
 		return no_more_args(argc, argv) ?: conn_dump(&list);
 	if (matches(verb, "flush"))
 		return no_more_args(argc, argv) ?: sa_flush();
-	return usage_error("command \"%s\" is unknown, try \"udpespctl sa help\"", verb);
+	return usage_error_with(sa_usage, "command \"%s\" is unknown", verb);
 }
 
 /* ---- parser, stats, link ---------------------------------------------- */
@@ -732,15 +734,19 @@ static int one_parser(const struct ctl_msg *m)
 	return 0;
 }
 
+static void parser_usage(FILE *f)
+{
+	fprintf(f, "Usage: udpespctl parser [ list ]\n");
+}
+
 static int do_parser(int argc, char **argv)
 {
 	static const struct dump list = { .req = UDPESP_MSG_PARSER_LIST, .one = one_parser };
 
-	if (argc && matches(argv[0], "help"))
-		return printf("Usage: udpespctl parser [ list ]\n"), EXIT_OK;
+	if (argc && (matches(argv[0], "help") || is_help(argc - 1, argv + 1)))
+		return parser_usage(stdout), EXIT_OK;
 	if (argc && !matches(argv[0], "list") && !matches(argv[0], "show"))
-		return usage_error("command \"%s\" is unknown, try \"udpespctl parser help\"",
-				   argv[0]);
+		return usage_error_with(parser_usage, "command \"%s\" is unknown", argv[0]);
 	return no_more_args(argc - !!argc, argv + !!argc) ?: conn_dump(&list);
 }
 
@@ -835,14 +841,21 @@ static int stats_from_pins(void)
 	return EXIT_OK;
 }
 
+static void stats_usage(FILE *f)
+{
+	fprintf(f, "Usage: udpespctl [-P PIN_DIR] stats [ show ]\n");
+}
+
 static int do_stats(int argc, char **argv)
 {
 	static const struct dump d = { UDPESP_MSG_STATS, one_stat, stats_begin, stats_end };
 
-	if (argc && matches(argv[0], "help"))
-		return printf("Usage: udpespctl [-P PIN_DIR] stats [ show ]\n"), EXIT_OK;
+	if (argc && (matches(argv[0], "help") || is_help(argc - 1, argv + 1)))
+		return stats_usage(stdout), EXIT_OK;
 	if (argc && matches(argv[0], "show"))
 		argc--, argv++;
+	else if (argc)
+		return usage_error_with(stats_usage, "command \"%s\" is unknown", argv[0]);
 	if (!pin_dir)
 		return no_more_args(argc, argv) ?: conn_dump(&d);
 	return no_more_args(argc, argv) ?: stats_from_pins();
@@ -913,6 +926,13 @@ static int link_change(int argc, char **argv, bool attach)
 	return EXIT_OK;
 }
 
+static void link_usage(FILE *f)
+{
+	fprintf(f, "Usage: udpespctl link attach dev IFNAME [mode native|generic]\n"
+		   "       udpespctl link detach dev IFNAME\n"
+		   "       udpespctl link [ list ]\n");
+}
+
 static int do_link(int argc, char **argv)
 {
 	static const struct dump list = { .req = UDPESP_MSG_LINK_LIST, .one = one_link };
@@ -921,14 +941,12 @@ static int do_link(int argc, char **argv)
 	if (argc)
 		argc--, argv++;
 	if (matches(verb, "help") || is_help(argc, argv))
-		return printf("Usage: udpespctl link attach dev IFNAME [mode native|generic]\n"
-			      "       udpespctl link detach dev IFNAME\n"
-			      "       udpespctl link [ list ]\n"), EXIT_OK;
+		return link_usage(stdout), EXIT_OK;
 	if (matches(verb, "attach") || matches(verb, "detach"))
 		return link_change(argc, argv, verb[0] == 'a');
 	if (matches(verb, "list") || matches(verb, "show"))
 		return no_more_args(argc, argv) ?: conn_dump(&list);
-	return usage_error("command \"%s\" is unknown, try \"udpespctl link help\"", verb);
+	return usage_error_with(link_usage, "command \"%s\" is unknown", verb);
 }
 
 /* ---- monitor ---------------------------------------------------------- */
@@ -988,6 +1006,11 @@ static void on_signal(int sig)
 	stop = 1;
 }
 
+static void monitor_usage(FILE *f)
+{
+	fprintf(f, "Usage: udpespctl [-j] monitor\n");
+}
+
 /* Events until Ctrl-C (exit 0) or until udpespd goes away (exit 1). */
 static int do_monitor(int argc, char **argv)
 {
@@ -998,9 +1021,9 @@ static int do_monitor(int argc, char **argv)
 	int err;
 
 	if (argc && matches(argv[0], "help"))
-		return printf("Usage: udpespctl monitor\n"), EXIT_OK;
-	if (no_more_args(argc, argv))
-		return EXIT_USAGE;
+		return monitor_usage(stdout), EXIT_OK;
+	if (argc)
+		return usage_error_with(monitor_usage, "monitor takes no command, got \"%s\"", argv[0]);
 	/* Signals only interrupt ppoll(), so none is lost between two checks. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);
@@ -1036,7 +1059,7 @@ static int usage(FILE *f, int status)
 	fprintf(f, "Usage: udpespctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		   "       udpespctl -V\n"
 		   "OBJECT := { link | sa | parser | stats | monitor }\n"
-		   "OPTIONS := { -j[son] | -s[ocket] PATH | -V[ersion] | -h[elp] }\n"
+		   "OPTIONS := { -j[son] | -s[ocket] PATH | -P PIN_DIR | -V[ersion] | -h[elp] }\n"
 		   "The default socket is %s.\n", UDPESP_SOCKET_DEFAULT);
 	return status;
 }
@@ -1075,8 +1098,8 @@ static int run(int argc, char **argv)
 		} else if (matches(opt, "-help")) {
 			return usage(stdout, EXIT_OK);
 		} else {
-			return usage_error("option \"%s\" is unknown, try \"udpespctl help\"",
-					   argv[0]);
+			errmsg("option \"%s\" is unknown", argv[0]);
+			return usage(stderr, EXIT_USAGE);
 		}
 	}
 	if (argc <= 0)
@@ -1084,7 +1107,8 @@ static int run(int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(objects); i++)
 		if (matches(argv[0], objects[i].name))
 			return objects[i].fn(argc - 1, argv + 1);
-	return usage_error("object \"%s\" is unknown, try \"udpespctl help\"", argv[0]);
+	errmsg("object \"%s\" is unknown", argv[0]);
+	return usage(stderr, EXIT_USAGE);
 }
 
 int main(int argc, char **argv)

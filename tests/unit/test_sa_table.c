@@ -24,7 +24,9 @@ struct fake_dp {
 	int fail_sa_add;     /* -errno returned by the next sa_add */
 	int fail_parser_add; /* -errno returned by the next parser_add */
 	int events[16];      /* count per event type */
+	struct udpesp_ctl_event last[16]; /* the latest event of each type */
 	int dying_marks;
+	int writes;          /* data-path calls, failed ones included */
 };
 
 static int fake_parser_add(void *ctx, const struct udpesp_parser_key *key,
@@ -33,6 +35,7 @@ static int fake_parser_add(void *ctx, const struct udpesp_parser_key *key,
 	struct fake_dp *dp = ctx;
 
 	(void)val;
+	dp->writes++;
 	if (dp->fail_parser_add)
 		return dp->fail_parser_add;
 	cr_assert_lt(dp->nparsers, FAKE_MAX);
@@ -44,6 +47,7 @@ static int fake_parser_del(void *ctx, const struct udpesp_parser_key *key)
 {
 	struct fake_dp *dp = ctx;
 
+	dp->writes++;
 	for (int i = 0; i < dp->nparsers; i++) {
 		if (!memcmp(&dp->parsers[i], key, sizeof(*key))) {
 			dp->parsers[i] = dp->parsers[--dp->nparsers];
@@ -60,6 +64,7 @@ static int fake_sa_add(void *ctx, const struct udpesp_sa_key *key,
 
 	(void)window;
 	(void)top;
+	dp->writes++;
 	if (dp->fail_sa_add)
 		return dp->fail_sa_add;
 	cr_assert_lt(dp->nsas, FAKE_MAX);
@@ -81,6 +86,7 @@ static int fake_sa_mark_dying(void *ctx, const struct udpesp_sa_key *key)
 	struct fake_dp *dp = ctx;
 	int i = fake_find_sa(dp, key);
 
+	dp->writes++;
 	if (i < 0)
 		return -ENOENT;
 	dp->vals[i].flags |= UDPESP_SA_F_DYING;
@@ -93,6 +99,7 @@ static int fake_sa_del(void *ctx, const struct udpesp_sa_key *key)
 	struct fake_dp *dp = ctx;
 	int i = fake_find_sa(dp, key);
 
+	dp->writes++;
 	if (i < 0)
 		return -ENOENT;
 	/* The table must mark an SA dying before deleting it. */
@@ -107,8 +114,10 @@ static void fake_event(void *ctx, const struct udpesp_ctl_event *ev)
 {
 	struct fake_dp *dp = ctx;
 
-	if (ev->type < 16)
+	if (ev->type < 16) {
 		dp->events[ev->type]++;
+		dp->last[ev->type] = *ev;
+	}
 }
 
 static const struct sa_table_ops fake_ops = {
@@ -384,4 +393,96 @@ Test(sa_table, flush_and_link_gone_remove_everything_bound)
 	cr_assert_eq(res.parser_gone, 1);
 	cr_assert_eq(dp.nsas, 0);
 	cr_assert_eq(dp.nparsers, 0);
+}
+
+/* Nothing written, nothing announced: the data path as before the request. */
+static void assert_untouched(void)
+{
+	cr_assert_eq(dp.writes, 0, "a refused batch made %d data-path writes", dp.writes);
+	for (int i = 0; i < 16; i++)
+		cr_assert_eq(dp.events[i], 0, "a refused batch raised event %d", i);
+}
+
+Test(sa_table, refused_batch_never_touches_the_datapath)
+{
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1") };
+	struct udpesp_ctl_handles h[3];
+	char err[256] = "";
+
+	/* The second needs a parser entry of its own, the third is invalid. */
+	sa[1].encap_dport = htons(4501);
+	sa[2].replay_window = 5000;
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "SA 3: replay-window 5000 exceeds 4096"), "%s", err);
+	assert_untouched();
+	cr_assert_eq(table.count, 0);
+	cr_assert_eq(table.nfree, 4);
+	/* Handles are not spent by a refused batch. */
+	sa[2].replay_window = 64;
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h[0].handle, 1);
+	cr_assert_eq(h[2].handle, 3);
+	cr_assert_eq(h[1].parser, 2);
+}
+
+Test(sa_table, duplicate_inside_a_batch_names_both_places)
+{
+	/* B repeats at 4 and A at 5: the first repeat in batch order is reported. */
+	struct udpesp_ctl_sa sa[5] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1001, "192.0.2.1") };
+	struct udpesp_ctl_handles h[5];
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, sa, 5, h, err, sizeof(err)), -EEXIST);
+	cr_assert(strstr(err, "SA 4: an SA with dst 192.0.2.1 spi 0x1002 is also SA 2 of this batch"),
+		  "%s", err);
+	assert_untouched();
+	/* Same SPI, other destination: no conflict. */
+	sa[3] = inbound(0x1002, "192.0.2.2");
+	sa[4] = inbound(0x1001, "192.0.2.2");
+	cr_assert_eq(sa_table_add(&table, sa, 4, h, err, sizeof(err)), 0, "%s", err);
+}
+
+Test(sa_table, batch_larger_than_the_free_slots_installs_nothing)
+{
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1") };
+	struct udpesp_ctl_handles h[3];
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, sa, 2, h, err, sizeof(err)), 0, "%s", err);
+	memset(&dp.events, 0, sizeof(dp.events));
+	dp.writes = 0;
+	sa[0] = inbound(0x1004, "192.0.2.1");
+	sa[1] = inbound(0x1005, "192.0.2.1");
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), -ENOSPC);
+	cr_assert(strstr(err, "SA 3: SA table full (4 SAs); restart udpespd with a larger --max-sa"),
+		  "%s", err);
+	assert_untouched();
+	cr_assert_eq(table.count, 2);
+}
+
+Test(sa_table, parser_events_carry_the_port)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_sa_del sel = { .handle = 1, .parser = 1 };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h;
+	char err[256] = "";
+
+	sa.encap_dport = htons(4501);
+	sa.ifindex = 3;
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ntohs(dp.last[UDPESP_EV_PARSER_ADDED].port), 4501);
+	cr_assert_eq(dp.last[UDPESP_EV_PARSER_ADDED].handle, 1);
+	cr_assert_eq(dp.last[UDPESP_EV_PARSER_ADDED].ifindex, 3);
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(ntohs(dp.last[UDPESP_EV_PARSER_REMOVED].port), 4501);
+	cr_assert_eq(dp.last[UDPESP_EV_PARSER_REMOVED].handle, 1);
 }
