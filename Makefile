@@ -187,6 +187,11 @@ install: all
 	install -D -m 0755 $(BUILD)/udpespd $(DESTDIR)$(PREFIX)/sbin/udpespd
 	install -D -m 0755 $(BUILD)/udpespctl $(DESTDIR)$(PREFIX)/sbin/udpespctl
 	install -D -m 0644 $(BUILD)/udpesp.bpf.o $(DESTDIR)$(PREFIX)/lib/udpesp/udpesp.bpf.o
+	install -D -m 0644 docs/udpespd.8 $(DESTDIR)$(PREFIX)/share/man/man8/udpespd.8
+	install -D -m 0644 docs/udpespctl.8 $(DESTDIR)$(PREFIX)/share/man/man8/udpespctl.8
+	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
+	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' docs/udpespd.service \
+		> $(DESTDIR)$(PREFIX)/lib/systemd/system/udpespd.service
 
 clean:
 	rm -rf $(BUILD)
