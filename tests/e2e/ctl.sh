@@ -24,8 +24,7 @@ CTL_TESTS="test_ctl_daemon_and_links test_ctl_sa_add_list_show_delete
 
 UET_DAEMON=$UET_BUILD/udpespd
 UET_RAW=$UET_ROOT/tests/e2e/ctlraw.py
-# Under tc/, which uet_env_down removes after every test. libbpf creates
-# only the last directory of a pin path, so tc/ is made first.
+# Under tc/, which uet_env_down removes after every test.
 CTL_PIN=$UET_BPFFS/tc/udpespd
 # Every map but udpesp_xsks: an XSKMAP cannot be read from userspace
 # (every lookup is EOPNOTSUPP), and no SA operation touches it.
@@ -80,7 +79,6 @@ ctl_prepare() {
 # once it answers. CTL_MAX_SA (default 64) keeps the slot maps small.
 ctl_daemon_start() {
 	local i
-	mkdir -p "$UET_BPFFS/tc" || { fail "mkdir $UET_BPFFS/tc"; return; }
 	nsenter --net="/run/netns/$UET_NS_GW" -- "${CTL_WRAP[@]}" "$UET_DAEMON" --foreground \
 		--socket "$CTL_SOCK" --pin-dir "$CTL_PIN" --log "$CTL_LOG" \
 		--max-sa "${CTL_MAX_SA:-64}" "$@" >>"$CTL_DIR/udpespd.out" 2>&1 &
