@@ -66,13 +66,18 @@ PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
 
 UNIT_SRCS  := $(wildcard tests/unit/*.c)
 BPFT_SRCS  := $(wildcard tests/bpf/*.c)
-BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard tests/bench/*.c))
+# One binary per tests/bench/bench_*.c with a main(); the other .c files
+# there are helpers linked into each.
+BENCH_MAINS   := $(shell grep -l '^int main\b' tests/bench/bench_*.c 2>/dev/null)
+BENCH_HELPERS := $(filter-out $(BENCH_MAINS) %.bpf.c,$(wildcard tests/bench/*.c))
+BENCH_BINS    := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_MAINS))
 UNIT_TEST  := $(BUILD)/tests/unit_tests
 BPF_TEST   := $(BUILD)/tests/bpf_tests
 BENCH_XDP  := $(BUILD)/tests/bench_xdp
+BENCH_DECAP := $(BUILD)/tests/bench_decap
 
 .PHONY: all bpf daemon tests deps check test-unit test-bpf e2e demo \
-	bench-xdp bench format format-check clean help install
+	bench-xdp bench-decap bench format format-check clean help install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -81,7 +86,7 @@ all: bpf daemon tests
 bpf: $(BPF_OBJS) $(SKELS)
 daemon: $(PROGS)
 tests: $(if $(UNIT_SRCS),$(UNIT_TEST)) $(if $(BPFT_SRCS),$(BPF_TEST)) \
-	$(if $(BENCH_SRCS),$(BENCH_XDP))
+	$(BENCH_BINS)
 
 $(BUILD) $(BUILD)/tests:
 	$(Q)mkdir -p $@
@@ -142,7 +147,8 @@ $(UNIT_TEST_OPENSSL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/test
 	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(TEST_LIBS)) -lcrypto -o $@
 endif
 
-$(BENCH_XDP): $(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
+$(BENCH_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/bench/%.o \
+		$(patsubst %.c,$(BUILD)/obj/%.o,$(BENCH_HELPERS)) $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
@@ -174,7 +180,13 @@ demo: deps all
 bench-xdp: $(BENCH_XDP)
 	$(Q)$(BENCH_XDP)
 
-bench: bench-xdp
+# Decapsulated packets per second, veth -> XDP -> AF_XDP worker -> TUN,
+# against each part alone (starts its own udpespd in namespaces).
+$(BENCH_DECAP): $(BUILD)/obj/daemon/tun.o
+bench-decap: $(BENCH_DECAP) $(BUILD)/udpespd
+	$(Q)$(BENCH_DECAP)
+
+bench: bench-xdp bench-decap
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:
@@ -202,6 +214,7 @@ help:
 	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
 	@echo 'make demo       the walk-through in network namespaces'
 	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'
+	@echo 'make bench-decap decapsulated packets per second through the whole inbound path'
 	@echo 'make V=1        show full commands'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

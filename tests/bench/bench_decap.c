@@ -1,0 +1,1427 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * bench_decap: decapsulated packets per second through the whole inbound
+ * path, and what each part of it costs alone, measured in the same rounds:
+ *
+ *   peer netns  AF_PACKET sendmmsg() of pre-built ESP-in-UDP frames (CPU 0)
+ *      | veth
+ *   gw netns    udpesp_xdp (native) -> AF_XDP socket -> udpespd's worker
+ *               (CPU 1): esp_decap() -> write() to udpesp0 (TUN) -> IPv4
+ *               -> a UDP socket
+ *
+ * The veth has one RX queue, so udpespd runs one worker (--xsk-cpu 1).
+ * Everything lives in namespaces made here: a private mount namespace with
+ * its own bpffs, and two network namespaces joined by a veth, with
+ * documentation addresses only. build/udpespd runs in the gateway
+ * namespace and is driven over its control socket as udpespctl would,
+ * with random keys that never leave memory.
+ *
+ * Per round, for each inner size and suite, BENCH_PACKETS frames with
+ * consecutive sequence numbers are built with esp_crypto_encrypt() and
+ * sent as fast as one CPU can. "Inner" is the inner IPv4/UDP packet, the
+ * ESP payload before padding, as in bench_crypto's 1400-byte payload.
+ *   offered   frames sent / the sender's wall time
+ *   decap     DecapOk growth while sending / the same time
+ *   loss      frames sent that were not decapsulated once the path
+ *             drained; "xsk" is the part lost at the AF_XDP RX ring
+ *             (redirected by XDP, never taken by the worker), the rest
+ *             was lost before XDP (veth ring)
+ *   worker    udpespd's CPU time (all threads: the worker's dominates) per
+ *             packet decapsulated, plus ksoftirqd's on the worker's CPU.
+ *             Without IRQ time accounting (this kernel) the softirq work
+ *             a task runs inline counts as the task's: the IPv4 and UDP
+ *             receive that the TUN write runs is the worker's. The XDP
+ *             program and the copy into the UMEM run on the sender's CPU
+ *             (veth NAPI) and are not.
+ *   busy      that CPU time over the time from the first frame sent to
+ *             the last decapsulated
+ *   runq      udpespd's time runnable but waiting for a CPU over the same
+ *             time: where other processes share the worker's CPU, the
+ *             decap rate is theirs to set, not udpesp's
+ *   sender    the sender thread's CPU time per frame, plus ksoftirqd's on
+ *             its CPU: AF_PACKET, veth, udpesp_xdp and the AF_XDP copy
+ * Then, on the worker's CPU, in this thread (CPU time, plus ksoftirqd's
+ * for the two deliveries), each part alone over BENCH_ALONE packets
+ * cycling through 1024 of those frames:
+ *   crypto    esp_crypto_decrypt(), less the copy of the packet each
+ *             decrypt starts from (the way bench_crypto measures it)
+ *   decap()   esp_decap(): parsing, replay check and advance, crypto
+ *   TUN       write() of the inner packet to a queue of udpesp0
+ *   XSK TX    the delivery the design allowed instead: AF_XDP TX (copy
+ *             mode, veth has no zero-copy) of the inner packet behind an
+ *             Ethernet header into a veth pair whose other end feeds the
+ *             stack. Both deliveries end at the same UDP socket.
+ * The UDP socket is not read while measuring (its queue fills and the
+ * rest is counted as RcvbufErrors): the cost measured ends in the UDP
+ * layer, not in an application. Datagrams that reached UDP are counted
+ * and checked against DecapOk.
+ *
+ * The machine is shared and noisy: every round runs every case, and the
+ * tables show medians over rounds (ratios: medians of per-round ratios).
+ *
+ * Environment: BENCH_ROUNDS (default 5), BENCH_PACKETS (frames per
+ * measurement, default 250,000), BENCH_ALONE (default 100,000),
+ * BENCH_QUICK=1 (3 rounds, 50,000 and 20,000), UDPESPD (the daemon;
+ * default ../udpespd next to this binary). Run as root. Results are
+ * reported, never asserted: the exit status is 0 unless something fails
+ * (set-up, a packet that does not decapsulate, a lost control reply).
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <linux/if_xdp.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <bpf/libbpf.h>
+#include <xdp/xsk.h>
+
+#include "ctl_proto.h"
+#include "esp_crypto.h"
+#include "esp_decap.h"
+#include "maps.h"
+#include "sa_check.h"
+#include "tun.h"
+
+#define ROUNDS_DEFAULT 5u
+#define ROUNDS_QUICK 3u
+#define ROUNDS_MAX 51u
+#define PACKETS_DEFAULT 250000u
+#define PACKETS_QUICK 50000u
+#define ALONE_DEFAULT 100000u
+#define ALONE_QUICK 20000u
+#define WARMUP 2000u
+/* Frames the "alone" loops cycle through: warm in cache, as in the worker. */
+#define SET 1024u
+#define BATCH 64u /* frames per sendmmsg() and per AF_XDP TX kick */
+#define FRAME_MAX 2048u
+#define REPLAY_WINDOW 1024u
+#define DRAIN_QUIET_MS 50
+#define DRAIN_MAX_MS 5000
+#define REPLY_TIMEOUT_MS 10000
+#define START_TIMEOUT_S 30
+
+#define NSIZES 3
+#define NSUITES 3
+static const __u32 sizes[NSIZES] = { 64, 512, 1400 };
+
+/* Interfaces: each namespace is ours, so the names clash with nothing. */
+#define DEV_GW "bd-gw"
+#define DEV_PEER "bd-peer"
+#define DEV_X0 "bd-x0" /* AF_XDP TX side of the comparison pair */
+#define DEV_X1 "bd-x1" /* its other end, feeding the gateway's stack */
+#define TUN_NAME "udpesp0"
+
+#define GW4 "192.0.2.1"
+#define PEER4 "192.0.2.2"
+#define INNER_SRC "203.0.113.5"
+#define INNER_DST "198.51.100.1"
+#define INNER_NET "203.0.113.0/24"
+#define INNER_SPORT 5000
+#define INNER_DPORT 5001
+#define NATT_PORT 4500
+#define SPI_BASE 0x1000u
+
+/* Frame layout: Ethernet, IPv4 (no options), UDP, ESP. */
+#define IP_OFF 14u
+#define UDP_OFF 34u
+#define ESP_OFF 42u
+
+struct suite {
+	const char *name;
+	struct udpesp_ctl_sa sa; /* as sent to udpespd; holds the keys */
+	struct sa_suite s;
+	struct esp_crypto *c;
+	__u32 next_seq;
+};
+
+/* Frames of one measurement: n frames, each at buf + i * stride. */
+struct frames {
+	__u8 *buf;
+	size_t cap;
+	__u32 stride, len, esp_len, n;
+};
+
+/* One measurement of the whole path. */
+struct path_m {
+	double offered, decap;     /* pps */
+	double loss, loss_xsk;     /* fractions of frames sent */
+	double worker_ns, sender_ns;
+	double busy;               /* worker CPU time / time until drained */
+	double runq;               /* its time waiting for a CPU / the same */
+	double udp_ratio;          /* datagrams that reached UDP / DecapOk */
+};
+
+struct result {
+	struct path_m p[ROUNDS_MAX];
+	double crypto_ns[ROUNDS_MAX], decap_ns[ROUNDS_MAX];
+	double ratio[ROUNDS_MAX]; /* worker / crypto */
+};
+
+struct deliver {
+	double tun_ns[ROUNDS_MAX], xsk_ns[ROUNDS_MAX];
+	double tun_share[ROUNDS_MAX]; /* TUN write / worker, first suite */
+	double tun_ok, xsk_ok;         /* smallest arrived / written seen */
+};
+
+struct bench {
+	__u32 rounds, packets, alone;
+	bool quick;
+	int sender_cpu, worker_cpu;
+	pid_t ksoftirqd[2]; /* of sender_cpu, worker_cpu */
+	char dir[64], pin[96], sock[96], log[96], daemon[PATH_MAX];
+	bool mounted;
+	int peer_ns, gw_ns;
+	pid_t pid;
+	int ctl_fd;
+	__u32 seq;
+	struct udpesp_maps maps;
+	__u8 gw_mac[ETH_ALEN], peer_mac[ETH_ALEN], x0_mac[ETH_ALEN], x1_mac[ETH_ALEN];
+	int tx_fd, tx_ifindex;  /* AF_PACKET in the peer namespace */
+	int udp_fd, tun_fd;
+	struct esp_crypto_thread *ct;
+	struct suite su[NSUITES];
+	struct frames f;
+	__u8 *work;
+	/* AF_XDP TX into DEV_X0 */
+	void *xarea;
+	struct xsk_umem *xumem;
+	struct xsk_socket *xsk;
+	struct xsk_ring_prod xfill, xtx;
+	struct xsk_ring_cons xcomp;
+	struct result res[NSUITES][NSIZES];
+	struct deliver dl[NSIZES];
+};
+
+static struct bench b = { .peer_ns = -1, .gw_ns = -1, .ctl_fd = -1, .tx_fd = -1,
+			  .udp_fd = -1, .tun_fd = -1, .maps = { .sa = -1 } };
+
+static void print_log_tail(void);
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fputs("bench_decap: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static __u64 now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u64 thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static __u32 env_u32(const char *name, __u32 def, __u32 min, __u32 max)
+{
+	const char *s = getenv(name);
+	unsigned long v;
+	char *end;
+
+	if (!s || !*s)
+		return def;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		die("%s=%s: want a number from %u to %u", name, s, min, max);
+	return v;
+}
+
+static double median(const double *v, __u32 n)
+{
+	double s[ROUNDS_MAX];
+
+	memcpy(s, v, n * sizeof(*s));
+	for (__u32 i = 1; i < n; i++) {
+		double x = s[i];
+		__u32 j = i;
+
+		for (; j > 0 && s[j - 1] > x; j--)
+			s[j] = s[j - 1];
+		s[j] = x;
+	}
+	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+static void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		die("pinning to CPU %d failed", cpu);
+}
+
+static void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die("writing %s to %s: %s", val, path, strerror(errno));
+	close(fd);
+}
+
+/* ---- namespaces and interfaces ---- */
+
+static void enter_ns(int fd)
+{
+	if (setns(fd, CLONE_NEWNET))
+		die("setns: %s", strerror(errno));
+}
+
+/* Run a command (NULL-terminated argv) in network namespace ns; must succeed. */
+static void run(int ns, const char *arg0, ...)
+{
+	const char *argv[32];
+	int n = 0, status;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = arg0;
+	va_start(ap, arg0);
+	while (n < 31 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (setns(ns, CLONE_NEWNET))
+			_exit(126);
+		execvp(arg0, (char **)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		char cmd[512] = "";
+
+		for (int i = 0; argv[i]; i++)
+			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
+		die("failed:%s", cmd);
+	}
+}
+
+/* Network sysctls of the namespace this thread is in. */
+static void quiet_namespace(void)
+{
+	/* No IPv6 chatter (DAD, RS) in the timed intervals; no rp_filter. */
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv4/conf/default/rp_filter", "0");
+	write_file("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
+}
+
+/*
+ * A mount namespace with a bpffs of our own under a private directory,
+ * so the pinned maps die with this process, then two network namespaces:
+ * the peer's (kept as an fd) and the gateway's, where this thread stays.
+ */
+static void make_namespaces(void)
+{
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET))
+		die("unshare(CLONE_NEWNS | CLONE_NEWNET): %s (run as root)", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		die("making mounts private: %s", strerror(errno));
+	strcpy(b.dir, "/tmp/udpesp-bench-decap.XXXXXX");
+	if (!mkdtemp(b.dir))
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(b.pin, sizeof(b.pin), "%s/bpf", b.dir);
+	snprintf(b.sock, sizeof(b.sock), "%s/udpespd.sock", b.dir);
+	snprintf(b.log, sizeof(b.log), "%s/udpespd.log", b.dir);
+	if (mkdir(b.pin, 0700))
+		die("mkdir %s: %s", b.pin, strerror(errno));
+	if (mount("bpf", b.pin, "bpf", 0, "mode=0700"))
+		die("mounting bpffs on %s: %s", b.pin, strerror(errno));
+	b.mounted = true;
+	quiet_namespace();
+	b.peer_ns = open("/proc/thread-self/ns/net", O_RDONLY); /* not CLOEXEC: ip uses it */
+	if (b.peer_ns < 0 || unshare(CLONE_NEWNET))
+		die("second network namespace: %s", strerror(errno));
+	quiet_namespace();
+	b.gw_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (b.gw_ns < 0)
+		die("/proc/thread-self/ns/net: %s", strerror(errno));
+}
+
+/* MAC address of an interface of the namespace sock_fd belongs to. */
+static void get_mac(int sock_fd, const char *dev, __u8 *mac)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(sock_fd, SIOCGIFHWADDR, &ifr))
+		die("SIOCGIFHWADDR %s: %s", dev, strerror(errno));
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+}
+
+static void net_setup(void)
+{
+	char peer_path[64];
+	int s;
+
+	snprintf(peer_path, sizeof(peer_path), "/proc/%d/fd/%d", getpid(), b.peer_ns);
+	run(b.gw_ns, "ip", "link", "add", DEV_GW, "type", "veth", "peer", "name", DEV_PEER,
+	    "netns", peer_path, NULL);
+	run(b.gw_ns, "ip", "addr", "add", GW4 "/24", "dev", DEV_GW, NULL);
+	run(b.gw_ns, "ip", "link", "set", "lo", "up", NULL);
+	run(b.gw_ns, "ip", "link", "set", DEV_GW, "up", NULL);
+	run(b.peer_ns, "ip", "addr", "add", PEER4 "/24", "dev", DEV_PEER, NULL);
+	run(b.peer_ns, "ip", "link", "set", "lo", "up", NULL);
+	run(b.peer_ns, "ip", "link", "set", DEV_PEER, "up", NULL);
+	/* The pair for the AF_XDP TX comparison, both ends in the gateway. */
+	run(b.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1, NULL);
+	run(b.gw_ns, "ip", "link", "set", DEV_X0, "up", NULL);
+	run(b.gw_ns, "ip", "link", "set", DEV_X1, "up", NULL);
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		die("socket: %s", strerror(errno));
+	get_mac(s, DEV_GW, b.gw_mac);
+	get_mac(s, DEV_X0, b.x0_mac);
+	get_mac(s, DEV_X1, b.x1_mac);
+	close(s);
+
+	/* The sender's socket lives in the peer namespace; this thread returns. */
+	enter_ns(b.peer_ns);
+	b.tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: receives nothing */
+	b.tx_ifindex = if_nametoindex(DEV_PEER);
+	enter_ns(b.gw_ns);
+	if (b.tx_fd < 0 || !b.tx_ifindex)
+		die("AF_PACKET socket on %s: %s", DEV_PEER, strerror(errno));
+	{
+		struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_ifindex = b.tx_ifindex };
+		int one = 1;
+
+		if (bind(b.tx_fd, (struct sockaddr *)&sll, sizeof(sll)) ||
+		    setsockopt(b.tx_fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)))
+			die("AF_PACKET bind: %s", strerror(errno));
+	}
+	get_mac(b.tx_fd, DEV_PEER, b.peer_mac);
+}
+
+/* ---- udpespd ---- */
+
+static void find_daemon(void)
+{
+	const char *env = getenv("UDPESPD");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(b.daemon, sizeof(b.daemon), "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			die("/proc/self/exe: %s", strerror(errno));
+		self[n] = '\0';
+		snprintf(b.daemon, sizeof(b.daemon), "%s/../udpespd", dirname(self));
+	}
+	if (access(b.daemon, X_OK))
+		die("%s: %s (build it with make, or set UDPESPD)", b.daemon, strerror(errno));
+}
+
+static void print_log_tail(void)
+{
+	char line[512];
+	FILE *f = b.log[0] ? fopen(b.log, "r") : NULL;
+	long lines = 0, skip;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		lines++;
+	rewind(f);
+	skip = lines > 20 ? lines - 20 : 0;
+	fprintf(stderr, "--- last lines of udpespd's log:\n");
+	while (fgets(line, sizeof(line), f))
+		if (skip-- <= 0)
+			fputs(line, stderr);
+	fclose(f);
+}
+
+static void send_req(__u32 type, const void *payload, __u32 len)
+{
+	int err = ctl_send(b.ctl_fd, type, ++b.seq, 0, payload, len);
+
+	if (err)
+		die("sending %s: %s", ctl_msg_name(type), strerror(-err));
+}
+
+/* The reply to the last request, of type want; the caller frees m. */
+static void recv_reply(__u32 want, struct ctl_msg *m)
+{
+	int err = ctl_recv(b.ctl_fd, m, true, REPLY_TIMEOUT_MS);
+
+	if (err) {
+		print_log_tail();
+		die("waiting for the %s reply: %s", ctl_msg_name(want), strerror(-err));
+	}
+	if (m->hdr.seq != b.seq)
+		die("reply seq %u, expected %u", m->hdr.seq, b.seq);
+	if (m->hdr.type == UDPESP_MSG_ERROR)
+		die("%s refused: %s", ctl_msg_name(want), (char *)m->payload);
+	if (m->hdr.type != want)
+		die("expected %s, got %s", ctl_msg_name(want), ctl_msg_name(m->hdr.type));
+}
+
+static void start_daemon(void)
+{
+	char cpu[16];
+	char *argv[] = { b.daemon, "--foreground", "--socket", b.sock, "--pin-dir", b.pin,
+			 "--max-sa", "64", "--xsk-cpu", cpu, "--log", b.log, NULL };
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
+	__u64 t0 = now_ns();
+	struct ctl_msg m;
+	int status;
+
+	snprintf(cpu, sizeof(cpu), "%d", b.worker_cpu);
+	b.pid = fork();
+	if (b.pid < 0)
+		die("fork: %s", strerror(errno));
+	if (b.pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		/* Never outlive the benchmark, whatever ends it. */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		execv(b.daemon, argv);
+		fprintf(stderr, "bench_decap: exec %s: %s\n", b.daemon, strerror(errno));
+		_exit(127);
+	}
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", b.sock);
+	for (;;) {
+		b.ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (b.ctl_fd < 0)
+			die("socket: %s", strerror(errno));
+		if (!connect(b.ctl_fd, (struct sockaddr *)&sun, sizeof(sun)))
+			break;
+		close(b.ctl_fd);
+		b.ctl_fd = -1;
+		if (waitpid(b.pid, &status, WNOHANG) == b.pid) {
+			b.pid = 0;
+			print_log_tail();
+			die("udpespd exited before listening (status 0x%x)", status);
+		}
+		if (now_ns() - t0 > START_TIMEOUT_S * 1000000000ull)
+			die("udpespd did not listen on %s within %d s", b.sock, START_TIMEOUT_S);
+		usleep(20000);
+	}
+	send_req(UDPESP_MSG_HELLO, &h, sizeof(h));
+	recv_reply(UDPESP_MSG_HELLO, &m);
+	ctl_msg_free(&m);
+	if (udpesp_maps_open_pinned(&b.maps, b.pin) || udpesp_maps_mmap(&b.maps))
+		die("opening the maps pinned under %s", b.pin);
+}
+
+static void link_attach(void)
+{
+	struct udpesp_ctl_link req = { .ifindex = if_nametoindex(DEV_GW),
+				       .mode = UDPESP_XDP_NATIVE };
+	struct ctl_msg m;
+
+	if (!req.ifindex)
+		die("%s: %s", DEV_GW, strerror(errno));
+	send_req(UDPESP_MSG_LINK_ATTACH, &req, sizeof(req));
+	recv_reply(UDPESP_MSG_LINK_ATTACH, &m);
+	ctl_msg_free(&m);
+}
+
+/*
+ * udpespd's CPU time, all its threads, from /proc/PID/task/TID/schedstat;
+ * *waited gets their time spent runnable but waiting for a CPU.
+ */
+static __u64 daemon_ns(__u64 *waited)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	__u64 sum = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", b.pid);
+	d = opendir(path);
+	if (!d)
+		die("%s: %s", path, strerror(errno));
+	*waited = 0;
+	while ((de = readdir(d))) {
+		unsigned long long ns, wait;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", b.pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%llu %llu", &ns, &wait) == 2) {
+			sum += ns;
+			*waited += wait;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* CPU time of one task (any process), ns. */
+static __u64 task_ns(pid_t pid)
+{
+	unsigned long long ns = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &ns) != 1)
+		die("%s: %s", path, f ? "unreadable" : strerror(errno));
+	fclose(f);
+	return ns;
+}
+
+/*
+ * Softirq work is done inline by the task that raised it, unless it
+ * runs long and the kernel hands it to ksoftirqd/CPU; the costs below
+ * add that thread's time on the CPU concerned, so nothing is missed.
+ */
+static pid_t find_ksoftirqd(int cpu)
+{
+	char want[32], comm[64], path[64];
+	struct dirent *de;
+	pid_t pid = 0;
+	DIR *d = opendir("/proc");
+
+	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
+	while (d && !pid && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
+			pid = atoi(de->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	if (!pid)
+		die("no ksoftirqd/%d in /proc", cpu);
+	return pid;
+}
+
+/* ---- SAs ---- */
+
+static void suite_init(struct suite *s, int i)
+{
+	struct udpesp_ctl_sa *sa = &s->sa;
+	struct udpesp_ctl_alg *key_alg;
+	char err[UDPESP_CTL_ERRMSG_MAX];
+	struct ctl_msg m;
+
+	memset(sa, 0, sizeof(*sa));
+	sa->dir = UDPESP_DIR_IN;
+	sa->mode = UDPESP_MODE_TUNNEL;
+	sa->encap = UDPESP_ENCAP_ESPINUDP;
+	sa->offload = UDPESP_OFFLOAD_XSK;
+	sa->spi = htonl(SPI_BASE + i);
+	sa->src.family = sa->dst.family = UDPESP_AF_INET;
+	sa->src.prefixlen = sa->dst.prefixlen = 32;
+	inet_pton(AF_INET, PEER4, sa->src.addr);
+	inet_pton(AF_INET, GW4, sa->dst.addr);
+	sa->encap_sport = sa->encap_dport = htons(NATT_PORT);
+	sa->replay_window = REPLAY_WINDOW;
+	switch (i) {
+	case 0:
+		s->name = "aes-gcm-128";
+		strcpy(sa->aead.name, "rfc4106(gcm(aes))");
+		sa->aead.key_len = 20;
+		sa->aead.bits = 128;
+		key_alg = &sa->aead;
+		break;
+	case 1:
+		s->name = "chacha20-poly1305";
+		strcpy(sa->aead.name, "rfc7539esp(chacha20,poly1305)");
+		sa->aead.key_len = 36;
+		sa->aead.bits = 128;
+		key_alg = &sa->aead;
+		break;
+	default:
+		s->name = "aes-cbc-128/sha256";
+		strcpy(sa->enc.name, "cbc(aes)");
+		sa->enc.key_len = 16;
+		strcpy(sa->auth.name, "hmac(sha256)");
+		sa->auth.key_len = 32;
+		sa->auth.bits = 128;
+		if (getrandom(sa->auth.key, sa->auth.key_len, 0) != (ssize_t)sa->auth.key_len)
+			die("getrandom: %s", strerror(errno));
+		key_alg = &sa->enc;
+		break;
+	}
+	if (getrandom(key_alg->key, key_alg->key_len, 0) != (ssize_t)key_alg->key_len)
+		die("getrandom: %s", strerror(errno));
+	/* The daemon's own verdict gives the suite this side encrypts with. */
+	if (sa_check(sa, &s->s, err, sizeof(err)))
+		die("%s: %s", s->name, err);
+	s->c = esp_crypto_new(&s->s, s->s.aead ? sa->aead.key : sa->enc.key,
+			      s->s.aead ? NULL : sa->auth.key);
+	if (!s->c)
+		die("%s: esp_crypto_new: %s", s->name, strerror(errno));
+	s->next_seq = 1;
+	send_req(UDPESP_MSG_SA_ADD, sa, sizeof(*sa));
+	recv_reply(UDPESP_MSG_SA_ADD, &m);
+	ctl_msg_free(&m);
+}
+
+/* ---- packets ---- */
+
+static __u16 csum_fold(__u32 sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)~sum;
+}
+
+static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
+{
+	for (size_t i = 0; i + 1 < len; i += 2)
+		sum += p[i] << 8 | p[i + 1];
+	if (len & 1)
+		sum += p[len - 1] << 8;
+	return sum;
+}
+
+static void put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static void put32(__u8 *p, __u32 v)
+{
+	put16(p, v >> 16);
+	put16(p + 2, v & 0xffff);
+}
+
+/* IPv4 header without options, DF, TTL 64; checksum filled in. */
+static void ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src,
+		    const char *dst, __u16 id)
+{
+	memset(p, 0, 20);
+	p[0] = 0x45;
+	put16(p + 2, tot_len);
+	put16(p + 4, id);
+	p[6] = 0x40;
+	p[8] = 64;
+	p[9] = proto;
+	inet_pton(AF_INET, src, p + 12);
+	inet_pton(AF_INET, dst, p + 16);
+	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+}
+
+/* The inner packet: IPv4/UDP of size bytes in all, payload from seq. */
+static void inner_packet(__u8 *p, __u32 size, __u32 seq)
+{
+	__u32 ulen = size - 20, sum;
+
+	ip4_hdr(p, size, IPPROTO_UDP, INNER_SRC, INNER_DST, seq & 0xffff);
+	put16(p + 20, INNER_SPORT);
+	put16(p + 22, INNER_DPORT);
+	put16(p + 24, ulen);
+	put16(p + 26, 0);
+	for (__u32 i = 8; i < ulen; i++)
+		p[20 + i] = (__u8)(seq + i * 7);
+	sum = csum_add(0, p + 12, 8) + IPPROTO_UDP + ulen;
+	sum = csum_fold(csum_add(sum, p + 20, ulen));
+	put16(p + 26, sum ? sum : 0xffff);
+}
+
+static void eth_hdr(__u8 *p, const __u8 *dst, const __u8 *src)
+{
+	memcpy(p, dst, ETH_ALEN);
+	memcpy(p + ETH_ALEN, src, ETH_ALEN);
+	put16(p + 12, ETH_P_IP);
+}
+
+/*
+ * One ESP-in-UDP frame from the peer to the gateway, encrypted under s
+ * with sequence number seq (its IV derives from seq: never repeated).
+ */
+static __u32 build_frame(struct suite *s, __u32 size, __u32 seq, __u8 *f)
+{
+	const struct sa_suite *su = &s->s;
+	__u32 pt_off = ESP_OFF + 8 + su->iv_len;
+	__u32 pad = (su->block - (size + 2) % su->block) % su->block;
+	__u32 esp_len = 8 + su->iv_len + size + pad + 2 + su->icv_len;
+
+	eth_hdr(f, b.gw_mac, b.peer_mac);
+	ip4_hdr(f + IP_OFF, 20 + 8 + esp_len, IPPROTO_UDP, PEER4, GW4, seq & 0xffff);
+	put16(f + UDP_OFF, NATT_PORT);
+	put16(f + UDP_OFF + 2, NATT_PORT);
+	put16(f + UDP_OFF + 4, 8 + esp_len);
+	put16(f + UDP_OFF + 6, 0); /* RFC 3948: IPv4 UDP checksum may be 0 */
+	put32(f + ESP_OFF, ntohl(s->sa.spi));
+	put32(f + ESP_OFF + 4, seq);
+	memset(f + ESP_OFF + 8, 0, su->iv_len);
+	if (su->iv_len >= 4)
+		put32(f + ESP_OFF + 8 + su->iv_len - 4, seq);
+	inner_packet(f + pt_off, size, seq);
+	for (__u32 i = 0; i < pad; i++)
+		f[pt_off + size + i] = i + 1;
+	f[pt_off + size + pad] = pad;
+	f[pt_off + size + pad + 1] = IPPROTO_IPIP;
+	if (esp_crypto_encrypt(s->c, b.ct, f + ESP_OFF, esp_len, false, 0))
+		die("%s: encrypt failed", s->name);
+	return ESP_OFF + esp_len;
+}
+
+/* n frames of s with the next n sequence numbers of its SA. */
+static void build_frames(struct suite *s, __u32 size, __u32 n)
+{
+	struct frames *f = &b.f;
+
+	f->stride = FRAME_MAX;
+	f->n = n;
+	for (__u32 i = 0; i < n; i++)
+		f->len = build_frame(s, size, s->next_seq++, f->buf + (size_t)i * f->stride);
+	f->esp_len = f->len - ESP_OFF;
+}
+
+/* ---- the whole path ---- */
+
+/* Read what the UDP socket holds (checksums are verified here). */
+static void udp_empty(void)
+{
+	char buf[2048];
+
+	while (recv(b.udp_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+/*
+ * Datagrams that reached UDP in this namespace: dropped because the
+ * socket was full, or read (InDatagrams counts at read time, so the
+ * socket is emptied first).
+ */
+static __u64 udp_arrived(void)
+{
+	char names[512], vals[512];
+	__u64 sum = 0;
+	FILE *f;
+
+	udp_empty();
+	f = fopen("/proc/thread-self/net/snmp", "r");
+
+	if (!f)
+		die("/proc/thread-self/net/snmp: %s", strerror(errno));
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		char *sn, *sv, *n, *v;
+
+		if (strncmp(names, "Udp:", 4))
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(vals, " \n", &sv);
+		while ((n = strtok_r(NULL, " \n", &sn)) && (v = strtok_r(NULL, " \n", &sv)))
+			if (!strcmp(n, "InDatagrams") || !strcmp(n, "RcvbufErrors"))
+				sum += strtoull(v, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return sum;
+}
+
+static __u64 counter(enum udpesp_counter c)
+{
+	__u64 v;
+
+	if (udpesp_maps_counter(&b.maps, c, &v))
+		die("reading counter %s", udpesp_counter_names[c]);
+	return v;
+}
+
+static __u64 decap_ok_now(void)
+{
+	return __atomic_load_n(&b.maps.xsk_cnt_mem->c[UDPESP_CNT_DECAP_OK], __ATOMIC_RELAXED);
+}
+
+/* Every counter that means a frame of ours was refused: all must stay 0. */
+static const enum udpesp_counter bad_counters[] = {
+	UDPESP_CNT_RX_NO_WORKER,	  UDPESP_CNT_RX_META_ERROR,
+	UDPESP_CNT_IN_HDR_ERROR,	  UDPESP_CNT_IN_NO_STATES,
+	UDPESP_CNT_IN_STATE_PROTO_ERROR, UDPESP_CNT_IN_STATE_MODE_ERROR,
+	UDPESP_CNT_IN_STATE_SEQ_ERROR,	  UDPESP_CNT_IN_BUFFER_ERROR,
+	UDPESP_CNT_DECAP_BAD_PADDING,	  UDPESP_CNT_DECAP_STALE_SA,
+};
+
+static __u64 bad_total(void)
+{
+	__u64 sum = 0;
+
+	for (size_t i = 0; i < sizeof(bad_counters) / sizeof(bad_counters[0]); i++)
+		sum += counter(bad_counters[i]);
+	return sum;
+}
+
+struct blast {
+	__u64 t0, t1, cpu, ok0, ok1;
+	__u32 sent;
+};
+
+static void *sender(void *arg)
+{
+	struct blast *bl = arg;
+	struct mmsghdr msg[BATCH];
+	struct iovec iov[BATCH];
+	__u64 c0;
+
+	pin_to(b.sender_cpu);
+	memset(msg, 0, sizeof(msg));
+	c0 = thread_ns();
+	bl->ok0 = decap_ok_now();
+	bl->t0 = now_ns();
+	while (bl->sent < b.f.n) {
+		__u32 n = b.f.n - bl->sent < BATCH ? b.f.n - bl->sent : BATCH;
+		int r;
+
+		for (__u32 i = 0; i < n; i++) {
+			iov[i].iov_base = b.f.buf + (size_t)(bl->sent + i) * b.f.stride;
+			iov[i].iov_len = b.f.len;
+			msg[i].msg_hdr.msg_iov = &iov[i];
+			msg[i].msg_hdr.msg_iovlen = 1;
+		}
+		r = sendmmsg(b.tx_fd, msg, n, 0);
+		if (r < 0) {
+			if (errno == ENOBUFS || errno == EAGAIN || errno == EINTR) {
+				sched_yield();
+				continue;
+			}
+			die("sendmmsg: %s", strerror(errno));
+		}
+		bl->sent += r;
+	}
+	bl->t1 = now_ns();
+	bl->ok1 = decap_ok_now();
+	bl->cpu = thread_ns() - c0;
+	return NULL;
+}
+
+/* Wait until DecapOk has not moved for DRAIN_QUIET_MS; when it last did. */
+static __u64 drain(void)
+{
+	__u64 last = decap_ok_now(), t_last = now_ns(), t0 = t_last;
+
+	for (;;) {
+		__u64 v, t;
+
+		usleep(2000);
+		v = decap_ok_now();
+		t = now_ns();
+		if (v != last) {
+			last = v;
+			t_last = t;
+		} else if (t - t_last > DRAIN_QUIET_MS * 1000000ull) {
+			return t_last;
+		}
+		if (t - t0 > DRAIN_MAX_MS * 1000000ull)
+			die("DecapOk still moving after %d ms", DRAIN_MAX_MS);
+	}
+}
+
+/* Send the current frames through the path; fills *pm. */
+static void run_path(struct path_m *pm, const char *what)
+{
+	__u64 red0, ok0, bad0, cpu0, udp0, red1, ok1, bad1, cpu1, udp1, sq0, sq1, w0, w1;
+	struct blast bl = { 0 };
+	pthread_t th;
+	double secs;
+	__u64 t_end;
+
+	udp_empty();
+	red0 = counter(UDPESP_CNT_RX_REDIRECT);
+	ok0 = counter(UDPESP_CNT_DECAP_OK);
+	bad0 = bad_total();
+	udp0 = udp_arrived();
+	sq0 = task_ns(b.ksoftirqd[0]);
+	cpu0 = daemon_ns(&w0) + task_ns(b.ksoftirqd[1]);
+	if (pthread_create(&th, NULL, sender, &bl))
+		die("pthread_create");
+	pthread_join(th, NULL);
+	t_end = drain();
+	cpu1 = daemon_ns(&w1) + task_ns(b.ksoftirqd[1]);
+	sq1 = task_ns(b.ksoftirqd[0]);
+	udp1 = udp_arrived();
+	red1 = counter(UDPESP_CNT_RX_REDIRECT);
+	ok1 = counter(UDPESP_CNT_DECAP_OK);
+	bad1 = bad_total();
+	if (bad1 != bad0) {
+		print_log_tail();
+		die("%s: %llu frames refused (run `udpespctl stats` on a rerun)", what,
+		    (unsigned long long)(bad1 - bad0));
+	}
+	if (ok1 == ok0)
+		die("%s: nothing was decapsulated", what);
+	secs = (bl.t1 - bl.t0) / 1e9;
+	pm->offered = bl.sent / secs;
+	pm->decap = (bl.ok1 - bl.ok0) / secs;
+	pm->loss = (double)(bl.sent - (ok1 - ok0)) / bl.sent;
+	pm->loss_xsk = (double)((red1 - red0) - (ok1 - ok0)) / bl.sent;
+	pm->worker_ns = (double)(cpu1 - cpu0) / (ok1 - ok0);
+	pm->sender_ns = (double)(bl.cpu + sq1 - sq0) / bl.sent;
+	pm->udp_ratio = (double)(udp1 - udp0) / (ok1 - ok0);
+	pm->busy = (double)(cpu1 - cpu0) / (t_end - bl.t0);
+	pm->runq = (double)(w1 - w0) / (t_end - bl.t0);
+}
+
+/* ---- each part alone, on the worker's CPU ---- */
+
+/* Frame k of the set the alone loops cycle through. */
+static const __u8 *set_frame(__u32 k)
+{
+	return b.f.buf + (size_t)(k % SET) * b.f.stride;
+}
+
+static double alone_copy(__u32 off, __u32 len)
+{
+	__u64 t0 = thread_ns();
+
+	for (__u32 k = 0; k < b.alone; k++) {
+		memcpy(b.work, set_frame(k) + off, len);
+		__asm__ volatile("" : : "r"(b.work) : "memory");
+	}
+	return (double)(thread_ns() - t0) / b.alone;
+}
+
+static double alone_crypto(struct suite *s)
+{
+	double copy = alone_copy(ESP_OFF, b.f.esp_len);
+	__u64 t0 = thread_ns();
+	int bad = 0;
+
+	for (__u32 k = 0; k < b.alone; k++) {
+		memcpy(b.work, set_frame(k) + ESP_OFF, b.f.esp_len);
+		bad |= esp_crypto_decrypt(s->c, b.ct, b.work, b.f.esp_len, false, 0);
+	}
+	if (bad)
+		die("%s: a packet did not decrypt", s->name);
+	return (double)(thread_ns() - t0) / b.alone - copy;
+}
+
+/* esp_decap() with a window of its own, reset before each pass of the set. */
+static double alone_decap(struct suite *s)
+{
+	const struct udpesp_xdp_meta meta = {
+		.magic = UDPESP_META_MAGIC, .l3_off = IP_OFF, .l4_off = UDP_OFF,
+		.esp_off = ESP_OFF, .family = UDPESP_AF_INET,
+	};
+	static struct udpesp_replay replay;
+	struct esp_decap_sa sa = { .suite = &s->s, .crypto = s->c, .replay = &replay,
+				   .mode = UDPESP_MODE_TUNNEL };
+	double copy = alone_copy(0, b.f.len);
+	struct esp_decap_out out;
+	__u64 t0 = thread_ns();
+
+	for (__u32 k = 0; k < b.alone; k++) {
+		enum esp_verdict v;
+
+		if (k % SET == 0) {
+			memset(&replay, 0, sizeof(replay));
+			replay.window = REPLAY_WINDOW;
+		}
+		memcpy(b.work, set_frame(k), b.f.len);
+		v = esp_decap(&sa, b.ct, b.work, b.f.len, &meta, &out);
+		if (v != ESP_OK)
+			die("%s: esp_decap: %s", s->name, esp_verdict_name(v));
+	}
+	return (double)(thread_ns() - t0) / b.alone - copy;
+}
+
+/* The inner packets of the set, for the two deliveries. */
+static __u8 *inner_of(__u32 k)
+{
+	return b.work + FRAME_MAX + (size_t)(k % SET) * FRAME_MAX;
+}
+
+static void build_inner(__u32 size)
+{
+	for (__u32 k = 0; k < SET; k++)
+		inner_packet(inner_of(k), size, k + 1);
+}
+
+static double alone_tun(__u32 size, double *arrived)
+{
+	__u64 u0, t0;
+
+	udp_empty();
+	u0 = udp_arrived();
+	t0 = thread_ns() + task_ns(b.ksoftirqd[1]);
+	for (__u32 k = 0; k < b.alone; k++)
+		if (write(b.tun_fd, inner_of(k), size) != (ssize_t)size)
+			die("write to %s: %s", TUN_NAME, strerror(errno));
+	t0 = thread_ns() + task_ns(b.ksoftirqd[1]) - t0;
+	*arrived = (double)(udp_arrived() - u0) / b.alone;
+	return (double)t0 / b.alone;
+}
+
+static void xsk_tx_setup(void)
+{
+	const struct xsk_umem_config ucfg = {
+		.fill_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
+		.comp_size = XSK_RING_CONS__DEFAULT_NUM_DESCS,
+		.frame_size = FRAME_MAX,
+	};
+	const struct xsk_socket_config scfg = {
+		.tx_size = XSK_RING_PROD__DEFAULT_NUM_DESCS,
+		.libxdp_flags = XSK_LIBXDP_FLAGS__INHIBIT_PROG_LOAD,
+		.bind_flags = XDP_COPY,
+	};
+	size_t size = (size_t)SET * FRAME_MAX;
+	int err;
+
+	b.xarea = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	if (b.xarea == MAP_FAILED)
+		die("mmap: %s", strerror(errno));
+	err = xsk_umem__create(&b.xumem, b.xarea, size, &b.xfill, &b.xcomp, &ucfg);
+	if (!err)
+		err = xsk_socket__create(&b.xsk, DEV_X0, 0, b.xumem, NULL, &b.xtx, &scfg);
+	if (err)
+		die("AF_XDP TX socket on %s: %s", DEV_X0, strerror(-err));
+}
+
+/* The frames of the set in the UMEM: Ethernet to DEV_X1, then the inner packet. */
+static void xsk_fill_umem(__u32 size)
+{
+	for (__u32 k = 0; k < SET; k++) {
+		__u8 *p = (__u8 *)b.xarea + (size_t)k * FRAME_MAX;
+
+		eth_hdr(p, b.x1_mac, b.x0_mac);
+		memcpy(p + ETH_HLEN, inner_of(k), size);
+	}
+}
+
+static double alone_xsk(__u32 size, double *arrived)
+{
+	__u32 len = ETH_HLEN + size, sent = 0, done = 0, next = 0;
+	int fd = xsk_socket__fd(b.xsk);
+	__u64 u0, t0;
+
+	udp_empty();
+	u0 = udp_arrived();
+	t0 = thread_ns() + task_ns(b.ksoftirqd[1]);
+	while (done < b.alone) {
+		__u32 idx, n = xsk_ring_cons__peek(&b.xcomp, XSK_RING_CONS__DEFAULT_NUM_DESCS, &idx);
+
+		if (n) {
+			xsk_ring_cons__release(&b.xcomp, n);
+			done += n;
+		}
+		/* At most SET frames in flight: each UMEM frame is used once at a time. */
+		n = b.alone - sent < BATCH ? b.alone - sent : BATCH;
+		if (sent - done + n > SET)
+			n = 0;
+		if (n && xsk_ring_prod__reserve(&b.xtx, n, &idx) == n) {
+			for (__u32 i = 0; i < n; i++) {
+				struct xdp_desc *d = xsk_ring_prod__tx_desc(&b.xtx, idx + i);
+
+				d->addr = (__u64)(next++ % SET) * FRAME_MAX;
+				d->len = len;
+				d->options = 0;
+			}
+			xsk_ring_prod__submit(&b.xtx, n);
+			sent += n;
+		}
+		/* Copy mode sends in the syscall, a bounded number per call. */
+		if (sendto(fd, NULL, 0, MSG_DONTWAIT, NULL, 0) < 0 && errno != EAGAIN &&
+		    errno != EBUSY && errno != ENOBUFS && errno != ENETDOWN)
+			die("AF_XDP sendto: %s", strerror(errno));
+	}
+	t0 = thread_ns() + task_ns(b.ksoftirqd[1]) - t0;
+	*arrived = (double)(udp_arrived() - u0) / b.alone;
+	return (double)t0 / b.alone;
+}
+
+/* ---- set-up of the gateway's inner side ---- */
+
+static void inner_setup(void)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(INNER_DPORT) };
+
+	run(b.gw_ns, "ip", "addr", "add", INNER_DST "/24", "dev", TUN_NAME, NULL);
+	run(b.gw_ns, "ip", "route", "add", INNER_NET, "dev", TUN_NAME, NULL);
+	/* Any address: the XSK TX comparison delivers through DEV_X1. */
+	b.udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (b.udp_fd < 0 || bind(b.udp_fd, (struct sockaddr *)&sin, sizeof(sin)))
+		die("UDP socket on port %d: %s", INNER_DPORT, strerror(errno));
+	b.tun_fd = tun_open_queue(TUN_NAME);
+	if (b.tun_fd < 0)
+		die("a queue of %s: %s", TUN_NAME, strerror(-b.tun_fd));
+}
+
+/* A few frames of each suite first: all must decapsulate and arrive. */
+static void warm_up(void)
+{
+	for (int i = 0; i < NSUITES; i++) {
+		__u64 ok0 = counter(UDPESP_CNT_DECAP_OK), udp0 = udp_arrived(), ok1 = ok0, udp1;
+		__u64 bad0 = bad_total(), t0;
+
+		build_frames(&b.su[i], sizes[0], WARMUP);
+		for (__u32 k = 0; k < WARMUP; k++) {
+			/* Slowly, so that nothing may be lost on the way. */
+			if (send(b.tx_fd, b.f.buf + (size_t)k * b.f.stride, b.f.len, 0) !=
+			    (ssize_t)b.f.len)
+				die("send: %s", strerror(errno));
+			if (k % 64 == 63)
+				usleep(1000);
+		}
+		t0 = now_ns();
+		while (ok1 - ok0 < WARMUP && now_ns() - t0 < 5000000000ull) {
+			usleep(5000);
+			ok1 = counter(UDPESP_CNT_DECAP_OK);
+		}
+		udp1 = udp_arrived();
+		if (ok1 - ok0 != WARMUP || bad_total() != bad0) {
+			print_log_tail();
+			die("%s: %llu of %u warm-up frames decapsulated, %llu refused", b.su[i].name,
+			    (unsigned long long)(ok1 - ok0), WARMUP,
+			    (unsigned long long)(bad_total() - bad0));
+		}
+		if (udp1 - udp0 != WARMUP)
+			die("%s: %llu of %u inner datagrams reached UDP", b.su[i].name,
+			    (unsigned long long)(udp1 - udp0), WARMUP);
+		udp_empty();
+	}
+}
+
+/* ---- report ---- */
+
+static void print_header(void)
+{
+	struct utsname u;
+
+	uname(&u);
+	printf("udpesp decap benchmark: veth -> udpesp_xdp -> AF_XDP worker -> esp_decap -> TUN %s -> UDP\n",
+	       TUN_NAME);
+	printf("kernel %s, %ld CPUs online; sender on CPU %d, worker (and the alone loops) on CPU %d\n",
+	       u.release, sysconf(_SC_NPROCESSORS_ONLN), b.sender_cpu, b.worker_cpu);
+	printf("%s; %u frames per measurement, alone loops %u packets over %u; median of %u round%s%s\n",
+	       esp_crypto_backend(), b.packets, b.alone, SET, b.rounds, b.rounds > 1 ? "s" : "",
+	       b.quick ? " (BENCH_QUICK)" : "");
+	printf("inner = the inner IPv4/UDP packet, the ESP payload before padding (bench_crypto's \"payload\")\n\n");
+	fflush(stdout);
+}
+
+static void print_results(void)
+{
+	double tmp[ROUNDS_MAX];
+
+#define MED(expr)                                        \
+	({                                               \
+		for (__u32 r_ = 0; r_ < b.rounds; r_++) \
+			tmp[r_] = (expr);               \
+		median(tmp, b.rounds);                   \
+	})
+	printf("%-18s %5s %7s %6s %6s %5s %5s %4s %4s %6s %6s %7s %7s %6s\n", "suite", "inner",
+	       "offered", "decap", "decap", "loss", "xsk", "busy", "runq", "worker", "crypto",
+	       "worker", "decap()", "sender");
+	printf("%-18s %5s %7s %6s %6s %5s %5s %4s %4s %6s %6s %7s %7s %6s\n", "", "bytes", "kpps",
+	       "kpps", "Mbit/s", "%", "%", "%", "%", "ns/pkt", "ns/pkt", "/crypto", "ns/pkt",
+	       "ns/pkt");
+	for (int i = 0; i < NSUITES; i++) {
+		for (int z = 0; z < NSIZES; z++) {
+			struct result *x = &b.res[i][z];
+			double decap = MED(x->p[r_].decap);
+
+			printf("%-18s %5u %7.0f %6.0f %6.0f %5.1f %5.1f %4.0f %4.0f %6.0f %6.0f %7.2f %7.0f %6.0f\n",
+			       b.su[i].name, sizes[z], MED(x->p[r_].offered) / 1e3, decap / 1e3,
+			       decap * sizes[z] * 8 / 1e6, MED(x->p[r_].loss) * 100,
+			       MED(x->p[r_].loss_xsk) * 100, MED(x->p[r_].busy) * 100,
+			       MED(x->p[r_].runq) * 100, MED(x->p[r_].worker_ns),
+			       MED(x->crypto_ns[r_]), MED(x->ratio[r_]), MED(x->decap_ns[r_]),
+			       MED(x->p[r_].sender_ns));
+		}
+	}
+	printf("\ndelivery of the inner packet alone (worker's CPU, thread CPU time per packet)\n");
+	printf("%5s %10s %14s %10s %14s\n", "inner", "TUN write", "AF_XDP TX veth", "XSK / TUN",
+	       "TUN / worker");
+	printf("%5s %10s %14s %10s %14s\n", "bytes", "ns/pkt", "ns/pkt", "", b.su[0].name);
+	for (int z = 0; z < NSIZES; z++) {
+		struct deliver *d = &b.dl[z];
+
+		printf("%5u %10.0f %14.0f %10.2f %14.2f\n", sizes[z], MED(d->tun_ns[r_]),
+		       MED(d->xsk_ns[r_]), MED(d->xsk_ns[r_] / d->tun_ns[r_]),
+		       MED(d->tun_share[r_]));
+	}
+#undef MED
+	{
+		double lo = 1e9, hi = 0, tun_ok = 1e9, xsk_ok = 1e9;
+
+		for (int i = 0; i < NSUITES; i++)
+			for (int z = 0; z < NSIZES; z++)
+				for (__u32 r = 0; r < b.rounds; r++) {
+					double v = b.res[i][z].p[r].udp_ratio;
+
+					lo = v < lo ? v : lo;
+					hi = v > hi ? v : hi;
+				}
+		for (int z = 0; z < NSIZES; z++) {
+			tun_ok = b.dl[z].tun_ok < tun_ok ? b.dl[z].tun_ok : tun_ok;
+			xsk_ok = b.dl[z].xsk_ok < xsk_ok ? b.dl[z].xsk_ok : xsk_ok;
+		}
+		printf("\nchecks: inner datagrams that reached UDP per DecapOk %.3f-%.3f; "
+		       "per TUN write >= %.3f; per AF_XDP TX frame >= %.3f\n",
+		       lo, hi, tun_ok, xsk_ok);
+	}
+	printf("worker/crypto: udpespd's CPU time per decapsulated packet over esp_crypto_decrypt() alone\n");
+}
+
+static void cleanup(void)
+{
+	int status;
+
+	if (b.xsk)
+		xsk_socket__delete(b.xsk);
+	if (b.xumem)
+		xsk_umem__delete(b.xumem);
+	b.xsk = NULL;
+	b.xumem = NULL;
+	if (b.ctl_fd >= 0)
+		close(b.ctl_fd);
+	b.ctl_fd = -1;
+	if (b.maps.sa >= 0)
+		udpesp_maps_close(&b.maps);
+	b.maps.sa = -1;
+	if (b.pid > 0) {
+		kill(b.pid, SIGTERM);
+		waitpid(b.pid, &status, 0);
+		b.pid = 0;
+	}
+	for (int i = 0; i < NSUITES; i++) {
+		esp_crypto_free(b.su[i].c);
+		b.su[i].c = NULL;
+		explicit_bzero(&b.su[i].sa, sizeof(b.su[i].sa));
+	}
+	if (b.ct)
+		esp_crypto_thread_free(b.ct);
+	b.ct = NULL;
+	if (b.mounted) {
+		umount2(b.pin, MNT_DETACH);
+		b.mounted = false;
+	}
+	if (b.dir[0]) {
+		unlink(b.sock);
+		unlink(b.log);
+		rmdir(b.pin);
+		rmdir(b.dir);
+		b.dir[0] = '\0';
+	}
+}
+
+int main(void)
+{
+	const char *quick = getenv("BENCH_QUICK");
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	b.quick = quick && !strcmp(quick, "1");
+	b.rounds = env_u32("BENCH_ROUNDS", b.quick ? ROUNDS_QUICK : ROUNDS_DEFAULT, 1, ROUNDS_MAX);
+	b.packets = env_u32("BENCH_PACKETS", b.quick ? PACKETS_QUICK : PACKETS_DEFAULT, SET,
+			    4000000);
+	b.alone = env_u32("BENCH_ALONE", b.quick ? ALONE_QUICK : ALONE_DEFAULT, SET, 10000000);
+	b.sender_cpu = 0;
+	b.worker_cpu = ncpu > 1 ? 1 : 0;
+
+	find_daemon();
+	b.ksoftirqd[0] = find_ksoftirqd(b.sender_cpu);
+	b.ksoftirqd[1] = find_ksoftirqd(b.worker_cpu);
+	b.f.cap = (size_t)b.packets * FRAME_MAX;
+	b.f.buf = mmap(NULL, b.f.cap, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	b.work = malloc(FRAME_MAX * (SET + 1));
+	b.ct = esp_crypto_thread_new();
+	if (b.f.buf == MAP_FAILED || !b.work || !b.ct)
+		die("out of memory (%zu MiB of frames)", b.f.cap >> 20);
+	atexit(cleanup);
+	libbpf_set_print(NULL);
+	make_namespaces();
+	net_setup();
+	start_daemon();
+	link_attach();
+	inner_setup();
+	xsk_tx_setup();
+	/* After udpespd started, so that it does not inherit the pinning. */
+	pin_to(b.worker_cpu);
+	for (int i = 0; i < NSUITES; i++)
+		suite_init(&b.su[i], i);
+	warm_up();
+	print_header();
+
+	for (__u32 r = 0; r < b.rounds; r++) {
+		for (int z = 0; z < NSIZES; z++) {
+			struct deliver *d = &b.dl[z];
+			double arrived;
+
+			for (int i = 0; i < NSUITES; i++) {
+				struct result *x = &b.res[i][z];
+				char what[64];
+
+				snprintf(what, sizeof(what), "%s %u", b.su[i].name, sizes[z]);
+				build_frames(&b.su[i], sizes[z], b.packets);
+				run_path(&x->p[r], what);
+				x->crypto_ns[r] = alone_crypto(&b.su[i]);
+				x->decap_ns[r] = alone_decap(&b.su[i]);
+				x->ratio[r] = x->p[r].worker_ns / x->crypto_ns[r];
+				fprintf(stderr, "round %u %-24s offered %4.0f kpps, decap %4.0f kpps, busy %3.0f%%, runq %3.0f%%, worker %4.0f ns, crypto %4.0f ns\n",
+					r + 1, what, x->p[r].offered / 1e3, x->p[r].decap / 1e3,
+					x->p[r].busy * 100, x->p[r].runq * 100, x->p[r].worker_ns,
+					x->crypto_ns[r]);
+			}
+			build_inner(sizes[z]);
+			xsk_fill_umem(sizes[z]);
+			d->tun_ns[r] = alone_tun(sizes[z], &arrived);
+			d->tun_ok = r == 0 || arrived < d->tun_ok ? arrived : d->tun_ok;
+			d->xsk_ns[r] = alone_xsk(sizes[z], &arrived);
+			d->xsk_ok = r == 0 || arrived < d->xsk_ok ? arrived : d->xsk_ok;
+			d->tun_share[r] = d->tun_ns[r] / b.res[0][z].p[r].worker_ns;
+		}
+	}
+	print_results();
+	return 0;
+}
