@@ -110,7 +110,8 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespd.c daemon/ctl_server.c \
-	daemon/links.c daemon/log.c daemon/sa_rt.c daemon/tun.c daemon/xsk_worker.c)
+	daemon/links.c daemon/log.c daemon/sa_rt.c daemon/tun.c daemon/xsk_worker.c \
+	daemon/outbound.c)
 
 $(BUILD)/udpespd: $(DAEMON_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)

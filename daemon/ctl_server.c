@@ -231,6 +231,9 @@ static void sa_info(const struct udpespd *d, const struct sa_entry *e,
 	info->state = e->soft_expired ? 1 : 0;
 	if (e->cfg.dir == UDPESP_DIR_IN && !udpesp_maps_replay_get(&d->maps, e->slot, &rp))
 		info->seq = rp.top;
+	else if (e->cfg.dir == UDPESP_DIR_OUT && e->rt)
+		/* The last number sent, as ip xfrm's oseq: the next one is +1. */
+		info->seq = __atomic_load_n(&((struct sa_rt *)e->rt)->encap.oseq, __ATOMIC_RELAXED);
 	else
 		info->seq = ((__u64)e->cfg.replay_oseq_hi << 32) | e->cfg.replay_oseq;
 }
@@ -329,7 +332,7 @@ static int dump_sa_stats(const struct sa_entry *e, void *arg)
 	struct udpesp_ctl_sa_stats out = { .handle = e->handle };
 	struct udpesp_sa_stats s;
 
-	if (e->cfg.dir != UDPESP_DIR_IN || udpesp_maps_sa_stats(&x->d->maps, e->slot, &s))
+	if (udpesp_maps_sa_stats(&x->d->maps, e->slot, &s))
 		return 0;
 	out.packets = s.packets;
 	out.bytes = s.bytes;
@@ -516,8 +519,8 @@ static int scan_lifetime(const struct sa_entry *e, void *arg)
 		any |= e->cfg.limits[i] != 0;
 	if (!any)
 		return 0;
-	if (e->cfg.dir == UDPESP_DIR_IN)
-		udpesp_maps_sa_stats(&s->d->maps, e->slot, &st);
+	/* Outbound SAs count in the workers' arrays too. */
+	udpesp_maps_sa_stats(&s->d->maps, e->slot, &st);
 	idx = limit_reached(e->cfg.limits, s->now - e->add_time, st.bytes, st.packets, &hard);
 	if (idx < 0 || (!hard && e->soft_expired))
 		return 0;

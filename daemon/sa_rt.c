@@ -8,7 +8,8 @@
 #include "sa_table.h"
 
 struct sa_rt_retired {
-	struct sa_rt *rt;
+	void *p;
+	void (*free)(void *p);
 	__u64 gp; /* free once every online reader has seen this */
 	struct sa_rt_retired *next;
 };
@@ -26,8 +27,10 @@ int sa_rt_table_init(struct sa_rt_table *t, __u32 max_sa,
 	return 0;
 }
 
-static void rt_free(struct sa_rt *rt)
+static void rt_free(void *p)
 {
+	struct sa_rt *rt = p;
+
 	esp_crypto_free(rt->crypto); /* wipes the expanded keys */
 	pthread_mutex_destroy(&rt->mapping_lock);
 	explicit_bzero(rt, sizeof(*rt));
@@ -42,7 +45,7 @@ void sa_rt_table_fini(struct sa_rt_table *t)
 		return;
 	for (r = t->retired; r; r = n) {
 		n = r->next;
-		rt_free(r->rt);
+		r->free(r->p);
 		free(r);
 	}
 	for (__u32 i = 0; i < t->max_sa; i++)
@@ -106,6 +109,15 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 	if (cfg->encap_oa.family && !addr_is_zero(&cfg->encap_oa))
 		rt->decap.orig_src = cfg->encap_oa;
 
+	if (cfg->dir == UDPESP_DIR_OUT) {
+		esp_encap_sa_init(&rt->encap, cfg, &rt->suite, rt->crypto);
+		rt->sel_dst_family = cfg->sel_dst.family;
+		rt->sel_dst_len = cfg->sel_dst.family ? cfg->sel_dst.prefixlen : 0;
+		memcpy(rt->sel_dst, cfg->sel_dst.addr, sizeof(rt->sel_dst));
+		rt->sel_src_family = cfg->sel_src.family;
+		rt->sel_src_len = cfg->sel_src.family ? cfg->sel_src.prefixlen : 0;
+		memcpy(rt->sel_src, cfg->sel_src.addr, sizeof(rt->sel_src));
+	}
 	e->rt = rt;
 	if (cfg->dir == UDPESP_DIR_IN)
 		__atomic_store_n(&t->slots[e->slot], rt, __ATOMIC_RELEASE);
@@ -115,7 +127,6 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 void sa_rt_detach(struct sa_rt_table *t, struct sa_entry *e)
 {
 	struct sa_rt *rt = e->rt;
-	struct sa_rt_retired *r;
 
 	if (!rt)
 		return;
@@ -123,13 +134,20 @@ void sa_rt_detach(struct sa_rt_table *t, struct sa_entry *e)
 	if (rt->dir == UDPESP_DIR_IN && rt->slot < t->max_sa &&
 	    __atomic_load_n(&t->slots[rt->slot], __ATOMIC_RELAXED) == rt)
 		__atomic_store_n(&t->slots[rt->slot], NULL, __ATOMIC_RELEASE);
-	r = malloc(sizeof(*r));
+	sa_rt_retire(t, rt, rt_free);
+}
+
+void sa_rt_retire(struct sa_rt_table *t, void *p, void (*fn)(void *))
+{
+	struct sa_rt_retired *r = malloc(sizeof(*r));
+
 	if (!r) {
 		/* Cannot wait for the readers: leak rather than free under them. */
 		return;
 	}
-	r->rt = rt;
-	/* Readers that come online from now on cannot find rt any more. */
+	r->p = p;
+	r->free = fn;
+	/* Readers that come online from now on cannot find p any more. */
 	r->gp = __atomic_add_fetch(&t->gp, 1, __ATOMIC_SEQ_CST);
 	pthread_mutex_lock(&t->lock);
 	r->next = t->retired;
@@ -166,7 +184,7 @@ void sa_rt_reclaim(struct sa_rt_table *t)
 	pthread_mutex_unlock(&t->lock);
 	for (; done; done = r) {
 		r = done->next;
-		rt_free(done->rt);
+		done->free(done->p);
 		free(done);
 	}
 }

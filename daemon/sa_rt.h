@@ -21,6 +21,7 @@
 
 #include "esp_crypto.h"
 #include "esp_decap.h"
+#include "esp_encap.h"
 #include "sa_check.h"
 
 struct sa_entry;
@@ -42,6 +43,15 @@ struct sa_rt {
 	pthread_mutex_t mapping_lock;
 	__be32 peer_addr[4];
 	__be16 peer_port;
+	/*
+	 * Outbound: what esp_encap() needs; its dst and dport follow NAT
+	 * mappings (written under mapping_lock by the control thread).
+	 */
+	struct esp_encap_sa encap;
+	__u64 last_tx; /* CLOCK_MONOTONIC seconds of the last packet sent (atomic) */
+	__u32 hard_noted; /* sequence numbers ran out and the daemon was told */
+	__u8 sel_dst_family, sel_dst_len, sel_src_family, sel_src_len;
+	__be32 sel_dst[4], sel_src[4];
 };
 
 /* A worker's quiescence state (see sa_rt_online()). */
@@ -74,6 +84,8 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e);
 void sa_rt_detach(struct sa_rt_table *t, struct sa_entry *e);
 /* Free what every worker has stopped looking at; from the control thread. */
 void sa_rt_reclaim(struct sa_rt_table *t);
+/* Free p with fn once no reader can hold it (control thread). */
+void sa_rt_retire(struct sa_rt_table *t, void *p, void (*fn)(void *));
 
 /* Worker side. */
 void sa_rt_reader_add(struct sa_rt_table *t, struct sa_rt_reader *r);

@@ -50,3 +50,18 @@ int tun_set_up(const char *name)
 	close(s);
 	return err;
 }
+
+int tun_set_mtu(const char *name, unsigned int mtu)
+{
+	struct ifreq ifr = { 0 };
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (s < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_mtu = mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr))
+		err = -errno;
+	close(s);
+	return err;
+}

@@ -12,6 +12,8 @@
  * IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, non-blocking. fd or -errno.
  */
 int tun_open_queue(const char *name);
+/* Set the device's MTU. 0 or -errno. */
+int tun_set_mtu(const char *name, unsigned int mtu);
 /* Set the device administratively up. 0 or -errno. */
 int tun_set_up(const char *name);
 

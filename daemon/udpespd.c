@@ -32,7 +32,7 @@
 #include "util.h"
 
 static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL,
-	   tag_mapping = EP_MAPPING;
+	   tag_mapping = EP_MAPPING, tag_outbound = EP_OUTBOUND;
 
 /* ---- the data path as the SA table sees it ---- */
 
@@ -63,14 +63,52 @@ static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
 	return udpesp_maps_sa_del(&((struct udpespd *)ctx)->maps, key);
 }
 
+/*
+ * The inner interface's MTU: what the most demanding outbound SA leaves
+ * of the outer MTU, so the kernel fragments or sends "too big" itself.
+ */
+static void follow_mtu(struct udpespd *d)
+{
+	unsigned int mtu = 0;
+
+	for (size_t i = 0; i < d->out.nsas; i++) {
+		const struct sa_rt *rt = d->out.sas[i];
+		unsigned int m = esp_encap_inner_mtu(&rt->suite, rt->encap.mode,
+						     rt->encap.dst.family, d->outer_mtu);
+
+		if (m && (!mtu || m < mtu))
+			mtu = m;
+	}
+	if (mtu >= 1280 && tun_set_mtu(d->tun_name, mtu))
+		pr_warn("%s: cannot set MTU %u", d->tun_name, mtu);
+}
+
 static int dp_sa_attach(void *ctx, struct sa_entry *e)
 {
-	return sa_rt_attach(&((struct udpespd *)ctx)->rt, e);
+	struct udpespd *d = ctx;
+	int err = sa_rt_attach(&d->rt, e);
+
+	if (err || e->cfg.dir != UDPESP_DIR_OUT)
+		return err;
+	err = outbound_add(&d->out, e->rt);
+	if (err) {
+		sa_rt_detach(&d->rt, e);
+		return err;
+	}
+	follow_mtu(d);
+	return 0;
 }
 
 static void dp_sa_detach(void *ctx, struct sa_entry *e)
 {
-	sa_rt_detach(&((struct udpespd *)ctx)->rt, e);
+	struct udpespd *d = ctx;
+	bool out = e->rt && e->cfg.dir == UDPESP_DIR_OUT;
+
+	if (out)
+		outbound_del(&d->out, e->rt);
+	sa_rt_detach(&d->rt, e);
+	if (out)
+		follow_mtu(d);
 }
 
 static const struct sa_table_ops datapath_ops = {
@@ -165,9 +203,17 @@ static void handle_mappings(struct udpespd *d)
 			memcpy(in->cfg.src.addr, ms[i].addr, sizeof(in->cfg.src.addr));
 			in->cfg.encap_sport = ms[i].port;
 			for (size_t k = 0; k < s.n; k++) {
+				struct sa_rt *rt = s.out[k]->rt;
+
 				memcpy(s.out[k]->cfg.dst.addr, ms[i].addr,
 				       sizeof(s.out[k]->cfg.dst.addr));
 				s.out[k]->cfg.encap_dport = ms[i].port;
+				if (!rt)
+					continue;
+				pthread_mutex_lock(&rt->mapping_lock);
+				memcpy(rt->encap.dst.addr, ms[i].addr, sizeof(rt->encap.dst.addr));
+				rt->encap.dport = ms[i].port;
+				pthread_mutex_unlock(&rt->mapping_lock);
 			}
 			ev.spi = in->cfg.spi;
 			ev.ifindex = in->cfg.ifindex;
@@ -236,6 +282,52 @@ static void on_link_gone(void *arg, __u32 ifindex)
 	sa_table_link_gone(&d->table, ifindex);
 }
 
+/* A sender ran out of sequence numbers (hard) or passed the soft mark. */
+static void handle_outbound_notes(struct udpespd *d)
+{
+	struct outbound_note notes[32];
+	__u64 ticks;
+	size_t n;
+
+	if (read(d->out.event_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	while ((n = outbound_notes(&d->out, notes, 32))) {
+		for (size_t i = 0; i < n; i++) {
+			struct udpesp_ctl_sa_del sel = { .handle = notes[i].handle };
+			struct sa_entry *e = sa_table_find(&d->table, &sel);
+			struct udpesp_ctl_event ev = {
+				.type = notes[i].hard ? UDPESP_EV_SA_HARD_EXPIRED
+						      : UDPESP_EV_SA_SOFT_EXPIRED,
+				.handle = notes[i].handle,
+				.time = time(NULL),
+				.limit = UDPESP_LIMIT_PACKET_HARD - !notes[i].hard,
+			};
+			struct udpesp_ctl_del_result res;
+			char err[UDPESP_CTL_ERRMSG_MAX];
+
+			if (!e)
+				continue;
+			ev.spi = e->cfg.spi;
+			ev.addr = e->cfg.dst;
+			ev.ifindex = e->cfg.ifindex;
+			if (!notes[i].hard) {
+				if (e->soft_expired)
+					continue;
+				e->soft_expired = true;
+				pr_info("SA %u soft-expired: its sequence numbers are running out",
+					e->handle);
+				server_broadcast(d, &ev);
+				continue;
+			}
+			pr_info("SA %u hard-expired: sequence numbers used up (RFC 4303 3.3.3)",
+				e->handle);
+			server_broadcast(d, &ev);
+			if (sa_table_del(&d->table, &sel, &res, err, sizeof(err)))
+				pr_warn("removing SA %u: %s", sel.handle, err);
+		}
+	}
+}
+
 /* ---- set-up and main loop ---- */
 
 struct options {
@@ -245,6 +337,8 @@ struct options {
 	const char *log;
 	const char *group;
 	int xsk_cpu;
+	unsigned int keepalive;
+	unsigned int outer_mtu;
 	__u32 max_sa;
 	bool foreground;
 	bool debug;
@@ -255,6 +349,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n"
 		"               [--group GROUP] [--max-sa N] [--xsk-cpu FIRST]\n"
+		"               [--keepalive SECONDS] [--outer-mtu N]\n"
 		"               [--log FILE|syslog] [--debug]\n"
 		"  --socket PATH   control socket (default %s)\n"
 		"  --pin-dir DIR   where the maps are pinned (default %s)\n"
@@ -263,6 +358,10 @@ static void usage(FILE *f)
 		"  --group GROUP   members of GROUP may use the socket too (default: root only)\n"
 		"  --max-sa N      SA table size when no maps are pinned yet (default %u)\n"
 		"  --xsk-cpu FIRST pin AF_XDP worker i to CPU FIRST + i (default: unpinned)\n"
+		"  --keepalive S   NAT-keepalive to a peer sent nothing for S seconds\n"
+		"                  (default 20, 0 = off; RFC 3948 4)\n"
+		"  --outer-mtu N   MTU towards the peers; udpesp0's MTU is N minus the\n"
+		"                  largest ESP overhead of the outbound SAs (default 1500)\n"
 		"  --log FILE      log to FILE (reopened on SIGHUP) or to syslog;\n"
 		"                  default stderr in the foreground, syslog detached\n",
 		UDPESP_SOCKET_DEFAULT, UDPESP_PIN_DIR_DEFAULT, UDPESP_MAX_SA_DEFAULT);
@@ -278,6 +377,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "group", required_argument, NULL, 'g' },
 		{ "max-sa", required_argument, NULL, 'm' },
 		{ "xsk-cpu", required_argument, NULL, 'c' },
+		{ "keepalive", required_argument, NULL, 'k' },
+		{ "outer-mtu", required_argument, NULL, 'M' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
@@ -291,8 +392,10 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       .pin_dir = UDPESP_PIN_DIR_DEFAULT,
 			       .tun = "udpesp0",
 			       .xsk_cpu = -1,
+			       .keepalive = 20,
+			       .outer_mtu = 1500,
 			       .max_sa = UDPESP_MAX_SA_DEFAULT };
-	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:l:dVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:l:dVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
@@ -325,6 +428,25 @@ static int parse_options(int argc, char **argv, struct options *o)
 				return 2;
 			}
 			o->xsk_cpu = v;
+			break;
+		}
+		case 'k':
+		case 'M': {
+			const char *name = c == 'k' ? "--keepalive" : "--outer-mtu";
+			unsigned long lo = c == 'k' ? 0 : 1280, hi = c == 'k' ? 86400 : 65535;
+			unsigned long v;
+
+			errno = 0;
+			v = strtoul(optarg, &end, 0);
+			if (errno || *end || !*optarg || v < lo || v > hi) {
+				fprintf(stderr, "Error: %s \"%s\": expected %lu to %lu\n", name,
+					optarg, lo, hi);
+				return 2;
+			}
+			if (c == 'k')
+				o->keepalive = v;
+			else
+				o->outer_mtu = v;
 			break;
 		}
 		case 'V':
@@ -407,11 +529,15 @@ static int run(struct udpespd *d, int sig_fd)
 				server_check_lifetimes(d);
 				/* Catch `ip link` attaches and detaches too. */
 				udpespd_sync_workers(d);
+				outbound_keepalives(&d->out);
 				sa_rt_reclaim(&d->rt);
 				break;
 			}
 			case EP_MAPPING:
 				handle_mappings(d);
+				break;
+			case EP_OUTBOUND:
+				handle_outbound_notes(d);
 				break;
 			case EP_NETLINK:
 				links_handle(&d->links);
@@ -478,12 +604,16 @@ int main(int argc, char **argv)
 	if (!err)
 		err = sa_table_init(&d.table, d.maps.max_sa, &datapath_ops, &d);
 	if (!err)
-		err = xsk_workers_init(&d.workers, &d.maps, &d.rt, o.tun, o.xsk_cpu);
+		err = outbound_init(&d.out, &d.rt, &d.maps, o.keepalive);
+	if (!err)
+		err = xsk_workers_init(&d.workers, &d.maps, &d.rt, &d.out, o.tun, o.xsk_cpu);
 	if (err) {
 		pr_err("setting up the SA table: %s", strerror(-err));
 		goto out;
 	}
 	/* The inner interface; workers add their own queues to it. */
+	d.tun_name = o.tun;
+	d.outer_mtu = o.outer_mtu;
 	d.tun_fd = tun_open_queue(o.tun);
 	if (d.tun_fd < 0 || tun_set_up(o.tun)) {
 		pr_err("inner interface %s (TUN): %s", o.tun,
@@ -520,6 +650,10 @@ int main(int argc, char **argv)
 		err = epoll_add(d.epoll_fd, links_fd(&d.links), &tag_netlink);
 	if (!err)
 		err = epoll_add(d.epoll_fd, d.workers.event_fd, &tag_mapping);
+	if (!err)
+		err = epoll_add(d.epoll_fd, d.out.event_fd, &tag_outbound);
+	if (!err)
+		err = outbound_start(&d.out, d.tun_fd);
 	if (err) {
 		pr_err("control socket %s: %s", o.socket, strerror(-err));
 		goto out;
@@ -536,6 +670,7 @@ int main(int argc, char **argv)
 out:
 	server_close_all(&d);
 	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
+	outbound_fini(&d.out);
 	links_fini(&d.links);
 	sa_table_fini(&d.table); /* wipes every key */
 	sa_rt_table_fini(&d.rt);  /* and every expanded key */

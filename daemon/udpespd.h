@@ -21,6 +21,9 @@ struct udpespd {
 	struct links links;
 	struct sa_rt_table rt;       /* the SAs as the packet workers see them */
 	struct xsk_workers workers;  /* AF_XDP sockets and their threads */
+	struct outbound out;         /* the send path and NAT-keepalives */
+	const char *tun_name;
+	unsigned int outer_mtu;      /* the inner interface's MTU follows it */
 	int tun_fd;                  /* keeps the inner TUN device alive */
 	int epoll_fd;
 	int listen_fd;
@@ -44,6 +47,7 @@ void server_check_lifetimes(struct udpespd *d);
 void udpespd_sync_workers(struct udpespd *d);
 
 /* epoll tags: what data.ptr points at. */
-enum { EP_LISTEN = 1, EP_TIMER, EP_NETLINK, EP_SIGNAL, EP_CLIENT, EP_MAPPING };
+enum { EP_LISTEN = 1, EP_TIMER, EP_NETLINK, EP_SIGNAL, EP_CLIENT, EP_MAPPING,
+       EP_OUTBOUND };
 
 #endif /* UDPESPD_H */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "tun.h"
 #include "util.h"
+#include "wk_count.h"
 #include "xsk_worker.h"
 
 /* Per socket: 4096 frames of 4 KiB (16 MiB), all of them on the fill ring. */
@@ -49,18 +50,8 @@ struct xsk_worker {
 
 /* ---- counters: the workers' share lives in mmap()ed arrays ---- */
 
-static void count(struct xsk_workers *ws, enum udpesp_counter c)
-{
-	if (ws->maps->xsk_cnt_mem)
-		__atomic_fetch_add(&ws->maps->xsk_cnt_mem->c[c], 1, __ATOMIC_RELAXED);
-}
-
-#define SA_COUNT(ws, slot, field, n)                                             \
-	do {                                                                     \
-		if ((ws)->maps->xsk_sa_mem)                                      \
-			__atomic_fetch_add(&(ws)->maps->xsk_sa_mem[slot].field, \
-					   (n), __ATOMIC_RELAXED);               \
-	} while (0)
+#define count(ws, c) wk_count((ws)->maps, (c))
+#define SA_COUNT(ws, slot, field, n) WK_SA_COUNT((ws)->maps, (slot), field, (n))
 
 /* Each drop reason: its global counter and its per-SA counter. */
 static void count_drop(struct xsk_workers *ws, __u32 slot, enum esp_verdict v)
@@ -233,17 +224,49 @@ static void refill(struct xsk_worker *w, const __u64 *addrs, __u32 n)
 		recvfrom(xsk_socket__fd(w->xsk), NULL, 0, MSG_DONTWAIT, NULL, NULL);
 }
 
+/* Frames XDP redirected to this queue: decapsulate them. */
+static __u32 receive_batch(struct xsk_worker *w, struct esp_crypto_thread *ct)
+{
+	__u64 addrs[XSK_BATCH];
+	__u32 idx, n;
+
+	n = xsk_ring_cons__peek(&w->rx, XSK_BATCH, &idx);
+	for (__u32 i = 0; i < n; i++) {
+		const struct xdp_desc *d = xsk_ring_cons__rx_desc(&w->rx, idx + i);
+		__u64 addr = d->addr;
+
+		process_frame(w, ct, xsk_umem__get_data(w->area, addr), d->len);
+		addrs[i] = addr - addr % XSK_FRAME_SIZE;
+	}
+	if (n) {
+		xsk_ring_cons__release(&w->rx, n);
+		refill(w, addrs, n);
+	}
+	return n;
+}
+
+/*
+ * One thread per queue, both directions: ESP from the AF_XDP socket in,
+ * plaintext from the worker's own TUN queue out (the kernel spreads
+ * flows over TUN queues; each queue has exactly one reader).
+ */
 static void *worker_main(void *arg)
 {
 	struct xsk_worker *w = arg;
 	struct xsk_workers *ws = w->ws;
-	struct pollfd pfd = { .fd = xsk_socket__fd(w->xsk), .events = POLLIN };
+	struct pollfd pfd[2] = {
+		{ .fd = xsk_socket__fd(w->xsk), .events = POLLIN },
+		{ .fd = w->tun_fd, .events = POLLIN },
+	};
 	struct esp_crypto_thread *ct = esp_crypto_thread_new();
-	__u64 addrs[XSK_BATCH];
+	struct outbound_thread *ot = NULL;
 
-	if (!ct) {
+	if (ct && ws->out)
+		ot = outbound_thread_new(ws->out, ct);
+	if (!ct || (ws->out && !ot)) {
 		pr_err("worker %u/%u: no crypto state: %s", w->ifindex, w->queue,
 		       strerror(errno));
+		esp_crypto_thread_free(ct);
 		return NULL;
 	}
 	if (w->cpu >= 0) {
@@ -257,27 +280,20 @@ static void *worker_main(void *arg)
 	}
 	sa_rt_reader_add(ws->rt, &w->reader);
 	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
-		__u32 idx, n;
+		__u32 n;
 
 		sa_rt_online(ws->rt, &w->reader);
-		n = xsk_ring_cons__peek(&w->rx, XSK_BATCH, &idx);
+		n = receive_batch(w, ct);
+		if (ot)
+			n += outbound_drain(ws->out, ot, w->tun_fd, XSK_BATCH);
 		if (!n) {
 			sa_rt_offline(&w->reader);
-			poll(&pfd, 1, XSK_POLL_MS);
-			continue;
+			poll(pfd, ot ? 2 : 1, XSK_POLL_MS);
 		}
-		for (__u32 i = 0; i < n; i++) {
-			const struct xdp_desc *d = xsk_ring_cons__rx_desc(&w->rx, idx + i);
-			__u64 addr = d->addr;
-
-			process_frame(w, ct, xsk_umem__get_data(w->area, addr), d->len);
-			addrs[i] = addr - addr % XSK_FRAME_SIZE;
-		}
-		xsk_ring_cons__release(&w->rx, n);
-		refill(w, addrs, n);
 	}
 	sa_rt_offline(&w->reader);
 	sa_rt_reader_del(ws->rt, &w->reader);
+	outbound_thread_free(ot);
 	esp_crypto_thread_free(ct);
 	return NULL;
 }
@@ -487,11 +503,13 @@ size_t xsk_workers_count(const struct xsk_workers *ws)
 }
 
 int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
-		     struct sa_rt_table *rt, const char *tun_name, int cpu_first)
+		     struct sa_rt_table *rt, struct outbound *out,
+		     const char *tun_name, int cpu_first)
 {
 	memset(ws, 0, sizeof(*ws));
 	ws->maps = maps;
 	ws->rt = rt;
+	ws->out = out;
 	ws->tun_name = tun_name;
 	ws->cpu_first = cpu_first;
 	ws->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);

@@ -18,6 +18,7 @@
 #include <udpesp/abi.h>
 
 #include "maps.h"
+#include "outbound.h"
 #include "sa_rt.h"
 
 #define XSK_IF_SLOTS (UDPESP_MAX_XSKS / UDPESP_MAX_QUEUES)
@@ -37,6 +38,7 @@ struct xsk_mapping {
 struct xsk_workers {
 	struct udpesp_maps *maps;
 	struct sa_rt_table *rt;
+	struct outbound *out; /* workers also send what their TUN queue reads */
 	const char *tun_name;
 	int cpu_first;   /* pin worker i to CPU cpu_first + i; -1 = no pinning */
 	int ncpus;
@@ -54,7 +56,8 @@ struct xsk_workers {
 };
 
 int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
-		     struct sa_rt_table *rt, const char *tun_name, int cpu_first);
+		     struct sa_rt_table *rt, struct outbound *out,
+		     const char *tun_name, int cpu_first);
 /* Stops every worker and closes every socket. */
 void xsk_workers_fini(struct xsk_workers *ws);
 

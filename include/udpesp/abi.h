@@ -241,7 +241,12 @@ _Static_assert(sizeof(struct udpesp_xdp_meta) == 24, "udpesp_xdp_meta ABI");
 	X(IN_STATE_MISMATCH, "XfrmInStateMismatch", "SA encapsulation differs, dropped") \
 	X(IN_STATE_INVALID, "XfrmInStateInvalid", "SA dying, passed up")          \
 	X(IN_TMPL_MISMATCH, "XfrmInTmplMismatch", "inner source outside selector") \
-	X(IN_BUFFER_ERROR, "XfrmInBufferError", "no buffer left")
+	X(IN_BUFFER_ERROR, "XfrmInBufferError", "no buffer left")                 \
+	X(TX_ESP, "TxEsp", "ESP packets sent")                                     \
+	X(TX_KEEPALIVE, "TxKeepalive", "NAT-keepalives sent")                      \
+	X(OUT_NO_STATES, "XfrmOutNoStates", "inner packet matched no outbound SA, dropped") \
+	X(OUT_SEQ_ERROR, "XfrmOutStateSeqError", "sequence numbers used up, dropped") \
+	X(OUT_ERROR, "XfrmOutError", "inner packet malformed or too big, or send failed")
 
 #define UDPESP_COUNTER_ENUM(id, name, help) UDPESP_CNT_##id,
 enum udpesp_counter {

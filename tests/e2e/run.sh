@@ -20,6 +20,9 @@ ALL_TESTS="test_ip_link_attach test_bpftool_typed_maps
 # shellcheck source=tests/e2e/decap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/decap.sh"
 ALL_TESTS="$ALL_TESTS $DECAP_TESTS"
+# shellcheck source=tests/e2e/tunnel.sh
+. "$(dirname "${BASH_SOURCE[0]}")/tunnel.sh"
+ALL_TESTS="$ALL_TESTS $TUNNEL_TESTS"
 # shellcheck source=tests/e2e/ctl.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ctl.sh"
 ALL_TESTS="$ALL_TESTS $CTL_TESTS"

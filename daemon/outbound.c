@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* The send path and NAT-keepalives (see outbound.h). */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "esp_encap.h"
+#include "log.h"
+#include "outbound.h"
+#include "util.h"
+#include "wk_count.h"
+
+/* Room in front of the inner packet: outer IPv6 + UDP, then ESP's own. */
+#define OUT_HEADROOM (64 + ESP_ENCAP_HEADROOM)
+/* An inner packet of up to 64 KiB, plus trailer, TFC padding and ICV. */
+#define OUT_BUF (OUT_HEADROOM + 65536 + 512)
+#define OUT_TTL 64
+
+struct out_snapshot {
+	size_t n;
+	struct sa_rt *sa[]; /* most specific selector first */
+};
+
+struct outbound_thread {
+	struct esp_encap_thread *et;
+	__u8 buf[OUT_BUF];
+};
+
+__u64 outbound_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return ts.tv_sec;
+}
+
+/* ---- selectors ---- */
+
+static bool prefix_match(const __be32 *addr, const __be32 *net, unsigned int len)
+{
+	const __u8 *a = (const __u8 *)addr, *n = (const __u8 *)net;
+	unsigned int bytes = len / 8, bits = len % 8;
+
+	if (memcmp(a, n, bytes))
+		return false;
+	if (!bits)
+		return true;
+	return ((a[bytes] ^ n[bytes]) & (0xff << (8 - bits))) == 0;
+}
+
+static bool sel_match(const struct sa_rt *rt, __u8 family, const __be32 *src,
+		      const __be32 *dst)
+{
+	if (rt->suite.inner_family && rt->suite.inner_family != family)
+		return false;
+	if (rt->sel_dst_family && (rt->sel_dst_family != family ||
+				   !prefix_match(dst, rt->sel_dst, rt->sel_dst_len)))
+		return false;
+	if (rt->sel_src_family && (rt->sel_src_family != family ||
+				   !prefix_match(src, rt->sel_src, rt->sel_src_len)))
+		return false;
+	return true;
+}
+
+/* Longer destination prefix first, then longer source prefix. */
+static int more_specific_first(const void *a, const void *b)
+{
+	const struct sa_rt *x = *(struct sa_rt *const *)a, *y = *(struct sa_rt *const *)b;
+
+	if (x->sel_dst_len != y->sel_dst_len)
+		return y->sel_dst_len - x->sel_dst_len;
+	if (x->sel_src_len != y->sel_src_len)
+		return y->sel_src_len - x->sel_src_len;
+	return x->handle < y->handle ? -1 : x->handle > y->handle;
+}
+
+static int publish(struct outbound *o)
+{
+	struct out_snapshot *snap = malloc(sizeof(*snap) + o->nsas * sizeof(snap->sa[0]));
+	struct out_snapshot *old;
+
+	if (!snap)
+		return -ENOMEM;
+	snap->n = o->nsas;
+	memcpy(snap->sa, o->sas, o->nsas * sizeof(snap->sa[0]));
+	qsort(snap->sa, snap->n, sizeof(snap->sa[0]), more_specific_first);
+	old = __atomic_exchange_n(&o->snap, snap, __ATOMIC_ACQ_REL);
+	if (old)
+		sa_rt_retire(o->rt, old, free);
+	return 0;
+}
+
+int outbound_add(struct outbound *o, struct sa_rt *rt)
+{
+	int err;
+
+	if (array_reserve((void **)&o->sas, o->nsas, &o->cap_sas, sizeof(*o->sas)))
+		return -ENOMEM;
+	o->sas[o->nsas++] = rt;
+	__atomic_store_n(&rt->last_tx, outbound_now(), __ATOMIC_RELAXED);
+	err = publish(o);
+	if (err)
+		o->nsas--;
+	return err;
+}
+
+void outbound_del(struct outbound *o, struct sa_rt *rt)
+{
+	for (size_t i = 0; i < o->nsas; i++) {
+		if (o->sas[i] != rt)
+			continue;
+		o->sas[i] = o->sas[--o->nsas];
+		/* On ENOMEM the old snapshot stays: the rt then outlives it anyway. */
+		if (publish(o))
+			pr_err("outbound SA %u: cannot republish the selectors", rt->handle);
+		return;
+	}
+}
+
+static struct sa_rt *sa_lookup(struct outbound *o, __u8 family, const __be32 *src,
+			       const __be32 *dst)
+{
+	struct out_snapshot *snap = __atomic_load_n(&o->snap, __ATOMIC_ACQUIRE);
+
+	for (size_t i = 0; snap && i < snap->n; i++)
+		if (sel_match(snap->sa[i], family, src, dst))
+			return snap->sa[i];
+	return NULL;
+}
+
+/* ---- notes for the control thread ---- */
+
+static void note(struct outbound *o, __u32 handle, bool hard)
+{
+	__u64 one = 1;
+
+	pthread_mutex_lock(&o->note_lock);
+	if (!array_reserve((void **)&o->notes, o->nnotes, &o->cap_notes, sizeof(*o->notes)))
+		o->notes[o->nnotes++] = (struct outbound_note){ handle, hard };
+	pthread_mutex_unlock(&o->note_lock);
+	if (write(o->event_fd, &one, sizeof(one)) < 0) {
+		/* Saturated: the control thread is already due to read. */
+	}
+}
+
+size_t outbound_notes(struct outbound *o, struct outbound_note *out, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&o->note_lock);
+	n = o->nnotes < max ? o->nnotes : max;
+	memcpy(out, o->notes, n * sizeof(*out));
+	memmove(o->notes, o->notes + n, (o->nnotes - n) * sizeof(*o->notes));
+	o->nnotes -= n;
+	pthread_mutex_unlock(&o->note_lock);
+	return n;
+}
+
+/* ---- sending ---- */
+
+/* The peer as the SA has it now (NAT mappings move it). */
+static void peer_of(struct sa_rt *rt, struct esp_encap_sa *hdr)
+{
+	pthread_mutex_lock(&rt->mapping_lock);
+	hdr->src = rt->encap.src;
+	hdr->dst = rt->encap.dst;
+	hdr->sport = rt->encap.sport;
+	hdr->dport = rt->encap.dport;
+	pthread_mutex_unlock(&rt->mapping_lock);
+}
+
+static int send_ip(struct outbound *o, const struct esp_encap_sa *hdr,
+		   const __u8 *pkt, size_t len)
+{
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+
+	if (hdr->dst.family == UDPESP_AF_INET) {
+		memcpy(&sin.sin_addr, hdr->dst.addr, 4);
+		return sendto(o->raw4, pkt, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno : 0;
+	}
+	memcpy(&sin6.sin6_addr, hdr->dst.addr, 16);
+	return sendto(o->raw6, pkt, len, 0, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -errno : 0;
+}
+
+static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
+{
+	struct esp_encap_sa hdr = { 0 };
+	struct esp_encap_out out;
+	enum esp_encap_verdict v;
+	__be32 src[4] = { 0 }, dst[4] = { 0 };
+	const __u8 *ip = ot->buf + OUT_HEADROOM;
+	struct sa_rt *rt;
+	__u8 family;
+	long hoff;
+
+	if (len >= 20 && ip[0] >> 4 == 4) {
+		family = UDPESP_AF_INET;
+		memcpy(src, ip + 12, 4);
+		memcpy(dst, ip + 16, 4);
+	} else if (len >= 40 && ip[0] >> 4 == 6) {
+		family = UDPESP_AF_INET6;
+		memcpy(src, ip + 8, 16);
+		memcpy(dst, ip + 24, 16);
+	} else {
+		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+		return;
+	}
+	rt = sa_lookup(o, family, src, dst);
+	if (!rt) {
+		wk_count(o->maps, UDPESP_CNT_OUT_NO_STATES);
+		return;
+	}
+	v = esp_encap(&rt->encap, ot->et, ot->buf, sizeof(ot->buf), OUT_HEADROOM, len, 0, &out);
+	if (v == ESP_ENCAP_SEQ_EXHAUSTED) {
+		wk_count(o->maps, UDPESP_CNT_OUT_SEQ_ERROR);
+		/* Tell the control thread once; it removes the SA. */
+		if (!__atomic_exchange_n(&rt->hard_noted, 1, __ATOMIC_RELAXED))
+			note(o, rt->handle, true);
+		return;
+	}
+	if (v != ESP_ENCAP_OK) {
+		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+		return;
+	}
+	peer_of(rt, &hdr);
+	hoff = esp_encap_outer(&hdr, &out, ot->buf, OUT_TTL, 0);
+	if (hoff < 0 || send_ip(o, &hdr, ot->buf + hoff, out.esp_off + out.esp_len - hoff)) {
+		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+		return;
+	}
+	__atomic_store_n(&rt->last_tx, outbound_now(), __ATOMIC_RELAXED);
+	wk_count(o->maps, UDPESP_CNT_TX_ESP);
+	WK_SA_COUNT(o->maps, rt->slot, packets, 1);
+	WK_SA_COUNT(o->maps, rt->slot, bytes, len);
+	if (out.soft_expire)
+		note(o, rt->handle, false);
+}
+
+int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd, int max)
+{
+	int n;
+
+	for (n = 0; n < max; n++) {
+		ssize_t len = read(tun_fd, ot->buf + OUT_HEADROOM, 65536);
+
+		if (len <= 0)
+			break;
+		send_one(o, ot, len);
+	}
+	return n;
+}
+
+struct outbound_thread *outbound_thread_new(struct outbound *o, struct esp_crypto_thread *ct)
+{
+	struct outbound_thread *ot = calloc(1, sizeof(*ot));
+
+	(void)o;
+	if (!ot)
+		return NULL;
+	ot->et = esp_encap_thread_new(ct);
+	if (!ot->et) {
+		free(ot);
+		return NULL;
+	}
+	return ot;
+}
+
+void outbound_thread_free(struct outbound_thread *ot)
+{
+	if (!ot)
+		return;
+	esp_encap_thread_free(ot->et);
+	explicit_bzero(ot->buf, sizeof(ot->buf)); /* the last plaintext */
+	free(ot);
+}
+
+/* ---- NAT-keepalives (RFC 3948 4) ---- */
+
+static bool same_peer(const struct esp_encap_sa *a, const struct esp_encap_sa *b)
+{
+	return a->dst.family == b->dst.family && a->dport == b->dport &&
+	       !memcmp(a->dst.addr, b->dst.addr, sizeof(a->dst.addr));
+}
+
+void outbound_keepalives(struct outbound *o)
+{
+	struct esp_encap_sa *sent = NULL;
+	size_t nsent = 0, cap = 0;
+	__u64 now = outbound_now();
+	__u8 buf[128];
+
+	if (!o->keepalive_s)
+		return;
+	for (size_t i = 0; i < o->nsas; i++) {
+		struct sa_rt *rt = o->sas[i];
+		struct esp_encap_out out = { .esp_off = 64, .esp_len = 1 };
+		struct esp_encap_sa hdr = { 0 };
+		bool dup = false;
+		long hoff;
+
+		if (now - __atomic_load_n(&rt->last_tx, __ATOMIC_RELAXED) < o->keepalive_s)
+			continue;
+		peer_of(rt, &hdr);
+		for (size_t k = 0; k < nsent && !dup; k++)
+			dup = same_peer(&sent[k], &hdr);
+		__atomic_store_n(&rt->last_tx, now, __ATOMIC_RELAXED);
+		if (dup)
+			continue;
+		buf[64] = 0xff; /* the whole keepalive: one byte */
+		hoff = esp_encap_outer(&hdr, &out, buf, OUT_TTL, 0);
+		if (hoff < 0 || send_ip(o, &hdr, buf + hoff, 65 - hoff)) {
+			wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+			continue;
+		}
+		wk_count(o->maps, UDPESP_CNT_TX_KEEPALIVE);
+		if (!array_reserve((void **)&sent, nsent, &cap, sizeof(*sent)))
+			sent[nsent++] = hdr;
+	}
+	free(sent);
+}
+
+/* ---- the sender thread of the daemon's own TUN queue ---- */
+
+static void *sender_main(void *arg)
+{
+	struct outbound *o = arg;
+	struct esp_crypto_thread *ct = esp_crypto_thread_new();
+	struct outbound_thread *ot = ct ? outbound_thread_new(o, ct) : NULL;
+	struct pollfd pfd = { .fd = o->tun_fd, .events = POLLIN };
+	struct sa_rt_reader reader;
+
+	if (!ot) {
+		pr_err("sender thread: %s", strerror(errno));
+		esp_crypto_thread_free(ct);
+		return NULL;
+	}
+	sa_rt_reader_add(o->rt, &reader);
+	while (!__atomic_load_n(&o->stop, __ATOMIC_RELAXED)) {
+		sa_rt_online(o->rt, &reader);
+		if (outbound_drain(o, ot, o->tun_fd, 64))
+			continue;
+		sa_rt_offline(&reader);
+		poll(&pfd, 1, 100);
+	}
+	sa_rt_offline(&reader);
+	sa_rt_reader_del(o->rt, &reader);
+	outbound_thread_free(ot);
+	esp_crypto_thread_free(ct);
+	return NULL;
+}
+
+int outbound_init(struct outbound *o, struct sa_rt_table *rt, struct udpesp_maps *maps,
+		  unsigned int keepalive_s)
+{
+	memset(o, 0, sizeof(*o));
+	o->raw4 = o->raw6 = o->event_fd = -1;
+	o->rt = rt;
+	o->maps = maps;
+	o->keepalive_s = keepalive_s;
+	o->tun_fd = -1;
+	pthread_mutex_init(&o->note_lock, NULL);
+	o->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	/* IPPROTO_RAW: send-only, we write the IP header (IP_HDRINCL implied). */
+	o->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	o->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (o->event_fd < 0 || o->raw4 < 0 || o->raw6 < 0)
+		return -errno;
+	return 0;
+}
+
+int outbound_start(struct outbound *o, int tun_fd)
+{
+	int err;
+
+	o->tun_fd = tun_fd;
+	err = pthread_create(&o->thread, NULL, sender_main, o);
+	if (err)
+		return -err;
+	o->started = true;
+	return 0;
+}
+
+void outbound_fini(struct outbound *o)
+{
+	if (!o->rt)
+		return;
+	if (o->started) {
+		__atomic_store_n(&o->stop, true, __ATOMIC_RELAXED);
+		pthread_join(o->thread, NULL);
+	}
+	free(__atomic_exchange_n(&o->snap, NULL, __ATOMIC_ACQ_REL));
+	free(o->sas);
+	free(o->notes);
+	if (o->raw4 >= 0)
+		close(o->raw4);
+	if (o->raw6 >= 0)
+		close(o->raw6);
+	if (o->event_fd >= 0)
+		close(o->event_fd);
+	pthread_mutex_destroy(&o->note_lock);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The send path: plaintext IP packets the host routes into the inner TUN
+ * device are matched to an outbound SA by selector (most specific first),
+ * encapsulated by esp_encap() and sent as ESP-in-UDP from port 4500 to the
+ * peer's NAT-mapped address and port, through IPPROTO_RAW sockets: the
+ * kernel routes and resolves neighbours, udpesp writes the outer IP and UDP
+ * headers itself (IPv4 UDP checksum 0, DF and ECN from the inner packet),
+ * and no socket competes with the IKE daemon for UDP port 4500.
+ *
+ * Every TUN queue has exactly one reader: each AF_XDP worker reads its
+ * own queue; a sender thread reads the daemon's first queue. The kernel
+ * spreads outgoing flows over the queues.
+ * Also NAT-keepalives (RFC 3948 4) to peers that were sent nothing lately.
+ */
+#ifndef UDPESP_OUTBOUND_H
+#define UDPESP_OUTBOUND_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
+#include <linux/types.h>
+
+#include "maps.h"
+#include "sa_rt.h"
+
+/* What a sender thread tells the control thread about an SA. */
+struct outbound_note {
+	__u32 handle;
+	bool hard; /* sequence numbers used up: remove it; else soft expiry */
+};
+
+struct outbound {
+	struct sa_rt_table *rt;
+	struct udpesp_maps *maps;
+	int raw4, raw6;           /* IPPROTO_RAW: whole IPv4 / IPv6 packets */
+	unsigned int keepalive_s; /* 0 = no NAT-keepalives */
+	struct out_snapshot *snap; /* selectors, published atomically */
+	struct sa_rt **sas;       /* control thread's list of outbound SAs */
+	size_t nsas, cap_sas;
+	/* Notes for the control thread. */
+	int event_fd;
+	pthread_mutex_t note_lock;
+	struct outbound_note *notes;
+	size_t nnotes, cap_notes;
+	/* The sender thread of the daemon's own TUN queue. */
+	int tun_fd;
+	pthread_t thread;
+	bool started;
+	bool stop; /* atomic */
+};
+
+/* A reading thread's state (per AF_XDP worker, and the sender thread). */
+struct outbound_thread;
+
+int outbound_init(struct outbound *o, struct sa_rt_table *rt,
+		  struct udpesp_maps *maps, unsigned int keepalive_s);
+/* Start the sender thread on the daemon's own TUN queue. */
+int outbound_start(struct outbound *o, int tun_fd);
+void outbound_fini(struct outbound *o);
+
+/* Control thread: an outbound SA appeared or goes (rt stays until retired). */
+int outbound_add(struct outbound *o, struct sa_rt *rt);
+void outbound_del(struct outbound *o, struct sa_rt *rt);
+
+struct outbound_thread *outbound_thread_new(struct outbound *o,
+					    struct esp_crypto_thread *ct);
+void outbound_thread_free(struct outbound_thread *ot);
+/*
+ * Read up to max packets from a TUN queue and send them; the caller is
+ * online (sa_rt_online). Returns how many were read (0: queue empty).
+ */
+int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd,
+		   int max);
+
+/* Control thread, once a second: keepalives to peers idle keepalive_s. */
+void outbound_keepalives(struct outbound *o);
+/* Pop the notes written since the last call. */
+size_t outbound_notes(struct outbound *o, struct outbound_note *out, size_t max);
+/* CLOCK_MONOTONIC seconds. */
+__u64 outbound_now(void);
+
+#endif /* UDPESP_OUTBOUND_H */
