@@ -1,94 +1,177 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# `make demo`: a short walk-through of udpesp's receive path, until the
-# full demo with udpespd and real SAs exists. Two network namespaces
-# (peer, gateway) joined by a veth pair, udpesp attached with `ip link`,
-# one parser entry for UDP 4500, then a NAT-keepalive, an IKE packet and
-# an ESP packet for an unknown SPI from the peer. Everything lives in its
-# own mount namespace with a private bpffs and is removed on exit, also on
-# Ctrl-C or failure. Exits non-zero if udpesp did not behave as described.
+# `make demo`: a whole tunnel through a NAT with udpesp on both ends.
+#
+#   client ──veth── nat (nftables masquerade) ──veth── gateway
+#   inner 203.0.113.2                                  inner 203.0.113.1
+#   198.51.100.130/25   198.51.100.129 | 192.0.2.2     192.0.2.1
+#
+# udpesp is attached to the client's and the gateway's veth with `ip link`,
+# udpespd runs on each and adopts those maps, one SA per direction
+# (AES-GCM-128, fresh random keys) is added with udpespctl, then ping and
+# iperf3 run through the tunnel. Everything lives in network namespaces and
+# a private mount namespace (bpffs) and is removed on exit, also on Ctrl-C
+# or failure. Exits non-zero if udpesp did not behave as described.
 set -u
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
 
-IKE=00000000$(printf '%s' 0123456789abcdef 0000000000000000 21202208 00000000 0000001c)
-KEEPALIVE=ff
-ESP_UNKNOWN=00001001000000015a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a
+NS_CLIENT=$UET_PREFIX-client
+NS_NAT=$UET_PREFIX-nat
+NS_GW=$UET_PREFIX-gw
+CLIENT_OUT=198.51.100.130
+NAT_IN=198.51.100.129
+NAT_OUT=192.0.2.2
+GW_OUT=192.0.2.1
+CLIENT_INNER=203.0.113.2
+GW_INNER=203.0.113.1
+# iproute2 pins into $TC_BPF_MNT/tc/globals: one bpffs per end.
+PIN_CLIENT=$UET_BPFFS/client/tc/globals
+PIN_GW=$UET_BPFFS/tc/globals
+DAEMON=$UET_ROOT/build/udpespd
+DEMO_TIME=${DEMO_TIME:-3}
 
 say() { printf '\n%s\n' "$*"; }
-show() { # show CMD...: print it (as lib.sh's q does), then run it
+run() { # run CMD...: print it, run it, stop the demo if it fails
 	uet_echo "$@"
 	"$@" || die "'$*' failed"
 }
 die() {
 	echo "demo: FAILED: $*" >&2
-	[ -s "$UET_LOG" ] && tail -n 20 "$UET_LOG" | sed 's/^/  | /' >&2
+	for f in "$UET_LOG" "$UET_TMP"/*.log; do
+		[ -s "$f" ] && { echo "  --- $f" >&2; tail -n 15 "$f" | sed 's/^/  | /' >&2; }
+	done
 	exit 1
+}
+client_ctl() { nsx "$NS_CLIENT" "$UET_CTL" -s "$UET_TMP/client.sock" "$@"; }
+gw_ctl() { nsx "$NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" "$@"; }
+
+demo_down() {
+	local pid ns
+	for pid in "${UET_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	UET_PIDS=()
+	for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do
+		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
+	done
+	[ -n "$UET_TMP" ] && rm -rf "$UET_TMP"
+	UET_TMP=
 }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (XDP, network namespaces, bpffs)"
 uet_enter_mntns "$@" || die "$REASON"
 cd "$UET_ROOT" || exit 1
-uet_traps
+trap demo_down EXIT
+trap 'echo "interrupted" >&2; exit 130' INT
+trap 'exit 143' TERM
 uet_tmp_init || die "mktemp failed"
 UET_LOG=$UET_TMP/demo.log
-UET_ECHO=1
-missing=$(uet_missing_tools ip bpftool jq nsenter "$PYTHON" mount)
+missing=$(uet_missing_tools ip bpftool jq nsenter nft ping iperf3 mount)
 [ -z "$missing" ] || die "missing tools: $missing (make deps)"
-[ -e "$UET_OBJ" ] && [ -x "$UET_CTL" ] || die "build/ is incomplete: run make"
+[ -e "$UET_OBJ" ] && [ -x "$UET_CTL" ] && [ -x "$DAEMON" ] || die "build/ is incomplete: run make"
 uet_bpffs_mount || die "$REASON"
 
-say "1. Two network namespaces and a veth pair between them (documentation addresses):"
-echo "   peer    $UET_NS_PEER  $UET_DEV_PEER  $UET_PEER4  $UET_PEER6"
-echo "   gateway $UET_NS_GW  $UET_DEV_GW  $UET_GW4  $UET_GW6"
-UET_ECHO=0 uet_env_up || die "$REASON"
+say "1. Three network namespaces: a client behind a NAPT, the NAPT, a gateway (documentation addresses)."
+for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip netns add "$ns" || die "ip netns add $ns"; done
+{
+	ip -n "$NS_CLIENT" link add c0 type veth peer name n0 netns "$NS_NAT" &&
+		ip -n "$NS_NAT" link add n1 type veth peer name g0 netns "$NS_GW" &&
+		ip -n "$NS_CLIENT" addr add "$CLIENT_OUT/25" dev c0 &&
+		ip -n "$NS_NAT" addr add "$NAT_IN/25" dev n0 &&
+		ip -n "$NS_NAT" addr add "$NAT_OUT/24" dev n1 &&
+		ip -n "$NS_GW" addr add "$GW_OUT/24" dev g0 &&
+		for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip -n "$ns" link set lo up; done &&
+		ip -n "$NS_CLIENT" link set c0 up && ip -n "$NS_NAT" link set n0 up &&
+		ip -n "$NS_NAT" link set n1 up && ip -n "$NS_GW" link set g0 up &&
+		ip -n "$NS_CLIENT" route add default via "$NAT_IN" &&
+		nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
+} >>"$UET_LOG" 2>&1 || die "cannot build the namespaces"
+echo "   client $CLIENT_OUT -> nat $NAT_IN | $NAT_OUT -> gateway $GW_OUT"
+run nsx "$NS_NAT" nft add table ip nat
+run nsx "$NS_NAT" nft add chain ip nat post '{ type nat hook postrouting priority 100; }'
+run nsx "$NS_NAT" nft add rule ip nat post oifname n1 masquerade
 
-say "2. Attach udpesp to the gateway's veth with iproute2 (on a host: ip link set dev eth0 xdp obj ...)."
-echo "   nsenter switches only the network namespace, so iproute2 pins the maps into our bpffs:"
-uet_attach xdp || die "$REASON"
-echo "   pinned under $UET_PIN: $(cd "$UET_PIN" && echo *)"
+say "2. Attach udpesp with iproute2 on both ends (TC_BPF_MNT gives the client its own bpffs):"
+mkdir -p "$UET_BPFFS/client"
+run env TC_BPF_MNT="$UET_BPFFS/client" nsenter --net="/run/netns/$NS_CLIENT" ip link set dev c0 xdp obj "$UET_OBJ" sec xdp
+run nsenter --net="/run/netns/$NS_GW" ip link set dev g0 xdp obj "$UET_OBJ" sec xdp
+ip -n "$NS_GW" link show dev g0 | sed -n 's/^ *\(prog\/xdp.*\)/   gateway g0: \1/p'
 
-say "3. A parser entry for UDP 4500 (what udpespd adds with the first inbound SA), written with bpftool:"
-uet_parser_add 4500 2 1 && uet_ports_set 4500 1 || die "$REASON"
-echo "   key: ifindex 0 (any), port 4500 in network order (11 94), family 2 (IPv4), address 0 (any)"
-echo "   value: parser handle 1, encapsulation 1 (ESP in UDP, RFC 3948); udpesp_ports[4500] = 1 entry"
+say "3. udpespd on each end adopts the pinned maps and opens its AF_XDP workers:"
+for side in client gw; do
+	ns=$NS_GW pin=$PIN_GW
+	[ $side = client ] && ns=$NS_CLIENT pin=$PIN_CLIENT
+	uet_echo nsenter --net="/run/netns/$ns" "$DAEMON" --foreground --pin-dir "$pin" --socket "$UET_TMP/$side.sock"
+	nsenter --net="/run/netns/$ns" -- "$DAEMON" --foreground --pin-dir "$pin" \
+		--socket "$UET_TMP/$side.sock" --keepalive 5 --log "$UET_TMP/$side.log" &
+	UET_PIDS+=($!)
+	uet_wait 10 test -S "$UET_TMP/$side.sock" || die "udpespd ($side) did not start"
+done
+uet_wait 10 grep -q "AF_XDP worker" "$UET_TMP/gw.log" || die "no AF_XDP worker on the gateway"
+uet_wait 10 grep -q "AF_XDP worker" "$UET_TMP/client.log" || die "no AF_XDP worker on the client"
+grep -h "AF_XDP worker" "$UET_TMP/client.log" "$UET_TMP/gw.log" | sed 's/^.*info: /   /'
 
-say "4. From the peer: a NAT-keepalive, an IKE packet and ESP for SPI 0x1001 (no such SA), all to UDP 4500:"
-UET_ECHO=0 uet_listen rx 4500 || die "$REASON"
-uet_send "$UET_GW4" 4500 "$KEEPALIVE" "$IKE" "$ESP_UNKNOWN" || die "$REASON"
-uet_expect_rx rx 4500 v4 "$IKE" && uet_expect_rx rx 4500 v4 "$ESP_UNKNOWN" || die "$REASON"
-! uet_received rx 4500 v4 "$KEEPALIVE" || die "the keepalive reached the socket"
-echo "   The gateway's UDP socket on 4500 received:"
-while read -r _ _ hex; do
-	case $hex in
-	00000000*) echo "     IKE, $((${#hex} / 2)) bytes, non-ESP marker intact (XDP_PASS)" ;;
-	*) echo "     ESP SPI 0x${hex:0:8}, $((${#hex} / 2)) bytes: no SA here, so the stack decides (XDP_PASS)" ;;
-	esac
-done <"$UET_TMP/rx.rx"
-echo "     but not the keepalive: udpesp counted and dropped it (XDP_DROP)."
+say "4. One SA per direction, AES-GCM-128 with fresh random keys (never printed):"
+K_UP=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+K_DOWN=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+AEAD=(aead 'rfc4106(gcm(aes))')
+SEL_UP=(sel src "$CLIENT_INNER/32" dst "$GW_INNER/32")
+SEL_DOWN=(sel src "$GW_INNER/32" dst "$CLIENT_INNER/32")
+sa() { # sa SIDE ARGS...: udpespctl sa add, shown with the key elided
+	local side=$1
+	shift
+	local shown=("$@")
+	for i in "${!shown[@]}"; do [[ ${shown[$i]} == 0x* ]] && shown[$i]="0x<key>"; done
+	echo "  \$ udpespctl ($side) sa add ${shown[*]}"
+	"${side}_ctl" sa add "$@" | sed 's/^/    -> /' || die "sa add on $side failed"
+	[ "${PIPESTATUS[0]}" = 0 ] || die "sa add on $side failed"
+}
+# The gateway sees the client as the NAPT's address.
+sa gw dir in src "$NAT_OUT" dst "$GW_OUT" spi 0xc001 mode tunnel "${AEAD[@]}" "$K_UP" 128 \
+	encap espinudp 4500 4500 0.0.0.0 replay-window 128 "${SEL_UP[@]}"
+sa gw dir out src "$GW_OUT" dst "$NAT_OUT" spi 0x9001 mode tunnel "${AEAD[@]}" "$K_DOWN" 128 \
+	encap espinudp 4500 4500 0.0.0.0 "${SEL_DOWN[@]}"
+sa client dir in src "$GW_OUT" dst "$CLIENT_OUT" spi 0x9001 mode tunnel "${AEAD[@]}" "$K_DOWN" 128 \
+	encap espinudp 4500 4500 0.0.0.0 replay-window 128 "${SEL_DOWN[@]}"
+sa client dir out src "$CLIENT_OUT" dst "$GW_OUT" spi 0xc001 mode tunnel "${AEAD[@]}" "$K_UP" 128 \
+	encap espinudp 4500 4500 0.0.0.0 "${SEL_UP[@]}"
+{
+	ip -n "$NS_CLIENT" addr add "$CLIENT_INNER/24" dev udpesp0 &&
+		ip -n "$NS_GW" addr add "$GW_INNER/24" dev udpesp0 &&
+		for ns in "$NS_CLIENT" "$NS_GW"; do
+			nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.udpesp0.rp_filter=0
+		done
+} >>"$UET_LOG" 2>&1 || die "cannot address udpesp0"
+echo "   udpesp0: client $CLIENT_INNER, gateway $GW_INNER (MTU $(ip -n "$NS_GW" -j link show udpesp0 | jq .[0].mtu), set by udpespd for the SAs)"
 
-say "5. What the tools show. ip link: the program on the veth, attached in native (driver) mode:"
-uet_echo ip -n "$UET_NS_GW" link show dev "$UET_DEV_GW"
-uet_gw_link || die "ip link show failed"
+say "5. Through the tunnel: ping, then iperf3 (TCP, ${DEMO_TIME} s) from the client to the gateway:"
+run nsx "$NS_CLIENT" ping -c 3 -i 0.2 -W 5 -I "$CLIENT_INNER" "$GW_INNER"
+nsx "$NS_GW" iperf3 -s -1 -B "$GW_INNER" >>"$UET_LOG" 2>&1 &
+UET_PIDS+=($!)
+sleep 0.5
+uet_echo nsenter --net="/run/netns/$NS_CLIENT" iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$DEMO_TIME"
+nsx "$NS_CLIENT" iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$DEMO_TIME" -f m >"$UET_TMP/iperf.out" 2>&1 ||
+	{ cat "$UET_TMP/iperf.out"; die "iperf3 failed"; }
+grep -E "sender|receiver" "$UET_TMP/iperf.out" | sed 's/^/   /'
 
-say "bpftool map show, for the maps of that program (the full list has every map on the host):"
-prog_id=$(uet_xdp_json | jq -r '.prog.id')
-for id in $(bpftool -j prog show id "$prog_id" | jq -r '.map_ids[]'); do
-	bpftool map show id "$id" | head -n 1
+say "6. What udpesp counted on the gateway (global counters by reason, then per SA):"
+run gw_ctl stats
+for c in DecapOk TxEsp RxXskRedirect; do
+	[ "$(gw_ctl -j stats | jq -r ".counters.$c")" -gt 0 ] || die "gateway $c is 0"
+done
+for c in XfrmInStateProtoError XfrmInStateSeqError; do
+	[ "$(gw_ctl -j stats | jq -r ".counters.$c")" = 0 ] || die "gateway $c is not 0"
 done
 
-say "bpftool prints entries by field name (BTF). BTF knows no byte order: port 4500 (bytes 11 94)
-shows as 37905 on a little-endian host."
-show bpftool map dump pinned "$UET_PIN/udpesp_parser"
+say "The inbound SA in the XDP map, as bpftool prints it (no keys in any map):"
+run bpftool map dump pinned "$PIN_GW/udpesp_sa"
 
-say "udpespctl stats: counters named after /proc/net/xfrm_stat where Linux has one:"
-show "$UET_CTL" -P "$UET_PIN" stats
-for c in RxKeepalive:1 RxIke:1 RxEsp:1 XfrmInNoStates:1; do
-	got=$(uet_stat "${c%%:*}")
-	[ "$got" = "${c#*:}" ] || die "${c%%:*} is $got, want ${c#*:}"
-done
-echo "   RxKeepalive 1 (dropped), RxIke 1 (passed), RxEsp 1 and XfrmInNoStates 1 (unknown SPI, passed)."
-
-say "Done: namespaces, veth, program and maps are removed on exit."
+say "What you saw: the client's packets left udpesp0, were encrypted by udpespd and sent
+as ESP in UDP from port 4500; the NAPT rewrote their source; on the gateway udpesp_xdp
+found the SA in XDP, redirected each packet to an AF_XDP worker that checked the replay
+window, verified and decrypted it, and handed the inner packet to the stack through
+udpesp0; the replies went back the same way. Everything is removed now."
