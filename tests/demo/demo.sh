@@ -150,7 +150,7 @@ echo "   udpesp0: client $CLIENT_INNER, gateway $GW_INNER (MTU $(ip -n "$NS_GW" 
 
 say "5. Through the tunnel: ping, then iperf3 (TCP, ${DEMO_TIME} s) from the client to the gateway:"
 run nsx "$NS_CLIENT" ping -c 3 -i 0.2 -W 5 -I "$CLIENT_INNER" "$GW_INNER"
-nsx "$NS_GW" iperf3 -s -1 -B "$GW_INNER" >>"$UET_LOG" 2>&1 &
+nsenter --net="/run/netns/$NS_GW" -- iperf3 -s -1 -B "$GW_INNER" >>"$UET_LOG" 2>&1 &
 UET_PIDS+=($!)
 sleep 0.5
 uet_echo nsenter --net="/run/netns/$NS_CLIENT" iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$DEMO_TIME"
