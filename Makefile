@@ -74,10 +74,11 @@ BENCH_BINS    := $(patsubst tests/bench/%.c,$(BUILD)/tests/%,$(BENCH_MAINS))
 UNIT_TEST  := $(BUILD)/tests/unit_tests
 BPF_TEST   := $(BUILD)/tests/bpf_tests
 BENCH_XDP  := $(BUILD)/tests/bench_xdp
+BENCH_SA   := $(BUILD)/tests/bench_sa_install
 BENCH_DECAP := $(BUILD)/tests/bench_decap
 
 .PHONY: all bpf daemon tests deps check test-unit test-bpf e2e demo \
-	bench-xdp bench-decap bench format format-check clean help install
+	bench-xdp bench-sa bench-decap bench format format-check clean help install
 .DELETE_ON_ERROR:
 .SECONDARY:
 
@@ -181,13 +182,17 @@ demo: deps all
 bench-xdp: $(BENCH_XDP)
 	$(Q)$(BENCH_XDP)
 
+# SAs per second through udpespd's control socket (starts its own udpespd).
+bench-sa: $(BENCH_SA) $(BUILD)/udpespd
+	$(Q)$(BENCH_SA)
+
 # Decapsulated packets per second, veth -> XDP -> AF_XDP worker -> TUN,
 # against each part alone (starts its own udpespd in namespaces).
 $(BENCH_DECAP): $(BUILD)/obj/daemon/tun.o
 bench-decap: $(BENCH_DECAP) $(BUILD)/udpespd
 	$(Q)$(BENCH_DECAP)
 
-bench: bench-xdp bench-decap
+bench: bench-xdp bench-sa bench-decap
 
 # ns per 1400-byte ESP packet through esp_crypto, every suite: bench_crypto
 # on the backend CRYPTO= chose and, with ipsecmb, bench_crypto_openssl.
@@ -232,6 +237,7 @@ help:
 	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
 	@echo 'make demo       the walk-through in network namespaces'
 	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'
+	@echo 'make bench-sa   SAs per second through the udpespd control socket, up to 1,000,000'
 	@echo 'make bench-decap decapsulated packets per second through the whole inbound path'
 	@echo 'make bench-crypto ns per 1400-byte ESP packet, every suite, both crypto backends'
 	@echo 'make V=1        show full commands'
