@@ -9,6 +9,9 @@
 #include "sa_table.h"
 #include "util.h"
 
+/* sa_table.due of a free slot, or of an SA without limits. */
+#define SA_DUE_NEVER ((__u64)-1)
+
 static __u32 hash32(__u32 x)
 {
 	x ^= x >> 16;
@@ -56,13 +59,18 @@ int sa_table_init(struct sa_table *t, __u32 max_sa,
 	t->by_key = calloc(t->nbuckets, sizeof(*t->by_key));
 	t->free_slots = calloc(max_sa, sizeof(*t->free_slots));
 	t->slot_gen = calloc(max_sa, sizeof(*t->slot_gen));
-	if (!t->by_handle || !t->by_key || !t->free_slots || !t->slot_gen) {
+	t->by_slot = calloc(max_sa, sizeof(*t->by_slot));
+	t->due = malloc(max_sa * sizeof(*t->due));
+	if (!t->by_handle || !t->by_key || !t->free_slots || !t->slot_gen ||
+	    !t->by_slot || !t->due) {
 		sa_table_fini(t);
 		return -ENOMEM;
 	}
 	/* Hand out low slots first: the stack pops from the end. */
-	for (__u32 i = 0; i < max_sa; i++)
+	for (__u32 i = 0; i < max_sa; i++) {
 		t->free_slots[i] = max_sa - 1 - i;
+		t->due[i] = SA_DUE_NEVER;
+	}
 	t->nfree = max_sa;
 	return 0;
 }
@@ -95,6 +103,8 @@ void sa_table_fini(struct sa_table *t)
 	free(t->by_key);
 	free(t->free_slots);
 	free(t->slot_gen);
+	free(t->by_slot);
+	free(t->due);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -241,6 +251,27 @@ void sa_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key)
 	memcpy(key->daddr, e->cfg.dst.addr, sizeof(key->daddr));
 }
 
+/* add_time + limit, or SA_DUE_NEVER for no limit (or one beyond time). */
+static __u64 time_limit_at(const struct sa_entry *e, int limit)
+{
+	__u64 v = e->cfg.limits[limit], at = (__u64)e->add_time + v;
+
+	return v && at >= v ? at : SA_DUE_NEVER;
+}
+
+/* When the lifetime scan next needs to look at e (see sa_table_for_each_due). */
+static __u64 entry_due(const struct sa_entry *e)
+{
+	const __u64 *lim = e->cfg.limits;
+	__u64 due = time_limit_at(e, UDPESP_LIMIT_TIME_HARD), soft;
+
+	if (lim[UDPESP_LIMIT_BYTE_SOFT] || lim[UDPESP_LIMIT_BYTE_HARD] ||
+	    lim[UDPESP_LIMIT_PACKET_SOFT] || lim[UDPESP_LIMIT_PACKET_HARD])
+		return 0;
+	soft = e->soft_expired ? SA_DUE_NEVER : time_limit_at(e, UDPESP_LIMIT_TIME_SOFT);
+	return soft < due ? soft : due;
+}
+
 static void index_insert(struct sa_table *t, struct sa_entry *e)
 {
 	__u32 hb = hash32(e->handle) & (t->nbuckets - 1);
@@ -250,6 +281,8 @@ static void index_insert(struct sa_table *t, struct sa_entry *e)
 	t->by_handle[hb] = e;
 	e->next_by_key = t->by_key[kb];
 	t->by_key[kb] = e;
+	t->by_slot[e->slot] = e;
+	t->due[e->slot] = entry_due(e);
 }
 
 static void index_remove(struct sa_table *t, struct sa_entry *e)
@@ -268,6 +301,8 @@ static void index_remove(struct sa_table *t, struct sa_entry *e)
 			*pp = e->next_by_key;
 			break;
 		}
+	t->by_slot[e->slot] = NULL;
+	t->due[e->slot] = SA_DUE_NEVER;
 }
 
 static struct sa_entry *find_handle(const struct sa_table *t, __u32 handle)
@@ -758,4 +793,25 @@ int sa_table_for_each(const struct sa_table *t,
 		}
 	}
 	return 0;
+}
+
+int sa_table_for_each_due(const struct sa_table *t, time_t now,
+			  int (*fn)(const struct sa_entry *e, void *arg), void *arg)
+{
+	for (__u32 slot = 0; slot < t->max_sa; slot++) {
+		int ret;
+
+		if (t->due[slot] > (__u64)now || !t->by_slot[slot])
+			continue;
+		ret = fn(t->by_slot[slot], arg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void sa_table_life_update(struct sa_table *t, const struct sa_entry *e)
+{
+	if (t->by_slot[e->slot] == e)
+		t->due[e->slot] = entry_due(e);
 }

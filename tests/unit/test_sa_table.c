@@ -486,3 +486,53 @@ Test(sa_table, parser_events_carry_the_port)
 	cr_assert_eq(ntohs(dp.last[UDPESP_EV_PARSER_REMOVED].port), 4501);
 	cr_assert_eq(dp.last[UDPESP_EV_PARSER_REMOVED].handle, 1);
 }
+
+/* sa_table_for_each_due() callback: a bit per handle visited. */
+static int mark_due(const struct sa_entry *e, void *arg)
+{
+	*(unsigned int *)arg |= 1u << e->handle;
+	return 0;
+}
+
+static unsigned int due_at(time_t now)
+{
+	unsigned int seen = 0;
+
+	cr_assert_eq(sa_table_for_each_due(&table, now, mark_due, &seen), 0);
+	return seen;
+}
+
+Test(sa_table, lifetime_scan_visits_only_sas_that_can_be_due)
+{
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1") };
+	struct udpesp_ctl_sa_del sel = { .handle = 2 };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h[3];
+	struct sa_entry *e;
+	char err[256] = "";
+	time_t t0;
+
+	/* 1: no limits; 2: time-soft 10 s, time-hard 20 s; 3: byte-hard. */
+	sa[1].limits[UDPESP_LIMIT_TIME_SOFT] = 10;
+	sa[1].limits[UDPESP_LIMIT_TIME_HARD] = 20;
+	sa[2].limits[UDPESP_LIMIT_BYTE_HARD] = 1000;
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), 0, "%s", err);
+	e = sa_table_find(&table, &sel);
+	cr_assert_not_null(e);
+	t0 = e->add_time;
+
+	/* Byte limits follow the traffic: looked at on every scan. */
+	cr_assert_eq(due_at(t0), 1u << 3);
+	cr_assert_eq(due_at(t0 + 9), 1u << 3);
+	cr_assert_eq(due_at(t0 + 10), 1u << 2 | 1u << 3);
+	/* Once soft-expired, only the hard limit brings it back. */
+	e->soft_expired = true;
+	sa_table_life_update(&table, e);
+	cr_assert_eq(due_at(t0 + 19), 1u << 3);
+	cr_assert_eq(due_at(t0 + 20), 1u << 2 | 1u << 3);
+	/* Never the SA without limits; never a deleted one. */
+	sel.handle = 3;
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(due_at(t0 + 1000000), 1u << 2);
+}
