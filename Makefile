@@ -40,7 +40,7 @@ DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev 
 	xdp-tools libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev \
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
 	procps jq python3 python3-scapy python3-cryptography \
-	tshark nftables iperf3 gnuplot-nox
+	tshark nftables conntrack ethtool iperf3 gnuplot-nox
 
 BPF_OBJS   := $(BUILD)/udpesp.bpf.o
 BENCH_BPF  := $(patsubst tests/bench/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
