@@ -210,11 +210,14 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 		memcpy(src, ip + 8, 16);
 		memcpy(dst, ip + 24, 16);
 	} else {
+		pr_debug("outbound: %zu bytes that are not IPv4 or IPv6, dropped", len);
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
 		return;
 	}
 	rt = sa_lookup(o, family, src, dst);
 	if (!rt) {
+		pr_debug("outbound: no SA for an IPv%d packet (next header %u), dropped",
+			 family == UDPESP_AF_INET ? 4 : 6, family == UDPESP_AF_INET ? ip[9] : ip[6]);
 		wk_count(o->maps, UDPESP_CNT_OUT_NO_STATES);
 		return;
 	}
@@ -227,6 +230,7 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 		return;
 	}
 	if (v != ESP_ENCAP_OK) {
+		pr_debug("outbound SA %u: %s, dropped", rt->handle, esp_encap_verdict_name(v));
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
 		return;
 	}

@@ -32,6 +32,24 @@ int tun_open_queue(const char *name)
 	return fd;
 }
 
+/*
+ * No IPv6 link-local address on udpesp0: the host would otherwise send
+ * router solicitations and MLD reports into the tunnel, where no SA
+ * takes them. Inner IPv6 addresses the user adds still work.
+ */
+static void tun_quiet_ipv6(const char *name)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/addr_gen_mode", name);
+	f = fopen(path, "w");
+	if (!f)
+		return; /* no IPv6 in this kernel or namespace */
+	fputs("1\n", f);
+	fclose(f);
+}
+
 int tun_set_up(const char *name)
 {
 	struct ifreq ifr = { 0 };
@@ -43,6 +61,9 @@ int tun_set_up(const char *name)
 	if (ioctl(s, SIOCGIFFLAGS, &ifr)) {
 		err = -errno;
 	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		tun_quiet_ipv6(name);
+		/* No MLD/IGMP reports of its own into the tunnel either. */
+		ifr.ifr_flags &= ~IFF_MULTICAST;
 		ifr.ifr_flags |= IFF_UP;
 		if (ioctl(s, SIOCSIFFLAGS, &ifr))
 			err = -errno;
