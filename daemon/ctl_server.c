@@ -538,6 +538,37 @@ static int scan_lifetime(const struct sa_entry *e, void *arg)
 	return 0;
 }
 
+void server_expire(struct udpespd *d, __u32 handle, bool hard, __u8 limit, const char *why)
+{
+	struct udpesp_ctl_sa_del sel = { .handle = handle };
+	struct sa_entry *e = sa_table_find(&d->table, &sel);
+	struct udpesp_ctl_event ev = {
+		.type = hard ? UDPESP_EV_SA_HARD_EXPIRED : UDPESP_EV_SA_SOFT_EXPIRED,
+		.handle = handle,
+		.limit = limit,
+		.time = time(NULL),
+	};
+	struct udpesp_ctl_del_result res;
+	char err[UDPESP_CTL_ERRMSG_MAX];
+
+	if (!e || (!hard && e->soft_expired))
+		return;
+	ev.spi = e->cfg.spi;
+	ev.addr = e->cfg.dst;
+	ev.ifindex = e->cfg.ifindex;
+	if (!hard) {
+		e->soft_expired = true;
+		sa_table_life_update(&d->table, e);
+		pr_info("SA %u soft-expired: %s", handle, why);
+		server_broadcast(d, &ev);
+		return;
+	}
+	pr_info("SA %u hard-expired (%s): removing it", handle, why);
+	server_broadcast(d, &ev);
+	if (sa_table_del(&d->table, &sel, &res, err, sizeof(err)))
+		pr_warn("removing expired SA %u: %s", handle, err);
+}
+
 void server_check_lifetimes(struct udpespd *d)
 {
 	struct lifetime_scan s = { .d = d, .now = time(NULL) };
@@ -548,35 +579,8 @@ void server_check_lifetimes(struct udpespd *d)
 	 * Collect first: expiring an SA changes the table being walked.
 	 */
 	sa_table_for_each_due(&d->table, s.now, scan_lifetime, &s);
-	for (size_t i = 0; i < s.n; i++) {
-		struct udpesp_ctl_sa_del sel = { .handle = s.found[i].handle };
-		struct sa_entry *e = sa_table_find(&d->table, &sel);
-		struct udpesp_ctl_event ev = {
-			.type = s.found[i].hard ? UDPESP_EV_SA_HARD_EXPIRED
-						: UDPESP_EV_SA_SOFT_EXPIRED,
-			.handle = sel.handle,
-			.limit = s.found[i].limit,
-			.time = s.now,
-		};
-		struct udpesp_ctl_del_result res;
-		char err[UDPESP_CTL_ERRMSG_MAX];
-
-		if (!e)
-			continue;
-		ev.spi = e->cfg.spi;
-		ev.addr = e->cfg.dst;
-		ev.ifindex = e->cfg.ifindex;
-		if (!s.found[i].hard) {
-			e->soft_expired = true;
-			sa_table_life_update(&d->table, e);
-			pr_info("SA %u soft-expired", sel.handle);
-			server_broadcast(d, &ev);
-			continue;
-		}
-		pr_info("SA %u hard-expired: removing it", sel.handle);
-		server_broadcast(d, &ev);
-		if (sa_table_del(&d->table, &sel, &res, err, sizeof(err)))
-			pr_warn("removing expired SA %u: %s", sel.handle, err);
-	}
+	for (size_t i = 0; i < s.n; i++)
+		server_expire(d, s.found[i].handle, s.found[i].hard, s.found[i].limit,
+			      "lifetime reached");
 	free(s.found);
 }

@@ -292,39 +292,12 @@ static void handle_outbound_notes(struct udpespd *d)
 	if (read(d->out.event_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 		return;
 	while ((n = outbound_notes(&d->out, notes, 32))) {
-		for (size_t i = 0; i < n; i++) {
-			struct udpesp_ctl_sa_del sel = { .handle = notes[i].handle };
-			struct sa_entry *e = sa_table_find(&d->table, &sel);
-			struct udpesp_ctl_event ev = {
-				.type = notes[i].hard ? UDPESP_EV_SA_HARD_EXPIRED
-						      : UDPESP_EV_SA_SOFT_EXPIRED,
-				.handle = notes[i].handle,
-				.time = time(NULL),
-				.limit = UDPESP_LIMIT_PACKET_HARD - !notes[i].hard,
-			};
-			struct udpesp_ctl_del_result res;
-			char err[UDPESP_CTL_ERRMSG_MAX];
-
-			if (!e)
-				continue;
-			ev.spi = e->cfg.spi;
-			ev.addr = e->cfg.dst;
-			ev.ifindex = e->cfg.ifindex;
-			if (!notes[i].hard) {
-				if (e->soft_expired)
-					continue;
-				e->soft_expired = true;
-				pr_info("SA %u soft-expired: its sequence numbers are running out",
-					e->handle);
-				server_broadcast(d, &ev);
-				continue;
-			}
-			pr_info("SA %u hard-expired: sequence numbers used up (RFC 4303 3.3.3)",
-				e->handle);
-			server_broadcast(d, &ev);
-			if (sa_table_del(&d->table, &sel, &res, err, sizeof(err)))
-				pr_warn("removing SA %u: %s", sel.handle, err);
-		}
+		for (size_t i = 0; i < n; i++)
+			server_expire(d, notes[i].handle, notes[i].hard,
+				      notes[i].hard ? UDPESP_LIMIT_PACKET_HARD
+						    : UDPESP_LIMIT_PACKET_SOFT,
+				      notes[i].hard ? "sequence numbers used up, RFC 4303 3.3.3"
+						    : "sequence numbers running out");
 	}
 }
 

@@ -40,6 +40,8 @@ void server_client_ready(struct udpespd *d, struct client *c);
 void server_close_all(struct udpespd *d);
 /* Send an event to every `udpespctl monitor`; sa_table_ops.event. */
 void server_broadcast(void *daemon, const struct udpesp_ctl_event *ev);
+/* Soft: mark and tell the monitors (once); hard: tell them and remove the SA. */
+void server_expire(struct udpespd *d, __u32 handle, bool hard, __u8 limit, const char *why);
 /* Once a second: enforce soft and hard lifetimes from data-path counts. */
 void server_check_lifetimes(struct udpespd *d);
 
