@@ -6,7 +6,7 @@
 # per direction, traffic both ways through udpesp0 on each side. Sourced
 # by run.sh after decap.sh (uses its dec_* helpers).
 
-TUNNEL_TESTS="test_tunnel_both_ways"
+TUNNEL_TESTS="test_tunnel_both_ways test_tunnel_tshark_decrypts test_tunnel_seq_exhaustion"
 
 PEER_INNER4=203.0.113.5
 
@@ -32,7 +32,7 @@ tctl() {
 }
 
 test_tunnel_both_ways() {
-	local gcm_in gcm_out p mon=$UET_TMP/gw-monitor.out
+	local gcm_in gcm_out p
 	gcm_in=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 	gcm_out=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
@@ -57,8 +57,6 @@ test_tunnel_both_ways() {
 		q nsx "$UET_NS_PEER" ip route add 198.51.100.0/24 dev udpesp0 src "$PEER_INNER4" ||
 		{ fail "inner addressing"; return; }
 	uet_wait 10 tun_workers_up || { fail "no AF_XDP workers"; return; }
-	nsenter --net="/run/netns/$UET_NS_GW" -- "$UET_CTL" -s "$UET_TMP/gw.sock" -j monitor >"$mon" 2>>"$UET_LOG" &
-	UET_PIDS+=($!)
 
 	# ICMP both ways: the echo goes out through the peer's outbound SA,
 	# the reply through the gateway's.
@@ -95,4 +93,111 @@ tun_workers_up() {
 
 tun_keepalives_seen() {
 	[ "$(nsx "$UET_NS_PEER" "$UET_CTL" -s "$UET_TMP/peer.sock" -j stats 2>/dev/null | jq -r '.counters.RxKeepalive')" -ge 1 ]
+}
+
+# The gateway alone sends to the peer, whose veth is captured by tshark.
+tun_gw_sender() {
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	q nsx "$UET_NS_GW" ip addr add "$INNER_GW4/24" dev udpesp0 &&
+		q nsx "$UET_NS_GW" ip route add "$INNER_PEER_NET" dev udpesp0 ||
+		{ fail "inner addressing"; return; }
+}
+
+# tun_gw_send DST HEX: one UDP datagram from the gateway into the tunnel.
+tun_gw_send() {
+	q nsx "$UET_NS_GW" "$PYTHON" "$UET_UDP" send "$1" 9 "$2" || fail "udp send to $1"
+}
+
+# What udpesp sends, decrypted by tshark (Debian's) with the SAs' keys in
+# its ESP SA table: every ICV correct, every inner datagram the one sent,
+# IPv4 outer UDP checksum 0 (RFC 3948 2.1).
+test_tunnel_tshark_decrypts() {
+	local conf=$UET_TMP/wireshark pcap=$UET_TMP/peer.pcap k_gcm k_cbc k_sha k_null i p
+	local -a payloads dsts
+	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
+	k_gcm=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	k_cbc=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	k_sha=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	k_null=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	tun_gw_sender || return
+	local out=(dir out src "$UET_GW4" dst "$UET_PEER4" mode tunnel encap espinudp 4500 4500 0.0.0.0)
+	tctl "$UET_NS_GW" gw sa add "${out[@]}" spi 0x7001 aead 'rfc4106(gcm(aes))' "0x$k_gcm" 128 \
+		sel dst 203.0.113.11/32 || return
+	tctl "$UET_NS_GW" gw sa add "${out[@]}" spi 0x7002 enc 'cbc(aes)' "0x$k_cbc" \
+		auth-trunc 'hmac(sha256)' "0x$k_sha" 128 sel dst 203.0.113.12/32 || return
+	tctl "$UET_NS_GW" gw sa add "${out[@]}" spi 0x7003 enc 'ecb(cipher_null)' '' \
+		auth-trunc 'hmac(sha256)' "0x$k_null" 128 sel dst 203.0.113.13/32 || return
+	# tshark's ESP SA table, in a private configuration directory (0700).
+	mkdir -m 0700 "$conf" || { fail "mkdir"; return; }
+	{
+		echo "\"IPv4\",\"*\",\"*\",\"0x00007001\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x$k_gcm\",\"NULL\",\"\""
+		echo "\"IPv4\",\"*\",\"*\",\"0x00007002\",\"AES-CBC [RFC3602]\",\"0x$k_cbc\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x$k_sha\""
+		echo "\"IPv4\",\"*\",\"*\",\"0x00007003\",\"NULL\",\"\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x$k_null\""
+	} >"$conf/esp_sa"
+	nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
+		-w "$pcap" >>"$UET_LOG" 2>&1 &
+	UET_PIDS+=($!)
+	local capture=$!
+	uet_wait 10 test -s "$pcap" || { fail "tshark did not start capturing"; return; }
+	for i in 1 2 3; do
+		dsts[i]=203.0.113.1$i
+		payloads[i]=$(printf 'suite %d through udpesp, checked by tshark' "$i" | od -An -tx1 | tr -d ' \n')
+		tun_gw_send "${dsts[i]}" "${payloads[i]}" || return
+	done
+	uet_wait 10 tun_sent 3 || { fail "TxEsp did not reach 3"; return; }
+	sleep 1 # let the capture write the last frame
+	kill "$capture" 2>/dev/null
+	wait "$capture" 2>/dev/null
+	WIRESHARK_CONFIG_DIR=$conf tshark -n -r "$pcap" -o esp.enable_encryption_decode:TRUE \
+		-o esp.enable_authentication_check:TRUE -o udp.check_checksum:TRUE \
+		-T fields -E separator=';' -e esp.spi -e esp.icv_good -e esp.icv_bad \
+		-e ip.dst -e udp.checksum -e data.data >"$UET_TMP/tshark.out" 2>>"$UET_LOG"
+	cat "$UET_TMP/tshark.out" >>"$UET_LOG"
+	for i in 1 2 3; do
+		p=$(grep "^0x0000700$i;" "$UET_TMP/tshark.out") || { fail "no ESP with SPI 0x700$i captured"; return; }
+		IFS=';' read -r _ good bad ipdst csum data <<<"$p"
+		[ "$good" = 1 ] && [ "$bad" = 0 ] || fail "SPI 0x700$i: ICV not marked good: $p" || return
+		[[ $ipdst == *"${dsts[i]}"* ]] || fail "SPI 0x700$i: inner destination not ${dsts[i]}: $p" || return
+		[[ $csum == 0x0000,* ]] || fail "SPI 0x700$i: outer UDP checksum not 0: $p" || return
+		[ "$data" = "${payloads[i]}" ] || fail "SPI 0x700$i: inner payload differs: $p" || return
+	done
+}
+
+tun_sent() { [ "$(nsx "$UET_NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" -j stats | jq -r .counters.TxEsp)" -ge "$1" ]; }
+
+# An outbound SA started two numbers before 2^32 sends two packets, then
+# stops and hard-expires instead of wrapping (RFC 4303 3.3.3); the soft
+# event comes first.
+test_tunnel_seq_exhaustion() {
+	local mon=$UET_TMP/monitor.out k i
+	k=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	tun_gw_sender || return
+	nsenter --net="/run/netns/$UET_NS_GW" -- "$UET_CTL" -s "$UET_TMP/gw.sock" -j monitor >"$mon" 2>>"$UET_LOG" &
+	UET_PIDS+=($!)
+	# The monitor is listening once it reports a throwaway SA.
+	uet_wait 10 tun_monitor_ready "$mon" "$k" || { fail "monitor never reported an event"; return; }
+	tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x7101 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$k" 128 encap espinudp 4500 4500 0.0.0.0 \
+		replay-oseq 0xfffffffd || return
+	for i in 1 2 3 4; do
+		tun_gw_send 203.0.113.20 "0$i" || return
+	done
+	uet_wait 10 grep -q '"sa-hard-expired"' "$mon" || { fail "no hard expiry: $(cat "$mon")"; return; }
+	grep -q '"sa-soft-expired"' "$mon" || fail "no soft expiry before the hard one: $(cat "$mon")" || return
+	local st
+	st=$(nsx "$UET_NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" -j stats)
+	[ "$(jq -r .counters.TxEsp <<<"$st")" = 2 ] || fail "TxEsp $(jq -r .counters.TxEsp <<<"$st"), want 2" || return
+	[ "$(jq -r .counters.XfrmOutStateSeqError <<<"$st")" -ge 1 ] || fail "XfrmOutStateSeqError: $st" || return
+	uet_wait 10 tun_no_sa || fail "the exhausted SA is still there"
+}
+
+tun_no_sa() { [ "$(nsx "$UET_NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" -j sa list | jq length)" = 0 ]; }
+
+# tun_monitor_ready FILE KEY: add and delete a throwaway SA; true once the
+# monitor writing FILE reported it.
+tun_monitor_ready() {
+	tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x7fff mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$2" 128 encap espinudp 4500 4500 0.0.0.0 &&
+		tctl "$UET_NS_GW" gw sa del dst "$UET_PEER4" spi 0x7fff || return
+	grep -q '"sa-added"' "$1"
 }
