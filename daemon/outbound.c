@@ -81,47 +81,59 @@ static int more_specific_first(const void *a, const void *b)
 	return x->handle < y->handle ? -1 : x->handle > y->handle;
 }
 
-static int publish(struct outbound *o)
-{
-	struct out_snapshot *snap = malloc(sizeof(*snap) + o->nsas * sizeof(snap->sa[0]));
-	struct out_snapshot *old;
-
-	if (!snap)
-		return -ENOMEM;
-	snap->n = o->nsas;
-	memcpy(snap->sa, o->sas, o->nsas * sizeof(snap->sa[0]));
-	qsort(snap->sa, snap->n, sizeof(snap->sa[0]), more_specific_first);
-	old = __atomic_exchange_n(&o->snap, snap, __ATOMIC_ACQ_REL);
-	if (old)
-		sa_rt_retire(o->rt, old, free);
-	return 0;
-}
-
 int outbound_add(struct outbound *o, struct sa_rt *rt)
 {
-	int err;
-
-	if (array_reserve((void **)&o->sas, o->nsas, &o->cap_sas, sizeof(*o->sas)))
+	/*
+	 * Room in gone for every SA now known (nsas + ngone only grows here,
+	 * by one), so that outbound_del() never fails.
+	 */
+	if (array_reserve((void **)&o->sas, o->nsas, &o->cap_sas, sizeof(*o->sas)) ||
+	    array_reserve((void **)&o->gone, o->nsas + o->ngone, &o->cap_gone,
+			  sizeof(*o->gone)))
 		return -ENOMEM;
+	rt->out_idx = o->nsas;
 	o->sas[o->nsas++] = rt;
 	__atomic_store_n(&rt->last_tx, outbound_now(), __ATOMIC_RELAXED);
-	err = publish(o);
-	if (err)
-		o->nsas--;
-	return err;
+	o->dirty = true;
+	return 0;
 }
 
 void outbound_del(struct outbound *o, struct sa_rt *rt)
 {
-	for (size_t i = 0; i < o->nsas; i++) {
-		if (o->sas[i] != rt)
-			continue;
+	size_t i = rt->out_idx;
+
+	if (i < o->nsas && o->sas[i] == rt) {
 		o->sas[i] = o->sas[--o->nsas];
-		/* On ENOMEM the old snapshot stays: the rt then outlives it anyway. */
-		if (publish(o))
-			pr_err("outbound SA %u: cannot republish the selectors", rt->handle);
-		return;
+		o->sas[i]->out_idx = i;
 	}
+	o->gone[o->ngone++] = rt;
+	o->dirty = true;
+}
+
+bool outbound_commit(struct outbound *o)
+{
+	struct out_snapshot *snap, *old;
+
+	if (!o->dirty)
+		return false;
+	snap = malloc(sizeof(*snap) + o->nsas * sizeof(snap->sa[0]));
+	if (!snap) {
+		/* The old snapshot stays, and with it every SA it holds: retry later. */
+		pr_err("outbound: no memory to publish %zu selectors", o->nsas);
+		return false;
+	}
+	snap->n = o->nsas;
+	memcpy(snap->sa, o->sas, o->nsas * sizeof(snap->sa[0]));
+	qsort(snap->sa, snap->n, sizeof(snap->sa[0]), more_specific_first);
+	old = __atomic_exchange_n(&o->snap, snap, __ATOMIC_ACQ_REL);
+	/* Senders that come online from now on find neither. */
+	if (old)
+		sa_rt_retire(o->rt, old, free);
+	for (size_t i = 0; i < o->ngone; i++)
+		sa_rt_release(o->rt, o->gone[i]);
+	o->ngone = 0;
+	o->dirty = false;
+	return true;
 }
 
 static struct sa_rt *sa_lookup(struct outbound *o, __u8 family, const __be32 *src,
@@ -401,6 +413,10 @@ void outbound_fini(struct outbound *o)
 		pthread_join(o->thread, NULL);
 	}
 	free(__atomic_exchange_n(&o->snap, NULL, __ATOMIC_ACQ_REL));
+	/* No sender runs any more: what was withdrawn can go now. */
+	for (size_t i = 0; i < o->ngone; i++)
+		sa_rt_release(o->rt, o->gone[i]);
+	free(o->gone);
 	free(o->sas);
 	free(o->notes);
 	if (o->raw4 >= 0)

@@ -38,6 +38,9 @@ struct outbound {
 	struct out_snapshot *snap; /* selectors, published atomically */
 	struct sa_rt **sas;       /* control thread's list of outbound SAs */
 	size_t nsas, cap_sas;
+	struct sa_rt **gone;      /* withdrawn, released once unpublished */
+	size_t ngone, cap_gone;
+	bool dirty;               /* sas differs from what snap holds */
 	/* Notes for the control thread. */
 	int event_fd;
 	pthread_mutex_t note_lock;
@@ -59,9 +62,15 @@ int outbound_init(struct outbound *o, struct sa_rt_table *rt,
 int outbound_start(struct outbound *o, int tun_fd);
 void outbound_fini(struct outbound *o);
 
-/* Control thread: an outbound SA appeared or goes (rt stays until retired). */
+/*
+ * Control thread: an outbound SA appeared, or goes. Neither reaches the
+ * senders before outbound_commit(); a withdrawn rt is released (and its
+ * keys freed after a grace period) only once no snapshot holds it.
+ */
 int outbound_add(struct outbound *o, struct sa_rt *rt);
 void outbound_del(struct outbound *o, struct sa_rt *rt);
+/* Publish the selectors if they changed: true when they did. */
+bool outbound_commit(struct outbound *o);
 
 struct outbound_thread *outbound_thread_new(struct outbound *o,
 					    struct esp_crypto_thread *ct);

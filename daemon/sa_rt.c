@@ -128,9 +128,14 @@ void sa_rt_detach(struct sa_rt_table *t, struct sa_entry *e)
 {
 	struct sa_rt *rt = e->rt;
 
+	e->rt = NULL;
+	sa_rt_release(t, rt);
+}
+
+void sa_rt_release(struct sa_rt_table *t, struct sa_rt *rt)
+{
 	if (!rt)
 		return;
-	e->rt = NULL;
 	if (rt->dir == UDPESP_DIR_IN && rt->slot < t->max_sa &&
 	    __atomic_load_n(&t->slots[rt->slot], __ATOMIC_RELAXED) == rt)
 		__atomic_store_n(&t->slots[rt->slot], NULL, __ATOMIC_RELEASE);

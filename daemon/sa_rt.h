@@ -50,6 +50,7 @@ struct sa_rt {
 	struct esp_encap_sa encap;
 	__u64 last_tx; /* CLOCK_MONOTONIC seconds of the last packet sent (atomic) */
 	__u32 hard_noted; /* sequence numbers ran out and the daemon was told */
+	size_t out_idx;   /* its place in struct outbound's list (control thread) */
 	__u8 sel_dst_family, sel_dst_len, sel_src_family, sel_src_len;
 	__be32 sel_dst[4], sel_src[4];
 };
@@ -82,6 +83,11 @@ void sa_rt_table_fini(struct sa_rt_table *t);
 int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e);
 /* Withdraw it; it is freed after a grace period (sa_rt_reclaim()). */
 void sa_rt_detach(struct sa_rt_table *t, struct sa_entry *e);
+/*
+ * The same for an rt already taken from its entry; for an outbound SA,
+ * only once no published selector snapshot holds it any more.
+ */
+void sa_rt_release(struct sa_rt_table *t, struct sa_rt *rt);
 /* Free what every worker has stopped looking at; from the control thread. */
 void sa_rt_reclaim(struct sa_rt_table *t);
 /* Free p with fn once no reader can hold it (control thread). */

@@ -603,8 +603,8 @@ static int remove_entry(struct sa_table *t, struct sa_entry *e, __u32 ev_type)
 	return 0;
 }
 
-int sa_table_add(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
-		 struct udpesp_ctl_handles *out, char *err, size_t errlen)
+static int add_batch(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
+		     struct udpesp_ctl_handles *out, char *err, size_t errlen)
 {
 	__u32 first_new_parser = t->next_parser;
 	char msg[UDPESP_CTL_ERRMSG_MAX];
@@ -650,8 +650,8 @@ int sa_table_add(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
 	return ret;
 }
 
-int sa_table_del(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
-		 struct udpesp_ctl_del_result *res, char *err, size_t errlen)
+static int del_one(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
+		   struct udpesp_ctl_del_result *res, char *err, size_t errlen)
 {
 	struct parser_entry *p = NULL;
 	struct sa_entry *e;
@@ -730,7 +730,7 @@ static bool match_all(const struct sa_entry *e, __u32 arg)
 	return true;
 }
 
-int sa_table_flush(struct sa_table *t, struct udpesp_ctl_del_result *res)
+static int flush_all(struct sa_table *t, struct udpesp_ctl_del_result *res)
 {
 	struct parser_entry *p, *n;
 	int ret;
@@ -756,7 +756,7 @@ static bool on_ifindex(const struct sa_entry *e, __u32 ifindex)
 	return e->cfg.ifindex == ifindex;
 }
 
-int sa_table_link_gone(struct sa_table *t, __u32 ifindex)
+static int remove_link(struct sa_table *t, __u32 ifindex)
 {
 	struct parser_entry *p, *n;
 	__u32 deleted;
@@ -777,6 +777,39 @@ int sa_table_link_gone(struct sa_table *t, __u32 ifindex)
 	}
 	emit(t, UDPESP_EV_LINK_GONE, 0, ifindex, NULL);
 	return 0;
+}
+
+/*
+ * The public changes end here: the data path learns once per request that
+ * the set of SAs changed (a batch of 1,702 SAs is one change, not 1,702).
+ */
+static int changed(struct sa_table *t, int ret)
+{
+	if (t->ops->commit)
+		t->ops->commit(t->ctx);
+	return ret;
+}
+
+int sa_table_add(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
+		 struct udpesp_ctl_handles *out, char *err, size_t errlen)
+{
+	return changed(t, add_batch(t, sa, n, out, err, errlen));
+}
+
+int sa_table_del(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
+		 struct udpesp_ctl_del_result *res, char *err, size_t errlen)
+{
+	return changed(t, del_one(t, sel, res, err, errlen));
+}
+
+int sa_table_flush(struct sa_table *t, struct udpesp_ctl_del_result *res)
+{
+	return changed(t, flush_all(t, res));
+}
+
+int sa_table_link_gone(struct sa_table *t, __u32 ifindex)
+{
+	return changed(t, remove_link(t, ifindex));
 }
 
 int sa_table_for_each(const struct sa_table *t,

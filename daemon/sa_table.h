@@ -36,6 +36,11 @@ struct sa_table_ops {
 	 */
 	int (*sa_attach)(void *ctx, struct sa_entry *e);
 	void (*sa_detach)(void *ctx, struct sa_entry *e);
+	/*
+	 * Once at the end of every add, delete, flush or link removal, after
+	 * its attaches and detaches: publish what they changed. May be NULL.
+	 */
+	void (*commit)(void *ctx);
 	/* Told of every change, for `udpespctl monitor`. May be NULL. */
 	void (*event)(void *ctx, const struct udpesp_ctl_event *ev);
 };

@@ -79,8 +79,12 @@ static void follow_mtu(struct udpespd *d)
 		if (m && (!mtu || m < mtu))
 			mtu = m;
 	}
-	if (mtu >= 1280 && tun_set_mtu(d->tun_name, mtu))
+	if (mtu < 1280 || mtu == d->tun_mtu)
+		return;
+	if (tun_set_mtu(d->tun_name, mtu))
 		pr_warn("%s: cannot set MTU %u", d->tun_name, mtu);
+	else
+		d->tun_mtu = mtu;
 }
 
 static int dp_sa_attach(void *ctx, struct sa_entry *e)
@@ -91,23 +95,30 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 	if (err || e->cfg.dir != UDPESP_DIR_OUT)
 		return err;
 	err = outbound_add(&d->out, e->rt);
-	if (err) {
+	if (err)
 		sa_rt_detach(&d->rt, e);
-		return err;
-	}
-	follow_mtu(d);
-	return 0;
+	return err;
 }
 
 static void dp_sa_detach(void *ctx, struct sa_entry *e)
 {
 	struct udpespd *d = ctx;
-	bool out = e->rt && e->cfg.dir == UDPESP_DIR_OUT;
 
-	if (out)
+	/* An outbound SA is released by outbound_commit(), once unpublished. */
+	if (e->rt && e->cfg.dir == UDPESP_DIR_OUT) {
 		outbound_del(&d->out, e->rt);
+		e->rt = NULL;
+		return;
+	}
 	sa_rt_detach(&d->rt, e);
-	if (out)
+}
+
+/* After each change of the SA set: the senders see it, the MTU follows. */
+static void dp_commit(void *ctx)
+{
+	struct udpespd *d = ctx;
+
+	if (outbound_commit(&d->out))
 		follow_mtu(d);
 }
 
@@ -119,6 +130,7 @@ static const struct sa_table_ops datapath_ops = {
 	.sa_del = dp_sa_del,
 	.sa_attach = dp_sa_attach,
 	.sa_detach = dp_sa_detach,
+	.commit = dp_commit,
 	.event = server_broadcast,
 };
 
@@ -502,6 +514,7 @@ static int run(struct udpespd *d, int sig_fd)
 				server_check_lifetimes(d);
 				/* Catch `ip link` attaches and detaches too. */
 				udpespd_sync_workers(d);
+				dp_commit(d); /* retry a publish that found no memory */
 				outbound_keepalives(&d->out);
 				sa_rt_reclaim(&d->rt);
 				break;
@@ -643,9 +656,9 @@ int main(int argc, char **argv)
 out:
 	server_close_all(&d);
 	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
-	outbound_fini(&d.out);
 	links_fini(&d.links);
 	sa_table_fini(&d.table); /* wipes every key */
+	outbound_fini(&d.out);    /* after the table: it releases the last SAs */
 	sa_rt_table_fini(&d.rt);  /* and every expanded key */
 	if (d.tun_fd >= 0)
 		close(d.tun_fd);

@@ -27,6 +27,8 @@ struct fake_dp {
 	struct udpesp_ctl_event last[16]; /* the latest event of each type */
 	int dying_marks;
 	int writes;          /* data-path calls, failed ones included */
+	int commits;         /* sa_table_ops.commit calls */
+	int sas_at_commit;   /* nsas when commit last ran */
 };
 
 static int fake_parser_add(void *ctx, const struct udpesp_parser_key *key,
@@ -120,12 +122,21 @@ static void fake_event(void *ctx, const struct udpesp_ctl_event *ev)
 	}
 }
 
+static void fake_commit(void *ctx)
+{
+	struct fake_dp *dp = ctx;
+
+	dp->commits++;
+	dp->sas_at_commit = dp->nsas;
+}
+
 static const struct sa_table_ops fake_ops = {
 	.parser_add = fake_parser_add,
 	.parser_del = fake_parser_del,
 	.sa_add = fake_sa_add,
 	.sa_mark_dying = fake_sa_mark_dying,
 	.sa_del = fake_sa_del,
+	.commit = fake_commit,
 	.event = fake_event,
 };
 
@@ -535,4 +546,30 @@ Test(sa_table, lifetime_scan_visits_only_sas_that_can_be_due)
 	sel.handle = 3;
 	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(due_at(t0 + 1000000), 1u << 2);
+}
+
+/* A batch is one change for the data path: one commit, after all of it. */
+Test(sa_table, commit_once_per_request_after_its_changes)
+{
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
+				       inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1") };
+	struct udpesp_ctl_handles h[3];
+	struct udpesp_ctl_sa_del sel = { .handle = 0 };
+	struct udpesp_ctl_del_result res;
+	char err[256];
+
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(dp.commits, 1);
+	cr_expect_eq(dp.sas_at_commit, 3, "commit ran before the batch was in");
+	sel.handle = h[1].handle;
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(dp.commits, 2);
+	cr_expect_eq(dp.sas_at_commit, 2);
+	/* A refused add is a request too: whatever it undid is published. */
+	cr_assert_neq(sa_table_add(&table, sa, 1, h, err, sizeof(err)), 0);
+	cr_expect_eq(dp.commits, 3);
+	cr_assert_eq(sa_table_flush(&table, &res), 0);
+	cr_expect_eq(dp.commits, 4);
+	cr_expect_eq(dp.sas_at_commit, 0);
 }
