@@ -112,7 +112,7 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespd.c daemon/ctl_server.c \
 	daemon/links.c daemon/log.c daemon/sa_rt.c daemon/tun.c daemon/xsk_worker.c \
-	daemon/outbound.c)
+	daemon/outbound.c daemon/notify_queue.c)
 
 $(BUILD)/udpespd: $(DAEMON_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include "esp_encap.h"
@@ -147,34 +146,6 @@ static struct sa_rt *sa_lookup(struct outbound *o, __u8 family, const __be32 *sr
 	return NULL;
 }
 
-/* ---- notes for the control thread ---- */
-
-static void note(struct outbound *o, __u32 handle, bool hard)
-{
-	__u64 one = 1;
-
-	pthread_mutex_lock(&o->note_lock);
-	if (!array_reserve((void **)&o->notes, o->nnotes, &o->cap_notes, sizeof(*o->notes)))
-		o->notes[o->nnotes++] = (struct outbound_note){ handle, hard };
-	pthread_mutex_unlock(&o->note_lock);
-	if (write(o->event_fd, &one, sizeof(one)) < 0) {
-		/* Saturated: the control thread is already due to read. */
-	}
-}
-
-size_t outbound_notes(struct outbound *o, struct outbound_note *out, size_t max)
-{
-	size_t n;
-
-	pthread_mutex_lock(&o->note_lock);
-	n = o->nnotes < max ? o->nnotes : max;
-	memcpy(out, o->notes, n * sizeof(*out));
-	memmove(o->notes, o->notes + n, (o->nnotes - n) * sizeof(*o->notes));
-	o->nnotes -= n;
-	pthread_mutex_unlock(&o->note_lock);
-	return n;
-}
-
 /* ---- sending ---- */
 
 /* The peer as the SA has it now (NAT mappings move it). */
@@ -238,7 +209,7 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 		wk_count(o->maps, UDPESP_CNT_OUT_SEQ_ERROR);
 		/* Tell the control thread once; it removes the SA. */
 		if (!__atomic_exchange_n(&rt->hard_noted, 1, __ATOMIC_RELAXED))
-			note(o, rt->handle, true);
+			notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, true });
 		return;
 	}
 	if (v != ESP_ENCAP_OK) {
@@ -257,7 +228,7 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 	WK_SA_COUNT(o->maps, rt->slot, packets, 1);
 	WK_SA_COUNT(o->maps, rt->slot, bytes, len);
 	if (out.soft_expire)
-		note(o, rt->handle, false);
+		notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, false });
 }
 
 int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd, int max)
@@ -376,18 +347,21 @@ static void *sender_main(void *arg)
 int outbound_init(struct outbound *o, struct sa_rt_table *rt, struct udpesp_maps *maps,
 		  unsigned int keepalive_s)
 {
+	int err;
+
 	memset(o, 0, sizeof(*o));
-	o->raw4 = o->raw6 = o->event_fd = -1;
+	o->raw4 = o->raw6 = -1;
 	o->rt = rt;
 	o->maps = maps;
 	o->keepalive_s = keepalive_s;
 	o->tun_fd = -1;
-	pthread_mutex_init(&o->note_lock, NULL);
-	o->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	err = notify_queue_init(&o->notes, sizeof(struct outbound_note));
+	if (err)
+		return err;
 	/* IPPROTO_RAW: send-only, we write the IP header (IP_HDRINCL implied). */
 	o->raw4 = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 	o->raw6 = socket(AF_INET6, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (o->event_fd < 0 || o->raw4 < 0 || o->raw6 < 0)
+	if (o->raw4 < 0 || o->raw6 < 0)
 		return -errno;
 	return 0;
 }
@@ -418,13 +392,11 @@ void outbound_fini(struct outbound *o)
 		sa_rt_release(o->rt, o->gone[i]);
 	free(o->gone);
 	free(o->sas);
-	free(o->notes);
+
 	if (o->raw4 >= 0)
 		close(o->raw4);
 	if (o->raw6 >= 0)
 		close(o->raw6);
-	if (o->event_fd >= 0)
-		close(o->event_fd);
-	pthread_mutex_destroy(&o->note_lock);
+	notify_queue_fini(&o->notes);
 	memset(o, 0, sizeof(*o));
 }

@@ -22,6 +22,7 @@
 #include <linux/types.h>
 
 #include "maps.h"
+#include "notify_queue.h"
 #include "sa_rt.h"
 
 /* What a sender thread tells the control thread about an SA. */
@@ -41,11 +42,7 @@ struct outbound {
 	struct sa_rt **gone;      /* withdrawn, released once unpublished */
 	size_t ngone, cap_gone;
 	bool dirty;               /* sas differs from what snap holds */
-	/* Notes for the control thread. */
-	int event_fd;
-	pthread_mutex_t note_lock;
-	struct outbound_note *notes;
-	size_t nnotes, cap_notes;
+	struct notify_queue notes; /* struct outbound_note, for the control thread */
 	/* The sender thread of the daemon's own TUN queue. */
 	int tun_fd;
 	pthread_t thread;
@@ -84,8 +81,6 @@ int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd,
 
 /* Control thread, once a second: keepalives to peers idle keepalive_s. */
 void outbound_keepalives(struct outbound *o);
-/* Pop the notes written since the last call. */
-size_t outbound_notes(struct outbound *o, struct outbound_note *out, size_t max);
 /* CLOCK_MONOTONIC seconds. */
 __u64 outbound_now(void);
 

@@ -192,12 +192,9 @@ static int find_outbound(const struct sa_entry *e, void *arg)
 static void handle_mappings(struct udpespd *d)
 {
 	struct xsk_mapping ms[32];
-	__u64 ticks;
 	size_t n;
 
-	if (read(d->workers.event_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		return;
-	while ((n = xsk_workers_mappings(&d->workers, ms, 32))) {
+	while ((n = notify_queue_pop(&d->workers.mappings, ms, 32))) {
 		for (size_t i = 0; i < n; i++) {
 			struct udpesp_ctl_sa_del sel = { .handle = ms[i].handle };
 			struct sa_entry *in = sa_table_find(&d->table, &sel);
@@ -298,12 +295,9 @@ static void on_link_gone(void *arg, __u32 ifindex)
 static void handle_outbound_notes(struct udpespd *d)
 {
 	struct outbound_note notes[32];
-	__u64 ticks;
 	size_t n;
 
-	if (read(d->out.event_fd, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		return;
-	while ((n = outbound_notes(&d->out, notes, 32))) {
+	while ((n = notify_queue_pop(&d->out.notes, notes, 32))) {
 		for (size_t i = 0; i < n; i++)
 			server_expire(d, notes[i].handle, notes[i].hard,
 				      notes[i].hard ? UDPESP_LIMIT_PACKET_HARD
@@ -635,9 +629,9 @@ int main(int argc, char **argv)
 	if (!err && links_fd(&d.links) >= 0)
 		err = epoll_add(d.epoll_fd, links_fd(&d.links), &tag_netlink);
 	if (!err)
-		err = epoll_add(d.epoll_fd, d.workers.event_fd, &tag_mapping);
+		err = epoll_add(d.epoll_fd, d.workers.mappings.event_fd, &tag_mapping);
 	if (!err)
-		err = epoll_add(d.epoll_fd, d.out.event_fd, &tag_outbound);
+		err = epoll_add(d.epoll_fd, d.out.notes.event_fd, &tag_outbound);
 	if (!err)
 		err = outbound_start(&d.out, d.tun_fd);
 	if (err) {

@@ -11,7 +11,6 @@
 #include <linux/if_xdp.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -103,7 +102,6 @@ static void note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family,
 		      const __be32 addr[4], __be16 port)
 {
 	struct xsk_mapping m = { .handle = rt->handle, .family = family, .port = port };
-	__u64 one = 1;
 	bool changed;
 
 	pthread_mutex_lock(&rt->mapping_lock);
@@ -119,29 +117,7 @@ static void note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family,
 	if (!changed)
 		return;
 	memcpy(m.addr, addr, sizeof(m.addr));
-	pthread_mutex_lock(&ws->map_lock);
-	if (!array_reserve((void **)&ws->mappings, ws->nmappings, &ws->cap_mappings,
-			   sizeof(*ws->mappings)))
-		ws->mappings[ws->nmappings++] = m;
-	pthread_mutex_unlock(&ws->map_lock);
-	if (write(ws->event_fd, &one, sizeof(one)) < 0) {
-		/* The counter saturates only if nobody reads: nothing to do. */
-	}
-}
-
-size_t xsk_workers_mappings(struct xsk_workers *ws, struct xsk_mapping *out,
-			    size_t max)
-{
-	size_t n;
-
-	pthread_mutex_lock(&ws->map_lock);
-	n = ws->nmappings < max ? ws->nmappings : max;
-	memcpy(out, ws->mappings, n * sizeof(*out));
-	memmove(ws->mappings, ws->mappings + n,
-		(ws->nmappings - n) * sizeof(*ws->mappings));
-	ws->nmappings -= n;
-	pthread_mutex_unlock(&ws->map_lock);
-	return n;
+	notify_queue_push(&ws->mappings, &m);
 }
 
 /* ---- one frame ---- */
@@ -515,9 +491,7 @@ int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
 	ws->ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	if (ws->ncpus < 1)
 		ws->ncpus = 1;
-	pthread_mutex_init(&ws->map_lock, NULL);
-	ws->event_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return ws->event_fd < 0 ? -errno : 0;
+	return notify_queue_init(&ws->mappings, sizeof(struct xsk_mapping));
 }
 
 void xsk_workers_fini(struct xsk_workers *ws)
@@ -527,10 +501,6 @@ void xsk_workers_fini(struct xsk_workers *ws)
 	for (int s = 0; s < XSK_IF_SLOTS; s++)
 		if (ws->ifs[s].ifindex)
 			if_slot_close(ws, s);
-	if (ws->event_fd >= 0)
-		close(ws->event_fd);
-	free(ws->mappings);
-	pthread_mutex_destroy(&ws->map_lock);
+	notify_queue_fini(&ws->mappings);
 	memset(ws, 0, sizeof(*ws));
-	ws->event_fd = -1;
 }

@@ -18,6 +18,7 @@
 #include <udpesp/abi.h>
 
 #include "maps.h"
+#include "notify_queue.h"
 #include "outbound.h"
 #include "sa_rt.h"
 
@@ -48,11 +49,8 @@ struct xsk_workers {
 		bool seen;      /* still running udpesp_xdp (sync bookkeeping) */
 		struct xsk_worker *w[UDPESP_MAX_QUEUES];
 	} ifs[XSK_IF_SLOTS];
-	/* NAT mappings noticed by workers; the main loop drains them. */
-	int event_fd;
-	pthread_mutex_t map_lock;
-	struct xsk_mapping *mappings;
-	size_t nmappings, cap_mappings;
+	/* NAT mappings (struct xsk_mapping) noticed by workers, for the main loop. */
+	struct notify_queue mappings;
 };
 
 int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
@@ -67,9 +65,6 @@ void xsk_workers_fini(struct xsk_workers *ws);
  */
 void xsk_workers_sync(struct xsk_workers *ws, const __u32 *ifindexes, size_t n);
 
-/* Pop the NAT mappings noticed since the last call (main loop). */
-size_t xsk_workers_mappings(struct xsk_workers *ws, struct xsk_mapping *out,
-			    size_t max);
 
 /* Number of running workers (for logs and tests). */
 size_t xsk_workers_count(const struct xsk_workers *ws);
