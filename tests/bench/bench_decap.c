@@ -106,6 +106,7 @@
 #include "maps.h"
 #include "sa_check.h"
 #include "tun.h"
+#include "bench_util.h"
 
 #define ROUNDS_DEFAULT 5u
 #define ROUNDS_QUICK 3u
@@ -220,65 +221,12 @@ struct bench {
 static struct bench b = { .peer_ns = -1, .gw_ns = -1, .ctl_fd = -1, .tx_fd = -1,
 			  .udp_fd = -1, .tun_fd = -1, .maps = { .sa = -1 } };
 
-static void print_log_tail(void);
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench_decap: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static __u64 now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
 static __u64 thread_ns(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static __u32 env_u32(const char *name, __u32 def, __u32 min, __u32 max)
-{
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		die("%s=%s: want a number from %u to %u", name, s, min, max);
-	return v;
-}
-
-static double median(const double *v, __u32 n)
-{
-	double s[ROUNDS_MAX];
-
-	memcpy(s, v, n * sizeof(*s));
-	for (__u32 i = 1; i < n; i++) {
-		double x = s[i];
-		__u32 j = i;
-
-		for (; j > 0 && s[j - 1] > x; j--)
-			s[j] = s[j - 1];
-		s[j] = x;
-	}
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 static void pin_to(int cpu)
@@ -459,25 +407,6 @@ static void find_daemon(void)
 		die("%s: %s (build it with make, or set UDPESPD)", b.daemon, strerror(errno));
 }
 
-static void print_log_tail(void)
-{
-	char line[512];
-	FILE *f = b.log[0] ? fopen(b.log, "r") : NULL;
-	long lines = 0, skip;
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		lines++;
-	rewind(f);
-	skip = lines > 20 ? lines - 20 : 0;
-	fprintf(stderr, "--- last lines of udpespd's log:\n");
-	while (fgets(line, sizeof(line), f))
-		if (skip-- <= 0)
-			fputs(line, stderr);
-	fclose(f);
-}
-
 static void send_req(__u32 type, const void *payload, __u32 len)
 {
 	int err = ctl_send(b.ctl_fd, type, ++b.seq, 0, payload, len);
@@ -492,7 +421,7 @@ static void recv_reply(__u32 want, struct ctl_msg *m)
 	int err = ctl_recv(b.ctl_fd, m, true, REPLY_TIMEOUT_MS);
 
 	if (err) {
-		print_log_tail();
+		bench_log_tail(b.log);
 		die("waiting for the %s reply: %s", ctl_msg_name(want), strerror(-err));
 	}
 	if (m->hdr.seq != b.seq)
@@ -508,45 +437,11 @@ static void start_daemon(void)
 	char cpu[16];
 	char *argv[] = { b.daemon, "--foreground", "--socket", b.sock, "--pin-dir", b.pin,
 			 "--max-sa", "64", "--xsk-cpu", cpu, "--log", b.log, NULL };
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
-	__u64 t0 = now_ns();
 	struct ctl_msg m;
-	int status;
 
 	snprintf(cpu, sizeof(cpu), "%d", b.worker_cpu);
-	b.pid = fork();
-	if (b.pid < 0)
-		die("fork: %s", strerror(errno));
-	if (b.pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		/* Never outlive the benchmark, whatever ends it. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		execv(b.daemon, argv);
-		fprintf(stderr, "bench_decap: exec %s: %s\n", b.daemon, strerror(errno));
-		_exit(127);
-	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", b.sock);
-	for (;;) {
-		b.ctl_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (b.ctl_fd < 0)
-			die("socket: %s", strerror(errno));
-		if (!connect(b.ctl_fd, (struct sockaddr *)&sun, sizeof(sun)))
-			break;
-		close(b.ctl_fd);
-		b.ctl_fd = -1;
-		if (waitpid(b.pid, &status, WNOHANG) == b.pid) {
-			b.pid = 0;
-			print_log_tail();
-			die("udpespd exited before listening (status 0x%x)", status);
-		}
-		if (now_ns() - t0 > START_TIMEOUT_S * 1000000000ull)
-			die("udpespd did not listen on %s within %d s", b.sock, START_TIMEOUT_S);
-		usleep(20000);
-	}
+	b.pid = bench_daemon_start(argv, b.sock, b.log, START_TIMEOUT_S, &b.ctl_fd);
 	send_req(UDPESP_MSG_HELLO, &h, sizeof(h));
 	recv_reply(UDPESP_MSG_HELLO, &m);
 	ctl_msg_free(&m);
@@ -993,7 +888,7 @@ static void run_path(struct path_m *pm, const char *what)
 	ok1 = counter(UDPESP_CNT_DECAP_OK);
 	bad1 = bad_total();
 	if (bad1 != bad0) {
-		print_log_tail();
+		bench_log_tail(b.log);
 		die("%s: %llu frames refused (run `udpespctl stats` on a rerun)", what,
 		    (unsigned long long)(bad1 - bad0));
 	}
@@ -1219,7 +1114,7 @@ static void warm_up(void)
 		}
 		udp1 = udp_arrived();
 		if (ok1 - ok0 != WARMUP || bad_total() != bad0) {
-			print_log_tail();
+			bench_log_tail(b.log);
 			die("%s: %llu of %u warm-up frames decapsulated, %llu refused", b.su[i].name,
 			    (unsigned long long)(ok1 - ok0), WARMUP,
 			    (unsigned long long)(bad_total() - bad0));

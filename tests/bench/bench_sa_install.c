@@ -54,6 +54,7 @@
 #include "ctl_proto.h"
 #include "maps.h"
 #include "sa_table.h"
+#include "bench_util.h"
 
 #define ROUNDS_DEFAULT 3u
 #define ROUNDS_MAX 51u
@@ -116,74 +117,6 @@ struct bench {
 };
 
 static struct bench b = { .fd = -1, .maps = { .sa = -1 } };
-
-static void print_log_tail(void);
-
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench_sa_install: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* 1000000 -> "1,000,000": the table is read by people. */
-static const char *grouped(unsigned long long v, char *buf, size_t len)
-{
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%llu", v), o = 0;
-
-	for (int i = 0; i < n && o + 2 < (int)len; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = tmp[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
-static __u32 env_u32(const char *name, __u32 def, __u32 min, __u32 max)
-{
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		die("%s=%s: want a number from %u to %u", name, s, min, max);
-	return v;
-}
-
-static double median(const double *v, __u32 n)
-{
-	double s[NBATCH * ROUNDS_MAX];
-
-	memcpy(s, v, n * sizeof(*s));
-	for (__u32 i = 1; i < n; i++) {
-		double x = s[i];
-		__u32 j = i;
-
-		for (; j > 0 && s[j - 1] > x; j--)
-			s[j] = s[j - 1];
-		s[j] = x;
-	}
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
-}
 
 /* ---- udpespd's CPU time: its main thread runs the control server ---- */
 
@@ -291,7 +224,7 @@ static int recv_reply(__u32 want, bool allow_error, struct ctl_msg *m)
 	int err = ctl_recv(b.fd, m, true, REPLY_TIMEOUT_MS);
 
 	if (err) {
-		print_log_tail();
+		bench_log_tail(b.log);
 		die("waiting for the %s reply: %s", ctl_msg_name(want), strerror(-err));
 	}
 	if (m->hdr.seq != b.seq)
@@ -606,67 +539,15 @@ static void make_namespaces(void)
 	b.mounted = true;
 }
 
-static void print_log_tail(void)
-{
-	char line[512];
-	FILE *f = fopen(b.log, "r");
-	long lines = 0, skip;
-
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f))
-		lines++;
-	rewind(f);
-	skip = lines > 20 ? lines - 20 : 0;
-	fprintf(stderr, "--- last lines of udpespd's log:\n");
-	while (fgets(line, sizeof(line), f))
-		if (skip-- <= 0)
-			fputs(line, stderr);
-	fclose(f);
-}
-
 static void start_daemon(void)
 {
 	char max_sa[16];
 	char *argv[] = { b.daemon, "--foreground", "--socket", b.sock, "--pin-dir", b.pin,
 			 "--max-sa", max_sa, "--log", b.log, NULL };
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	double t0 = now_s();
-	int status;
 
 	snprintf(max_sa, sizeof(max_sa), "%u", b.max_sa);
-	b.pid = fork();
-	if (b.pid < 0)
-		die("fork: %s", strerror(errno));
-	if (b.pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		/* Never outlive the benchmark, whatever ends it. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		execv(b.daemon, argv);
-		fprintf(stderr, "bench_sa_install: exec %s: %s\n", b.daemon, strerror(errno));
-		_exit(127);
-	}
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", b.sock);
-	for (;;) {
-		b.fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (b.fd < 0)
-			die("socket: %s", strerror(errno));
-		if (!connect(b.fd, (struct sockaddr *)&sun, sizeof(sun)))
-			break;
-		close(b.fd);
-		b.fd = -1;
-		if (waitpid(b.pid, &status, WNOHANG) == b.pid) {
-			b.pid = 0;
-			print_log_tail();
-			die("udpespd exited before listening (status 0x%x)", status);
-		}
-		if (now_s() - t0 > START_TIMEOUT_S)
-			die("udpespd did not listen on %s within %d s", b.sock, START_TIMEOUT_S);
-		usleep(20000);
-	}
+	b.pid = bench_daemon_start(argv, b.sock, b.log, START_TIMEOUT_S, &b.fd);
 	b.start_s = now_s() - t0;
 	hello();
 	if (udpesp_maps_open_pinned(&b.maps, b.pin))

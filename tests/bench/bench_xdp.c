@@ -40,6 +40,7 @@
 #include "udpesp.skel.h"
 #include "xdp_bare.skel.h"
 #include "bench_pkt.h"
+#include "bench_util.h"
 
 #ifndef AF_XDP
 #define AF_XDP 44
@@ -115,80 +116,12 @@ struct bench {
 	double need_mib, avail_mib; /* for the big table; see check_memory() */
 };
 
-static void die(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fputs("bench_xdp: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* 1000000 -> "1,000,000": the table is read by people. */
-static const char *grouped(unsigned long long v, char *buf, size_t len)
-{
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%llu", v), o = 0;
-
-	for (int i = 0; i < n && o + 2 < (int)len; i++) {
-		if (i && (n - i) % 3 == 0)
-			buf[o++] = ',';
-		buf[o++] = tmp[i];
-	}
-	buf[o] = '\0';
-	return buf;
-}
-
 static const char *xdp_action_name(__u32 act)
 {
 	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS",
 					     "XDP_TX", "XDP_REDIRECT" };
 
 	return act < sizeof(names) / sizeof(names[0]) ? names[act] : "XDP_?";
-}
-
-/* An unsigned from the environment; def when unset, an error when malformed. */
-static __u32 env_u32(const char *name, __u32 def, __u32 min, __u32 max)
-{
-	const char *s = getenv(name);
-	unsigned long v;
-	char *end;
-
-	if (!s || !*s)
-		return def;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < min || v > max)
-		die("%s=%s: want a number from %u to %u", name, s, min, max);
-	return v;
-}
-
-static double median(const double *v, __u32 n)
-{
-	double s[BENCH_ROUNDS_MAX];
-
-	memcpy(s, v, n * sizeof(*s));
-	/* Insertion sort: at most BENCH_ROUNDS_MAX values. */
-	for (__u32 i = 1; i < n; i++) {
-		double x = s[i];
-		__u32 j = i;
-
-		for (; j > 0 && s[j - 1] > x; j--)
-			s[j] = s[j - 1];
-		s[j] = x;
-	}
-	return n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
 /*
