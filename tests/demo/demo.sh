@@ -49,12 +49,8 @@ client_ctl() { nsx "$NS_CLIENT" "$UET_CTL" -s "$UET_TMP/client.sock" "$@"; }
 gw_ctl() { nsx "$NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" "$@"; }
 
 demo_down() {
-	local pid ns
-	for pid in "${UET_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	UET_PIDS=()
+	local ns
+	uet_kill_pids
 	for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done

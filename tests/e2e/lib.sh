@@ -186,15 +186,21 @@ uet_env_up() {
 		{ fail "cannot add neighbours"; return; }
 }
 
-# Undo uet_env_up and whatever a test attached or pinned. Deleting the
-# gateway namespace destroys its veth and with it the XDP program.
-uet_env_down() {
-	local pid ns
+# Stop every process a test started (UET_PIDS) and wait for it.
+uet_kill_pids() {
+	local pid
 	for pid in "${UET_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
 	UET_PIDS=()
+}
+
+# Undo uet_env_up and whatever a test attached or pinned. Deleting the
+# gateway namespace destroys its veth and with it the XDP program.
+uet_env_down() {
+	local ns
+	uet_kill_pids
 	for ns in "$UET_NS_GW" "$UET_NS_PEER"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
