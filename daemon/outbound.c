@@ -245,11 +245,10 @@ int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd, i
 	return n;
 }
 
-struct outbound_thread *outbound_thread_new(struct outbound *o, struct esp_crypto_thread *ct)
+struct outbound_thread *outbound_thread_new(struct esp_crypto_thread *ct)
 {
 	struct outbound_thread *ot = calloc(1, sizeof(*ot));
 
-	(void)o;
 	if (!ot)
 		return NULL;
 	ot->et = esp_encap_thread_new(ct);
@@ -320,7 +319,7 @@ static void *sender_main(void *arg)
 {
 	struct outbound *o = arg;
 	struct esp_crypto_thread *ct = esp_crypto_thread_new();
-	struct outbound_thread *ot = ct ? outbound_thread_new(o, ct) : NULL;
+	struct outbound_thread *ot = ct ? outbound_thread_new(ct) : NULL;
 	struct pollfd pfd = { .fd = o->tun_fd, .events = POLLIN };
 	struct sa_rt_reader reader;
 

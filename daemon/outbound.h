@@ -69,8 +69,7 @@ void outbound_del(struct outbound *o, struct sa_rt *rt);
 /* Publish the selectors if they changed: true when they did. */
 bool outbound_commit(struct outbound *o);
 
-struct outbound_thread *outbound_thread_new(struct outbound *o,
-					    struct esp_crypto_thread *ct);
+struct outbound_thread *outbound_thread_new(struct esp_crypto_thread *ct);
 void outbound_thread_free(struct outbound_thread *ot);
 /*
  * Read up to max packets from a TUN queue and send them; the caller is

@@ -238,7 +238,7 @@ static void *worker_main(void *arg)
 	struct outbound_thread *ot = NULL;
 
 	if (ct && ws->out)
-		ot = outbound_thread_new(ws->out, ct);
+		ot = outbound_thread_new(ct);
 	if (!ct || (ws->out && !ot)) {
 		pr_err("worker %u/%u: no crypto state: %s", w->ifindex, w->queue,
 		       strerror(errno));
