@@ -345,6 +345,7 @@ static int dump_sa_stats(const struct sa_entry *e, void *arg)
 	out.hdr_error = s.hdr_error;
 	out.inner_error = s.inner_error;
 	out.dummy = s.dummy;
+	out.ecn_dropped = s.ecn_dropped;
 	return ctl_send(x->c->fd, UDPESP_MSG_SA_STATS, x->seq, 0, &out, sizeof(out));
 }
 

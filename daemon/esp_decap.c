@@ -21,6 +21,7 @@
 #include <udpesp/replay.h>
 
 #include "esp_decap.h"
+#include "esp_encap.h"
 
 #define ESP_HDR_LEN 8 /* SPI + sequence number */
 #define UDP_HLEN 8
@@ -39,6 +40,7 @@ static const char *const verdict_names[ESP_VERDICT_MAX] = {
 	[ESP_DROP_DUMMY] = "dummy",
 	[ESP_DROP_SELECTOR] = "selector-mismatch",
 	[ESP_DROP_INNER] = "inner-malformed",
+	[ESP_DROP_ECN] = "ecn-ce-not-ect",
 };
 
 const char *esp_verdict_name(enum esp_verdict v)
@@ -210,6 +212,12 @@ static enum esp_verdict parse_outer(const __u8 *f, size_t len,
 	o->esp_len = udp_len - UDP_HLEN;
 	o->family = m->family;
 	return ESP_OK;
+}
+
+/* The outer ECN field: IPv4 TOS bits 0-1, IPv6 traffic class bits 0-1. */
+static __u8 outer_ecn(const __u8 *ip, __u8 family)
+{
+	return family == UDPESP_AF_INET ? ip[1] & 3 : (ip[1] >> 4) & 3;
 }
 
 /*
@@ -494,6 +502,16 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 		if (v)
 			return v;
 		out->inner_off = (__u32)pt_off;
+		/*
+		 * RFC 6040 4.2: congestion marked on the outer header reaches
+		 * the inner one; CE over Not-ECT cannot, and is dropped. The
+		 * packet is authentic, so it still takes its number.
+		 */
+		if (esp_ecn_decap_packet(outer_ecn(frame + o.l3, o.family), pt,
+					 out->inner_len)) {
+			v = replay_commit(r, seq);
+			return v ? v : ESP_DROP_ECN;
+		}
 	} else if (sa->mode == UDPESP_MODE_TRANSPORT) {
 		v = transport_segment(o.family, pt, &data_len, nh);
 		if (v)

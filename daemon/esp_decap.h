@@ -38,6 +38,8 @@ enum esp_verdict {
 			     * not the selector's (RFC 3948 3.1.1) */
 	ESP_DROP_INNER,     /* inner packet malformed: tunnel IP version or
 			     * length; transport UDP length, TCP under 20 bytes */
+	ESP_DROP_ECN,       /* tunnel: outer CE over a Not-ECT inner packet
+			     * (RFC 6040 4.2); authentic, its number taken */
 	ESP_VERDICT_MAX,
 };
 

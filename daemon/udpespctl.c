@@ -759,7 +759,7 @@ static const struct {
 	F("integrity-failed", integrity_failed), F("bad-padding", bad_padding),
 	F("bad-next-header", bad_next_header), F("tmpl-mismatch", tmpl_mismatch),
 	F("no-worker", no_worker), F("hdr-error", hdr_error),
-	F("inner-error", inner_error), F("dummy", dummy),
+	F("inner-error", inner_error), F("dummy", dummy), F("ecn-dropped", ecn_dropped),
 #undef F
 };
 

@@ -84,6 +84,10 @@ static void count_drop(struct xsk_workers *ws, __u32 slot, enum esp_verdict v)
 		count(ws, UDPESP_CNT_IN_TMPL_MISMATCH);
 		SA_COUNT(ws, slot, tmpl_mismatch, 1);
 		break;
+	case ESP_DROP_ECN:
+		count(ws, UDPESP_CNT_DECAP_ECN_DROP);
+		SA_COUNT(ws, slot, ecn_dropped, 1);
+		break;
 	case ESP_DROP_INNER:
 	default:
 		count(ws, UDPESP_CNT_IN_STATE_MODE_ERROR);

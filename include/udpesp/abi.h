@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bump whenever a key, value or metadata layout below changes. */
-#define UDPESP_ABI_VERSION 3
+#define UDPESP_ABI_VERSION 4
 
 /* Pinned map names (at most 15 characters: the kernel truncates). */
 #define UDPESP_MAP_PORTS "udpesp_ports"
@@ -187,7 +187,8 @@ struct udpesp_sa_stats {
 	__u64 hdr_error;        /* too short for the SA's suite */
 	__u64 inner_error;      /* decrypted inner packet malformed */
 	__u64 dummy;            /* dummy packets (next header 59), dropped */
-	__u64 pad[3];
+	__u64 ecn_dropped;      /* outer CE over Not-ECT inner (RFC 6040), dropped */
+	__u64 pad[2];
 };
 _Static_assert(sizeof(struct udpesp_sa_stats) == 128, "udpesp_sa_stats ABI");
 
@@ -231,6 +232,7 @@ _Static_assert(sizeof(struct udpesp_xdp_meta) == 24, "udpesp_xdp_meta ABI");
 	X(DECAP_BAD_PADDING, "DecapBadPadding", "ESP padding malformed, dropped") \
 	X(DECAP_BAD_NEXT_HDR, "DecapBadNextHeader", "next header not allowed by the SA mode, dropped") \
 	X(DECAP_STALE_SA, "DecapStaleSa", "SA deleted or replaced while queued, dropped") \
+	X(DECAP_ECN_DROP, "DecapEcnDrop", "outer ECN CE over a Not-ECT inner packet (RFC 6040), dropped") \
 	X(IN_ERROR, "XfrmInError", "other input errors")                          \
 	X(IN_HDR_ERROR, "XfrmInHdrError", "malformed IP/UDP/ESP header, dropped") \
 	X(IN_NO_STATES, "XfrmInNoStates", "unknown SPI, passed up")               \

@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define UDPESP_CTL_VERSION 2
+#define UDPESP_CTL_VERSION 3
 #define UDPESP_SOCKET_DEFAULT "/run/udpesp/udpespd.sock"
 /* Largest payload either side accepts; longer messages are refused. */
 #define UDPESP_CTL_MAX_PAYLOAD (1u << 20)
@@ -164,9 +164,9 @@ struct udpesp_ctl_sa_stats {
 	__u32 pad;
 	__u64 packets, bytes, replay, integrity_failed;
 	__u64 bad_padding, bad_next_header, tmpl_mismatch, no_worker, hdr_error;
-	__u64 inner_error, dummy;
+	__u64 inner_error, dummy, ecn_dropped;
 };
-_Static_assert(sizeof(struct udpesp_ctl_sa_stats) == 96, "udpesp_ctl_sa_stats ABI");
+_Static_assert(sizeof(struct udpesp_ctl_sa_stats) == 104, "udpesp_ctl_sa_stats ABI");
 
 struct udpesp_ctl_parser {
 	__u32 handle;

@@ -118,7 +118,7 @@ sa_stat() { dctl_out -j stats | jq -r --argjson h "$1" --arg f "$2" '.sa[] | sel
 # but DEC_SA_FIELDS (the receive path's packet count and drop reasons).
 DEC_IGNORE='["RxEncap", "RxEsp", "RxXskRedirect", "RxIpv6ExtHdr", "RxIpFragment"]'
 DEC_SA_FIELDS='["packets", "replay", "integrity_failed", "bad_padding", "bad_next_header",
-	"tmpl_mismatch", "no_worker", "hdr_error", "inner_error", "dummy"]'
+	"tmpl_mismatch", "no_worker", "hdr_error", "inner_error", "dummy", "ecn_dropped"]'
 dec_delta() {
 	jq -cnS --argjson a "$1" --argjson b "$2" --argjson ignore "$DEC_IGNORE" \
 		--argjson fields "$DEC_SA_FIELDS" --argjson out "${DEC_OUT_SAS:-[]}" '
@@ -493,7 +493,8 @@ dec_bad() {
 # packets (bad padding, bad next header) leave the window alone, so their
 # sequence number is accepted afterwards; a dummy packet (next header 59)
 # takes its number (RFC 4303 2.6: authentic and well formed, only not for
-# delivery). Also: sequence number 0, one below the window, an inner
+# delivery), as does an authentic CE-over-Not-ECT one (RFC 6040 4.2).
+# Also: sequence number 0, one below the window, an inner
 # packet that is not what next header says, and TFC padding (stripped).
 # shellcheck disable=SC2034 # A B C D are read by dec_good/dec_bad (namerefs)
 test_decap_invalid() {
@@ -567,16 +568,22 @@ test_decap_invalid() {
 	dec_good D v4 3 "D3 TFC padding" --tfc 7
 	dec_good B v6 2 "B2"
 	dec_good C v4 2 "C2"
+	# RFC 6040: CE on the outer header over an ECT(0) inner packet is
+	# delivered (marked CE); over a Not-ECT one it cannot be, and drops.
+	dec_good A v4 98 "A98 outer CE, inner ECT(0)" --outer-tos 3 --inner-tos 2
+	dec_bad A 99 "A99 outer CE, inner Not-ECT" --outer-tos 3
 	dec_good A v4 102 "A102 last"
 	before=$(dctl_out -j stats)
 	esp_batch || return
 	dec_expect_rx 5000 v4 "$(hexof "A102 last")" || return
 	dec_delta_is "$before" "$(jq -cn --arg a "$a" --arg b "$b" --arg c "$c" --arg d "$d" '{
-		counters: {DecapOk: 9, XfrmInStateProtoError: 1, XfrmInStateSeqError: 4,
+		counters: {DecapOk: 10, XfrmInStateProtoError: 1, XfrmInStateSeqError: 4,
 			XfrmInHdrError: 1, DecapBadPadding: 3, DecapBadNextHeader: 2,
-			DecapDummy: 2, XfrmInTmplMismatch: 1, XfrmInStateModeError: 1},
-		sa: {($a): {packets: 6, integrity_failed: 1, replay: 4, bad_padding: 1,
-				bad_next_header: 1, dummy: 1, tmpl_mismatch: 1, inner_error: 1},
+			DecapDummy: 2, XfrmInTmplMismatch: 1, XfrmInStateModeError: 1,
+			DecapEcnDrop: 1},
+		sa: {($a): {packets: 7, integrity_failed: 1, replay: 4, bad_padding: 1,
+				bad_next_header: 1, dummy: 1, tmpl_mismatch: 1, inner_error: 1,
+				ecn_dropped: 1},
 			($b): {packets: 1, hdr_error: 1, bad_padding: 1},
 			($c): {packets: 1, bad_padding: 1},
 			($d): {packets: 1, bad_next_header: 1, dummy: 1}}}')" || return

@@ -8,7 +8,7 @@ wrong padding, a chosen next header), by this file from python3-cryptography.
               --inner-src A --inner-dst A [--orig-src A] --dport P
               --payload HEX [--tag-seq] --seq N|A-B ... [--esn-hi N]
               [--tamper] [--truncate N] [--bad-pad] [--nh N] [--tfc N]
-              [--builder scapy|own]
+              [--builder scapy|own] [--inner-tos N] [--outer-tos N]
   esp_send.py --batch FILE     one such argument list per line ('-': stdin)
 
 Each --seq (or range A-B) sends packets with those sequence numbers, in
@@ -32,6 +32,11 @@ header N under a valid ICV. --tfc N adds N zero bytes of TFC padding after
 the inner packet (RFC 4303 2.7). These, and with --esn-hi the CBC and NULL
 suites, are built here: Scapy 2.5 leaves the high half of an ESN out of
 the HMAC.
+
+--inner-tos N sets the inner IP packet's TOS / traffic class (tunnel
+mode), --outer-tos N the outer one's (IP_TOS / IPV6_TCLASS on the
+sending socket): ECN bits included, as a router marking CE would leave
+them (RFC 6040).
 """
 import argparse
 import hashlib
@@ -101,6 +106,8 @@ def parser():
     ap.add_argument("--nh", type=int)
     ap.add_argument("--tfc", type=int, default=0)
     ap.add_argument("--builder", choices=("scapy", "own"))
+    ap.add_argument("--inner-tos", type=lambda s: int(s, 0), default=0)
+    ap.add_argument("--outer-tos", type=lambda s: int(s, 0), default=0)
     return ap
 
 
@@ -108,7 +115,9 @@ def inner_of(a, payload):
     """The inner packet: tunnel mode a whole IP packet, transport mode the
     IP header Scapy strips (and whose protocol becomes next header)."""
     if a.mode == "tunnel":
-        return ip_of(a.inner_src)(src=a.inner_src, dst=a.inner_dst) / \
+        ip = ip_of(a.inner_src)
+        tos = {"tos": a.inner_tos} if ip is IP else {"tc": a.inner_tos}
+        return ip(src=a.inner_src, dst=a.inner_dst, **tos) / \
             UDP(sport=7000, dport=a.dport) / Raw(payload)
     src = a.orig_src or a.inner_src
     # The checksum the sender computed, with its own address.
@@ -221,7 +230,14 @@ def run(a, socks):
             del esp[a.truncate:]
         for c in range(a.copies):
             port = ports[(i + c) % len(ports)]
-            socks.get(fam, port).sendto(bytes(esp), (a.to, a.dport_outer))
+            s = socks.get(fam, port)
+            # Every time: the socket is shared by the lines of a batch.
+            if fam == socket.AF_INET6:
+                s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_TCLASS,
+                             a.outer_tos)
+            else:
+                s.setsockopt(socket.IPPROTO_IP, socket.IP_TOS, a.outer_tos)
+            s.sendto(bytes(esp), (a.to, a.dport_outer))
 
 
 def main():

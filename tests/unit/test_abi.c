@@ -119,6 +119,7 @@ static const struct abi_member sa_stats_members[] = {
 	MEMBER(udpesp_sa_stats, hdr_error, __u64),
 	MEMBER(udpesp_sa_stats, inner_error, __u64),
 	MEMBER(udpesp_sa_stats, dummy, __u64),
+	MEMBER(udpesp_sa_stats, ecn_dropped, __u64),
 	MEMBER(udpesp_sa_stats, pad, __u64),
 };
 

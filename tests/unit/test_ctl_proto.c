@@ -29,7 +29,7 @@
 #define SZ_DEL_RESULT 16
 #define SZ_SA_INFO 656
 #define SZ_PARSER 36
-#define SZ_SA_STATS 96
+#define SZ_SA_STATS 104
 #define SZ_LINK 28
 #define SZ_EVENT 56
 #define MAXP UDPESP_CTL_MAX_PAYLOAD

@@ -1542,6 +1542,75 @@ Test(esp_encap, ecn_decap_packet)
 }
 
 /*
+ * The decapsulation table applied by esp_decap() itself: a congestion
+ * mark put on the outer header in transit (CE, the outer IPv4 checksum
+ * mended as a router would) reaches the inner packet, for IPv4 and IPv6
+ * outer and inner; CE over Not-ECT is dropped as ESP_DROP_ECN but takes
+ * its sequence number, since the packet was authentic.
+ */
+Test(esp_encap, ecn_decap_in_esp_decap)
+{
+	static const struct {
+		__u8 outer;
+		enum inner_kind kind;
+	} cases[] = { { UDPESP_AF_INET, IN_V4_UDP }, { UDPESP_AF_INET, IN_V6_UDP },
+		      { UDPESP_AF_INET6, IN_V4_TCP }, { UDPESP_AF_INET6, IN_V6_TCP } };
+
+	for (size_t k = 0; k < ARRAY_SIZE(cases); k++)
+		for (int in = 0; in < 4; in++)
+			for (int o = 0; o < 4; o++) {
+				int want = rfc6040_fig4[in][o];
+				__u8 buf[BUF_MAX], inner[BUF_MAX];
+				struct udpesp_xdp_meta m;
+				struct esp_encap_out eo;
+				struct esp_decap_out d;
+				enum esp_verdict v;
+				size_t len, flen;
+				struct tx c;
+				__u8 *f, *l3;
+
+				tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL,
+					 cases[k].outer, false, 0, 0);
+				len = inner_packet(&c, buf + OFF, cases[k].kind, 200,
+						   (__u8)(0x28 | in), true);
+				memcpy(inner, buf + OFF, len);
+				encap_ok(&c, buf, len, &eo);
+				f = frame_of(&c, buf, &eo, &flen, &m);
+				l3 = f + 14;
+				/* A router on the way marks the outer header. */
+				if (cases[k].outer == UDPESP_AF_INET) {
+					l3[1] = (__u8)((l3[1] & ~3) | fig4_outer[o]);
+					l3[10] = l3[11] = 0;
+					put16(l3 + 10, (__u16)~fold(sum16(0, l3, 20)));
+				} else {
+					l3[1] = (__u8)((l3[1] & ~0x30) | fig4_outer[o] << 4);
+				}
+				memset(&c.replay, 0, sizeof(c.replay));
+				c.replay.window = 64;
+				v = esp_decap(&c.rx, c.ct, f, flen, &m, &d);
+				if (want < 0) {
+					cr_assert_eq(v, ESP_DROP_ECN, "case %zu in %d out %d: %s",
+						     k, in, o, esp_verdict_name(v));
+				} else {
+					cr_assert_eq(v, ESP_OK, "case %zu in %d out %d: %s", k,
+						     in, o, esp_verdict_name(v));
+					cr_assert_eq(esp_ecn_decap_packet(fig4_outer[o], inner,
+									  len), 0);
+					cr_assert_eq(d.inner_len, len);
+					cr_assert_eq(memcmp(f + d.inner_off, inner, len), 0,
+						     "case %zu in %d out %d", k, in, o);
+					if (kind_v6(cases[k].kind))
+						cr_assert_eq((f[d.inner_off + 1] >> 4) & 3, want);
+					else
+						cr_assert(ipv4_csum_ok(f + d.inner_off));
+				}
+				/* Either way the number is used. */
+				cr_assert_eq(c.replay.top, eo.seq);
+				tx_teardown(&c);
+			}
+}
+
+/*
  * Outer DSCP and ECN copied from the inner packet, CE too (RFC 6040 4.1
  * normal mode, RFC 4301 5.1.2.1); DF from IPv4, set for IPv6.
  */
