@@ -106,6 +106,8 @@
 #include "maps.h"
 #include "sa_check.h"
 #include "tun.h"
+#include "bench_esp.h"
+#include "bench_net.h"
 #include "bench_util.h"
 
 #define ROUNDS_DEFAULT 5u
@@ -144,21 +146,12 @@ static const __u32 sizes[NSIZES] = { 64, 512, 1400 };
 #define INNER_NET "203.0.113.0/24"
 #define INNER_SPORT 5000
 #define INNER_DPORT 5001
-#define NATT_PORT 4500
 #define SPI_BASE 0x1000u
 
 /* Frame layout: Ethernet, IPv4 (no options), UDP, ESP. */
 #define IP_OFF 14u
 #define UDP_OFF 34u
 #define ESP_OFF 42u
-
-struct suite {
-	const char *name;
-	struct udpesp_ctl_sa sa; /* as sent to udpespd; holds the keys */
-	struct sa_suite s;
-	struct esp_crypto *c;
-	__u32 next_seq;
-};
 
 /* Frames of one measurement: n frames, each at buf + i * stride. */
 struct frames {
@@ -198,15 +191,15 @@ struct bench {
 	bool mounted;
 	int peer_ns, gw_ns;
 	pid_t pid;
-	int ctl_fd;
-	__u32 seq;
+	struct bench_ctl ctl;
 	struct udpesp_maps maps;
 	__u8 gw_mac[ETH_ALEN], peer_mac[ETH_ALEN], x0_mac[ETH_ALEN], x1_mac[ETH_ALEN];
 	int tx_fd, tx_ifindex;  /* AF_PACKET in the peer namespace */
 	int udp_fd, tun_fd;
 	struct esp_crypto_thread *ct;
-	struct suite su[NSUITES];
+	struct bench_suite su[NSUITES];
 	struct frames f;
+	struct bench_flow flow;
 	__u8 *work;
 	/* AF_XDP TX into DEV_X0 */
 	void *xarea;
@@ -218,85 +211,10 @@ struct bench {
 	struct deliver dl[NSIZES];
 };
 
-static struct bench b = { .peer_ns = -1, .gw_ns = -1, .ctl_fd = -1, .tx_fd = -1,
+static struct bench b = { .peer_ns = -1, .gw_ns = -1, .ctl = { .fd = -1 }, .tx_fd = -1,
 			  .udp_fd = -1, .tun_fd = -1, .maps = { .sa = -1 } };
 
-static __u64 thread_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static void pin_to(int cpu)
-{
-	cpu_set_t set;
-
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-		die("pinning to CPU %d failed", cpu);
-}
-
-static void write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-
-	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
-		die("writing %s to %s: %s", val, path, strerror(errno));
-	close(fd);
-}
-
 /* ---- namespaces and interfaces ---- */
-
-static void enter_ns(int fd)
-{
-	if (setns(fd, CLONE_NEWNET))
-		die("setns: %s", strerror(errno));
-}
-
-/* Run a command (NULL-terminated argv) in network namespace ns; must succeed. */
-static void run(int ns, const char *arg0, ...)
-{
-	const char *argv[32];
-	int n = 0, status;
-	va_list ap;
-	pid_t pid;
-
-	argv[n++] = arg0;
-	va_start(ap, arg0);
-	while (n < 31 && (argv[n] = va_arg(ap, const char *)))
-		n++;
-	va_end(ap);
-	argv[n] = NULL;
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (pid == 0) {
-		if (setns(ns, CLONE_NEWNET))
-			_exit(126);
-		execvp(arg0, (char **)argv);
-		_exit(127);
-	}
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		char cmd[512] = "";
-
-		for (int i = 0; argv[i]; i++)
-			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
-		die("failed:%s", cmd);
-	}
-}
-
-/* Network sysctls of the namespace this thread is in. */
-static void quiet_namespace(void)
-{
-	/* No IPv6 chatter (DAD, RS) in the timed intervals; no rp_filter. */
-	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
-	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
-	write_file("/proc/sys/net/ipv4/conf/default/rp_filter", "0");
-	write_file("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
-}
 
 /*
  * A mount namespace with a bpffs of our own under a private directory,
@@ -330,35 +248,24 @@ static void make_namespaces(void)
 		die("/proc/thread-self/ns/net: %s", strerror(errno));
 }
 
-/* MAC address of an interface of the namespace sock_fd belongs to. */
-static void get_mac(int sock_fd, const char *dev, __u8 *mac)
-{
-	struct ifreq ifr = { 0 };
-
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
-	if (ioctl(sock_fd, SIOCGIFHWADDR, &ifr))
-		die("SIOCGIFHWADDR %s: %s", dev, strerror(errno));
-	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
-}
-
 static void net_setup(void)
 {
 	char peer_path[64];
 	int s;
 
 	snprintf(peer_path, sizeof(peer_path), "/proc/%d/fd/%d", getpid(), b.peer_ns);
-	run(b.gw_ns, "ip", "link", "add", DEV_GW, "type", "veth", "peer", "name", DEV_PEER,
+	ns_run(b.gw_ns, "ip", "link", "add", DEV_GW, "type", "veth", "peer", "name", DEV_PEER,
 	    "netns", peer_path, NULL);
-	run(b.gw_ns, "ip", "addr", "add", GW4 "/24", "dev", DEV_GW, NULL);
-	run(b.gw_ns, "ip", "link", "set", "lo", "up", NULL);
-	run(b.gw_ns, "ip", "link", "set", DEV_GW, "up", NULL);
-	run(b.peer_ns, "ip", "addr", "add", PEER4 "/24", "dev", DEV_PEER, NULL);
-	run(b.peer_ns, "ip", "link", "set", "lo", "up", NULL);
-	run(b.peer_ns, "ip", "link", "set", DEV_PEER, "up", NULL);
+	ns_run(b.gw_ns, "ip", "addr", "add", GW4 "/24", "dev", DEV_GW, NULL);
+	ns_run(b.gw_ns, "ip", "link", "set", "lo", "up", NULL);
+	ns_run(b.gw_ns, "ip", "link", "set", DEV_GW, "up", NULL);
+	ns_run(b.peer_ns, "ip", "addr", "add", PEER4 "/24", "dev", DEV_PEER, NULL);
+	ns_run(b.peer_ns, "ip", "link", "set", "lo", "up", NULL);
+	ns_run(b.peer_ns, "ip", "link", "set", DEV_PEER, "up", NULL);
 	/* The pair for the AF_XDP TX comparison, both ends in the gateway. */
-	run(b.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1, NULL);
-	run(b.gw_ns, "ip", "link", "set", DEV_X0, "up", NULL);
-	run(b.gw_ns, "ip", "link", "set", DEV_X1, "up", NULL);
+	ns_run(b.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1, NULL);
+	ns_run(b.gw_ns, "ip", "link", "set", DEV_X0, "up", NULL);
+	ns_run(b.gw_ns, "ip", "link", "set", DEV_X1, "up", NULL);
 
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -384,6 +291,10 @@ static void net_setup(void)
 			die("AF_PACKET bind: %s", strerror(errno));
 	}
 	get_mac(b.tx_fd, DEV_PEER, b.peer_mac);
+	b.flow = (struct bench_flow){ .src = PEER4, .dst = GW4, .src_mac = b.peer_mac,
+				      .dst_mac = b.gw_mac, .inner_src = INNER_SRC,
+				      .inner_dst = INNER_DST, .inner_sport = INNER_SPORT,
+				      .inner_dport = INNER_DPORT };
 }
 
 /* ---- udpespd ---- */
@@ -407,31 +318,6 @@ static void find_daemon(void)
 		die("%s: %s (build it with make, or set UDPESPD)", b.daemon, strerror(errno));
 }
 
-static void send_req(__u32 type, const void *payload, __u32 len)
-{
-	int err = ctl_send(b.ctl_fd, type, ++b.seq, 0, payload, len);
-
-	if (err)
-		die("sending %s: %s", ctl_msg_name(type), strerror(-err));
-}
-
-/* The reply to the last request, of type want; the caller frees m. */
-static void recv_reply(__u32 want, struct ctl_msg *m)
-{
-	int err = ctl_recv(b.ctl_fd, m, true, REPLY_TIMEOUT_MS);
-
-	if (err) {
-		bench_log_tail(b.log);
-		die("waiting for the %s reply: %s", ctl_msg_name(want), strerror(-err));
-	}
-	if (m->hdr.seq != b.seq)
-		die("reply seq %u, expected %u", m->hdr.seq, b.seq);
-	if (m->hdr.type == UDPESP_MSG_ERROR)
-		die("%s refused: %s", ctl_msg_name(want), (char *)m->payload);
-	if (m->hdr.type != want)
-		die("expected %s, got %s", ctl_msg_name(want), ctl_msg_name(m->hdr.type));
-}
-
 static void start_daemon(void)
 {
 	char cpu[16];
@@ -441,9 +327,9 @@ static void start_daemon(void)
 	struct ctl_msg m;
 
 	snprintf(cpu, sizeof(cpu), "%d", b.worker_cpu);
-	b.pid = bench_daemon_start(argv, b.sock, b.log, START_TIMEOUT_S, &b.ctl_fd);
-	send_req(UDPESP_MSG_HELLO, &h, sizeof(h));
-	recv_reply(UDPESP_MSG_HELLO, &m);
+	b.pid = bench_daemon_start(argv, b.sock, b.log, START_TIMEOUT_S, &b.ctl.fd);
+	b.ctl.log = b.log;
+	bench_ctl_call(&b.ctl, UDPESP_MSG_HELLO, &h, sizeof(h), UDPESP_MSG_HELLO, &m, NULL, 0);
 	ctl_msg_free(&m);
 	if (udpesp_maps_open_pinned(&b.maps, b.pin) || udpesp_maps_mmap(&b.maps))
 		die("opening the maps pinned under %s", b.pin);
@@ -457,312 +343,39 @@ static void link_attach(void)
 
 	if (!req.ifindex)
 		die("%s: %s", DEV_GW, strerror(errno));
-	send_req(UDPESP_MSG_LINK_ATTACH, &req, sizeof(req));
-	recv_reply(UDPESP_MSG_LINK_ATTACH, &m);
+	bench_ctl_call(&b.ctl, UDPESP_MSG_LINK_ATTACH, &req, sizeof(req), UDPESP_MSG_LINK_ATTACH,
+		       &m, NULL, 0);
 	ctl_msg_free(&m);
-}
-
-/*
- * udpespd's CPU time, all its threads, from /proc/PID/task/TID/schedstat;
- * *waited gets their time spent runnable but waiting for a CPU.
- */
-static __u64 daemon_ns(__u64 *waited)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	__u64 sum = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", b.pid);
-	d = opendir(path);
-	if (!d)
-		die("%s: %s", path, strerror(errno));
-	*waited = 0;
-	while ((de = readdir(d))) {
-		unsigned long long ns, wait;
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", b.pid, de->d_name);
-		f = fopen(path, "r");
-		if (f && fscanf(f, "%llu %llu", &ns, &wait) == 2) {
-			sum += ns;
-			*waited += wait;
-		}
-		if (f)
-			fclose(f);
-	}
-	closedir(d);
-	return sum;
-}
-
-/* CPU time of one task (any process), ns. */
-static __u64 task_ns(pid_t pid)
-{
-	unsigned long long ns = 0;
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
-	f = fopen(path, "r");
-	if (!f || fscanf(f, "%llu", &ns) != 1)
-		die("%s: %s", path, f ? "unreadable" : strerror(errno));
-	fclose(f);
-	return ns;
-}
-
-/*
- * Softirq work is done inline by the task that raised it, unless it
- * runs long and the kernel hands it to ksoftirqd/CPU; the costs below
- * add that thread's time on the CPU concerned, so nothing is missed.
- */
-static pid_t find_ksoftirqd(int cpu)
-{
-	char want[32], comm[64], path[64];
-	struct dirent *de;
-	pid_t pid = 0;
-	DIR *d = opendir("/proc");
-
-	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
-	while (d && !pid && (de = readdir(d))) {
-		FILE *f;
-
-		if (de->d_name[0] < '1' || de->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%.16s/comm", de->d_name);
-		f = fopen(path, "r");
-		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
-			pid = atoi(de->d_name);
-		if (f)
-			fclose(f);
-	}
-	if (d)
-		closedir(d);
-	if (!pid)
-		die("no ksoftirqd/%d in /proc", cpu);
-	return pid;
 }
 
 /* ---- SAs ---- */
 
-static void suite_init(struct suite *s, int i)
+static void suite_init(struct bench_suite *s, int i)
 {
-	struct udpesp_ctl_sa *sa = &s->sa;
-	struct udpesp_ctl_alg *key_alg;
-	char err[UDPESP_CTL_ERRMSG_MAX];
 	struct ctl_msg m;
 
-	memset(sa, 0, sizeof(*sa));
-	sa->dir = UDPESP_DIR_IN;
-	sa->mode = UDPESP_MODE_TUNNEL;
-	sa->encap = UDPESP_ENCAP_ESPINUDP;
-	sa->offload = UDPESP_OFFLOAD_XSK;
-	sa->spi = htonl(SPI_BASE + i);
-	sa->src.family = sa->dst.family = UDPESP_AF_INET;
-	sa->src.prefixlen = sa->dst.prefixlen = 32;
-	inet_pton(AF_INET, PEER4, sa->src.addr);
-	inet_pton(AF_INET, GW4, sa->dst.addr);
-	sa->encap_sport = sa->encap_dport = htons(NATT_PORT);
-	sa->replay_window = REPLAY_WINDOW;
-	switch (i) {
-	case 0:
-		s->name = "aes-gcm-128";
-		strcpy(sa->aead.name, "rfc4106(gcm(aes))");
-		sa->aead.key_len = 20;
-		sa->aead.bits = 128;
-		key_alg = &sa->aead;
-		break;
-	case 1:
-		s->name = "chacha20-poly1305";
-		strcpy(sa->aead.name, "rfc7539esp(chacha20,poly1305)");
-		sa->aead.key_len = 36;
-		sa->aead.bits = 128;
-		key_alg = &sa->aead;
-		break;
-	default:
-		s->name = "aes-cbc-128/sha256";
-		strcpy(sa->enc.name, "cbc(aes)");
-		sa->enc.key_len = 16;
-		strcpy(sa->auth.name, "hmac(sha256)");
-		sa->auth.key_len = 32;
-		sa->auth.bits = 128;
-		if (getrandom(sa->auth.key, sa->auth.key_len, 0) != (ssize_t)sa->auth.key_len)
-			die("getrandom: %s", strerror(errno));
-		key_alg = &sa->enc;
-		break;
-	}
-	if (getrandom(key_alg->key, key_alg->key_len, 0) != (ssize_t)key_alg->key_len)
-		die("getrandom: %s", strerror(errno));
-	/* The daemon's own verdict gives the suite this side encrypts with. */
-	if (sa_check(sa, &s->s, err, sizeof(err)))
-		die("%s: %s", s->name, err);
-	s->c = esp_crypto_new(&s->s, s->s.aead ? sa->aead.key : sa->enc.key,
-			      s->s.aead ? NULL : sa->auth.key);
-	if (!s->c)
-		die("%s: esp_crypto_new: %s", s->name, strerror(errno));
-	s->next_seq = 1;
-	send_req(UDPESP_MSG_SA_ADD, sa, sizeof(*sa));
-	recv_reply(UDPESP_MSG_SA_ADD, &m);
+	bench_suite_init(s, i, SPI_BASE + i, PEER4, GW4, REPLAY_WINDOW, UDPESP_OFFLOAD_XSK);
+	bench_ctl_call(&b.ctl, UDPESP_MSG_SA_ADD, &s->sa, sizeof(s->sa), UDPESP_MSG_SA_ADD, &m,
+		       NULL, 0);
 	ctl_msg_free(&m);
 }
 
 /* ---- packets ---- */
 
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
-static void put16(__u8 *p, __u16 v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static void put32(__u8 *p, __u32 v)
-{
-	put16(p, v >> 16);
-	put16(p + 2, v & 0xffff);
-}
-
-/* IPv4 header without options, DF, TTL 64; checksum filled in. */
-static void ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src,
-		    const char *dst, __u16 id)
-{
-	memset(p, 0, 20);
-	p[0] = 0x45;
-	put16(p + 2, tot_len);
-	put16(p + 4, id);
-	p[6] = 0x40;
-	p[8] = 64;
-	p[9] = proto;
-	inet_pton(AF_INET, src, p + 12);
-	inet_pton(AF_INET, dst, p + 16);
-	put16(p + 10, csum_fold(csum_add(0, p, 20)));
-}
-
-/* The inner packet: IPv4/UDP of size bytes in all, payload from seq. */
-static void inner_packet(__u8 *p, __u32 size, __u32 seq)
-{
-	__u32 ulen = size - 20, sum;
-
-	ip4_hdr(p, size, IPPROTO_UDP, INNER_SRC, INNER_DST, seq & 0xffff);
-	put16(p + 20, INNER_SPORT);
-	put16(p + 22, INNER_DPORT);
-	put16(p + 24, ulen);
-	put16(p + 26, 0);
-	for (__u32 i = 8; i < ulen; i++)
-		p[20 + i] = (__u8)(seq + i * 7);
-	sum = csum_add(0, p + 12, 8) + IPPROTO_UDP + ulen;
-	sum = csum_fold(csum_add(sum, p + 20, ulen));
-	put16(p + 26, sum ? sum : 0xffff);
-}
-
-static void eth_hdr(__u8 *p, const __u8 *dst, const __u8 *src)
-{
-	memcpy(p, dst, ETH_ALEN);
-	memcpy(p + ETH_ALEN, src, ETH_ALEN);
-	put16(p + 12, ETH_P_IP);
-}
-
-/*
- * One ESP-in-UDP frame from the peer to the gateway, encrypted under s
- * with sequence number seq (its IV derives from seq: never repeated).
- */
-static __u32 build_frame(struct suite *s, __u32 size, __u32 seq, __u8 *f)
-{
-	const struct sa_suite *su = &s->s;
-	__u32 pt_off = ESP_OFF + 8 + su->iv_len;
-	__u32 pad = (su->block - (size + 2) % su->block) % su->block;
-	__u32 esp_len = 8 + su->iv_len + size + pad + 2 + su->icv_len;
-
-	eth_hdr(f, b.gw_mac, b.peer_mac);
-	ip4_hdr(f + IP_OFF, 20 + 8 + esp_len, IPPROTO_UDP, PEER4, GW4, seq & 0xffff);
-	put16(f + UDP_OFF, NATT_PORT);
-	put16(f + UDP_OFF + 2, NATT_PORT);
-	put16(f + UDP_OFF + 4, 8 + esp_len);
-	put16(f + UDP_OFF + 6, 0); /* RFC 3948: IPv4 UDP checksum may be 0 */
-	put32(f + ESP_OFF, ntohl(s->sa.spi));
-	put32(f + ESP_OFF + 4, seq);
-	memset(f + ESP_OFF + 8, 0, su->iv_len);
-	if (su->iv_len >= 4)
-		put32(f + ESP_OFF + 8 + su->iv_len - 4, seq);
-	inner_packet(f + pt_off, size, seq);
-	for (__u32 i = 0; i < pad; i++)
-		f[pt_off + size + i] = i + 1;
-	f[pt_off + size + pad] = pad;
-	f[pt_off + size + pad + 1] = IPPROTO_IPIP;
-	if (esp_crypto_encrypt(s->c, b.ct, f + ESP_OFF, esp_len, false, 0))
-		die("%s: encrypt failed", s->name);
-	return ESP_OFF + esp_len;
-}
-
 /* n frames of s with the next n sequence numbers of its SA. */
-static void build_frames(struct suite *s, __u32 size, __u32 n)
+static void build_frames(struct bench_suite *s, __u32 size, __u32 n)
 {
 	struct frames *f = &b.f;
 
 	f->stride = FRAME_MAX;
 	f->n = n;
 	for (__u32 i = 0; i < n; i++)
-		f->len = build_frame(s, size, s->next_seq++, f->buf + (size_t)i * f->stride);
+		f->len = bench_esp_frame(s, b.ct, &b.flow, size, s->next_seq++,
+					 f->buf + (size_t)i * f->stride);
 	f->esp_len = f->len - ESP_OFF;
 }
 
 /* ---- the whole path ---- */
-
-/* Read what the UDP socket holds (checksums are verified here). */
-static void udp_empty(void)
-{
-	char buf[2048];
-
-	while (recv(b.udp_fd, buf, sizeof(buf), MSG_DONTWAIT) > 0)
-		;
-}
-
-/*
- * Datagrams that reached UDP in this namespace: dropped because the
- * socket was full, or read (InDatagrams counts at read time, so the
- * socket is emptied first).
- */
-static __u64 udp_arrived(void)
-{
-	char names[512], vals[512];
-	__u64 sum = 0;
-	FILE *f;
-
-	udp_empty();
-	f = fopen("/proc/thread-self/net/snmp", "r");
-
-	if (!f)
-		die("/proc/thread-self/net/snmp: %s", strerror(errno));
-	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
-		char *sn, *sv, *n, *v;
-
-		if (strncmp(names, "Udp:", 4))
-			continue;
-		n = strtok_r(names, " \n", &sn);
-		v = strtok_r(vals, " \n", &sv);
-		while ((n = strtok_r(NULL, " \n", &sn)) && (v = strtok_r(NULL, " \n", &sv)))
-			if (!strcmp(n, "InDatagrams") || !strcmp(n, "RcvbufErrors"))
-				sum += strtoull(v, NULL, 10);
-		break;
-	}
-	fclose(f);
-	return sum;
-}
 
 static __u64 counter(enum udpesp_counter c)
 {
@@ -870,20 +483,20 @@ static void run_path(struct path_m *pm, const char *what)
 	double secs;
 	__u64 t_end;
 
-	udp_empty();
+	udp_empty(b.udp_fd);
 	red0 = counter(UDPESP_CNT_RX_REDIRECT);
 	ok0 = counter(UDPESP_CNT_DECAP_OK);
 	bad0 = bad_total();
-	udp0 = udp_arrived();
+	udp0 = udp_arrived(b.udp_fd);
 	sq0 = task_ns(b.ksoftirqd[0]);
-	cpu0 = daemon_ns(&w0) + task_ns(b.ksoftirqd[1]);
+	cpu0 = proc_ns(b.pid, &w0) + task_ns(b.ksoftirqd[1]);
 	if (pthread_create(&th, NULL, sender, &bl))
 		die("pthread_create");
 	pthread_join(th, NULL);
 	t_end = drain();
-	cpu1 = daemon_ns(&w1) + task_ns(b.ksoftirqd[1]);
+	cpu1 = proc_ns(b.pid, &w1) + task_ns(b.ksoftirqd[1]);
 	sq1 = task_ns(b.ksoftirqd[0]);
-	udp1 = udp_arrived();
+	udp1 = udp_arrived(b.udp_fd);
 	red1 = counter(UDPESP_CNT_RX_REDIRECT);
 	ok1 = counter(UDPESP_CNT_DECAP_OK);
 	bad1 = bad_total();
@@ -925,7 +538,7 @@ static double alone_copy(__u32 off, __u32 len)
 	return (double)(thread_ns() - t0) / b.alone;
 }
 
-static double alone_crypto(struct suite *s)
+static double alone_crypto(struct bench_suite *s)
 {
 	double copy = alone_copy(ESP_OFF, b.f.esp_len);
 	__u64 t0 = thread_ns();
@@ -941,7 +554,7 @@ static double alone_crypto(struct suite *s)
 }
 
 /* esp_decap() with a window of its own, reset before each pass of the set. */
-static double alone_decap(struct suite *s)
+static double alone_decap(struct bench_suite *s)
 {
 	const struct udpesp_xdp_meta meta = {
 		.magic = UDPESP_META_MAGIC, .l3_off = IP_OFF, .l4_off = UDP_OFF,
@@ -978,21 +591,21 @@ static __u8 *inner_of(__u32 k)
 static void build_inner(__u32 size)
 {
 	for (__u32 k = 0; k < SET; k++)
-		inner_packet(inner_of(k), size, k + 1);
+		bench_inner_packet(inner_of(k), &b.flow, size, k + 1);
 }
 
 static double alone_tun(__u32 size, double *arrived)
 {
 	__u64 u0, t0;
 
-	udp_empty();
-	u0 = udp_arrived();
+	udp_empty(b.udp_fd);
+	u0 = udp_arrived(b.udp_fd);
 	t0 = thread_ns() + task_ns(b.ksoftirqd[1]);
 	for (__u32 k = 0; k < b.alone; k++)
 		if (write(b.tun_fd, inner_of(k), size) != (ssize_t)size)
 			die("write to %s: %s", TUN_NAME, strerror(errno));
 	t0 = thread_ns() + task_ns(b.ksoftirqd[1]) - t0;
-	*arrived = (double)(udp_arrived() - u0) / b.alone;
+	*arrived = (double)(udp_arrived(b.udp_fd) - u0) / b.alone;
 	return (double)t0 / b.alone;
 }
 
@@ -1028,7 +641,7 @@ static void xsk_fill_umem(__u32 size)
 	for (__u32 k = 0; k < SET; k++) {
 		__u8 *p = (__u8 *)b.xarea + (size_t)k * FRAME_MAX;
 
-		eth_hdr(p, b.x1_mac, b.x0_mac);
+		bench_eth_hdr(p, b.x1_mac, b.x0_mac);
 		memcpy(p + ETH_HLEN, inner_of(k), size);
 	}
 }
@@ -1039,8 +652,8 @@ static double alone_xsk(__u32 size, double *arrived)
 	int fd = xsk_socket__fd(b.xsk);
 	__u64 u0, t0;
 
-	udp_empty();
-	u0 = udp_arrived();
+	udp_empty(b.udp_fd);
+	u0 = udp_arrived(b.udp_fd);
 	t0 = thread_ns() + task_ns(b.ksoftirqd[1]);
 	while (done < b.alone) {
 		__u32 idx, n = xsk_ring_cons__peek(&b.xcomp, XSK_RING_CONS__DEFAULT_NUM_DESCS, &idx);
@@ -1070,7 +683,7 @@ static double alone_xsk(__u32 size, double *arrived)
 			die("AF_XDP sendto: %s", strerror(errno));
 	}
 	t0 = thread_ns() + task_ns(b.ksoftirqd[1]) - t0;
-	*arrived = (double)(udp_arrived() - u0) / b.alone;
+	*arrived = (double)(udp_arrived(b.udp_fd) - u0) / b.alone;
 	return (double)t0 / b.alone;
 }
 
@@ -1080,8 +693,8 @@ static void inner_setup(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(INNER_DPORT) };
 
-	run(b.gw_ns, "ip", "addr", "add", INNER_DST "/24", "dev", TUN_NAME, NULL);
-	run(b.gw_ns, "ip", "route", "add", INNER_NET, "dev", TUN_NAME, NULL);
+	ns_run(b.gw_ns, "ip", "addr", "add", INNER_DST "/24", "dev", TUN_NAME, NULL);
+	ns_run(b.gw_ns, "ip", "route", "add", INNER_NET, "dev", TUN_NAME, NULL);
 	/* Any address: the XSK TX comparison delivers through DEV_X1. */
 	b.udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (b.udp_fd < 0 || bind(b.udp_fd, (struct sockaddr *)&sin, sizeof(sin)))
@@ -1095,7 +708,7 @@ static void inner_setup(void)
 static void warm_up(void)
 {
 	for (int i = 0; i < NSUITES; i++) {
-		__u64 ok0 = counter(UDPESP_CNT_DECAP_OK), udp0 = udp_arrived(), ok1 = ok0, udp1;
+		__u64 ok0 = counter(UDPESP_CNT_DECAP_OK), udp0 = udp_arrived(b.udp_fd), ok1 = ok0, udp1;
 		__u64 bad0 = bad_total(), t0;
 
 		build_frames(&b.su[i], sizes[0], WARMUP);
@@ -1112,7 +725,7 @@ static void warm_up(void)
 			usleep(5000);
 			ok1 = counter(UDPESP_CNT_DECAP_OK);
 		}
-		udp1 = udp_arrived();
+		udp1 = udp_arrived(b.udp_fd);
 		if (ok1 - ok0 != WARMUP || bad_total() != bad0) {
 			bench_log_tail(b.log);
 			die("%s: %llu of %u warm-up frames decapsulated, %llu refused", b.su[i].name,
@@ -1122,7 +735,7 @@ static void warm_up(void)
 		if (udp1 - udp0 != WARMUP)
 			die("%s: %llu of %u inner datagrams reached UDP", b.su[i].name,
 			    (unsigned long long)(udp1 - udp0), WARMUP);
-		udp_empty();
+		udp_empty(b.udp_fd);
 	}
 }
 
@@ -1218,9 +831,9 @@ static void cleanup(void)
 		xsk_umem__delete(b.xumem);
 	b.xsk = NULL;
 	b.xumem = NULL;
-	if (b.ctl_fd >= 0)
-		close(b.ctl_fd);
-	b.ctl_fd = -1;
+	if (b.ctl.fd >= 0)
+		close(b.ctl.fd);
+	b.ctl.fd = -1;
 	if (b.maps.sa >= 0)
 		udpesp_maps_close(&b.maps);
 	b.maps.sa = -1;
@@ -1229,11 +842,8 @@ static void cleanup(void)
 		waitpid(b.pid, &status, 0);
 		b.pid = 0;
 	}
-	for (int i = 0; i < NSUITES; i++) {
-		esp_crypto_free(b.su[i].c);
-		b.su[i].c = NULL;
-		explicit_bzero(&b.su[i].sa, sizeof(b.su[i].sa));
-	}
+	for (int i = 0; i < NSUITES; i++)
+		bench_suite_free(&b.su[i]);
 	if (b.ct)
 		esp_crypto_thread_free(b.ct);
 	b.ct = NULL;

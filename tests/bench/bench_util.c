@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
+#include "ctl_proto.h"
 #include "bench_util.h"
 
 void die(const char *fmt, ...)
@@ -154,4 +155,31 @@ pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
 			die("udpespd did not listen on %s within %d s", sock, timeout_s);
 		usleep(20000);
 	}
+}
+
+int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 len,
+		   __u32 want, struct ctl_msg *m, char *err, size_t errlen)
+{
+	int e = ctl_send(c->fd, type, ++c->seq, 0, payload, len);
+
+	if (e)
+		die("sending %s: %s", ctl_msg_name(type), strerror(-e));
+	e = ctl_recv(c->fd, m, true, 10000);
+	if (e) {
+		bench_log_tail(c->log);
+		die("waiting for the %s reply: %s", ctl_msg_name(want), strerror(-e));
+	}
+	if (m->hdr.seq != c->seq)
+		die("reply seq %u, expected %u", m->hdr.seq, c->seq);
+	if (m->hdr.type == UDPESP_MSG_ERROR) {
+		if (!err)
+			die("%s refused: %.*s", ctl_msg_name(type), (int)m->hdr.len,
+			    (char *)m->payload);
+		snprintf(err, errlen, "%.*s", (int)m->hdr.len, (char *)m->payload);
+		ctl_msg_free(m);
+		return -1;
+	}
+	if (m->hdr.type != want)
+		die("expected %s, got %s", ctl_msg_name(want), ctl_msg_name(m->hdr.type));
+	return 0;
 }

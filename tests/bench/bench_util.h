@@ -38,4 +38,21 @@ pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
 /* The last 20 lines of udpespd's log, on stderr. */
 void bench_log_tail(const char *log);
 
+struct ctl_msg;
+
+/* A connection to udpespd's control socket, as udpespctl holds one. */
+struct bench_ctl {
+	int fd;
+	__u32 seq;
+	const char *log; /* udpespd's log, shown when it stops answering */
+};
+
+/*
+ * Send one request and wait for its reply. 0: the reply, of type want,
+ * is in *m (the caller frees it). -1: udpespd refused; err gets its
+ * message (dies instead when err is NULL). Dies when the socket fails.
+ */
+int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 len,
+		   __u32 want, struct ctl_msg *m, char *err, size_t errlen);
+
 #endif /* UDPESP_BENCH_UTIL_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/* Namespaces, interfaces and CPU accounting of the benchmarks (see bench_net.h). */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/if_ether.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "bench_net.h"
+#include "bench_util.h"
+
+void write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+
+	if (fd < 0 || write(fd, val, strlen(val)) != (ssize_t)strlen(val))
+		die("writing %s to %s: %s", val, path, strerror(errno));
+	close(fd);
+}
+
+void enter_ns(int fd)
+{
+	if (setns(fd, CLONE_NEWNET))
+		die("setns: %s", strerror(errno));
+}
+
+void ns_run(int ns, const char *arg0, ...)
+{
+	const char *argv[32];
+	int n = 0, status;
+	va_list ap;
+	pid_t pid;
+
+	argv[n++] = arg0;
+	va_start(ap, arg0);
+	while (n < 31 && (argv[n] = va_arg(ap, const char *)))
+		n++;
+	va_end(ap);
+	argv[n] = NULL;
+	pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (setns(ns, CLONE_NEWNET))
+			_exit(126);
+		execvp(arg0, (char **)argv);
+		_exit(127);
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
+		char cmd[512] = "";
+
+		for (int i = 0; argv[i]; i++)
+			snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), " %s", argv[i]);
+		die("failed:%s", cmd);
+	}
+}
+
+void quiet_namespace(void)
+{
+	/* No IPv6 chatter (DAD, RS) in the timed intervals; no rp_filter. */
+	write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv6/conf/all/disable_ipv6", "1");
+	write_file("/proc/sys/net/ipv4/conf/default/rp_filter", "0");
+	write_file("/proc/sys/net/ipv4/conf/all/rp_filter", "0");
+}
+
+void get_mac(int sock_fd, const char *dev, __u8 *mac)
+{
+	struct ifreq ifr = { 0 };
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (ioctl(sock_fd, SIOCGIFHWADDR, &ifr))
+		die("SIOCGIFHWADDR %s: %s", dev, strerror(errno));
+	memcpy(mac, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+}
+
+void pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
+		die("pinning to CPU %d failed", cpu);
+}
+
+__u64 thread_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+__u64 task_ns(pid_t pid)
+{
+	unsigned long long ns = 0;
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
+	f = fopen(path, "r");
+	if (!f || fscanf(f, "%llu", &ns) != 1)
+		die("%s: %s", path, f ? "unreadable" : strerror(errno));
+	fclose(f);
+	return ns;
+}
+
+__u64 proc_ns(pid_t pid, __u64 *waited)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	__u64 sum = 0, w = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		die("%s: %s", path, strerror(errno));
+	while ((de = readdir(d))) {
+		unsigned long long ns, wait;
+		FILE *f;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", pid, de->d_name);
+		f = fopen(path, "r");
+		if (f && fscanf(f, "%llu %llu", &ns, &wait) == 2) {
+			sum += ns;
+			w += wait;
+		}
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	if (waited)
+		*waited = w;
+	return sum;
+}
+
+pid_t find_ksoftirqd(int cpu)
+{
+	char want[32], comm[64], path[64];
+	struct dirent *de;
+	pid_t pid = 0;
+	DIR *d = opendir("/proc");
+
+	snprintf(want, sizeof(want), "ksoftirqd/%d\n", cpu);
+	while (d && !pid && (de = readdir(d))) {
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%.16s/comm", de->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(comm, sizeof(comm), f) && !strcmp(comm, want))
+			pid = atoi(de->d_name);
+		if (f)
+			fclose(f);
+	}
+	if (d)
+		closedir(d);
+	if (!pid)
+		die("no ksoftirqd/%d in /proc", cpu);
+	return pid;
+}
+
+__u64 udp_empty(int udp_fd)
+{
+	char buf[2048];
+	__u64 n = 0;
+
+	while (udp_fd >= 0 && recv(udp_fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0)
+		n++;
+	return n;
+}
+
+int udp_sink_open(struct udp_sink *s, __u16 port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+
+	s->port = port;
+	s->read = 0;
+	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0)
+		return -errno;
+	if (bind(s->fd, (struct sockaddr *)&sin, sizeof(sin))) {
+		int err = -errno;
+
+		close(s->fd);
+		s->fd = -1;
+		return err;
+	}
+	return 0;
+}
+
+__u64 udp_sink_arrived(struct udp_sink *s)
+{
+	char line[512];
+	__u64 drops = 0;
+	FILE *f;
+
+	s->read += udp_empty(s->fd);
+	f = fopen("/proc/thread-self/net/udp", "r");
+	if (!f)
+		die("/proc/thread-self/net/udp: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned int port;
+		char *last;
+
+		/* "  N: 00000000:138A 00000000:0000 ... drops" */
+		if (sscanf(line, " %*d: %*x:%x", &port) != 1 || port != s->port)
+			continue;
+		last = strrchr(line, ' ');
+		if (last)
+			drops += strtoull(last + 1, NULL, 10);
+	}
+	fclose(f);
+	return s->read + drops;
+}
+
+__u64 udp_arrived(int udp_fd)
+{
+	char names[512], vals[512];
+	__u64 sum = 0;
+	FILE *f;
+
+	udp_empty(udp_fd);
+	f = fopen("/proc/thread-self/net/snmp", "r");
+	if (!f)
+		die("/proc/thread-self/net/snmp: %s", strerror(errno));
+	while (fgets(names, sizeof(names), f) && fgets(vals, sizeof(vals), f)) {
+		char *sn, *sv, *n, *v;
+
+		if (strncmp(names, "Udp:", 4))
+			continue;
+		n = strtok_r(names, " \n", &sn);
+		v = strtok_r(vals, " \n", &sv);
+		while ((n = strtok_r(NULL, " \n", &sn)) && (v = strtok_r(NULL, " \n", &sv)))
+			if (!strcmp(n, "InDatagrams") || !strcmp(n, "RcvbufErrors"))
+				sum += strtoull(v, NULL, 10);
+		break;
+	}
+	fclose(f);
+	return sum;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * What the benchmarks that move real packets share: commands run in a
+ * network namespace, quiet namespaces, MAC addresses, where each task's
+ * CPU time goes, and how many datagrams reached UDP in a namespace.
+ */
+#ifndef UDPESP_BENCH_NET_H
+#define UDPESP_BENCH_NET_H
+
+#include <sys/types.h>
+#include <linux/types.h>
+
+/* Write val to a /proc or /sys file; dies on failure. */
+void write_file(const char *path, const char *val);
+
+/* Enter network namespace fd (this thread only); dies on failure. */
+void enter_ns(int fd);
+
+/*
+ * Run a command (argv, NULL-terminated) in network namespace ns and wait
+ * for it; dies, showing the command, unless it exits 0.
+ */
+void ns_run(int ns, const char *arg0, ...) __attribute__((sentinel));
+
+/* No IPv6 chatter, no rp_filter in the namespace this thread is in. */
+void quiet_namespace(void);
+
+/* MAC address of dev in the namespace sock_fd belongs to. */
+void get_mac(int sock_fd, const char *dev, __u8 *mac);
+
+/* Pin the calling thread to one CPU. */
+void pin_to(int cpu);
+
+/* CPU time of the calling thread, ns. */
+__u64 thread_ns(void);
+
+/* CPU time of one task (thread or process leader), ns, from schedstat. */
+__u64 task_ns(pid_t pid);
+
+/*
+ * CPU time of all threads of process pid, ns; *waited (if not NULL)
+ * gets their time runnable but waiting for a CPU.
+ */
+__u64 proc_ns(pid_t pid, __u64 *waited);
+
+/*
+ * ksoftirqd of a CPU: softirq work that runs long moves there, so the
+ * costs add its time on the CPUs concerned and miss nothing.
+ */
+pid_t find_ksoftirqd(int cpu);
+
+/*
+ * Datagrams that reached UDP in this thread's namespace: read, or
+ * dropped because a socket was full (InDatagrams counts at read time, so
+ * udp_fd, if >= 0, is emptied first).
+ */
+__u64 udp_arrived(int udp_fd);
+
+/* Read whatever udp_fd holds, without blocking; how many datagrams. */
+__u64 udp_empty(int udp_fd);
+
+/*
+ * One UDP socket's arrivals, where other UDP traffic shares the
+ * namespace: datagrams read from it plus those it dropped when full
+ * (the drops column of /proc/net/udp).
+ */
+struct udp_sink {
+	int fd;
+	__u16 port; /* host order */
+	__u64 read;
+};
+int udp_sink_open(struct udp_sink *s, __u16 port); /* any address; 0 or -errno */
+__u64 udp_sink_arrived(struct udp_sink *s);
+
+#endif /* UDPESP_BENCH_NET_H */
