@@ -10,11 +10,12 @@ TUNNEL_TESTS="test_tunnel_both_ways test_tunnel_tshark_decrypts test_tunnel_seq_
 
 PEER_INNER4=203.0.113.5
 
-# udpespd in namespace NS, socket $UET_TMP/NAME.sock, maps under NAME/.
+# udpespd in namespace NS, socket $UET_TMP/NAME.sock, maps under NAME/;
+# NAT-keepalives every TUN_KEEPALIVE seconds (default 1).
 tun_daemon_up() {
 	local ns=$1 name=$2 dev=$3 sock=$UET_TMP/$2.sock
 	nsenter --net="/run/netns/$ns" -- "$UET_DAEMON" --foreground --socket "$sock" \
-		--pin-dir "$UET_BPFFS/$name" --max-sa 64 --keepalive 1 \
+		--pin-dir "$UET_BPFFS/$name" --max-sa 64 --keepalive "${TUN_KEEPALIVE:-1}" \
 		--log "$UET_TMP/$name.log" --debug &
 	UET_PIDS+=($!)
 	uet_wait 10 test -S "$sock" || { fail "udpespd ($name) did not start: $(tail -3 "$UET_TMP/$name.log")"; return; }
