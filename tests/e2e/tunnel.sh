@@ -109,58 +109,100 @@ tun_gw_send() {
 	q nsx "$UET_NS_GW" "$PYTHON" "$UET_UDP" send "$1" 9 "$2" || fail "udp send to $1"
 }
 
+# Every suite tshark 4.0 can decrypt (AES-GCM-16 128/192/256, AES-CBC
+# 128/192/256 and NULL, each with HMAC-SHA-256/384/512; it has no
+# ChaCha20-Poly1305, GMAC or ESN, which the unit tests check with
+# python-cryptography instead), name, then its SA words' key lengths:
+# "name aead-key-bytes enc-key-bytes hash tshark-enc".
+TUN_TSHARK_SUITES=(
+	"gcm128 20 - - AES-GCM with 16 octet ICV [RFC4106]"
+	"gcm192 28 - - AES-GCM with 16 octet ICV [RFC4106]"
+	"gcm256 36 - - AES-GCM with 16 octet ICV [RFC4106]"
+	"cbc128 - 16 sha256 AES-CBC [RFC3602]"
+	"cbc192 - 24 sha384 AES-CBC [RFC3602]"
+	"cbc256 - 32 sha512 AES-CBC [RFC3602]"
+	"null256 - 0 sha256 NULL"
+	"null384 - 0 sha384 NULL"
+	"null512 - 0 sha512 NULL"
+)
+
 # What udpesp sends, decrypted by tshark (Debian's) with the SAs' keys in
-# its ESP SA table: every ICV correct, every inner datagram the one sent,
-# IPv4 outer UDP checksum 0 (RFC 3948 2.1).
+# its ESP SA table: one outbound SA per suite above, over IPv4 and over
+# IPv6 (18 SAs), one datagram each. Every ICV correct, every inner
+# datagram the one sent, the outer UDP checksum 0 over IPv4 (RFC 3948
+# 2.1) and correct over IPv6 (RFC 8200 8.1).
 test_tunnel_tshark_decrypts() {
-	local conf=$UET_TMP/wireshark pcap=$UET_TMP/peer.pcap k_gcm k_cbc k_sha k_null i p
-	local -a payloads dsts
+	local conf=$UET_TMP/wireshark pcap=$UET_TMP/peer.pcap i n=0 p fam
+	local -a payloads dsts spis fams
 	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
-	k_gcm=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-	k_cbc=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-	k_sha=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	k_null=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	tun_gw_sender || return
-	local out=(dir out src "$UET_GW4" dst "$UET_PEER4" mode tunnel encap espinudp 4500 4500 0.0.0.0)
-	tctl "$UET_NS_GW" gw sa add "${out[@]}" spi 0x7001 aead 'rfc4106(gcm(aes))' "0x$k_gcm" 128 \
-		sel dst 203.0.113.11/32 || return
-	tctl "$UET_NS_GW" gw sa add "${out[@]}" spi 0x7002 enc 'cbc(aes)' "0x$k_cbc" \
-		auth-trunc 'hmac(sha256)' "0x$k_sha" 128 sel dst 203.0.113.12/32 || return
-	tctl "$UET_NS_GW" gw sa add "${out[@]}" spi 0x7003 enc 'ecb(cipher_null)' '' \
-		auth-trunc 'hmac(sha256)' "0x$k_null" 128 sel dst 203.0.113.13/32 || return
-	# tshark's ESP SA table, in a private configuration directory (0700).
 	mkdir -m 0700 "$conf" || { fail "mkdir"; return; }
-	{
-		echo "\"IPv4\",\"*\",\"*\",\"0x00007001\",\"AES-GCM with 16 octet ICV [RFC4106]\",\"0x$k_gcm\",\"NULL\",\"\""
-		echo "\"IPv4\",\"*\",\"*\",\"0x00007002\",\"AES-CBC [RFC3602]\",\"0x$k_cbc\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x$k_sha\""
-		echo "\"IPv4\",\"*\",\"*\",\"0x00007003\",\"NULL\",\"\",\"HMAC-SHA-256-128 [RFC4868]\",\"0x$k_null\""
-	} >"$conf/esp_sa"
+	: >"$conf/esp_sa"
+	chmod 0600 "$conf/esp_sa"
+	for fam in 4 6; do
+		local src=$UET_GW4 dst=$UET_PEER4 any=0.0.0.0 tfam=IPv4
+		[ $fam = 6 ] && src=$UET_GW6 dst=$UET_PEER6 any=:: tfam=IPv6
+		for i in "${!TUN_TSHARK_SUITES[@]}"; do
+			local name aead_len enc_len hash tenc k ak words spi
+			read -r name aead_len enc_len hash tenc <<<"${TUN_TSHARK_SUITES[i]}"
+			n=$((n + 1))
+			spi=$((0x7000 + n))
+			spis[n]=$(printf '0x%08x' $spi)
+			fams[n]=$fam
+			dsts[n]=203.0.113.$((10 * fam / 2 + i + 1))
+			payloads[n]=$(hexof "$name over IPv$fam through udpesp, checked by tshark")
+			if [ "$aead_len" != - ]; then
+				k=$(od -An -tx1 -N"$aead_len" /dev/urandom | tr -d ' \n')
+				words=(aead 'rfc4106(gcm(aes))' "0x$k" 128)
+				printf '"%s","*","*","%s","%s","0x%s","NULL",""\n' "$tfam" "${spis[n]}" "$tenc" "$k" >>"$conf/esp_sa"
+			else
+				local bits=${hash#sha} ek=
+				ak=$(od -An -tx1 -N$((bits / 8)) /dev/urandom | tr -d ' \n')
+				if [ "$enc_len" = 0 ]; then
+					words=(enc 'ecb(cipher_null)' '')
+				else
+					ek=$(od -An -tx1 -N"$enc_len" /dev/urandom | tr -d ' \n')
+					words=(enc 'cbc(aes)' "0x$ek")
+				fi
+				words+=(auth-trunc "hmac($hash)" "0x$ak" $((bits / 2)))
+				printf '"%s","*","*","%s","%s","%s","HMAC-SHA-%s-%s [RFC4868]","0x%s"\n' "$tfam" \
+					"${spis[n]}" "$tenc" "${ek:+0x$ek}" "$bits" $((bits / 2)) "$ak" >>"$conf/esp_sa"
+			fi
+			tctl "$UET_NS_GW" gw sa add dir out src "$src" dst "$dst" mode tunnel \
+				encap espinudp 4500 4500 "$any" spi "$spi" "${words[@]}" \
+				sel dst "${dsts[n]}/32" || return
+		done
+	done
 	nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
 		-w "$pcap" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
 	local capture=$!
 	uet_wait 10 test -s "$pcap" || { fail "tshark did not start capturing"; return; }
-	for i in 1 2 3; do
-		dsts[i]=203.0.113.1$i
-		payloads[i]=$(printf 'suite %d through udpesp, checked by tshark' "$i" | od -An -tx1 | tr -d ' \n')
+	for i in $(seq 1 $n); do
 		tun_gw_send "${dsts[i]}" "${payloads[i]}" || return
 	done
-	uet_wait 10 tun_sent 3 || { fail "TxEsp did not reach 3"; return; }
+	uet_wait 10 tun_sent $n || { fail "TxEsp did not reach $n"; return; }
 	sleep 1 # let the capture write the last frame
 	kill "$capture" 2>/dev/null
 	wait "$capture" 2>/dev/null
 	WIRESHARK_CONFIG_DIR=$conf tshark -n -r "$pcap" -o esp.enable_encryption_decode:TRUE \
 		-o esp.enable_authentication_check:TRUE -o udp.check_checksum:TRUE \
 		-T fields -E separator=';' -e esp.spi -e esp.icv_good -e esp.icv_bad \
-		-e ip.dst -e udp.checksum -e data.data >"$UET_TMP/tshark.out" 2>>"$UET_LOG"
+		-e ip.dst -e udp.checksum -e udp.checksum.status -e data.data \
+		>"$UET_TMP/tshark.out" 2>>"$UET_LOG"
 	cat "$UET_TMP/tshark.out" >>"$UET_LOG"
-	for i in 1 2 3; do
-		p=$(grep "^0x0000700$i;" "$UET_TMP/tshark.out") || { fail "no ESP with SPI 0x700$i captured"; return; }
-		IFS=';' read -r _ good bad ipdst csum data <<<"$p"
-		[ "$good" = 1 ] && [ "$bad" = 0 ] || fail "SPI 0x700$i: ICV not marked good: $p" || return
-		[[ $ipdst == *"${dsts[i]}"* ]] || fail "SPI 0x700$i: inner destination not ${dsts[i]}: $p" || return
-		[[ $csum == 0x0000,* ]] || fail "SPI 0x700$i: outer UDP checksum not 0: $p" || return
-		[ "$data" = "${payloads[i]}" ] || fail "SPI 0x700$i: inner payload differs: $p" || return
+	for i in $(seq 1 $n); do
+		local good bad ipdst csum cstat data want_csum
+		p=$(grep "^${spis[i]};" "$UET_TMP/tshark.out") || { fail "no ESP with SPI ${spis[i]} captured"; return; }
+		IFS=';' read -r _ good bad ipdst csum cstat data <<<"$p"
+		[ "$good" = 1 ] && [ "$bad" = 0 ] || fail "SPI ${spis[i]}: ICV not marked good: $p" || return
+		[[ $ipdst == *"${dsts[i]}"* ]] || fail "SPI ${spis[i]}: inner destination not ${dsts[i]}: $p" || return
+		[ "$data" = "${payloads[i]}" ] || fail "SPI ${spis[i]}: inner payload differs: $p" || return
+		# Wireshark's checksum status: 1 good, 3 not present (zero).
+		want_csum=3
+		[ "${fams[i]}" = 6 ] && want_csum=1
+		[[ $cstat == "$want_csum",* || $cstat == "$want_csum" ]] ||
+			fail "SPI ${spis[i]} (IPv${fams[i]}): outer UDP checksum $csum status $cstat, want $want_csum: $p" || return
 	done
 }
 
