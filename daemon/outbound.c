@@ -217,7 +217,10 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
 		return;
 	}
+	if (o->df != OUTBOUND_DF_COPY)
+		out.df = o->df == OUTBOUND_DF_SET;
 	peer_of(rt, &hdr);
+	/* IPv4 ID 0: the raw socket picks one (raw_send_hdrinc()). */
 	hoff = esp_encap_outer(&hdr, &out, ot->buf, OUT_TTL, 0);
 	if (hoff < 0 || send_ip(o, &hdr, ot->buf + hoff, out.esp_off + out.esp_len - hoff)) {
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);

@@ -25,6 +25,13 @@
 #include "notify_queue.h"
 #include "sa_rt.h"
 
+/* The outer IPv4 header's DF bit (IPv6 routers never fragment). */
+enum outbound_df {
+	OUTBOUND_DF_COPY = 0, /* from the inner IPv4 packet; set for IPv6 inner */
+	OUTBOUND_DF_SET,      /* always: too-big packets come back as ICMP */
+	OUTBOUND_DF_CLEAR,    /* never: routers may fragment the ESP packet */
+};
+
 /* What a sender thread tells the control thread about an SA. */
 struct outbound_note {
 	__u32 handle;
@@ -36,6 +43,7 @@ struct outbound {
 	struct udpesp_maps *maps;
 	int raw4, raw6;           /* IPPROTO_RAW: whole IPv4 / IPv6 packets */
 	unsigned int keepalive_s; /* 0 = no NAT-keepalives */
+	enum outbound_df df;
 	struct out_snapshot *snap; /* selectors, published atomically */
 	struct sa_rt **sas;       /* control thread's list of outbound SAs */
 	size_t nsas, cap_sas;

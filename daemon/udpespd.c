@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
@@ -139,17 +141,40 @@ static const struct sa_table_ops datapath_ops = {
 struct ifindex_list {
 	__u32 v[XSK_IF_SLOTS];
 	size_t n;
+	unsigned int min_mtu; /* of those interfaces; 0 when none is known */
 };
+
+static unsigned int link_mtu(const char *name)
+{
+	struct ifreq ifr = { 0 };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int ret;
+
+	if (fd < 0)
+		return 0;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ret = ioctl(fd, SIOCGIFMTU, &ifr);
+	close(fd);
+	return ret || ifr.ifr_mtu <= 0 ? 0 : (unsigned int)ifr.ifr_mtu;
+}
 
 static int collect_link(const struct udpesp_ctl_link *link, void *arg)
 {
 	struct ifindex_list *l = arg;
+	unsigned int mtu = link_mtu(link->name);
 
 	if (l->n < XSK_IF_SLOTS)
 		l->v[l->n++] = link->ifindex;
+	if (mtu && (!l->min_mtu || mtu < l->min_mtu))
+		l->min_mtu = mtu;
 	return 0;
 }
 
+/*
+ * Once a second and on attach: a worker per RX queue of every interface
+ * running udpesp_xdp, and (--outer-mtu auto) udpesp0's MTU following the
+ * smallest MTU among those interfaces, the ones ESP leaves by.
+ */
 void udpespd_sync_workers(struct udpespd *d)
 {
 	struct ifindex_list l = { .n = 0 };
@@ -157,6 +182,11 @@ void udpespd_sync_workers(struct udpespd *d)
 	if (links_list(&d->links, collect_link, &l))
 		return;
 	xsk_workers_sync(&d->workers, l.v, l.n);
+	if (d->outer_mtu_auto && l.min_mtu && l.min_mtu != d->outer_mtu) {
+		pr_info("outer MTU %u (smallest of the udpesp interfaces)", l.min_mtu);
+		d->outer_mtu = l.min_mtu;
+		follow_mtu(d);
+	}
 }
 
 static bool same_addr(const struct udpesp_ctl_addr *a, __u8 family, const __be32 addr[4])
@@ -317,7 +347,8 @@ struct options {
 	const char *group;
 	int xsk_cpu;
 	unsigned int keepalive;
-	unsigned int outer_mtu;
+	unsigned int outer_mtu; /* 0: follow the interfaces udpesp runs on */
+	enum outbound_df df;
 	__u32 max_sa;
 	bool foreground;
 	bool debug;
@@ -328,7 +359,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n"
 		"               [--group GROUP] [--max-sa N] [--xsk-cpu FIRST]\n"
-		"               [--keepalive SECONDS] [--outer-mtu N]\n"
+		"               [--keepalive SECONDS] [--outer-mtu auto|N] [--df copy|set|clear]\n"
 		"               [--log FILE|syslog] [--debug]\n"
 		"  --socket PATH   control socket (default %s)\n"
 		"  --pin-dir DIR   where the maps are pinned (default %s)\n"
@@ -340,7 +371,10 @@ static void usage(FILE *f)
 		"  --keepalive S   NAT-keepalive to a peer sent nothing for S seconds\n"
 		"                  (default 20, 0 = off; RFC 3948 4)\n"
 		"  --outer-mtu N   MTU towards the peers; udpesp0's MTU is N minus the\n"
-		"                  largest ESP overhead of the outbound SAs (default 1500)\n"
+		"                  largest ESP overhead of the outbound SAs (default auto:\n"
+		"                  the smallest MTU of the interfaces udpesp_xdp runs on)\n"
+		"  --df MODE       outer IPv4 DF bit: copy (from the inner packet, the\n"
+		"                  default), set, or clear\n"
 		"  --log FILE      log to FILE (reopened on SIGHUP) or to syslog;\n"
 		"                  default stderr in the foreground, syslog detached\n",
 		UDPESP_SOCKET_DEFAULT, UDPESP_PIN_DIR_DEFAULT, UDPESP_MAX_SA_DEFAULT);
@@ -358,6 +392,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "xsk-cpu", required_argument, NULL, 'c' },
 		{ "keepalive", required_argument, NULL, 'k' },
 		{ "outer-mtu", required_argument, NULL, 'M' },
+		{ "df", required_argument, NULL, 'D' },
 		{ "log", required_argument, NULL, 'l' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
@@ -372,9 +407,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       .tun = "udpesp0",
 			       .xsk_cpu = -1,
 			       .keepalive = 20,
-			       .outer_mtu = 1500,
 			       .max_sa = UDPESP_MAX_SA_DEFAULT };
-	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:l:dVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:D:l:dVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
@@ -409,8 +443,26 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->xsk_cpu = v;
 			break;
 		}
-		case 'k':
-		case 'M': {
+		case 'D':
+			if (!strcmp(optarg, "copy")) {
+				o->df = OUTBOUND_DF_COPY;
+			} else if (!strcmp(optarg, "set")) {
+				o->df = OUTBOUND_DF_SET;
+			} else if (!strcmp(optarg, "clear")) {
+				o->df = OUTBOUND_DF_CLEAR;
+			} else {
+				fprintf(stderr, "Error: --df \"%s\": expected copy, set or clear\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'M':
+			if (!strcmp(optarg, "auto")) {
+				o->outer_mtu = 0;
+				break;
+			}
+			/* fall through */
+		case 'k': {
 			const char *name = c == 'k' ? "--keepalive" : "--outer-mtu";
 			unsigned long lo = c == 'k' ? 0 : 1280, hi = c == 'k' ? 86400 : 65535;
 			unsigned long v;
@@ -593,7 +645,9 @@ int main(int argc, char **argv)
 	}
 	/* The inner interface; workers add their own queues to it. */
 	d.tun_name = o.tun;
-	d.outer_mtu = o.outer_mtu;
+	d.outer_mtu_auto = !o.outer_mtu;
+	d.outer_mtu = o.outer_mtu ? o.outer_mtu : 1500; /* until interfaces are seen */
+	d.out.df = o.df;
 	d.tun_fd = tun_open_queue(o.tun);
 	if (d.tun_fd < 0 || tun_set_up(o.tun)) {
 		pr_err("inner interface %s (TUN): %s", o.tun,

@@ -24,6 +24,7 @@ struct udpespd {
 	struct outbound out;         /* the send path and NAT-keepalives */
 	const char *tun_name;
 	unsigned int outer_mtu;      /* the inner interface's MTU follows it */
+	bool outer_mtu_auto;         /* outer_mtu follows the udpesp interfaces */
 	unsigned int tun_mtu;        /* what follow_mtu() last set */
 	int tun_fd;                  /* keeps the inner TUN device alive */
 	int epoll_fd;

@@ -257,11 +257,12 @@ napt_keepalive() {
 # the client: a DF packet one byte over gets ICMP "fragmentation needed"
 # naming that MTU from the gateway, one that just fits goes through, and a
 # larger one without DF is fragmented before encryption and arrives.
+# Then the outer interface's MTU falls, and udpesp0's follows.
 test_napt_path_mtu() { napt_run napt_path_mtu; }
 napt_path_mtu() {
 	local mtu out sent_before
 	napt_tunnel_up || return
-	mtu=$(nsx "$UET_NS_GW" ip -j link show dev udpesp0 | jq -r '.[0].mtu')
+	mtu=$(napt_tun_mtu)
 	# AES-GCM-128: 1500 - 20 (IP) - 8 (UDP) - 8 (SPI, seq) - 8 (IV) - 16
 	# (ICV) = 1440 for payload, pad length and next header, 4-aligned.
 	[ "$mtu" = 1438 ] || { fail "udpesp0 MTU $mtu, want 1438"; return; }
@@ -275,5 +276,11 @@ napt_path_mtu() {
 		{ fail "a DF packet of exactly $mtu bytes did not make it through"; return; }
 	q nsx "$NAPT_NS_LAN" ping -c 2 -i 0.2 -W 3 -M dont -s 3000 "$NAPT_CLIENT_IN" ||
 		{ fail "a 3028-byte packet without DF did not make it through in fragments"; return; }
-	[ "$(napt_counter gw XfrmOutError)" = 0 ] || fail "gw XfrmOutError $(napt_counter gw XfrmOutError)"
+	[ "$(napt_counter gw XfrmOutError)" = 0 ] || fail "gw XfrmOutError $(napt_counter gw XfrmOutError)" || return
+	# The outer interface's MTU drops to 1400: udpesp0 follows (1400 - 62).
+	q nsx "$UET_NS_GW" ip link set dev "$UET_DEV_GW" mtu 1400 || { fail "ip link set mtu"; return; }
+	uet_wait 5 napt_tun_mtu_is 1338 || fail "udpesp0 MTU $(napt_tun_mtu) after the outer MTU fell to 1400, want 1338"
 }
+
+napt_tun_mtu() { nsx "$UET_NS_GW" ip -j link show dev udpesp0 | jq -r '.[0].mtu'; }
+napt_tun_mtu_is() { [ "$(napt_tun_mtu)" = "$1" ]; }

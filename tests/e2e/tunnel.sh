@@ -6,17 +6,19 @@
 # per direction, traffic both ways through udpesp0 on each side. Sourced
 # by run.sh after decap.sh (uses its dec_* helpers).
 
-TUNNEL_TESTS="test_tunnel_both_ways test_tunnel_tshark_decrypts test_tunnel_seq_exhaustion"
+TUNNEL_TESTS="test_tunnel_both_ways test_tunnel_tshark_decrypts test_tunnel_seq_exhaustion
+	test_tunnel_df_modes"
 
 PEER_INNER4=203.0.113.5
 
 # udpespd in namespace NS, socket $UET_TMP/NAME.sock, maps under NAME/;
-# NAT-keepalives every TUN_KEEPALIVE seconds (default 1).
+# NAT-keepalives every TUN_KEEPALIVE seconds (default 1); more options in
+# TUN_ARGS.
 tun_daemon_up() {
 	local ns=$1 name=$2 dev=$3 sock=$UET_TMP/$2.sock
 	nsenter --net="/run/netns/$ns" -- "$UET_DAEMON" --foreground --socket "$sock" \
 		--pin-dir "$UET_BPFFS/$name" --max-sa 64 --keepalive "${TUN_KEEPALIVE:-1}" \
-		--log "$UET_TMP/$name.log" --debug &
+		--log "$UET_TMP/$name.log" --debug ${TUN_ARGS:-} &
 	UET_PIDS+=($!)
 	uet_wait 10 test -S "$sock" || { fail "udpespd ($name) did not start: $(tail -3 "$UET_TMP/$name.log")"; return; }
 	q nsx "$ns" "$UET_CTL" -s "$sock" link attach dev "$dev" || { fail "$name: link attach"; return; }
@@ -249,3 +251,47 @@ tun_monitor_ready() {
 		tctl "$UET_NS_GW" gw sa del dst "$UET_PEER4" spi 0x7fff || return
 	grep -q '"sa-added"' "$1"
 }
+
+# The outer IPv4 DF bit under --df copy (the default), set and clear:
+# copied from the inner packet (ping -M do / -M dont), or forced either
+# way. Seen by tshark on the peer's veth (the outer header only: nothing
+# is decrypted here).
+test_tunnel_df_modes() {
+	local pcap=$UET_TMP/df.pcap cap mode k got want before
+	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
+	nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
+		-w "$pcap" >>"$UET_LOG" 2>&1 &
+	cap=$!
+	UET_PIDS+=($cap)
+	uet_wait 10 test -s "$pcap" || { fail "tshark did not start capturing"; return; }
+	# Each mode: a daemon, an SA whose SPI names the mode, one ping with
+	# DF and one without (no reply: nothing answers on the peer).
+	for mode in copy set clear; do
+		k=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+		TUN_ARGS="--df $mode" tun_gw_sender || return
+		tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" mode tunnel \
+			encap espinudp 4500 4500 0.0.0.0 spi "$(df_spi $mode)" \
+			aead 'rfc4106(gcm(aes))' "0x$k" 128 sel dst 203.0.113.40/32 || return
+		# (Counters live in the pinned maps, across daemons.)
+		before=$(nsx "$UET_NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" -j stats | jq -r .counters.TxEsp)
+		q nsx "$UET_NS_GW" ping -c 1 -W 0.3 -M do -s 100 203.0.113.40
+		q nsx "$UET_NS_GW" ping -c 1 -W 0.3 -M dont -s 101 203.0.113.40
+		uet_wait 10 tun_sent $((before + 2)) || { fail "$mode: TxEsp did not grow by 2"; return; }
+		kill "${UET_PIDS[-1]}" && wait "${UET_PIDS[-1]}"
+		unset 'UET_PIDS[-1]'
+	done
+	sleep 1
+	kill "$cap" 2>/dev/null
+	wait "$cap" 2>/dev/null
+	# SPI and outer DF of each packet, in the order sent (DF, then not).
+	tshark -n -r "$pcap" -T fields -E separator=' ' -e esp.spi -e ip.flags.df \
+		>"$UET_TMP/df.txt" 2>>"$UET_LOG"
+	cat "$UET_TMP/df.txt" >>"$UET_LOG"
+	for mode in copy set clear; do
+		got=$(awk -v s="$(printf '0x%08x' "$(df_spi $mode)")" '$1 == s { printf "%s", $2 }' "$UET_TMP/df.txt")
+		case $mode in copy) want=10 ;; set) want=11 ;; clear) want=00 ;; esac
+		[ "$got" = "$want" ] || fail "--df $mode: outer DF of (DF, no-DF) inner packets is '$got', want $want" || return
+	done
+}
+
+df_spi() { case $1 in copy) echo 0x7501 ;; set) echo 0x7502 ;; clear) echo 0x7503 ;; esac; }
