@@ -188,7 +188,7 @@ bench-sa: $(BENCH_SA) $(BUILD)/udpespd
 
 # Decapsulated packets per second, veth -> XDP -> AF_XDP worker -> TUN,
 # against each part alone (starts its own udpespd in namespaces).
-$(BENCH_DECAP): $(BUILD)/obj/daemon/tun.o
+$(BENCH_BINS): $(BUILD)/obj/daemon/tun.o
 bench-decap: $(BENCH_DECAP) $(BUILD)/udpespd
 	$(Q)$(BENCH_DECAP)
 

@@ -187,9 +187,8 @@ struct bench {
 	bool quick;
 	int sender_cpu, worker_cpu;
 	pid_t ksoftirqd[2]; /* of sender_cpu, worker_cpu */
-	char dir[64], pin[96], sock[96], log[96], daemon[PATH_MAX];
-	bool mounted;
-	int peer_ns, gw_ns;
+	char daemon[PATH_MAX];
+	struct bench_world w;
 	pid_t pid;
 	struct bench_ctl ctl;
 	struct udpesp_maps maps;
@@ -211,61 +210,21 @@ struct bench {
 	struct deliver dl[NSIZES];
 };
 
-static struct bench b = { .peer_ns = -1, .gw_ns = -1, .ctl = { .fd = -1 }, .tx_fd = -1,
+static struct bench b = { .w = { .peer_ns = -1, .gw_ns = -1 }, .ctl = { .fd = -1 }, .tx_fd = -1,
 			  .udp_fd = -1, .tun_fd = -1, .maps = { .sa = -1 } };
 
 /* ---- namespaces and interfaces ---- */
 
-/*
- * A mount namespace with a bpffs of our own under a private directory,
- * so the pinned maps die with this process, then two network namespaces:
- * the peer's (kept as an fd) and the gateway's, where this thread stays.
- */
-static void make_namespaces(void)
-{
-	if (unshare(CLONE_NEWNS | CLONE_NEWNET))
-		die("unshare(CLONE_NEWNS | CLONE_NEWNET): %s (run as root)", strerror(errno));
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
-		die("making mounts private: %s", strerror(errno));
-	strcpy(b.dir, "/tmp/udpesp-bench-decap.XXXXXX");
-	if (!mkdtemp(b.dir))
-		die("mkdtemp: %s", strerror(errno));
-	snprintf(b.pin, sizeof(b.pin), "%s/bpf", b.dir);
-	snprintf(b.sock, sizeof(b.sock), "%s/udpespd.sock", b.dir);
-	snprintf(b.log, sizeof(b.log), "%s/udpespd.log", b.dir);
-	if (mkdir(b.pin, 0700))
-		die("mkdir %s: %s", b.pin, strerror(errno));
-	if (mount("bpf", b.pin, "bpf", 0, "mode=0700"))
-		die("mounting bpffs on %s: %s", b.pin, strerror(errno));
-	b.mounted = true;
-	quiet_namespace();
-	b.peer_ns = open("/proc/thread-self/ns/net", O_RDONLY); /* not CLOEXEC: ip uses it */
-	if (b.peer_ns < 0 || unshare(CLONE_NEWNET))
-		die("second network namespace: %s", strerror(errno));
-	quiet_namespace();
-	b.gw_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (b.gw_ns < 0)
-		die("/proc/thread-self/ns/net: %s", strerror(errno));
-}
 
 static void net_setup(void)
 {
-	char peer_path[64];
 	int s;
 
-	snprintf(peer_path, sizeof(peer_path), "/proc/%d/fd/%d", getpid(), b.peer_ns);
-	ns_run(b.gw_ns, "ip", "link", "add", DEV_GW, "type", "veth", "peer", "name", DEV_PEER,
-	    "netns", peer_path, NULL);
-	ns_run(b.gw_ns, "ip", "addr", "add", GW4 "/24", "dev", DEV_GW, NULL);
-	ns_run(b.gw_ns, "ip", "link", "set", "lo", "up", NULL);
-	ns_run(b.gw_ns, "ip", "link", "set", DEV_GW, "up", NULL);
-	ns_run(b.peer_ns, "ip", "addr", "add", PEER4 "/24", "dev", DEV_PEER, NULL);
-	ns_run(b.peer_ns, "ip", "link", "set", "lo", "up", NULL);
-	ns_run(b.peer_ns, "ip", "link", "set", DEV_PEER, "up", NULL);
+	bench_world_veth(&b.w, DEV_GW, DEV_PEER, GW4, PEER4);
 	/* The pair for the AF_XDP TX comparison, both ends in the gateway. */
-	ns_run(b.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1, NULL);
-	ns_run(b.gw_ns, "ip", "link", "set", DEV_X0, "up", NULL);
-	ns_run(b.gw_ns, "ip", "link", "set", DEV_X1, "up", NULL);
+	ns_run(b.w.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1, NULL);
+	ns_run(b.w.gw_ns, "ip", "link", "set", DEV_X0, "up", NULL);
+	ns_run(b.w.gw_ns, "ip", "link", "set", DEV_X1, "up", NULL);
 
 	s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s < 0)
@@ -276,10 +235,10 @@ static void net_setup(void)
 	close(s);
 
 	/* The sender's socket lives in the peer namespace; this thread returns. */
-	enter_ns(b.peer_ns);
+	enter_ns(b.w.peer_ns);
 	b.tx_fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0); /* protocol 0: receives nothing */
 	b.tx_ifindex = if_nametoindex(DEV_PEER);
-	enter_ns(b.gw_ns);
+	enter_ns(b.w.gw_ns);
 	if (b.tx_fd < 0 || !b.tx_ifindex)
 		die("AF_PACKET socket on %s: %s", DEV_PEER, strerror(errno));
 	{
@@ -299,40 +258,21 @@ static void net_setup(void)
 
 /* ---- udpespd ---- */
 
-static void find_daemon(void)
-{
-	const char *env = getenv("UDPESPD");
-	char self[PATH_MAX];
-	ssize_t n;
-
-	if (env && *env) {
-		snprintf(b.daemon, sizeof(b.daemon), "%s", env);
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n < 0)
-			die("/proc/self/exe: %s", strerror(errno));
-		self[n] = '\0';
-		snprintf(b.daemon, sizeof(b.daemon), "%s/../udpespd", dirname(self));
-	}
-	if (access(b.daemon, X_OK))
-		die("%s: %s (build it with make, or set UDPESPD)", b.daemon, strerror(errno));
-}
-
 static void start_daemon(void)
 {
 	char cpu[16];
-	char *argv[] = { b.daemon, "--foreground", "--socket", b.sock, "--pin-dir", b.pin,
-			 "--max-sa", "64", "--xsk-cpu", cpu, "--log", b.log, NULL };
+	char *argv[] = { b.daemon, "--foreground", "--socket", b.w.sock, "--pin-dir", b.w.pin,
+			 "--max-sa", "64", "--xsk-cpu", cpu, "--log", b.w.log, NULL };
 	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
 	struct ctl_msg m;
 
 	snprintf(cpu, sizeof(cpu), "%d", b.worker_cpu);
-	b.pid = bench_daemon_start(argv, b.sock, b.log, START_TIMEOUT_S, &b.ctl.fd);
-	b.ctl.log = b.log;
+	b.pid = bench_daemon_start(argv, b.w.sock, b.w.log, START_TIMEOUT_S, &b.ctl.fd);
+	b.ctl.log = b.w.log;
 	bench_ctl_call(&b.ctl, UDPESP_MSG_HELLO, &h, sizeof(h), UDPESP_MSG_HELLO, &m, NULL, 0);
 	ctl_msg_free(&m);
-	if (udpesp_maps_open_pinned(&b.maps, b.pin) || udpesp_maps_mmap(&b.maps))
-		die("opening the maps pinned under %s", b.pin);
+	if (udpesp_maps_open_pinned(&b.maps, b.w.pin) || udpesp_maps_mmap(&b.maps))
+		die("opening the maps pinned under %s", b.w.pin);
 }
 
 static void link_attach(void)
@@ -501,7 +441,7 @@ static void run_path(struct path_m *pm, const char *what)
 	ok1 = counter(UDPESP_CNT_DECAP_OK);
 	bad1 = bad_total();
 	if (bad1 != bad0) {
-		bench_log_tail(b.log);
+		bench_log_tail(b.w.log);
 		die("%s: %llu frames refused (run `udpespctl stats` on a rerun)", what,
 		    (unsigned long long)(bad1 - bad0));
 	}
@@ -693,8 +633,8 @@ static void inner_setup(void)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(INNER_DPORT) };
 
-	ns_run(b.gw_ns, "ip", "addr", "add", INNER_DST "/24", "dev", TUN_NAME, NULL);
-	ns_run(b.gw_ns, "ip", "route", "add", INNER_NET, "dev", TUN_NAME, NULL);
+	ns_run(b.w.gw_ns, "ip", "addr", "add", INNER_DST "/24", "dev", TUN_NAME, NULL);
+	ns_run(b.w.gw_ns, "ip", "route", "add", INNER_NET, "dev", TUN_NAME, NULL);
 	/* Any address: the XSK TX comparison delivers through DEV_X1. */
 	b.udp_fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (b.udp_fd < 0 || bind(b.udp_fd, (struct sockaddr *)&sin, sizeof(sin)))
@@ -727,7 +667,7 @@ static void warm_up(void)
 		}
 		udp1 = udp_arrived(b.udp_fd);
 		if (ok1 - ok0 != WARMUP || bad_total() != bad0) {
-			bench_log_tail(b.log);
+			bench_log_tail(b.w.log);
 			die("%s: %llu of %u warm-up frames decapsulated, %llu refused", b.su[i].name,
 			    (unsigned long long)(ok1 - ok0), WARMUP,
 			    (unsigned long long)(bad_total() - bad0));
@@ -847,17 +787,7 @@ static void cleanup(void)
 	if (b.ct)
 		esp_crypto_thread_free(b.ct);
 	b.ct = NULL;
-	if (b.mounted) {
-		umount2(b.pin, MNT_DETACH);
-		b.mounted = false;
-	}
-	if (b.dir[0]) {
-		unlink(b.sock);
-		unlink(b.log);
-		rmdir(b.pin);
-		rmdir(b.dir);
-		b.dir[0] = '\0';
-	}
+	bench_world_cleanup(&b.w);
 }
 
 int main(void)
@@ -873,7 +803,7 @@ int main(void)
 	b.sender_cpu = 0;
 	b.worker_cpu = ncpu > 1 ? 1 : 0;
 
-	find_daemon();
+	bench_find_daemon(b.daemon, sizeof(b.daemon));
 	b.ksoftirqd[0] = find_ksoftirqd(b.sender_cpu);
 	b.ksoftirqd[1] = find_ksoftirqd(b.worker_cpu);
 	b.f.cap = (size_t)b.packets * FRAME_MAX;
@@ -885,7 +815,7 @@ int main(void)
 		die("out of memory (%zu MiB of frames)", b.f.cap >> 20);
 	atexit(cleanup);
 	libbpf_set_print(NULL);
-	make_namespaces();
+	bench_world_make(&b.w, "bench-decap");
 	net_setup();
 	start_daemon();
 	link_attach();

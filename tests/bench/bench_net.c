@@ -17,6 +17,8 @@
 #include <unistd.h>
 #include <linux/if_ether.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -219,15 +221,16 @@ __u64 udp_sink_arrived(struct udp_sink *s)
 	if (!f)
 		die("/proc/thread-self/net/udp: %s", strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
+		char *tok, *save, *last = NULL;
 		unsigned int port;
-		char *last;
 
-		/* "  N: 00000000:138A 00000000:0000 ... drops" */
+		/* "  N: 00000000:1389 00000000:0000 ... drops", padded with spaces */
 		if (sscanf(line, " %*d: %*x:%x", &port) != 1 || port != s->port)
 			continue;
-		last = strrchr(line, ' ');
+		for (tok = strtok_r(line, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save))
+			last = tok;
 		if (last)
-			drops += strtoull(last + 1, NULL, 10);
+			drops += strtoull(last, NULL, 10);
 	}
 	fclose(f);
 	return s->read + drops;
@@ -257,4 +260,65 @@ __u64 udp_arrived(int udp_fd)
 	}
 	fclose(f);
 	return sum;
+}
+
+void bench_world_make(struct bench_world *w, const char *tag)
+{
+	w->peer_ns = w->gw_ns = -1;
+	if (unshare(CLONE_NEWNS | CLONE_NEWNET))
+		die("unshare(CLONE_NEWNS | CLONE_NEWNET): %s (run as root)", strerror(errno));
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		die("making mounts private: %s", strerror(errno));
+	snprintf(w->dir, sizeof(w->dir), "/tmp/udpesp-%s.XXXXXX", tag);
+	if (!mkdtemp(w->dir))
+		die("mkdtemp: %s", strerror(errno));
+	snprintf(w->pin, sizeof(w->pin), "%s/bpf", w->dir);
+	snprintf(w->sock, sizeof(w->sock), "%s/udpespd.sock", w->dir);
+	snprintf(w->log, sizeof(w->log), "%s/udpespd.log", w->dir);
+	if (mkdir(w->pin, 0700))
+		die("mkdir %s: %s", w->pin, strerror(errno));
+	if (mount("bpf", w->pin, "bpf", 0, "mode=0700"))
+		die("mounting bpffs on %s: %s", w->pin, strerror(errno));
+	w->mounted = true;
+	quiet_namespace();
+	w->peer_ns = open("/proc/thread-self/ns/net", O_RDONLY); /* not CLOEXEC: ip uses it */
+	if (w->peer_ns < 0 || unshare(CLONE_NEWNET))
+		die("second network namespace: %s", strerror(errno));
+	quiet_namespace();
+	w->gw_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (w->gw_ns < 0)
+		die("/proc/thread-self/ns/net: %s", strerror(errno));
+}
+
+void bench_world_veth(struct bench_world *w, const char *gw_dev, const char *peer_dev,
+		      const char *gw4, const char *peer4)
+{
+	char peer_path[64], gw_addr[32], peer_addr[32];
+
+	snprintf(peer_path, sizeof(peer_path), "/proc/%d/fd/%d", getpid(), w->peer_ns);
+	snprintf(gw_addr, sizeof(gw_addr), "%s/24", gw4);
+	snprintf(peer_addr, sizeof(peer_addr), "%s/24", peer4);
+	ns_run(w->gw_ns, "ip", "link", "add", gw_dev, "type", "veth", "peer", "name", peer_dev,
+	       "netns", peer_path, NULL);
+	ns_run(w->gw_ns, "ip", "addr", "add", gw_addr, "dev", gw_dev, NULL);
+	ns_run(w->gw_ns, "ip", "link", "set", "lo", "up", NULL);
+	ns_run(w->gw_ns, "ip", "link", "set", gw_dev, "up", NULL);
+	ns_run(w->peer_ns, "ip", "addr", "add", peer_addr, "dev", peer_dev, NULL);
+	ns_run(w->peer_ns, "ip", "link", "set", "lo", "up", NULL);
+	ns_run(w->peer_ns, "ip", "link", "set", peer_dev, "up", NULL);
+}
+
+void bench_world_cleanup(struct bench_world *w)
+{
+	if (w->mounted) {
+		umount2(w->pin, MNT_DETACH);
+		w->mounted = false;
+	}
+	if (w->dir[0]) {
+		unlink(w->sock);
+		unlink(w->log);
+		rmdir(w->pin);
+		rmdir(w->dir);
+		w->dir[0] = '\0';
+	}
 }

@@ -7,8 +7,29 @@
 #ifndef UDPESP_BENCH_NET_H
 #define UDPESP_BENCH_NET_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <linux/types.h>
+
+/*
+ * The benchmark's own world: a private mount namespace with its own
+ * bpffs under a private directory (the pins die with the process), a
+ * peer network namespace (kept as an fd) and a gateway one, which the
+ * calling thread is left in.
+ */
+struct bench_world {
+	char dir[64], pin[96], sock[96], log[96]; /* udpespd's pins, socket, log */
+	bool mounted;
+	int peer_ns, gw_ns;
+};
+
+/* tag names the private directory (/tmp/udpesp-TAG.XXXXXX). */
+void bench_world_make(struct bench_world *w, const char *tag);
+/* A veth from the gateway (gw_dev, gw4/24) to the peer (peer_dev, peer4/24), up. */
+void bench_world_veth(struct bench_world *w, const char *gw_dev, const char *peer_dev,
+		      const char *gw4, const char *peer4);
+/* Unmount and remove what bench_world_make() made; safe to call twice. */
+void bench_world_cleanup(struct bench_world *w);
 
 /* Write val to a /proc or /sys file; dies on failure. */
 void write_file(const char *path, const char *val);

@@ -3,6 +3,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -182,4 +184,23 @@ int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 l
 	if (m->hdr.type != want)
 		die("expected %s, got %s", ctl_msg_name(want), ctl_msg_name(m->hdr.type));
 	return 0;
+}
+
+void bench_find_daemon(char *path, size_t len)
+{
+	const char *env = getenv("UDPESPD");
+	char self[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env) {
+		snprintf(path, len, "%s", env);
+	} else {
+		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		if (n < 0)
+			die("/proc/self/exe: %s", strerror(errno));
+		self[n] = '\0';
+		snprintf(path, len, "%s/../udpespd", dirname(self));
+	}
+	if (access(path, X_OK))
+		die("%s: %s (build it with make, or set UDPESPD)", path, strerror(errno));
 }

@@ -38,6 +38,12 @@ pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
 /* The last 20 lines of udpespd's log, on stderr. */
 void bench_log_tail(const char *log);
 
+/*
+ * The udpespd to run: $UDPESPD, else ../udpespd next to this binary.
+ * Dies if it is not executable.
+ */
+void bench_find_daemon(char *path, size_t len);
+
 struct ctl_msg;
 
 /* A connection to udpespd's control socket, as udpespctl holds one. */
