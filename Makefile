@@ -59,7 +59,7 @@ LIBS += $(CRYPTO_LIBS)
 TEST_LIBS := $(LIBS) -lcriterion
 
 LIB_SRCS   := daemon/maps.c daemon/loader.c daemon/ctl_proto.c daemon/sa_parse.c \
-	daemon/sa_check.c daemon/sa_table.c daemon/json_print.c \
+	daemon/sa_check.c daemon/sa_table.c daemon/json_print.c daemon/pmtu.c \
 	$(wildcard daemon/esp_crypto_$(CRYPTO).c daemon/esp_decap.c daemon/esp_encap.c)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl

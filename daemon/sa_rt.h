@@ -51,6 +51,9 @@ struct sa_rt {
 	__u64 last_tx; /* CLOCK_MONOTONIC seconds of the last packet sent (atomic) */
 	__u32 hard_noted; /* sequence numbers ran out and the daemon was told */
 	size_t out_idx;   /* its place in struct outbound's list (control thread) */
+	/* Outbound, control thread: MTU a router reported (pmtu.h), until when. */
+	unsigned int path_mtu;
+	__u64 path_mtu_until; /* CLOCK_MONOTONIC seconds */
 	__u8 sel_dst_family, sel_dst_len, sel_src_family, sel_src_len;
 	__be32 sel_dst[4], sel_src[4];
 };

@@ -27,6 +27,7 @@
 
 #include "ctl_proto.h"
 #include "loader.h"
+#include "pmtu.h"
 #include "log.h"
 #include "tun.h"
 #include "udpesp.skel.h"
@@ -34,7 +35,8 @@
 #include "util.h"
 
 static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL,
-	   tag_mapping = EP_MAPPING, tag_outbound = EP_OUTBOUND;
+	   tag_mapping = EP_MAPPING, tag_outbound = EP_OUTBOUND, tag_pmtu4 = EP_PMTU4,
+	   tag_pmtu6 = EP_PMTU6;
 
 /* ---- the data path as the SA table sees it ---- */
 
@@ -71,12 +73,24 @@ static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
  */
 static void follow_mtu(struct udpespd *d)
 {
+	__u64 now = outbound_now();
 	unsigned int mtu = 0;
 
+	d->pmtu_next_expiry = 0;
 	for (size_t i = 0; i < d->out.nsas; i++) {
-		const struct sa_rt *rt = d->out.sas[i];
-		unsigned int m = esp_encap_inner_mtu(&rt->suite, rt->encap.mode,
-						     rt->encap.dst.family, d->outer_mtu);
+		struct sa_rt *rt = d->out.sas[i];
+		unsigned int outer = d->outer_mtu, m;
+
+		/* A router's figure holds until it expires (pmtu.h). */
+		if (rt->path_mtu && rt->path_mtu_until <= now)
+			rt->path_mtu = 0;
+		if (rt->path_mtu) {
+			if (rt->path_mtu < outer)
+				outer = rt->path_mtu;
+			if (!d->pmtu_next_expiry || rt->path_mtu_until < d->pmtu_next_expiry)
+				d->pmtu_next_expiry = rt->path_mtu_until;
+		}
+		m = esp_encap_inner_mtu(&rt->suite, rt->encap.mode, rt->encap.dst.family, outer);
 
 		if (m && (!mtu || m < mtu))
 			mtu = m;
@@ -262,6 +276,41 @@ static void handle_mappings(struct udpespd *d)
 			server_broadcast(d, &ev);
 		}
 	}
+}
+
+/* ---- path MTU reported by routers (pmtu.h) ---- */
+
+static bool same_peer(const struct esp_encap_sa *e, const struct pmtu_report *r)
+{
+	return e->dst.family == r->family && e->dport == r->port &&
+	       !memcmp(e->dst.addr, r->addr, r->family == UDPESP_AF_INET ? 4 : 16);
+}
+
+/* A router says ESP to this peer must be at most r->mtu bytes. */
+static void on_pmtu(void *arg, const struct pmtu_report *r)
+{
+	struct udpespd *d = arg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->out.nsas; i++) {
+		struct sa_rt *rt = d->out.sas[i];
+
+		if (!same_peer(&rt->encap, r))
+			continue;
+		rt->path_mtu = r->mtu;
+		rt->path_mtu_until = outbound_now() + PMTU_EXPIRE_S;
+		n++;
+	}
+	if (!n)
+		return;
+	pr_info("path MTU %u towards a peer of %zu outbound SAs (ICMP from a router)", r->mtu, n);
+	follow_mtu(d);
+}
+
+static void pmtu_expire(struct udpespd *d)
+{
+	if (d->pmtu_next_expiry && d->pmtu_next_expiry <= outbound_now())
+		follow_mtu(d);
 }
 
 /* ---- leftovers of an earlier udpespd in pinned maps ---- */
@@ -562,6 +611,7 @@ static int run(struct udpespd *d, int sig_fd)
 				udpespd_sync_workers(d);
 				dp_commit(d); /* retry a publish that found no memory */
 				outbound_keepalives(&d->out);
+				pmtu_expire(d);
 				sa_rt_reclaim(&d->rt);
 				break;
 			}
@@ -570,6 +620,11 @@ static int run(struct udpespd *d, int sig_fd)
 				break;
 			case EP_OUTBOUND:
 				handle_outbound_notes(d);
+				break;
+			case EP_PMTU4:
+			case EP_PMTU6:
+				pmtu_drain(d->pmtu_fd[tag - EP_PMTU4], tag == EP_PMTU4 ?
+					   UDPESP_AF_INET : UDPESP_AF_INET6, on_pmtu, d);
 				break;
 			case EP_NETLINK:
 				links_handle(&d->links);
@@ -595,7 +650,7 @@ static int run(struct udpespd *d, int sig_fd)
 int main(int argc, char **argv)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct udpespd d = { .epoll_fd = -1, .listen_fd = -1, .timer_fd = -1,
+	struct udpespd d = { .epoll_fd = -1, .listen_fd = -1, .timer_fd = -1, .pmtu_fd = { -1, -1 },
 			     .tun_fd = -1 };
 	struct udpesp_load_opts lo;
 	struct options o;
@@ -686,6 +741,15 @@ int main(int argc, char **argv)
 		err = epoll_add(d.epoll_fd, d.workers.mappings.event_fd, &tag_mapping);
 	if (!err)
 		err = epoll_add(d.epoll_fd, d.out.notes.event_fd, &tag_outbound);
+	/* Without them (no IPv6, say) only routers' reports go unheard. */
+	d.pmtu_fd[0] = pmtu_open4();
+	d.pmtu_fd[1] = pmtu_open6();
+	for (int i = 0; i < 2 && !err; i++)
+		if (d.pmtu_fd[i] < 0)
+			pr_warn("ICMP%s socket: %s; path MTU reports will be missed",
+				i ? "v6" : "", strerror(-d.pmtu_fd[i]));
+		else
+			err = epoll_add(d.epoll_fd, d.pmtu_fd[i], i ? &tag_pmtu6 : &tag_pmtu4);
 	if (!err)
 		err = outbound_start(&d.out, d.tun_fd);
 	if (err) {
@@ -712,6 +776,9 @@ out:
 		close(d.tun_fd);
 	if (d.timer_fd >= 0)
 		close(d.timer_fd);
+	for (int i = 0; i < 2; i++)
+		if (d.pmtu_fd[i] >= 0)
+			close(d.pmtu_fd[i]);
 	if (d.epoll_fd >= 0)
 		close(d.epoll_fd);
 	if (sig_fd >= 0)

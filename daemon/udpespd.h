@@ -25,6 +25,8 @@ struct udpespd {
 	const char *tun_name;
 	unsigned int outer_mtu;      /* the inner interface's MTU follows it */
 	bool outer_mtu_auto;         /* outer_mtu follows the udpesp interfaces */
+	int pmtu_fd[2];              /* ICMP, ICMPv6: routers' too-big reports */
+	__u64 pmtu_next_expiry;      /* earliest path_mtu_until of any SA; 0: none */
 	unsigned int tun_mtu;        /* what follow_mtu() last set */
 	int tun_fd;                  /* keeps the inner TUN device alive */
 	int epoll_fd;
@@ -52,6 +54,6 @@ void udpespd_sync_workers(struct udpespd *d);
 
 /* epoll tags: what data.ptr points at. */
 enum { EP_LISTEN = 1, EP_TIMER, EP_NETLINK, EP_SIGNAL, EP_CLIENT, EP_MAPPING,
-       EP_OUTBOUND };
+       EP_OUTBOUND, EP_PMTU4, EP_PMTU6 };
 
 #endif /* UDPESPD_H */

@@ -257,7 +257,8 @@ napt_keepalive() {
 # the client: a DF packet one byte over gets ICMP "fragmentation needed"
 # naming that MTU from the gateway, one that just fits goes through, and a
 # larger one without DF is fragmented before encryption and arrives.
-# Then the outer interface's MTU falls, and udpesp0's follows.
+# Then the outer interface's MTU falls, and udpesp0's follows; then a
+# link beyond it shrinks, and a router's ICMP lowers udpesp0's MTU too.
 test_napt_path_mtu() { napt_run napt_path_mtu; }
 napt_path_mtu() {
 	local mtu out sent_before
@@ -277,9 +278,26 @@ napt_path_mtu() {
 	q nsx "$NAPT_NS_LAN" ping -c 2 -i 0.2 -W 3 -M dont -s 3000 "$NAPT_CLIENT_IN" ||
 		{ fail "a 3028-byte packet without DF did not make it through in fragments"; return; }
 	[ "$(napt_counter gw XfrmOutError)" = 0 ] || fail "gw XfrmOutError $(napt_counter gw XfrmOutError)" || return
-	# The outer interface's MTU drops to 1400: udpesp0 follows (1400 - 62).
-	q nsx "$UET_NS_GW" ip link set dev "$UET_DEV_GW" mtu 1400 || { fail "ip link set mtu"; return; }
-	uet_wait 5 napt_tun_mtu_is 1338 || fail "udpesp0 MTU $(napt_tun_mtu) after the outer MTU fell to 1400, want 1338"
+	# The outer interface's MTU drops to 1450: udpesp0 follows (1450 - 62,
+	# down to a 4-byte multiple for payload, pad length and next header).
+	q nsx "$UET_NS_GW" ip link set dev "$UET_DEV_GW" mtu 1450 || { fail "ip link set mtu"; return; }
+	uet_wait 5 napt_tun_mtu_is 1386 ||
+		{ fail "udpesp0 MTU $(napt_tun_mtu) after the outer MTU fell to 1450, want 1386"; return; }
+	# A link beyond the gateway shrinks to 1400 (the NAT's inside): the
+	# first packet that no longer fits is lost there, and the NAT's ICMP
+	# fragmentation-needed about it lowers udpesp0's MTU to 1338; from
+	# then on the LAN host gets its own ICMP error naming 1338.
+	q nsx "$DEC_NS_NAT" ip link set dev nat-peer mtu 1400 &&
+		q nsx "$UET_NS_PEER" ip link set dev "$UET_DEV_PEER" mtu 1400 || { fail "ip link set mtu"; return; }
+	q nsx "$NAPT_NS_LAN" ping -c 1 -W 1 -M do -s $((1386 - 28)) "$NAPT_CLIENT_IN"
+	uet_wait 5 napt_tun_mtu_is 1338 ||
+		{ fail "udpesp0 MTU $(napt_tun_mtu) after the NAT's ICMP about 1400, want 1338"; return; }
+	out=$(nsx "$NAPT_NS_LAN" ping -c 1 -W 3 -M do -s $((1338 - 28 + 1)) "$NAPT_CLIENT_IN" 2>&1)
+	echo "$out" >>"$UET_LOG"
+	grep -q "Frag needed and DF set (mtu = 1338)" <<<"$out" ||
+		{ fail "no ICMP fragmentation-needed with MTU 1338 after the path shrank: $out"; return; }
+	q nsx "$NAPT_NS_LAN" ping -c 2 -i 0.2 -W 3 -M do -s $((1338 - 28)) "$NAPT_CLIENT_IN" ||
+		fail "a DF packet of 1338 bytes did not make it through the shrunk path"
 }
 
 napt_tun_mtu() { nsx "$UET_NS_GW" ip -j link show dev udpesp0 | jq -r '.[0].mtu'; }
