@@ -40,9 +40,12 @@ DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev 
 	xdp-tools libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev \
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
 	procps jq python3 python3-scapy python3-cryptography \
-	tshark nftables conntrack ethtool iperf3 gnuplot-nox
+	tshark nftables conntrack ethtool iperf3 gnuplot-nox \
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins
 
-BPF_OBJS   := $(BUILD)/udpesp.bpf.o
+BPF_OBJS   := $(BUILD)/udpesp.bpf.o $(BUILD)/udpesp_kf.bpf.o
+# The kfunc backend takes replay->lock with 32-bit atomics (BPF v3).
+$(BUILD)/udpesp_kf.bpf.o: BPF_CFLAGS += -mcpu=v3
 BENCH_BPF  := $(patsubst tests/bench/%.bpf.c,$(BUILD)/%.bpf.o,$(wildcard tests/bench/*.bpf.c))
 SKELS      := $(patsubst %.bpf.o,%.skel.h,$(BPF_OBJS) $(BENCH_BPF))
 
@@ -59,7 +62,7 @@ LIBS += $(CRYPTO_LIBS)
 TEST_LIBS := $(LIBS) -lcriterion
 
 LIB_SRCS   := daemon/maps.c daemon/loader.c daemon/ctl_proto.c daemon/sa_parse.c \
-	daemon/sa_check.c daemon/sa_table.c daemon/json_print.c daemon/pmtu.c \
+	daemon/sa_check.c daemon/sa_table.c daemon/json_print.c daemon/kfunc.c daemon/pmtu.c \
 	$(wildcard daemon/esp_crypto_$(CRYPTO).c daemon/esp_decap.c daemon/esp_encap.c)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
@@ -136,6 +139,7 @@ $(UNIT_GEN): $(BUILD)/%.h: tests/unit/gen_%.py | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)/usr/bin/python3 $< $@
 $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)): | $(UNIT_GEN)
+$(patsubst %.c,$(BUILD)/obj/%.o,$(BPFT_SRCS)): | $(UNIT_GEN)
 
 # The ESP tests once more against OpenSSL, so that both crypto backends
 # pass the same tests (suite unit-openssl of tests/run.sh).
@@ -192,7 +196,12 @@ $(BENCH_BINS): $(BUILD)/obj/daemon/tun.o
 bench-decap: $(BENCH_DECAP) $(BUILD)/udpespd
 	$(Q)$(BENCH_DECAP)
 
-bench: bench-xdp bench-sa bench-decap
+# Every receive path against its baselines and ceilings in one run, then
+# the SA table, SA installs and XDP on other traffic (tests/bench/run.sh):
+# a table, build/bench/results.json, build/bench/pps.png. BENCH_QUICK=1:
+# under 2 minutes; default under 10.
+bench: $(PROGS) $(BPF_OBJS) $(BENCH_BINS)
+	$(Q)tests/bench/run.sh
 
 # ns per 1400-byte ESP packet through esp_crypto, every suite: bench_crypto
 # on the backend CRYPTO= chose and, with ipsecmb, bench_crypto_openssl.
@@ -209,7 +218,6 @@ endif
 bench-crypto: $(BUILD)/tests/bench_crypto $(BENCH_CRYPTO_OPENSSL)
 	$(Q)$(BUILD)/tests/bench_crypto
 	$(if $(BENCH_CRYPTO_OPENSSL),$(Q)$(BENCH_CRYPTO_OPENSSL))
-bench: bench-crypto
 
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:
@@ -236,6 +244,7 @@ help:
 	@echo 'make deps       install the Debian packages udpesp needs (apt, as root)'
 	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
 	@echo 'make demo       the walk-through in network namespaces'
+	@echo 'make bench      every receive path against its baselines and ceilings (BENCH_QUICK=1: short)'
 	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'
 	@echo 'make bench-sa   SAs per second through the udpespd control socket, up to 1,000,000'
 	@echo 'make bench-decap decapsulated packets per second through the whole inbound path'

@@ -114,14 +114,42 @@ parser_lookup(struct xdp_md *ctx, const struct pkt *p, __u8 variants)
 	return NULL;
 }
 
+/* The SA slot and header offsets in XDP metadata, for either backend. */
+static __always_inline int put_meta(struct xdp_md *ctx, const struct pkt *p,
+				    const struct udpesp_sa *sa, __u64 seq)
+{
+	struct udpesp_xdp_meta *meta;
+	void *data;
+
+	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
+		count(UDPESP_CNT_RX_META_ERROR);
+		return -1;
+	}
+	/* adjust_meta invalidated every packet pointer: reload and re-check. */
+	data = (void *)(long)ctx->data;
+	meta = (void *)(long)ctx->data_meta;
+	if ((void *)(meta + 1) > data) {
+		count(UDPESP_CNT_RX_META_ERROR);
+		return -1;
+	}
+	meta->magic = UDPESP_META_MAGIC;
+	meta->slot = sa->slot;
+	meta->gen = sa->gen;
+	meta->seq_hi = seq >> 32;
+	meta->l3_off = p->l3_off;
+	meta->l4_off = p->l4_off;
+	meta->esp_off = p->l4_off + sizeof(struct udphdr);
+	meta->family = p->family;
+	meta->pad = 0;
+	return 0;
+}
+
 static __always_inline int to_xsk(struct xdp_md *ctx, const struct pkt *p,
 				  const struct udpesp_sa *sa,
 				  struct udpesp_sa_stats *st, __u64 seq)
 {
 	__u32 ifindex = ctx->ingress_ifindex, queue = ctx->rx_queue_index;
-	struct udpesp_xdp_meta *meta;
 	__u32 *base;
-	void *data;
 
 	/* Pass up rather than redirect into nothing: the stack may still cope. */
 	base = bpf_map_lookup_elem(&udpesp_xsk_base, &ifindex);
@@ -133,28 +161,26 @@ static __always_inline int to_xsk(struct xdp_md *ctx, const struct pkt *p,
 			st->no_worker++;
 		return XDP_PASS;
 	}
-	if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(*meta))) {
-		count(UDPESP_CNT_RX_META_ERROR);
+	if (put_meta(ctx, p, sa, seq))
 		return XDP_PASS;
-	}
-	/* adjust_meta invalidated every packet pointer: reload and re-check. */
-	data = (void *)(long)ctx->data;
-	meta = (void *)(long)ctx->data_meta;
-	if ((void *)(meta + 1) > data) {
-		count(UDPESP_CNT_RX_META_ERROR);
-		return XDP_PASS;
-	}
-	meta->magic = UDPESP_META_MAGIC;
-	meta->slot = sa->slot;
-	meta->gen = sa->gen;
-	meta->seq_hi = seq >> 32;
-	meta->l3_off = p->l3_off;
-	meta->l4_off = p->l4_off;
-	meta->esp_off = p->l4_off + sizeof(struct udphdr);
-	meta->family = p->family;
-	meta->pad = 0;
 	count(UDPESP_CNT_RX_REDIRECT);
 	return bpf_redirect_map(&udpesp_xsks, queue, XDP_PASS);
+}
+
+/*
+ * In-kernel decryption: tail call into udpesp_kf_xdp (udpesp_kf.bpf.o),
+ * which finds everything in the metadata. Returns only if no program is
+ * there (kernel without bpf_crypto, or udpespd not running).
+ */
+static __always_inline int to_kfunc(struct xdp_md *ctx, const struct pkt *p,
+				    const struct udpesp_sa *sa, __u64 seq)
+{
+	if (put_meta(ctx, p, sa, seq))
+		return XDP_PASS;
+	bpf_tail_call(ctx, &udpesp_kf_prog, 0);
+	bpf_xdp_adjust_meta(ctx, (int)sizeof(struct udpesp_xdp_meta));
+	count(UDPESP_CNT_RX_NO_BACKEND);
+	return XDP_PASS;
 }
 
 static __always_inline int esp_rx(struct xdp_md *ctx, const struct pkt *p,
@@ -220,7 +246,7 @@ static __always_inline int esp_rx(struct xdp_md *ctx, const struct pkt *p,
 	case UDPESP_BACKEND_XSK:
 		return to_xsk(ctx, p, sa, st, seq);
 	case UDPESP_BACKEND_KFUNC:
-		/* In-XDP decryption (bpf_crypto) plugs in here. */
+		return to_kfunc(ctx, p, sa, seq);
 	default:
 		count(UDPESP_CNT_RX_NO_BACKEND);
 		return XDP_PASS;

@@ -27,6 +27,7 @@ static void maps_reset(struct udpesp_maps *m)
 	m->ports = m->parser = m->sa = m->replay = -1;
 	m->sa_stats = m->stats = m->xsks = -1;
 	m->xsk_base = m->xsk_cnt = m->xsk_sa = -1;
+	m->kf_prog = -1;
 	m->max_sa = 0;
 	m->replay_mem = NULL;
 	m->xsk_cnt_mem = NULL;
@@ -41,11 +42,11 @@ static int *map_fd_slot(struct udpesp_maps *m, size_t i, const char **name)
 		UDPESP_MAP_PORTS,  UDPESP_MAP_PARSER,   UDPESP_MAP_SA,
 		UDPESP_MAP_REPLAY, UDPESP_MAP_SA_STATS, UDPESP_MAP_STATS,
 		UDPESP_MAP_XSKS,   UDPESP_MAP_XSK_BASE, UDPESP_MAP_XSK_CNT,
-		UDPESP_MAP_XSK_SA,
+		UDPESP_MAP_XSK_SA, UDPESP_MAP_KF_PROG,
 	};
 	int *fds[] = { &m->ports,    &m->parser, &m->sa,       &m->replay,
 		       &m->sa_stats, &m->stats,  &m->xsks,     &m->xsk_base,
-		       &m->xsk_cnt,  &m->xsk_sa };
+		       &m->xsk_cnt,  &m->xsk_sa, &m->kf_prog };
 
 	if (i >= sizeof(names) / sizeof(names[0]))
 		return NULL;

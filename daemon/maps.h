@@ -25,6 +25,7 @@ struct udpesp_maps {
 	int xsk_base;
 	int xsk_cnt;
 	int xsk_sa;
+	int kf_prog; /* udpesp_kf_prog: the kfunc backend's tail call */
 	__u32 max_sa; /* max_entries of udpesp_sa (and the slot arrays) */
 	bool owned;   /* fds were opened here (pinned) and must be closed */
 	/* udpesp_maps_mmap(): the arrays the AF_XDP workers update in place. */

@@ -350,11 +350,38 @@ static void datapath_sa(const struct sa_entry *e, struct udpesp_sa *sa)
 	sa->parser = e->parser;
 	sa->gen = e->gen;
 	sa->flags = (e->cfg.flags & UDPESP_CTL_SA_ESN) ? UDPESP_SA_F_ESN : 0;
-	sa->backend = UDPESP_BACKEND_XSK;
+	sa->backend = e->backend;
 	sa->mode = e->cfg.mode;
 	sa->alg = e->suite.alg;
 	sa->encap = e->cfg.encap;
 	sa->min_len = e->suite.min_len;
+}
+
+/*
+ * The backend an SA gets: offload kfunc must have it (or the add fails
+ * with the reason); auto takes it where the suite and kernel allow.
+ */
+static int choose_backend(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
+			  const struct sa_suite *suite, char *err, size_t errlen)
+{
+	char why[UDPESP_CTL_ERRMSG_MAX];
+	int ret;
+
+	if (cfg->offload == UDPESP_OFFLOAD_XSK ||
+	    (cfg->offload == UDPESP_OFFLOAD_AUTO && cfg->dir != UDPESP_DIR_IN))
+		return UDPESP_BACKEND_XSK;
+	if (!t->ops->kfunc_ok) {
+		snprintf(why, sizeof(why), "offload kfunc: the in-kernel crypto backend is not in this build; use offload xsk or auto");
+		ret = -EOPNOTSUPP;
+	} else {
+		ret = t->ops->kfunc_ok(t->ctx, cfg, suite, why, sizeof(why));
+	}
+	if (!ret)
+		return UDPESP_BACKEND_KFUNC;
+	if (cfg->offload == UDPESP_OFFLOAD_AUTO)
+		return UDPESP_BACKEND_XSK;
+	errf(err, errlen, "%s", why);
+	return ret;
 }
 
 /*
@@ -373,10 +400,9 @@ static int check_one(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 	ret = sa_check(cfg, suite, err, errlen);
 	if (ret)
 		return ret;
-	if (cfg->offload == UDPESP_OFFLOAD_KFUNC) {
-		errf(err, errlen, "offload kfunc: the in-kernel crypto backend is not in this build; use offload xsk or auto");
-		return -EOPNOTSUPP;
-	}
+	ret = choose_backend(t, cfg, suite, err, errlen);
+	if (ret < 0)
+		return ret;
 	dup = find_key(t, cfg->dst.family, cfg->dst.addr, cfg->spi);
 	if (dup) {
 		addr_str(&cfg->dst, abuf, sizeof(abuf));
@@ -532,6 +558,12 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 	e->cfg.parser = e->parser;
 	e->suite = *suite;
 	e->add_time = time(NULL);
+	/* check_one() accepted it, so this is the backend it named. */
+	ret = choose_backend(t, cfg, suite, err, errlen);
+	e->backend = ret < 0 ? UDPESP_BACKEND_XSK : (__u8)ret;
+	/* What `sa show` prints: the backend the SA got, not auto. */
+	e->cfg.offload = e->backend == UDPESP_BACKEND_KFUNC ? UDPESP_OFFLOAD_KFUNC :
+							      UDPESP_OFFLOAD_XSK;
 
 	if (t->ops->sa_attach) {
 		ret = t->ops->sa_attach(t->ctx, e);

@@ -30,6 +30,12 @@ struct sa_table_ops {
 	int (*sa_mark_dying)(void *ctx, const struct udpesp_sa_key *key);
 	int (*sa_del)(void *ctx, const struct udpesp_sa_key *key);
 	/*
+	 * Whether an SA can use the in-kernel (kfunc) backend: 0, or
+	 * -errno with the reason in err. NULL: never.
+	 */
+	int (*kfunc_ok)(void *ctx, const struct udpesp_ctl_sa *cfg,
+			const struct sa_suite *suite, char *err, size_t errlen);
+	/*
 	 * Give the SA (either direction) to the packet workers before it is
 	 * published in the maps, and take it back after it left them: the
 	 * workers keep their own per-SA state in e->rt. May be NULL.
@@ -60,6 +66,7 @@ struct sa_entry {
 	__u32 gen;
 	struct udpesp_ctl_sa cfg; /* holds keys: wiped when the SA goes */
 	struct sa_suite suite;
+	__u8 backend; /* enum udpesp_backend (cfg.offload says the same) */
 	time_t add_time;
 	bool soft_expired;
 	void *rt; /* the workers' state of this SA (sa_table_ops.sa_attach) */

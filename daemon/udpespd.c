@@ -26,6 +26,7 @@
 #include <bpf/libbpf.h>
 
 #include "ctl_proto.h"
+#include "kfunc.h"
 #include "loader.h"
 #include "pmtu.h"
 #include "log.h"
@@ -65,6 +66,16 @@ static int dp_sa_mark_dying(void *ctx, const struct udpesp_sa_key *key)
 static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
 {
 	return udpesp_maps_sa_del(&((struct udpespd *)ctx)->maps, key);
+}
+
+/* The in-kernel crypto backend (kfunc.c), loaded once at start. */
+static struct kf_backend kf;
+
+static int dp_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg,
+		       const struct sa_suite *suite, char *err, size_t errlen)
+{
+	(void)ctx;
+	return kf_backend_supports(&kf, cfg, suite, err, errlen);
 }
 
 /*
@@ -108,6 +119,11 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 	struct udpespd *d = ctx;
 	int err = sa_rt_attach(&d->rt, e);
 
+	if (!err && e->backend == UDPESP_BACKEND_KFUNC) {
+		err = kf_backend_sa_add(&kf, e->slot, e->gen, &e->cfg, &e->suite);
+		if (err)
+			sa_rt_detach(&d->rt, e);
+	}
 	if (err || e->cfg.dir != UDPESP_DIR_OUT)
 		return err;
 	err = outbound_add(&d->out, e->rt);
@@ -126,6 +142,8 @@ static void dp_sa_detach(void *ctx, struct sa_entry *e)
 		e->rt = NULL;
 		return;
 	}
+	if (e->backend == UDPESP_BACKEND_KFUNC)
+		kf_backend_sa_del(&kf, e->slot);
 	sa_rt_detach(&d->rt, e);
 }
 
@@ -144,6 +162,7 @@ static const struct sa_table_ops datapath_ops = {
 	.sa_add = dp_sa_add,
 	.sa_mark_dying = dp_sa_mark_dying,
 	.sa_del = dp_sa_del,
+	.kfunc_ok = dp_kfunc_ok,
 	.sa_attach = dp_sa_attach,
 	.sa_detach = dp_sa_detach,
 	.commit = dp_commit,
@@ -710,6 +729,11 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	adopt_leftovers(&d);
+	kf_backend_load(&kf, &d.maps);
+	if (kf.ok)
+		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto)");
+	else
+		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
 	err = links_init(&d.links, bpf_program__fd(d.skel->progs.udpesp_xdp), on_link_gone, &d);
 	if (err)
 		pr_warn("no link events (libnl): SAs will not follow vanished interfaces");
@@ -770,6 +794,7 @@ out:
 	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
 	links_fini(&d.links);
 	sa_table_fini(&d.table); /* wipes every key */
+	kf_backend_unload(&kf, &d.maps); /* and the kernel's copies with it */
 	outbound_fini(&d.out);    /* after the table: it releases the last SAs */
 	sa_rt_table_fini(&d.rt);  /* and every expanded key */
 	if (d.tun_fd >= 0)

@@ -108,4 +108,17 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } udpesp_xsk_sa SEC(".maps");
 
+/*
+ * The kfunc backend's XDP program (build/udpesp_kf.bpf.o), index 0,
+ * put there by udpespd once the kernel proved it has bpf_crypto. Empty:
+ * kfunc SAs are passed up and counted RxNoBackend.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} udpesp_kf_prog SEC(".maps");
+
 #endif /* UDPESP_BPF_MAPS_H */

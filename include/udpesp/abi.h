@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bump whenever a key, value or metadata layout below changes. */
-#define UDPESP_ABI_VERSION 4
+#define UDPESP_ABI_VERSION 5
 
 /* Pinned map names (at most 15 characters: the kernel truncates). */
 #define UDPESP_MAP_PORTS "udpesp_ports"
@@ -28,6 +28,8 @@
 #define UDPESP_MAP_XSK_BASE "udpesp_xsk_base"
 #define UDPESP_MAP_XSK_CNT "udpesp_xsk_cnt"
 #define UDPESP_MAP_XSK_SA "udpesp_xsk_sa"
+#define UDPESP_MAP_KF_PROG "udpesp_kf_prog"
+#define UDPESP_MAP_KF_SA "udpesp_kf_sa"
 #define UDPESP_PROG_XDP "udpesp_xdp"
 
 /* Where `ip link ... xdp obj` (iproute2) pins LIBBPF_PIN_BY_NAME maps. */
@@ -265,5 +267,57 @@ enum udpesp_counter {
 struct udpesp_xsk_counters {
 	__u64 c[UDPESP_CNT_MAX];
 };
+
+/*
+ * The in-kernel (kfunc) backend, build/udpesp_kf.bpf.o: udpesp_xdp tail
+ * calls udpesp_kf_prog[0] (program udpesp_kf_xdp) with the same XDP
+ * metadata as a redirect. Its own object, so that udpesp.bpf.o loads on
+ * kernels without bpf_crypto. AES-GCM-16 (RFC 4106) only.
+ */
+#define UDPESP_KF_MAX_SA 4096 /* SAs on the kfunc backend at once */
+#define UDPESP_KF_CT_MAX 4096 /* largest ciphertext (IV to ICV exclusive) */
+
+/* Context of the syscall programs udpesp_kf_new / udpesp_kf_del. */
+struct udpesp_kf_args {
+	__u32 slot;
+	__u32 key_len; /* AES key bytes (16, 24, 32); the salt is not here */
+	__s32 err;     /* out: 0 or -errno */
+	__u32 pad;
+	__u8 key[32];  /* wiped by udpespd after the call */
+};
+_Static_assert(sizeof(struct udpesp_kf_args) == 48, "udpesp_kf_args ABI");
+
+struct bpf_crypto_ctx;
+
+/*
+ * udpesp_kf_sa value, keyed by SA slot. The map is write-only from
+ * userspace (BPF_F_WRONLY): udpespd writes the parameters, the
+ * programs add the context and the GHASH table; nobody reads it back
+ * through bpf(2), bpftool included. Unlike the others it is not pinned:
+ * it holds key material and goes with udpespd's programs.
+ */
+struct udpesp_kf_sa {
+#ifdef __bpf__
+	struct bpf_crypto_ctx __attribute__((btf_type_tag("kptr"))) *ctx;
+#else
+	__u64 ctx; /* ecb(aes) context (kernel pointer; never visible) */
+#endif
+	__u32 gen;          /* udpesp_sa.gen of the SA it belongs to */
+	__u8 mode;          /* enum udpesp_mode */
+	__u8 inner_family;  /* tunnel: the family sel pins, 0 = either */
+	__u8 ready;         /* 1 once the GHASH table is in place */
+	__u8 esn;           /* the high half of the number is in the AAD */
+	__u8 salt[4];       /* RFC 4106 nonce salt */
+	__u32 pad2;
+	struct udpesp_kf_addr {
+		__u8 family; /* 0: none */
+		__u8 prefixlen;
+		__u8 pad[2];
+		__be32 addr[4];
+	} sel_src, orig_src; /* tunnel: selector; transport: NAT-OA */
+	__u64 ghash_hi[16]; /* 4-bit (Shoup) table of H = E_K(0^128) */
+	__u64 ghash_lo[16];
+};
+_Static_assert(sizeof(struct udpesp_kf_sa) == 320, "udpesp_kf_sa ABI");
 
 #endif /* UDPESP_ABI_H */

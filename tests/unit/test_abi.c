@@ -346,6 +346,7 @@ static const struct map_types maps[] = {
 	  sizeof(struct udpesp_xsk_counters) },
 	{ UDPESP_MAP_XSK_SA, "__u32", "struct udpesp_sa_stats", 4,
 	  sizeof(struct udpesp_sa_stats) },
+	{ UDPESP_MAP_KF_PROG, "__u32", "__u32", 4, 4 },
 };
 
 static struct bpf_object *obj;

@@ -1,0 +1,653 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * ESP decapsulation inside XDP for AES-GCM-16 (RFC 4106), with the
+ * kernel's ecb(aes) lskcipher as the only primitive: the CTR keystream
+ * is ecb(aes) over the counter blocks, GHASH runs here with the SA's
+ * table (gcm.h), the tag is compared in constant time.
+ *
+ * It does what daemon/esp_decap.c does for the AF_XDP workers, in the
+ * same order and with the same result byte for byte: tag first (a
+ * forged packet changes nothing), then trailer, next header, inner
+ * packet, selector or transport rebuild, ECN (RFC 6040), and the replay
+ * window re-checked and advanced last, under replay->lock.
+ *
+ * The packet is copied into per-CPU scratch (bpf_xdp_load_bytes works on
+ * multi-buffer frames too), processed there, and written back only once
+ * it is authentic and will be delivered.
+ */
+#ifndef UDPESP_BPF_KFUNC_DECAP_H
+#define UDPESP_BPF_KFUNC_DECAP_H
+
+#include <linux/bpf.h>
+#include <linux/if_ether.h>
+#include <linux/in.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <udpesp/abi.h>
+#include <udpesp/replay.h>
+
+#include "gcm.h"
+#include "kf_defs.h"
+#include "kf_replay.h"
+
+#define KF_BLOCKS (UDPESP_KF_CT_MAX / 16)
+#define KF_ESP_HLEN 8
+#define KF_IV_LEN 8
+#define KF_ICV_LEN 16
+#define KF_L2_MAX 32
+#define KF_IP_MAX 60
+/* CAS attempts on replay->lock before giving up on the packet. */
+#define KF_LOCK_SPINS 4096
+
+/* Keep a bounds check the compiler would prove redundant: the verifier cannot. */
+#define kf_opaque(x) asm volatile("" : "+r"(x))
+
+#ifndef IPPROTO_NONE
+#define IPPROTO_NONE 59
+#endif
+#ifndef IPPROTO_ICMPV6
+#define IPPROTO_ICMPV6 58
+#endif
+#ifndef IPPROTO_HOPOPTS
+#define IPPROTO_HOPOPTS 0
+#endif
+
+enum kf_verdict {
+	KF_OK = 0,
+	KF_HDR,      /* outer headers or lengths wrong */
+	KF_REPLAY,   /* the re-check after the tag failed */
+	KF_ICV,      /* tag mismatch */
+	KF_PADDING,
+	KF_NEXT_HDR,
+	KF_DUMMY,    /* next header 59: authentic, takes its number */
+	KF_SELECTOR,
+	KF_INNER,
+	KF_ECN,      /* outer CE over a Not-ECT inner packet */
+	KF_BUSY,     /* replay->lock not obtained in KF_LOCK_SPINS tries */
+	KF_TOO_BIG,  /* ciphertext over UDPESP_KF_CT_MAX: passed up */
+	KF_ERROR,    /* a helper or the kfunc failed */
+};
+
+/* Per-CPU scratch: counter blocks, keystream, ciphertext/plaintext. */
+struct kf_scratch {
+	__u8 ctr[(KF_BLOCKS + 1) * 16]; /* J0, then inc32 for each block */
+	__u8 ks[(KF_BLOCKS + 1) * 16];  /* E_K of each */
+	__u8 ct[UDPESP_KF_CT_MAX + 16]; /* zero-padded to a whole block */
+	__u8 l2[KF_L2_MAX];
+	__u8 ip[64];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct kf_scratch);
+} udpesp_kf_buf SEC(".maps");
+
+/* What the metadata and the outer headers say about one packet. */
+struct kf_pkt {
+	__u32 l3, hlen, esp, esp_len, ct_len, frame_len;
+	__u8 family;
+	__u8 outer_ecn;
+	__u64 seq;
+	/* results */
+	__u32 data_len; /* payload before padding (transport: the segment) */
+	__u32 out_len;  /* bytes of the inner packet in scratch */
+	__u8 nh;
+};
+
+static __always_inline __u16 kf_get16(const __u8 *p)
+{
+	return (__u16)(p[0] << 8 | p[1]);
+}
+
+static __always_inline void kf_put16(__u8 *p, __u16 v)
+{
+	p[0] = v >> 8;
+	p[1] = v & 0xff;
+}
+
+static __always_inline __u16 kf_fold(__u64 sum)
+{
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffffffff) + (sum >> 32);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (__u16)sum;
+}
+
+/*
+ * The one's complement sum of len bytes of s->ct from off, 16-bit words
+ * as they lie in memory (esp_decap.c's csum_add: same words, same sum).
+ */
+static __always_inline __u64 kf_csum_ct(struct kf_scratch *s, __u32 off, __u32 len)
+{
+	__u64 sum = 0;
+	__u32 i, words = len / 4, at;
+
+	bpf_for(i, 0, words)
+	{
+		at = off + i * 4;
+		if (at > UDPESP_KF_CT_MAX - 4)
+			break;
+		sum += *(__u32 *)(s->ct + at);
+	}
+	at = off + words * 4;
+	if (len & 2 && at <= UDPESP_KF_CT_MAX - 2) {
+		sum += *(__u16 *)(s->ct + at);
+		at += 2;
+	}
+	if (len & 1 && at < UDPESP_KF_CT_MAX) {
+		__u8 last[2] = { s->ct[at], 0 };
+
+		sum += *(__u16 *)last;
+	}
+	return sum;
+}
+
+static __always_inline __u64 kf_csum_buf(const __u8 *p, __u32 len)
+{
+	__u64 sum = 0;
+
+	/* Addresses (4 or 16 bytes) and IP headers (up to 60): 4-byte words. */
+	for (__u32 i = 0; i < 60; i += 4) {
+		if (i >= len)
+			break;
+		sum += *(const __u32 *)(p + i);
+	}
+	return sum;
+}
+
+/* ---- GCM ---- */
+
+/*
+ * The keystream: E_K(J0) for the tag, then E_K(inc32^i(J0)) for block i,
+ * one ecb(aes) call over all of them (RFC 4106: J0 = salt | IV | 1).
+ */
+static __always_inline int kf_keystream(struct kf_scratch *s, struct bpf_crypto_ctx *c,
+					const __u8 salt[4], const __u8 iv[8], __u32 nb)
+{
+	struct bpf_dynptr src, dst;
+	__u32 w0, w1, w2, j, size;
+
+	__builtin_memcpy(&w0, salt, 4);
+	__builtin_memcpy(&w1, iv, 4);
+	__builtin_memcpy(&w2, iv + 4, 4);
+	bpf_for(j, 0, nb + 1)
+	{
+		__u32 *b;
+
+		if (j > KF_BLOCKS)
+			break;
+		b = (__u32 *)(s->ctr + j * 16);
+		b[0] = w0;
+		b[1] = w1;
+		b[2] = w2;
+		b[3] = bpf_htonl(j + 1);
+	}
+	size = (nb + 1) * 16;
+	kf_opaque(size);
+	if (size > sizeof(s->ctr))
+		return -1;
+	bpf_dynptr_from_mem(s->ctr, size, 0, &src);
+	bpf_dynptr_from_mem(s->ks, size, 0, &dst);
+	return bpf_crypto_encrypt(c, &src, &dst, NULL);
+}
+
+/* GHASH over AAD, ciphertext and lengths; the tag against the ICV. */
+static __always_inline int kf_tag_ok(struct kf_scratch *s, const struct udpesp_kf_sa *kf,
+				     const __u8 aad[16], __u32 aad_len, __u32 ct_len,
+				     const __u8 icv[16])
+{
+	const __u64 *hi = kf->ghash_hi, *lo = kf->ghash_lo;
+	__u64 yh, yl, diff;
+	__u32 j, nb = (ct_len + 15) / 16;
+
+	yh = bpf_be64_to_cpu(*(const __u64 *)aad);
+	yl = bpf_be64_to_cpu(*(const __u64 *)(aad + 8));
+	gcm_mult(hi, lo, &yh, &yl);
+	bpf_for(j, 0, nb)
+	{
+		if (j >= KF_BLOCKS + 1)
+			break;
+		yh ^= bpf_be64_to_cpu(*(__u64 *)(s->ct + j * 16));
+		yl ^= bpf_be64_to_cpu(*(__u64 *)(s->ct + j * 16 + 8));
+		gcm_mult(hi, lo, &yh, &yl);
+	}
+	yh ^= (__u64)aad_len * 8;
+	yl ^= (__u64)ct_len * 8;
+	gcm_mult(hi, lo, &yh, &yl);
+	/* T = GHASH ^ E_K(J0); no early exit on the first differing byte. */
+	diff = (yh ^ bpf_be64_to_cpu(*(__u64 *)s->ks) ^ bpf_be64_to_cpu(*(const __u64 *)icv)) |
+	       (yl ^ bpf_be64_to_cpu(*(__u64 *)(s->ks + 8)) ^
+		bpf_be64_to_cpu(*(const __u64 *)(icv + 8)));
+	return diff == 0;
+}
+
+static __always_inline void kf_xor_keystream(struct kf_scratch *s, __u32 ct_len)
+{
+	__u32 i, words = (ct_len + 7) / 8;
+
+	bpf_for(i, 0, words)
+	{
+		if (i >= (KF_BLOCKS + 1) * 2 - 2)
+			break;
+		*(__u64 *)(s->ct + i * 8) ^= *(__u64 *)(s->ks + 16 + i * 8);
+	}
+}
+
+/* ---- replay: re-check and advance under the SA's lock ---- */
+
+static __always_inline int kf_replay_commit(struct udpesp_replay *r, __u64 seq)
+{
+	int got = 0, v = KF_OK;
+	__u32 i;
+
+	/* Workers hold it for a bitmap update only; bounded, then give up. */
+	bpf_for(i, 0, KF_LOCK_SPINS)
+	{
+		if (__sync_val_compare_and_swap(&r->lock, 0, 1) == 0) {
+			got = 1;
+			break;
+		}
+	}
+	if (!got)
+		return KF_BUSY;
+	if (udpesp_replay_check(r, seq))
+		v = KF_REPLAY;
+	else
+		kf_replay_advance(r, seq);
+	__sync_lock_test_and_set(&r->lock, 0); /* xchg: a full barrier */
+	return v;
+}
+
+/* ---- inner packet ---- */
+
+static __always_inline int kf_sel_match(const struct udpesp_kf_addr *sel, __u8 family,
+					const __u8 *addr)
+{
+	__u32 plen = sel->prefixlen, max = family == UDPESP_AF_INET ? 32 : 128;
+
+	if (!sel->family)
+		return 1;
+	if (sel->family != family)
+		return 0;
+	if (plen > max)
+		plen = max;
+#pragma unroll
+	for (int w = 0; w < 4; w++) {
+		__u32 a, p, bits = plen > (__u32)w * 32 ? plen - w * 32 : 0, mask;
+
+		if (bits == 0)
+			break;
+		mask = bits >= 32 ? 0xffffffff : ~(0xffffffffu >> bits);
+		__builtin_memcpy(&a, addr + w * 4, 4);
+		p = sel->addr[w];
+		if ((bpf_ntohl(a) ^ bpf_ntohl(p)) & mask)
+			return 0;
+	}
+	return 1;
+}
+
+/* RFC 6040 4.2 on the inner header (esp_encap.c's esp_ecn_decap_packet). */
+static __always_inline int kf_ecn_decap(__u8 outer, __u8 inner)
+{
+	outer &= 3;
+	inner &= 3;
+	if (inner == 0)
+		return outer == 3 ? -1 : 0;
+	if (outer == 3)
+		return 3;
+	if (outer == 1 && inner == 2)
+		return 1;
+	return inner;
+}
+
+static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_kf_sa *kf,
+				     struct kf_pkt *k)
+{
+	__u32 len = k->data_len, ip_len, ihl;
+	__u8 *p = s->ct, family, src[16];
+	int ecn;
+
+	if (k->nh == IPPROTO_IPIP) {
+		if (len < 20 || p[0] >> 4 != 4)
+			return KF_INNER;
+		ihl = (p[0] & 0x0f) * 4;
+		ip_len = kf_get16(p + 2);
+		if (ihl < 20 || ip_len < ihl || ip_len > len)
+			return KF_INNER;
+		family = UDPESP_AF_INET;
+		__builtin_memcpy(src, p + 12, 4);
+	} else if (k->nh == IPPROTO_IPV6) {
+		if (len < 40 || p[0] >> 4 != 6)
+			return KF_INNER;
+		ip_len = 40 + kf_get16(p + 4);
+		if (ip_len > len)
+			return KF_INNER;
+		family = UDPESP_AF_INET6;
+		__builtin_memcpy(src, p + 8, 16);
+	} else {
+		return KF_NEXT_HDR;
+	}
+	if (kf->inner_family && kf->inner_family != family)
+		return KF_SELECTOR;
+	if (!kf_sel_match(&kf->sel_src, family, src))
+		return KF_SELECTOR;
+	k->out_len = ip_len;
+
+	if (family == UDPESP_AF_INET) {
+		__u16 old = kf_get16(p), csum = kf_get16(p + 10), nw;
+		__u32 sum;
+
+		ecn = kf_ecn_decap(k->outer_ecn, p[1]);
+		if (ecn < 0)
+			return KF_ECN;
+		p[1] = (__u8)((p[1] & ~3) | ecn);
+		nw = kf_get16(p);
+		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
+		sum = (__u16)~csum + (__u16)~old + nw;
+		sum = (sum & 0xffff) + (sum >> 16);
+		sum = (sum & 0xffff) + (sum >> 16);
+		kf_put16(p + 10, (__u16)~sum);
+	} else {
+		ecn = kf_ecn_decap(k->outer_ecn, p[1] >> 4);
+		if (ecn < 0)
+			return KF_ECN;
+		p[1] = (__u8)((p[1] & ~0x30) | ecn << 4);
+	}
+	return KF_OK;
+}
+
+/* Transport mode: which next headers, and the segment's true length. */
+static __always_inline int kf_transport_segment(struct kf_scratch *s, struct kf_pkt *k)
+{
+	__u32 udp_len;
+
+	switch (k->nh) {
+	case IPPROTO_HOPOPTS:
+	case IPPROTO_IPIP:
+	case IPPROTO_IPV6:
+		return KF_NEXT_HDR;
+	case IPPROTO_UDP:
+		if (k->data_len < 8)
+			return KF_INNER;
+		udp_len = kf_get16(s->ct + 4);
+		if (udp_len < 8 || udp_len > k->data_len)
+			return KF_INNER;
+		k->data_len = udp_len;
+		return KF_OK;
+	case IPPROTO_TCP:
+		return k->data_len < 20 ? KF_INNER : KF_OK;
+	case IPPROTO_ICMPV6:
+		if (k->family == UDPESP_AF_INET6 && k->data_len < 4)
+			return KF_INNER;
+		return KF_OK;
+	default:
+		return KF_OK;
+	}
+}
+
+/*
+ * Transport mode: the outer IP header (in s->ip) rewritten for the
+ * payload, and the TCP/UDP/ICMPv6 checksum fixed for the NAT (RFC 3948
+ * 3.1.2), exactly as esp_decap.c's transport_rebuild() and fix_l4_csum().
+ */
+static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
+						 const struct udpesp_kf_sa *kf,
+						 struct kf_pkt *k)
+{
+	__u32 hlen = k->hlen, seg = k->data_len, alen, off;
+	__u8 *ip = s->ip, nh = k->nh;
+	__u16 csum, word;
+	__u64 sum;
+	int coff;
+
+	if (k->family == UDPESP_AF_INET) {
+		ip[9] = nh;
+		kf_put16(ip + 2, (__u16)(hlen + seg));
+		ip[10] = ip[11] = 0;
+		word = (__u16)~kf_fold(kf_csum_buf(ip, hlen));
+		__builtin_memcpy(ip + 10, &word, 2);
+		alen = 4;
+		off = 12;
+	} else {
+		ip[6] = nh;
+		kf_put16(ip + 4, (__u16)seg);
+		alen = 16;
+		off = 8;
+	}
+	k->out_len = hlen + seg;
+
+	coff = nh == IPPROTO_TCP ? 16 : nh == IPPROTO_UDP ? 6 :
+	       (nh == IPPROTO_ICMPV6 && k->family == UDPESP_AF_INET6) ? 2 : -1;
+	if (coff < 0)
+		return;
+	__builtin_memcpy(&csum, s->ct + coff, 2);
+	if (nh == IPPROTO_UDP && k->family == UDPESP_AF_INET && !csum)
+		return;
+	if (kf->orig_src.family == k->family) {
+		sum = (__u16)~csum;
+		for (__u32 i = 0; i < 4; i++) {
+			__u32 w;
+
+			if (i * 4 >= alen)
+				break;
+			sum += (__u32)~kf->orig_src.addr[i];
+			__builtin_memcpy(&w, ip + off + i * 4, 4);
+			sum += w;
+		}
+	} else {
+		__u16 z = 0;
+
+		__builtin_memcpy(s->ct + coff, &z, 2);
+		sum = kf_csum_buf(ip + off, 2 * alen);
+		sum += bpf_htons(nh);
+		sum += bpf_htons((__u16)seg);
+		sum += kf_csum_ct(s, 0, seg);
+	}
+	word = (__u16)~kf_fold(sum);
+	if (nh == IPPROTO_UDP && !word)
+		word = 0xffff;
+	__builtin_memcpy(s->ct + coff, &word, 2);
+}
+
+/* ---- the packet ---- */
+
+/*
+ * Outer headers as the metadata places them. udpesp_xdp already checked
+ * the IP and UDP lengths against each other and the frame; the IP header
+ * comes into s->ip for ECN and the transport rebuild.
+ */
+static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
+				    const struct udpesp_xdp_meta *m, struct kf_pkt *k)
+{
+	__u32 l4 = m->l4_off, hlen;
+	__u8 udp[8];
+
+	k->l3 = m->l3_off;
+	k->esp = m->esp_off;
+	k->family = m->family;
+	k->frame_len = bpf_xdp_get_buff_len(ctx);
+	if (k->l3 < 14 || k->l3 > KF_L2_MAX || l4 <= k->l3 || k->esp != l4 + 8)
+		return KF_HDR;
+	hlen = l4 - k->l3;
+	kf_opaque(hlen);
+	if (hlen < 20 || hlen > KF_IP_MAX || (k->family == UDPESP_AF_INET6 && hlen != 40))
+		return KF_HDR;
+	k->hlen = hlen;
+	if (bpf_xdp_load_bytes(ctx, k->l3, s->ip, hlen) ||
+	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
+		return KF_HDR;
+	k->outer_ecn = k->family == UDPESP_AF_INET ? s->ip[1] & 3 : (s->ip[1] >> 4) & 3;
+	k->esp_len = kf_get16(udp + 4) - 8;
+	if (k->esp_len < KF_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
+	    k->esp + k->esp_len > k->frame_len)
+		return KF_HDR;
+	k->ct_len = k->esp_len - KF_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
+	if (k->ct_len % 4) /* RFC 4303 2.4: 4-byte alignment */
+		return KF_HDR;
+	if (k->ct_len > UDPESP_KF_CT_MAX)
+		return KF_TOO_BIG;
+	return KF_OK;
+}
+
+/*
+ * Authenticate and decrypt into s->ct, then every check of the trailer
+ * and inner packet, then the window. KF_OK: s (and s->ip in transport
+ * mode) holds the inner packet, k->out_len bytes.
+ */
+static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
+				    const struct udpesp_kf_sa *kf, struct udpesp_replay *r,
+				    const struct udpesp_xdp_meta *m, struct kf_pkt *k)
+{
+	struct bpf_crypto_ctx *c;
+	__u8 hdr[16], aad[16] = {}, icv[16], padlen;
+	__u32 ct_len, nb, aad_len, i, last;
+	int v, bad = 0;
+
+	v = kf_parse(ctx, s, m, k);
+	if (v)
+		return v;
+	ct_len = k->ct_len;
+	kf_opaque(ct_len);
+	if (ct_len < 4 || ct_len > UDPESP_KF_CT_MAX)
+		return KF_HDR;
+	if (bpf_xdp_load_bytes(ctx, k->esp, hdr, sizeof(hdr)) ||
+	    bpf_xdp_load_bytes(ctx, k->esp + 16 + ct_len, icv, sizeof(icv)))
+		return KF_HDR;
+	k->seq = (__u64)m->seq_hi << 32 | bpf_ntohl(*(__u32 *)(hdr + 4));
+
+	/* Zero the last block first: GHASH pads the ciphertext with zeros. */
+	nb = (ct_len + 15) / 16;
+	last = (nb - 1) * 16;
+	kf_opaque(last);
+	if (last > UDPESP_KF_CT_MAX - 16)
+		return KF_HDR;
+	*(__u64 *)(s->ct + last) = 0;
+	*(__u64 *)(s->ct + last + 8) = 0;
+	if (bpf_xdp_load_bytes(ctx, k->esp + 16, s->ct, ct_len))
+		return KF_HDR;
+
+	c = kf->ctx;
+	if (!c)
+		return KF_ERROR;
+	if (kf_keystream(s, c, kf->salt, hdr + 8, nb))
+		return KF_ERROR;
+
+	/* AAD: SPI and sequence number; with ESN, SPI | high | low (RFC 4106 5). */
+	__builtin_memcpy(aad, hdr, 4);
+	if (kf->esn) {
+		__u32 hi = bpf_htonl(m->seq_hi);
+
+		__builtin_memcpy(aad + 4, &hi, 4);
+		__builtin_memcpy(aad + 8, hdr + 4, 4);
+		aad_len = 12;
+	} else {
+		__builtin_memcpy(aad + 4, hdr + 4, 4);
+		aad_len = 8;
+	}
+	if (!kf_tag_ok(s, kf, aad, aad_len, ct_len, icv))
+		return KF_ICV;
+	kf_xor_keystream(s, ct_len);
+
+	/* Trailer: pad length, then pad bytes 1, 2, 3 ... (RFC 4303 2.4). */
+	last = ct_len - 2;
+	kf_opaque(last);
+	if (last > UDPESP_KF_CT_MAX - 2)
+		return KF_HDR;
+	padlen = s->ct[last];
+	k->nh = s->ct[last + 1];
+	if ((__u32)padlen + 2 > ct_len)
+		return KF_PADDING;
+	k->data_len = ct_len - 2 - padlen;
+	bpf_for(i, 0, padlen)
+	{
+		__u32 at = k->data_len + i;
+
+		if (at >= UDPESP_KF_CT_MAX)
+			break;
+		bad |= s->ct[at] != (__u8)(i + 1);
+	}
+	if (bad)
+		return KF_PADDING;
+
+	if (k->nh == IPPROTO_NONE) {
+		v = kf_replay_commit(r, k->seq);
+		return v ? v : KF_DUMMY;
+	}
+	if (kf->mode == UDPESP_MODE_TUNNEL) {
+		v = kf_tunnel(s, kf, k);
+		if (v == KF_ECN) {
+			/* Authentic: it takes its number (as esp_decap.c). */
+			v = kf_replay_commit(r, k->seq);
+			return v ? v : KF_ECN;
+		}
+		if (v)
+			return v;
+	} else if (kf->mode == UDPESP_MODE_TRANSPORT) {
+		v = kf_transport_segment(s, k);
+		if (v)
+			return v;
+		kf_transport_rebuild(s, kf, k);
+	} else {
+		return KF_NEXT_HDR;
+	}
+	return kf_replay_commit(r, k->seq);
+}
+
+/*
+ * Replace the outer headers and the ESP framing with the inner packet:
+ * L2 header (VLAN tags kept, last EtherType rewritten) + inner packet,
+ * right where the plaintext starts, then trim the frame to it.
+ */
+static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
+				      const struct udpesp_kf_sa *kf, struct kf_pkt *k)
+{
+	__u32 pt = k->esp + KF_ESP_HLEN + KF_IV_LEN, l2 = k->l3, start, seg, total;
+	__u8 family = k->family;
+	__u16 type;
+
+	kf_opaque(l2);
+	if (l2 < 14 || l2 > KF_L2_MAX)
+		return KF_ERROR;
+	if (bpf_xdp_load_bytes(ctx, 0, s->l2, l2))
+		return KF_ERROR;
+	if (kf->mode == UDPESP_MODE_TRANSPORT) {
+		__u32 hlen = k->hlen;
+
+		seg = k->data_len;
+		kf_opaque(seg);
+		kf_opaque(hlen);
+		if (hlen < 20 || hlen > KF_IP_MAX || seg < 1 || seg > UDPESP_KF_CT_MAX)
+			return KF_ERROR;
+		start = pt - hlen;
+		if (bpf_xdp_store_bytes(ctx, start, s->ip, hlen))
+			return KF_ERROR;
+	} else {
+		seg = k->out_len;
+		kf_opaque(seg);
+		if (seg < 1 || seg > UDPESP_KF_CT_MAX)
+			return KF_ERROR;
+		start = pt;
+		family = (s->ct[0] >> 4) == 4 ? UDPESP_AF_INET : UDPESP_AF_INET6;
+	}
+	if (bpf_xdp_store_bytes(ctx, pt, s->ct, seg))
+		return KF_ERROR;
+	type = bpf_htons(family == UDPESP_AF_INET ? ETH_P_IP : ETH_P_IPV6);
+	__builtin_memcpy(s->l2 + ((l2 - 2) & (KF_L2_MAX - 1)), &type, 2);
+	if (start < l2)
+		return KF_ERROR;
+	start -= l2;
+	if (bpf_xdp_store_bytes(ctx, start, s->l2, l2))
+		return KF_ERROR;
+	total = l2 + k->out_len;
+	if (bpf_xdp_adjust_head(ctx, (int)start))
+		return KF_ERROR;
+	if (bpf_xdp_adjust_tail(ctx, (int)total - (int)(k->frame_len - start)))
+		return KF_ERROR;
+	return KF_OK;
+}
+
+#endif /* UDPESP_BPF_KFUNC_DECAP_H */

@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * udpesp's in-kernel crypto backend (build/udpesp_kf.bpf.o): AES-GCM-16
+ * ESP decapsulated inside XDP with the bpf_crypto kfuncs, no userspace
+ * in the data path.
+ *
+ * Its own object, not part of udpesp.bpf.o, for two reasons: a map with
+ * a bpf_crypto_ctx kptr (and any call to the crypto kfuncs) fails to load
+ * on a kernel without bpf_crypto, and udpesp.bpf.o must still load there
+ * (`ip link ... xdp obj` and the AF_XDP path); and udpespd's load of this
+ * object is the probe that tells whether the kernel has the kfuncs.
+ * udpesp_xdp reaches udpesp_kf_xdp by a tail call through
+ * udpesp_kf_prog, with the SA slot and offsets in the XDP metadata.
+ *
+ * Programs:
+ *  udpesp_kf_new  (syscall, sleepable) create the ecb(aes) context of a
+ *                 slot from the key in its ctx buffer and store it (kptr);
+ *  udpesp_kf_del  (syscall) take the context out and release it;
+ *  udpesp_kf_init (xdp, run once by test-run) H = E_K(0^128) through the
+ *                 context, and the slot's GHASH table from it;
+ *  udpesp_kf_xdp  (xdp, tail call) the packet path.
+ */
+#include "lib/maps.h"
+#include "lib/stats.h"
+#include "lib/kfunc_decap.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/*
+ * Per SA slot: the context, the GHASH table, what the checks need.
+ * Write-only from userspace, and not pinned: it lives as long as
+ * udpesp_kf_xdp sits in udpesp_kf_prog, i.e. while udpespd runs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, UDPESP_KF_MAX_SA + 1); /* + udpespd's probe */
+	__uint(map_flags, BPF_F_WRONLY);
+	__type(key, __u32);
+	__type(value, struct udpesp_kf_sa);
+} udpesp_kf_sa SEC(".maps");
+
+SEC("syscall")
+int udpesp_kf_new(struct udpesp_kf_args *a)
+{
+	struct bpf_crypto_params params = {
+		.type = "skcipher",
+		.algo = "ecb(aes)",
+	};
+	struct bpf_crypto_ctx *c, *old;
+	struct udpesp_kf_sa *v;
+	__u32 slot = a->slot;
+	int err = 0;
+
+	if (a->key_len != 16 && a->key_len != 24 && a->key_len != 32) {
+		a->err = -22; /* EINVAL */
+		return 0;
+	}
+	params.key_len = a->key_len;
+	__builtin_memcpy(params.key, a->key, sizeof(a->key));
+	c = bpf_crypto_ctx_create(&params, sizeof(params), &err);
+	/* The key leaves this stack frame only inside the context. */
+	__builtin_memset(params.key, 0, sizeof(a->key));
+	asm volatile("" ::: "memory");
+	if (!c) {
+		a->err = err ? err : -12;
+		return 0;
+	}
+	v = bpf_map_lookup_elem(&udpesp_kf_sa, &slot);
+	if (!v) {
+		bpf_crypto_ctx_release(c);
+		a->err = -2; /* ENOENT: udpespd writes the entry first */
+		return 0;
+	}
+	old = bpf_kptr_xchg(&v->ctx, c);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	a->err = 0;
+	return 0;
+}
+
+SEC("syscall")
+int udpesp_kf_del(struct udpesp_kf_args *a)
+{
+	struct bpf_crypto_ctx *old;
+	struct udpesp_kf_sa *v;
+	__u32 slot = a->slot;
+
+	v = bpf_map_lookup_elem(&udpesp_kf_sa, &slot);
+	if (!v) {
+		a->err = -2;
+		return 0;
+	}
+	v->ready = 0;
+	old = bpf_kptr_xchg(&v->ctx, NULL);
+	if (old)
+		bpf_crypto_ctx_release(old);
+	a->err = 0;
+	return 0;
+}
+
+/*
+ * Test-run input: the slot (u32, host order) at the start of the
+ * "packet". XDP_PASS when the table is in place, XDP_DROP otherwise.
+ */
+SEC("xdp")
+int udpesp_kf_init(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+	struct bpf_dynptr src, dst;
+	struct udpesp_kf_sa *v;
+	struct bpf_crypto_ctx *c;
+	struct kf_scratch *s;
+	__u32 slot, zero = 0;
+	__u64 hh, hl;
+
+	if (data + sizeof(__u32) > end)
+		return XDP_DROP;
+	slot = *(__u32 *)data;
+	v = bpf_map_lookup_elem(&udpesp_kf_sa, &slot);
+	s = bpf_map_lookup_elem(&udpesp_kf_buf, &zero);
+	if (!v || !s)
+		return XDP_DROP;
+	c = v->ctx;
+	if (!c)
+		return XDP_DROP;
+	__builtin_memset(s->ctr, 0, 16);
+	bpf_dynptr_from_mem(s->ctr, 16, 0, &src);
+	bpf_dynptr_from_mem(s->ks, 16, 0, &dst);
+	if (bpf_crypto_encrypt(c, &src, &dst, NULL))
+		return XDP_DROP;
+	hh = bpf_be64_to_cpu(*(__u64 *)s->ks);
+	hl = bpf_be64_to_cpu(*(__u64 *)(s->ks + 8));
+	__builtin_memset(s->ks, 0, 16); /* H stays in the table only */
+	gcm_table(v->ghash_hi, v->ghash_lo, hh, hl);
+	v->ready = 1;
+	return XDP_PASS;
+}
+
+/* Each verdict's global and per-SA counter, as the AF_XDP workers count. */
+static __always_inline void kf_count(int v, struct udpesp_sa_stats *st)
+{
+	switch (v) {
+	case KF_HDR:
+		count(UDPESP_CNT_IN_HDR_ERROR);
+		if (st)
+			st->hdr_error++;
+		break;
+	case KF_REPLAY:
+		count(UDPESP_CNT_IN_STATE_SEQ_ERROR);
+		if (st)
+			st->replay++;
+		break;
+	case KF_ICV:
+		count(UDPESP_CNT_IN_STATE_PROTO_ERROR);
+		if (st)
+			st->integrity_failed++;
+		break;
+	case KF_PADDING:
+		count(UDPESP_CNT_DECAP_BAD_PADDING);
+		if (st)
+			st->bad_padding++;
+		break;
+	case KF_NEXT_HDR:
+		count(UDPESP_CNT_DECAP_BAD_NEXT_HDR);
+		if (st)
+			st->bad_next_header++;
+		break;
+	case KF_DUMMY:
+		count(UDPESP_CNT_DECAP_DUMMY);
+		if (st)
+			st->dummy++;
+		break;
+	case KF_SELECTOR:
+		count(UDPESP_CNT_IN_TMPL_MISMATCH);
+		if (st)
+			st->tmpl_mismatch++;
+		break;
+	case KF_ECN:
+		count(UDPESP_CNT_DECAP_ECN_DROP);
+		if (st)
+			st->ecn_dropped++;
+		break;
+	case KF_INNER:
+		count(UDPESP_CNT_IN_STATE_MODE_ERROR);
+		if (st)
+			st->inner_error++;
+		break;
+	default:
+		count(UDPESP_CNT_IN_ERROR);
+		break;
+	}
+}
+
+SEC("xdp")
+int udpesp_kf_xdp(struct xdp_md *ctx)
+{
+	void *data = (void *)(long)ctx->data;
+	struct udpesp_xdp_meta *mp = (void *)(long)ctx->data_meta, m;
+	struct udpesp_sa_stats *st;
+	struct udpesp_replay *r;
+	struct udpesp_kf_sa *kf;
+	struct kf_scratch *s;
+	struct kf_pkt k = {};
+	__u32 zero = 0, slot;
+	int v;
+
+	if ((void *)(mp + 1) > data || mp->magic != UDPESP_META_MAGIC) {
+		count(UDPESP_CNT_RX_META_ERROR);
+		return XDP_PASS;
+	}
+	m = *mp;
+	/* The metadata was for us only; the stack gets a clean frame. */
+	bpf_xdp_adjust_meta(ctx, (int)sizeof(m));
+	slot = m.slot;
+	kf = bpf_map_lookup_elem(&udpesp_kf_sa, &slot);
+	if (!kf || !kf->ready) {
+		count(UDPESP_CNT_RX_NO_BACKEND);
+		return XDP_PASS;
+	}
+	if (kf->gen != m.gen) {
+		count(UDPESP_CNT_DECAP_STALE_SA);
+		return XDP_DROP;
+	}
+	st = bpf_map_lookup_elem(&udpesp_sa_stats, &slot);
+	r = bpf_map_lookup_elem(&udpesp_replay, &slot);
+	s = bpf_map_lookup_elem(&udpesp_kf_buf, &zero);
+	if (!r || !s) {
+		count(UDPESP_CNT_IN_ERROR);
+		return XDP_DROP;
+	}
+	v = kf_decap(ctx, s, kf, r, &m, &k);
+	if (v == KF_TOO_BIG) {
+		count(UDPESP_CNT_RX_NO_BACKEND);
+		return XDP_PASS;
+	}
+	if (v == KF_OK)
+		v = kf_deliver(ctx, s, kf, &k);
+	if (v != KF_OK) {
+		kf_count(v, st);
+		return XDP_DROP;
+	}
+	count(UDPESP_CNT_DECAP_OK);
+	if (st) {
+		st->packets++;
+		st->bytes += k.out_len;
+	}
+	return XDP_PASS;
+}

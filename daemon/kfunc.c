@@ -1,0 +1,237 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * udpespd's side of the in-kernel crypto backend (see kfunc.h and
+ * bpf/udpesp_kf.bpf.c). Key bytes pass through exactly one place: the
+ * ctx buffer of udpesp_kf_new, wiped after the call. H and the GHASH
+ * table are computed inside the kernel (udpesp_kf_init) and never come
+ * back: udpesp_kf_sa is write-only from userspace.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <udpesp/abi.h>
+
+#include "kfunc.h"
+#include "udpesp_kf.skel.h"
+
+/* The slot of the probe's throwaway context: outside every SA table. */
+#define KF_PROBE_SLOT 0xffffffffu
+
+static void wipe(void *p, size_t n)
+{
+	volatile __u8 *v = p;
+
+	while (n--)
+		*v++ = 0;
+}
+
+/*
+ * Use the maps udpesp.bpf.o already has, by name. udpesp_kf_sa is not
+ * pinned: the contexts (keys) must not outlive udpespd, and a write-only
+ * map cannot be swept by the next one. It lives as long as the program
+ * in udpesp_kf_prog that uses it.
+ */
+static int reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
+{
+	const struct {
+		const char *name;
+		int fd;
+	} shared[] = {
+		{ UDPESP_MAP_PORTS, m->ports },       { UDPESP_MAP_PARSER, m->parser },
+		{ UDPESP_MAP_SA, m->sa },             { UDPESP_MAP_REPLAY, m->replay },
+		{ UDPESP_MAP_SA_STATS, m->sa_stats }, { UDPESP_MAP_STATS, m->stats },
+		{ UDPESP_MAP_XSKS, m->xsks },         { UDPESP_MAP_XSK_BASE, m->xsk_base },
+		{ UDPESP_MAP_XSK_CNT, m->xsk_cnt },   { UDPESP_MAP_XSK_SA, m->xsk_sa },
+		{ UDPESP_MAP_KF_PROG, m->kf_prog },
+	};
+	int err;
+
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(skel->obj, shared[i].name);
+
+		if (!map || shared[i].fd < 0)
+			return -ENOENT;
+		err = bpf_map__set_pin_path(map, NULL);
+		if (!err)
+			err = bpf_map__reuse_fd(map, shared[i].fd);
+		if (err)
+			return err;
+	}
+	return bpf_map__set_pin_path(skel->maps.udpesp_kf_sa, NULL);
+}
+
+static int run_syscall(struct bpf_program *prog, struct udpesp_kf_args *a)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = a, .ctx_size_in = sizeof(*a));
+	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+
+	if (err)
+		return -errno;
+	return a->err;
+}
+
+/* H and the GHASH table of slot, inside the kernel. */
+static int run_init(struct udpesp_kf *skel, __u32 slot)
+{
+	__u8 pkt[64] = { 0 };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
+		    .repeat = 1);
+
+	memcpy(pkt, &slot, sizeof(slot));
+	if (bpf_prog_test_run_opts(bpf_program__fd(skel->progs.udpesp_kf_init), &opts))
+		return -errno;
+	return opts.retval == 2 /* XDP_PASS */ ? 0 : -EIO;
+}
+
+static int sa_add(struct kf_backend *kb, __u32 slot, const struct udpesp_kf_sa *val,
+		  const __u8 *key, __u32 key_len)
+{
+	int fd = bpf_map__fd(kb->skel->maps.udpesp_kf_sa);
+	struct udpesp_kf_args a = { .slot = slot, .key_len = key_len };
+	int err;
+
+	if (key_len > sizeof(a.key))
+		return -EINVAL;
+	if (bpf_map_update_elem(fd, &slot, val, BPF_ANY))
+		return -errno;
+	memcpy(a.key, key, key_len);
+	err = run_syscall(kb->skel->progs.udpesp_kf_new, &a);
+	wipe(&a, sizeof(a));
+	if (!err)
+		err = run_init(kb->skel, slot);
+	if (err)
+		kf_backend_sa_del(kb, slot);
+	return err;
+}
+
+/* A context over a zero key through every program: the kernel can run it. */
+static int probe(struct kf_backend *kb)
+{
+	struct udpesp_kf_sa val = { .mode = UDPESP_MODE_TUNNEL };
+	__u8 key[16] = { 0 };
+
+	return sa_add(kb, KF_PROBE_SLOT, &val, key, sizeof(key));
+}
+
+void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m)
+{
+	__u32 zero = 0;
+	int err, fd;
+
+	memset(kb, 0, sizeof(*kb));
+	kb->skel = udpesp_kf__open();
+	if (!kb->skel) {
+		snprintf(kb->why, sizeof(kb->why), "opening udpesp_kf.bpf.o: %s",
+			 strerror(errno));
+		return;
+	}
+	err = reuse_maps(kb->skel, m);
+	if (err) {
+		snprintf(kb->why, sizeof(kb->why), "udpesp's maps: %s", strerror(-err));
+		goto fail;
+	}
+	err = udpesp_kf__load(kb->skel);
+	if (err) {
+		snprintf(kb->why, sizeof(kb->why),
+			 "the kernel refused udpesp_kf.bpf.o (%s): no bpf_crypto kfuncs (Linux 6.10+, CONFIG_CRYPTO)?",
+			 strerror(-err));
+		goto fail;
+	}
+	err = probe(kb);
+	if (err) {
+		snprintf(kb->why, sizeof(kb->why), "no ecb(aes) context in the kernel: %s",
+			 strerror(-err));
+		goto fail;
+	}
+	kf_backend_sa_del(kb, KF_PROBE_SLOT);
+	fd = bpf_program__fd(kb->skel->progs.udpesp_kf_xdp);
+	if (bpf_map_update_elem(m->kf_prog, &zero, &fd, BPF_ANY)) {
+		snprintf(kb->why, sizeof(kb->why), "udpesp_kf_prog: %s", strerror(errno));
+		goto fail;
+	}
+	kb->ok = true;
+	return;
+fail:
+	udpesp_kf__destroy(kb->skel);
+	kb->skel = NULL;
+}
+
+void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m)
+{
+	__u32 zero = 0;
+
+	if (!kb->skel)
+		return;
+	/* Without udpespd nobody manages the contexts: kfunc SAs pass up. */
+	if (kb->ok && m->kf_prog >= 0)
+		bpf_map_delete_elem(m->kf_prog, &zero);
+	udpesp_kf__destroy(kb->skel);
+	kb->skel = NULL;
+	kb->ok = false;
+}
+
+int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
+			const struct sa_suite *s, char *err, size_t errlen)
+{
+	if (cfg->dir != UDPESP_DIR_IN) {
+		snprintf(err, errlen, "offload kfunc decapsulates inbound SAs only; outbound ESP is sent by udpespd (use offload auto or xsk)");
+		return -EOPNOTSUPP;
+	}
+	if (s->alg != UDPESP_ALG_AES_GCM_16 || s->icv_len != 16) {
+		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' with a 128-bit ICV only (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
+		return -EOPNOTSUPP;
+	}
+	if (!kb->ok) {
+		snprintf(err, errlen, "offload kfunc: %s; use offload xsk or auto",
+			 kb->why[0] ? kb->why : "the kfunc backend is not loaded");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void kf_addr(struct udpesp_kf_addr *k, const struct udpesp_ctl_addr *a)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = a->family;
+	k->prefixlen = a->prefixlen;
+	memcpy(k->addr, a->addr, sizeof(k->addr));
+}
+
+int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
+		      const struct udpesp_ctl_sa *cfg, const struct sa_suite *s)
+{
+	struct udpesp_kf_sa val = { 0 };
+	int err;
+
+	if (!kb->ok)
+		return -EOPNOTSUPP;
+	if (cfg->aead.key_len != (__u32)s->key_len + 4 || s->salt_len != 4)
+		return -EINVAL;
+	val.gen = gen;
+	val.mode = cfg->mode;
+	val.inner_family = s->inner_family;
+	val.esn = !!(cfg->flags & UDPESP_CTL_SA_ESN);
+	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
+	/* As sa_rt.c gives esp_decap(): a /0 sel and an OA of 0.0.0.0 or :: are none. */
+	if (cfg->sel_src.family && cfg->sel_src.prefixlen)
+		kf_addr(&val.sel_src, &cfg->sel_src);
+	if (cfg->encap_oa.family && memcmp(cfg->encap_oa.addr, (__be32[4]){ 0 },
+					   sizeof(cfg->encap_oa.addr)))
+		kf_addr(&val.orig_src, &cfg->encap_oa);
+	err = sa_add(kb, slot, &val, cfg->aead.key, s->key_len);
+	wipe(&val, sizeof(val));
+	return err;
+}
+
+void kf_backend_sa_del(struct kf_backend *kb, __u32 slot)
+{
+	struct udpesp_kf_args a = { .slot = slot };
+
+	if (!kb->skel)
+		return;
+	run_syscall(kb->skel->progs.udpesp_kf_del, &a);
+	bpf_map_delete_elem(bpf_map__fd(kb->skel->maps.udpesp_kf_sa), &slot);
+}

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
+/*
+ * The in-kernel crypto backend as udpespd drives it: load
+ * build/udpesp_kf.bpf.o next to udpesp.bpf.o's maps (the load is the
+ * probe for the bpf_crypto kfuncs), put its XDP program where udpesp_xdp
+ * tail calls it, and create and destroy each kfunc SA's ecb(aes)
+ * context and GHASH table in udpesp_kf_sa.
+ */
+#ifndef UDPESP_KFUNC_H
+#define UDPESP_KFUNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+#include <udpesp/ctl.h>
+
+#include "maps.h"
+#include "sa_check.h"
+
+struct udpesp_kf;
+
+struct kf_backend {
+	struct udpesp_kf *skel;
+	bool ok;
+	char why[160]; /* when !ok: why the kernel cannot run it */
+};
+
+/*
+ * Load and probe (a throwaway context through every program). Never
+ * fatal: on failure kb->ok is false and kb->why says why.
+ */
+void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m);
+void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m);
+
+/*
+ * Whether an SA can run on this backend: 0, or -EOPNOTSUPP with the
+ * reason in err (suite, direction, or the kernel).
+ */
+int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
+			const struct sa_suite *s, char *err, size_t errlen);
+
+/* The context and table of an inbound SA in slot, before it is published. */
+int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
+		      const struct udpesp_ctl_sa *cfg, const struct sa_suite *s);
+/* After the SA left udpesp_sa: release the context, drop the entry. */
+void kf_backend_sa_del(struct kf_backend *kb, __u32 slot);
+
+#endif /* UDPESP_KFUNC_H */

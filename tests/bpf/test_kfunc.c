@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The kfunc backend (build/udpesp_kf.bpf.o, loaded by daemon/kfunc.c as
+ * udpespd does) through BPF_PROG_TEST_RUN of udpesp_xdp: every AES-GCM
+ * frame Scapy built for esp_decap (tests/unit/gen_decap_frames.py) goes
+ * through XDP and, in the same test, through the AF_XDP path's
+ * esp_decap(). Both must agree: the verdict (as XDP action and counter),
+ * the inner packet byte for byte behind the rewritten Ethernet header,
+ * and the replay window afterwards. Then replays of delivered packets,
+ * truncation at every length, tampering at every byte, and what the
+ * daemon side refuses.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bpf/bpf.h>
+#include <criterion/criterion.h>
+
+#include <udpesp/replay.h>
+#include "esp_decap.h"
+#include "harness.h"
+#include "kfunc.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define SLOT 5
+#define GEN 3
+
+/* The generator's types (as tests/unit/test_esp_decap.c declares them). */
+struct decap_suite {
+	const char *name, *aead, *enc, *auth;
+	__u32 bits, key_len, auth_key_len;
+	__u8 key[UDPESP_KEY_MAX];
+	__u8 auth_key[UDPESP_KEY_MAX];
+};
+
+struct vec_addr {
+	__u8 family, prefixlen;
+	__u8 addr[16];
+};
+
+struct decap_vec {
+	const char *name, *scenario;
+	int suite;
+	__u8 mode;
+	bool esn;
+	__u32 window;
+	__u64 top;
+	__u64 seen[4];
+	int nseen;
+	struct vec_addr sel_src, orig_src;
+	const __u8 *frame;
+	__u32 frame_len;
+	__u16 l3_off, l4_off, esp_off;
+	__u8 family;
+	enum esp_verdict verdict;
+	__u64 seq;
+	__u32 esp_len;
+	__u8 next_header, inner_family;
+	const __u8 *inner;
+	__u32 inner_len;
+};
+
+#include "decap_frames.h"
+
+static struct kf_backend kf;
+
+static void kf_init(void)
+{
+	harness_init();
+	kf_backend_load(&kf, &h.m);
+	if (!kf.ok)
+		cr_skip_test("kfunc backend unavailable: %s", kf.why);
+}
+
+static void kf_fini(void)
+{
+	kf_backend_unload(&kf, &h.m);
+	harness_fini();
+}
+
+#define FX .init = kf_init, .fini = kf_fini
+
+static bool is_gcm(const struct decap_vec *v)
+{
+	return !strcmp(decap_suites[v->suite].aead, "rfc4106(gcm(aes))");
+}
+
+static void ctl_addr(struct udpesp_ctl_addr *a, const struct vec_addr *v)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = v->family;
+	a->prefixlen = v->prefixlen;
+	memcpy(a->addr, v->addr, 16);
+}
+
+/* The SA as udpespd would get it from `sa add ... offload kfunc`. */
+static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs,
+		    struct sa_suite *suite)
+{
+	const struct decap_suite *ds = &decap_suites[v->suite];
+	bool v4 = v->family == UDPESP_AF_INET;
+	char err[UDPESP_CTL_ERRMSG_MAX];
+
+	memset(cs, 0, sizeof(*cs));
+	cs->dir = UDPESP_DIR_IN;
+	cs->mode = v->mode;
+	cs->encap = UDPESP_ENCAP_ESPINUDP;
+	cs->offload = UDPESP_OFFLOAD_KFUNC;
+	cs->spi = htonl(0x1001);
+	cs->src.family = cs->dst.family = v->family;
+	cs->src.prefixlen = cs->dst.prefixlen = v4 ? 32 : 128;
+	inet_pton(v4 ? AF_INET : AF_INET6, v4 ? "198.51.100.7" : "2001:db8:1::7",
+		  cs->src.addr);
+	inet_pton(v4 ? AF_INET : AF_INET6, v4 ? "192.0.2.1" : "2001:db8::1", cs->dst.addr);
+	cs->encap_sport = cs->encap_dport = htons(4500);
+	cs->replay_window = v->window;
+	cs->flags = v->esn ? UDPESP_CTL_SA_ESN : 0;
+	ctl_addr(&cs->sel_src, &v->sel_src);
+	ctl_addr(&cs->encap_oa, &v->orig_src);
+	strcpy(cs->aead.name, ds->aead);
+	memcpy(cs->aead.key, ds->key, ds->key_len);
+	cs->aead.key_len = ds->key_len;
+	cs->aead.bits = ds->bits;
+	cr_assert_eq(sa_check(cs, suite, err, sizeof(err)), 0, "%s: %s", v->name, err);
+}
+
+static void vec_replay(const struct decap_vec *v, struct udpesp_replay *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->window = v->window;
+	r->top = v->top;
+	for (int i = 0; i < v->nseen; i++)
+		r->bitmap[(v->seen[i] / 64) % UDPESP_REPLAY_WORDS] |= 1ULL << (v->seen[i] % 64);
+}
+
+static struct udpesp_sa_key vec_key(const struct udpesp_ctl_sa *cs)
+{
+	struct udpesp_sa_key k = { .spi = cs->spi, .family = cs->dst.family };
+
+	memcpy(k.daddr, cs->dst.addr, sizeof(k.daddr));
+	return k;
+}
+
+/* Parser entry on 4500, the SA on the kfunc backend, its window. */
+static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+{
+	struct udpesp_parser_key pk = { .port = htons(4500), .family = v->family };
+	struct udpesp_parser_val pv = { .handle = 1, .encap = UDPESP_ENCAP_ESPINUDP };
+	struct udpesp_sa sa = { 0 };
+	struct udpesp_sa_key key;
+	struct udpesp_replay r;
+	int err;
+
+	vec_cfg(v, cs, suite);
+	key = vec_key(cs);
+	err = kf_backend_sa_add(&kf, SLOT, GEN, cs, suite);
+	cr_assert_eq(err, 0, "%s: kf_backend_sa_add: %s", v->name, strerror(-err));
+	err = udpesp_maps_parser_add(&h.m, &pk, &pv);
+	cr_assert(err == 0 || err == -EEXIST, "parser_add: %s", strerror(-err));
+	sa.handle = 1;
+	sa.slot = SLOT;
+	sa.parser = 1;
+	sa.gen = GEN;
+	sa.flags = v->esn ? UDPESP_SA_F_ESN : 0;
+	sa.backend = UDPESP_BACKEND_KFUNC;
+	sa.mode = v->mode;
+	sa.alg = suite->alg;
+	sa.encap = UDPESP_ENCAP_ESPINUDP;
+	sa.min_len = suite->min_len;
+	err = udpesp_maps_sa_add(&h.m, &key, &sa, v->window, v->top);
+	cr_assert_eq(err, 0, "%s: sa_add: %s", v->name, strerror(-err));
+	vec_replay(v, &r);
+	err = udpesp_maps_replay_set(&h.m, SLOT, &r);
+	cr_assert_eq(err, 0);
+}
+
+static void uninstall(const struct udpesp_ctl_sa *cs)
+{
+	struct udpesp_sa_key key = vec_key(cs);
+
+	udpesp_maps_sa_del(&h.m, &key);
+	kf_backend_sa_del(&kf, SLOT);
+}
+
+/* The AF_XDP path on the same frame: esp_decap() with its own copy. */
+struct afxdp_result {
+	enum esp_verdict v;
+	struct esp_decap_out out;
+	struct udpesp_replay replay;
+	__u8 frame[2048];
+};
+
+static void afxdp(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
+		  const struct sa_suite *suite, struct afxdp_result *res)
+{
+	const struct decap_suite *ds = &decap_suites[v->suite];
+	struct udpesp_xdp_meta m = {
+		.magic = UDPESP_META_MAGIC, .l3_off = v->l3_off, .l4_off = v->l4_off,
+		.esp_off = v->esp_off, .family = v->family,
+	};
+	struct esp_decap_sa sa = { 0 };
+	struct esp_crypto_thread *t = esp_crypto_thread_new();
+
+	vec_replay(v, &res->replay);
+	sa.suite = suite;
+	sa.crypto = esp_crypto_new(suite, ds->key, NULL);
+	cr_assert_not_null(sa.crypto);
+	sa.replay = &res->replay;
+	sa.mode = v->mode;
+	sa.esn = v->esn;
+	if (cs->sel_src.family && cs->sel_src.prefixlen)
+		sa.sel_src = cs->sel_src;
+	if (v->orig_src.family)
+		sa.orig_src = cs->encap_oa;
+	memcpy(res->frame, v->frame, v->frame_len);
+	res->v = esp_decap(&sa, t, res->frame, v->frame_len, &m, &res->out);
+	esp_crypto_free(sa.crypto);
+	esp_crypto_thread_free(t);
+}
+
+/* Which global counter a verdict moves (xsk_worker.c's count_drop()). */
+static int verdict_counter(enum esp_verdict v)
+{
+	switch (v) {
+	case ESP_OK:
+		return UDPESP_CNT_DECAP_OK;
+	case ESP_DROP_HDR:
+		return UDPESP_CNT_IN_HDR_ERROR;
+	case ESP_DROP_REPLAY:
+		return UDPESP_CNT_IN_STATE_SEQ_ERROR;
+	case ESP_DROP_ICV:
+		return UDPESP_CNT_IN_STATE_PROTO_ERROR;
+	case ESP_DROP_PADDING:
+		return UDPESP_CNT_DECAP_BAD_PADDING;
+	case ESP_DROP_NEXT_HDR:
+		return UDPESP_CNT_DECAP_BAD_NEXT_HDR;
+	case ESP_DROP_DUMMY:
+		return UDPESP_CNT_DECAP_DUMMY;
+	case ESP_DROP_SELECTOR:
+		return UDPESP_CNT_IN_TMPL_MISMATCH;
+	case ESP_DROP_ECN:
+		return UDPESP_CNT_DECAP_ECN_DROP;
+	default:
+		return UDPESP_CNT_IN_STATE_MODE_ERROR;
+	}
+}
+
+/*
+ * One frame through udpesp_xdp -> udpesp_kf_xdp; checks it against the
+ * AF_XDP path and the generator. Returns the XDP action.
+ */
+static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
+		       const struct sa_suite *suite, const __u8 *frame, __u32 len,
+		       const struct afxdp_result *want)
+{
+	static struct xdp_out out;
+	struct udpesp_replay r;
+	struct cnt_snap before;
+	long long moved[UDPESP_CNT_MAX];
+	int act, c = verdict_counter(want->v);
+
+	(void)cs;
+	(void)suite;
+	cnt_snap(&before);
+	act = run_xdp(frame, len, &xdp_in_lo, &out);
+	cnt_delta(&before, moved);
+	cr_assert_eq(act, want->v == ESP_OK ? XDP_PASS : XDP_DROP,
+		     "%s: action %d for verdict %s", v->name, act, esp_verdict_name(want->v));
+	cr_assert_eq(moved[c], 1, "%s: counter %s moved %lld", v->name,
+		     udpesp_counter_names[c], moved[c]);
+	cr_assert_eq(moved[UDPESP_CNT_IN_ERROR], 0, "%s: XfrmInError", v->name);
+	cr_assert_eq(udpesp_maps_replay_get(&h.m, SLOT, &r), 0);
+	cr_assert_eq(r.lock, 0, "%s: lock left held", v->name);
+	cr_assert_eq(memcmp(&r, &want->replay, sizeof(r)), 0,
+		     "%s: replay window differs from the AF_XDP path's (top %llu vs %llu)",
+		     v->name, (unsigned long long)r.top,
+		     (unsigned long long)want->replay.top);
+	if (want->v != ESP_OK)
+		return act;
+	/* Ethernet header (VLAN tags kept), then exactly the inner packet. */
+	cr_assert_eq(out.len, v->l3_off + want->out.inner_len, "%s: %u bytes out", v->name,
+		     out.len);
+	cr_assert_eq(memcmp(out.data, frame, v->l3_off - 2), 0, "%s: L2 header", v->name);
+	cr_assert_eq(out.data[v->l3_off - 2] << 8 | out.data[v->l3_off - 1],
+		     want->out.inner_family == UDPESP_AF_INET ? 0x0800 : 0x86dd,
+		     "%s: EtherType", v->name);
+	cr_assert_eq(memcmp(out.data + v->l3_off, want->frame + want->out.inner_off,
+			    want->out.inner_len),
+		     0, "%s: inner packet differs from the AF_XDP path's", v->name);
+	return act;
+}
+
+Test(kfunc, every_gcm_frame_as_the_afxdp_path, FX, .timeout = 120)
+{
+	static struct afxdp_result want;
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(decap_vecs); i++) {
+		const struct decap_vec *v = &decap_vecs[i];
+		struct udpesp_ctl_sa cs;
+		struct sa_suite suite;
+
+		if (!is_gcm(v))
+			continue;
+		install(v, &cs, &suite);
+		afxdp(v, &cs, &suite, &want);
+		cr_assert_eq(want.v, v->verdict, "%s: esp_decap says %s", v->name,
+			     esp_verdict_name(want.v));
+		if (want.v == ESP_OK)
+			cr_assert_eq(memcmp(want.frame + want.out.inner_off, v->inner,
+					    v->inner_len), 0, "%s: scapy", v->name);
+		check_frame(v, &cs, &suite, v->frame, v->frame_len, &want);
+		/* A delivered packet again: the window now refuses it. */
+		if (want.v == ESP_OK || want.v == ESP_DROP_DUMMY) {
+			static struct xdp_out out;
+			long long moved[UDPESP_CNT_MAX];
+			struct cnt_snap before;
+
+			cnt_snap(&before);
+			cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_DROP,
+				     "%s: replay passed", v->name);
+			cnt_delta(&before, moved);
+			cr_assert_eq(moved[UDPESP_CNT_IN_STATE_SEQ_ERROR], 1, "%s", v->name);
+		}
+		uninstall(&cs);
+		n++;
+	}
+	cr_assert_gt(n, 100, "only %d GCM frames", n);
+}
+
+/* First delivered tunnel frame of a suite. */
+static const struct decap_vec *find_vec(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(decap_vecs); i++)
+		if (!strcmp(decap_vecs[i].name, name))
+			return &decap_vecs[i];
+	cr_assert_fail("no vector %s", name);
+	return NULL;
+}
+
+/*
+ * Every byte after the SPI flipped, one at a time: nothing delivered,
+ * the window untouched, the frame dropped as an ICV failure.
+ */
+Test(kfunc, tampering_any_byte_is_dropped, FX, .timeout = 120)
+{
+	const struct decap_vec *v = find_vec("gcm256/tunnel_v6_in_v6");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct sa_suite suite;
+	struct udpesp_replay r0, r;
+	__u8 buf[2048];
+
+	install(v, &cs, &suite);
+	cr_assert_eq(udpesp_maps_replay_get(&h.m, SLOT, &r0), 0);
+	for (__u32 i = v->esp_off + 4; i < v->frame_len; i++) {
+		long long moved[UDPESP_CNT_MAX];
+		struct cnt_snap before;
+
+		memcpy(buf, v->frame, v->frame_len);
+		buf[i] ^= 0x01;
+		cnt_snap(&before);
+		cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_DROP,
+			     "byte %u flipped was delivered", i);
+		cnt_delta(&before, moved);
+		cr_assert_eq(moved[UDPESP_CNT_IN_STATE_PROTO_ERROR], 1, "byte %u", i);
+		cr_assert_eq(moved[UDPESP_CNT_DECAP_OK], 0, "byte %u", i);
+		cr_assert_eq(udpesp_maps_replay_get(&h.m, SLOT, &r), 0);
+		cr_assert_eq(memcmp(&r, &r0, sizeof(r)), 0, "byte %u moved the window", i);
+	}
+	/* The untouched frame still goes through. */
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	uninstall(&cs);
+}
+
+/* Every shorter frame (UDP/IP lengths fixed up or not): never delivered. */
+Test(kfunc, truncation_at_every_length, FX, .timeout = 120)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct sa_suite suite;
+	__u8 buf[2048];
+
+	install(v, &cs, &suite);
+	for (__u32 len = v->esp_off + 9; len < v->frame_len; len++) {
+		__u32 esp = len - v->esp_off;
+
+		/* Lengths that agree with the cut: the ESP itself is short. */
+		memcpy(buf, v->frame, len);
+		buf[v->l4_off + 4] = (__u8)((esp + 8) >> 8);
+		buf[v->l4_off + 5] = (__u8)(esp + 8);
+		buf[v->l3_off + 2] = (__u8)((esp + 28) >> 8);
+		buf[v->l3_off + 3] = (__u8)(esp + 28);
+		cr_assert_eq(run_xdp(buf, len, &xdp_in_lo, &out), XDP_DROP, "len %u", len);
+		/* Lengths that still claim the whole packet. */
+		memcpy(buf, v->frame, len);
+		cr_assert_eq(run_xdp(buf, len, &xdp_in_lo, &out), XDP_DROP, "len %u", len);
+	}
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	uninstall(&cs);
+}
+
+/* What the daemon side refuses, and a slot whose SA was replaced. */
+Test(kfunc, daemon_refusals_and_stale_slot, FX)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct sa_suite suite;
+	char err[UDPESP_CTL_ERRMSG_MAX];
+	struct cnt_snap before;
+
+	vec_cfg(v, &cs, &suite);
+	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), 0, "%s", err);
+	cs.dir = UDPESP_DIR_OUT;
+	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
+	cs.dir = UDPESP_DIR_IN;
+	suite.alg = UDPESP_ALG_CHACHA20_POLY1305;
+	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
+	cr_assert(strstr(err, "rfc4106"), "%s", err);
+
+	/* udpesp_sa names generation GEN + 1: the context is another SA's. */
+	install(v, &cs, &suite);
+	{
+		struct udpesp_sa_key key = vec_key(&cs);
+		struct udpesp_sa sa;
+
+		cr_assert_eq(udpesp_maps_sa_get(&h.m, &key, &sa), 0);
+		sa.gen = GEN + 1;
+		udpesp_maps_sa_del(&h.m, &key);
+		cr_assert_eq(udpesp_maps_sa_add(&h.m, &key, &sa, v->window, v->top), 0);
+	}
+	cnt_snap(&before);
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_DROP);
+	cnt_expect(&before, [UDPESP_CNT_RX_ENCAP] = 1, [UDPESP_CNT_RX_ESP] = 1,
+		   [UDPESP_CNT_DECAP_STALE_SA] = 1);
+	uninstall(&cs);
+
+	/* No context for the slot at all: passed up, RxNoBackend. */
+	install(v, &cs, &suite);
+	kf_backend_sa_del(&kf, SLOT);
+	cnt_snap(&before);
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cnt_expect(&before, [UDPESP_CNT_RX_ENCAP] = 1, [UDPESP_CNT_RX_ESP] = 1,
+		   [UDPESP_CNT_RX_NO_BACKEND] = 1);
+	cr_assert_eq(out.len, v->frame_len, "passed up unchanged");
+	cr_assert_eq(memcmp(out.data, v->frame, v->frame_len), 0);
+	uninstall(&cs);
+}
