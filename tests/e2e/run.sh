@@ -20,6 +20,7 @@ ALL_TESTS="test_ip_link_attach test_bpftool_typed_maps
 # shellcheck source=tests/e2e/decap.sh
 . "$(dirname "${BASH_SOURCE[0]}")/decap.sh"
 ALL_TESTS="$ALL_TESTS $DECAP_TESTS"
+. "$(dirname "${BASH_SOURCE[0]}")/kfunc.sh"; ALL_TESTS="$ALL_TESTS $KFUNC_TESTS" # shellcheck source=tests/e2e/kfunc.sh
 # shellcheck source=tests/e2e/tunnel.sh
 . "$(dirname "${BASH_SOURCE[0]}")/tunnel.sh"
 ALL_TESTS="$ALL_TESTS $TUNNEL_TESTS"

@@ -1,0 +1,130 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+# shellcheck shell=bash
+#
+# End-to-end tests of the in-kernel (kfunc) backend: Scapy's AES-GCM
+# ESP from the peer namespace, decapsulated by udpesp_kf_xdp inside XDP
+# (no AF_XDP redirect, no worker) and passed up on the gateway's veth to
+# a UDP listener. Sourced by run.sh after decap.sh, whose helpers
+# (dec_up, dctl, esp, dstat_is, sa_stat, ...) it uses.
+
+KFUNC_TESTS="test_kfunc_tunnel_gcm test_kfunc_transport_and_auto test_kfunc_same_as_xsk"
+
+# udpespd as dec_up starts it, plus what XDP_PASS of an inner packet on
+# the veth needs: the veth accepts sources routed via udpesp0.
+kf_up() {
+	dec_up || return
+	q nsx "$UET_NS_GW" sysctl -qw "net.ipv4.conf.$UET_DEV_GW.rp_filter=0" ||
+		{ fail "rp_filter on $UET_DEV_GW"; return; }
+	grep -q 'kfunc backend ready' "$UET_TMP/udpespd.log" ||
+		{ skip "kfunc backend unavailable: $(grep -o 'kfunc backend unavailable.*' "$UET_TMP/udpespd.log")"; return; }
+}
+
+# kf_offload HANDLE: the backend `sa show` names.
+kf_offload() { dctl_out -j sa show handle "$1" | jq -r '.offload'; }
+
+test_kfunc_tunnel_gcm() {
+	local h p1 p2 p3
+	kf_up || return
+	dec_sa h dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6001 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		replay-window 64 sel src "$INNER_PEER_NET" offload kfunc || return
+	[ "$(kf_offload "$h")" = kfunc ] || { fail "sa show: offload $(kf_offload "$h")"; return; }
+	p1=$(hexof "decrypted inside XDP") p2=$(hexof "second, in the kernel") p3=$(hexof tampered)
+	local tun=(--to "$UET_GW4" --suite gcm --key "$K_GCM" --spi 0x6001 --mode tunnel
+		--inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000)
+	esp "${tun[@]}" --payload "$p1" --seq 1 || return
+	dec_expect_rx 5000 v4 "$p1" || return
+	esp "${tun[@]}" --payload "$p2" --seq 2 || return
+	dec_expect_rx 5000 v4 "$p2" || return
+	dstat_is DecapOk 2 || return
+	# Nothing went through userspace.
+	dstat_is RxXskRedirect 0 || return
+	esp "${tun[@]}" --payload "$p1" --seq 1 || return
+	dstat_is XfrmInStateSeqError 1 || return
+	esp "${tun[@]}" --payload "$p3" --seq 3 --tamper || return
+	dstat_is XfrmInStateProtoError 1 || return
+	! uet_received rx 5000 v4 "$p3" || { fail "a tampered packet was delivered"; return; }
+	[ "$(sa_stat "$h" packets)" = 2 ] || { fail "SA packets $(sa_stat "$h" packets), want 2"; return; }
+	[ "$(sa_stat "$h" replay)" = 1 ] || { fail "SA replay $(sa_stat "$h" replay), want 1"; return; }
+	[ "$(sa_stat "$h" integrity_failed)" = 1 ] ||
+		{ fail "SA integrity_failed $(sa_stat "$h" integrity_failed), want 1"; return; }
+	# Outside the selector: authentic, but not delivered.
+	esp --to "$UET_GW4" --suite gcm --key "$K_GCM" --spi 0x6001 --mode tunnel \
+		--inner-src 198.51.100.99 --inner-dst "$INNER_GW4" --dport 5000 \
+		--payload "$p3" --seq 4 || return
+	dstat_is XfrmInTmplMismatch 1 || return
+	# RFC 6040: outer CE over a Not-ECT inner packet is dropped.
+	esp "${tun[@]}" --payload "$p3" --seq 5 --outer-tos 0x03 --inner-tos 0 || return
+	dstat_is DecapEcnDrop 1 || return
+	[ "$(sa_stat "$h" ecn_dropped)" = 1 ] || { fail "SA ecn_dropped $(sa_stat "$h" ecn_dropped)"; return; }
+	# Deleted: the context goes, the SPI is unknown again (passed up).
+	dctl sa del handle "$h" || { fail "sa del"; return; }
+	esp "${tun[@]}" --payload "$p2" --seq 6 || return
+	dstat_is XfrmInNoStates 1
+}
+
+test_kfunc_transport_and_auto() {
+	local h1 h2 h3 p
+	kf_up || return
+	# auto: AES-GCM-256 inbound gets the kernel; ChaCha20 and outbound do not.
+	dec_sa h1 dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6101 mode transport \
+		aead 'rfc4106(gcm(aes))' "0x$(hexbytes 36 7)" 128 \
+		encap espinudp 4500 4500 203.0.113.9 offload auto || return
+	dec_sa h2 dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6102 mode tunnel \
+		aead 'rfc7539esp(chacha20,poly1305)' "0x$K_CHACHA" 128 \
+		encap espinudp 4500 4500 0.0.0.0 offload auto || return
+	dec_sa h3 dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x6103 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		sel src 198.51.100.0/24 dst 192.0.2.200/32 offload auto || return
+	[ "$(kf_offload "$h1")" = kfunc ] || { fail "GCM auto got $(kf_offload "$h1")"; return; }
+	[ "$(kf_offload "$h2")" = xsk ] || { fail "ChaCha20 auto got $(kf_offload "$h2")"; return; }
+	[ "$(kf_offload "$h3")" = xsk ] || { fail "outbound auto got $(kf_offload "$h3")"; return; }
+	# Transport mode through a NAT: checksum fixed from the NAT-OA.
+	p=$(hexof "transport mode, kernel crypto, NAT-OA")
+	esp --to "$UET_GW4" --suite gcm --key "$(hexbytes 36 7)" --spi 0x6101 --mode transport \
+		--inner-src "$UET_PEER4" --orig-src 203.0.113.9 --inner-dst "$UET_GW4" \
+		--dport 5000 --payload "$p" --seq 1 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	# The ChaCha20 SA still decapsulates on the AF_XDP path.
+	p=$(hexof "chacha via AF_XDP")
+	esp --to "$UET_GW4" --suite chacha --key "$K_CHACHA" --spi 0x6102 --mode tunnel \
+		--inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000 --payload "$p" --seq 1 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	dstat_is RxXskRedirect 1 || return
+	dstat_is DecapOk 2
+}
+
+# One packet to an xsk SA and the same inner packet to a kfunc SA with
+# the same key: what the stack receives (captured on the gateway, both
+# behind udpesp0 and the veth) is the same IP packet byte for byte.
+test_kfunc_same_as_xsk() {
+	local hx hk p a b
+	kf_up || return
+	dec_sa hx dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6201 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 offload xsk || return
+	dec_sa hk dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6202 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 offload kfunc || return
+	nsx "$UET_NS_GW" tshark -q -i any -f 'udp dst port 5000' -w "$UET_TMP/inner.pcap" \
+		>/dev/null 2>&1 &
+	UET_PIDS+=($!)
+	sleep 2
+	p=$(hexof "the same inner packet both ways")
+	for spi in 0x6201 0x6202; do
+		esp --to "$UET_GW4" --suite gcm --key "$K_GCM" --spi $spi --mode tunnel \
+			--inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000 \
+			--payload "$p" --seq 1 || return
+	done
+	dstat_is DecapOk 2 || return
+	sleep 1
+	kill "${UET_PIDS[-1]}" 2>/dev/null
+	wait "${UET_PIDS[-1]}" 2>/dev/null
+	# The IP packets (linktype-independent: from the IPv4 header on).
+	mapfile -t pk < <("$SCAPY_PY" -c '
+import sys
+from scapy.all import rdpcap, IP
+for p in rdpcap(sys.argv[1]):
+    if IP in p: print(bytes(p[IP]).hex())' "$UET_TMP/inner.pcap")
+	[ "${#pk[@]}" = 2 ] || { fail "captured ${#pk[@]} inner packets, want 2"; return; }
+	a=${pk[0]} b=${pk[1]}
+	[ "$a" = "$b" ] || fail "inner packets differ: xsk $a kfunc $b"
+}
