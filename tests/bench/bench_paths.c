@@ -48,7 +48,7 @@
  * ratios as medians of per-round ratios.
  *
  * Environment: BENCH_ROUNDS (default 3; BENCH_QUICK=1: 2), BENCH_FRAMES
- * (frames per measurement, default 131072; quick 32768), BENCH_JSON
+ * (frames per measurement, default 262144; quick 65536), BENCH_JSON
  * (append one JSON object per result to this file), UDPESPD. Root.
  * Aims are reported, never asserted; the exit status is 0 unless
  * something fails (set-up, a frame refused by udpespd).
@@ -86,14 +86,15 @@
 #define ROUNDS_DEFAULT 3u
 #define ROUNDS_QUICK 2u
 #define ROUNDS_MAX 21u
-#define FRAMES_DEFAULT 131072u
-#define FRAMES_QUICK 32768u
+#define FRAMES_DEFAULT 262144u
+#define FRAMES_QUICK 65536u
 #define GEN_SLOT 1536u /* bench_gen.bpf.c */
 #define REPLAY_WINDOW 4096u
 #define DRAIN_QUIET_MS 50
 #define DRAIN_MAX_MS 5000
 #define START_TIMEOUT_S 30
 #define CRYPTO_SET 1024u
+#define SETTLE_MS 20
 
 #define DEV_GW "bp-gw"
 #define DEV_PEER "bp-peer"
@@ -117,6 +118,7 @@ static const __u32 sizes[NSIZES] = { 64, 512, 1400 };
 /* One measurement. */
 struct meas {
 	double pps, cpu_ns, rx_cpu_ns, gen_ns, drops, sent, delivered;
+	double busy; /* the consumer's CPU time over the window (1 = a whole CPU) */
 };
 
 /* A case: one path, one suite, one size, measured once per round. */
@@ -530,6 +532,7 @@ static void measure_crypto(struct bench_suite *s, struct meas *m)
 	if (bad)
 		die("%s: a frame did not decrypt", s->name);
 	m->cpu_ns = m->rx_cpu_ns = (double)(t0 > copy ? t0 - copy : 1) / n;
+	m->busy = 1;
 	m->pps = 1e9 / m->cpu_ns;
 	m->sent = m->delivered = n;
 }
@@ -549,6 +552,7 @@ static void measure(struct bcase *c, struct meas *m)
 		return;
 	}
 	path_up(&r, c->suite);
+	usleep(SETTLE_MS * 1000); /* sockets bound, threads parked in poll() */
 	d0 = delivered(&r);
 	cons0 = consumer_ns(&r);
 	ks0 = task_ns(b.ksoftirqd[0]);
@@ -567,6 +571,7 @@ static void measure(struct bcase *c, struct meas *m)
 	m->pps = m->delivered / ((t_end - g.t0) / 1e9);
 	m->gen_ns = gen_alone();
 	m->rx_cpu_ns = (double)(cons1 - cons0) / m->delivered;
+	m->busy = (double)(cons1 - cons0) / (t_end - g.t0);
 	m->cpu_ns = ((double)(cons1 - cons0) + (double)(ks1 - ks0) + (double)g.cpu -
 		     m->gen_ns * m->sent) /
 		    m->delivered;
@@ -640,10 +645,10 @@ static double ratio(const struct bcase *a, const struct bcase *o)
 
 static void print_table(void)
 {
-	printf("\n%-10s %-19s %5s %9s %9s %9s %9s %8s\n", "path", "suite", "inner", "kpps",
-	       "cpu", "rx cpu", "drops", "af_xdp");
-	printf("%-10s %-19s %5s %9s %9s %9s %9s %8s\n", "", "", "bytes", "", "ns/pkt", "ns/pkt",
-	       "%", "÷ path");
+	printf("\n%-10s %-19s %5s %9s %9s %9s %5s %7s %8s\n", "path", "suite", "inner", "kpps",
+	       "cpu", "rx cpu", "busy", "drops", "af_xdp");
+	printf("%-10s %-19s %5s %9s %9s %9s %5s %7s %8s\n", "", "", "bytes", "", "ns/pkt", "ns/pkt",
+	       "%", "%", "÷ path");
 	for (int i = 0; i < b.ncases; i++) {
 		struct bcase *c = &b.cases[i];
 		struct bcase *ax = find_case(P_AF_XDP, c->suite, c->size);
@@ -654,8 +659,8 @@ static void print_table(void)
 			       c->error);
 			continue;
 		}
-		printf("%-10s %-19s %5u %9.0f %9.0f %9.0f %9.1f", path_name[c->path], sn, c->size,
-		       MED(c, pps) / 1e3, MED(c, cpu_ns), MED(c, rx_cpu_ns),
+		printf("%-10s %-19s %5u %9.0f %9.0f %9.0f %5.0f %7.1f", path_name[c->path], sn, c->size,
+		       MED(c, pps) / 1e3, MED(c, cpu_ns), MED(c, rx_cpu_ns), 100 * MED(c, busy),
 		       100 * MED(c, drops) / MED(c, sent));
 		if (c->path == P_AF_XDP)
 			printf(" %8s\n", "-");
@@ -664,8 +669,10 @@ static void print_table(void)
 	}
 	printf("\nkpps: inner packets delivered per second (median of %u rounds); cpu: all CPU per\n"
 	       "delivered packet less the generator's own; rx cpu: the consumer on CPU %d only;\n"
-	       "drops: frames sent and not delivered; af_xdp ÷ path: udpesp's AF_XDP path over\n"
-	       "this one in packets per second (median of per-round ratios).\n",
+	       "busy: the consumer's CPU time over the measurement (below 100%% while it\n"
+	       "drops: other jobs held its CPU); drops: frames sent and not delivered;\n"
+	       "af_xdp ÷ path: udpesp's AF_XDP path over this one in packets per second\n"
+	       "(median of per-round ratios).\n",
 	       b.rounds, b.rx_cpu);
 }
 
@@ -684,14 +691,10 @@ static void print_aims(void)
 
 static void write_json(void)
 {
-	const char *path = getenv("BENCH_JSON");
-	FILE *f;
+	FILE *f = bench_json_open();
 
-	if (!path || !*path)
-		return;
-	f = fopen(path, "a");
 	if (!f)
-		die("%s: %s", path, strerror(errno));
+		return;
 	for (int i = 0; i < b.ncases; i++) {
 		struct bcase *c = &b.cases[i];
 		struct bcase *ax = find_case(P_AF_XDP, c->suite, c->size);
@@ -699,16 +702,15 @@ static void write_json(void)
 		fprintf(f, "{\"path\": \"%s\", \"suite\": \"%s\", \"payload\": %u", path_name[c->path],
 			b.xsk[c->suite].name, c->size);
 		if (c->error[0]) {
-			fprintf(f, ", \"error\": \"");
-			for (const char *p = c->error; *p; p++)
-				fprintf(f, *p == '"' || *p == '\\' ? "\\%c" : "%c", *p);
-			fprintf(f, "\"}\n");
+			fprintf(f, ", \"error\": ");
+			bench_json_str(f, c->error);
+			fprintf(f, "}\n");
 			continue;
 		}
 		fprintf(f, ", \"pps\": %.0f, \"cpu_ns_per_pkt\": %.1f, \"rx_cpu_ns_per_pkt\": %.1f",
 			MED(c, pps), MED(c, cpu_ns), MED(c, rx_cpu_ns));
-		fprintf(f, ", \"drops\": %.0f, \"sent\": %.0f, \"delivered\": %.0f", MED(c, drops),
-			MED(c, sent), MED(c, delivered));
+		fprintf(f, ", \"drops\": %.0f, \"sent\": %.0f, \"delivered\": %.0f, \"busy\": %.3f",
+			MED(c, drops), MED(c, sent), MED(c, delivered), MED(c, busy));
 		if (c->path != P_CRYPTO)
 			fprintf(f, ", \"gen_ns_per_pkt\": %.1f", MED(c, gen_ns));
 		if (c->path != P_AF_XDP && ratio(ax, c) > 0)

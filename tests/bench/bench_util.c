@@ -204,3 +204,30 @@ void bench_find_daemon(char *path, size_t len)
 	if (access(path, X_OK))
 		die("%s: %s (build it with make, or set UDPESPD)", path, strerror(errno));
 }
+
+FILE *bench_json_open(void)
+{
+	const char *path = getenv("BENCH_JSON");
+	FILE *f;
+
+	if (!path || !*path)
+		return NULL;
+	f = fopen(path, "a");
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	return f;
+}
+
+void bench_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		if (*s == '"' || *s == '\\')
+			fprintf(f, "\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			fprintf(f, "\\u%04x", *s);
+		else
+			fputc(*s, f);
+	}
+	fputc('"', f);
+}

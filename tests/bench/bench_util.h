@@ -39,6 +39,16 @@ pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
 void bench_log_tail(const char *log);
 
 /*
+ * Where results go for `make bench`: $BENCH_JSON opened for appending,
+ * one JSON object per line; NULL when it is unset. Dies if it cannot be
+ * opened.
+ */
+#include <stdio.h>
+FILE *bench_json_open(void);
+/* s as a JSON string, quotes included. */
+void bench_json_str(FILE *f, const char *s);
+
+/*
  * The udpespd to run: $UDPESPD, else ../udpespd next to this binary.
  * Dies if it is not executable.
  */

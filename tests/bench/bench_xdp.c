@@ -434,6 +434,16 @@ static void print_memory(const struct bench *b)
 	       (double)rp[0] / in[0]->maps.max_sa, (double)rp[1] / in[1]->maps.max_sa);
 	printf("  %-44s %14.0f B %14.0f B\n", "  of which udpesp_sa_stats",
 	       (double)st[0] / in[0]->maps.max_sa, (double)st[1] / in[1]->maps.max_sa);
+	{
+		FILE *f = bench_json_open();
+
+		for (int i = 0; f && i < 2; i++)
+			fprintf(f, "{\"path\": \"sa_memory\", \"max_sa\": %u, \"bytes_per_sa\": %.0f, \"map_bytes\": %llu}\n",
+				in[i]->maps.max_sa, (double)per[i] / in[i]->maps.max_sa,
+				per[i] + other[i]);
+		if (f)
+			fclose(f);
+	}
 }
 
 static const char *met(bool ok)
@@ -489,6 +499,22 @@ static void print_results(const struct bench *b, const struct bench_case *cases,
 	       q43, met(q43 <= 1.2));
 	printf("    (net of bare, (u4 - b4) / (u3 - b3) = %.2fx; both medians of per-round quotients)\n",
 	       q43net);
+	{
+		FILE *f = bench_json_open();
+
+		for (int i = 0; f && i < n; i++) {
+			fprintf(f, "{\"path\": \"xdp_classify\", \"case\": \"%s\", \"packet\": ",
+				cases[i].id);
+			bench_json_str(f, cases[i].what);
+			fprintf(f, ", \"ns_per_pkt\": %.0f, \"bare_ns_per_pkt\": %.0f, \"ratio\": %.3f}\n",
+				cases[i].med_u, cases[i].med_b, cases[i].med_ratio);
+		}
+		if (f) {
+			fprintf(f, "{\"path\": \"sa_lookup_scale\", \"sas\": [1, %u], \"ns_per_pkt\": [%.0f, %.0f], \"ratio\": %.3f, \"ratio_net_of_bare\": %.3f}\n",
+				BENCH_BIG_SA, c3->med_u, c4->med_u, q43, q43net);
+			fclose(f);
+		}
+	}
 	/* What a test run cannot show: say so next to the number. */
 	printf("    one packet repeated: its SA's bucket and element stay in cache, so this is\n"
 	       "    the hash cost at 1,000,000 entries, not the cache misses of traffic spread\n"

@@ -1,0 +1,274 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+#
+# Part of `make bench`: iperf3 (one TCP stream, client -> gateway) through
+# a tunnel across a NAPT, first with strongSwan's userspace ESP (charon
+# with the kernel-libipsec plugin, IKEv2, PSK, NAT-T forced, AES-GCM-128),
+# then with udpesp on both ends (static AES-GCM-128 SAs, as make demo),
+# in the same three namespaces:
+#
+#   client ──veth── nat (nftables masquerade) ──veth── gateway
+#   inner 203.0.113.2                                  inner 203.0.113.1
+#   198.51.100.130/25   198.51.100.129 | 192.0.2.2     192.0.2.1
+#
+# Each charon runs in its namespace's network namespace and in a mount
+# namespace of its own (tmpfs on /run for its pid file), reads a
+# strongswan.conf of its own (STRONGSWAN_CONF) that loads only the plugins
+# it needs, and listens on its own VICI socket. Nothing leaves the
+# namespaces: they have no route anywhere else. Configurations with the
+# PSK are mode 0600 in a 0700 directory; the keys are never printed.
+#
+# Prints one line per tunnel; with BENCH_JSON appends a result object for
+# each ("path": "strongswan" | "udpesp_iperf", "mbps"), or one with
+# "error" when a tunnel could not be built. BENCH_IPERF_TIME (seconds per
+# run, default 5; BENCH_QUICK=1: 2). Everything is removed on exit, also
+# on Ctrl-C.
+set -u
+
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+
+NS_CLIENT=$UET_PREFIX-bc
+NS_NAT=$UET_PREFIX-bn
+NS_GW=$UET_PREFIX-bg
+CLIENT_OUT=198.51.100.130
+NAT_IN=198.51.100.129
+NAT_OUT=192.0.2.2
+GW_OUT=192.0.2.1
+CLIENT_INNER=203.0.113.2
+GW_INNER=203.0.113.1
+PIN_CLIENT=$UET_BPFFS/client/tc/globals
+PIN_GW=$UET_BPFFS/tc/globals
+DAEMON=$UET_ROOT/build/udpespd
+CHARON=${CHARON:-/usr/lib/ipsec/charon}
+if [ "${BENCH_QUICK:-}" = 1 ]; then T=${BENCH_IPERF_TIME:-2}; else T=${BENCH_IPERF_TIME:-5}; fi
+
+json() { [ -n "${BENCH_JSON:-}" ] && echo "$1" >>"$BENCH_JSON"; return 0; }
+# result PATH MBPS|"" ERROR: one line for people, one object for the JSON.
+result() {
+	if [ -n "$2" ]; then
+		printf '  %-13s %8.0f Mbit/s (iperf3 TCP, %s s, receiver)\n' "$1" "$2" "$T"
+		json "{\"path\": \"$1\", \"suite\": \"aes-gcm-128\", \"mbps\": $2, \"seconds\": $T}"
+	else
+		printf '  %-13s unavailable: %s\n' "$1" "$3"
+		json "$(jq -cn --arg p "$1" --arg e "$3" '{path: $p, suite: "aes-gcm-128", error: $e}')"
+	fi
+}
+log_tail() { for f in "$@"; do [ -s "$f" ] && tail -n 5 "$f" | sed 's/^/    | /' >&2; done; }
+
+down() {
+	local ns
+	uet_kill_pids
+	for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do
+		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
+	done
+	mountpoint -q "$UET_BPFFS" && umount "$UET_BPFFS" 2>/dev/null
+	[ -n "$UET_TMP" ] && rm -rf "$UET_TMP"
+	UET_TMP=
+}
+
+[ "$(id -u)" -eq 0 ] || { echo "ipsec_iperf: needs root" >&2; exit 1; }
+uet_enter_mntns "$@" || { echo "ipsec_iperf: $REASON" >&2; exit 1; }
+trap down EXIT
+trap 'echo "interrupted" >&2; exit 130' INT
+trap 'exit 143' TERM
+uet_tmp_init || exit 1
+chmod 700 "$UET_TMP"
+UET_LOG=$UET_TMP/ipsec_iperf.log
+missing=$(uet_missing_tools ip nft iperf3 jq nsenter unshare swanctl)
+[ -z "$missing" ] || { echo "ipsec_iperf: missing tools: $missing (make deps)" >&2; exit 1; }
+
+# ---- the three namespaces ----
+for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip netns add "$ns" || exit 1; done
+{
+	ip -n "$NS_CLIENT" link add c0 type veth peer name n0 netns "$NS_NAT" &&
+		ip -n "$NS_NAT" link add n1 type veth peer name g0 netns "$NS_GW" &&
+		ip -n "$NS_CLIENT" addr add "$CLIENT_OUT/25" dev c0 &&
+		ip -n "$NS_NAT" addr add "$NAT_IN/25" dev n0 &&
+		ip -n "$NS_NAT" addr add "$NAT_OUT/24" dev n1 &&
+		ip -n "$NS_GW" addr add "$GW_OUT/24" dev g0 &&
+		for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip -n "$ns" link set lo up; done &&
+		ip -n "$NS_CLIENT" link set c0 up && ip -n "$NS_NAT" link set n0 up &&
+		ip -n "$NS_NAT" link set n1 up && ip -n "$NS_GW" link set g0 up &&
+		ip -n "$NS_CLIENT" route add default via "$NAT_IN" &&
+		nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1 &&
+		nsx "$NS_NAT" nft add table ip nat &&
+		nsx "$NS_NAT" nft add chain ip nat post '{ type nat hook postrouting priority 100; }' &&
+		nsx "$NS_NAT" nft add rule ip nat post oifname n1 masquerade &&
+		for ns in "$NS_CLIENT" "$NS_GW"; do
+			nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+		done
+} >>"$UET_LOG" 2>&1 || { echo "ipsec_iperf: cannot build the namespaces" >&2; log_tail "$UET_LOG"; exit 1; }
+
+# iperf3 NAME: the gateway's server, then the client for $T seconds; prints Mbit/s.
+iperf() {
+	local out=$UET_TMP/iperf-$1.json mbps
+	nsenter --net="/run/netns/$NS_GW" -- iperf3 -s -1 -B "$GW_INNER" >>"$UET_LOG" 2>&1 &
+	UET_PIDS+=($!)
+	uet_wait 5 sh -c "nsenter --net=/run/netns/$NS_GW ss -ltn | grep -q '$GW_INNER:5201'" || return 1
+	nsx "$NS_CLIENT" iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$T" -J >"$out" 2>>"$UET_LOG" ||
+		return 1
+	mbps=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$out") || return 1
+	[ "$mbps" -gt 0 ] 2>/dev/null || return 1
+	echo "$mbps"
+}
+
+# ---- strongSwan, kernel-libipsec ----
+
+# charon_conf SIDE LOCAL_ADDR REMOTE_ADDR LOCAL_TS REMOTE_TS: its files under $UET_TMP/SIDE.
+charon_conf() {
+	local d=$UET_TMP/$1
+	mkdir -m 700 "$d"
+	(
+		umask 077
+		cat >"$d/strongswan.conf" <<-EOF
+			charon {
+			    load_modular = no
+			    load = random nonce openssl pem pkcs1 x509 pubkey kdf kernel-libipsec kernel-netlink socket-default vici
+			    port = 500
+			    port_nat_t = 4500
+			    retransmit_tries = 3
+			    plugins {
+			        vici { socket = unix://$d/charon.vici }
+			        kernel-libipsec { allow_peer_ts = no }
+			    }
+			    filelog { bench { path = $d/charon.log
+			        default = 1
+			        ike = 1 } }
+			    syslog { daemon { default = -1 } }
+			}
+			swanctl { plugins { } }
+		EOF
+		cat >"$d/swanctl.conf" <<-EOF
+			connections {
+			    bench {
+			        version = 2
+			        local_addrs = $2
+			        remote_addrs = $3
+			        encap = yes
+			        proposals = aes128gcm16-prfsha256-ecp256
+			        local { auth = psk
+			            id = $1.bench.example }
+			        remote { auth = psk
+			            id = $([ "$1" = client ] && echo gw || echo client).bench.example }
+			        children {
+			            bench {
+			                local_ts = $4
+			                remote_ts = $5
+			                esp_proposals = aes128gcm16
+			                mode = tunnel
+			            }
+			        }
+			    }
+			}
+			secrets {
+			    ike-bench {
+			        id-a = client.bench.example
+			        id-b = gw.bench.example
+			        secret = $PSK
+			    }
+			}
+		EOF
+	)
+}
+
+# charon_start SIDE NS: charon in NS with a private /run, its own config and socket.
+charon_start() {
+	local d=$UET_TMP/$1
+	nsenter --net="/run/netns/$2" -- unshare --mount --propagation private -- \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec env STRONGSWAN_CONF="$0" "$1"' \
+		"$d/strongswan.conf" "$CHARON" >>"$d/charon.out" 2>&1 &
+	UET_PIDS+=($!)
+	uet_wait 10 test -S "$d/charon.vici" || return 1
+	swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" >>"$UET_LOG" 2>&1
+}
+
+strongswan() {
+	[ -x "$CHARON" ] || { REASON="$CHARON not installed (make deps)"; return 1; }
+	[ -e /usr/lib/ipsec/plugins/libstrongswan-kernel-libipsec.so ] ||
+		{ REASON="kernel-libipsec plugin not installed (libcharon-extra-plugins)"; return 1; }
+	PSK=0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	charon_conf client "$CLIENT_OUT" "$GW_OUT" "$CLIENT_INNER/32" "$GW_INNER/32"
+	charon_conf gw "$GW_OUT" "%any" "$GW_INNER/32" "$CLIENT_INNER/32"
+	PSK=
+	ip -n "$NS_CLIENT" addr add "$CLIENT_INNER/32" dev lo &&
+		ip -n "$NS_GW" addr add "$GW_INNER/32" dev lo || { REASON="inner addresses"; return 1; }
+	charon_start gw "$NS_GW" || { REASON="charon (gateway) did not start"; return 1; }
+	charon_start client "$NS_CLIENT" || { REASON="charon (client) did not start"; return 1; }
+	swanctl --initiate --child bench --timeout 20 --uri "unix://$UET_TMP/client/charon.vici" \
+		>>"$UET_LOG" 2>&1 || { REASON="IKEv2 negotiation failed"; return 1; }
+	# NAT-T must be in use: the gateway sees the NAPT's address and port.
+	swanctl --list-sas --uri "unix://$UET_TMP/gw/charon.vici" 2>>"$UET_LOG" | tee -a "$UET_LOG" |
+		grep -q "$NAT_OUT\\[4500\\]\\|$NAT_OUT\\[[0-9]*\\].*NAT" ||
+		{ REASON="the IKE_SA did not go through the NAPT on 4500"; return 1; }
+	SS_MBPS=$(iperf strongswan) || { REASON="iperf3 through the libipsec tunnel failed"; return 1; }
+}
+
+strongswan_down() {
+	uet_kill_pids
+	ip -n "$NS_CLIENT" addr del "$CLIENT_INNER/32" dev lo 2>/dev/null
+	ip -n "$NS_GW" addr del "$GW_INNER/32" dev lo 2>/dev/null
+	# charon's routes and ipsec0 die with it; flush what may be left.
+	for ns in "$NS_CLIENT" "$NS_GW"; do
+		ip -n "$ns" route flush table 220 2>/dev/null
+		ip -n "$ns" rule del table 220 2>/dev/null
+	done
+	return 0
+}
+
+# ---- udpesp on both ends ----
+
+udpesp_ctl() { nsx "$1" "$UET_CTL" -s "$UET_TMP/$2.sock" "${@:3}" >>"$UET_LOG" 2>&1; }
+
+udpesp() {
+	local side ns pin k_up k_down
+	[ -e "$UET_OBJ" ] && [ -x "$UET_CTL" ] && [ -x "$DAEMON" ] || { REASON="build/ is incomplete: run make"; return 1; }
+	uet_bpffs_mount || return 1
+	mkdir -p "$UET_BPFFS/client"
+	env TC_BPF_MNT="$UET_BPFFS/client" nsenter --net="/run/netns/$NS_CLIENT" \
+		ip link set dev c0 xdp obj "$UET_OBJ" sec xdp >>"$UET_LOG" 2>&1 &&
+		nsenter --net="/run/netns/$NS_GW" ip link set dev g0 xdp obj "$UET_OBJ" sec xdp \
+			>>"$UET_LOG" 2>&1 || { REASON="ip link set xdp failed"; return 1; }
+	for side in client gw; do
+		ns=$NS_GW pin=$PIN_GW
+		[ $side = client ] && ns=$NS_CLIENT pin=$PIN_CLIENT
+		nsenter --net="/run/netns/$ns" -- "$DAEMON" --foreground --pin-dir "$pin" \
+			--socket "$UET_TMP/$side.sock" --log "$UET_TMP/$side.log" &
+		UET_PIDS+=($!)
+		uet_wait 10 test -S "$UET_TMP/$side.sock" || { REASON="udpespd ($side) did not start"; return 1; }
+	done
+	k_up=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	k_down=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	local aead=(aead 'rfc4106(gcm(aes))') up=(sel src "$CLIENT_INNER/32" dst "$GW_INNER/32")
+	local dn=(sel src "$GW_INNER/32" dst "$CLIENT_INNER/32")
+	udpesp_ctl "$NS_GW" gw sa add dir in src "$NAT_OUT" dst "$GW_OUT" spi 0xc001 mode tunnel \
+		"${aead[@]}" "$k_up" 128 encap espinudp 4500 4500 0.0.0.0 replay-window 128 "${up[@]}" &&
+		udpesp_ctl "$NS_GW" gw sa add dir out src "$GW_OUT" dst "$NAT_OUT" spi 0x9001 mode tunnel \
+			"${aead[@]}" "$k_down" 128 encap espinudp 4500 4500 0.0.0.0 "${dn[@]}" &&
+		udpesp_ctl "$NS_CLIENT" client sa add dir in src "$GW_OUT" dst "$CLIENT_OUT" spi 0x9001 \
+			mode tunnel "${aead[@]}" "$k_down" 128 encap espinudp 4500 4500 0.0.0.0 \
+			replay-window 128 "${dn[@]}" &&
+		udpesp_ctl "$NS_CLIENT" client sa add dir out src "$CLIENT_OUT" dst "$GW_OUT" spi 0xc001 \
+			mode tunnel "${aead[@]}" "$k_up" 128 encap espinudp 4500 4500 0.0.0.0 "${up[@]}" ||
+		{ REASON="udpespctl sa add failed"; return 1; }
+	k_up= k_down=
+	ip -n "$NS_CLIENT" addr add "$CLIENT_INNER/24" dev udpesp0 &&
+		ip -n "$NS_GW" addr add "$GW_INNER/24" dev udpesp0 || { REASON="cannot address udpesp0"; return 1; }
+	UE_MBPS=$(iperf udpesp) || { REASON="iperf3 through udpesp failed"; return 1; }
+}
+
+echo "iperf3 through a NAPT, client -> gateway, AES-GCM-128, $T s each:"
+SS_MBPS= UE_MBPS=
+if strongswan; then result strongswan "$SS_MBPS"; else
+	result strongswan "" "$REASON"
+	log_tail "$UET_TMP/client/charon.log" "$UET_TMP/gw/charon.log" "$UET_LOG"
+fi
+strongswan_down
+if udpesp; then result udpesp_iperf "$UE_MBPS"; else
+	result udpesp_iperf "" "$REASON"
+	log_tail "$UET_TMP/gw.log" "$UET_LOG"
+fi
+if [ -n "$SS_MBPS" ] && [ -n "$UE_MBPS" ]; then
+	awk -v u="$UE_MBPS" -v s="$SS_MBPS" 'BEGIN { printf "  udpesp ÷ strongswan %.2f (aim: above 1, reported, not asserted) -> %s\n", u / s, (u > s) ? "met" : "not met" }'
+fi
+exit 0
