@@ -219,6 +219,12 @@ bench-crypto: $(BUILD)/tests/bench_crypto $(BENCH_CRYPTO_OPENSSL)
 	$(Q)$(BUILD)/tests/bench_crypto
 	$(if $(BENCH_CRYPTO_OPENSSL),$(Q)$(BENCH_CRYPTO_OPENSSL))
 
+# The kfunc backend (AES-GCM inside XDP) against the AF_XDP path, same frames.
+.PHONY: bench-kfunc
+bench-kfunc: $(BUILD)/tests/bench_kfunc
+	$(Q)$(BUILD)/tests/bench_kfunc
+bench: bench-kfunc
+
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:
 	clang-format -i $(FORMAT_SRCS)
