@@ -260,7 +260,12 @@ static void sa_template(struct udpesp_ctl_sa *sa)
 	sa->dir = UDPESP_DIR_IN;
 	sa->mode = UDPESP_MODE_TUNNEL;
 	sa->encap = UDPESP_ENCAP_ESPINUDP;
-	sa->offload = UDPESP_OFFLOAD_AUTO;
+	/*
+	 * AF_XDP, as `auto` chose before the kfunc backend existed: `auto`
+	 * now gives AES-GCM SAs to kfunc, which holds at most
+	 * UDPESP_KF_MAX_SA, far below the fills measured here.
+	 */
+	sa->offload = UDPESP_OFFLOAD_XSK;
 	sa->src.family = sa->dst.family = UDPESP_AF_INET;
 	sa->src.prefixlen = sa->dst.prefixlen = 32;
 	inet_pton(AF_INET, LOCAL_ADDR, sa->dst.addr);

@@ -5,7 +5,8 @@
 # a tunnel across a NAPT, first with strongSwan's userspace ESP (charon
 # with the kernel-libipsec plugin, IKEv2, PSK, NAT-T forced, AES-GCM-128),
 # then with udpesp on both ends (static AES-GCM-128 SAs, as make demo),
-# in the same three namespaces:
+# inbound SAs first on the AF_XDP backend, then on the kfunc one, in the
+# same three namespaces:
 #
 #   client ──veth── nat (nftables masquerade) ──veth── gateway
 #   inner 203.0.113.2                                  inner 203.0.113.1
@@ -19,7 +20,8 @@
 # PSK are mode 0600 in a 0700 directory; the keys are never printed.
 #
 # Prints one line per tunnel; with BENCH_JSON appends a result object for
-# each ("path": "strongswan" | "udpesp_iperf", "mbps"), or one with
+# each ("path": "strongswan" | "udpesp_iperf" | "udpesp_iperf_kfunc",
+# "mbps"), or one with
 # "error" when a tunnel could not be built. BENCH_IPERF_TIME (seconds per
 # run, default 5; BENCH_QUICK=1: 2). Everything is removed on exit, also
 # on Ctrl-C.
@@ -47,10 +49,10 @@ json() { [ -n "${BENCH_JSON:-}" ] && echo "$1" >>"$BENCH_JSON"; return 0; }
 # result PATH MBPS|"" ERROR: one line for people, one object for the JSON.
 result() {
 	if [ -n "$2" ]; then
-		printf '  %-13s %8.0f Mbit/s (iperf3 TCP, %s s, receiver)\n' "$1" "$2" "$T"
+		printf '  %-18s %8.0f Mbit/s (iperf3 TCP, %s s, receiver)\n' "$1" "$2" "$T"
 		json "{\"path\": \"$1\", \"suite\": \"aes-gcm-128\", \"mbps\": $2, \"seconds\": $T}"
 	else
-		printf '  %-13s unavailable: %s\n' "$1" "$3"
+		printf '  %-18s unavailable: %s\n' "$1" "$3"
 		json "$(jq -cn --arg p "$1" --arg e "$3" '{path: $p, suite: "aes-gcm-128", error: $e}')"
 	fi
 }
@@ -237,24 +239,33 @@ udpesp() {
 		UET_PIDS+=($!)
 		uet_wait 10 test -S "$UET_TMP/$side.sock" || { REASON="udpespd ($side) did not start"; return 1; }
 	done
+	udpesp_sas xsk || return 1
+	ip -n "$NS_CLIENT" addr add "$CLIENT_INNER/24" dev udpesp0 &&
+		ip -n "$NS_GW" addr add "$GW_INNER/24" dev udpesp0 || { REASON="cannot address udpesp0"; return 1; }
+	UE_MBPS=$(iperf udpesp) || { REASON="iperf3 through udpesp failed"; return 1; }
+}
+
+# udpesp_sas OFFLOAD: one SA per direction on each end, fresh keys; the
+# inbound ones on backend OFFLOAD. Replaces what was there.
+udpesp_sas() {
+	local k_up k_down
+	udpesp_ctl "$NS_GW" gw sa flush && udpesp_ctl "$NS_CLIENT" client sa flush ||
+		{ REASON="udpespctl sa flush failed"; return 1; }
 	k_up=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 	k_down=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 	local aead=(aead 'rfc4106(gcm(aes))') up=(sel src "$CLIENT_INNER/32" dst "$GW_INNER/32")
-	local dn=(sel src "$GW_INNER/32" dst "$CLIENT_INNER/32")
+	local dn=(sel src "$GW_INNER/32" dst "$CLIENT_INNER/32") off=(offload "$1")
 	udpesp_ctl "$NS_GW" gw sa add dir in src "$NAT_OUT" dst "$GW_OUT" spi 0xc001 mode tunnel \
-		"${aead[@]}" "$k_up" 128 encap espinudp 4500 4500 0.0.0.0 replay-window 128 "${up[@]}" &&
+		"${aead[@]}" "$k_up" 128 encap espinudp 4500 4500 0.0.0.0 replay-window 128 "${up[@]}" \
+		"${off[@]}" &&
 		udpesp_ctl "$NS_GW" gw sa add dir out src "$GW_OUT" dst "$NAT_OUT" spi 0x9001 mode tunnel \
 			"${aead[@]}" "$k_down" 128 encap espinudp 4500 4500 0.0.0.0 "${dn[@]}" &&
 		udpesp_ctl "$NS_CLIENT" client sa add dir in src "$GW_OUT" dst "$CLIENT_OUT" spi 0x9001 \
 			mode tunnel "${aead[@]}" "$k_down" 128 encap espinudp 4500 4500 0.0.0.0 \
-			replay-window 128 "${dn[@]}" &&
+			replay-window 128 "${dn[@]}" "${off[@]}" &&
 		udpesp_ctl "$NS_CLIENT" client sa add dir out src "$CLIENT_OUT" dst "$GW_OUT" spi 0xc001 \
 			mode tunnel "${aead[@]}" "$k_up" 128 encap espinudp 4500 4500 0.0.0.0 "${up[@]}" ||
-		{ REASON="udpespctl sa add failed"; return 1; }
-	k_up= k_down=
-	ip -n "$NS_CLIENT" addr add "$CLIENT_INNER/24" dev udpesp0 &&
-		ip -n "$NS_GW" addr add "$GW_INNER/24" dev udpesp0 || { REASON="cannot address udpesp0"; return 1; }
-	UE_MBPS=$(iperf udpesp) || { REASON="iperf3 through udpesp failed"; return 1; }
+		{ REASON="udpespctl sa add (offload $1) failed: $(tail -n 1 "$UET_LOG")"; return 1; }
 }
 
 echo "iperf3 through a NAPT, client -> gateway, AES-GCM-128, $T s each:"
@@ -267,6 +278,16 @@ strongswan_down
 if udpesp; then result udpesp_iperf "$UE_MBPS"; else
 	result udpesp_iperf "" "$REASON"
 	log_tail "$UET_TMP/gw.log" "$UET_LOG"
+fi
+UK_MBPS=
+if [ -n "$UE_MBPS" ]; then
+	REASON=
+	if udpesp_sas kfunc && UK_MBPS=$(iperf udpesp-kfunc); then
+		result udpesp_iperf_kfunc "$UK_MBPS"
+	else
+		UK_MBPS=
+		result udpesp_iperf_kfunc "" "${REASON:-iperf3 through udpesp (kfunc) failed}"
+	fi
 fi
 if [ -n "$SS_MBPS" ] && [ -n "$UE_MBPS" ]; then
 	awk -v u="$UE_MBPS" -v s="$SS_MBPS" 'BEGIN { printf "  udpesp ÷ strongswan %.2f (aim: above 1, reported, not asserted) -> %s\n", u / s, (u > s) ? "met" : "not met" }'
