@@ -622,7 +622,8 @@ static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 		seg = k->data_len;
 		kf_opaque(seg);
 		kf_opaque(hlen);
-		if (hlen < 20 || hlen > KF_IP_MAX || seg < 1 || seg > UDPESP_KF_CT_MAX)
+		/* An empty segment is possible (a bare ICMP header is not required). */
+		if (hlen < 20 || hlen > KF_IP_MAX || seg > UDPESP_KF_CT_MAX)
 			return KF_ERROR;
 		start = pt - hlen;
 		if (bpf_xdp_store_bytes(ctx, start, s->ip, hlen))
@@ -635,7 +636,7 @@ static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 		start = pt;
 		family = (s->ct[0] >> 4) == 4 ? UDPESP_AF_INET : UDPESP_AF_INET6;
 	}
-	if (bpf_xdp_store_bytes(ctx, pt, s->ct, seg))
+	if (seg && bpf_xdp_store_bytes(ctx, pt, s->ct, seg))
 		return KF_ERROR;
 	type = bpf_htons(family == UDPESP_AF_INET ? ETH_P_IP : ETH_P_IPV6);
 	__builtin_memcpy(s->l2 + ((l2 - 2) & (KF_L2_MAX - 1)), &type, 2);

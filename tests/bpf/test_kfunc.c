@@ -6,12 +6,14 @@
  * through XDP and, in the same test, through the AF_XDP path's
  * esp_decap(). Both must agree: the verdict (as XDP action and counter),
  * the inner packet byte for byte behind the rewritten Ethernet header,
- * and the replay window afterwards. Then replays of delivered packets,
+ * and the replay window afterwards. The same for the published ESP
+ * packets of draft-mcgrew-gcm-test-01. Then replays of delivered packets,
  * truncation at every length, tampering at every byte, and what the
  * daemon side refuses.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
@@ -62,8 +64,11 @@ struct decap_vec {
 };
 
 #include "decap_frames.h"
+#include "../unit/gcm_draft.h"
 
 static struct kf_backend kf;
+/* The SPI of the SA under test: the generator's 0x1001 unless set. */
+static __be32 vec_spi;
 
 static void kf_init(void)
 {
@@ -95,10 +100,9 @@ static void ctl_addr(struct udpesp_ctl_addr *a, const struct vec_addr *v)
 }
 
 /* The SA as udpespd would get it from `sa add ... offload kfunc`. */
-static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs,
-		    struct sa_suite *suite)
+static void vec_cfg_suite(const struct decap_vec *v, const struct decap_suite *ds,
+			  struct udpesp_ctl_sa *cs, struct sa_suite *suite)
 {
-	const struct decap_suite *ds = &decap_suites[v->suite];
 	bool v4 = v->family == UDPESP_AF_INET;
 	char err[UDPESP_CTL_ERRMSG_MAX];
 
@@ -107,7 +111,7 @@ static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs,
 	cs->mode = v->mode;
 	cs->encap = UDPESP_ENCAP_ESPINUDP;
 	cs->offload = UDPESP_OFFLOAD_KFUNC;
-	cs->spi = htonl(0x1001);
+	cs->spi = vec_spi ? vec_spi : htonl(0x1001);
 	cs->src.family = cs->dst.family = v->family;
 	cs->src.prefixlen = cs->dst.prefixlen = v4 ? 32 : 128;
 	inet_pton(v4 ? AF_INET : AF_INET6, v4 ? "198.51.100.7" : "2001:db8:1::7",
@@ -123,6 +127,11 @@ static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs,
 	cs->aead.key_len = ds->key_len;
 	cs->aead.bits = ds->bits;
 	cr_assert_eq(sa_check(cs, suite, err, sizeof(err)), 0, "%s: %s", v->name, err);
+}
+
+static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+{
+	vec_cfg_suite(v, &decap_suites[v->suite], cs, suite);
 }
 
 static void vec_replay(const struct decap_vec *v, struct udpesp_replay *r)
@@ -143,7 +152,8 @@ static struct udpesp_sa_key vec_key(const struct udpesp_ctl_sa *cs)
 }
 
 /* Parser entry on 4500, the SA on the kfunc backend, its window. */
-static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+static void install_suite(const struct decap_vec *v, const struct decap_suite *ds,
+			  struct udpesp_ctl_sa *cs, struct sa_suite *suite)
 {
 	struct udpesp_parser_key pk = { .port = htons(4500), .family = v->family };
 	struct udpesp_parser_val pv = { .handle = 1, .encap = UDPESP_ENCAP_ESPINUDP };
@@ -152,7 +162,7 @@ static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct 
 	struct udpesp_replay r;
 	int err;
 
-	vec_cfg(v, cs, suite);
+	vec_cfg_suite(v, ds, cs, suite);
 	key = vec_key(cs);
 	err = kf_backend_sa_add(&kf, SLOT, GEN, cs, suite);
 	cr_assert_eq(err, 0, "%s: kf_backend_sa_add: %s", v->name, strerror(-err));
@@ -175,6 +185,11 @@ static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct 
 	cr_assert_eq(err, 0);
 }
 
+static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+{
+	install_suite(v, &decap_suites[v->suite], cs, suite);
+}
+
 static void uninstall(const struct udpesp_ctl_sa *cs)
 {
 	struct udpesp_sa_key key = vec_key(cs);
@@ -191,10 +206,10 @@ struct afxdp_result {
 	__u8 frame[2048];
 };
 
-static void afxdp(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
-		  const struct sa_suite *suite, struct afxdp_result *res)
+static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
+			const struct udpesp_ctl_sa *cs, const struct sa_suite *suite,
+			struct afxdp_result *res)
 {
-	const struct decap_suite *ds = &decap_suites[v->suite];
 	struct udpesp_xdp_meta m = {
 		.magic = UDPESP_META_MAGIC, .l3_off = v->l3_off, .l4_off = v->l4_off,
 		.esp_off = v->esp_off, .family = v->family,
@@ -217,6 +232,12 @@ static void afxdp(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
 	res->v = esp_decap(&sa, t, res->frame, v->frame_len, &m, &res->out);
 	esp_crypto_free(sa.crypto);
 	esp_crypto_thread_free(t);
+}
+
+static void afxdp(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
+		  const struct sa_suite *suite, struct afxdp_result *res)
+{
+	afxdp_suite(v, &decap_suites[v->suite], cs, suite, res);
 }
 
 /* Which global counter a verdict moves (xsk_worker.c's count_drop()). */
@@ -265,8 +286,18 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 	cnt_snap(&before);
 	act = run_xdp(frame, len, &xdp_in_lo, &out);
 	cnt_delta(&before, moved);
+	if (act != (want->v == ESP_OK ? XDP_PASS : XDP_DROP))
+		for (int k = 0; k < UDPESP_CNT_MAX; k++)
+			if (moved[k])
+				cr_log_error("%s: %s moved %lld", v->name, udpesp_counter_names[k],
+					     moved[k]);
 	cr_assert_eq(act, want->v == ESP_OK ? XDP_PASS : XDP_DROP,
 		     "%s: action %d for verdict %s", v->name, act, esp_verdict_name(want->v));
+	if (moved[c] != 1)
+		for (int k = 0; k < UDPESP_CNT_MAX; k++)
+			if (moved[k])
+				cr_log_error("%s: %s moved %lld", v->name, udpesp_counter_names[k],
+					     moved[k]);
 	cr_assert_eq(moved[c], 1, "%s: counter %s moved %lld", v->name,
 		     udpesp_counter_names[c], moved[c]);
 	cr_assert_eq(moved[UDPESP_CNT_IN_ERROR], 0, "%s: XfrmInError", v->name);
@@ -448,4 +479,106 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 	cr_assert_eq(out.len, v->frame_len, "passed up unchanged");
 	cr_assert_eq(memcmp(out.data, v->frame, v->frame_len), 0);
 	uninstall(&cs);
+}
+
+static size_t unhex(__u8 *out, size_t max, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s += 2) {
+		unsigned int b;
+
+		cr_assert(sscanf(s, "%2x", &b) == 1 && n < max, "bad hex: %s", s);
+		out[n++] = (__u8)b;
+	}
+	return n;
+}
+
+/*
+ * draft-mcgrew-gcm-test-01 section 4 (128 and 256-bit keys, ESN and
+ * not) as ESP-in-UDP to a transport-mode SA (most of its payloads name
+ * ICMP or UDP, not IP-in-IP): the tag verifies in XDP and the rebuilt
+ * packet is the AF_XDP path's byte for byte. #4 has SPI 0, which RFC
+ * 3948 never reads as ESP.
+ */
+Test(kfunc, published_gcm_vectors_as_the_afxdp_path, FX)
+{
+	int n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(gcm_draft); i++) {
+		static __u8 frame[2048];
+		static struct afxdp_result want;
+		__u8 key[36], nonce[12], seq[8];
+		size_t klen = unhex(key, 32, gcm_draft[i].key);
+		size_t slen = unhex(seq, 8, gcm_draft[i].seq);
+		struct decap_vec v = { 0 };
+		struct udpesp_ctl_sa cs;
+		struct sa_suite suite;
+		struct decap_suite ds = { .aead = "rfc4106(gcm(aes))", .bits = 128 };
+		__u32 ct_len, hi = 0, lo;
+		char name[64];
+
+		unhex(nonce, 12, gcm_draft[i].nonce);
+		lo = (__u32)seq[slen - 4] << 24 | seq[slen - 3] << 16 | seq[slen - 2] << 8 |
+		     seq[slen - 1];
+		if (slen == 8)
+			hi = (__u32)seq[0] << 24 | seq[1] << 16 | seq[2] << 8 | seq[3];
+		/* Ethernet, IPv4, UDP 4500, then SPI | seq lo | IV | ct | ICV. */
+		memset(frame, 0, 42);
+		frame[12] = 0x08;
+		frame[14] = 0x45;
+		frame[22] = 64;
+		frame[23] = 17;
+		inet_pton(AF_INET, "198.51.100.7", frame + 26);
+		inet_pton(AF_INET, "192.0.2.1", frame + 30);
+		frame[34] = frame[36] = 0x11;
+		frame[35] = frame[37] = 0x94;
+		unhex(frame + 42, 4, gcm_draft[i].spi);
+		memcpy(frame + 46, seq + slen - 4, 4);
+		memcpy(frame + 50, nonce + 4, 8);
+		ct_len = (__u32)unhex(frame + 58, sizeof(frame) - 58, gcm_draft[i].ct);
+		frame[38] = (__u8)((16 + ct_len + 8) >> 8);
+		frame[39] = (__u8)(16 + ct_len + 8);
+		frame[16] = (__u8)((16 + ct_len + 28) >> 8);
+		frame[17] = (__u8)(16 + ct_len + 28);
+		{
+			__u32 sum = 0;
+
+			for (int j = 14; j < 34; j += 2)
+				sum += frame[j] << 8 | frame[j + 1];
+			while (sum >> 16)
+				sum = (sum & 0xffff) + (sum >> 16);
+			frame[24] = (__u8)(~sum >> 8);
+			frame[25] = (__u8)~sum;
+		}
+		if (!frame[42] && !frame[43] && !frame[44] && !frame[45])
+			continue; /* #4: SPI 0 */
+
+		/* The vector as a decap_vec, so install() and afxdp() take it. */
+		snprintf(name, sizeof(name), "draft-mcgrew-gcm-test-01 #%zu", i + 1);
+		memcpy(ds.key, key, klen);
+		memcpy(ds.key + klen, nonce, 4);
+		ds.key_len = (__u32)klen + 4;
+		v.name = name;
+		v.mode = UDPESP_MODE_TRANSPORT;
+		v.esn = slen == 8;
+		v.window = 64;
+		/* A window just below the number, so ESN infers the draft's high half. */
+		v.top = ((__u64)hi << 32 | lo) - 1;
+		v.frame = frame;
+		v.frame_len = 58 + ct_len;
+		v.l3_off = 14;
+		v.l4_off = 34;
+		v.esp_off = 42;
+		v.family = UDPESP_AF_INET;
+		memcpy(&vec_spi, frame + 42, 4);
+		install_suite(&v, &ds, &cs, &suite);
+		afxdp_suite(&v, &ds, &cs, &suite, &want);
+		cr_assert_neq(want.v, ESP_DROP_ICV, "%s: esp_decap says the tag is wrong", name);
+		cr_assert_neq(want.v, ESP_DROP_HDR, "%s: esp_decap refuses the frame", name);
+		check_frame(&v, &cs, &suite, v.frame, v.frame_len, &want);
+		uninstall(&cs);
+		n++;
+	}
+	cr_assert_eq(n, 13, "%d published vectors", n);
 }
