@@ -77,9 +77,11 @@ struct kf_scratch {
 	__u8 ip[64];
 };
 
+/* Write-only from userspace too: it holds the last packet's plaintext. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_WRONLY);
 	__type(key, __u32);
 	__type(value, struct kf_scratch);
 } udpesp_kf_buf SEC(".maps");
