@@ -47,7 +47,7 @@
  * Rounds interleave every case; the table shows medians over rounds and
  * ratios as medians of per-round ratios.
  *
- * Environment: BENCH_ROUNDS (default 3; BENCH_QUICK=1: 2), BENCH_FRAMES
+ * Environment: BENCH_ROUNDS (default 5; BENCH_QUICK=1: 2), BENCH_FRAMES
  * (frames per measurement, default 262144; quick 65536), BENCH_JSON
  * (append one JSON object per result to this file), UDPESPD. Root.
  * Aims are reported, never asserted; the exit status is 0 unless
@@ -83,7 +83,7 @@
 #include "sock_decap.h"
 #include "xsk_rxdrop.h"
 
-#define ROUNDS_DEFAULT 3u
+#define ROUNDS_DEFAULT 5u
 #define ROUNDS_QUICK 2u
 #define ROUNDS_MAX 21u
 #define FRAMES_DEFAULT 262144u
@@ -669,8 +669,8 @@ static void print_table(void)
 	}
 	printf("\nkpps: inner packets delivered per second (median of %u rounds); cpu: all CPU per\n"
 	       "delivered packet less the generator's own; rx cpu: the consumer on CPU %d only;\n"
-	       "busy: the consumer's CPU time over the measurement (below 100%% while it\n"
-	       "drops: other jobs held its CPU); drops: frames sent and not delivered;\n"
+	       "busy: the consumer's CPU time over the measurement (below 100%% with drops:\n"
+	       "other jobs held its CPU); drops: frames sent and not delivered;\n"
 	       "af_xdp ÷ path: udpesp's AF_XDP path over this one in packets per second\n"
 	       "(median of per-round ratios).\n",
 	       b.rounds, b.rx_cpu);
