@@ -20,6 +20,43 @@
 /* The slot of the probe's throwaway context: outside every SA table. */
 #define KF_PROBE_SLOT 0xffffffffu
 
+/*
+ * Whether the kernel's AES (what ecb(aes) wraps: the "aes" cipher of
+ * highest priority in /proc/crypto) is more than the portable C one.
+ * With the C one the kfunc backend costs 3-7x the AF_XDP path per packet
+ * (README, make bench-kfunc), so offload auto does not pick it.
+ */
+static bool aes_accelerated(char *driver, size_t len)
+{
+	char line[256], name[64] = "", drv[64] = "", type[32] = "";
+	int prio = -1, best = -1;
+	bool fast = false;
+	FILE *f = fopen("/proc/crypto", "re");
+
+	snprintf(driver, len, "unknown");
+	if (!f)
+		return false;
+	for (bool more = true; more;) {
+		more = fgets(line, sizeof(line), f) != NULL;
+		if (!more || line[0] == '\n') {
+			if (!strcmp(name, "aes") && !strcmp(type, "cipher") && prio > best) {
+				best = prio;
+				snprintf(driver, len, "%s", drv);
+				fast = strcmp(drv, "aes-generic") && strcmp(drv, "aes-fixed-time");
+			}
+			name[0] = drv[0] = type[0] = '\0';
+			prio = -1;
+			continue;
+		}
+		if (sscanf(line, "name : %63s", name) == 1 || sscanf(line, "driver : %63s", drv) == 1 ||
+		    sscanf(line, "type : %31s", type) == 1)
+			continue;
+		sscanf(line, "priority : %d", &prio);
+	}
+	fclose(f);
+	return fast;
+}
+
 static void wipe(void *p, size_t n)
 {
 	volatile __u8 *v = p;
@@ -153,6 +190,7 @@ void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m)
 		goto fail;
 	}
 	kb->ok = true;
+	kb->aes_fast = aes_accelerated(kb->aes_driver, sizeof(kb->aes_driver));
 	return;
 fail:
 	udpesp_kf__destroy(kb->skel);
@@ -187,6 +225,11 @@ int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa 
 	if (!kb->ok) {
 		snprintf(err, errlen, "offload kfunc: %s; use offload xsk or auto",
 			 kb->why[0] ? kb->why : "the kfunc backend is not loaded");
+		return -EOPNOTSUPP;
+	}
+	if (cfg->offload == UDPESP_OFFLOAD_AUTO && !kb->aes_fast) {
+		snprintf(err, errlen, "offload auto: the kernel's AES is %s (portable C), slower than the AF_XDP path; offload kfunc forces it",
+			 kb->aes_driver);
 		return -EOPNOTSUPP;
 	}
 	return 0;

@@ -23,6 +23,9 @@ struct kf_backend {
 	struct udpesp_kf *skel;
 	bool ok;
 	char why[160]; /* when !ok: why the kernel cannot run it */
+	/* The kernel's AES is accelerated: offload auto picks this backend. */
+	bool aes_fast;
+	char aes_driver[64];
 };
 
 /*
@@ -34,7 +37,8 @@ void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m);
 
 /*
  * Whether an SA can run on this backend: 0, or -EOPNOTSUPP with the
- * reason in err (suite, direction, or the kernel).
+ * reason in err (suite, direction, or the kernel). For offload auto
+ * also whether it should: only with an accelerated kernel AES.
  */
 int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
 			const struct sa_suite *s, char *err, size_t errlen);

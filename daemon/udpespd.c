@@ -731,7 +731,8 @@ int main(int argc, char **argv)
 	adopt_leftovers(&d);
 	kf_backend_load(&kf, &d.maps);
 	if (kf.ok)
-		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto)");
+		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto); kernel AES %s: offload auto %s",
+			kf.aes_driver, kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
 	else
 		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
 	err = links_init(&d.links, bpf_program__fd(d.skel->progs.udpesp_xdp), on_link_gone, &d);

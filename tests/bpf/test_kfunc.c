@@ -445,6 +445,13 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 
 	vec_cfg(v, &cs, &suite);
 	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), 0, "%s", err);
+	/* offload auto only where the kernel's AES is accelerated. */
+	cs.offload = UDPESP_OFFLOAD_AUTO;
+	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)),
+		     kf.aes_fast ? 0 : -EOPNOTSUPP, "%s", err);
+	if (!kf.aes_fast)
+		cr_assert(strstr(err, "portable C"), "%s", err);
+	cs.offload = UDPESP_OFFLOAD_KFUNC;
 	cs.dir = UDPESP_DIR_OUT;
 	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
 	cs.dir = UDPESP_DIR_IN;

@@ -31,7 +31,7 @@ UET_BPFFS=/sys/fs/bpf
 # Where iproute2 pins LIBBPF_PIN_BY_NAME maps (xdp/ and ip/ are symlinks to tc/).
 UET_PIN=$UET_BPFFS/tc/globals
 UET_MAPS=(udpesp_ports udpesp_parser udpesp_sa udpesp_replay udpesp_sa_stats
-	udpesp_stats udpesp_xsks udpesp_xsk_base udpesp_xsk_cnt udpesp_xsk_sa)
+	udpesp_stats udpesp_xsks udpesp_xsk_base udpesp_xsk_cnt udpesp_xsk_sa udpesp_kf_prog)
 
 # $$ is stable across the re-exec (unshare execs in place): the names are
 # unique per run, so concurrent runs never touch each other's namespaces.
