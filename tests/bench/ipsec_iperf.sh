@@ -108,7 +108,9 @@ iperf() {
 	nsenter --net="/run/netns/$NS_GW" -- iperf3 -s -1 -B "$GW_INNER" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
 	uet_wait 5 sh -c "nsenter --net=/run/netns/$NS_GW ss -ltn | grep -q '$GW_INNER:5201'" || return 1
-	nsx "$NS_CLIENT" iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$T" -J >"$out" 2>>"$UET_LOG" ||
+	# Bounded even if the tunnel breaks mid-test.
+	nsx "$NS_CLIENT" timeout $((T + 15)) iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$T" \
+		--connect-timeout 5000 -J >"$out" 2>>"$UET_LOG" ||
 		return 1
 	mbps=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$out") || return 1
 	[ "$mbps" -gt 0 ] 2>/dev/null || return 1

@@ -17,10 +17,6 @@
  * program under test, so each run starts from the packet userspace gave.
  * The benchmark puts it in front of bare_pass too, so its cost is on both
  * sides of those rows.
- *
- * Both live in this one file because the Makefile also hands every
- * .c file of tests/bench, this one included, to the host compiler: a second
- * .bpf.c would define LICENSE twice in bench_xdp.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
