@@ -242,11 +242,12 @@ napt_keepalive() {
 		# None while busy: the first comes at least an interval after the pings.
 		awk -v t="$idle_from" 'NR == 1 && $1 < t + 1.5 { exit 1 }' <<<"$rows" ||
 			{ fail "$src: keepalive at $(head -1 <<<"$rows") though traffic flowed until $idle_from"; return; }
-		# Between keepalives: the interval (2 s), give or take the 1 s timer.
+		# Between keepalives: the interval (2 s), give or take the 1 s timer
+		# and a busy machine's scheduling.
 		gaps=$(awk 'NR > 1 { printf "%.2f ", $1 - p } { p = $1 }' <<<"$rows")
 		echo "$src keepalive gaps: $gaps" >>"$UET_LOG"
 		for g in $gaps; do
-			awk -v g="$g" 'BEGIN { exit !(g >= 1.5 && g <= 3.1) }' ||
+			awk -v g="$g" 'BEGIN { exit !(g >= 1.5 && g <= 3.6) }' ||
 				{ fail "$src: keepalives $g s apart, want 2 (gaps: $gaps)"; return; }
 		done
 	done
