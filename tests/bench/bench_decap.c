@@ -126,7 +126,6 @@
 #define DRAIN_QUIET_MS 50
 #define DRAIN_MAX_MS 5000
 #define REPLY_TIMEOUT_MS 10000
-#define START_TIMEOUT_S 30
 
 #define NSIZES 3
 #define NSUITES 3
@@ -260,19 +259,7 @@ static void net_setup(void)
 
 static void start_daemon(void)
 {
-	char cpu[16];
-	char *argv[] = { b.daemon, "--foreground", "--socket", b.w.sock, "--pin-dir", b.w.pin,
-			 "--max-sa", "64", "--xsk-cpu", cpu, "--log", b.w.log, NULL };
-	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
-	struct ctl_msg m;
-
-	snprintf(cpu, sizeof(cpu), "%d", b.worker_cpu);
-	b.pid = bench_daemon_start(argv, b.w.sock, b.w.log, START_TIMEOUT_S, &b.ctl.fd);
-	b.ctl.log = b.w.log;
-	bench_ctl_call(&b.ctl, UDPESP_MSG_HELLO, &h, sizeof(h), UDPESP_MSG_HELLO, &m, NULL, 0);
-	ctl_msg_free(&m);
-	if (udpesp_maps_open_pinned(&b.maps, b.w.pin) || udpesp_maps_mmap(&b.maps))
-		die("opening the maps pinned under %s", b.w.pin);
+	b.pid = bench_world_daemon(&b.w, b.daemon, b.worker_cpu, &b.ctl, &b.maps);
 }
 
 static void link_attach(void)

@@ -22,8 +22,13 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <udpesp/abi.h>
+#include <udpesp/ctl.h>
+
 #include "bench_net.h"
 #include "bench_util.h"
+#include "ctl_proto.h"
+#include "maps.h"
 
 void write_file(const char *path, const char *val)
 {
@@ -321,4 +326,26 @@ void bench_world_cleanup(struct bench_world *w)
 		rmdir(w->dir);
 		w->dir[0] = '\0';
 	}
+}
+
+#define DAEMON_START_TIMEOUT_S 30
+
+pid_t bench_world_daemon(struct bench_world *w, const char *daemon, int cpu,
+			 struct bench_ctl *ctl, struct udpesp_maps *maps)
+{
+	char cpu_s[16];
+	char *argv[] = { (char *)daemon, "--foreground", "--socket", w->sock, "--pin-dir", w->pin,
+			 "--max-sa", "64", "--xsk-cpu", cpu_s, "--log", w->log, NULL };
+	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
+	struct ctl_msg m;
+	pid_t pid;
+
+	snprintf(cpu_s, sizeof(cpu_s), "%d", cpu);
+	pid = bench_daemon_start(argv, w->sock, w->log, DAEMON_START_TIMEOUT_S, &ctl->fd);
+	ctl->log = w->log;
+	bench_ctl_call(ctl, UDPESP_MSG_HELLO, &h, sizeof(h), UDPESP_MSG_HELLO, &m, NULL, 0);
+	ctl_msg_free(&m);
+	if (udpesp_maps_open_pinned(maps, w->pin) || udpesp_maps_mmap(maps))
+		die("opening the maps pinned under %s", w->pin);
+	return pid;
 }

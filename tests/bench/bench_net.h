@@ -31,6 +31,16 @@ void bench_world_veth(struct bench_world *w, const char *gw_dev, const char *pee
 /* Unmount and remove what bench_world_make() made; safe to call twice. */
 void bench_world_cleanup(struct bench_world *w);
 
+struct bench_ctl;
+struct udpesp_maps;
+/*
+ * udpespd (the binary at daemon) started in the world, its one AF_XDP
+ * worker pinned to cpu: connected and greeted over ctl, its pinned maps
+ * opened and mmap()ed into maps. Returns its pid; dies on failure.
+ */
+pid_t bench_world_daemon(struct bench_world *w, const char *daemon, int cpu,
+			 struct bench_ctl *ctl, struct udpesp_maps *maps);
+
 /* Write val to a /proc or /sys file; dies on failure. */
 void write_file(const char *path, const char *val);
 

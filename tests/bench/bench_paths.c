@@ -92,7 +92,6 @@
 #define REPLAY_WINDOW 4096u
 #define DRAIN_QUIET_MS 50
 #define DRAIN_MAX_MS 5000
-#define START_TIMEOUT_S 30
 #define CRYPTO_SET 1024u
 #define SETTLE_MS 20
 
@@ -164,19 +163,7 @@ static struct bench b = { .w = { .peer_ns = -1, .gw_ns = -1 }, .ctl = { .fd = -1
 
 static void start_daemon(void)
 {
-	char cpu[16];
-	char *argv[] = { b.daemon, "--foreground", "--socket", b.w.sock, "--pin-dir", b.w.pin,
-			 "--max-sa", "64", "--xsk-cpu", cpu, "--log", b.w.log, NULL };
-	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
-	struct ctl_msg m;
-
-	snprintf(cpu, sizeof(cpu), "%d", b.rx_cpu);
-	b.pid = bench_daemon_start(argv, b.w.sock, b.w.log, START_TIMEOUT_S, &b.ctl.fd);
-	b.ctl.log = b.w.log;
-	bench_ctl_call(&b.ctl, UDPESP_MSG_HELLO, &h, sizeof(h), UDPESP_MSG_HELLO, &m, NULL, 0);
-	ctl_msg_free(&m);
-	if (udpesp_maps_open_pinned(&b.maps, b.w.pin) || udpesp_maps_mmap(&b.maps))
-		die("opening the maps pinned under %s", b.w.pin);
+	b.pid = bench_world_daemon(&b.w, b.daemon, b.rx_cpu, &b.ctl, &b.maps);
 }
 
 static void udpesp_link(bool attach)
