@@ -589,3 +589,37 @@ Test(kfunc, published_gcm_vectors_as_the_afxdp_path, FX)
 	}
 	cr_assert_eq(n, 13, "%d published vectors", n);
 }
+
+/*
+ * The window's lock as the AF_XDP workers take it (a u32 in the mmap()ed
+ * map): while a worker holds it, XDP gives up after its bounded CAS and
+ * drops the packet (XfrmInError) with the window untouched; once it is
+ * free, the same packet goes through.
+ */
+Test(kfunc, replay_lock_held_by_a_worker, FX)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct sa_suite suite;
+	struct udpesp_replay r0, r;
+	struct cnt_snap before;
+
+	install(v, &cs, &suite);
+	cr_assert_eq(udpesp_maps_mmap(&h.m), 0);
+	cr_assert_eq(udpesp_maps_replay_get(&h.m, SLOT, &r0), 0);
+	__atomic_store_n(&h.m.replay_mem[SLOT].lock, 1, __ATOMIC_RELEASE);
+	cnt_snap(&before);
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_DROP);
+	cnt_expect(&before, [UDPESP_CNT_RX_ENCAP] = 1, [UDPESP_CNT_RX_ESP] = 1,
+		   [UDPESP_CNT_IN_ERROR] = 1);
+	cr_assert_eq(udpesp_maps_replay_get(&h.m, SLOT, &r), 0);
+	cr_assert_eq(r.lock, 1, "XDP released a lock it did not take");
+	r.lock = 0;
+	cr_assert_eq(memcmp(&r, &r0, sizeof(r)), 0, "the window moved without the lock");
+	__atomic_store_n(&h.m.replay_mem[SLOT].lock, 0, __ATOMIC_RELEASE);
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(h.m.replay_mem[SLOT].lock, 0);
+	cr_assert_eq(h.m.replay_mem[SLOT].top, v->seq);
+	uninstall(&cs);
+}
