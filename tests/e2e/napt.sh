@@ -175,9 +175,13 @@ napt_listen_client() {
 }
 
 # The NAPT forgets the client mid-stream (its conntrack entry deleted,
-# its port range moved, as after a NAPT restart) while the gateway sends
-# TCP to the client: the client's next packets arrive from a new port,
-# the gateway follows, and the stream recovers and completes.
+# its port range moved, as after a NAPT restart) while the client sends
+# TCP to the gateway: its next packets arrive from a new port, the
+# gateway follows, its ACKs reach the client again, and the stream
+# recovers and completes. (The client speaks: a NAT only learns a
+# mapping from inside, and until then nothing from the gateway can reach
+# the client; with only the gateway sending, recovery would wait for
+# the client's IKE liveness check, which is not udpesp's.)
 test_napt_rebind_mid_stream() { napt_run napt_rebind; }
 napt_rebind() {
 	local iperf old new last
@@ -187,7 +191,7 @@ napt_rebind() {
 	UET_PIDS+=($!)
 	uet_wait 5 napt_iperf_listening || { fail "iperf3 server did not start"; return; }
 	nsenter --net="/run/netns/$UET_NS_PEER" -- iperf3 -c "$NAPT_GW_IN" -B "$NAPT_CLIENT_IN" \
-		-R -t 6 -i 1 -J >"$UET_TMP/rebind.json" 2>>"$UET_LOG" &
+		-t 6 -i 1 -J >"$UET_TMP/rebind.json" 2>>"$UET_LOG" &
 	iperf=$!
 	UET_PIDS+=($iperf)
 	sleep 2
