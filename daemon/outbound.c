@@ -40,6 +40,15 @@ __u64 outbound_now(void)
 	return ts.tv_sec;
 }
 
+/* For last_tx: whole seconds would let a keepalive out up to 1 s early. */
+static __u64 now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* ---- selectors ---- */
 
 static bool prefix_match(const __be32 *addr, const __be32 *net, unsigned int len)
@@ -92,7 +101,7 @@ int outbound_add(struct outbound *o, struct sa_rt *rt)
 		return -ENOMEM;
 	rt->out_idx = o->nsas;
 	o->sas[o->nsas++] = rt;
-	__atomic_store_n(&rt->last_tx, outbound_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&rt->last_tx, now_ms(), __ATOMIC_RELAXED);
 	o->dirty = true;
 	return 0;
 }
@@ -226,7 +235,7 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
 		return;
 	}
-	__atomic_store_n(&rt->last_tx, outbound_now(), __ATOMIC_RELAXED);
+	__atomic_store_n(&rt->last_tx, now_ms(), __ATOMIC_RELAXED);
 	wk_count(o->maps, UDPESP_CNT_TX_ESP);
 	WK_SA_COUNT(o->maps, rt->slot, packets, 1);
 	WK_SA_COUNT(o->maps, rt->slot, bytes, len);
@@ -283,7 +292,7 @@ void outbound_keepalives(struct outbound *o)
 {
 	struct esp_encap_sa *sent = NULL;
 	size_t nsent = 0, cap = 0;
-	__u64 now = outbound_now();
+	__u64 now = now_ms();
 	__u8 buf[128];
 
 	if (!o->keepalive_s)
@@ -295,7 +304,7 @@ void outbound_keepalives(struct outbound *o)
 		bool dup = false;
 		long hoff;
 
-		if (now - __atomic_load_n(&rt->last_tx, __ATOMIC_RELAXED) < o->keepalive_s)
+		if (now - __atomic_load_n(&rt->last_tx, __ATOMIC_RELAXED) < o->keepalive_s * 1000ULL)
 			continue;
 		peer_of(rt, &hdr);
 		for (size_t k = 0; k < nsent && !dup; k++)

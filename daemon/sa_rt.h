@@ -48,7 +48,7 @@ struct sa_rt {
 	 * mappings (written under mapping_lock by the control thread).
 	 */
 	struct esp_encap_sa encap;
-	__u64 last_tx; /* CLOCK_MONOTONIC seconds of the last packet sent (atomic) */
+	__u64 last_tx; /* CLOCK_MONOTONIC ms of the last packet sent (atomic) */
 	__u32 hard_noted; /* sequence numbers ran out and the daemon was told */
 	size_t out_idx;   /* its place in struct outbound's list (control thread) */
 	/* Outbound, control thread: MTU a router reported (pmtu.h), until when. */
