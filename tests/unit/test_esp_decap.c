@@ -19,40 +19,7 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FRAME_MAX 2048
 
-struct decap_suite {
-	const char *name, *aead, *enc, *auth;
-	__u32 bits, key_len, auth_key_len;
-	__u8 key[UDPESP_KEY_MAX];
-	__u8 auth_key[UDPESP_KEY_MAX];
-};
-
-struct vec_addr {
-	__u8 family, prefixlen;
-	__u8 addr[16];
-};
-
-struct decap_vec {
-	const char *name, *scenario;
-	int suite;
-	__u8 mode;
-	bool esn;
-	__u32 window;
-	__u64 top;
-	__u64 seen[4]; /* numbers already received */
-	int nseen;
-	struct vec_addr sel_src, orig_src;
-	const __u8 *frame;
-	__u32 frame_len;
-	__u16 l3_off, l4_off, esp_off;
-	__u8 family;
-	enum esp_verdict verdict;
-	__u64 seq;
-	__u32 esp_len;
-	__u8 next_header, inner_family;
-	const __u8 *inner; /* the packet the host stack must get */
-	__u32 inner_len;
-};
-
+#include "decap_vec.h"
 #include "decap_frames.h"
 
 /* One inbound SA as udpespd would hold it, from the vector's description. */
