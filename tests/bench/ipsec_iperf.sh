@@ -33,12 +33,6 @@ set -u
 NS_CLIENT=$UET_PREFIX-bc
 NS_NAT=$UET_PREFIX-bn
 NS_GW=$UET_PREFIX-bg
-CLIENT_OUT=198.51.100.130
-NAT_IN=198.51.100.129
-NAT_OUT=192.0.2.2
-GW_OUT=192.0.2.1
-CLIENT_INNER=203.0.113.2
-GW_INNER=203.0.113.1
 PIN_CLIENT=$UET_BPFFS/client/tc/globals
 PIN_GW=$UET_BPFFS/tc/globals
 DAEMON=$UET_ROOT/build/udpespd
@@ -81,19 +75,8 @@ missing=$(uet_missing_tools ip nft iperf3 jq nsenter unshare swanctl)
 [ -z "$missing" ] || { echo "ipsec_iperf: missing tools: $missing (make deps)" >&2; exit 1; }
 
 # ---- the three namespaces ----
-for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip netns add "$ns" || exit 1; done
 {
-	ip -n "$NS_CLIENT" link add c0 type veth peer name n0 netns "$NS_NAT" &&
-		ip -n "$NS_NAT" link add n1 type veth peer name g0 netns "$NS_GW" &&
-		ip -n "$NS_CLIENT" addr add "$CLIENT_OUT/25" dev c0 &&
-		ip -n "$NS_NAT" addr add "$NAT_IN/25" dev n0 &&
-		ip -n "$NS_NAT" addr add "$NAT_OUT/24" dev n1 &&
-		ip -n "$NS_GW" addr add "$GW_OUT/24" dev g0 &&
-		for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip -n "$ns" link set lo up; done &&
-		ip -n "$NS_CLIENT" link set c0 up && ip -n "$NS_NAT" link set n0 up &&
-		ip -n "$NS_NAT" link set n1 up && ip -n "$NS_GW" link set g0 up &&
-		ip -n "$NS_CLIENT" route add default via "$NAT_IN" &&
-		nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1 &&
+	uet_napt3_up "$NS_CLIENT" "$NS_NAT" "$NS_GW" &&
 		nsx "$NS_NAT" nft add table ip nat &&
 		nsx "$NS_NAT" nft add chain ip nat post '{ type nat hook postrouting priority 100; }' &&
 		nsx "$NS_NAT" nft add rule ip nat post oifname n1 masquerade &&

@@ -21,12 +21,6 @@ set -u
 NS_CLIENT=$UET_PREFIX-client
 NS_NAT=$UET_PREFIX-nat
 NS_GW=$UET_PREFIX-gw
-CLIENT_OUT=198.51.100.130
-NAT_IN=198.51.100.129
-NAT_OUT=192.0.2.2
-GW_OUT=192.0.2.1
-CLIENT_INNER=203.0.113.2
-GW_INNER=203.0.113.1
 # iproute2 pins into $TC_BPF_MNT/tc/globals: one bpffs per end.
 PIN_CLIENT=$UET_BPFFS/client/tc/globals
 PIN_GW=$UET_BPFFS/tc/globals
@@ -72,20 +66,7 @@ missing=$(uet_missing_tools ip bpftool jq nsenter nft ping iperf3 mount)
 uet_bpffs_mount || die "$REASON"
 
 say "1. Three network namespaces: a client behind a NAPT, the NAPT, a gateway (documentation addresses)."
-for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip netns add "$ns" || die "ip netns add $ns"; done
-{
-	ip -n "$NS_CLIENT" link add c0 type veth peer name n0 netns "$NS_NAT" &&
-		ip -n "$NS_NAT" link add n1 type veth peer name g0 netns "$NS_GW" &&
-		ip -n "$NS_CLIENT" addr add "$CLIENT_OUT/25" dev c0 &&
-		ip -n "$NS_NAT" addr add "$NAT_IN/25" dev n0 &&
-		ip -n "$NS_NAT" addr add "$NAT_OUT/24" dev n1 &&
-		ip -n "$NS_GW" addr add "$GW_OUT/24" dev g0 &&
-		for ns in "$NS_CLIENT" "$NS_NAT" "$NS_GW"; do ip -n "$ns" link set lo up; done &&
-		ip -n "$NS_CLIENT" link set c0 up && ip -n "$NS_NAT" link set n0 up &&
-		ip -n "$NS_NAT" link set n1 up && ip -n "$NS_GW" link set g0 up &&
-		ip -n "$NS_CLIENT" route add default via "$NAT_IN" &&
-		nsx "$NS_NAT" sysctl -qw net.ipv4.ip_forward=1
-} >>"$UET_LOG" 2>&1 || die "cannot build the namespaces"
+uet_napt3_up "$NS_CLIENT" "$NS_NAT" "$NS_GW" || die "cannot build the namespaces"
 echo "   client $CLIENT_OUT -> nat $NAT_IN | $NAT_OUT -> gateway $GW_OUT"
 run nsx "$NS_NAT" nft add table ip nat
 run nsx "$NS_NAT" nft add chain ip nat post '{ type nat hook postrouting priority 100; }'

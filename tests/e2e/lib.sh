@@ -257,6 +257,39 @@ uet_stat() {
 	"$UET_CTL" -P "$UET_PIN" -j stats 2>>"$UET_LOG" | jq -r --arg n "$1" '.counters[$n] // "missing"'
 }
 
+# ---- a client behind a NAPT and a gateway (the demo's and the bench's) -----
+#
+#   client c0 198.51.100.130/25 -> nat n0 .129/25 | n1 192.0.2.2/24 -> gateway g0 192.0.2.1/24
+#
+# Inner addresses on udpesp0: client 203.0.113.2, gateway 203.0.113.1.
+CLIENT_OUT=198.51.100.130
+NAT_IN=198.51.100.129
+NAT_OUT=192.0.2.2
+GW_OUT=192.0.2.1
+CLIENT_INNER=203.0.113.2
+GW_INNER=203.0.113.1
+
+# uet_napt3_up CLIENT NAT GW: the three namespaces above, links up, the
+# client's default route via the NAT, the NAT forwarding (its nftables
+# rules are the caller's). Output goes to the log.
+uet_napt3_up() {
+	local c=$1 n=$2 g=$3 ns
+	for ns in "$c" "$n" "$g"; do ip netns add "$ns" || return; done
+	{
+		ip -n "$c" link add c0 type veth peer name n0 netns "$n" &&
+			ip -n "$n" link add n1 type veth peer name g0 netns "$g" &&
+			ip -n "$c" addr add "$CLIENT_OUT/25" dev c0 &&
+			ip -n "$n" addr add "$NAT_IN/25" dev n0 &&
+			ip -n "$n" addr add "$NAT_OUT/24" dev n1 &&
+			ip -n "$g" addr add "$GW_OUT/24" dev g0 &&
+			for ns in "$c" "$n" "$g"; do ip -n "$ns" link set lo up; done &&
+			ip -n "$c" link set c0 up && ip -n "$n" link set n0 up &&
+			ip -n "$n" link set n1 up && ip -n "$g" link set g0 up &&
+			ip -n "$c" route add default via "$NAT_IN" &&
+			nsx "$n" sysctl -qw net.ipv4.ip_forward=1
+	} >>"$UET_LOG" 2>&1
+}
+
 # ---- traffic ---------------------------------------------------------------
 
 # uet_listen NAME PORT...: UDP listener in the gateway namespace; returns
