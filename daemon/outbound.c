@@ -32,14 +32,6 @@ struct outbound_thread {
 	__u8 buf[OUT_BUF];
 };
 
-__u64 outbound_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return ts.tv_sec;
-}
-
 /* For last_tx: whole seconds would let a keepalive out up to 1 s early. */
 static __u64 now_ms(void)
 {
@@ -47,6 +39,11 @@ static __u64 now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (__u64)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+__u64 outbound_now(void)
+{
+	return now_ms() / 1000;
 }
 
 /* ---- selectors ---- */
