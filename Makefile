@@ -61,9 +61,14 @@ endif
 LIBS += $(CRYPTO_LIBS)
 TEST_LIBS := $(LIBS) -lcriterion
 
-LIB_SRCS   := daemon/maps.c daemon/loader.c daemon/ctl_proto.c daemon/sa_parse.c \
-	daemon/sa_check.c daemon/sa_table.c daemon/json_print.c daemon/kfunc.c daemon/pmtu.c \
-	$(wildcard daemon/esp_crypto_$(CRYPTO).c daemon/esp_decap.c daemon/esp_encap.c)
+# The parts (docs/HACKING.md): the ESP engine, what both programs share,
+# and the objects of each program that the tests link as well.
+ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/esp/esp_encap.c
+COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
+	daemon/common/sa_check.c
+CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
+UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c
+LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
 
@@ -113,17 +118,18 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespd.c daemon/ctl_server.c \
-	daemon/links.c daemon/log.c daemon/sa_rt.c daemon/tun.c daemon/xsk_worker.c \
-	daemon/outbound.c daemon/notify_queue.c)
+DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/common/log.c \
+	$(filter-out $(UDPESPD_LIB_SRCS),$(wildcard daemon/udpespd/*.c)))
+CTL_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespctl/udpespctl.c $(CTL_LIB_SRCS) \
+	$(COMMON_SRCS))
 
 $(BUILD)/udpespd: $(DAEMON_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(BUILD)/udpespctl: $(BUILD)/obj/daemon/udpespctl.o $(LIB_OBJS)
+$(BUILD)/udpespctl: $(CTL_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(LIBS)) -o $@
 
 $(UNIT_TEST): $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
@@ -148,7 +154,7 @@ UNIT_TEST_OPENSSL := $(BUILD)/tests/unit_tests_openssl
 tests: $(UNIT_TEST_OPENSSL)
 $(UNIT_TEST_OPENSSL): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard tests/unit/test_esp_*.c)) \
 		$(filter-out %/esp_crypto_ipsecmb.o,$(LIB_OBJS)) \
-		$(BUILD)/obj/daemon/esp_crypto_openssl.o | $(BUILD)/tests
+		$(BUILD)/obj/daemon/esp/esp_crypto_openssl.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(TEST_LIBS)) -lcrypto -o $@
 endif
@@ -192,7 +198,7 @@ bench-sa: $(BENCH_SA) $(BUILD)/udpespd
 
 # Decapsulated packets per second, veth -> XDP -> AF_XDP worker -> TUN,
 # against each part alone (starts its own udpespd in namespaces).
-$(BENCH_BINS): $(BUILD)/obj/daemon/tun.o
+$(BENCH_BINS): $(BUILD)/obj/daemon/udpespd/tun.o
 bench-decap: $(BENCH_DECAP) $(BUILD)/udpespd
 	$(Q)$(BENCH_DECAP)
 
@@ -211,7 +217,7 @@ BENCH_CRYPTO_OPENSSL := $(BUILD)/tests/bench_crypto_openssl
 tests: $(BENCH_CRYPTO_OPENSSL)
 $(BENCH_CRYPTO_OPENSSL): $(BUILD)/obj/tests/bench/bench_crypto.o \
 		$(filter-out %/esp_crypto_ipsecmb.o,$(LIB_OBJS)) \
-		$(BUILD)/obj/daemon/esp_crypto_openssl.o | $(BUILD)/tests
+		$(BUILD)/obj/daemon/esp/esp_crypto_openssl.o | $(BUILD)/tests
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(LIBS)) -lcrypto -o $@
 endif

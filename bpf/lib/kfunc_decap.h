@@ -5,7 +5,7 @@
  * is ecb(aes) over the counter blocks, GHASH runs here with the SA's
  * table (gcm.h), the tag is compared in constant time.
  *
- * It does what daemon/esp_decap.c does for the AF_XDP workers, in the
+ * It does what daemon/esp/esp_decap.c does for the AF_XDP workers, in the
  * same order and with the same result byte for byte: tag first (a
  * forged packet changes nothing), then trailer, next header, inner
  * packet, selector or transport rebuild, ECN (RFC 6040), and the replay

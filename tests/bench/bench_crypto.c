@@ -22,8 +22,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "esp_crypto.h"
-#include "sa_check.h"
+#include "esp/esp_crypto.h"
+#include "common/sa_check.h"
 
 #define PAYLOAD 1400
 #define PKT_MAX 2048

@@ -100,12 +100,12 @@
 #include <bpf/libbpf.h>
 #include <xdp/xsk.h>
 
-#include "ctl_proto.h"
-#include "esp_crypto.h"
-#include "esp_decap.h"
-#include "maps.h"
-#include "sa_check.h"
-#include "tun.h"
+#include "common/ctl_proto.h"
+#include "esp/esp_crypto.h"
+#include "esp/esp_decap.h"
+#include "common/maps.h"
+#include "common/sa_check.h"
+#include "udpespd/tun.h"
 #include "bench_esp.h"
 #include "bench_net.h"
 #include "bench_util.h"

@@ -11,8 +11,8 @@
 #include <linux/types.h>
 #include <udpesp/ctl.h>
 
-#include "esp_crypto.h"
-#include "sa_check.h"
+#include "esp/esp_crypto.h"
+#include "common/sa_check.h"
 
 #define BENCH_NSUITES 3
 #define BENCH_NATT_PORT 4500

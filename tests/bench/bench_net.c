@@ -27,8 +27,8 @@
 
 #include "bench_net.h"
 #include "bench_util.h"
-#include "ctl_proto.h"
-#include "maps.h"
+#include "common/ctl_proto.h"
+#include "common/maps.h"
 
 void write_file(const char *path, const char *val)
 {

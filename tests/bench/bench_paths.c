@@ -73,8 +73,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "ctl_proto.h"
-#include "maps.h"
+#include "common/ctl_proto.h"
+#include "common/maps.h"
 #include "bench_ceil.skel.h"
 #include "bench_gen.skel.h"
 #include "bench_esp.h"

@@ -51,9 +51,9 @@
 #include <sys/wait.h>
 #include <bpf/libbpf.h>
 
-#include "ctl_proto.h"
-#include "maps.h"
-#include "sa_table.h"
+#include "common/ctl_proto.h"
+#include "common/maps.h"
+#include "udpespd/sa_table.h"
 #include "bench_util.h"
 
 #define ROUNDS_DEFAULT 3u

@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-#include "ctl_proto.h"
+#include "common/ctl_proto.h"
 #include "bench_util.h"
 
 void die(const char *fmt, ...)

@@ -35,8 +35,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "loader.h"
-#include "maps.h"
+#include "common/loader.h"
+#include "common/maps.h"
 #include "udpesp.skel.h"
 #include "xdp_bare.skel.h"
 #include "bench_pkt.h"

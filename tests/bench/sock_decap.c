@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "esp_decap.h"
-#include "tun.h"
+#include "esp/esp_decap.h"
+#include "udpespd/tun.h"
 #include "bench_net.h"
 #include "bench_util.h"
 #include "sock_decap.h"

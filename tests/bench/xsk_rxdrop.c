@@ -13,7 +13,7 @@
 #include "bench_util.h"
 #include "xsk_rxdrop.h"
 
-/* The same sizes as daemon/xsk_worker.c. */
+/* The same sizes as daemon/udpespd/xsk_worker.c. */
 #define FRAMES 4096u
 #define RX_RING 2048u
 #define BATCH 64u

@@ -12,7 +12,7 @@
 #include <criterion/criterion.h>
 
 #include "harness.h"
-#include "loader.h"
+#include "common/loader.h"
 #include "udpesp.skel.h"
 
 #define UMEM_FRAMES 64

@@ -11,7 +11,7 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 
-#include "maps.h"
+#include "common/maps.h"
 #include "pkt.h"
 
 /* The loopback device of a fresh network namespace is always ifindex 1. */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * The kfunc backend (build/udpesp_kf.bpf.o, loaded by daemon/kfunc.c as
+ * The kfunc backend (build/udpesp_kf.bpf.o, loaded by daemon/udpespd/kfunc.c as
  * udpespd does) through BPF_PROG_TEST_RUN of udpesp_xdp: every AES-GCM
  * frame Scapy built for esp_decap (tests/unit/gen_decap_frames.py) goes
  * through XDP and, in the same test, through the AF_XDP path's
@@ -20,9 +20,9 @@
 #include <criterion/criterion.h>
 
 #include <udpesp/replay.h>
-#include "esp_decap.h"
+#include "esp/esp_decap.h"
 #include "harness.h"
-#include "kfunc.h"
+#include "udpespd/kfunc.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SLOT 5

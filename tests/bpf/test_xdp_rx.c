@@ -3,7 +3,7 @@
  * udpesp_xdp on packets built in C, through BPF_PROG_TEST_RUN. Every case
  * checks the XDP action, the bytes that come out where they matter, the
  * counter that must move and that no other counter did. Map state is
- * programmed through the daemon's wrappers (daemon/maps.h) only.
+ * programmed through the daemon's wrappers (daemon/common/maps.h) only.
  */
 #include <arpa/inet.h>
 #include <string.h>

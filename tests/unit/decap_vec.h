@@ -12,7 +12,7 @@
 #include <linux/types.h>
 #include <udpesp/ctl.h>
 
-#include "esp_decap.h"
+#include "esp/esp_decap.h"
 
 struct decap_suite {
 	const char *name, *aead, *enc, *auth;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * daemon/ctl_proto.c: framing of the control protocol over a Unix stream
+ * daemon/common/ctl_proto.c: framing of the control protocol over a Unix stream
  * socketpair. Unprivileged. The expected payload lengths below are written
  * from the sizes that include/udpesp/ctl.h asserts, not from sizeof, so a
  * struct that changes size shows up here as well as in the ABI asserts.
@@ -17,7 +17,7 @@
 #include <sys/socket.h>
 #include <criterion/criterion.h>
 
-#include "ctl_proto.h"
+#include "common/ctl_proto.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -28,8 +28,8 @@
 #include <string.h>
 #include <criterion/criterion.h>
 
-#include "esp_crypto.h"
-#include "sa_check.h"
+#include "esp/esp_crypto.h"
+#include "common/sa_check.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_PKT 2048

@@ -14,7 +14,7 @@
 #include <criterion/criterion.h>
 
 #include <udpesp/replay.h>
-#include "esp_decap.h"
+#include "esp/esp_decap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FRAME_MAX 2048

@@ -31,8 +31,8 @@
 #include <criterion/criterion.h>
 
 #include <udpesp/replay.h>
-#include "esp_decap.h"
-#include "esp_encap.h"
+#include "esp/esp_decap.h"
+#include "esp/esp_encap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BUF_MAX 4096

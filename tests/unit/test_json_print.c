@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * daemon/json_print.c: the JSON writer (escaping, nesting, numbers, misuse)
+ * daemon/udpespctl/json_print.c: the JSON writer (escaping, nesting, numbers, misuse)
  * and the text-or-JSON print layer on top of it. Output goes to an
  * open_memstream buffer and is compared byte for byte. Unprivileged.
  */
@@ -11,7 +11,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 
-#include "json_print.h"
+#include "udpespctl/json_print.h"
 
 static char *buf;
 static size_t buf_len;

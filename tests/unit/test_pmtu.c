@@ -9,7 +9,7 @@
 #include <criterion/criterion.h>
 #include <udpesp/abi.h>
 
-#include "pmtu.h"
+#include "udpespd/pmtu.h"
 
 static void put16(__u8 *p, unsigned int v)
 {

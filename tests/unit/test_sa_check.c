@@ -10,7 +10,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 
-#include "sa_check.h"
+#include "common/sa_check.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -11,8 +11,8 @@
 #include <net/if.h>
 #include <criterion/criterion.h>
 
-#include "sa_check.h"
-#include "sa_parse.h"
+#include "common/sa_check.h"
+#include "udpespctl/sa_parse.h"
 
 #define ERRLEN UDPESP_CTL_ERRMSG_MAX
 #define BASE "dir in src 198.51.100.7 dst 192.0.2.1 spi 0x1001 "

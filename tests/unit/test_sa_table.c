@@ -10,7 +10,7 @@
 #include <string.h>
 #include <criterion/criterion.h>
 
-#include "sa_table.h"
+#include "udpespd/sa_table.h"
 
 #define FAKE_MAX 16
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <criterion/criterion.h>
 
-#include "sa_parse.h"
-#include "sa_table.h"
+#include "udpespctl/sa_parse.h"
+#include "udpespd/sa_table.h"
 
 struct kf_fake {
 	bool kernel_has_kfuncs;

@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <sys/socket.h>
 
-#include "esp_encap.h"
-#include "log.h"
+#include "esp/esp_encap.h"
+#include "common/log.h"
 #include "outbound.h"
-#include "util.h"
+#include "common/util.h"
 #include "wk_count.h"
 
 /* Room in front of the inner packet: outer IPv6 + UDP, then ESP's own. */

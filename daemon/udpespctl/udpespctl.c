@@ -26,9 +26,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
-#include "ctl_proto.h"
+#include "common/ctl_proto.h"
 #include "json_print.h"
-#include "maps.h"
+#include "common/maps.h"
 #include "sa_parse.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

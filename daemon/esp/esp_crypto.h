@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "sa_check.h"
+#include "common/sa_check.h"
 
 struct esp_crypto;        /* per SA: expanded keys, wiped when freed */
 struct esp_crypto_thread; /* per worker thread: library state, scratch */

@@ -8,9 +8,9 @@
 #include <sys/eventfd.h>
 #include <linux/types.h>
 
-#include "log.h"
+#include "common/log.h"
 #include "notify_queue.h"
-#include "util.h"
+#include "common/util.h"
 
 int notify_queue_init(struct notify_queue *q, size_t item_size)
 {

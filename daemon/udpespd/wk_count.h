@@ -7,7 +7,7 @@
 #ifndef UDPESP_WK_COUNT_H
 #define UDPESP_WK_COUNT_H
 
-#include "maps.h"
+#include "common/maps.h"
 
 static inline void wk_count(const struct udpesp_maps *m, enum udpesp_counter c)
 {

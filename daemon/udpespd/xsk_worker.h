@@ -17,7 +17,7 @@
 #include <linux/types.h>
 #include <udpesp/abi.h>
 
-#include "maps.h"
+#include "common/maps.h"
 #include "notify_queue.h"
 #include "outbound.h"
 #include "sa_rt.h"

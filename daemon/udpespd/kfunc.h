@@ -14,8 +14,8 @@
 #include <linux/types.h>
 #include <udpesp/ctl.h>
 
-#include "maps.h"
-#include "sa_check.h"
+#include "common/maps.h"
+#include "common/sa_check.h"
 
 struct udpesp_kf;
 

@@ -19,10 +19,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
-#include "ctl_proto.h"
-#include "log.h"
+#include "common/ctl_proto.h"
+#include "common/log.h"
 #include "udpespd.h"
-#include "util.h"
+#include "common/util.h"
 
 struct client {
 	int tag; /* EP_CLIENT: first, epoll's data.ptr points here */

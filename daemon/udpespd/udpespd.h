@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "links.h"
-#include "maps.h"
+#include "common/maps.h"
 #include "sa_rt.h"
 #include "sa_table.h"
 #include "xsk_worker.h"

@@ -25,15 +25,15 @@
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
-#include "ctl_proto.h"
+#include "common/ctl_proto.h"
 #include "kfunc.h"
-#include "loader.h"
+#include "common/loader.h"
 #include "pmtu.h"
-#include "log.h"
+#include "common/log.h"
 #include "tun.h"
 #include "udpesp.skel.h"
 #include "udpespd.h"
-#include "util.h"
+#include "common/util.h"
 
 static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL,
 	   tag_mapping = EP_MAPPING, tag_outbound = EP_OUTBOUND, tag_pmtu4 = EP_PMTU4,

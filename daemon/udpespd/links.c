@@ -15,8 +15,8 @@
 #include <netlink/socket.h>
 
 #include "links.h"
-#include "log.h"
-#include "util.h"
+#include "common/log.h"
+#include "common/util.h"
 #include <udpesp/abi.h>
 
 static int on_nl_msg(struct nl_msg *msg, void *arg)

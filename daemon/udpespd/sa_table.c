@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "sa_table.h"
-#include "util.h"
+#include "common/util.h"
 
 /* sa_table.due of a free slot, or of an SA without limits. */
 #define SA_DUE_NEVER ((__u64)-1)

@@ -14,10 +14,10 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
-#include "maps.h"
-#include "sa_check.h"
+#include "common/maps.h"
+#include "common/sa_check.h"
 #include "sa_parse.h"
-#include "util.h"
+#include "common/util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -17,7 +17,7 @@
 #include <udpesp/ctl.h>
 
 #include "esp_crypto.h"
-#include "sa_check.h"
+#include "common/sa_check.h"
 
 /*
  * Why a frame was not delivered; each has its own counter. HDR, REPLAY

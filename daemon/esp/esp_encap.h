@@ -22,7 +22,7 @@
 #include <udpesp/ctl.h>
 
 #include "esp_crypto.h"
-#include "sa_check.h"
+#include "common/sa_check.h"
 
 /* Bytes in front of the inner packet that esp_encap() may write over. */
 #define ESP_ENCAP_HEADROOM (8 + 16) /* SPI, seq lo, the largest IV (CBC) */

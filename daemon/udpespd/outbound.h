@@ -21,7 +21,7 @@
 #include <time.h>
 #include <linux/types.h>
 
-#include "maps.h"
+#include "common/maps.h"
 #include "notify_queue.h"
 #include "sa_rt.h"
 

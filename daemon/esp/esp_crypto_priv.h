@@ -14,7 +14,7 @@
 #include <string.h>
 #include <linux/types.h>
 
-#include "sa_check.h"
+#include "common/sa_check.h"
 
 #define ESP_HDR_LEN 8          /* SPI + sequence number (RFC 4303 2) */
 #define ESP_AEAD_NONCE_LEN 12  /* salt (4) || IV (8) */

@@ -16,7 +16,7 @@
 #include <udpesp/abi.h>
 #include <udpesp/ctl.h>
 
-#include "sa_check.h"
+#include "common/sa_check.h"
 
 struct sa_entry;
 

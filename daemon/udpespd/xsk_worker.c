@@ -16,10 +16,10 @@
 #include <sys/socket.h>
 #include <xdp/xsk.h>
 
-#include "esp_decap.h"
-#include "log.h"
+#include "esp/esp_decap.h"
+#include "common/log.h"
 #include "tun.h"
-#include "util.h"
+#include "common/util.h"
 #include "wk_count.h"
 #include "xsk_worker.h"
 

@@ -19,10 +19,10 @@
 #include <udpesp/abi.h>
 #include <udpesp/ctl.h>
 
-#include "esp_crypto.h"
-#include "esp_decap.h"
-#include "esp_encap.h"
-#include "sa_check.h"
+#include "esp/esp_crypto.h"
+#include "esp/esp_decap.h"
+#include "esp/esp_encap.h"
+#include "common/sa_check.h"
 
 struct sa_entry;
 
