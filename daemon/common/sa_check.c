@@ -68,7 +68,7 @@ static const struct enc_desc encs[] = {
 struct hmac_desc {
 	const char *name;
 	const char *alias;
-	enum sa_hmac hmac;
+	enum esp_auth hmac;
 	__u8 key_len;       /* RFC 4868 2.1.1: the hash's output size */
 	__u16 bits;         /* RFC 4868 truncation */
 	__u16 linux_bits;   /* what ip xfrm's `auth NAME KEY` gives */
@@ -80,11 +80,11 @@ static const struct hmac_desc hmacs[] = {
 	 * Linux still truncates hmac(sha256) to 96 bits by default (an
 	 * early draft); RFC 4868 peers expect 128, so `auth` is refused.
 	 */
-	{ "hmac(sha256)", "sha256", SA_HMAC_SHA256, 32, 128, 96,
+	{ "hmac(sha256)", "sha256", ESP_AUTH_SHA256, 32, 128, 96,
 	  "HMAC-SHA-256-128" },
-	{ "hmac(sha384)", "sha384", SA_HMAC_SHA384, 48, 192, 192,
+	{ "hmac(sha384)", "sha384", ESP_AUTH_SHA384, 48, 192, 192,
 	  "HMAC-SHA-384-192" },
-	{ "hmac(sha512)", "sha512", SA_HMAC_SHA512, 64, 256, 256,
+	{ "hmac(sha512)", "sha512", ESP_AUTH_SHA512, 64, 256, 256,
 	  "HMAC-SHA-512-256" },
 };
 
@@ -245,7 +245,7 @@ static int check_slot(const struct udpesp_ctl_alg *a, const char *slot,
 	return 0;
 }
 
-static int check_aead(const struct udpesp_ctl_alg *a, struct sa_suite *s,
+static int check_aead(const struct udpesp_ctl_alg *a, struct esp_suite *s,
 		      char *err, size_t errlen)
 {
 	const struct aead_desc *d = find_aead(a->name);
@@ -284,7 +284,7 @@ static int check_aead(const struct udpesp_ctl_alg *a, struct sa_suite *s,
 }
 
 static int check_enc_auth(const struct udpesp_ctl_alg *e,
-			  const struct udpesp_ctl_alg *a, struct sa_suite *s,
+			  const struct udpesp_ctl_alg *a, struct esp_suite *s,
 			  char *err, size_t errlen)
 {
 	const struct enc_desc *ed = find_enc(e->name);
@@ -350,7 +350,7 @@ static int check_enc_auth(const struct udpesp_ctl_alg *e,
 	return 0;
 }
 
-static int check_algs(const struct udpesp_ctl_sa *sa, struct sa_suite *s,
+static int check_algs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 		      char *err, size_t errlen)
 {
 	char name[UDPESP_ALG_NAME_MAX + 2];
@@ -382,7 +382,7 @@ static int check_algs(const struct udpesp_ctl_sa *sa, struct sa_suite *s,
 	return check_enc_auth(&sa->enc, &sa->auth, s, err, errlen);
 }
 
-static int check_addrs(const struct udpesp_ctl_sa *sa, struct sa_suite *s,
+static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 		       char *err, size_t errlen)
 {
 	const struct udpesp_ctl_addr *sel[2] = { &sa->sel_src, &sa->sel_dst };
@@ -493,10 +493,10 @@ static int check_replay(const struct udpesp_ctl_sa *sa, char *err,
 	return 0;
 }
 
-int sa_check(const struct udpesp_ctl_sa *sa, struct sa_suite *out, char *err,
+int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
 	     size_t errlen)
 {
-	struct sa_suite s = {};
+	struct esp_suite s = {};
 	__u32 spi = ntohl(sa->spi);
 	int ret;
 

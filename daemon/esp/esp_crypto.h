@@ -33,7 +33,7 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#include "common/sa_check.h"
+#include "esp_suite.h"
 
 struct esp_crypto;        /* per SA: expanded keys, wiped when freed */
 struct esp_crypto_thread; /* per worker thread: library state, scratch */
@@ -50,7 +50,7 @@ void esp_crypto_thread_free(struct esp_crypto_thread *t);
 
 /*
  * Expand the keys of an SA that sa_check() accepted. key and auth_key
- * are laid out as struct sa_suite describes: AEAD suites take the
+ * are laid out as struct esp_suite describes: AEAD suites take the
  * cipher key followed by the salt in key (auth_key NULL); the others
  * take the cipher key in key (NULL for NULL encryption) and the HMAC
  * key in auth_key (hmac_key_len bytes: RFC 4868 wants the hash's size,
@@ -58,7 +58,7 @@ void esp_crypto_thread_free(struct esp_crypto_thread *t);
  * context keeps no pointer to either. NULL on failure (errno set:
  * EINVAL for a suite or key the backend does not take).
  */
-struct esp_crypto *esp_crypto_new(const struct sa_suite *suite,
+struct esp_crypto *esp_crypto_new(const struct esp_suite *suite,
 				  const __u8 *key, const __u8 *auth_key);
 /* Wipes every byte of key material, then frees. NULL is a no-op. */
 void esp_crypto_free(struct esp_crypto *c);

@@ -39,7 +39,7 @@ struct esp_crypto {
 	DECLARE_ALIGNED(__u8 opad[64], 16);
 	__u8 salt[4];
 	IMB_HASH_ALG hash;
-	struct sa_suite s;
+	struct esp_suite s;
 };
 
 struct esp_crypto_thread {
@@ -162,10 +162,10 @@ static void hmac_precompute(IMB_MGR *m, struct esp_crypto *c,
 		for (size_t i = 0; i < key_len; i++)
 			block[i] ^= key[i];
 		switch (c->s.hmac) {
-		case SA_HMAC_SHA256:
+		case ESP_AUTH_SHA256:
 			IMB_SHA256_ONE_BLOCK(m, block, out);
 			break;
-		case SA_HMAC_SHA384:
+		case ESP_AUTH_SHA384:
 			IMB_SHA384_ONE_BLOCK(m, block, out);
 			break;
 		default:
@@ -206,7 +206,7 @@ static void gcm_pre(IMB_MGR *m, struct esp_crypto *c, const __u8 *key)
 	}
 }
 
-struct esp_crypto *esp_crypto_new(const struct sa_suite *suite,
+struct esp_crypto *esp_crypto_new(const struct esp_suite *suite,
 				  const __u8 *key, const __u8 *auth_key)
 {
 	struct esp_crypto *c;
@@ -243,8 +243,8 @@ struct esp_crypto *esp_crypto_new(const struct sa_suite *suite,
 		aes_keyexp(setup_mgr, c, key);
 		/* fall through */
 	default: /* NULL encryption */
-		c->hash = suite->hmac == SA_HMAC_SHA256 ? IMB_AUTH_HMAC_SHA_256 :
-			  suite->hmac == SA_HMAC_SHA384 ? IMB_AUTH_HMAC_SHA_384 :
+		c->hash = suite->hmac == ESP_AUTH_SHA256 ? IMB_AUTH_HMAC_SHA_256 :
+			  suite->hmac == ESP_AUTH_SHA384 ? IMB_AUTH_HMAC_SHA_384 :
 							  IMB_AUTH_HMAC_SHA_512;
 		hmac_precompute(setup_mgr, c, auth_key, suite->hmac_key_len);
 		break;

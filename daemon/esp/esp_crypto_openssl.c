@@ -28,7 +28,7 @@
 
 struct esp_crypto {
 	__u64 id; /* never reused, unlike addresses: names the keys in caches */
-	struct sa_suite s;
+	struct esp_suite s;
 	__u8 key[32];       /* cipher key, salt excluded */
 	__u8 salt[4];
 	__u8 auth_key[128]; /* HMAC key, up to the hash's block size */
@@ -122,7 +122,7 @@ struct esp_crypto_thread *esp_crypto_thread_new(void)
 	return t;
 }
 
-struct esp_crypto *esp_crypto_new(const struct sa_suite *suite,
+struct esp_crypto *esp_crypto_new(const struct esp_suite *suite,
 				  const __u8 *key, const __u8 *auth_key)
 {
 	struct esp_crypto *c;
@@ -194,8 +194,8 @@ static int hmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 		    const __u8 *esp, size_t len, bool esn, __u32 seq_hi,
 		    __u8 *tag)
 {
-	int h = c->s.hmac == SA_HMAC_SHA256 ? MAC256 :
-		c->s.hmac == SA_HMAC_SHA384 ? MAC384 :
+	int h = c->s.hmac == ESP_AUTH_SHA256 ? MAC256 :
+		c->s.hmac == ESP_AUTH_SHA384 ? MAC384 :
 					      MAC512;
 	EVP_MAC_CTX *m = t->mac[h];
 	bool keyed = t->mac_id[h] == c->id;

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <linux/types.h>
 
-#include "common/sa_check.h"
+#include "esp_suite.h"
 
 #define ESP_HDR_LEN 8          /* SPI + sequence number (RFC 4303 2) */
 #define ESP_AEAD_NONCE_LEN 12  /* salt (4) || IV (8) */
@@ -23,15 +23,15 @@
 #define ESP_CRYPTO_MAX_LEN 65535 /* one UDP datagram's payload at most */
 
 /* The HMAC's hash block: keys up to it are used as they are. */
-static inline size_t esp_hmac_block(enum sa_hmac h)
+static inline size_t esp_hmac_block(enum esp_auth h)
 {
-	return h == SA_HMAC_SHA256 ? 64 : 128;
+	return h == ESP_AUTH_SHA256 ? 64 : 128;
 }
 
-static inline size_t esp_hmac_icv(enum sa_hmac h)
+static inline size_t esp_hmac_icv(enum esp_auth h)
 {
 	/* RFC 4868 2.3: half the hash output. */
-	return h == SA_HMAC_SHA256 ? 16 : h == SA_HMAC_SHA384 ? 24 : 32;
+	return h == ESP_AUTH_SHA256 ? 16 : h == ESP_AUTH_SHA384 ? 24 : 32;
 }
 
 /*
@@ -40,14 +40,14 @@ static inline size_t esp_hmac_icv(enum sa_hmac h)
  * may be any length up to the hash's block size (RFC 2104), so that the
  * RFC 4231 vectors with short keys apply too.
  */
-static inline int esp_crypto_suite_ok(const struct sa_suite *s,
+static inline int esp_crypto_suite_ok(const struct esp_suite *s,
 				      const __u8 *key, const __u8 *auth_key)
 {
 	switch (s->alg) {
 	case UDPESP_ALG_AES_GCM_16:
 	case UDPESP_ALG_AES_GMAC:
 	case UDPESP_ALG_CHACHA20_POLY1305:
-		if (!s->aead || s->hmac != SA_HMAC_NONE || !key ||
+		if (!s->aead || s->hmac != ESP_AUTH_NONE || !key ||
 		    s->salt_len != 4 || s->iv_len != 8 ||
 		    s->icv_len != ESP_AEAD_ICV_LEN || s->block != 4 ||
 		    s->encrypts != (s->alg != UDPESP_ALG_AES_GMAC))
@@ -71,8 +71,8 @@ static inline int esp_crypto_suite_ok(const struct sa_suite *s,
 		return -EINVAL;
 	}
 	if (s->aead || s->salt_len || !auth_key ||
-	    (s->hmac != SA_HMAC_SHA256 && s->hmac != SA_HMAC_SHA384 &&
-	     s->hmac != SA_HMAC_SHA512) ||
+	    (s->hmac != ESP_AUTH_SHA256 && s->hmac != ESP_AUTH_SHA384 &&
+	     s->hmac != ESP_AUTH_SHA512) ||
 	    s->icv_len != esp_hmac_icv(s->hmac) || !s->hmac_key_len ||
 	    s->hmac_key_len > esp_hmac_block(s->hmac))
 		return -EINVAL;
@@ -84,7 +84,7 @@ static inline int esp_crypto_suite_ok(const struct sa_suite *s,
  * encrypted (or, for GMAC and NULL, authenticated) payload a whole
  * number of blocks (RFC 4303 2.4).
  */
-static inline bool esp_crypto_len_ok(const struct sa_suite *s, size_t len)
+static inline bool esp_crypto_len_ok(const struct esp_suite *s, size_t len)
 {
 	size_t fixed = ESP_HDR_LEN + s->iv_len + s->icv_len;
 	size_t trailer = (2 + s->block - 1) / s->block * s->block;

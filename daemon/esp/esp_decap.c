@@ -438,7 +438,7 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 			   size_t len, const struct udpesp_xdp_meta *meta,
 			   struct esp_decap_out *out)
 {
-	const struct sa_suite *s = sa->suite;
+	const struct esp_suite *s = sa->suite;
 	struct udpesp_replay *r = sa->replay;
 	size_t ct_len, pt_off, data_len;
 	enum esp_verdict v;

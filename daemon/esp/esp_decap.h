@@ -17,7 +17,7 @@
 #include <udpesp/ctl.h>
 
 #include "esp_crypto.h"
-#include "common/sa_check.h"
+#include "esp_suite.h"
 
 /*
  * Why a frame was not delivered; each has its own counter. HDR, REPLAY
@@ -47,7 +47,7 @@ const char *esp_verdict_name(enum esp_verdict v);
 
 /* What decapsulation needs of an inbound SA; read-only while in use. */
 struct esp_decap_sa {
-	const struct sa_suite *suite;
+	const struct esp_suite *suite;
 	struct esp_crypto *crypto;
 	struct udpesp_replay *replay; /* the SA's slot in udpesp_replay (mmap) */
 	__u8 mode;                    /* enum udpesp_mode */

@@ -82,7 +82,7 @@ static inline void put32(__u8 *p, __u32 v)
 }
 
 void esp_encap_sa_init(struct esp_encap_sa *sa, const struct udpesp_ctl_sa *cfg,
-		       const struct sa_suite *suite, struct esp_crypto *crypto)
+		       const struct esp_suite *suite, struct esp_crypto *crypto)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->suite = suite;
@@ -233,7 +233,7 @@ static bool transport_ok(const struct inner *in)
 }
 
 /* ESP bytes for a payload of p bytes: header, IV, padded trailer, ICV. */
-static size_t esp_size(const struct sa_suite *s, size_t p)
+static size_t esp_size(const struct esp_suite *s, size_t p)
 {
 	size_t padded = (p + 2 + s->block - 1) / s->block * s->block;
 
@@ -241,7 +241,7 @@ static size_t esp_size(const struct sa_suite *s, size_t p)
 }
 
 /* The largest payload whose ESP fits in room bytes; -1 when none does. */
-static long payload_max(const struct sa_suite *s, size_t room)
+static long payload_max(const struct esp_suite *s, size_t room)
 {
 	size_t fixed = ESP_HDR_LEN + s->iv_len + s->icv_len, blocks;
 
@@ -263,7 +263,7 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 				 size_t size, size_t off, size_t len,
 				 size_t max_esp, struct esp_encap_out *out)
 {
-	const struct sa_suite *s = sa->suite;
+	const struct esp_suite *s = sa->suite;
 	size_t hdr = ESP_HDR_LEN + s->iv_len, esp_off, data_off, pl, tfc_pl;
 	size_t limit = udp_payload_max(sa->dst.family), room, esp_len;
 	struct inner in;
@@ -424,7 +424,7 @@ static unsigned int ip_hlen(__u8 family)
 	return family == UDPESP_AF_INET6 ? IPV6_HLEN : IPV4_HLEN;
 }
 
-unsigned int esp_encap_overhead(const struct sa_suite *s, __u8 mode,
+unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode,
 				__u8 outer_family)
 {
 	unsigned int n = UDP_HLEN + ESP_HDR_LEN + s->iv_len + s->block - 1 +
@@ -433,7 +433,7 @@ unsigned int esp_encap_overhead(const struct sa_suite *s, __u8 mode,
 	return mode == UDPESP_MODE_TRANSPORT ? n : n + ip_hlen(outer_family);
 }
 
-unsigned int esp_encap_inner_mtu(const struct sa_suite *s, __u8 mode,
+unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
 				 __u8 outer_family, unsigned int outer_mtu)
 {
 	unsigned int hl = ip_hlen(outer_family);

@@ -22,7 +22,6 @@
 #include <udpesp/ctl.h>
 
 #include "esp_crypto.h"
-#include "common/sa_check.h"
 
 /* Bytes in front of the inner packet that esp_encap() may write over. */
 #define ESP_ENCAP_HEADROOM (8 + 16) /* SPI, seq lo, the largest IV (CBC) */
@@ -56,7 +55,7 @@ const char *esp_encap_verdict_name(enum esp_encap_verdict v);
  * atomic operations, so any number of threads may send on one SA.
  */
 struct esp_encap_sa {
-	const struct sa_suite *suite;
+	const struct esp_suite *suite;
 	struct esp_crypto *crypto;
 	__be32 spi;
 	__u8 mode;     /* enum udpesp_mode */
@@ -81,7 +80,7 @@ struct esp_encap_sa {
  * and the crypto context of its keys. The pointers are kept.
  */
 void esp_encap_sa_init(struct esp_encap_sa *sa, const struct udpesp_ctl_sa *cfg,
-		       const struct sa_suite *suite, struct esp_crypto *crypto);
+		       const struct esp_suite *suite, struct esp_crypto *crypto);
 
 /*
  * A sending thread's state: its crypto state and a batch of random
@@ -206,7 +205,7 @@ int esp_ecn_decap_packet(__u8 outer_tos, __u8 *ip, size_t len);
  * ICV, UDP header; in tunnel mode also the outer IP header (20 or 40
  * bytes, no options; transport mode reuses the inner one).
  */
-unsigned int esp_encap_overhead(const struct sa_suite *s, __u8 mode,
+unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode,
 				__u8 outer_family);
 
 /*
@@ -215,7 +214,7 @@ unsigned int esp_encap_overhead(const struct sa_suite *s, __u8 mode,
  * the MTU to give the inner interface. Transport mode: for inner
  * headers without IPv4 options. 0 when nothing fits.
  */
-unsigned int esp_encap_inner_mtu(const struct sa_suite *s, __u8 mode,
+unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
 				 __u8 outer_family, unsigned int outer_mtu);
 
 /*

@@ -212,7 +212,7 @@ void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m)
 }
 
 int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
-			const struct sa_suite *s, char *err, size_t errlen)
+			const struct esp_suite *s, char *err, size_t errlen)
 {
 	if (cfg->dir != UDPESP_DIR_IN) {
 		snprintf(err, errlen, "offload kfunc decapsulates inbound SAs only; outbound ESP is sent by udpespd (use offload auto or xsk)");
@@ -244,7 +244,7 @@ static void kf_addr(struct udpesp_kf_addr *k, const struct udpesp_ctl_addr *a)
 }
 
 int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
-		      const struct udpesp_ctl_sa *cfg, const struct sa_suite *s)
+		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s)
 {
 	struct udpesp_kf_sa val = { 0 };
 	int err;

@@ -41,11 +41,11 @@ void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m);
  * also whether it should: only with an accelerated kernel AES.
  */
 int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
-			const struct sa_suite *s, char *err, size_t errlen);
+			const struct esp_suite *s, char *err, size_t errlen);
 
 /* The context and table of an inbound SA in slot, before it is published. */
 int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
-		      const struct udpesp_ctl_sa *cfg, const struct sa_suite *s);
+		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s);
 /* After the SA left udpesp_sa: release the context, drop the entry. */
 void kf_backend_sa_del(struct kf_backend *kb, __u32 slot);
 

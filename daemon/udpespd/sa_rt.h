@@ -32,7 +32,7 @@ struct sa_rt {
 	__u32 gen;
 	__u8 dir; /* enum udpesp_dir */
 	__u8 family; /* outer */
-	struct sa_suite suite;
+	struct esp_suite suite;
 	struct esp_crypto *crypto;
 	struct esp_decap_sa decap; /* inbound: what esp_decap() needs */
 	/*

@@ -362,7 +362,7 @@ static void datapath_sa(const struct sa_entry *e, struct udpesp_sa *sa)
  * with the reason); auto takes it where the suite and kernel allow.
  */
 static int choose_backend(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
-			  const struct sa_suite *suite, char *err, size_t errlen)
+			  const struct esp_suite *suite, char *err, size_t errlen)
 {
 	char why[UDPESP_CTL_ERRMSG_MAX];
 	int ret;
@@ -389,7 +389,7 @@ static int choose_backend(const struct sa_table *t, const struct udpesp_ctl_sa *
  * queued: SAs of the same batch to be installed before it.
  */
 static int check_one(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
-		     size_t queued, struct sa_suite *suite, char *err, size_t errlen)
+		     size_t queued, struct esp_suite *suite, char *err, size_t errlen)
 {
 	struct udpesp_parser_key pkey;
 	struct parser_entry *p;
@@ -490,7 +490,7 @@ static int batch_dup(const struct udpesp_ctl_sa *sa, size_t n, size_t *later,
  * the SA refused.
  */
 static int check_batch(const struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t n,
-		       struct sa_suite *suites, size_t *bad, char *err, size_t errlen)
+		       struct esp_suite *suites, size_t *bad, char *err, size_t errlen)
 {
 	size_t later, earlier;
 	int ret = batch_dup(sa, n, &later, &earlier);
@@ -518,7 +518,7 @@ static int check_batch(const struct sa_table *t, const struct udpesp_ctl_sa *sa,
 
 /* Install one SA that check_one() accepted, all or nothing. */
 static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
-		   const struct sa_suite *suite, struct udpesp_ctl_handles *out, char *err,
+		   const struct esp_suite *suite, struct udpesp_ctl_handles *out, char *err,
 		   size_t errlen)
 {
 	struct parser_entry *p = NULL;
@@ -640,7 +640,7 @@ static int add_batch(struct sa_table *t, const struct udpesp_ctl_sa *sa, size_t 
 {
 	__u32 first_new_parser = t->next_parser;
 	char msg[UDPESP_CTL_ERRMSG_MAX];
-	struct sa_suite *suites = calloc(n ? n : 1, sizeof(*suites));
+	struct esp_suite *suites = calloc(n ? n : 1, sizeof(*suites));
 	size_t i = 0, added = 0;
 	int ret;
 

@@ -34,7 +34,7 @@ struct sa_table_ops {
 	 * -errno with the reason in err. NULL: never.
 	 */
 	int (*kfunc_ok)(void *ctx, const struct udpesp_ctl_sa *cfg,
-			const struct sa_suite *suite, char *err, size_t errlen);
+			const struct esp_suite *suite, char *err, size_t errlen);
 	/*
 	 * Give the SA (either direction) to the packet workers before it is
 	 * published in the maps, and take it back after it left them: the
@@ -65,7 +65,7 @@ struct sa_entry {
 	__u32 parser; /* handle, 0 for outbound */
 	__u32 gen;
 	struct udpesp_ctl_sa cfg; /* holds keys: wiped when the SA goes */
-	struct sa_suite suite;
+	struct esp_suite suite;
 	__u8 backend; /* enum udpesp_backend (cfg.offload says the same) */
 	time_t add_time;
 	bool soft_expired;

@@ -72,7 +72,7 @@ static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
 static struct kf_backend kf;
 
 static int dp_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg,
-		       const struct sa_suite *suite, char *err, size_t errlen)
+		       const struct esp_suite *suite, char *err, size_t errlen)
 {
 	(void)ctx;
 	return kf_backend_supports(&kf, cfg, suite, err, errlen);

@@ -31,7 +31,7 @@
 
 struct bench_suite {
 	const char *name;
-	struct sa_suite s;
+	struct esp_suite s;
 	struct esp_crypto *c;
 	size_t len;
 	__u8 pkt[PKT_MAX]; /* a valid encrypted packet */
@@ -39,9 +39,9 @@ struct bench_suite {
 };
 
 /* Suites as sa_check() describes them (the lengths esp_crypto relies on). */
-static struct sa_suite aead(enum udpesp_alg alg, __u8 key_len)
+static struct esp_suite aead(enum udpesp_alg alg, __u8 key_len)
 {
-	return (struct sa_suite){
+	return (struct esp_suite){
 		.alg = alg, .aead = true,
 		.encrypts = alg != UDPESP_ALG_AES_GMAC,
 		.key_len = key_len, .salt_len = 4, .iv_len = 8, .block = 4,
@@ -49,13 +49,13 @@ static struct sa_suite aead(enum udpesp_alg alg, __u8 key_len)
 	};
 }
 
-static struct sa_suite hmac(enum udpesp_alg alg, __u8 key_len,
-			    enum sa_hmac h)
+static struct esp_suite hmac(enum udpesp_alg alg, __u8 key_len,
+			    enum esp_auth h)
 {
 	bool cbc = alg == UDPESP_ALG_AES_CBC_HMAC;
-	__u8 icv = h == SA_HMAC_SHA256 ? 16 : h == SA_HMAC_SHA384 ? 24 : 32;
+	__u8 icv = h == ESP_AUTH_SHA256 ? 16 : h == ESP_AUTH_SHA384 ? 24 : 32;
 
-	return (struct sa_suite){
+	return (struct esp_suite){
 		.alg = alg, .hmac = h, .encrypts = cbc, .key_len = key_len,
 		.iv_len = cbc ? 16 : 0, .block = cbc ? 16 : 4, .icv_len = icv,
 		.hmac_key_len = icv * 2,
@@ -96,7 +96,7 @@ static double median(double *v, unsigned int n)
 }
 
 /* SPI, seq, IV, 1400 bytes, RFC 4303 padding, trailer, room for the ICV. */
-static size_t build(const struct sa_suite *s, __u8 *pkt)
+static size_t build(const struct esp_suite *s, __u8 *pkt)
 {
 	size_t off = 8 + s->iv_len;
 	size_t pad = (s->block - (PAYLOAD + 2) % s->block) % s->block;
@@ -120,9 +120,9 @@ int main(void)
 		{ .name = "aes-gcm-256", .s = aead(UDPESP_ALG_AES_GCM_16, 32) },
 		{ .name = "chacha20-poly1305", .s = aead(UDPESP_ALG_CHACHA20_POLY1305, 32) },
 		{ .name = "aes-gmac-128", .s = aead(UDPESP_ALG_AES_GMAC, 16) },
-		{ .name = "aes-cbc-128/sha256", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, SA_HMAC_SHA256) },
-		{ .name = "aes-cbc-256/sha512", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 32, SA_HMAC_SHA512) },
-		{ .name = "null/sha256", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, SA_HMAC_SHA256) },
+		{ .name = "aes-cbc-128/sha256", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA256) },
+		{ .name = "aes-cbc-256/sha512", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 32, ESP_AUTH_SHA512) },
+		{ .name = "null/sha256", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_SHA256) },
 	};
 	size_t nb = sizeof(b) / sizeof(b[0]);
 	bool quick = getenv("BENCH_QUICK") && *getenv("BENCH_QUICK") == '1';

@@ -145,7 +145,7 @@ void bench_eth_hdr(__u8 *p, const __u8 *dst, const __u8 *src)
 __u32 bench_esp_frame(struct bench_suite *s, struct esp_crypto_thread *t,
 		      const struct bench_flow *fl, __u32 size, __u32 seq, __u8 *f)
 {
-	const struct sa_suite *su = &s->s;
+	const struct esp_suite *su = &s->s;
 	__u32 pt_off = BENCH_ESP_OFF + 8 + su->iv_len;
 	__u32 pad = (su->block - (size + 2) % su->block) % su->block;
 	__u32 esp_len = 8 + su->iv_len + size + pad + 2 + su->icv_len;

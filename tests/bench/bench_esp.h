@@ -25,7 +25,7 @@
 struct bench_suite {
 	const char *name;        /* "aes-gcm-128", ... */
 	struct udpesp_ctl_sa sa; /* as sent to udpespd; holds the keys */
-	struct sa_suite s;
+	struct esp_suite s;
 	struct esp_crypto *c;
 	__u32 next_seq;
 };

@@ -21,6 +21,7 @@
 
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
+#include "common/sa_check.h"
 #include "harness.h"
 #include "udpespd/kfunc.h"
 
@@ -67,7 +68,7 @@ static void ctl_addr(struct udpesp_ctl_addr *a, const struct vec_addr *v)
 
 /* The SA as udpespd would get it from `sa add ... offload kfunc`. */
 static void vec_cfg_suite(const struct decap_vec *v, const struct decap_suite *ds,
-			  struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+			  struct udpesp_ctl_sa *cs, struct esp_suite *suite)
 {
 	bool v4 = v->family == UDPESP_AF_INET;
 	char err[UDPESP_CTL_ERRMSG_MAX];
@@ -95,7 +96,7 @@ static void vec_cfg_suite(const struct decap_vec *v, const struct decap_suite *d
 	cr_assert_eq(sa_check(cs, suite, err, sizeof(err)), 0, "%s: %s", v->name, err);
 }
 
-static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+static void vec_cfg(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct esp_suite *suite)
 {
 	vec_cfg_suite(v, &decap_suites[v->suite], cs, suite);
 }
@@ -119,7 +120,7 @@ static struct udpesp_sa_key vec_key(const struct udpesp_ctl_sa *cs)
 
 /* Parser entry on 4500, the SA on the kfunc backend, its window. */
 static void install_suite(const struct decap_vec *v, const struct decap_suite *ds,
-			  struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+			  struct udpesp_ctl_sa *cs, struct esp_suite *suite)
 {
 	struct udpesp_parser_key pk = { .port = htons(4500), .family = v->family };
 	struct udpesp_parser_val pv = { .handle = 1, .encap = UDPESP_ENCAP_ESPINUDP };
@@ -151,7 +152,7 @@ static void install_suite(const struct decap_vec *v, const struct decap_suite *d
 	cr_assert_eq(err, 0);
 }
 
-static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct sa_suite *suite)
+static void install(const struct decap_vec *v, struct udpesp_ctl_sa *cs, struct esp_suite *suite)
 {
 	install_suite(v, &decap_suites[v->suite], cs, suite);
 }
@@ -173,7 +174,7 @@ struct afxdp_result {
 };
 
 static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
-			const struct udpesp_ctl_sa *cs, const struct sa_suite *suite,
+			const struct udpesp_ctl_sa *cs, const struct esp_suite *suite,
 			struct afxdp_result *res)
 {
 	struct udpesp_xdp_meta m = {
@@ -201,7 +202,7 @@ static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
 }
 
 static void afxdp(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
-		  const struct sa_suite *suite, struct afxdp_result *res)
+		  const struct esp_suite *suite, struct afxdp_result *res)
 {
 	afxdp_suite(v, &decap_suites[v->suite], cs, suite, res);
 }
@@ -238,7 +239,7 @@ static int verdict_counter(enum esp_verdict v)
  * AF_XDP path and the generator. Returns the XDP action.
  */
 static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
-		       const struct sa_suite *suite, const __u8 *frame, __u32 len,
+		       const struct esp_suite *suite, const __u8 *frame, __u32 len,
 		       const struct afxdp_result *want)
 {
 	static struct xdp_out out;
@@ -296,7 +297,7 @@ Test(kfunc, every_gcm_frame_as_the_afxdp_path, FX, .timeout = 120)
 	for (size_t i = 0; i < ARRAY_SIZE(decap_vecs); i++) {
 		const struct decap_vec *v = &decap_vecs[i];
 		struct udpesp_ctl_sa cs;
-		struct sa_suite suite;
+		struct esp_suite suite;
 
 		if (!is_gcm(v))
 			continue;
@@ -345,7 +346,7 @@ Test(kfunc, tampering_any_byte_is_dropped, FX, .timeout = 120)
 	const struct decap_vec *v = find_vec("gcm256/tunnel_v6_in_v6");
 	static struct xdp_out out;
 	struct udpesp_ctl_sa cs;
-	struct sa_suite suite;
+	struct esp_suite suite;
 	struct udpesp_replay r0, r;
 	__u8 buf[2048];
 
@@ -377,7 +378,7 @@ Test(kfunc, truncation_at_every_length, FX, .timeout = 120)
 	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
 	static struct xdp_out out;
 	struct udpesp_ctl_sa cs;
-	struct sa_suite suite;
+	struct esp_suite suite;
 	__u8 buf[2048];
 
 	install(v, &cs, &suite);
@@ -405,7 +406,7 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
 	static struct xdp_out out;
 	struct udpesp_ctl_sa cs;
-	struct sa_suite suite;
+	struct esp_suite suite;
 	char err[UDPESP_CTL_ERRMSG_MAX];
 	struct cnt_snap before;
 
@@ -486,7 +487,7 @@ Test(kfunc, published_gcm_vectors_as_the_afxdp_path, FX)
 		size_t slen = unhex(seq, 8, gcm_draft[i].seq);
 		struct decap_vec v = { 0 };
 		struct udpesp_ctl_sa cs;
-		struct sa_suite suite;
+		struct esp_suite suite;
 		struct decap_suite ds = { .aead = "rfc4106(gcm(aes))", .bits = 128 };
 		__u32 ct_len, hi = 0, lo;
 		char name[64];
@@ -567,7 +568,7 @@ Test(kfunc, replay_lock_held_by_a_worker, FX)
 	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
 	static struct xdp_out out;
 	struct udpesp_ctl_sa cs;
-	struct sa_suite suite;
+	struct esp_suite suite;
 	struct udpesp_replay r0, r;
 	struct cnt_snap before;
 

@@ -36,9 +36,9 @@ OUTER = IP(src="198.51.100.7", dst="192.0.2.1")
 IPPROTO_IPIP = 4
 
 HMACS = {  # name in sa_check.h, Scapy's name, hash, ICV bytes
-    "SA_HMAC_SHA256": ("SHA2-256-128", hashlib.sha256, 16, 32),
-    "SA_HMAC_SHA384": ("SHA2-384-192", hashlib.sha384, 24, 48),
-    "SA_HMAC_SHA512": ("SHA2-512-256", hashlib.sha512, 32, 64),
+    "ESP_AUTH_SHA256": ("SHA2-256-128", hashlib.sha256, 16, 32),
+    "ESP_AUTH_SHA384": ("SHA2-384-192", hashlib.sha384, 24, 48),
+    "ESP_AUTH_SHA512": ("SHA2-512-256", hashlib.sha512, 32, 64),
 }
 
 
@@ -130,20 +130,20 @@ def main():
             for klen in (16, 24, 32):
                 key = rand_bytes(klen + 4)
                 cases.append(("aes_gcm_%d_%s" % (klen * 8, tag),
-                              "UDPESP_ALG_AES_GCM_16", "SA_HMAC_NONE", klen,
+                              "UDPESP_ALG_AES_GCM_16", "ESP_AUTH_NONE", klen,
                               key, b"", esn, seq_hi,
                               *scapy_case("AES-GCM", key, None, None, esn,
                                           seq_hi, size)))
             key = rand_bytes(36)
             cases.append(("chacha20_poly1305_%s" % tag,
-                          "UDPESP_ALG_CHACHA20_POLY1305", "SA_HMAC_NONE", 32,
+                          "UDPESP_ALG_CHACHA20_POLY1305", "ESP_AUTH_NONE", 32,
                           key, b"", esn, seq_hi,
                           *scapy_case("CHACHA20-POLY1305", key, None, None,
                                       esn, seq_hi, size)))
             for klen in (16, 24, 32):
                 key = rand_bytes(klen + 4)
                 cases.append(("aes_gmac_%d_%s" % (klen * 8, tag),
-                              "UDPESP_ALG_AES_GMAC", "SA_HMAC_NONE", klen,
+                              "UDPESP_ALG_AES_GMAC", "ESP_AUTH_NONE", klen,
                               key, b"", esn, seq_hi,
                               *gmac_case(key[:klen], key[klen:], esn, seq_hi,
                                          size)))

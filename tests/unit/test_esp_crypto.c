@@ -37,7 +37,7 @@
 struct esp_xvec {
 	const char *name;
 	enum udpesp_alg alg;
-	enum sa_hmac hmac;
+	enum esp_auth hmac;
 	unsigned int key_len; /* cipher key bytes; key also holds the salt */
 	const __u8 *key;
 	unsigned int auth_key_len;
@@ -102,25 +102,25 @@ static long diff_at(const __u8 *a, const __u8 *b, size_t n)
 	return -1;
 }
 
-static const char *hmac_name(enum sa_hmac h)
+static const char *hmac_name(enum esp_auth h)
 {
-	return h == SA_HMAC_SHA256 ? "hmac(sha256)" :
-	       h == SA_HMAC_SHA384 ? "hmac(sha384)" :
+	return h == ESP_AUTH_SHA256 ? "hmac(sha256)" :
+	       h == ESP_AUTH_SHA384 ? "hmac(sha384)" :
 				     "hmac(sha512)";
 }
 
-static __u32 hmac_bits(enum sa_hmac h)
+static __u32 hmac_bits(enum esp_auth h)
 {
-	return h == SA_HMAC_SHA256 ? 128 : h == SA_HMAC_SHA384 ? 192 : 256;
+	return h == ESP_AUTH_SHA256 ? 128 : h == ESP_AUTH_SHA384 ? 192 : 256;
 }
 
-static __u32 hmac_key_bytes(enum sa_hmac h)
+static __u32 hmac_key_bytes(enum esp_auth h)
 {
-	return h == SA_HMAC_SHA256 ? 32 : h == SA_HMAC_SHA384 ? 48 : 64;
+	return h == ESP_AUTH_SHA256 ? 32 : h == ESP_AUTH_SHA384 ? 48 : 64;
 }
 
 /* The suite sa_check() gives an inbound tunnel SA with these algorithms. */
-static struct sa_suite suite_of(enum udpesp_alg alg, enum sa_hmac hmac,
+static struct esp_suite suite_of(enum udpesp_alg alg, enum esp_auth hmac,
 				unsigned int key_len)
 {
 	struct udpesp_ctl_sa sa = {
@@ -136,7 +136,7 @@ static struct sa_suite suite_of(enum udpesp_alg alg, enum sa_hmac hmac,
 		.flags = UDPESP_CTL_SA_ESN,
 	};
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
-	struct sa_suite s;
+	struct esp_suite s;
 
 	inet_pton(AF_INET, "198.51.100.7", sa.src.addr);
 	inet_pton(AF_INET, "192.0.2.1", sa.dst.addr);
@@ -178,28 +178,28 @@ static struct sa_suite suite_of(enum udpesp_alg alg, enum sa_hmac hmac,
 static const struct suite_case {
 	const char *name;
 	enum udpesp_alg alg;
-	enum sa_hmac hmac;
+	enum esp_auth hmac;
 	unsigned int key_len;
 } suites[] = {
-	{ "aes-gcm-128", UDPESP_ALG_AES_GCM_16, SA_HMAC_NONE, 16 },
-	{ "aes-gcm-192", UDPESP_ALG_AES_GCM_16, SA_HMAC_NONE, 24 },
-	{ "aes-gcm-256", UDPESP_ALG_AES_GCM_16, SA_HMAC_NONE, 32 },
-	{ "chacha20-poly1305", UDPESP_ALG_CHACHA20_POLY1305, SA_HMAC_NONE, 32 },
-	{ "aes-gmac-128", UDPESP_ALG_AES_GMAC, SA_HMAC_NONE, 16 },
-	{ "aes-gmac-192", UDPESP_ALG_AES_GMAC, SA_HMAC_NONE, 24 },
-	{ "aes-gmac-256", UDPESP_ALG_AES_GMAC, SA_HMAC_NONE, 32 },
-	{ "aes-cbc-128/sha256", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA256, 16 },
-	{ "aes-cbc-192/sha256", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA256, 24 },
-	{ "aes-cbc-256/sha256", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA256, 32 },
-	{ "aes-cbc-128/sha384", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA384, 16 },
-	{ "aes-cbc-192/sha384", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA384, 24 },
-	{ "aes-cbc-256/sha384", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA384, 32 },
-	{ "aes-cbc-128/sha512", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA512, 16 },
-	{ "aes-cbc-192/sha512", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA512, 24 },
-	{ "aes-cbc-256/sha512", UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA512, 32 },
-	{ "null/sha256", UDPESP_ALG_NULL_HMAC, SA_HMAC_SHA256, 0 },
-	{ "null/sha384", UDPESP_ALG_NULL_HMAC, SA_HMAC_SHA384, 0 },
-	{ "null/sha512", UDPESP_ALG_NULL_HMAC, SA_HMAC_SHA512, 0 },
+	{ "aes-gcm-128", UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, 16 },
+	{ "aes-gcm-192", UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, 24 },
+	{ "aes-gcm-256", UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, 32 },
+	{ "chacha20-poly1305", UDPESP_ALG_CHACHA20_POLY1305, ESP_AUTH_NONE, 32 },
+	{ "aes-gmac-128", UDPESP_ALG_AES_GMAC, ESP_AUTH_NONE, 16 },
+	{ "aes-gmac-192", UDPESP_ALG_AES_GMAC, ESP_AUTH_NONE, 24 },
+	{ "aes-gmac-256", UDPESP_ALG_AES_GMAC, ESP_AUTH_NONE, 32 },
+	{ "aes-cbc-128/sha256", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16 },
+	{ "aes-cbc-192/sha256", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 24 },
+	{ "aes-cbc-256/sha256", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 32 },
+	{ "aes-cbc-128/sha384", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA384, 16 },
+	{ "aes-cbc-192/sha384", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA384, 24 },
+	{ "aes-cbc-256/sha384", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA384, 32 },
+	{ "aes-cbc-128/sha512", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA512, 16 },
+	{ "aes-cbc-192/sha512", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA512, 24 },
+	{ "aes-cbc-256/sha512", UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA512, 32 },
+	{ "null/sha256", UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA256, 0 },
+	{ "null/sha384", UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA384, 0 },
+	{ "null/sha512", UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA512, 0 },
 };
 
 /* Deterministic filler, so that a failure reproduces. */
@@ -216,7 +216,7 @@ static void fill(__u8 *p, size_t n)
 }
 
 /* A context for a suite, with random keys of the lengths it takes. */
-static struct esp_crypto *context_for(const struct sa_suite *s)
+static struct esp_crypto *context_for(const struct esp_suite *s)
 {
 	__u8 key[64], akey[64];
 	struct esp_crypto *c;
@@ -234,7 +234,7 @@ static struct esp_crypto *context_for(const struct sa_suite *s)
  * of payload, RFC 4303 padding 1, 2, 3 ... to the block, pad length,
  * next header 4, and zeros where the ICV goes. Returns its length.
  */
-static size_t build(const struct sa_suite *s, __u8 *pkt, size_t payload)
+static size_t build(const struct esp_suite *s, __u8 *pkt, size_t payload)
 {
 	size_t off = 8 + s->iv_len, pad;
 
@@ -251,7 +251,7 @@ static size_t build(const struct sa_suite *s, __u8 *pkt, size_t payload)
 }
 
 /* Decrypt wire into plain, then encrypt plain back into wire exactly. */
-static void known_answer(const char *what, const struct sa_suite *s,
+static void known_answer(const char *what, const struct esp_suite *s,
 			 const __u8 *key, const __u8 *auth_key, bool esn,
 			 __u32 seq_hi, const __u8 *plain, const __u8 *wire,
 			 size_t len)
@@ -304,13 +304,13 @@ Test(esp_crypto, aes_gcm_draft_mcgrew_gcm_test_01)
 		bool esn = slen == 8;
 		size_t n, m, len;
 		char what[64];
-		struct sa_suite s;
+		struct esp_suite s;
 
 		snprintf(what, sizeof(what), "draft-mcgrew-gcm-test-01 #%zu",
 			 i + 1);
 		unhex(nonce, 12, gcm_draft[i].nonce);
 		memcpy(key + klen, nonce, 4); /* key || salt */
-		s = suite_of(UDPESP_ALG_AES_GCM_16, SA_HMAC_NONE, klen);
+		s = suite_of(UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, klen);
 		/* SPI | seq lo | IV | ciphertext | ICV */
 		unhex(wire, 4, gcm_draft[i].spi);
 		memcpy(wire + 4, seq + slen - 4, 4);
@@ -333,8 +333,8 @@ Test(esp_crypto, aes_gcm_draft_mcgrew_gcm_test_01)
 Test(esp_crypto, chacha20_poly1305_rfc7634_appendix_a)
 {
 	__u8 key[36], plain[128], wire[128];
-	struct sa_suite s =
-		suite_of(UDPESP_ALG_CHACHA20_POLY1305, SA_HMAC_NONE, 32);
+	struct esp_suite s =
+		suite_of(UDPESP_ALG_CHACHA20_POLY1305, ESP_AUTH_NONE, 32);
 	size_t n, len;
 
 	unhex(key, sizeof(key),
@@ -401,8 +401,8 @@ static const struct {
 
 Test(esp_crypto, aes_cbc_rfc3602_cases_5_to_8)
 {
-	struct sa_suite s =
-		suite_of(UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA256, 16);
+	struct esp_suite s =
+		suite_of(UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16);
 	__u8 akey[32];
 
 	fill(akey, sizeof(akey));
@@ -446,10 +446,10 @@ Test(esp_crypto, aes_cbc_rfc3602_cases_5_to_8)
  * message of a multiple of 4 bytes (at least 12) is an ESP packet, and
  * with ESN its last 4 bytes can ride as seq hi instead.
  */
-static void hmac_vector(const char *what, enum sa_hmac h, const __u8 *key,
+static void hmac_vector(const char *what, enum esp_auth h, const __u8 *key,
 			size_t key_len, const char *msg, const char *want_hex)
 {
-	struct sa_suite s = suite_of(UDPESP_ALG_NULL_HMAC, h, 0);
+	struct esp_suite s = suite_of(UDPESP_ALG_NULL_HMAC, h, 0);
 	size_t n = strlen(msg), wn;
 	__u8 want[64], buf[256];
 	struct esp_crypto *c;
@@ -493,13 +493,13 @@ Test(esp_crypto, hmac_sha2_rfc4868_auth_2)
 	/* Key: "Jefe" repeated to the hash's output length. */
 	for (size_t i = 0; i < sizeof(key); i++)
 		key[i] = "Jefe"[i % 4];
-	hmac_vector("RFC 4868 AUTH256-2", SA_HMAC_SHA256, key, 32, msg,
+	hmac_vector("RFC 4868 AUTH256-2", ESP_AUTH_SHA256, key, 32, msg,
 		    "167f928588c5cc2eef8e3093caa0e87c"
 		    "9ff566a14794aa61648d81621a2a40c6");
-	hmac_vector("RFC 4868 AUTH384-2", SA_HMAC_SHA384, key, 48, msg,
+	hmac_vector("RFC 4868 AUTH384-2", ESP_AUTH_SHA384, key, 48, msg,
 		    "2c7353974f1842fd66d53c452ca42122b28c0b594cfb184d"
 		    "a86a368e9b8e16f5349524ca4e82400cbde0686d403371c9");
-	hmac_vector("RFC 4868 AUTH512-2", SA_HMAC_SHA512, key, 64, msg,
+	hmac_vector("RFC 4868 AUTH512-2", ESP_AUTH_SHA512, key, 64, msg,
 		    "cb370917ae8a7ce28cfd1d8f4705d6141c173b2a9362c15df235dfb251b15454"
 		    "6aa334ae9fb9afc2184932d8695e397bfa0ffb93466cfcceaae38c833b7dba38");
 }
@@ -508,24 +508,24 @@ Test(esp_crypto, hmac_sha2_rfc4231_cases_2_and_5)
 {
 	__u8 key5[20];
 
-	hmac_vector("RFC 4231 #2 SHA-256", SA_HMAC_SHA256, (const __u8 *)"Jefe",
+	hmac_vector("RFC 4231 #2 SHA-256", ESP_AUTH_SHA256, (const __u8 *)"Jefe",
 		    4, "what do ya want for nothing?",
 		    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-	hmac_vector("RFC 4231 #2 SHA-384", SA_HMAC_SHA384, (const __u8 *)"Jefe",
+	hmac_vector("RFC 4231 #2 SHA-384", ESP_AUTH_SHA384, (const __u8 *)"Jefe",
 		    4, "what do ya want for nothing?",
 		    "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
 		    "8e2240ca5e69e2c78b3239ecfab21649");
-	hmac_vector("RFC 4231 #2 SHA-512", SA_HMAC_SHA512, (const __u8 *)"Jefe",
+	hmac_vector("RFC 4231 #2 SHA-512", ESP_AUTH_SHA512, (const __u8 *)"Jefe",
 		    4, "what do ya want for nothing?",
 		    "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
 		    "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
 	/* Test case 5 publishes the first 128 bits only. */
 	memset(key5, 0x0c, sizeof(key5));
-	hmac_vector("RFC 4231 #5 SHA-256", SA_HMAC_SHA256, key5, 20,
+	hmac_vector("RFC 4231 #5 SHA-256", ESP_AUTH_SHA256, key5, 20,
 		    "Test With Truncation", "a3b6167473100ee06e0c796c2955552b");
-	hmac_vector("RFC 4231 #5 SHA-384", SA_HMAC_SHA384, key5, 20,
+	hmac_vector("RFC 4231 #5 SHA-384", ESP_AUTH_SHA384, key5, 20,
 		    "Test With Truncation", "3abf34c3503b2a23a46efc619baef897");
-	hmac_vector("RFC 4231 #5 SHA-512", SA_HMAC_SHA512, key5, 20,
+	hmac_vector("RFC 4231 #5 SHA-512", ESP_AUTH_SHA512, key5, 20,
 		    "Test With Truncation", "415fad6271580a531d4179bc891d87a6");
 }
 
@@ -537,7 +537,7 @@ Test(esp_crypto, cross_check_scapy_and_cryptography)
 	cr_assert_gt(ARRAY_SIZE(esp_xvecs), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(esp_xvecs); i++) {
 		const struct esp_xvec *v = &esp_xvecs[i];
-		struct sa_suite s = suite_of(v->alg, v->hmac, v->key_len);
+		struct esp_suite s = suite_of(v->alg, v->hmac, v->key_len);
 
 		cr_assert_eq(v->auth_key_len, s.hmac_key_len, "%s", v->name);
 		known_answer(v->name, &s, v->key, v->auth_key, v->esn,
@@ -557,7 +557,7 @@ Test(esp_crypto, round_trip_every_suite)
 					   64, 255, 1000, 1400, 1900 };
 
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
-		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+		struct esp_suite s = suite_of(suites[i].alg, suites[i].hmac,
 					     suites[i].key_len);
 		struct esp_crypto *c = context_for(&s);
 
@@ -632,7 +632,7 @@ static void rejected(const char *what, struct esp_crypto *c, __u8 *pkt,
 Test(esp_crypto, icv_failure_leaves_buffer_unchanged)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
-		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+		struct esp_suite s = suite_of(suites[i].alg, suites[i].hmac,
 					     suites[i].key_len);
 		struct esp_crypto *c = context_for(&s);
 
@@ -675,7 +675,7 @@ Test(esp_crypto, icv_failure_leaves_buffer_unchanged)
 Test(esp_crypto, wrong_key_is_rejected)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
-		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+		struct esp_suite s = suite_of(suites[i].alg, suites[i].hmac,
 					     suites[i].key_len);
 		struct esp_crypto *a = context_for(&s), *b = context_for(&s);
 		__u8 pkt[MAX_PKT];
@@ -695,7 +695,7 @@ Test(esp_crypto, wrong_key_is_rejected)
 Test(esp_crypto, new_context_never_uses_a_freed_ones_key)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
-		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+		struct esp_suite s = suite_of(suites[i].alg, suites[i].hmac,
 					     suites[i].key_len);
 		__u8 pkt[MAX_PKT];
 		size_t len = build(&s, pkt, 100);
@@ -720,7 +720,7 @@ Test(esp_crypto, bad_lengths_are_einval)
 	static __u8 big[70000];
 
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
-		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+		struct esp_suite s = suite_of(suites[i].alg, suites[i].hmac,
 					     suites[i].key_len);
 		struct esp_crypto *c = context_for(&s);
 		size_t bad[] = { 0, 1, 8, s.min_len - 1, s.min_len + 1,
@@ -759,13 +759,13 @@ Test(esp_crypto, bad_lengths_are_einval)
 Test(esp_crypto, bad_suites_are_refused)
 {
 	__u8 key[128] = { 1 };
-	struct sa_suite gcm = suite_of(UDPESP_ALG_AES_GCM_16, SA_HMAC_NONE, 16);
-	struct sa_suite cbc =
-		suite_of(UDPESP_ALG_AES_CBC_HMAC, SA_HMAC_SHA256, 16);
-	struct sa_suite nul = suite_of(UDPESP_ALG_NULL_HMAC, SA_HMAC_SHA512, 0);
+	struct esp_suite gcm = suite_of(UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, 16);
+	struct esp_suite cbc =
+		suite_of(UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16);
+	struct esp_suite nul = suite_of(UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA512, 0);
 	struct {
 		const char *what;
-		struct sa_suite s;
+		struct esp_suite s;
 		const __u8 *key, *auth_key;
 	} bad[] = {
 		{ "AES-GCM with a 20-byte key", gcm, key, NULL },
@@ -805,7 +805,7 @@ Test(esp_crypto, bad_suites_are_refused)
 /* One SA's context, read-only, used by several threads at once. */
 struct worker_arg {
 	struct esp_crypto *c;
-	const struct sa_suite *s;
+	const struct esp_suite *s;
 	int failures;
 };
 
@@ -837,7 +837,7 @@ static void *worker(void *p)
 Test(esp_crypto, one_context_many_threads)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i += 3) {
-		struct sa_suite s = suite_of(suites[i].alg, suites[i].hmac,
+		struct esp_suite s = suite_of(suites[i].alg, suites[i].hmac,
 					     suites[i].key_len);
 		struct worker_arg args[4];
 		pthread_t th[4];

@@ -15,6 +15,7 @@
 
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
+#include "common/sa_check.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define FRAME_MAX 2048
@@ -25,7 +26,7 @@
 /* One inbound SA as udpespd would hold it, from the vector's description. */
 struct sa_ctx {
 	struct udpesp_replay replay;
-	struct sa_suite suite;
+	struct esp_suite suite;
 	struct esp_decap_sa sa;
 	struct esp_crypto_thread *t;
 };

@@ -32,6 +32,7 @@
 
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
+#include "common/sa_check.h"
 #include "esp/esp_encap.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -216,12 +217,12 @@ static bool ipv4_csum_ok(const __u8 *ip)
 struct tx {
 	const struct suite_def *d;
 	struct udpesp_ctl_sa cfg;
-	struct sa_suite suite;
+	struct esp_suite suite;
 	struct esp_crypto_thread *ct;
 	struct esp_encap_thread *t;
 	struct esp_encap_sa sa;
 	/* the same keys as an inbound SA, for esp_decap() */
-	struct sa_suite rx_suite;
+	struct esp_suite rx_suite;
 	struct esp_decap_sa rx;
 	struct udpesp_replay replay;
 };
@@ -369,7 +370,7 @@ static void encap_ok(struct tx *c, __u8 *buf, size_t len,
 }
 
 /* ESP bytes for p bytes of payload, from RFC 4303 2.4 directly. */
-static size_t esp_bytes(const struct sa_suite *s, size_t p)
+static size_t esp_bytes(const struct esp_suite *s, size_t p)
 {
 	size_t pad = (s->block - (p + 2) % s->block) % s->block;
 
@@ -875,7 +876,7 @@ static void check_trailer(struct tx *c, const __u8 *buf,
 			  const struct esp_encap_out *o, const __u8 *payload,
 			  size_t plen, __u8 nh)
 {
-	const struct sa_suite *s = &c->suite;
+	const struct esp_suite *s = &c->suite;
 	size_t ct = o->esp_len - 8 - s->iv_len - s->icv_len, pad;
 	__u8 copy[BUF_MAX], *pt = copy + 8 + s->iv_len;
 
@@ -1279,7 +1280,7 @@ Test(esp_encap, tfc_padding_and_its_limits)
 	size_t len, p;
 
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
-		const struct sa_suite *s;
+		const struct esp_suite *s;
 
 		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false,
 			 0, 1000);

@@ -64,7 +64,7 @@ static void base_cbc(struct udpesp_ctl_sa *sa)
 	alg(&sa->auth, "hmac(sha256)", 32, 128);
 }
 
-static void accepted(const struct udpesp_ctl_sa *sa, struct sa_suite *s)
+static void accepted(const struct udpesp_ctl_sa *sa, struct esp_suite *s)
 {
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
 	int ret = sa_check(sa, s, err, sizeof(err));
@@ -77,7 +77,7 @@ static void accepted(const struct udpesp_ctl_sa *sa, struct sa_suite *s)
 static void refused(const struct udpesp_ctl_sa *sa, const char *want)
 {
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
-	struct sa_suite s;
+	struct esp_suite s;
 	int ret = sa_check(sa, &s, err, sizeof(err));
 
 	cr_assert_eq(ret, -EINVAL, "accepted, expected \"%s\"", want);
@@ -113,51 +113,51 @@ static const struct suite_case {
 	__u32 auth_key, auth_bits;
 	/* expected */
 	enum udpesp_alg alg;
-	enum sa_hmac hmac;
+	enum esp_auth hmac;
 	const char *enc_name, *auth_name;
 	bool encrypts;
 	__u8 key_len, salt_len, iv_len, block, icv_len, hmac_key_len;
 	__u16 min_len;
 } suites[] = {
 	{ "rfc4106(gcm(aes))", 20, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16,
-	  SA_HMAC_NONE, "rfc4106(gcm(aes))", NULL, true, 16, 4, 8, 4, 16, 0, 36 },
+	  ESP_AUTH_NONE, "rfc4106(gcm(aes))", NULL, true, 16, 4, 8, 4, 16, 0, 36 },
 	{ "rfc4106(gcm(aes))", 28, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16,
-	  SA_HMAC_NONE, "rfc4106(gcm(aes))", NULL, true, 24, 4, 8, 4, 16, 0, 36 },
+	  ESP_AUTH_NONE, "rfc4106(gcm(aes))", NULL, true, 24, 4, 8, 4, 16, 0, 36 },
 	{ "rfc4106(gcm(aes))", 36, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16,
-	  SA_HMAC_NONE, "rfc4106(gcm(aes))", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
+	  ESP_AUTH_NONE, "rfc4106(gcm(aes))", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
 	{ "rfc7539esp(chacha20,poly1305)", 36, 128, NULL, 0, 0,
-	  UDPESP_ALG_CHACHA20_POLY1305, SA_HMAC_NONE,
+	  UDPESP_ALG_CHACHA20_POLY1305, ESP_AUTH_NONE,
 	  "rfc7539esp(chacha20,poly1305)", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
 	{ "rfc4543(gcm(aes))", 20, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC,
-	  SA_HMAC_NONE, "rfc4543(gcm(aes))", NULL, false, 16, 4, 8, 4, 16, 0, 36 },
+	  ESP_AUTH_NONE, "rfc4543(gcm(aes))", NULL, false, 16, 4, 8, 4, 16, 0, 36 },
 	{ "rfc4543(gcm(aes))", 28, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC,
-	  SA_HMAC_NONE, "rfc4543(gcm(aes))", NULL, false, 24, 4, 8, 4, 16, 0, 36 },
+	  ESP_AUTH_NONE, "rfc4543(gcm(aes))", NULL, false, 24, 4, 8, 4, 16, 0, 36 },
 	{ "rfc4543(gcm(aes))", 36, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC,
-	  SA_HMAC_NONE, "rfc4543(gcm(aes))", NULL, false, 32, 4, 8, 4, 16, 0, 36 },
+	  ESP_AUTH_NONE, "rfc4543(gcm(aes))", NULL, false, 32, 4, 8, 4, 16, 0, 36 },
 	{ "cbc(aes)", 16, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA256, "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
+	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
 	{ "cbc(aes)", 24, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA256, "cbc(aes)", "hmac(sha256)", true, 24, 0, 16, 16, 16, 32, 56 },
+	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 24, 0, 16, 16, 16, 32, 56 },
 	{ "cbc(aes)", 32, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA256, "cbc(aes)", "hmac(sha256)", true, 32, 0, 16, 16, 16, 32, 56 },
+	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 32, 0, 16, 16, 16, 32, 56 },
 	{ "cbc(aes)", 16, 0, "hmac(sha384)", 48, 192, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA384, "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
+	  ESP_AUTH_SHA384, "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
 	{ "cbc(aes)", 32, 0, "hmac(sha512)", 64, 256, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA512, "cbc(aes)", "hmac(sha512)", true, 32, 0, 16, 16, 32, 64, 72 },
+	  ESP_AUTH_SHA512, "cbc(aes)", "hmac(sha512)", true, 32, 0, 16, 16, 32, 64, 72 },
 	/* `auth` (bits 0): Linux's default, which is RFC 4868's for these. */
 	{ "cbc(aes)", 16, 0, "hmac(sha384)", 48, 0, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA384, "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
+	  ESP_AUTH_SHA384, "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
 	{ "cbc(aes)", 16, 0, "hmac(sha512)", 64, 0, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA512, "cbc(aes)", "hmac(sha512)", true, 16, 0, 16, 16, 32, 64, 72 },
+	  ESP_AUTH_SHA512, "cbc(aes)", "hmac(sha512)", true, 16, 0, 16, 16, 32, 64, 72 },
 	/* Linux's compat names. */
 	{ "aes", 16, 0, "sha256", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  SA_HMAC_SHA256, "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
+	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
 	{ "ecb(cipher_null)", 0, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_NULL_HMAC,
-	  SA_HMAC_SHA256, "ecb(cipher_null)", "hmac(sha256)", false, 0, 0, 0, 4, 16, 32, 28 },
+	  ESP_AUTH_SHA256, "ecb(cipher_null)", "hmac(sha256)", false, 0, 0, 0, 4, 16, 32, 28 },
 	{ "ecb(cipher_null)", 0, 0, "hmac(sha384)", 48, 192, UDPESP_ALG_NULL_HMAC,
-	  SA_HMAC_SHA384, "ecb(cipher_null)", "hmac(sha384)", false, 0, 0, 0, 4, 24, 48, 36 },
+	  ESP_AUTH_SHA384, "ecb(cipher_null)", "hmac(sha384)", false, 0, 0, 0, 4, 24, 48, 36 },
 	{ "cipher_null", 0, 0, "hmac(sha512)", 64, 256, UDPESP_ALG_NULL_HMAC,
-	  SA_HMAC_SHA512, "ecb(cipher_null)", "hmac(sha512)", false, 0, 0, 0, 4, 32, 64, 44 },
+	  ESP_AUTH_SHA512, "ecb(cipher_null)", "hmac(sha512)", false, 0, 0, 0, 4, 32, 64, 44 },
 };
 
 Test(sa_check, every_suite)
@@ -165,7 +165,7 @@ Test(sa_check, every_suite)
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
 		const struct suite_case *t = &suites[i];
 		struct udpesp_ctl_sa sa;
-		struct sa_suite s;
+		struct esp_suite s;
 
 		base(&sa);
 		memset(&sa.aead, 0, sizeof(sa.aead));
@@ -539,7 +539,7 @@ Test(sa_check, encapsulation)
 Test(sa_check, address_families)
 {
 	struct udpesp_ctl_sa sa;
-	struct sa_suite s;
+	struct esp_suite s;
 
 	base(&sa);
 	memset(&sa.src, 0, sizeof(sa.src));
@@ -568,7 +568,7 @@ Test(sa_check, address_families)
 Test(sa_check, selectors)
 {
 	struct udpesp_ctl_sa sa;
-	struct sa_suite s;
+	struct esp_suite s;
 
 	base(&sa);
 	addr(&sa.sel_dst, "2001:db8::", 64);
@@ -619,7 +619,7 @@ Test(sa_check, selectors)
 Test(sa_check, outbound_ignores_parser)
 {
 	struct udpesp_ctl_sa sa;
-	struct sa_suite s;
+	struct esp_suite s;
 
 	base(&sa);
 	sa.dir = UDPESP_DIR_OUT;

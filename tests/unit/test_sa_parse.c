@@ -110,7 +110,7 @@ Test(sa_parse, design_example)
 	static const __u8 key[20] = { 1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
 				      11, 12, 13, 14, 15, 16, 17, 18, 19, 20 };
 	struct udpesp_ctl_sa sa;
-	struct sa_suite s;
+	struct esp_suite s;
 	char err[ERRLEN];
 
 	add_ok("dir in src 198.51.100.7 dst 192.0.2.1 spi 0x1001 mode tunnel "

@@ -51,7 +51,7 @@ static int f_sa_other(void *ctx, const struct udpesp_sa_key *key)
 }
 
 /* As udpespd's: GCM inbound only, and only on a kernel with the kfuncs. */
-static int f_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg, const struct sa_suite *s,
+static int f_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg, const struct esp_suite *s,
 		      char *err, size_t errlen)
 {
 	struct kf_fake *f = ctx;
