@@ -231,6 +231,12 @@ bench-kfunc: $(BUILD)/tests/bench_kfunc
 	$(Q)$(BUILD)/tests/bench_kfunc
 bench: bench-kfunc
 
+# The kernel keyring as the store of SA keys that outlive udpespd (issue 16):
+# one key per SA against batched keys, 100,000 and 1,000,000 SAs.
+.PHONY: bench-keystore
+bench-keystore: $(BUILD)/tests/bench_keystore
+	$(Q)$(BUILD)/tests/bench_keystore
+
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:
 	clang-format -i $(FORMAT_SRCS)
@@ -261,6 +267,7 @@ help:
 	@echo 'make bench-sa   SAs per second through the udpespd control socket, up to 1,000,000'
 	@echo 'make bench-decap decapsulated packets per second through the whole inbound path'
 	@echo 'make bench-crypto ns per 1400-byte ESP packet, every suite, both crypto backends'
+	@echo 'make bench-keystore SA keys in the kernel keyring: per-SA vs batched keys, 100k and 1M SAs'
 	@echo 'make V=1        show full commands'
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
