@@ -144,7 +144,7 @@ static inline __u16 be16_word(__u16 v)
  * prefix length is clamped to the family's width; sa_check() refuses
  * longer ones anyway.
  */
-static bool sel_match(const struct udpesp_ctl_addr *sel, __u8 family,
+static bool sel_match(const struct esp_addr *sel, __u8 family,
 		      const __u8 *addr)
 {
 	const __u8 *pfx = (const __u8 *)sel->addr;

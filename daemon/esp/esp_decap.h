@@ -14,8 +14,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <udpesp/abi.h>
-#include <udpesp/ctl.h>
 
+#include "esp_addr.h"
 #include "esp_crypto.h"
 #include "esp_suite.h"
 
@@ -53,13 +53,13 @@ struct esp_decap_sa {
 	__u8 mode;                    /* enum udpesp_mode */
 	bool esn;
 	/* Tunnel mode: inner source must lie in it; family 0 = any. */
-	struct udpesp_ctl_addr sel_src;
+	struct esp_addr sel_src;
 	/*
 	 * Transport mode: the peer's original (pre-NAT) source address as
 	 * the SA records it (NAT-OA, RFC 3948 3.1.2); family 0 = unknown,
 	 * then the inner TCP/UDP checksum is recomputed in full.
 	 */
-	struct udpesp_ctl_addr orig_src;
+	struct esp_addr orig_src;
 };
 
 /*

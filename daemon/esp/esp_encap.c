@@ -81,21 +81,21 @@ static inline void put32(__u8 *p, __u32 v)
 	p[3] = v & 0xff;
 }
 
-void esp_encap_sa_init(struct esp_encap_sa *sa, const struct udpesp_ctl_sa *cfg,
+void esp_encap_sa_init(struct esp_encap_sa *sa, const struct esp_encap_params *p,
 		       const struct esp_suite *suite, struct esp_crypto *crypto)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->suite = suite;
 	sa->crypto = crypto;
-	sa->spi = cfg->spi;
-	sa->mode = cfg->mode;
-	sa->esn = cfg->flags & UDPESP_CTL_SA_ESN;
-	sa->tfcpad = cfg->tfcpad;
-	sa->src = cfg->src;
-	sa->dst = cfg->dst;
-	sa->sport = cfg->encap_sport;
-	sa->dport = cfg->encap_dport;
-	sa->oseq = (__u64)cfg->replay_oseq_hi << 32 | cfg->replay_oseq;
+	sa->spi = p->spi;
+	sa->mode = p->mode;
+	sa->esn = p->esn;
+	sa->tfcpad = p->tfcpad;
+	sa->src = p->src;
+	sa->dst = p->dst;
+	sa->sport = p->sport;
+	sa->dport = p->dport;
+	sa->oseq = p->oseq;
 }
 
 struct esp_encap_thread *esp_encap_thread_new(struct esp_crypto_thread *crypto)

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <udpesp/abi.h>
-#include <udpesp/ctl.h>
 
+#include "esp_addr.h"
 #include "esp_crypto.h"
 
 /* Bytes in front of the inner packet that esp_encap() may write over. */
@@ -62,7 +62,7 @@ struct esp_encap_sa {
 	bool esn;
 	__u32 tfcpad;  /* tunnel mode: pad inner packets to this length, 0 = off */
 	/* Outer header and UDP ports, for the caller and esp_encap_outer(). */
-	struct udpesp_ctl_addr src, dst;
+	struct esp_addr src, dst;
 	__be16 sport, dport;
 	/* Every packet writes below: keep the fields above off that line. */
 	__u8 ro_gap[64];
@@ -75,11 +75,22 @@ struct esp_encap_sa {
 	__u32 soft_done; /* the soft-expiry packet was reported (0/1) */
 };
 
+/* What an outbound SA is made of, besides its suite and keys. */
+struct esp_encap_params {
+	__be32 spi;
+	__u8 mode;             /* enum udpesp_mode */
+	bool esn;
+	__u32 tfcpad;          /* tunnel mode: TFC padding target, 0 = off */
+	struct esp_addr src, dst; /* outer addresses */
+	__be16 sport, dport;   /* UDP ports */
+	__u64 oseq;            /* the last sequence number used, 0 = none */
+};
+
 /*
- * Fill sa from an outbound SA that sa_check() accepted (suite from it)
- * and the crypto context of its keys. The pointers are kept.
+ * Fill sa from p, an accepted suite and the crypto context of its keys.
+ * The pointers are kept.
  */
-void esp_encap_sa_init(struct esp_encap_sa *sa, const struct udpesp_ctl_sa *cfg,
+void esp_encap_sa_init(struct esp_encap_sa *sa, const struct esp_encap_params *p,
 		       const struct esp_suite *suite, struct esp_crypto *crypto);
 
 /*

@@ -24,6 +24,7 @@
 #include "common/sa_check.h"
 #include "harness.h"
 #include "udpespd/kfunc.h"
+#include "udpespd/sa_esp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SLOT 5
@@ -181,20 +182,15 @@ static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
 		.magic = UDPESP_META_MAGIC, .l3_off = v->l3_off, .l4_off = v->l4_off,
 		.esp_off = v->esp_off, .family = v->family,
 	};
-	struct esp_decap_sa sa = { 0 };
+	struct esp_decap_sa sa;
 	struct esp_crypto_thread *t = esp_crypto_thread_new();
 
 	vec_replay(v, &res->replay);
-	sa.suite = suite;
-	sa.crypto = esp_crypto_new(suite, ds->key, NULL);
+	/* As udpespd's workers get it: the same conversion as the kfunc SA. */
+	sa_esp_decap_sa(&sa, cs, suite, esp_crypto_new(suite, ds->key, NULL), &res->replay);
 	cr_assert_not_null(sa.crypto);
-	sa.replay = &res->replay;
-	sa.mode = v->mode;
-	sa.esn = v->esn;
-	if (cs->sel_src.family && cs->sel_src.prefixlen)
-		sa.sel_src = cs->sel_src;
-	if (v->orig_src.family)
-		sa.orig_src = cs->encap_oa;
+	cr_assert_eq(sa.mode, v->mode);
+	cr_assert_eq(sa.esn, v->esn);
 	memcpy(res->frame, v->frame, v->frame_len);
 	res->v = esp_decap(&sa, t, res->frame, v->frame_len, &m, &res->out);
 	esp_crypto_free(sa.crypto);

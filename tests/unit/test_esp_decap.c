@@ -39,6 +39,14 @@ static void ctl_addr(struct udpesp_ctl_addr *a, const struct vec_addr *v)
 	memcpy(a->addr, v->addr, 16);
 }
 
+static void esp_addr(struct esp_addr *a, const struct vec_addr *v)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = v->family;
+	a->prefixlen = v->prefixlen;
+	memcpy(a->addr, v->addr, 16);
+}
+
 static void text_addr(struct udpesp_ctl_addr *a, const char *s)
 {
 	memset(a, 0, sizeof(*a));
@@ -98,8 +106,8 @@ static void sa_setup(struct sa_ctx *c, const struct decap_vec *v)
 	c->sa.replay = &c->replay;
 	c->sa.mode = v->mode;
 	c->sa.esn = v->esn;
-	ctl_addr(&c->sa.sel_src, &v->sel_src);
-	ctl_addr(&c->sa.orig_src, &v->orig_src);
+	esp_addr(&c->sa.sel_src, &v->sel_src);
+	esp_addr(&c->sa.orig_src, &v->orig_src);
 
 	/* The window as the vector says, bits set by hand. */
 	c->replay.window = v->window;
@@ -501,7 +509,9 @@ Test(esp_decap, orig_src_of_other_family_recomputes)
 	struct sa_ctx c;
 
 	sa_setup(&c, v);
-	text_addr(&c.sa.orig_src, "2001:db8:2::5");
+	c.sa.orig_src.family = UDPESP_AF_INET6;
+	c.sa.orig_src.prefixlen = 128;
+	cr_assert_eq(inet_pton(AF_INET6, "2001:db8:2::5", c.sa.orig_src.addr), 1);
 	memcpy(buf, v->frame, v->frame_len);
 	cr_assert_eq(decap(&c, buf, v->frame_len, &m, &out), ESP_OK);
 	cr_assert_eq(memcmp(buf + out.inner_off, v->inner, v->inner_len), 0);

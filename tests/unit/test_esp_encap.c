@@ -34,6 +34,7 @@
 #include "esp/esp_decap.h"
 #include "common/sa_check.h"
 #include "esp/esp_encap.h"
+#include "udpespd/sa_esp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BUF_MAX 4096
@@ -246,6 +247,7 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 		     __u8 family, bool esn, __u64 oseq, __u32 tfcpad)
 {
 	struct udpesp_ctl_sa *s = &c->cfg, in;
+	struct esp_encap_params p;
 	char err[UDPESP_CTL_ERRMSG_MAX];
 	bool v6 = family == UDPESP_AF_INET6;
 	const __u8 *key, *akey;
@@ -284,7 +286,8 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 	cr_assert_not_null(c->ct);
 	c->t = esp_encap_thread_new(c->ct);
 	cr_assert_not_null(c->t);
-	esp_encap_sa_init(&c->sa, s, &c->suite,
+	sa_esp_encap_params(&p, s);
+	esp_encap_sa_init(&c->sa, &p, &c->suite,
 			  esp_crypto_new(&c->suite, d->key_len ? key : NULL, akey));
 	cr_assert_not_null(c->sa.crypto, "%s", d->name);
 
