@@ -25,6 +25,7 @@
 #include <bpf/bpf_endian.h>
 #include <udpesp/abi.h>
 #include <udpesp/replay.h>
+#include <udpesp/verdict.h>
 
 #include "gcm.h"
 #include "kf_defs.h"
@@ -52,18 +53,12 @@
 #define IPPROTO_HOPOPTS 0
 #endif
 
+/*
+ * Verdicts: udpesp/verdict.h's, shared with the AF_XDP workers, then
+ * this backend's own outcomes.
+ */
 enum kf_verdict {
-	KF_OK = 0,
-	KF_HDR,      /* outer headers or lengths wrong */
-	KF_REPLAY,   /* the re-check after the tag failed */
-	KF_ICV,      /* tag mismatch */
-	KF_PADDING,
-	KF_NEXT_HDR,
-	KF_DUMMY,    /* next header 59: authentic, takes its number */
-	KF_SELECTOR,
-	KF_INNER,
-	KF_ECN,      /* outer CE over a Not-ECT inner packet */
-	KF_BUSY,     /* replay->lock not obtained in KF_LOCK_SPINS tries */
+	KF_BUSY = UDPESP_DECAP_VERDICT_MAX, /* replay->lock not obtained in KF_LOCK_SPINS tries */
 	KF_TOO_BIG,  /* ciphertext over UDPESP_KF_CT_MAX: passed up */
 	KF_ERROR,    /* a helper or the kfunc failed */
 };
@@ -245,7 +240,7 @@ static __always_inline void kf_xor_keystream(struct kf_scratch *s, __u32 ct_len)
 
 static __always_inline int kf_replay_commit(struct udpesp_replay *r, __u64 seq)
 {
-	int got = 0, v = KF_OK;
+	int got = 0, v = UDPESP_DECAP_OK;
 	__u32 i;
 
 	/* Workers hold it for a bitmap update only; bounded, then give up. */
@@ -259,7 +254,7 @@ static __always_inline int kf_replay_commit(struct udpesp_replay *r, __u64 seq)
 	if (!got)
 		return KF_BUSY;
 	if (udpesp_replay_check(r, seq))
-		v = KF_REPLAY;
+		v = UDPESP_DROP_REPLAY;
 	else
 		kf_replay_advance(r, seq);
 	__sync_lock_test_and_set(&r->lock, 0); /* xchg: a full barrier */
@@ -317,28 +312,28 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 
 	if (k->nh == IPPROTO_IPIP) {
 		if (len < 20 || p[0] >> 4 != 4)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		ihl = (p[0] & 0x0f) * 4;
 		ip_len = kf_get16(p + 2);
 		if (ihl < 20 || ip_len < ihl || ip_len > len)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		__builtin_memcpy(src, p + 12, 4);
 	} else if (k->nh == IPPROTO_IPV6) {
 		if (len < 40 || p[0] >> 4 != 6)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		ip_len = 40 + kf_get16(p + 4);
 		if (ip_len > len)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
 		__builtin_memcpy(src, p + 8, 16);
 	} else {
-		return KF_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	}
 	if (kf->inner_family && kf->inner_family != family)
-		return KF_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	if (!kf_sel_match(&kf->sel_src, family, src))
-		return KF_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	k->out_len = ip_len;
 
 	if (family == UDPESP_AF_INET) {
@@ -347,7 +342,7 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 
 		ecn = kf_ecn_decap(k->outer_ecn, p[1]);
 		if (ecn < 0)
-			return KF_ECN;
+			return UDPESP_DROP_ECN;
 		p[1] = (__u8)((p[1] & ~3) | ecn);
 		nw = kf_get16(p);
 		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
@@ -358,10 +353,10 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 	} else {
 		ecn = kf_ecn_decap(k->outer_ecn, p[1] >> 4);
 		if (ecn < 0)
-			return KF_ECN;
+			return UDPESP_DROP_ECN;
 		p[1] = (__u8)((p[1] & ~0x30) | ecn << 4);
 	}
-	return KF_OK;
+	return UDPESP_DECAP_OK;
 }
 
 /* Transport mode: which next headers, and the segment's true length. */
@@ -373,23 +368,23 @@ static __always_inline int kf_transport_segment(struct kf_scratch *s, struct kf_
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
-		return KF_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	case IPPROTO_UDP:
 		if (k->data_len < 8)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		udp_len = kf_get16(s->ct + 4);
 		if (udp_len < 8 || udp_len > k->data_len)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		k->data_len = udp_len;
-		return KF_OK;
+		return UDPESP_DECAP_OK;
 	case IPPROTO_TCP:
-		return k->data_len < 20 ? KF_INNER : KF_OK;
+		return k->data_len < 20 ? UDPESP_DROP_INNER : UDPESP_DECAP_OK;
 	case IPPROTO_ICMPV6:
 		if (k->family == UDPESP_AF_INET6 && k->data_len < 4)
-			return KF_INNER;
-		return KF_OK;
+			return UDPESP_DROP_INNER;
+		return UDPESP_DECAP_OK;
 	default:
-		return KF_OK;
+		return UDPESP_DECAP_OK;
 	}
 }
 
@@ -475,31 +470,31 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 	k->family = m->family;
 	k->frame_len = bpf_xdp_get_buff_len(ctx);
 	if (k->l3 < 14 || k->l3 > KF_L2_MAX || l4 <= k->l3 || k->esp != l4 + 8)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	hlen = l4 - k->l3;
 	kf_opaque(hlen);
 	if (hlen < 20 || hlen > KF_IP_MAX || (k->family == UDPESP_AF_INET6 && hlen != 40))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	k->hlen = hlen;
 	if (bpf_xdp_load_bytes(ctx, k->l3, s->ip, hlen) ||
 	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	k->outer_ecn = k->family == UDPESP_AF_INET ? s->ip[1] & 3 : (s->ip[1] >> 4) & 3;
 	k->esp_len = kf_get16(udp + 4) - 8;
 	if (k->esp_len < KF_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
 	    k->esp + k->esp_len > k->frame_len)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	k->ct_len = k->esp_len - KF_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
 	if (k->ct_len % 4) /* RFC 4303 2.4: 4-byte alignment */
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	if (k->ct_len > UDPESP_KF_CT_MAX)
 		return KF_TOO_BIG;
-	return KF_OK;
+	return UDPESP_DECAP_OK;
 }
 
 /*
  * Authenticate and decrypt into s->ct, then every check of the trailer
- * and inner packet, then the window. KF_OK: s (and s->ip in transport
+ * and inner packet, then the window. UDPESP_DECAP_OK: s (and s->ip in transport
  * mode) holds the inner packet, k->out_len bytes.
  */
 static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
@@ -517,10 +512,10 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 	ct_len = k->ct_len;
 	kf_opaque(ct_len);
 	if (ct_len < 4 || ct_len > UDPESP_KF_CT_MAX)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	if (bpf_xdp_load_bytes(ctx, k->esp, hdr, sizeof(hdr)) ||
 	    bpf_xdp_load_bytes(ctx, k->esp + 16 + ct_len, icv, sizeof(icv)))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	k->seq = (__u64)m->seq_hi << 32 | bpf_ntohl(*(__u32 *)(hdr + 4));
 
 	/* Zero the last block first: GHASH pads the ciphertext with zeros. */
@@ -528,11 +523,11 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 	last = (nb - 1) * 16;
 	kf_opaque(last);
 	if (last > UDPESP_KF_CT_MAX - 16)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	*(__u64 *)(s->ct + last) = 0;
 	*(__u64 *)(s->ct + last + 8) = 0;
 	if (bpf_xdp_load_bytes(ctx, k->esp + 16, s->ct, ct_len))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 
 	c = kf->ctx;
 	if (!c)
@@ -553,18 +548,18 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 		aad_len = 8;
 	}
 	if (!kf_tag_ok(s, kf, aad, aad_len, ct_len, icv))
-		return KF_ICV;
+		return UDPESP_DROP_ICV;
 	kf_xor_keystream(s, ct_len);
 
 	/* Trailer: pad length, then pad bytes 1, 2, 3 ... (RFC 4303 2.4). */
 	last = ct_len - 2;
 	kf_opaque(last);
 	if (last > UDPESP_KF_CT_MAX - 2)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	padlen = s->ct[last];
 	k->nh = s->ct[last + 1];
 	if ((__u32)padlen + 2 > ct_len)
-		return KF_PADDING;
+		return UDPESP_DROP_PADDING;
 	k->data_len = ct_len - 2 - padlen;
 	bpf_for(i, 0, padlen)
 	{
@@ -575,18 +570,18 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 		bad |= s->ct[at] != (__u8)(i + 1);
 	}
 	if (bad)
-		return KF_PADDING;
+		return UDPESP_DROP_PADDING;
 
 	if (k->nh == IPPROTO_NONE) {
 		v = kf_replay_commit(r, k->seq);
-		return v ? v : KF_DUMMY;
+		return v ? v : UDPESP_DROP_DUMMY;
 	}
 	if (kf->mode == UDPESP_MODE_TUNNEL) {
 		v = kf_tunnel(s, kf, k);
-		if (v == KF_ECN) {
+		if (v == UDPESP_DROP_ECN) {
 			/* Authentic: it takes its number (as esp_decap.c). */
 			v = kf_replay_commit(r, k->seq);
-			return v ? v : KF_ECN;
+			return v ? v : UDPESP_DROP_ECN;
 		}
 		if (v)
 			return v;
@@ -596,7 +591,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 			return v;
 		kf_transport_rebuild(s, kf, k);
 	} else {
-		return KF_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	}
 	return kf_replay_commit(r, k->seq);
 }
@@ -652,7 +647,7 @@ static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 		return KF_ERROR;
 	if (bpf_xdp_adjust_tail(ctx, (int)total - (int)(k->frame_len - start)))
 		return KF_ERROR;
-	return KF_OK;
+	return UDPESP_DECAP_OK;
 }
 
 #endif /* UDPESP_BPF_KFUNC_DECAP_H */

@@ -30,26 +30,6 @@
 #define IPV6_HLEN 40
 #define IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
 
-static const char *const verdict_names[ESP_VERDICT_MAX] = {
-	[ESP_OK] = "ok",
-	[ESP_DROP_HDR] = "hdr-error",
-	[ESP_DROP_REPLAY] = "replay",
-	[ESP_DROP_ICV] = "icv-failed",
-	[ESP_DROP_PADDING] = "bad-padding",
-	[ESP_DROP_NEXT_HDR] = "bad-next-header",
-	[ESP_DROP_DUMMY] = "dummy",
-	[ESP_DROP_SELECTOR] = "selector-mismatch",
-	[ESP_DROP_INNER] = "inner-malformed",
-	[ESP_DROP_ECN] = "ecn-ce-not-ect",
-};
-
-const char *esp_verdict_name(enum esp_verdict v)
-{
-	if ((unsigned int)v < ESP_VERDICT_MAX && verdict_names[v])
-		return verdict_names[v];
-	return "unknown";
-}
-
 static inline __u16 get16(const __u8 *p)
 {
 	return (__u16)(p[0] << 8 | p[1]);
@@ -170,7 +150,7 @@ struct outer {
 	__u8 family;
 };
 
-static enum esp_verdict parse_outer(const __u8 *f, size_t len,
+static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
 				    const struct udpesp_xdp_meta *m,
 				    struct outer *o)
 {
@@ -179,24 +159,24 @@ static enum esp_verdict parse_outer(const __u8 *f, size_t len,
 
 	if (m->magic != UDPESP_META_MAGIC || l4 <= l3 ||
 	    (size_t)m->esp_off != l4 + UDP_HLEN || l4 + UDP_HLEN > len)
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	hlen = l4 - l3;
 	if (m->family == UDPESP_AF_INET) {
 		/* Version 4, the IHL the metadata implies, UDP, no fragment. */
 		if (hlen < IPV4_HLEN || hlen > IPV4_HLEN_MAX || hlen % 4 ||
 		    ip[0] != (0x40 | hlen / 4) || ip[9] != IPPROTO_UDP ||
 		    (get16(ip + 6) & IPV4_FRAG_MASK))
-			return ESP_DROP_HDR;
+			return UDPESP_DROP_HDR;
 		if (csum_fold(csum_add(0, ip, hlen)) != 0xffff)
-			return ESP_DROP_HDR; /* as ip_rcv() would */
+			return UDPESP_DROP_HDR; /* as ip_rcv() would */
 		ip_len = get16(ip + 2);
 	} else if (m->family == UDPESP_AF_INET6) {
 		/* XDP passes extension headers up: UDP follows directly. */
 		if (hlen != IPV6_HLEN || ip[0] >> 4 != 6 || ip[6] != IPPROTO_UDP)
-			return ESP_DROP_HDR;
+			return UDPESP_DROP_HDR;
 		ip_len = IPV6_HLEN + get16(ip + 4);
 	} else {
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	}
 	/*
 	 * The IP and UDP lengths must agree and fit in the frame; bytes
@@ -205,13 +185,13 @@ static enum esp_verdict parse_outer(const __u8 *f, size_t len,
 	 */
 	udp_len = get16(f + l4 + 4);
 	if (udp_len < UDP_HLEN || ip_len != hlen + udp_len || l3 + ip_len > len)
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	o->l3 = l3;
 	o->hlen = hlen;
 	o->esp = m->esp_off;
 	o->esp_len = udp_len - UDP_HLEN;
 	o->family = m->family;
-	return ESP_OK;
+	return UDPESP_DECAP_OK;
 }
 
 /* The outer ECN field: IPv4 TOS bits 0-1, IPv6 traffic class bits 0-1. */
@@ -226,7 +206,7 @@ static __u8 outer_ecn(const __u8 *ip, __u8 family)
  * 2.7). Its source must lie in the selector (RFC 3948 3.1.1), and its
  * family in the SA's (sel src or sel dst, either may pin it).
  */
-static enum esp_verdict tunnel_inner(const struct esp_decap_sa *sa,
+static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa,
 				     const __u8 *p, size_t len, __u8 nh,
 				     struct esp_decap_out *out)
 {
@@ -238,31 +218,31 @@ static enum esp_verdict tunnel_inner(const struct esp_decap_sa *sa,
 		size_t ihl;
 
 		if (len < IPV4_HLEN || p[0] >> 4 != 4)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		ihl = (p[0] & 0x0f) * 4u;
 		ip_len = get16(p + 2);
 		if (ihl < IPV4_HLEN || ip_len < ihl || ip_len > len)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		src = p + 12;
 	} else if (nh == IPPROTO_IPV6) {
 		if (len < IPV6_HLEN || p[0] >> 4 != 6)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		ip_len = IPV6_HLEN + get16(p + 4);
 		if (ip_len > len)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
 		src = p + 8;
 	} else {
-		return ESP_DROP_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	}
 	if (sa->suite->inner_family && sa->suite->inner_family != family)
-		return ESP_DROP_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	if (!sel_match(&sa->sel_src, family, src))
-		return ESP_DROP_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	out->inner_family = family;
 	out->inner_len = ip_len;
-	return ESP_OK;
+	return UDPESP_DECAP_OK;
 }
 
 /* Offset of the checksum the pseudo-header covers, or -1 for none. */
@@ -288,7 +268,7 @@ static int l4_csum_off(__u8 nh, __u8 family)
  * ends it, so TFC padding after it is dropped (RFC 4303 2.7); TCP and
  * ICMPv6 must at least hold their checksum.
  */
-static enum esp_verdict transport_segment(__u8 family, const __u8 *p,
+static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p,
 					  size_t *len, __u8 nh)
 {
 	size_t udp_len;
@@ -297,23 +277,23 @@ static enum esp_verdict transport_segment(__u8 family, const __u8 *p,
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
-		return ESP_DROP_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	case IPPROTO_UDP:
 		if (*len < UDP_HLEN)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		udp_len = get16(p + 4);
 		if (udp_len < UDP_HLEN || udp_len > *len)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		*len = udp_len;
-		return ESP_OK;
+		return UDPESP_DECAP_OK;
 	case IPPROTO_TCP:
-		return *len < 20 ? ESP_DROP_INNER : ESP_OK;
+		return *len < 20 ? UDPESP_DROP_INNER : UDPESP_DECAP_OK;
 	case IPPROTO_ICMPV6:
 		if (family == UDPESP_AF_INET6 && *len < 4)
-			return ESP_DROP_INNER;
-		return ESP_OK;
+			return UDPESP_DROP_INNER;
+		return UDPESP_DECAP_OK;
 	default:
-		return ESP_OK;
+		return UDPESP_DECAP_OK;
 	}
 }
 
@@ -420,20 +400,20 @@ static void replay_unlock(struct udpesp_replay *r)
  * number since the pre-check. seq is the number the ICV was verified
  * with, so it is not inferred again from a window that may have moved.
  */
-static enum esp_verdict replay_commit(struct udpesp_replay *r, __u64 seq)
+static enum udpesp_decap_verdict replay_commit(struct udpesp_replay *r, __u64 seq)
 {
-	enum esp_verdict v = ESP_OK;
+	enum udpesp_decap_verdict v = UDPESP_DECAP_OK;
 
 	replay_lock(r);
 	if (udpesp_replay_check(r, seq))
-		v = ESP_DROP_REPLAY;
+		v = UDPESP_DROP_REPLAY;
 	else
 		udpesp_replay_advance(r, seq);
 	replay_unlock(r);
 	return v;
 }
 
-enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
+enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 			   struct esp_crypto_thread *t, __u8 *frame,
 			   size_t len, const struct udpesp_xdp_meta *meta,
 			   struct esp_decap_out *out)
@@ -441,7 +421,7 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 	const struct esp_suite *s = sa->suite;
 	struct udpesp_replay *r = sa->replay;
 	size_t ct_len, pt_off, data_len;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	struct outer o;
 	__u8 *esp, *pt, padlen, nh;
 	__u64 seq;
@@ -452,10 +432,10 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 		return v;
 	/* Whole cipher blocks between IV and ICV (RFC 4303 2.4). */
 	if (o.esp_len < s->min_len)
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	ct_len = o.esp_len - ESP_HDR_LEN - s->iv_len - s->icv_len;
 	if (ct_len % s->block)
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	esp = frame + o.esp;
 
 	/*
@@ -467,14 +447,14 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 				__atomic_load_n(&r->window, __ATOMIC_RELAXED),
 				get32(esp + 4), sa->esn);
 	if (udpesp_replay_check(r, seq))
-		return ESP_DROP_REPLAY;
+		return UDPESP_DROP_REPLAY;
 
 	ret = esp_crypto_decrypt(sa->crypto, t, esp, o.esp_len, sa->esn,
 				 (__u32)(seq >> 32));
 	if (ret == -EBADMSG)
-		return ESP_DROP_ICV;
+		return UDPESP_DROP_ICV;
 	if (ret)
-		return ESP_DROP_HDR; /* a shape the backend refuses */
+		return UDPESP_DROP_HDR; /* a shape the backend refuses */
 	out->seq = seq;
 	out->esp_len = (__u32)o.esp_len;
 
@@ -485,16 +465,16 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 	nh = pt[ct_len - 1];
 	out->next_header = nh;
 	if ((size_t)padlen + 2 > ct_len)
-		return ESP_DROP_PADDING;
+		return UDPESP_DROP_PADDING;
 	data_len = ct_len - 2 - padlen;
 	for (unsigned int i = 0; i < padlen; i++)
 		if (pt[data_len + i] != (__u8)(i + 1))
-			return ESP_DROP_PADDING;
+			return UDPESP_DROP_PADDING;
 
 	/* RFC 4303 2.6: authentic, so it takes its number; never delivered. */
 	if (nh == IPPROTO_NONE) {
 		v = replay_commit(r, seq);
-		return v ? v : ESP_DROP_DUMMY;
+		return v ? v : UDPESP_DROP_DUMMY;
 	}
 
 	if (sa->mode == UDPESP_MODE_TUNNEL) {
@@ -510,7 +490,7 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 		if (esp_ecn_decap_packet(outer_ecn(frame + o.l3, o.family), pt,
 					 out->inner_len)) {
 			v = replay_commit(r, seq);
-			return v ? v : ESP_DROP_ECN;
+			return v ? v : UDPESP_DROP_ECN;
 		}
 	} else if (sa->mode == UDPESP_MODE_TRANSPORT) {
 		v = transport_segment(o.family, pt, &data_len, nh);
@@ -518,7 +498,7 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 			return v;
 		transport_rebuild(sa, frame, &o, pt_off, data_len, nh, out);
 	} else {
-		return ESP_DROP_NEXT_HDR; /* no mode: nothing may be delivered */
+		return UDPESP_DROP_NEXT_HDR; /* no mode: nothing may be delivered */
 	}
 	return replay_commit(r, seq);
 }

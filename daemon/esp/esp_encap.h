@@ -151,7 +151,7 @@ struct esp_encap_out {
  *
  * Every check is made before a number is taken: on any verdict but
  * ESP_ENCAP_OK and ESP_ENCAP_CRYPTO the buffer and the SA are as they
- * were. out is filled on ESP_OK; inner_mtu also on ESP_ENCAP_TOO_BIG.
+ * were. out is filled on ESP_ENCAP_OK; inner_mtu also on ESP_ENCAP_TOO_BIG.
  */
 enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 				 struct esp_encap_thread *t, __u8 *buf,

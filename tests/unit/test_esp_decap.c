@@ -138,7 +138,7 @@ static struct udpesp_xdp_meta vec_meta(const struct decap_vec *v)
 	return m;
 }
 
-static enum esp_verdict decap(struct sa_ctx *c, __u8 *buf, size_t len,
+static enum udpesp_decap_verdict decap(struct sa_ctx *c, __u8 *buf, size_t len,
 			      const struct udpesp_xdp_meta *m,
 			      struct esp_decap_out *out)
 {
@@ -197,7 +197,7 @@ static void check_vec(const struct decap_vec *v)
 	struct udpesp_xdp_meta m = vec_meta(v);
 	struct esp_decap_out out;
 	struct udpesp_replay before;
-	enum esp_verdict got;
+	enum udpesp_decap_verdict got;
 	__u8 *buf;
 	struct sa_ctx c;
 
@@ -209,15 +209,15 @@ static void check_vec(const struct decap_vec *v)
 	memcpy(buf, v->frame, v->frame_len);
 	got = decap(&c, buf, v->frame_len, &m, &out);
 	cr_assert_eq(got, v->verdict, "%s: %s, expected %s", v->name,
-		     esp_verdict_name(got), esp_verdict_name(v->verdict));
+		     udpesp_decap_verdict_name(got), udpesp_decap_verdict_name(v->verdict));
 	cr_assert_eq(c.replay.lock, 0, "%s: lock left held", v->name);
 
-	if (got != ESP_OK && got != ESP_DROP_DUMMY) {
+	if (got != UDPESP_DECAP_OK && got != UDPESP_DROP_DUMMY) {
 		cr_assert_eq(memcmp(&c.replay, &before, sizeof(before)), 0,
 			     "%s: a drop moved the replay window", v->name);
 		/* Before the ICV verified, not one byte may change. */
-		if (got == ESP_DROP_HDR || got == ESP_DROP_REPLAY ||
-		    got == ESP_DROP_ICV)
+		if (got == UDPESP_DROP_HDR || got == UDPESP_DROP_REPLAY ||
+		    got == UDPESP_DROP_ICV)
 			cr_assert_eq(memcmp(buf, v->frame, v->frame_len), 0,
 				     "%s: unauthenticated frame modified",
 				     v->name);
@@ -240,7 +240,7 @@ static void check_vec(const struct decap_vec *v)
 				  "%s: forgot %llu", v->name,
 				  (unsigned long long)v->seen[i]);
 
-	if (got == ESP_OK) {
+	if (got == UDPESP_DECAP_OK) {
 		const __u8 *inner = buf + out.inner_off;
 
 		cr_assert_eq(out.inner_family, v->inner_family, "%s", v->name);
@@ -263,8 +263,8 @@ static void check_vec(const struct decap_vec *v)
 	before = c.replay;
 	memcpy(buf, v->frame, v->frame_len);
 	got = decap(&c, buf, v->frame_len, &m, &out);
-	cr_assert_eq(got, ESP_DROP_REPLAY, "%s again: %s", v->name,
-		     esp_verdict_name(got));
+	cr_assert_eq(got, UDPESP_DROP_REPLAY, "%s again: %s", v->name,
+		     udpesp_decap_verdict_name(got));
 	cr_assert_eq(memcmp(&c.replay, &before, sizeof(before)), 0, "%s",
 		     v->name);
 	free(buf);
@@ -343,13 +343,13 @@ Test(esp_decap, every_vector_has_a_test)
 
 Test(esp_decap, verdict_names)
 {
-	for (int i = 0; i < ESP_VERDICT_MAX; i++) {
-		cr_assert_str_neq(esp_verdict_name(i), "unknown", "verdict %d", i);
+	for (int i = 0; i < UDPESP_DECAP_VERDICT_MAX; i++) {
+		cr_assert_str_neq(udpesp_decap_verdict_name(i), "unknown", "verdict %d", i);
 		for (int j = 0; j < i; j++)
-			cr_assert_str_neq(esp_verdict_name(i), esp_verdict_name(j));
+			cr_assert_str_neq(udpesp_decap_verdict_name(i), udpesp_decap_verdict_name(j));
 	}
-	cr_assert_str_eq(esp_verdict_name(ESP_VERDICT_MAX), "unknown");
-	cr_assert_str_eq(esp_verdict_name((enum esp_verdict)-1), "unknown");
+	cr_assert_str_eq(udpesp_decap_verdict_name(UDPESP_DECAP_VERDICT_MAX), "unknown");
+	cr_assert_str_eq(udpesp_decap_verdict_name((enum udpesp_decap_verdict)-1), "unknown");
 }
 
 /* ---- frames the generator does not make ---- */
@@ -373,7 +373,7 @@ static void put16(__u8 *p, unsigned int v)
 	p[1] = (__u8)v;
 }
 
-/* A lying frame or metadata: ESP_DROP_HDR, and nothing changed. */
+/* A lying frame or metadata: UDPESP_DROP_HDR, and nothing changed. */
 static void expect_hdr(struct sa_ctx *c, const __u8 *frame, size_t len,
 		       const struct udpesp_xdp_meta *m, const char *what)
 {
@@ -381,12 +381,12 @@ static void expect_hdr(struct sa_ctx *c, const __u8 *frame, size_t len,
 	/* Exactly len bytes on the heap, so a sanitizer sees any over-read. */
 	__u8 *buf = malloc(len ? len : 1);
 	struct esp_decap_out out;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 
 	cr_assert_not_null(buf);
 	memcpy(buf, frame, len);
 	v = decap(c, buf, len, m, &out);
-	cr_assert_eq(v, ESP_DROP_HDR, "%s: %s", what, esp_verdict_name(v));
+	cr_assert_eq(v, UDPESP_DROP_HDR, "%s: %s", what, udpesp_decap_verdict_name(v));
 	cr_assert_eq(memcmp(&c->replay, &before, sizeof(before)), 0, "%s", what);
 	cr_assert_eq(memcmp(buf, frame, len), 0, "%s", what);
 	free(buf);
@@ -491,7 +491,7 @@ Test(esp_decap, ethernet_padding_ignored)
 		sa_setup(&c, v);
 		memcpy(buf, v->frame, v->frame_len);
 		memset(buf + v->frame_len, 0, 30);
-		cr_assert_eq(decap(&c, buf, v->frame_len + 30, &m, &out), ESP_OK,
+		cr_assert_eq(decap(&c, buf, v->frame_len + 30, &m, &out), UDPESP_DECAP_OK,
 			     "%s", v->name);
 		cr_assert_eq(out.inner_len, v->inner_len);
 		cr_assert_eq(memcmp(buf + out.inner_off, v->inner, v->inner_len), 0);
@@ -513,7 +513,7 @@ Test(esp_decap, orig_src_of_other_family_recomputes)
 	c.sa.orig_src.prefixlen = 128;
 	cr_assert_eq(inet_pton(AF_INET6, "2001:db8:2::5", c.sa.orig_src.addr), 1);
 	memcpy(buf, v->frame, v->frame_len);
-	cr_assert_eq(decap(&c, buf, v->frame_len, &m, &out), ESP_OK);
+	cr_assert_eq(decap(&c, buf, v->frame_len, &m, &out), UDPESP_DECAP_OK);
 	cr_assert_eq(memcmp(buf + out.inner_off, v->inner, v->inner_len), 0);
 	sa_teardown(&c);
 }
@@ -530,7 +530,7 @@ Test(esp_decap, unknown_mode_delivers_nothing)
 	sa_setup(&c, v);
 	c.sa.mode = 0;
 	memcpy(buf, v->frame, v->frame_len);
-	cr_assert_eq(decap(&c, buf, v->frame_len, &m, &out), ESP_DROP_NEXT_HDR);
+	cr_assert_eq(decap(&c, buf, v->frame_len, &m, &out), UDPESP_DROP_NEXT_HDR);
 	cr_assert_eq(c.replay.top, 0);
 	sa_teardown(&c);
 }
@@ -571,7 +571,7 @@ static void *race_worker(void *arg)
 		 * on one number at once; 2 goes backwards, 3 from the middle.
 		 */
 		int i = k;
-		enum esp_verdict v;
+		enum udpesp_decap_verdict v;
 
 		if (r->id == 2)
 			i = RACE_PACKETS - 1 - k;
@@ -581,9 +581,9 @@ static void *race_worker(void *arg)
 		memcpy(buf + r->v->esp_off, r->esp[i], r->esp_len);
 		v = esp_decap(&r->c->sa, t, buf, r->v->esp_off + r->esp_len, &m,
 			      &out);
-		if (v == ESP_OK)
+		if (v == UDPESP_DECAP_OK)
 			__atomic_add_fetch(&r->accepted[i], 1, __ATOMIC_RELAXED);
-		else if (v != ESP_DROP_REPLAY)
+		else if (v != UDPESP_DROP_REPLAY)
 			r->others++;
 	}
 	esp_crypto_thread_free(t);

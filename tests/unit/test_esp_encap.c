@@ -418,7 +418,7 @@ static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
 {
 	struct udpesp_xdp_meta m;
 	struct esp_decap_out d;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	size_t flen;
 	__u8 *f = frame_of(c, buf, o, &flen, &m);
 
@@ -427,8 +427,8 @@ static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
 	c->replay.window = 128;
 	c->replay.top = o->seq - 1;
 	v = esp_decap(&c->rx, c->ct, f, flen, &m, &d);
-	cr_assert_eq(v, ESP_OK, "%s %s: esp_decap %s", c->d->name, what,
-		     esp_verdict_name(v));
+	cr_assert_eq(v, UDPESP_DECAP_OK, "%s %s: esp_decap %s", c->d->name, what,
+		     udpesp_decap_verdict_name(v));
 	cr_assert_eq(d.seq, o->seq, "%s %s", c->d->name, what);
 	cr_assert_eq(d.esp_len, o->esp_len);
 	cr_assert_eq(d.next_header, o->next_header);
@@ -1549,7 +1549,7 @@ Test(esp_encap, ecn_decap_packet)
  * The decapsulation table applied by esp_decap() itself: a congestion
  * mark put on the outer header in transit (CE, the outer IPv4 checksum
  * mended as a router would) reaches the inner packet, for IPv4 and IPv6
- * outer and inner; CE over Not-ECT is dropped as ESP_DROP_ECN but takes
+ * outer and inner; CE over Not-ECT is dropped as UDPESP_DROP_ECN but takes
  * its sequence number, since the packet was authentic.
  */
 Test(esp_encap, ecn_decap_in_esp_decap)
@@ -1568,7 +1568,7 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				struct udpesp_xdp_meta m;
 				struct esp_encap_out eo;
 				struct esp_decap_out d;
-				enum esp_verdict v;
+				enum udpesp_decap_verdict v;
 				size_t len, flen;
 				struct tx c;
 				__u8 *f, *l3;
@@ -1593,11 +1593,11 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				c.replay.window = 64;
 				v = esp_decap(&c.rx, c.ct, f, flen, &m, &d);
 				if (want < 0) {
-					cr_assert_eq(v, ESP_DROP_ECN, "case %zu in %d out %d: %s",
-						     k, in, o, esp_verdict_name(v));
+					cr_assert_eq(v, UDPESP_DROP_ECN, "case %zu in %d out %d: %s",
+						     k, in, o, udpesp_decap_verdict_name(v));
 				} else {
-					cr_assert_eq(v, ESP_OK, "case %zu in %d out %d: %s", k,
-						     in, o, esp_verdict_name(v));
+					cr_assert_eq(v, UDPESP_DECAP_OK, "case %zu in %d out %d: %s", k,
+						     in, o, udpesp_decap_verdict_name(v));
 					cr_assert_eq(esp_ecn_decap_packet(fig4_outer[o], inner,
 									  len), 0);
 					cr_assert_eq(d.inner_len, len);
