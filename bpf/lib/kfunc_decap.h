@@ -31,8 +31,13 @@
 #include "kf_defs.h"
 #include "kf_replay.h"
 
+/* Checksums over up to UDPESP_KF_CT_MAX bytes: one verified loop body. */
+#define udpesp_csum_for(i, n) bpf_for(i, 0, n)
+#include <udpesp/csum.h>
+#include <udpesp/ecn.h>
+#include <udpesp/hdr.h>
+
 #define KF_BLOCKS (UDPESP_KF_CT_MAX / 16)
-#define KF_ESP_HLEN 8
 #define KF_IV_LEN 8
 #define KF_ICV_LEN 16
 #define KF_L2_MAX 32
@@ -102,58 +107,6 @@ static __always_inline void kf_put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;
 	p[1] = v & 0xff;
-}
-
-static __always_inline __u16 kf_fold(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/*
- * The one's complement sum of len bytes of s->ct from off, 16-bit words
- * as they lie in memory (esp_decap.c's csum_add: same words, same sum).
- */
-static __always_inline __u64 kf_csum_ct(struct kf_scratch *s, __u32 off, __u32 len)
-{
-	__u64 sum = 0;
-	__u32 i, words = len / 4, at;
-
-	bpf_for(i, 0, words)
-	{
-		at = off + i * 4;
-		if (at > UDPESP_KF_CT_MAX - 4)
-			break;
-		sum += *(__u32 *)(s->ct + at);
-	}
-	at = off + words * 4;
-	if (len & 2 && at <= UDPESP_KF_CT_MAX - 2) {
-		sum += *(__u16 *)(s->ct + at);
-		at += 2;
-	}
-	if (len & 1 && at < UDPESP_KF_CT_MAX) {
-		__u8 last[2] = { s->ct[at], 0 };
-
-		sum += *(__u16 *)last;
-	}
-	return sum;
-}
-
-static __always_inline __u64 kf_csum_buf(const __u8 *p, __u32 len)
-{
-	__u64 sum = 0;
-
-	/* Addresses (4 or 16 bytes) and IP headers (up to 60): 4-byte words. */
-	for (__u32 i = 0; i < 60; i += 4) {
-		if (i >= len)
-			break;
-		sum += *(const __u32 *)(p + i);
-	}
-	return sum;
 }
 
 /* ---- GCM ---- */
@@ -289,26 +242,11 @@ static __always_inline int kf_sel_match(const struct udpesp_kf_addr *sel, __u8 f
 	return 1;
 }
 
-/* RFC 6040 4.2 on the inner header (esp_encap.c's esp_ecn_decap_packet). */
-static __always_inline int kf_ecn_decap(__u8 outer, __u8 inner)
-{
-	outer &= 3;
-	inner &= 3;
-	if (inner == 0)
-		return outer == 3 ? -1 : 0;
-	if (outer == 3)
-		return 3;
-	if (outer == 1 && inner == 2)
-		return 1;
-	return inner;
-}
-
 static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_kf_sa *kf,
 				     struct kf_pkt *k)
 {
 	__u32 len = k->data_len, ip_len, ihl;
 	__u8 *p = s->ct, family, src[16];
-	int ecn;
 
 	if (k->nh == IPPROTO_IPIP) {
 		if (len < 20 || p[0] >> 4 != 4)
@@ -335,27 +273,9 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 	if (!kf_sel_match(&kf->sel_src, family, src))
 		return UDPESP_DROP_SELECTOR;
 	k->out_len = ip_len;
-
-	if (family == UDPESP_AF_INET) {
-		__u16 old = kf_get16(p), csum = kf_get16(p + 10), nw;
-		__u32 sum;
-
-		ecn = kf_ecn_decap(k->outer_ecn, p[1]);
-		if (ecn < 0)
-			return UDPESP_DROP_ECN;
-		p[1] = (__u8)((p[1] & ~3) | ecn);
-		nw = kf_get16(p);
-		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
-		sum = (__u16)~csum + (__u16)~old + nw;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		kf_put16(p + 10, (__u16)~sum);
-	} else {
-		ecn = kf_ecn_decap(k->outer_ecn, p[1] >> 4);
-		if (ecn < 0)
-			return UDPESP_DROP_ECN;
-		p[1] = (__u8)((p[1] & ~0x30) | ecn << 4);
-	}
+	/* RFC 6040 4.2, as esp_decap() applies it. */
+	if (udpesp_ecn_decap_ip(k->outer_ecn, p, ip_len))
+		return UDPESP_DROP_ECN;
 	return UDPESP_DECAP_OK;
 }
 
@@ -407,7 +327,8 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
 		ip[9] = nh;
 		kf_put16(ip + 2, (__u16)(hlen + seg));
 		ip[10] = ip[11] = 0;
-		word = (__u16)~kf_fold(kf_csum_buf(ip, hlen));
+		word = (__u16)~udpesp_csum_fold(udpesp_csum_add_max(0, ip, hlen,
+								    UDPESP_IPV4_HLEN_MAX));
 		__builtin_memcpy(ip + 10, &word, 2);
 		alen = 4;
 		off = 12;
@@ -427,26 +348,15 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
 	if (nh == IPPROTO_UDP && k->family == UDPESP_AF_INET && !csum)
 		return;
 	if (kf->orig_src.family == k->family) {
-		sum = (__u16)~csum;
-		for (__u32 i = 0; i < 4; i++) {
-			__u32 w;
-
-			if (i * 4 >= alen)
-				break;
-			sum += (__u32)~kf->orig_src.addr[i];
-			__builtin_memcpy(&w, ip + off + i * 4, 4);
-			sum += w;
-		}
+		word = udpesp_csum_replace(csum, kf->orig_src.addr, ip + off, alen);
 	} else {
 		__u16 z = 0;
 
 		__builtin_memcpy(s->ct + coff, &z, 2);
-		sum = kf_csum_buf(ip + off, 2 * alen);
-		sum += bpf_htons(nh);
-		sum += bpf_htons((__u16)seg);
-		sum += kf_csum_ct(s, 0, seg);
+		sum = udpesp_csum_pseudo(ip + off, alen, nh, (__u16)seg);
+		sum = udpesp_csum_add_max(sum, s->ct, seg, UDPESP_KF_CT_MAX);
+		word = (__u16)~udpesp_csum_fold(sum);
 	}
-	word = (__u16)~kf_fold(sum);
 	if (nh == IPPROTO_UDP && !word)
 		word = 0xffff;
 	__builtin_memcpy(s->ct + coff, &word, 2);
@@ -479,12 +389,12 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 	if (bpf_xdp_load_bytes(ctx, k->l3, s->ip, hlen) ||
 	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
 		return UDPESP_DROP_HDR;
-	k->outer_ecn = k->family == UDPESP_AF_INET ? s->ip[1] & 3 : (s->ip[1] >> 4) & 3;
+	k->outer_ecn = udpesp_ecn_of(s->ip);
 	k->esp_len = kf_get16(udp + 4) - 8;
-	if (k->esp_len < KF_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
+	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
 	    k->esp + k->esp_len > k->frame_len)
 		return UDPESP_DROP_HDR;
-	k->ct_len = k->esp_len - KF_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
+	k->ct_len = k->esp_len - UDPESP_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
 	if (k->ct_len % 4) /* RFC 4303 2.4: 4-byte alignment */
 		return UDPESP_DROP_HDR;
 	if (k->ct_len > UDPESP_KF_CT_MAX)
@@ -604,7 +514,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 				      const struct udpesp_kf_sa *kf, struct kf_pkt *k)
 {
-	__u32 pt = k->esp + KF_ESP_HLEN + KF_IV_LEN, l2 = k->l3, start, seg, total;
+	__u32 pt = k->esp + UDPESP_ESP_HLEN + KF_IV_LEN, l2 = k->l3, start, seg, total;
 	__u8 family = k->family;
 	__u16 type;
 

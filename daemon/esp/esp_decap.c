@@ -18,17 +18,12 @@
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <udpesp/csum.h>
+#include <udpesp/ecn.h>
+#include <udpesp/hdr.h>
 #include <udpesp/replay.h>
 
 #include "esp_decap.h"
-#include "esp_encap.h"
-
-#define ESP_HDR_LEN 8 /* SPI + sequence number */
-#define UDP_HLEN 8
-#define IPV4_HLEN 20
-#define IPV4_HLEN_MAX 60
-#define IPV6_HLEN 40
-#define IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
 
 static inline __u16 get16(const __u8 *p)
 {
@@ -44,79 +39,6 @@ static inline void put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;
 	p[1] = v & 0xff;
-}
-
-/*
- * Internet checksum arithmetic (RFC 1071) on 16-bit words as they lie in
- * memory: a one's complement sum does not care about byte order as long
- * as every word is read the same way, so the result is stored back with
- * memcpy as it is. 2^64 - 1 is a multiple of 2^16 - 1, so 8-byte words
- * summed with end-around carry fold to the same 16-bit sum.
- */
-static __u64 csum_add(__u64 sum, const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u64 w64;
-	__u32 w32;
-	__u16 w16;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w64, p, 8);
-		sum += w64;
-		sum += sum < w64; /* end-around carry */
-	}
-	/* At most 7 bytes left: fold to 33 bits first, so they cannot wrap. */
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	if (len >= 4) {
-		memcpy(&w32, p, 4);
-		sum += w32;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&w16, p, 2);
-		sum += w16;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		__u8 last[2] = { p[0], 0 }; /* the odd byte, padded with zero */
-
-		memcpy(&w16, last, 2);
-		sum += w16;
-	}
-	return sum;
-}
-
-/* The same for the one's complement of data: what RFC 1624 subtracts. */
-static __u64 csum_sub(__u64 sum, const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u32 w32;
-
-	/* Only addresses come here: 4 or 16 bytes. */
-	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(&w32, p, 4);
-		sum += (__u32)~w32;
-	}
-	return sum;
-}
-
-static __u16 csum_fold(__u64 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* A 16-bit number as a word in memory would hold it (network order). */
-static inline __u16 be16_word(__u16 v)
-{
-	__u8 b[2] = { v >> 8, v & 0xff };
-	__u16 w;
-
-	memcpy(&w, b, 2);
-	return w;
 }
 
 /*
@@ -158,23 +80,23 @@ static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
 	const __u8 *ip = f + l3;
 
 	if (m->magic != UDPESP_META_MAGIC || l4 <= l3 ||
-	    (size_t)m->esp_off != l4 + UDP_HLEN || l4 + UDP_HLEN > len)
+	    (size_t)m->esp_off != l4 + UDPESP_UDP_HLEN || l4 + UDPESP_UDP_HLEN > len)
 		return UDPESP_DROP_HDR;
 	hlen = l4 - l3;
 	if (m->family == UDPESP_AF_INET) {
 		/* Version 4, the IHL the metadata implies, UDP, no fragment. */
-		if (hlen < IPV4_HLEN || hlen > IPV4_HLEN_MAX || hlen % 4 ||
+		if (hlen < UDPESP_IPV4_HLEN || hlen > UDPESP_IPV4_HLEN_MAX || hlen % 4 ||
 		    ip[0] != (0x40 | hlen / 4) || ip[9] != IPPROTO_UDP ||
-		    (get16(ip + 6) & IPV4_FRAG_MASK))
+		    (get16(ip + 6) & UDPESP_IPV4_FRAG_MASK))
 			return UDPESP_DROP_HDR;
-		if (csum_fold(csum_add(0, ip, hlen)) != 0xffff)
+		if (udpesp_csum_fold(udpesp_csum_add(0, ip, hlen)) != 0xffff)
 			return UDPESP_DROP_HDR; /* as ip_rcv() would */
 		ip_len = get16(ip + 2);
 	} else if (m->family == UDPESP_AF_INET6) {
 		/* XDP passes extension headers up: UDP follows directly. */
-		if (hlen != IPV6_HLEN || ip[0] >> 4 != 6 || ip[6] != IPPROTO_UDP)
+		if (hlen != UDPESP_IPV6_HLEN || ip[0] >> 4 != 6 || ip[6] != IPPROTO_UDP)
 			return UDPESP_DROP_HDR;
-		ip_len = IPV6_HLEN + get16(ip + 4);
+		ip_len = UDPESP_IPV6_HLEN + get16(ip + 4);
 	} else {
 		return UDPESP_DROP_HDR;
 	}
@@ -184,20 +106,14 @@ static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
 	 * verified: the ICV covers ESP.
 	 */
 	udp_len = get16(f + l4 + 4);
-	if (udp_len < UDP_HLEN || ip_len != hlen + udp_len || l3 + ip_len > len)
+	if (udp_len < UDPESP_UDP_HLEN || ip_len != hlen + udp_len || l3 + ip_len > len)
 		return UDPESP_DROP_HDR;
 	o->l3 = l3;
 	o->hlen = hlen;
 	o->esp = m->esp_off;
-	o->esp_len = udp_len - UDP_HLEN;
+	o->esp_len = udp_len - UDPESP_UDP_HLEN;
 	o->family = m->family;
 	return UDPESP_DECAP_OK;
-}
-
-/* The outer ECN field: IPv4 TOS bits 0-1, IPv6 traffic class bits 0-1. */
-static __u8 outer_ecn(const __u8 *ip, __u8 family)
-{
-	return family == UDPESP_AF_INET ? ip[1] & 3 : (ip[1] >> 4) & 3;
 }
 
 /*
@@ -217,18 +133,18 @@ static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa,
 	if (nh == IPPROTO_IPIP) {
 		size_t ihl;
 
-		if (len < IPV4_HLEN || p[0] >> 4 != 4)
+		if (len < UDPESP_IPV4_HLEN || p[0] >> 4 != 4)
 			return UDPESP_DROP_INNER;
 		ihl = (p[0] & 0x0f) * 4u;
 		ip_len = get16(p + 2);
-		if (ihl < IPV4_HLEN || ip_len < ihl || ip_len > len)
+		if (ihl < UDPESP_IPV4_HLEN || ip_len < ihl || ip_len > len)
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		src = p + 12;
 	} else if (nh == IPPROTO_IPV6) {
-		if (len < IPV6_HLEN || p[0] >> 4 != 6)
+		if (len < UDPESP_IPV6_HLEN || p[0] >> 4 != 6)
 			return UDPESP_DROP_INNER;
-		ip_len = IPV6_HLEN + get16(p + 4);
+		ip_len = UDPESP_IPV6_HLEN + get16(p + 4);
 		if (ip_len > len)
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
@@ -279,10 +195,10 @@ static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p,
 	case IPPROTO_IPV6:
 		return UDPESP_DROP_NEXT_HDR;
 	case IPPROTO_UDP:
-		if (*len < UDP_HLEN)
+		if (*len < UDPESP_UDP_HLEN)
 			return UDPESP_DROP_INNER;
 		udp_len = get16(p + 4);
-		if (udp_len < UDP_HLEN || udp_len > *len)
+		if (udp_len < UDPESP_UDP_HLEN || udp_len > *len)
 			return UDPESP_DROP_INNER;
 		*len = udp_len;
 		return UDPESP_DECAP_OK;
@@ -321,17 +237,13 @@ static void fix_l4_csum(const struct esp_decap_sa *sa, __u8 family,
 	if (nh == IPPROTO_UDP && family == UDPESP_AF_INET && !csum)
 		return;
 	if (sa->orig_src.family == family) {
-		sum = (__u16)~csum;
-		sum = csum_sub(sum, sa->orig_src.addr, alen);
-		sum = csum_add(sum, saddr, alen);
+		word = udpesp_csum_replace(csum, sa->orig_src.addr, saddr, alen);
 	} else {
 		/* Source and destination are adjacent in both headers. */
 		memset(l4 + off, 0, 2);
-		sum = csum_add(0, saddr, 2 * alen);
-		sum += be16_word(nh) + be16_word((__u16)len);
-		sum = csum_add(sum, l4, len);
+		sum = udpesp_csum_pseudo(saddr, alen, nh, (__u16)len);
+		word = (__u16)~udpesp_csum_fold(udpesp_csum_add(sum, l4, len));
 	}
-	word = (__u16)~csum_fold(sum);
 	if (nh == IPPROTO_UDP && !word)
 		word = 0xffff;
 	memcpy(l4 + off, &word, 2);
@@ -357,7 +269,7 @@ static void transport_rebuild(const struct esp_decap_sa *sa, __u8 *frame,
 		ip[9] = nh;
 		put16(ip + 2, (__u16)(o->hlen + seg_len));
 		ip[10] = ip[11] = 0;
-		csum = (__u16)~csum_fold(csum_add(0, ip, o->hlen));
+		csum = udpesp_csum(ip, o->hlen);
 		memcpy(ip + 10, &csum, 2);
 	} else {
 		ip[6] = nh;
@@ -433,7 +345,7 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 	/* Whole cipher blocks between IV and ICV (RFC 4303 2.4). */
 	if (o.esp_len < s->min_len)
 		return UDPESP_DROP_HDR;
-	ct_len = o.esp_len - ESP_HDR_LEN - s->iv_len - s->icv_len;
+	ct_len = o.esp_len - UDPESP_ESP_HLEN - s->iv_len - s->icv_len;
 	if (ct_len % s->block)
 		return UDPESP_DROP_HDR;
 	esp = frame + o.esp;
@@ -459,7 +371,7 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 	out->esp_len = (__u32)o.esp_len;
 
 	/* Trailer: pad length, then pad bytes 1, 2, 3 ... (RFC 4303 2.4). */
-	pt_off = o.esp + ESP_HDR_LEN + s->iv_len;
+	pt_off = o.esp + UDPESP_ESP_HLEN + s->iv_len;
 	pt = frame + pt_off;
 	padlen = pt[ct_len - 2];
 	nh = pt[ct_len - 1];
@@ -487,8 +399,7 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 		 * the inner one; CE over Not-ECT cannot, and is dropped. The
 		 * packet is authentic, so it still takes its number.
 		 */
-		if (esp_ecn_decap_packet(outer_ecn(frame + o.l3, o.family), pt,
-					 out->inner_len)) {
+		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3), pt, out->inner_len)) {
 			v = replay_commit(r, seq);
 			return v ? v : UDPESP_DROP_ECN;
 		}

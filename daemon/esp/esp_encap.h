@@ -7,8 +7,8 @@
  * caller sends it through a UDP socket, or puts outer IP/UDP headers in
  * front with esp_encap_outer() for a sender that writes whole frames.
  * Plus the rules around it: sequence-number exhaustion and soft expiry,
- * ECN and DSCP for the outer header (and the RFC 6040 rule for the
- * inbound side), and the MTU an inner interface can offer.
+ * ECN and DSCP for the outer header (the inbound side's RFC 6040 rule
+ * is udpesp/ecn.h), and the MTU an inner interface can offer.
  * No I/O (but getrandom()) and no global state, so every rule is tested
  * on buffers.
  */
@@ -19,12 +19,13 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <udpesp/abi.h>
+#include <udpesp/hdr.h>
 
 #include "esp_addr.h"
 #include "esp_crypto.h"
 
 /* Bytes in front of the inner packet that esp_encap() may write over. */
-#define ESP_ENCAP_HEADROOM (8 + 16) /* SPI, seq lo, the largest IV (CBC) */
+#define ESP_ENCAP_HEADROOM (UDPESP_ESP_HLEN + 16) /* SPI, seq lo, the largest IV (CBC) */
 
 /* Why a packet was not encapsulated; nothing is sent in each case. */
 enum esp_encap_verdict {
@@ -189,26 +190,6 @@ static inline __u8 esp_outer_tos(__u8 inner_tos)
 {
 	return inner_tos;
 }
-
-#define ESP_ECN_NOT_ECT 0
-#define ESP_ECN_ECT1 1
-#define ESP_ECN_ECT0 2
-#define ESP_ECN_CE 3
-
-/*
- * RFC 6040 4.2 (Figure 4), for the inbound side: the inner ECN field
- * after decapsulation, from the arriving outer and inner ECN fields
- * (2 bits each), or -1 when the packet must be dropped (outer CE over a
- * Not-ECT inner: the congestion mark cannot be passed on).
- */
-int esp_ecn_decap(__u8 outer_ecn, __u8 inner_ecn);
-
-/*
- * The same, applied to a decapsulated inner IP packet (IPv4 or IPv6) at
- * ip of len bytes: the ECN bits rewritten, the IPv4 header checksum
- * updated (RFC 1624). 0, or -1: drop (the packet is left unchanged).
- */
-int esp_ecn_decap_packet(__u8 outer_tos, __u8 *ip, size_t len);
 
 /*
  * The most bytes ESP in UDP adds to an inner packet of any length:

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 
+#include <udpesp/csum.h>
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
 #include "common/sa_check.h"
@@ -147,9 +148,9 @@ static enum udpesp_decap_verdict decap(struct sa_ctx *c, __u8 *buf, size_t len,
 }
 
 /*
- * Independent of esp_decap.c: the checksum of a rebuilt transport packet
- * verifies, over its own (received) addresses where it has a
- * pseudo-header (TCP, UDP, ICMPv6).
+ * The checksum of a rebuilt transport packet verifies (udpesp/csum.h,
+ * tested against a reference in test_csum.c), over its own (received)
+ * addresses where it has a pseudo-header (TCP, UDP, ICMPv6).
  */
 static bool l4_csum_ok(const __u8 *ip, size_t len, __u8 family)
 {
@@ -158,32 +159,19 @@ static bool l4_csum_ok(const __u8 *ip, size_t len, __u8 family)
 	const __u8 *saddr = ip + (family == UDPESP_AF_INET ? 12 : 8);
 	__u8 proto = family == UDPESP_AF_INET ? ip[9] : ip[6];
 	size_t seg = len - hl;
-	__u32 sum = 0;
+	__u64 sum = 0;
 
 	if (proto == IPPROTO_UDP && family == UDPESP_AF_INET &&
 	    !ip[hl + 6] && !ip[hl + 7])
 		return true; /* no checksum */
-	if (proto != IPPROTO_ICMP) { /* ICMP alone has no pseudo-header */
-		sum = proto + (__u32)seg;
-		for (size_t i = 0; i < 2 * alen; i += 2)
-			sum += saddr[i] << 8 | saddr[i + 1];
-	}
-	for (size_t i = 0; i < seg; i++)
-		sum += i & 1 ? ip[hl + i] : ip[hl + i] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	if (proto != IPPROTO_ICMP) /* ICMP alone has no pseudo-header */
+		sum = udpesp_csum_pseudo(saddr, alen, proto, (__u16)seg);
+	return udpesp_csum_fold(udpesp_csum_add(sum, ip + hl, seg)) == 0xffff;
 }
 
 static bool ipv4_csum_ok(const __u8 *ip)
 {
-	__u32 sum = 0;
-
-	for (int i = 0; i < (ip[0] & 15) * 4; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return sum == 0xffff;
+	return udpesp_csum(ip, (ip[0] & 15) * 4u) == 0;
 }
 
 static bool seq_seen(const struct udpesp_replay *r, __u64 seq)
@@ -356,15 +344,11 @@ Test(esp_decap, verdict_names)
 
 static void ipv4_fix_csum(__u8 *ip)
 {
-	__u32 sum = 0;
+	__u16 csum;
 
 	ip[10] = ip[11] = 0;
-	for (int i = 0; i < (ip[0] & 15) * 4; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	ip[10] = (__u8)(~sum >> 8);
-	ip[11] = (__u8)~sum;
+	csum = udpesp_csum(ip, (ip[0] & 15) * 4u);
+	memcpy(ip + 10, &csum, 2);
 }
 
 static void put16(__u8 *p, unsigned int v)
