@@ -67,7 +67,8 @@ ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/e
 COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
 	daemon/common/sa_check.c
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
-UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c
+UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
+	daemon/udpespd/sa_esp.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
@@ -145,6 +146,8 @@ $(UNIT_GEN): $(BUILD)/%.h: tests/unit/gen_%.py | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)/usr/bin/python3 $< $@
 $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)): | $(UNIT_GEN)
+# It reads daemon/esp/ to check what the ESP engine includes.
+$(BUILD)/obj/tests/unit/test_layout.o: CFLAGS += -DUDPESP_SRCDIR='"$(CURDIR)"'
 $(patsubst %.c,$(BUILD)/obj/%.o,$(BPFT_SRCS)): | $(UNIT_GEN)
 
 # The ESP tests once more against OpenSSL, so that both crypto backends

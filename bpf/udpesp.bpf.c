@@ -44,7 +44,7 @@ static __always_inline int parse_ipv4(struct pkt *p, struct iphdr *iph)
 		return XDP_PASS;
 	if (iph->version != 4 || iph->ihl < 5)
 		return XDP_PASS; /* not a valid IPv4 header: the stack drops it */
-	if (iph->frag_off & bpf_htons(IPV4_FRAG_MASK)) {
+	if (iph->frag_off & bpf_htons(UDPESP_IPV4_FRAG_MASK)) {
 		/* A fragment has no (or only part of the) UDP payload: never ESP. */
 		count(UDPESP_CNT_RX_IP_FRAGMENT);
 		return XDP_PASS;

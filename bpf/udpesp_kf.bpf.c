@@ -136,56 +136,19 @@ int udpesp_kf_init(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
-/* Each verdict's global and per-SA counter, as the AF_XDP workers count. */
+/* Each verdict's global and per-SA counter: udpesp/verdict.h's table. */
 static __always_inline void kf_count(int v, struct udpesp_sa_stats *st)
 {
 	switch (v) {
-	case KF_HDR:
-		count(UDPESP_CNT_IN_HDR_ERROR);
-		if (st)
-			st->hdr_error++;
+#define KF_DROP(id, name, cnt, field)    \
+	case UDPESP_DROP_##id:           \
+		count(UDPESP_CNT_##cnt); \
+		if (st)                  \
+			st->field++;     \
 		break;
-	case KF_REPLAY:
-		count(UDPESP_CNT_IN_STATE_SEQ_ERROR);
-		if (st)
-			st->replay++;
-		break;
-	case KF_ICV:
-		count(UDPESP_CNT_IN_STATE_PROTO_ERROR);
-		if (st)
-			st->integrity_failed++;
-		break;
-	case KF_PADDING:
-		count(UDPESP_CNT_DECAP_BAD_PADDING);
-		if (st)
-			st->bad_padding++;
-		break;
-	case KF_NEXT_HDR:
-		count(UDPESP_CNT_DECAP_BAD_NEXT_HDR);
-		if (st)
-			st->bad_next_header++;
-		break;
-	case KF_DUMMY:
-		count(UDPESP_CNT_DECAP_DUMMY);
-		if (st)
-			st->dummy++;
-		break;
-	case KF_SELECTOR:
-		count(UDPESP_CNT_IN_TMPL_MISMATCH);
-		if (st)
-			st->tmpl_mismatch++;
-		break;
-	case KF_ECN:
-		count(UDPESP_CNT_DECAP_ECN_DROP);
-		if (st)
-			st->ecn_dropped++;
-		break;
-	case KF_INNER:
-		count(UDPESP_CNT_IN_STATE_MODE_ERROR);
-		if (st)
-			st->inner_error++;
-		break;
-	default:
+		UDPESP_DECAP_DROPS(KF_DROP)
+#undef KF_DROP
+	default: /* KF_BUSY, KF_ERROR */
 		count(UDPESP_CNT_IN_ERROR);
 		break;
 	}
@@ -233,9 +196,9 @@ int udpesp_kf_xdp(struct xdp_md *ctx)
 		count(UDPESP_CNT_RX_NO_BACKEND);
 		return XDP_PASS;
 	}
-	if (v == KF_OK)
+	if (v == UDPESP_DECAP_OK)
 		v = kf_deliver(ctx, s, kf, &k);
-	if (v != KF_OK) {
+	if (v != UDPESP_DECAP_OK) {
 		kf_count(v, st);
 		return XDP_DROP;
 	}

@@ -25,13 +25,19 @@
 #include <bpf/bpf_endian.h>
 #include <udpesp/abi.h>
 #include <udpesp/replay.h>
+#include <udpesp/verdict.h>
 
 #include "gcm.h"
 #include "kf_defs.h"
 #include "kf_replay.h"
 
+/* Checksums over up to UDPESP_KF_CT_MAX bytes: one verified loop body. */
+#define udpesp_csum_for(i, n) bpf_for(i, 0, n)
+#include <udpesp/csum.h>
+#include <udpesp/ecn.h>
+#include <udpesp/hdr.h>
+
 #define KF_BLOCKS (UDPESP_KF_CT_MAX / 16)
-#define KF_ESP_HLEN 8
 #define KF_IV_LEN 8
 #define KF_ICV_LEN 16
 #define KF_L2_MAX 32
@@ -52,18 +58,12 @@
 #define IPPROTO_HOPOPTS 0
 #endif
 
+/*
+ * Verdicts: udpesp/verdict.h's, shared with the AF_XDP workers, then
+ * this backend's own outcomes.
+ */
 enum kf_verdict {
-	KF_OK = 0,
-	KF_HDR,      /* outer headers or lengths wrong */
-	KF_REPLAY,   /* the re-check after the tag failed */
-	KF_ICV,      /* tag mismatch */
-	KF_PADDING,
-	KF_NEXT_HDR,
-	KF_DUMMY,    /* next header 59: authentic, takes its number */
-	KF_SELECTOR,
-	KF_INNER,
-	KF_ECN,      /* outer CE over a Not-ECT inner packet */
-	KF_BUSY,     /* replay->lock not obtained in KF_LOCK_SPINS tries */
+	KF_BUSY = UDPESP_DECAP_VERDICT_MAX, /* replay->lock not obtained in KF_LOCK_SPINS tries */
 	KF_TOO_BIG,  /* ciphertext over UDPESP_KF_CT_MAX: passed up */
 	KF_ERROR,    /* a helper or the kfunc failed */
 };
@@ -107,58 +107,6 @@ static __always_inline void kf_put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;
 	p[1] = v & 0xff;
-}
-
-static __always_inline __u16 kf_fold(__u64 sum)
-{
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/*
- * The one's complement sum of len bytes of s->ct from off, 16-bit words
- * as they lie in memory (esp_decap.c's csum_add: same words, same sum).
- */
-static __always_inline __u64 kf_csum_ct(struct kf_scratch *s, __u32 off, __u32 len)
-{
-	__u64 sum = 0;
-	__u32 i, words = len / 4, at;
-
-	bpf_for(i, 0, words)
-	{
-		at = off + i * 4;
-		if (at > UDPESP_KF_CT_MAX - 4)
-			break;
-		sum += *(__u32 *)(s->ct + at);
-	}
-	at = off + words * 4;
-	if (len & 2 && at <= UDPESP_KF_CT_MAX - 2) {
-		sum += *(__u16 *)(s->ct + at);
-		at += 2;
-	}
-	if (len & 1 && at < UDPESP_KF_CT_MAX) {
-		__u8 last[2] = { s->ct[at], 0 };
-
-		sum += *(__u16 *)last;
-	}
-	return sum;
-}
-
-static __always_inline __u64 kf_csum_buf(const __u8 *p, __u32 len)
-{
-	__u64 sum = 0;
-
-	/* Addresses (4 or 16 bytes) and IP headers (up to 60): 4-byte words. */
-	for (__u32 i = 0; i < 60; i += 4) {
-		if (i >= len)
-			break;
-		sum += *(const __u32 *)(p + i);
-	}
-	return sum;
 }
 
 /* ---- GCM ---- */
@@ -245,7 +193,7 @@ static __always_inline void kf_xor_keystream(struct kf_scratch *s, __u32 ct_len)
 
 static __always_inline int kf_replay_commit(struct udpesp_replay *r, __u64 seq)
 {
-	int got = 0, v = KF_OK;
+	int got = 0, v = UDPESP_DECAP_OK;
 	__u32 i;
 
 	/* Workers hold it for a bitmap update only; bounded, then give up. */
@@ -259,7 +207,7 @@ static __always_inline int kf_replay_commit(struct udpesp_replay *r, __u64 seq)
 	if (!got)
 		return KF_BUSY;
 	if (udpesp_replay_check(r, seq))
-		v = KF_REPLAY;
+		v = UDPESP_DROP_REPLAY;
 	else
 		kf_replay_advance(r, seq);
 	__sync_lock_test_and_set(&r->lock, 0); /* xchg: a full barrier */
@@ -294,74 +242,41 @@ static __always_inline int kf_sel_match(const struct udpesp_kf_addr *sel, __u8 f
 	return 1;
 }
 
-/* RFC 6040 4.2 on the inner header (esp_encap.c's esp_ecn_decap_packet). */
-static __always_inline int kf_ecn_decap(__u8 outer, __u8 inner)
-{
-	outer &= 3;
-	inner &= 3;
-	if (inner == 0)
-		return outer == 3 ? -1 : 0;
-	if (outer == 3)
-		return 3;
-	if (outer == 1 && inner == 2)
-		return 1;
-	return inner;
-}
-
 static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_kf_sa *kf,
 				     struct kf_pkt *k)
 {
 	__u32 len = k->data_len, ip_len, ihl;
 	__u8 *p = s->ct, family, src[16];
-	int ecn;
 
 	if (k->nh == IPPROTO_IPIP) {
 		if (len < 20 || p[0] >> 4 != 4)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		ihl = (p[0] & 0x0f) * 4;
 		ip_len = kf_get16(p + 2);
 		if (ihl < 20 || ip_len < ihl || ip_len > len)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		__builtin_memcpy(src, p + 12, 4);
 	} else if (k->nh == IPPROTO_IPV6) {
 		if (len < 40 || p[0] >> 4 != 6)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		ip_len = 40 + kf_get16(p + 4);
 		if (ip_len > len)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
 		__builtin_memcpy(src, p + 8, 16);
 	} else {
-		return KF_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	}
 	if (kf->inner_family && kf->inner_family != family)
-		return KF_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	if (!kf_sel_match(&kf->sel_src, family, src))
-		return KF_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	k->out_len = ip_len;
-
-	if (family == UDPESP_AF_INET) {
-		__u16 old = kf_get16(p), csum = kf_get16(p + 10), nw;
-		__u32 sum;
-
-		ecn = kf_ecn_decap(k->outer_ecn, p[1]);
-		if (ecn < 0)
-			return KF_ECN;
-		p[1] = (__u8)((p[1] & ~3) | ecn);
-		nw = kf_get16(p);
-		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
-		sum = (__u16)~csum + (__u16)~old + nw;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		kf_put16(p + 10, (__u16)~sum);
-	} else {
-		ecn = kf_ecn_decap(k->outer_ecn, p[1] >> 4);
-		if (ecn < 0)
-			return KF_ECN;
-		p[1] = (__u8)((p[1] & ~0x30) | ecn << 4);
-	}
-	return KF_OK;
+	/* RFC 6040 4.2, as esp_decap() applies it. */
+	if (udpesp_ecn_decap_ip(k->outer_ecn, p, ip_len))
+		return UDPESP_DROP_ECN;
+	return UDPESP_DECAP_OK;
 }
 
 /* Transport mode: which next headers, and the segment's true length. */
@@ -373,23 +288,23 @@ static __always_inline int kf_transport_segment(struct kf_scratch *s, struct kf_
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
-		return KF_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	case IPPROTO_UDP:
 		if (k->data_len < 8)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		udp_len = kf_get16(s->ct + 4);
 		if (udp_len < 8 || udp_len > k->data_len)
-			return KF_INNER;
+			return UDPESP_DROP_INNER;
 		k->data_len = udp_len;
-		return KF_OK;
+		return UDPESP_DECAP_OK;
 	case IPPROTO_TCP:
-		return k->data_len < 20 ? KF_INNER : KF_OK;
+		return k->data_len < 20 ? UDPESP_DROP_INNER : UDPESP_DECAP_OK;
 	case IPPROTO_ICMPV6:
 		if (k->family == UDPESP_AF_INET6 && k->data_len < 4)
-			return KF_INNER;
-		return KF_OK;
+			return UDPESP_DROP_INNER;
+		return UDPESP_DECAP_OK;
 	default:
-		return KF_OK;
+		return UDPESP_DECAP_OK;
 	}
 }
 
@@ -412,7 +327,8 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
 		ip[9] = nh;
 		kf_put16(ip + 2, (__u16)(hlen + seg));
 		ip[10] = ip[11] = 0;
-		word = (__u16)~kf_fold(kf_csum_buf(ip, hlen));
+		word = (__u16)~udpesp_csum_fold(udpesp_csum_add_max(0, ip, hlen,
+								    UDPESP_IPV4_HLEN_MAX));
 		__builtin_memcpy(ip + 10, &word, 2);
 		alen = 4;
 		off = 12;
@@ -432,26 +348,15 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
 	if (nh == IPPROTO_UDP && k->family == UDPESP_AF_INET && !csum)
 		return;
 	if (kf->orig_src.family == k->family) {
-		sum = (__u16)~csum;
-		for (__u32 i = 0; i < 4; i++) {
-			__u32 w;
-
-			if (i * 4 >= alen)
-				break;
-			sum += (__u32)~kf->orig_src.addr[i];
-			__builtin_memcpy(&w, ip + off + i * 4, 4);
-			sum += w;
-		}
+		word = udpesp_csum_replace(csum, kf->orig_src.addr, ip + off, alen);
 	} else {
 		__u16 z = 0;
 
 		__builtin_memcpy(s->ct + coff, &z, 2);
-		sum = kf_csum_buf(ip + off, 2 * alen);
-		sum += bpf_htons(nh);
-		sum += bpf_htons((__u16)seg);
-		sum += kf_csum_ct(s, 0, seg);
+		sum = udpesp_csum_pseudo(ip + off, alen, nh, (__u16)seg);
+		sum = udpesp_csum_add_max(sum, s->ct, seg, UDPESP_KF_CT_MAX);
+		word = (__u16)~udpesp_csum_fold(sum);
 	}
-	word = (__u16)~kf_fold(sum);
 	if (nh == IPPROTO_UDP && !word)
 		word = 0xffff;
 	__builtin_memcpy(s->ct + coff, &word, 2);
@@ -475,31 +380,31 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 	k->family = m->family;
 	k->frame_len = bpf_xdp_get_buff_len(ctx);
 	if (k->l3 < 14 || k->l3 > KF_L2_MAX || l4 <= k->l3 || k->esp != l4 + 8)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	hlen = l4 - k->l3;
 	kf_opaque(hlen);
 	if (hlen < 20 || hlen > KF_IP_MAX || (k->family == UDPESP_AF_INET6 && hlen != 40))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	k->hlen = hlen;
 	if (bpf_xdp_load_bytes(ctx, k->l3, s->ip, hlen) ||
 	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
-		return KF_HDR;
-	k->outer_ecn = k->family == UDPESP_AF_INET ? s->ip[1] & 3 : (s->ip[1] >> 4) & 3;
+		return UDPESP_DROP_HDR;
+	k->outer_ecn = udpesp_ecn_of(s->ip);
 	k->esp_len = kf_get16(udp + 4) - 8;
-	if (k->esp_len < KF_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
+	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
 	    k->esp + k->esp_len > k->frame_len)
-		return KF_HDR;
-	k->ct_len = k->esp_len - KF_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
+		return UDPESP_DROP_HDR;
+	k->ct_len = k->esp_len - UDPESP_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
 	if (k->ct_len % 4) /* RFC 4303 2.4: 4-byte alignment */
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	if (k->ct_len > UDPESP_KF_CT_MAX)
 		return KF_TOO_BIG;
-	return KF_OK;
+	return UDPESP_DECAP_OK;
 }
 
 /*
  * Authenticate and decrypt into s->ct, then every check of the trailer
- * and inner packet, then the window. KF_OK: s (and s->ip in transport
+ * and inner packet, then the window. UDPESP_DECAP_OK: s (and s->ip in transport
  * mode) holds the inner packet, k->out_len bytes.
  */
 static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
@@ -517,10 +422,10 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 	ct_len = k->ct_len;
 	kf_opaque(ct_len);
 	if (ct_len < 4 || ct_len > UDPESP_KF_CT_MAX)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	if (bpf_xdp_load_bytes(ctx, k->esp, hdr, sizeof(hdr)) ||
 	    bpf_xdp_load_bytes(ctx, k->esp + 16 + ct_len, icv, sizeof(icv)))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	k->seq = (__u64)m->seq_hi << 32 | bpf_ntohl(*(__u32 *)(hdr + 4));
 
 	/* Zero the last block first: GHASH pads the ciphertext with zeros. */
@@ -528,11 +433,11 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 	last = (nb - 1) * 16;
 	kf_opaque(last);
 	if (last > UDPESP_KF_CT_MAX - 16)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	*(__u64 *)(s->ct + last) = 0;
 	*(__u64 *)(s->ct + last + 8) = 0;
 	if (bpf_xdp_load_bytes(ctx, k->esp + 16, s->ct, ct_len))
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 
 	c = kf->ctx;
 	if (!c)
@@ -553,18 +458,18 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 		aad_len = 8;
 	}
 	if (!kf_tag_ok(s, kf, aad, aad_len, ct_len, icv))
-		return KF_ICV;
+		return UDPESP_DROP_ICV;
 	kf_xor_keystream(s, ct_len);
 
 	/* Trailer: pad length, then pad bytes 1, 2, 3 ... (RFC 4303 2.4). */
 	last = ct_len - 2;
 	kf_opaque(last);
 	if (last > UDPESP_KF_CT_MAX - 2)
-		return KF_HDR;
+		return UDPESP_DROP_HDR;
 	padlen = s->ct[last];
 	k->nh = s->ct[last + 1];
 	if ((__u32)padlen + 2 > ct_len)
-		return KF_PADDING;
+		return UDPESP_DROP_PADDING;
 	k->data_len = ct_len - 2 - padlen;
 	bpf_for(i, 0, padlen)
 	{
@@ -575,18 +480,18 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 		bad |= s->ct[at] != (__u8)(i + 1);
 	}
 	if (bad)
-		return KF_PADDING;
+		return UDPESP_DROP_PADDING;
 
 	if (k->nh == IPPROTO_NONE) {
 		v = kf_replay_commit(r, k->seq);
-		return v ? v : KF_DUMMY;
+		return v ? v : UDPESP_DROP_DUMMY;
 	}
 	if (kf->mode == UDPESP_MODE_TUNNEL) {
 		v = kf_tunnel(s, kf, k);
-		if (v == KF_ECN) {
+		if (v == UDPESP_DROP_ECN) {
 			/* Authentic: it takes its number (as esp_decap.c). */
 			v = kf_replay_commit(r, k->seq);
-			return v ? v : KF_ECN;
+			return v ? v : UDPESP_DROP_ECN;
 		}
 		if (v)
 			return v;
@@ -596,7 +501,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 			return v;
 		kf_transport_rebuild(s, kf, k);
 	} else {
-		return KF_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	}
 	return kf_replay_commit(r, k->seq);
 }
@@ -609,7 +514,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 				      const struct udpesp_kf_sa *kf, struct kf_pkt *k)
 {
-	__u32 pt = k->esp + KF_ESP_HLEN + KF_IV_LEN, l2 = k->l3, start, seg, total;
+	__u32 pt = k->esp + UDPESP_ESP_HLEN + KF_IV_LEN, l2 = k->l3, start, seg, total;
 	__u8 family = k->family;
 	__u16 type;
 
@@ -652,7 +557,7 @@ static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 		return KF_ERROR;
 	if (bpf_xdp_adjust_tail(ctx, (int)total - (int)(k->frame_len - start)))
 		return KF_ERROR;
-	return KF_OK;
+	return UDPESP_DECAP_OK;
 }
 
 #endif /* UDPESP_BPF_KFUNC_DECAP_H */

@@ -16,12 +16,12 @@
 #include <linux/udp.h>
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
+#include <udpesp/hdr.h>
 
 /* Sentinel between helpers: not an XDP action, so "keep going". */
 #define PARSE_OK -1
 
 #define VLAN_MAX_DEPTH 2
-#define IPV4_FRAG_MASK 0x3fff /* MF flag and fragment offset */
 
 struct vlan_tag {
 	__be16 tci;

@@ -13,10 +13,11 @@
 #include <stddef.h>
 #include <string.h>
 #include <linux/types.h>
+#include <udpesp/hdr.h>
 
 #include "esp_suite.h"
 
-#define ESP_HDR_LEN 8          /* SPI + sequence number (RFC 4303 2) */
+#define ESP_HDR_LEN UDPESP_ESP_HLEN /* SPI + sequence number (RFC 4303 2) */
 #define ESP_AEAD_NONCE_LEN 12  /* salt (4) || IV (8) */
 #define ESP_AEAD_ICV_LEN 16
 #define ESP_ICV_MAX 32         /* HMAC-SHA-512-256 */

@@ -18,37 +18,12 @@
 #include <errno.h>
 #include <string.h>
 #include <netinet/in.h>
+#include <udpesp/csum.h>
+#include <udpesp/ecn.h>
+#include <udpesp/hdr.h>
 #include <udpesp/replay.h>
 
 #include "esp_decap.h"
-#include "esp_encap.h"
-
-#define ESP_HDR_LEN 8 /* SPI + sequence number */
-#define UDP_HLEN 8
-#define IPV4_HLEN 20
-#define IPV4_HLEN_MAX 60
-#define IPV6_HLEN 40
-#define IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
-
-static const char *const verdict_names[ESP_VERDICT_MAX] = {
-	[ESP_OK] = "ok",
-	[ESP_DROP_HDR] = "hdr-error",
-	[ESP_DROP_REPLAY] = "replay",
-	[ESP_DROP_ICV] = "icv-failed",
-	[ESP_DROP_PADDING] = "bad-padding",
-	[ESP_DROP_NEXT_HDR] = "bad-next-header",
-	[ESP_DROP_DUMMY] = "dummy",
-	[ESP_DROP_SELECTOR] = "selector-mismatch",
-	[ESP_DROP_INNER] = "inner-malformed",
-	[ESP_DROP_ECN] = "ecn-ce-not-ect",
-};
-
-const char *esp_verdict_name(enum esp_verdict v)
-{
-	if ((unsigned int)v < ESP_VERDICT_MAX && verdict_names[v])
-		return verdict_names[v];
-	return "unknown";
-}
 
 static inline __u16 get16(const __u8 *p)
 {
@@ -67,84 +42,11 @@ static inline void put16(__u8 *p, __u16 v)
 }
 
 /*
- * Internet checksum arithmetic (RFC 1071) on 16-bit words as they lie in
- * memory: a one's complement sum does not care about byte order as long
- * as every word is read the same way, so the result is stored back with
- * memcpy as it is. 2^64 - 1 is a multiple of 2^16 - 1, so 8-byte words
- * summed with end-around carry fold to the same 16-bit sum.
- */
-static __u64 csum_add(__u64 sum, const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u64 w64;
-	__u32 w32;
-	__u16 w16;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w64, p, 8);
-		sum += w64;
-		sum += sum < w64; /* end-around carry */
-	}
-	/* At most 7 bytes left: fold to 33 bits first, so they cannot wrap. */
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	if (len >= 4) {
-		memcpy(&w32, p, 4);
-		sum += w32;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&w16, p, 2);
-		sum += w16;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		__u8 last[2] = { p[0], 0 }; /* the odd byte, padded with zero */
-
-		memcpy(&w16, last, 2);
-		sum += w16;
-	}
-	return sum;
-}
-
-/* The same for the one's complement of data: what RFC 1624 subtracts. */
-static __u64 csum_sub(__u64 sum, const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u32 w32;
-
-	/* Only addresses come here: 4 or 16 bytes. */
-	for (; len >= 4; p += 4, len -= 4) {
-		memcpy(&w32, p, 4);
-		sum += (__u32)~w32;
-	}
-	return sum;
-}
-
-static __u16 csum_fold(__u64 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* A 16-bit number as a word in memory would hold it (network order). */
-static inline __u16 be16_word(__u16 v)
-{
-	__u8 b[2] = { v >> 8, v & 0xff };
-	__u16 w;
-
-	memcpy(&w, b, 2);
-	return w;
-}
-
-/*
  * Inner source against a selector prefix (family 0: any address). The
  * prefix length is clamped to the family's width; sa_check() refuses
  * longer ones anyway.
  */
-static bool sel_match(const struct udpesp_ctl_addr *sel, __u8 family,
+static bool sel_match(const struct esp_addr *sel, __u8 family,
 		      const __u8 *addr)
 {
 	const __u8 *pfx = (const __u8 *)sel->addr;
@@ -170,7 +72,7 @@ struct outer {
 	__u8 family;
 };
 
-static enum esp_verdict parse_outer(const __u8 *f, size_t len,
+static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
 				    const struct udpesp_xdp_meta *m,
 				    struct outer *o)
 {
@@ -178,25 +80,25 @@ static enum esp_verdict parse_outer(const __u8 *f, size_t len,
 	const __u8 *ip = f + l3;
 
 	if (m->magic != UDPESP_META_MAGIC || l4 <= l3 ||
-	    (size_t)m->esp_off != l4 + UDP_HLEN || l4 + UDP_HLEN > len)
-		return ESP_DROP_HDR;
+	    (size_t)m->esp_off != l4 + UDPESP_UDP_HLEN || l4 + UDPESP_UDP_HLEN > len)
+		return UDPESP_DROP_HDR;
 	hlen = l4 - l3;
 	if (m->family == UDPESP_AF_INET) {
 		/* Version 4, the IHL the metadata implies, UDP, no fragment. */
-		if (hlen < IPV4_HLEN || hlen > IPV4_HLEN_MAX || hlen % 4 ||
+		if (hlen < UDPESP_IPV4_HLEN || hlen > UDPESP_IPV4_HLEN_MAX || hlen % 4 ||
 		    ip[0] != (0x40 | hlen / 4) || ip[9] != IPPROTO_UDP ||
-		    (get16(ip + 6) & IPV4_FRAG_MASK))
-			return ESP_DROP_HDR;
-		if (csum_fold(csum_add(0, ip, hlen)) != 0xffff)
-			return ESP_DROP_HDR; /* as ip_rcv() would */
+		    (get16(ip + 6) & UDPESP_IPV4_FRAG_MASK))
+			return UDPESP_DROP_HDR;
+		if (udpesp_csum_fold(udpesp_csum_add(0, ip, hlen)) != 0xffff)
+			return UDPESP_DROP_HDR; /* as ip_rcv() would */
 		ip_len = get16(ip + 2);
 	} else if (m->family == UDPESP_AF_INET6) {
 		/* XDP passes extension headers up: UDP follows directly. */
-		if (hlen != IPV6_HLEN || ip[0] >> 4 != 6 || ip[6] != IPPROTO_UDP)
-			return ESP_DROP_HDR;
-		ip_len = IPV6_HLEN + get16(ip + 4);
+		if (hlen != UDPESP_IPV6_HLEN || ip[0] >> 4 != 6 || ip[6] != IPPROTO_UDP)
+			return UDPESP_DROP_HDR;
+		ip_len = UDPESP_IPV6_HLEN + get16(ip + 4);
 	} else {
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	}
 	/*
 	 * The IP and UDP lengths must agree and fit in the frame; bytes
@@ -204,20 +106,14 @@ static enum esp_verdict parse_outer(const __u8 *f, size_t len,
 	 * verified: the ICV covers ESP.
 	 */
 	udp_len = get16(f + l4 + 4);
-	if (udp_len < UDP_HLEN || ip_len != hlen + udp_len || l3 + ip_len > len)
-		return ESP_DROP_HDR;
+	if (udp_len < UDPESP_UDP_HLEN || ip_len != hlen + udp_len || l3 + ip_len > len)
+		return UDPESP_DROP_HDR;
 	o->l3 = l3;
 	o->hlen = hlen;
 	o->esp = m->esp_off;
-	o->esp_len = udp_len - UDP_HLEN;
+	o->esp_len = udp_len - UDPESP_UDP_HLEN;
 	o->family = m->family;
-	return ESP_OK;
-}
-
-/* The outer ECN field: IPv4 TOS bits 0-1, IPv6 traffic class bits 0-1. */
-static __u8 outer_ecn(const __u8 *ip, __u8 family)
-{
-	return family == UDPESP_AF_INET ? ip[1] & 3 : (ip[1] >> 4) & 3;
+	return UDPESP_DECAP_OK;
 }
 
 /*
@@ -226,7 +122,7 @@ static __u8 outer_ecn(const __u8 *ip, __u8 family)
  * 2.7). Its source must lie in the selector (RFC 3948 3.1.1), and its
  * family in the SA's (sel src or sel dst, either may pin it).
  */
-static enum esp_verdict tunnel_inner(const struct esp_decap_sa *sa,
+static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa,
 				     const __u8 *p, size_t len, __u8 nh,
 				     struct esp_decap_out *out)
 {
@@ -237,32 +133,32 @@ static enum esp_verdict tunnel_inner(const struct esp_decap_sa *sa,
 	if (nh == IPPROTO_IPIP) {
 		size_t ihl;
 
-		if (len < IPV4_HLEN || p[0] >> 4 != 4)
-			return ESP_DROP_INNER;
+		if (len < UDPESP_IPV4_HLEN || p[0] >> 4 != 4)
+			return UDPESP_DROP_INNER;
 		ihl = (p[0] & 0x0f) * 4u;
 		ip_len = get16(p + 2);
-		if (ihl < IPV4_HLEN || ip_len < ihl || ip_len > len)
-			return ESP_DROP_INNER;
+		if (ihl < UDPESP_IPV4_HLEN || ip_len < ihl || ip_len > len)
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		src = p + 12;
 	} else if (nh == IPPROTO_IPV6) {
-		if (len < IPV6_HLEN || p[0] >> 4 != 6)
-			return ESP_DROP_INNER;
-		ip_len = IPV6_HLEN + get16(p + 4);
+		if (len < UDPESP_IPV6_HLEN || p[0] >> 4 != 6)
+			return UDPESP_DROP_INNER;
+		ip_len = UDPESP_IPV6_HLEN + get16(p + 4);
 		if (ip_len > len)
-			return ESP_DROP_INNER;
+			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
 		src = p + 8;
 	} else {
-		return ESP_DROP_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	}
 	if (sa->suite->inner_family && sa->suite->inner_family != family)
-		return ESP_DROP_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	if (!sel_match(&sa->sel_src, family, src))
-		return ESP_DROP_SELECTOR;
+		return UDPESP_DROP_SELECTOR;
 	out->inner_family = family;
 	out->inner_len = ip_len;
-	return ESP_OK;
+	return UDPESP_DECAP_OK;
 }
 
 /* Offset of the checksum the pseudo-header covers, or -1 for none. */
@@ -288,7 +184,7 @@ static int l4_csum_off(__u8 nh, __u8 family)
  * ends it, so TFC padding after it is dropped (RFC 4303 2.7); TCP and
  * ICMPv6 must at least hold their checksum.
  */
-static enum esp_verdict transport_segment(__u8 family, const __u8 *p,
+static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p,
 					  size_t *len, __u8 nh)
 {
 	size_t udp_len;
@@ -297,23 +193,23 @@ static enum esp_verdict transport_segment(__u8 family, const __u8 *p,
 	case IPPROTO_HOPOPTS:
 	case IPPROTO_IPIP:
 	case IPPROTO_IPV6:
-		return ESP_DROP_NEXT_HDR;
+		return UDPESP_DROP_NEXT_HDR;
 	case IPPROTO_UDP:
-		if (*len < UDP_HLEN)
-			return ESP_DROP_INNER;
+		if (*len < UDPESP_UDP_HLEN)
+			return UDPESP_DROP_INNER;
 		udp_len = get16(p + 4);
-		if (udp_len < UDP_HLEN || udp_len > *len)
-			return ESP_DROP_INNER;
+		if (udp_len < UDPESP_UDP_HLEN || udp_len > *len)
+			return UDPESP_DROP_INNER;
 		*len = udp_len;
-		return ESP_OK;
+		return UDPESP_DECAP_OK;
 	case IPPROTO_TCP:
-		return *len < 20 ? ESP_DROP_INNER : ESP_OK;
+		return *len < 20 ? UDPESP_DROP_INNER : UDPESP_DECAP_OK;
 	case IPPROTO_ICMPV6:
 		if (family == UDPESP_AF_INET6 && *len < 4)
-			return ESP_DROP_INNER;
-		return ESP_OK;
+			return UDPESP_DROP_INNER;
+		return UDPESP_DECAP_OK;
 	default:
-		return ESP_OK;
+		return UDPESP_DECAP_OK;
 	}
 }
 
@@ -341,17 +237,13 @@ static void fix_l4_csum(const struct esp_decap_sa *sa, __u8 family,
 	if (nh == IPPROTO_UDP && family == UDPESP_AF_INET && !csum)
 		return;
 	if (sa->orig_src.family == family) {
-		sum = (__u16)~csum;
-		sum = csum_sub(sum, sa->orig_src.addr, alen);
-		sum = csum_add(sum, saddr, alen);
+		word = udpesp_csum_replace(csum, sa->orig_src.addr, saddr, alen);
 	} else {
 		/* Source and destination are adjacent in both headers. */
 		memset(l4 + off, 0, 2);
-		sum = csum_add(0, saddr, 2 * alen);
-		sum += be16_word(nh) + be16_word((__u16)len);
-		sum = csum_add(sum, l4, len);
+		sum = udpesp_csum_pseudo(saddr, alen, nh, (__u16)len);
+		word = (__u16)~udpesp_csum_fold(udpesp_csum_add(sum, l4, len));
 	}
-	word = (__u16)~csum_fold(sum);
 	if (nh == IPPROTO_UDP && !word)
 		word = 0xffff;
 	memcpy(l4 + off, &word, 2);
@@ -377,7 +269,7 @@ static void transport_rebuild(const struct esp_decap_sa *sa, __u8 *frame,
 		ip[9] = nh;
 		put16(ip + 2, (__u16)(o->hlen + seg_len));
 		ip[10] = ip[11] = 0;
-		csum = (__u16)~csum_fold(csum_add(0, ip, o->hlen));
+		csum = udpesp_csum(ip, o->hlen);
 		memcpy(ip + 10, &csum, 2);
 	} else {
 		ip[6] = nh;
@@ -420,20 +312,20 @@ static void replay_unlock(struct udpesp_replay *r)
  * number since the pre-check. seq is the number the ICV was verified
  * with, so it is not inferred again from a window that may have moved.
  */
-static enum esp_verdict replay_commit(struct udpesp_replay *r, __u64 seq)
+static enum udpesp_decap_verdict replay_commit(struct udpesp_replay *r, __u64 seq)
 {
-	enum esp_verdict v = ESP_OK;
+	enum udpesp_decap_verdict v = UDPESP_DECAP_OK;
 
 	replay_lock(r);
 	if (udpesp_replay_check(r, seq))
-		v = ESP_DROP_REPLAY;
+		v = UDPESP_DROP_REPLAY;
 	else
 		udpesp_replay_advance(r, seq);
 	replay_unlock(r);
 	return v;
 }
 
-enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
+enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 			   struct esp_crypto_thread *t, __u8 *frame,
 			   size_t len, const struct udpesp_xdp_meta *meta,
 			   struct esp_decap_out *out)
@@ -441,7 +333,7 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 	const struct esp_suite *s = sa->suite;
 	struct udpesp_replay *r = sa->replay;
 	size_t ct_len, pt_off, data_len;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	struct outer o;
 	__u8 *esp, *pt, padlen, nh;
 	__u64 seq;
@@ -452,10 +344,10 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 		return v;
 	/* Whole cipher blocks between IV and ICV (RFC 4303 2.4). */
 	if (o.esp_len < s->min_len)
-		return ESP_DROP_HDR;
-	ct_len = o.esp_len - ESP_HDR_LEN - s->iv_len - s->icv_len;
+		return UDPESP_DROP_HDR;
+	ct_len = o.esp_len - UDPESP_ESP_HLEN - s->iv_len - s->icv_len;
 	if (ct_len % s->block)
-		return ESP_DROP_HDR;
+		return UDPESP_DROP_HDR;
 	esp = frame + o.esp;
 
 	/*
@@ -467,34 +359,34 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 				__atomic_load_n(&r->window, __ATOMIC_RELAXED),
 				get32(esp + 4), sa->esn);
 	if (udpesp_replay_check(r, seq))
-		return ESP_DROP_REPLAY;
+		return UDPESP_DROP_REPLAY;
 
 	ret = esp_crypto_decrypt(sa->crypto, t, esp, o.esp_len, sa->esn,
 				 (__u32)(seq >> 32));
 	if (ret == -EBADMSG)
-		return ESP_DROP_ICV;
+		return UDPESP_DROP_ICV;
 	if (ret)
-		return ESP_DROP_HDR; /* a shape the backend refuses */
+		return UDPESP_DROP_HDR; /* a shape the backend refuses */
 	out->seq = seq;
 	out->esp_len = (__u32)o.esp_len;
 
 	/* Trailer: pad length, then pad bytes 1, 2, 3 ... (RFC 4303 2.4). */
-	pt_off = o.esp + ESP_HDR_LEN + s->iv_len;
+	pt_off = o.esp + UDPESP_ESP_HLEN + s->iv_len;
 	pt = frame + pt_off;
 	padlen = pt[ct_len - 2];
 	nh = pt[ct_len - 1];
 	out->next_header = nh;
 	if ((size_t)padlen + 2 > ct_len)
-		return ESP_DROP_PADDING;
+		return UDPESP_DROP_PADDING;
 	data_len = ct_len - 2 - padlen;
 	for (unsigned int i = 0; i < padlen; i++)
 		if (pt[data_len + i] != (__u8)(i + 1))
-			return ESP_DROP_PADDING;
+			return UDPESP_DROP_PADDING;
 
 	/* RFC 4303 2.6: authentic, so it takes its number; never delivered. */
 	if (nh == IPPROTO_NONE) {
 		v = replay_commit(r, seq);
-		return v ? v : ESP_DROP_DUMMY;
+		return v ? v : UDPESP_DROP_DUMMY;
 	}
 
 	if (sa->mode == UDPESP_MODE_TUNNEL) {
@@ -507,10 +399,9 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 		 * the inner one; CE over Not-ECT cannot, and is dropped. The
 		 * packet is authentic, so it still takes its number.
 		 */
-		if (esp_ecn_decap_packet(outer_ecn(frame + o.l3, o.family), pt,
-					 out->inner_len)) {
+		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3), pt, out->inner_len)) {
 			v = replay_commit(r, seq);
-			return v ? v : ESP_DROP_ECN;
+			return v ? v : UDPESP_DROP_ECN;
 		}
 	} else if (sa->mode == UDPESP_MODE_TRANSPORT) {
 		v = transport_segment(o.family, pt, &data_len, nh);
@@ -518,7 +409,7 @@ enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
 			return v;
 		transport_rebuild(sa, frame, &o, pt_off, data_len, nh, out);
 	} else {
-		return ESP_DROP_NEXT_HDR; /* no mode: nothing may be delivered */
+		return UDPESP_DROP_NEXT_HDR; /* no mode: nothing may be delivered */
 	}
 	return replay_commit(r, seq);
 }

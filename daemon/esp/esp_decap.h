@@ -14,36 +14,17 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <udpesp/abi.h>
-#include <udpesp/ctl.h>
+#include <udpesp/verdict.h>
 
+#include "esp_addr.h"
 #include "esp_crypto.h"
 #include "esp_suite.h"
 
 /*
- * Why a frame was not delivered; each has its own counter. HDR, REPLAY
- * and ICV may count forged packets; the others concern authentic ones.
+ * Why a frame was not delivered: enum udpesp_decap_verdict, the table in
+ * udpesp/verdict.h that the kfunc backend shares (with each drop's
+ * counter and name).
  */
-enum esp_verdict {
-	ESP_OK = 0,
-	ESP_DROP_HDR,       /* outer headers, metadata or lengths disagree; ESP
-			     * shorter than the suite allows, or misaligned */
-	ESP_DROP_REPLAY,    /* replayed or below the window (before or after ICV) */
-	ESP_DROP_ICV,       /* integrity check failed */
-	ESP_DROP_PADDING,   /* pad length too long, or pad bytes not 1, 2, 3 ... */
-	ESP_DROP_NEXT_HDR,  /* next header not allowed in the SA's mode:
-			     * tunnel takes 4 and 41 only; transport anything
-			     * but 0 (hop-by-hop), 4 and 41 */
-	ESP_DROP_DUMMY,     /* next header 59: a dummy packet (RFC 4303 2.6) */
-	ESP_DROP_SELECTOR,  /* tunnel: inner source outside sel, or inner family
-			     * not the selector's (RFC 3948 3.1.1) */
-	ESP_DROP_INNER,     /* inner packet malformed: tunnel IP version or
-			     * length; transport UDP length, TCP under 20 bytes */
-	ESP_DROP_ECN,       /* tunnel: outer CE over a Not-ECT inner packet
-			     * (RFC 6040 4.2); authentic, its number taken */
-	ESP_VERDICT_MAX,
-};
-
-const char *esp_verdict_name(enum esp_verdict v);
 
 /* What decapsulation needs of an inbound SA; read-only while in use. */
 struct esp_decap_sa {
@@ -53,18 +34,18 @@ struct esp_decap_sa {
 	__u8 mode;                    /* enum udpesp_mode */
 	bool esn;
 	/* Tunnel mode: inner source must lie in it; family 0 = any. */
-	struct udpesp_ctl_addr sel_src;
+	struct esp_addr sel_src;
 	/*
 	 * Transport mode: the peer's original (pre-NAT) source address as
 	 * the SA records it (NAT-OA, RFC 3948 3.1.2); family 0 = unknown,
 	 * then the inner TCP/UDP checksum is recomputed in full.
 	 */
-	struct udpesp_ctl_addr orig_src;
+	struct esp_addr orig_src;
 };
 
 /*
  * seq, esp_len and next_header are set once the ICV verified (so also
- * for ESP_DROP_DUMMY and the later drops); the rest on ESP_OK only.
+ * for UDPESP_DROP_DUMMY and the later drops); the rest on UDPESP_DECAP_OK only.
  */
 struct esp_decap_out {
 	__u32 inner_off;   /* inner IP packet: frame + inner_off */
@@ -83,7 +64,7 @@ struct esp_decap_out {
  * (it chose sa by them); seq_hi is not used, the high half is inferred
  * again from the window as it is now.
  *
- * On ESP_OK, out describes the inner packet inside frame. Tunnel mode:
+ * On UDPESP_DECAP_OK, out describes the inner packet inside frame. Tunnel mode:
  * the inner IP packet where the decrypted payload starts. Transport
  * mode: the outer IP header (options included) moved to just before the
  * payload, with protocol/next header, lengths and the IPv4 header
@@ -91,15 +72,15 @@ struct esp_decap_out {
  * (RFC 3948 3.1.2). Bytes of frame before inner_off are left undefined
  * (the Ethernet header is not moved).
  *
- * The replay window moves only on ESP_OK and ESP_DROP_DUMMY (authentic
+ * The replay window moves only on UDPESP_DECAP_OK and UDPESP_DROP_DUMMY (authentic
  * and well formed, just not for delivery); every other drop leaves it
- * as it was. Unauthenticated input changes nothing: on ESP_DROP_HDR and
- * ESP_DROP_ICV frame is as it came; drops after the ICV (a replay found
+ * as it was. Unauthenticated input changes nothing: on UDPESP_DROP_HDR and
+ * UDPESP_DROP_ICV frame is as it came; drops after the ICV (a replay found
  * by the second check included) leave the payload decrypted.
  * The window is advanced under replay->lock after a second check, so
  * several workers may process one SA's packets at once.
  */
-enum esp_verdict esp_decap(const struct esp_decap_sa *sa,
+enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 			   struct esp_crypto_thread *t, __u8 *frame,
 			   size_t len, const struct udpesp_xdp_meta *meta,
 			   struct esp_decap_out *out);

@@ -19,16 +19,10 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sys/random.h>
+#include <udpesp/csum.h>
+#include <udpesp/hdr.h>
 
 #include "esp_encap.h"
-
-#define ESP_HDR_LEN 8 /* SPI + sequence number */
-#define UDP_HLEN 8
-#define IPV4_HLEN 20
-#define IPV6_HLEN 40
-#define IPV4_DF 0x4000
-#define IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
-#define IP_MAX 65535
 
 /*
  * CBC IVs come from the kernel's CSPRNG (getrandom(), ChaCha20-based),
@@ -81,21 +75,21 @@ static inline void put32(__u8 *p, __u32 v)
 	p[3] = v & 0xff;
 }
 
-void esp_encap_sa_init(struct esp_encap_sa *sa, const struct udpesp_ctl_sa *cfg,
+void esp_encap_sa_init(struct esp_encap_sa *sa, const struct esp_encap_params *p,
 		       const struct esp_suite *suite, struct esp_crypto *crypto)
 {
 	memset(sa, 0, sizeof(*sa));
 	sa->suite = suite;
 	sa->crypto = crypto;
-	sa->spi = cfg->spi;
-	sa->mode = cfg->mode;
-	sa->esn = cfg->flags & UDPESP_CTL_SA_ESN;
-	sa->tfcpad = cfg->tfcpad;
-	sa->src = cfg->src;
-	sa->dst = cfg->dst;
-	sa->sport = cfg->encap_sport;
-	sa->dport = cfg->encap_dport;
-	sa->oseq = (__u64)cfg->replay_oseq_hi << 32 | cfg->replay_oseq;
+	sa->spi = p->spi;
+	sa->mode = p->mode;
+	sa->esn = p->esn;
+	sa->tfcpad = p->tfcpad;
+	sa->src = p->src;
+	sa->dst = p->dst;
+	sa->sport = p->sport;
+	sa->dport = p->dport;
+	sa->oseq = p->oseq;
 }
 
 struct esp_encap_thread *esp_encap_thread_new(struct esp_crypto_thread *crypto)
@@ -178,24 +172,24 @@ static bool parse_inner(const __u8 *p, size_t len, struct inner *in)
 	if (len < 1)
 		return false;
 	if (p[0] >> 4 == 4) {
-		if (len < IPV4_HLEN)
+		if (len < UDPESP_IPV4_HLEN)
 			return false;
 		in->hlen = (p[0] & 0x0f) * 4u;
 		in->len = get16(p + 2);
-		if (in->hlen < IPV4_HLEN || in->len < in->hlen || in->len > len)
+		if (in->hlen < UDPESP_IPV4_HLEN || in->len < in->hlen || in->len > len)
 			return false;
 		in->family = UDPESP_AF_INET;
 		in->proto = p[9];
 		in->tos = p[1];
-		in->df = get16(p + 6) & IPV4_DF;
-		in->frag = get16(p + 6) & IPV4_FRAG_MASK;
+		in->df = get16(p + 6) & UDPESP_IPV4_DF;
+		in->frag = get16(p + 6) & UDPESP_IPV4_FRAG_MASK;
 		return true;
 	}
 	if (p[0] >> 4 == 6) {
-		if (len < IPV6_HLEN)
+		if (len < UDPESP_IPV6_HLEN)
 			return false;
-		in->hlen = IPV6_HLEN;
-		in->len = IPV6_HLEN + get16(p + 4);
+		in->hlen = UDPESP_IPV6_HLEN;
+		in->len = UDPESP_IPV6_HLEN + get16(p + 4);
 		if (in->len > len)
 			return false;
 		in->family = UDPESP_AF_INET6;
@@ -237,13 +231,13 @@ static size_t esp_size(const struct esp_suite *s, size_t p)
 {
 	size_t padded = (p + 2 + s->block - 1) / s->block * s->block;
 
-	return ESP_HDR_LEN + s->iv_len + padded + s->icv_len;
+	return UDPESP_ESP_HLEN + s->iv_len + padded + s->icv_len;
 }
 
 /* The largest payload whose ESP fits in room bytes; -1 when none does. */
 static long payload_max(const struct esp_suite *s, size_t room)
 {
-	size_t fixed = ESP_HDR_LEN + s->iv_len + s->icv_len, blocks;
+	size_t fixed = UDPESP_ESP_HLEN + s->iv_len + s->icv_len, blocks;
 
 	if (room < fixed)
 		return -1;
@@ -254,8 +248,8 @@ static long payload_max(const struct esp_suite *s, size_t room)
 /* A UDP datagram's payload limit (IP length field) for the outer family. */
 static size_t udp_payload_max(__u8 family)
 {
-	return family == UDPESP_AF_INET6 ? IP_MAX - UDP_HLEN :
-					   IP_MAX - IPV4_HLEN - UDP_HLEN;
+	return family == UDPESP_AF_INET6 ? UDPESP_IP_MAX - UDPESP_UDP_HLEN :
+					   UDPESP_IP_MAX - UDPESP_IPV4_HLEN - UDPESP_UDP_HLEN;
 }
 
 enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
@@ -264,7 +258,7 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 				 size_t max_esp, struct esp_encap_out *out)
 {
 	const struct esp_suite *s = sa->suite;
-	size_t hdr = ESP_HDR_LEN + s->iv_len, esp_off, data_off, pl, tfc_pl;
+	size_t hdr = UDPESP_ESP_HLEN + s->iv_len, esp_off, data_off, pl, tfc_pl;
 	size_t limit = udp_payload_max(sa->dst.family), room, esp_len;
 	struct inner in;
 	__u8 *esp, *data, nh, padlen;
@@ -370,64 +364,17 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 	return ESP_ENCAP_OK;
 }
 
-/* ---- ECN on decapsulation (RFC 6040 4.2) ---- */
-
-int esp_ecn_decap(__u8 outer_ecn, __u8 inner_ecn)
-{
-	outer_ecn &= 3;
-	inner_ecn &= 3;
-	if (inner_ecn == ESP_ECN_NOT_ECT)
-		/* A CE mark cannot reach a transport that knows no ECN. */
-		return outer_ecn == ESP_ECN_CE ? -1 : ESP_ECN_NOT_ECT;
-	if (outer_ecn == ESP_ECN_CE)
-		return ESP_ECN_CE;
-	/* ECT(1) outranks ECT(0) (RFC 6040 Figure 4, for PCN). */
-	if (outer_ecn == ESP_ECN_ECT1 && inner_ecn == ESP_ECN_ECT0)
-		return ESP_ECN_ECT1;
-	return inner_ecn;
-}
-
-int esp_ecn_decap_packet(__u8 outer_tos, __u8 *ip, size_t len)
-{
-	int ecn;
-
-	if (len >= IPV4_HLEN && ip[0] >> 4 == 4) {
-		__u16 old = get16(ip), csum = get16(ip + 10), new;
-		__u32 sum;
-
-		ecn = esp_ecn_decap(outer_tos, ip[1]);
-		if (ecn < 0)
-			return -1;
-		ip[1] = (__u8)((ip[1] & ~3) | ecn);
-		new = get16(ip);
-		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
-		sum = (__u16)~csum + (__u16)~old + new;
-		sum = (sum & 0xffff) + (sum >> 16);
-		sum = (sum & 0xffff) + (sum >> 16);
-		put16(ip + 10, (__u16)~sum);
-		return 0;
-	}
-	if (len >= IPV6_HLEN && ip[0] >> 4 == 6) {
-		ecn = esp_ecn_decap(outer_tos, ip[1] >> 4);
-		if (ecn < 0)
-			return -1;
-		ip[1] = (__u8)((ip[1] & ~0x30) | ecn << 4);
-		return 0;
-	}
-	return -1; /* not IP: nothing to deliver */
-}
-
 /* ---- MTU ---- */
 
 static unsigned int ip_hlen(__u8 family)
 {
-	return family == UDPESP_AF_INET6 ? IPV6_HLEN : IPV4_HLEN;
+	return family == UDPESP_AF_INET6 ? UDPESP_IPV6_HLEN : UDPESP_IPV4_HLEN;
 }
 
 unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode,
 				__u8 outer_family)
 {
-	unsigned int n = UDP_HLEN + ESP_HDR_LEN + s->iv_len + s->block - 1 +
+	unsigned int n = UDPESP_UDP_HLEN + UDPESP_ESP_HLEN + s->iv_len + s->block - 1 +
 			 2 + s->icv_len;
 
 	return mode == UDPESP_MODE_TRANSPORT ? n : n + ip_hlen(outer_family);
@@ -439,9 +386,9 @@ unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
 	unsigned int hl = ip_hlen(outer_family);
 	long p;
 
-	if (outer_mtu < hl + UDP_HLEN)
+	if (outer_mtu < hl + UDPESP_UDP_HLEN)
 		return 0;
-	p = payload_max(s, outer_mtu - hl - UDP_HLEN);
+	p = payload_max(s, outer_mtu - hl - UDPESP_UDP_HLEN);
 	if (p < 0)
 		return 0;
 	/* Transport: the inner header is the outer one, outside ESP. */
@@ -450,38 +397,22 @@ unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
 
 /* ---- outer headers for whole-frame senders ---- */
 
-/* One's complement sum of 16-bit big-endian words (RFC 1071). */
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
-{
-	for (; len >= 2; p += 2, len -= 2)
-		sum += get16(p);
-	if (len)
-		sum += (__u32)p[0] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
 long esp_encap_outer(const struct esp_encap_sa *sa,
 		     const struct esp_encap_out *out, __u8 *buf, __u8 ttl,
 		     __u16 ip_id)
 {
 	__u8 family = sa->dst.family;
-	size_t hl, udp_len = UDP_HLEN + out->esp_len, l3;
+	size_t hl, udp_len = UDPESP_UDP_HLEN + out->esp_len, l3;
 	__u8 *ip, *udp;
+	__u16 csum;
 
 	if (family != UDPESP_AF_INET && family != UDPESP_AF_INET6)
 		return -1;
 	hl = ip_hlen(family);
-	if (out->esp_off < hl + UDP_HLEN ||
-	    udp_len > udp_payload_max(family) + UDP_HLEN)
+	if (out->esp_off < hl + UDPESP_UDP_HLEN ||
+	    udp_len > udp_payload_max(family) + UDPESP_UDP_HLEN)
 		return -1;
-	l3 = out->esp_off - hl - UDP_HLEN;
+	l3 = out->esp_off - hl - UDPESP_UDP_HLEN;
 	ip = buf + l3;
 	udp = ip + hl;
 
@@ -495,16 +426,16 @@ long esp_encap_outer(const struct esp_encap_sa *sa,
 		ip[1] = out->tos;
 		put16(ip + 2, (__u16)(hl + udp_len));
 		put16(ip + 4, ip_id);
-		put16(ip + 6, out->df ? IPV4_DF : 0);
+		put16(ip + 6, out->df ? UDPESP_IPV4_DF : 0);
 		ip[8] = ttl;
 		ip[9] = IPPROTO_UDP;
 		put16(ip + 10, 0);
 		memcpy(ip + 12, sa->src.addr, 4);
 		memcpy(ip + 16, sa->dst.addr, 4);
-		put16(ip + 10, (__u16)~csum_fold(csum_add(0, ip, hl)));
+		csum = udpesp_csum(ip, (__u32)hl);
+		memcpy(ip + 10, &csum, 2);
 	} else {
-		__u32 sum;
-		__u16 csum;
+		__u64 sum;
 
 		ip[0] = (__u8)(0x60 | out->tos >> 4);
 		ip[1] = (__u8)(out->tos << 4);
@@ -514,11 +445,11 @@ long esp_encap_outer(const struct esp_encap_sa *sa,
 		ip[7] = ttl;
 		memcpy(ip + 8, sa->src.addr, 16);
 		memcpy(ip + 24, sa->dst.addr, 16);
-		/* Pseudo-header: addresses, length, next header. */
-		sum = csum_add(0, ip + 8, 32) + (__u32)udp_len + IPPROTO_UDP;
-		sum = csum_add(sum, udp, udp_len);
-		csum = (__u16)~csum_fold(sum);
-		put16(udp + 6, csum ? csum : 0xffff);
+		sum = udpesp_csum_pseudo(ip + 8, 16, IPPROTO_UDP, (__u16)udp_len);
+		csum = (__u16)~udpesp_csum_fold(udpesp_csum_add(sum, udp, (__u32)udp_len));
+		if (!csum)
+			csum = 0xffff; /* 0 means "none", not allowed over IPv6 */
+		memcpy(udp + 6, &csum, 2);
 	}
 	return (long)l3;
 }

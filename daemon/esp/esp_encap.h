@@ -7,8 +7,8 @@
  * caller sends it through a UDP socket, or puts outer IP/UDP headers in
  * front with esp_encap_outer() for a sender that writes whole frames.
  * Plus the rules around it: sequence-number exhaustion and soft expiry,
- * ECN and DSCP for the outer header (and the RFC 6040 rule for the
- * inbound side), and the MTU an inner interface can offer.
+ * ECN and DSCP for the outer header (the inbound side's RFC 6040 rule
+ * is udpesp/ecn.h), and the MTU an inner interface can offer.
  * No I/O (but getrandom()) and no global state, so every rule is tested
  * on buffers.
  */
@@ -19,12 +19,13 @@
 #include <stddef.h>
 #include <linux/types.h>
 #include <udpesp/abi.h>
-#include <udpesp/ctl.h>
+#include <udpesp/hdr.h>
 
+#include "esp_addr.h"
 #include "esp_crypto.h"
 
 /* Bytes in front of the inner packet that esp_encap() may write over. */
-#define ESP_ENCAP_HEADROOM (8 + 16) /* SPI, seq lo, the largest IV (CBC) */
+#define ESP_ENCAP_HEADROOM (UDPESP_ESP_HLEN + 16) /* SPI, seq lo, the largest IV (CBC) */
 
 /* Why a packet was not encapsulated; nothing is sent in each case. */
 enum esp_encap_verdict {
@@ -62,7 +63,7 @@ struct esp_encap_sa {
 	bool esn;
 	__u32 tfcpad;  /* tunnel mode: pad inner packets to this length, 0 = off */
 	/* Outer header and UDP ports, for the caller and esp_encap_outer(). */
-	struct udpesp_ctl_addr src, dst;
+	struct esp_addr src, dst;
 	__be16 sport, dport;
 	/* Every packet writes below: keep the fields above off that line. */
 	__u8 ro_gap[64];
@@ -75,11 +76,22 @@ struct esp_encap_sa {
 	__u32 soft_done; /* the soft-expiry packet was reported (0/1) */
 };
 
+/* What an outbound SA is made of, besides its suite and keys. */
+struct esp_encap_params {
+	__be32 spi;
+	__u8 mode;             /* enum udpesp_mode */
+	bool esn;
+	__u32 tfcpad;          /* tunnel mode: TFC padding target, 0 = off */
+	struct esp_addr src, dst; /* outer addresses */
+	__be16 sport, dport;   /* UDP ports */
+	__u64 oseq;            /* the last sequence number used, 0 = none */
+};
+
 /*
- * Fill sa from an outbound SA that sa_check() accepted (suite from it)
- * and the crypto context of its keys. The pointers are kept.
+ * Fill sa from p, an accepted suite and the crypto context of its keys.
+ * The pointers are kept.
  */
-void esp_encap_sa_init(struct esp_encap_sa *sa, const struct udpesp_ctl_sa *cfg,
+void esp_encap_sa_init(struct esp_encap_sa *sa, const struct esp_encap_params *p,
 		       const struct esp_suite *suite, struct esp_crypto *crypto);
 
 /*
@@ -140,7 +152,7 @@ struct esp_encap_out {
  *
  * Every check is made before a number is taken: on any verdict but
  * ESP_ENCAP_OK and ESP_ENCAP_CRYPTO the buffer and the SA are as they
- * were. out is filled on ESP_OK; inner_mtu also on ESP_ENCAP_TOO_BIG.
+ * were. out is filled on ESP_ENCAP_OK; inner_mtu also on ESP_ENCAP_TOO_BIG.
  */
 enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 				 struct esp_encap_thread *t, __u8 *buf,
@@ -178,26 +190,6 @@ static inline __u8 esp_outer_tos(__u8 inner_tos)
 {
 	return inner_tos;
 }
-
-#define ESP_ECN_NOT_ECT 0
-#define ESP_ECN_ECT1 1
-#define ESP_ECN_ECT0 2
-#define ESP_ECN_CE 3
-
-/*
- * RFC 6040 4.2 (Figure 4), for the inbound side: the inner ECN field
- * after decapsulation, from the arriving outer and inner ECN fields
- * (2 bits each), or -1 when the packet must be dropped (outer CE over a
- * Not-ECT inner: the congestion mark cannot be passed on).
- */
-int esp_ecn_decap(__u8 outer_ecn, __u8 inner_ecn);
-
-/*
- * The same, applied to a decapsulated inner IP packet (IPv4 or IPv6) at
- * ip of len bytes: the ECN bits rewritten, the IPv4 header checksum
- * updated (RFC 1624). 0, or -1: drop (the packet is left unchanged).
- */
-int esp_ecn_decap_packet(__u8 outer_tos, __u8 *ip, size_t len);
 
 /*
  * The most bytes ESP in UDP adds to an inner packet of any length:

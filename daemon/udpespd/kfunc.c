@@ -15,6 +15,7 @@
 #include <udpesp/abi.h>
 
 #include "kfunc.h"
+#include "sa_esp.h"
 #include "udpesp_kf.skel.h"
 
 /* The slot of the probe's throwaway context: outside every SA table. */
@@ -235,7 +236,7 @@ int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa 
 	return 0;
 }
 
-static void kf_addr(struct udpesp_kf_addr *k, const struct udpesp_ctl_addr *a)
+static void kf_addr(struct udpesp_kf_addr *k, const struct esp_addr *a)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = a->family;
@@ -247,6 +248,7 @@ int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
 		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s)
 {
 	struct udpesp_kf_sa val = { 0 };
+	struct esp_addr a;
 	int err;
 
 	if (!kb->ok)
@@ -258,12 +260,11 @@ int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
 	val.inner_family = s->inner_family;
 	val.esn = !!(cfg->flags & UDPESP_CTL_SA_ESN);
 	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
-	/* As sa_rt.c gives esp_decap(): a /0 sel and an OA of 0.0.0.0 or :: are none. */
-	if (cfg->sel_src.family && cfg->sel_src.prefixlen)
-		kf_addr(&val.sel_src, &cfg->sel_src);
-	if (cfg->encap_oa.family && memcmp(cfg->encap_oa.addr, (__be32[4]){ 0 },
-					   sizeof(cfg->encap_oa.addr)))
-		kf_addr(&val.orig_src, &cfg->encap_oa);
+	/* The rules esp_decap() gets its selector and NAT-OA by. */
+	sa_esp_sel_src(&a, cfg);
+	kf_addr(&val.sel_src, &a);
+	sa_esp_orig_src(&a, cfg);
+	kf_addr(&val.orig_src, &a);
 	err = sa_add(kb, slot, &val, cfg->aead.key, s->key_len);
 	wipe(&val, sizeof(val));
 	return err;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sa_esp.h"
 #include "sa_rt.h"
 #include "sa_table.h"
 
@@ -56,13 +57,6 @@ void sa_rt_table_fini(struct sa_rt_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
-static bool addr_is_zero(const struct udpesp_ctl_addr *a)
-{
-	static const __be32 zero[4];
-
-	return !memcmp(a->addr, zero, sizeof(zero));
-}
-
 int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 {
 	const struct udpesp_ctl_sa *cfg = &e->cfg;
@@ -97,20 +91,14 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 	memcpy(rt->peer_addr, cfg->src.addr, sizeof(rt->peer_addr));
 	rt->peer_port = cfg->encap_sport;
 
-	rt->decap.suite = &rt->suite;
-	rt->decap.crypto = rt->crypto;
-	rt->decap.replay = t->replay_mem ? &t->replay_mem[e->slot] : NULL;
-	rt->decap.mode = cfg->mode;
-	rt->decap.esn = cfg->flags & UDPESP_CTL_SA_ESN;
-	/* An SA without sel, or with a /0 one, takes any inner source. */
-	if (cfg->sel_src.family && cfg->sel_src.prefixlen)
-		rt->decap.sel_src = cfg->sel_src;
-	/* 0.0.0.0 / :: means "original address unknown" (ip xfrm's spelling). */
-	if (cfg->encap_oa.family && !addr_is_zero(&cfg->encap_oa))
-		rt->decap.orig_src = cfg->encap_oa;
+	sa_esp_decap_sa(&rt->decap, cfg, &rt->suite, rt->crypto,
+			t->replay_mem ? &t->replay_mem[e->slot] : NULL);
 
 	if (cfg->dir == UDPESP_DIR_OUT) {
-		esp_encap_sa_init(&rt->encap, cfg, &rt->suite, rt->crypto);
+		struct esp_encap_params p;
+
+		sa_esp_encap_params(&p, cfg);
+		esp_encap_sa_init(&rt->encap, &p, &rt->suite, rt->crypto);
 		rt->sel_dst_family = cfg->sel_dst.family;
 		rt->sel_dst_len = cfg->sel_dst.family ? cfg->sel_dst.prefixlen : 0;
 		memcpy(rt->sel_dst, cfg->sel_dst.addr, sizeof(rt->sel_dst));

@@ -52,46 +52,19 @@ struct xsk_worker {
 #define count(ws, c) wk_count((ws)->maps, (c))
 #define SA_COUNT(ws, slot, field, n) WK_SA_COUNT((ws)->maps, (slot), field, (n))
 
-/* Each drop reason: its global counter and its per-SA counter. */
-static void count_drop(struct xsk_workers *ws, __u32 slot, enum esp_verdict v)
+/* Each drop reason: its global and per-SA counter, from udpesp/verdict.h. */
+static void count_drop(struct xsk_workers *ws, __u32 slot, enum udpesp_decap_verdict v)
 {
 	switch (v) {
-	case ESP_DROP_HDR:
-		count(ws, UDPESP_CNT_IN_HDR_ERROR);
-		SA_COUNT(ws, slot, hdr_error, 1);
+#define XSK_DROP(id, name, cnt, field)           \
+	case UDPESP_DROP_##id:                   \
+		count(ws, UDPESP_CNT_##cnt);     \
+		SA_COUNT(ws, slot, field, 1);    \
 		break;
-	case ESP_DROP_REPLAY:
-		count(ws, UDPESP_CNT_IN_STATE_SEQ_ERROR);
-		SA_COUNT(ws, slot, replay, 1);
-		break;
-	case ESP_DROP_ICV:
-		count(ws, UDPESP_CNT_IN_STATE_PROTO_ERROR);
-		SA_COUNT(ws, slot, integrity_failed, 1);
-		break;
-	case ESP_DROP_PADDING:
-		count(ws, UDPESP_CNT_DECAP_BAD_PADDING);
-		SA_COUNT(ws, slot, bad_padding, 1);
-		break;
-	case ESP_DROP_NEXT_HDR:
-		count(ws, UDPESP_CNT_DECAP_BAD_NEXT_HDR);
-		SA_COUNT(ws, slot, bad_next_header, 1);
-		break;
-	case ESP_DROP_DUMMY:
-		count(ws, UDPESP_CNT_DECAP_DUMMY);
-		SA_COUNT(ws, slot, dummy, 1);
-		break;
-	case ESP_DROP_SELECTOR:
-		count(ws, UDPESP_CNT_IN_TMPL_MISMATCH);
-		SA_COUNT(ws, slot, tmpl_mismatch, 1);
-		break;
-	case ESP_DROP_ECN:
-		count(ws, UDPESP_CNT_DECAP_ECN_DROP);
-		SA_COUNT(ws, slot, ecn_dropped, 1);
-		break;
-	case ESP_DROP_INNER:
+		UDPESP_DECAP_DROPS(XSK_DROP)
+#undef XSK_DROP
 	default:
-		count(ws, UDPESP_CNT_IN_STATE_MODE_ERROR);
-		SA_COUNT(ws, slot, inner_error, 1);
+		count(ws, UDPESP_CNT_IN_ERROR); /* not a drop: never happens */
 		break;
 	}
 }
@@ -150,7 +123,7 @@ static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct,
 	struct xsk_workers *ws = w->ws;
 	struct udpesp_xdp_meta m;
 	struct esp_decap_out out;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	struct sa_rt *rt;
 	__be32 src[4];
 	__be16 sport;
@@ -171,7 +144,7 @@ static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct,
 		return;
 	}
 	v = esp_decap(&rt->decap, ct, frame, len, &m, &out);
-	if (v != ESP_OK) {
+	if (v != UDPESP_DECAP_OK) {
 		count_drop(ws, m.slot, v);
 		return;
 	}

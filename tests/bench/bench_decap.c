@@ -495,7 +495,7 @@ static double alone_decap(struct bench_suite *s)
 	__u64 t0 = thread_ns();
 
 	for (__u32 k = 0; k < b.alone; k++) {
-		enum esp_verdict v;
+		enum udpesp_decap_verdict v;
 
 		if (k % SET == 0) {
 			memset(&replay, 0, sizeof(replay));
@@ -503,8 +503,8 @@ static double alone_decap(struct bench_suite *s)
 		}
 		memcpy(b.work, set_frame(k), b.f.len);
 		v = esp_decap(&sa, b.ct, b.work, b.f.len, &meta, &out);
-		if (v != ESP_OK)
-			die("%s: esp_decap: %s", s->name, esp_verdict_name(v));
+		if (v != UDPESP_DECAP_OK)
+			die("%s: esp_decap: %s", s->name, udpesp_decap_verdict_name(v));
 	}
 	return (double)(thread_ns() - t0) / b.alone - copy;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <linux/if_ether.h>
 #include <sys/random.h>
+#include <udpesp/csum.h>
 
 #include "bench_esp.h"
 #include "bench_util.h"
@@ -76,22 +77,6 @@ void bench_suite_free(struct bench_suite *s)
 	explicit_bzero(&s->sa, sizeof(s->sa));
 }
 
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)~sum;
-}
-
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += p[len - 1] << 8;
-	return sum;
-}
-
 static void put16(__u8 *p, __u16 v)
 {
 	p[0] = v >> 8;
@@ -107,6 +92,8 @@ static void put32(__u8 *p, __u32 v)
 void bench_ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src, const char *dst,
 		   __u16 id)
 {
+	__u16 csum;
+
 	memset(p, 0, 20);
 	p[0] = 0x45;
 	put16(p + 2, tot_len);
@@ -116,12 +103,14 @@ void bench_ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src, const ch
 	p[9] = proto;
 	inet_pton(AF_INET, src, p + 12);
 	inet_pton(AF_INET, dst, p + 16);
-	put16(p + 10, csum_fold(csum_add(0, p, 20)));
+	csum = udpesp_csum(p, 20);
+	memcpy(p + 10, &csum, 2);
 }
 
 void bench_inner_packet(__u8 *p, const struct bench_flow *fl, __u32 size, __u32 seq)
 {
-	__u32 ulen = size - 20, sum;
+	__u32 ulen = size - 20;
+	__u16 csum;
 
 	bench_ip4_hdr(p, size, IPPROTO_UDP, fl->inner_src, fl->inner_dst, seq & 0xffff);
 	put16(p + 20, fl->inner_sport);
@@ -130,9 +119,12 @@ void bench_inner_packet(__u8 *p, const struct bench_flow *fl, __u32 size, __u32 
 	put16(p + 26, 0);
 	for (__u32 i = 8; i < ulen; i++)
 		p[20 + i] = (__u8)(seq + i * 7);
-	sum = csum_add(0, p + 12, 8) + IPPROTO_UDP + ulen;
-	sum = csum_fold(csum_add(sum, p + 20, ulen));
-	put16(p + 26, sum ? sum : 0xffff);
+	csum = (__u16)~udpesp_csum_fold(udpesp_csum_add(udpesp_csum_pseudo(p + 12, 4, IPPROTO_UDP,
+									     (__u16)ulen),
+							  p + 20, ulen));
+	if (!csum)
+		csum = 0xffff;
+	memcpy(p + 26, &csum, 2);
 }
 
 void bench_eth_hdr(__u8 *p, const __u8 *dst, const __u8 *src)

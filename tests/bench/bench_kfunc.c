@@ -177,7 +177,7 @@ int main(void)
 		/* Once: the kfunc path delivers exactly what esp_decap() does. */
 		run_ns(xdp, frames[i][0], flen[i][0], 1, XDP_PASS, out, &olen);
 		memcpy(work, frames[i][0], flen[i][0]);
-		if (esp_decap(&dsa, t, work, flen[i][0], &meta, &dout) != ESP_OK)
+		if (esp_decap(&dsa, t, work, flen[i][0], &meta, &dout) != UDPESP_DECAP_OK)
 			die("esp_decap refused the frame");
 		if (olen != 14 + dout.inner_len ||
 		    memcmp(out + 14, work + dout.inner_off, dout.inner_len))
@@ -208,7 +208,7 @@ int main(void)
 			t0 = now_ns();
 			for (__u32 j = 0; j < n; j++) {
 				memcpy(work, frames[i][0], flen[i][0]);
-				if (esp_decap(&dsa, t, work, flen[i][0], &meta, &dout) != ESP_OK)
+				if (esp_decap(&dsa, t, work, flen[i][0], &meta, &dout) != UDPESP_DECAP_OK)
 					die("esp_decap");
 			}
 			v[5][r] = (double)(now_ns() - t0) / n;

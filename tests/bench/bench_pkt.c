@@ -6,24 +6,13 @@
 #include <linux/if_ether.h>
 #include <linux/ip.h>
 #include <linux/udp.h>
+#include <udpesp/csum.h>
 
 #include "bench_pkt.h"
 
 /* Locally administered MACs: nothing in the benchmark looks at them. */
 static const __u8 mac_dst[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static const __u8 mac_src[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
-
-static __u16 ip_csum(const void *hdr, size_t len)
-{
-	const __u8 *b = hdr;
-	__u32 sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (__u32)b[i] << 8 | b[i + 1];
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return htons(~sum & 0xffff);
-}
 
 int bench_pkt_udp4(struct bench_pkt *p, const char *saddr, const char *daddr,
 		   __u16 sport, __u16 dport, const void *payload, size_t plen)
@@ -51,7 +40,7 @@ int bench_pkt_udp4(struct bench_pkt *p, const char *saddr, const char *daddr,
 	if (inet_pton(AF_INET, saddr, &iph->saddr) != 1 ||
 	    inet_pton(AF_INET, daddr, &iph->daddr) != 1)
 		return -EINVAL;
-	iph->check = ip_csum(iph, sizeof(*iph));
+	iph->check = udpesp_csum(iph, sizeof(*iph));
 
 	udp->source = htons(sport);
 	udp->dest = htons(dport);

@@ -16,7 +16,7 @@
 struct sock_decap_stats {
 	__u64 received; /* datagrams read from the socket */
 	__u64 ok;       /* inner packets written to the TUN device */
-	__u64 refused;  /* esp_decap() verdicts other than ESP_OK, bad SPI */
+	__u64 refused;  /* esp_decap() verdicts other than UDPESP_DECAP_OK, bad SPI */
 	int ready;      /* set once the socket is bound and TUN is up */
 };
 

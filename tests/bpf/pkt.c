@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
+#include <udpesp/csum.h>
 
 #include "pkt.h"
 
@@ -35,23 +36,10 @@ static void put32(__u8 *p, __u32 v)
 	put16(p + 2, v & 0xffff);
 }
 
-/* One's-complement sum of 16-bit big-endian words, not yet folded. */
-static __u32 csum_add(__u32 sum, const __u8 *p, size_t len)
+/* The checksum of a udpesp/csum.h sum, as the number put16() writes. */
+static __u16 csum_of(__u64 sum)
 {
-	size_t i;
-
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (__u32)p[i] << 8 | p[i + 1];
-	if (len & 1)
-		sum += (__u32)p[len - 1] << 8;
-	return sum;
-}
-
-static __u16 csum_fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return ~sum & 0xffff;
+	return ntohs((__u16)~udpesp_csum_fold(sum));
 }
 
 /* RFC 5737 and RFC 3849 ranges only. */
@@ -138,7 +126,7 @@ static size_t put_eth(__u8 *p, const struct pkt_spec *s, __u16 ethertype)
 
 /* Fill in the L4 header at p (l4len bytes including payload) and its checksum. */
 static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
-		   __u32 pseudo_sum)
+		   __u64 pseudo_sum)
 {
 	__u16 sport = s->sport ? s->sport : PKT_PORT_NATT;
 	__u16 dport = s->dport ? s->dport : PKT_PORT_NATT;
@@ -150,7 +138,7 @@ static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
 		put16(p + 2, dport);
 		put16(p + 4, (__u16)(l4len + s->udp_len_delta));
 		put16(p + 6, 0);
-		csum = csum_fold(csum_add(pseudo_sum, p, l4len));
+		csum = csum_of(udpesp_csum_add(pseudo_sum, p, l4len));
 		/* 0 means "no checksum" in UDP: send all ones instead. */
 		put16(p + 6, csum ? csum : 0xffff);
 		return;
@@ -164,7 +152,7 @@ static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
 		put16(p + 14, 65535); /* window */
 		put16(p + 16, 0);
 		put16(p + 18, 0);
-		put16(p + 16, csum_fold(csum_add(pseudo_sum, p, l4len)));
+		put16(p + 16, csum_of(udpesp_csum_add(pseudo_sum, p, l4len)));
 		return;
 	case PKT_L4_ICMP:
 		p[0] = s->family == AF_INET6 ? 128 : 8; /* echo request */
@@ -175,7 +163,7 @@ static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
 		/* ICMPv4 has no pseudo-header; ICMPv6 does. */
 		if (s->family != AF_INET6)
 			pseudo_sum = 0;
-		put16(p + 2, csum_fold(csum_add(pseudo_sum, p, l4len)));
+		put16(p + 2, csum_of(udpesp_csum_add(pseudo_sum, p, l4len)));
 		return;
 	}
 }
@@ -199,13 +187,13 @@ static int put_ipv4(__u8 *p, const struct pkt_spec *s, size_t l4len)
 	if (err)
 		return err;
 	memset(p + PKT_IPV4_HLEN, 1, s->ip_opt_len); /* NOP options */
-	put16(p + 10, csum_fold(csum_add(0, p, hlen)));
+	put16(p + 10, csum_of(udpesp_csum_add(0, p, hlen)));
 
 	memcpy(pseudo, p + 12, 8);
 	pseudo[8] = 0;
 	pseudo[9] = p[9];
 	put16(pseudo + 10, (__u16)l4len);
-	put_l4(p + hlen, l4len, s, csum_add(0, pseudo, sizeof(pseudo)));
+	put_l4(p + hlen, l4len, s, udpesp_csum_add(0, pseudo, sizeof(pseudo)));
 	return 0;
 }
 
@@ -214,7 +202,7 @@ static int put_ipv6(__u8 *p, const struct pkt_spec *s, size_t l4len)
 	size_t ext_len = s->ext ? PKT_EXT_HLEN : 0;
 	__u8 *ext = p + PKT_IPV6_HLEN;
 	__u8 len_proto[8] = { 0 };
-	__u32 sum;
+	__u64 sum;
 	int err;
 
 	memset(p, 0, PKT_IPV6_HLEN + ext_len);
@@ -241,7 +229,7 @@ static int put_ipv6(__u8 *p, const struct pkt_spec *s, size_t l4len)
 	/* Pseudo-header: addresses, upper-layer length, next header. */
 	put32(len_proto, (__u32)l4len);
 	len_proto[7] = l4_proto(s);
-	sum = csum_add(csum_add(0, p + 8, 32), len_proto, sizeof(len_proto));
+	sum = udpesp_csum_add(udpesp_csum_add(0, p + 8, 32), len_proto, sizeof(len_proto));
 	put_l4(p + PKT_IPV6_HLEN + ext_len, l4len, s, sum);
 	return 0;
 }
@@ -315,5 +303,5 @@ void pkt_ipv4_csum_fix(void *buf, const struct pkt_layout *lay)
 	size_t hlen = (ip[0] & 0x0f) * 4;
 
 	put16(ip + 10, 0);
-	put16(ip + 10, csum_fold(csum_add(0, ip, hlen)));
+	put16(ip + 10, csum_of(udpesp_csum_add(0, ip, hlen)));
 }

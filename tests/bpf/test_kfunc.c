@@ -24,6 +24,7 @@
 #include "common/sa_check.h"
 #include "harness.h"
 #include "udpespd/kfunc.h"
+#include "udpespd/sa_esp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define SLOT 5
@@ -167,7 +168,7 @@ static void uninstall(const struct udpesp_ctl_sa *cs)
 
 /* The AF_XDP path on the same frame: esp_decap() with its own copy. */
 struct afxdp_result {
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	struct esp_decap_out out;
 	struct udpesp_replay replay;
 	__u8 frame[2048];
@@ -181,20 +182,15 @@ static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
 		.magic = UDPESP_META_MAGIC, .l3_off = v->l3_off, .l4_off = v->l4_off,
 		.esp_off = v->esp_off, .family = v->family,
 	};
-	struct esp_decap_sa sa = { 0 };
+	struct esp_decap_sa sa;
 	struct esp_crypto_thread *t = esp_crypto_thread_new();
 
 	vec_replay(v, &res->replay);
-	sa.suite = suite;
-	sa.crypto = esp_crypto_new(suite, ds->key, NULL);
+	/* As udpespd's workers get it: the same conversion as the kfunc SA. */
+	sa_esp_decap_sa(&sa, cs, suite, esp_crypto_new(suite, ds->key, NULL), &res->replay);
 	cr_assert_not_null(sa.crypto);
-	sa.replay = &res->replay;
-	sa.mode = v->mode;
-	sa.esn = v->esn;
-	if (cs->sel_src.family && cs->sel_src.prefixlen)
-		sa.sel_src = cs->sel_src;
-	if (v->orig_src.family)
-		sa.orig_src = cs->encap_oa;
+	cr_assert_eq(sa.mode, v->mode);
+	cr_assert_eq(sa.esn, v->esn);
 	memcpy(res->frame, v->frame, v->frame_len);
 	res->v = esp_decap(&sa, t, res->frame, v->frame_len, &m, &res->out);
 	esp_crypto_free(sa.crypto);
@@ -205,33 +201,6 @@ static void afxdp(const struct decap_vec *v, const struct udpesp_ctl_sa *cs,
 		  const struct esp_suite *suite, struct afxdp_result *res)
 {
 	afxdp_suite(v, &decap_suites[v->suite], cs, suite, res);
-}
-
-/* Which global counter a verdict moves (xsk_worker.c's count_drop()). */
-static int verdict_counter(enum esp_verdict v)
-{
-	switch (v) {
-	case ESP_OK:
-		return UDPESP_CNT_DECAP_OK;
-	case ESP_DROP_HDR:
-		return UDPESP_CNT_IN_HDR_ERROR;
-	case ESP_DROP_REPLAY:
-		return UDPESP_CNT_IN_STATE_SEQ_ERROR;
-	case ESP_DROP_ICV:
-		return UDPESP_CNT_IN_STATE_PROTO_ERROR;
-	case ESP_DROP_PADDING:
-		return UDPESP_CNT_DECAP_BAD_PADDING;
-	case ESP_DROP_NEXT_HDR:
-		return UDPESP_CNT_DECAP_BAD_NEXT_HDR;
-	case ESP_DROP_DUMMY:
-		return UDPESP_CNT_DECAP_DUMMY;
-	case ESP_DROP_SELECTOR:
-		return UDPESP_CNT_IN_TMPL_MISMATCH;
-	case ESP_DROP_ECN:
-		return UDPESP_CNT_DECAP_ECN_DROP;
-	default:
-		return UDPESP_CNT_IN_STATE_MODE_ERROR;
-	}
 }
 
 /*
@@ -246,20 +215,20 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 	struct udpesp_replay r;
 	struct cnt_snap before;
 	long long moved[UDPESP_CNT_MAX];
-	int act, c = verdict_counter(want->v);
+	int act, c = udpesp_decap_counter(want->v);
 
 	(void)cs;
 	(void)suite;
 	cnt_snap(&before);
 	act = run_xdp(frame, len, &xdp_in_lo, &out);
 	cnt_delta(&before, moved);
-	if (act != (want->v == ESP_OK ? XDP_PASS : XDP_DROP))
+	if (act != (want->v == UDPESP_DECAP_OK ? XDP_PASS : XDP_DROP))
 		for (int k = 0; k < UDPESP_CNT_MAX; k++)
 			if (moved[k])
 				cr_log_error("%s: %s moved %lld", v->name, udpesp_counter_names[k],
 					     moved[k]);
-	cr_assert_eq(act, want->v == ESP_OK ? XDP_PASS : XDP_DROP,
-		     "%s: action %d for verdict %s", v->name, act, esp_verdict_name(want->v));
+	cr_assert_eq(act, want->v == UDPESP_DECAP_OK ? XDP_PASS : XDP_DROP,
+		     "%s: action %d for verdict %s", v->name, act, udpesp_decap_verdict_name(want->v));
 	if (moved[c] != 1)
 		for (int k = 0; k < UDPESP_CNT_MAX; k++)
 			if (moved[k])
@@ -274,7 +243,7 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 		     "%s: replay window differs from the AF_XDP path's (top %llu vs %llu)",
 		     v->name, (unsigned long long)r.top,
 		     (unsigned long long)want->replay.top);
-	if (want->v != ESP_OK)
+	if (want->v != UDPESP_DECAP_OK)
 		return act;
 	/* Ethernet header (VLAN tags kept), then exactly the inner packet. */
 	cr_assert_eq(out.len, v->l3_off + want->out.inner_len, "%s: %u bytes out", v->name,
@@ -304,13 +273,13 @@ Test(kfunc, every_gcm_frame_as_the_afxdp_path, FX, .timeout = 120)
 		install(v, &cs, &suite);
 		afxdp(v, &cs, &suite, &want);
 		cr_assert_eq(want.v, v->verdict, "%s: esp_decap says %s", v->name,
-			     esp_verdict_name(want.v));
-		if (want.v == ESP_OK)
+			     udpesp_decap_verdict_name(want.v));
+		if (want.v == UDPESP_DECAP_OK)
 			cr_assert_eq(memcmp(want.frame + want.out.inner_off, v->inner,
 					    v->inner_len), 0, "%s: scapy", v->name);
 		check_frame(v, &cs, &suite, v->frame, v->frame_len, &want);
 		/* A delivered packet again: the window now refuses it. */
-		if (want.v == ESP_OK || want.v == ESP_DROP_DUMMY) {
+		if (want.v == UDPESP_DECAP_OK || want.v == UDPESP_DROP_DUMMY) {
 			static struct xdp_out out;
 			long long moved[UDPESP_CNT_MAX];
 			struct cnt_snap before;
@@ -548,8 +517,8 @@ Test(kfunc, published_gcm_vectors_as_the_afxdp_path, FX)
 		memcpy(&vec_spi, frame + 42, 4);
 		install_suite(&v, &ds, &cs, &suite);
 		afxdp_suite(&v, &ds, &cs, &suite, &want);
-		cr_assert_neq(want.v, ESP_DROP_ICV, "%s: esp_decap says the tag is wrong", name);
-		cr_assert_neq(want.v, ESP_DROP_HDR, "%s: esp_decap refuses the frame", name);
+		cr_assert_neq(want.v, UDPESP_DROP_ICV, "%s: esp_decap says the tag is wrong", name);
+		cr_assert_neq(want.v, UDPESP_DROP_HDR, "%s: esp_decap refuses the frame", name);
 		check_frame(&v, &cs, &suite, v.frame, v.frame_len, &want);
 		uninstall(&cs);
 		n++;

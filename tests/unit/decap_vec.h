@@ -40,7 +40,7 @@ struct decap_vec {
 	__u32 frame_len;
 	__u16 l3_off, l4_off, esp_off;
 	__u8 family;
-	enum esp_verdict verdict;
+	enum udpesp_decap_verdict verdict;
 	__u64 seq;
 	__u32 esp_len;
 	__u8 next_header, inner_family;

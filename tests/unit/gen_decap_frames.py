@@ -244,7 +244,7 @@ class Vec:
         self.window, self.top, self.seen = 64, 0, []
         self.sel = None       # (family, prefix, plen)
         self.orig = None      # (family, addr)
-        self.verdict = 'ESP_OK'
+        self.verdict = 'UDPESP_DECAP_OK'
         self.seq = 0
         self.next_header = 0
         self.inner_family = 0
@@ -258,7 +258,7 @@ class Vec:
 
 
 def tunnel(suite, name, inner, nh=None, family=AF_INET, seq=7, sel='auto',
-           verdict='ESP_OK', tfc=b'', data=None, vlan=False, options=None,
+           verdict='UDPESP_DECAP_OK', tfc=b'', data=None, vlan=False, options=None,
            **kw):
     """A tunnel-mode vector: inner packet (or raw data) under nh."""
     v = Vec(suite, name, 'UDPESP_MODE_TUNNEL')
@@ -286,14 +286,14 @@ def tunnel(suite, name, inner, nh=None, family=AF_INET, seq=7, sel='auto',
     v.set_frame(family, frame, l3, l4)
     v.verdict = verdict
     v.next_header = nh
-    if verdict == 'ESP_OK':
+    if verdict == 'UDPESP_DECAP_OK':
         v.inner_family = AF_INET if nh == 4 else AF_INET6
         v.inner = ib  # TFC padding is not part of it
     return v
 
 
 def transport(suite, name, family, l4_pkt, nh, oa=True, tfc=b'', seq=9,
-              verdict='ESP_OK', options=None, l4_raw=None, src=None):
+              verdict='UDPESP_DECAP_OK', options=None, l4_raw=None, src=None):
     """
     A transport-mode vector: the sender (ORIG, before NAT) computed its
     checksum over its own addresses; the frame arrives from NAT.
@@ -316,7 +316,7 @@ def transport(suite, name, family, l4_pkt, nh, oa=True, tfc=b'', seq=9,
     v.set_frame(family, frame, l3, l4)
     v.verdict = verdict
     v.next_header = nh
-    if verdict == 'ESP_OK':
+    if verdict == 'UDPESP_DECAP_OK':
         v.inner_family = family
         # What arrived: the sender's segment as bytes, then Scapy's fix.
         cls = type(l4_pkt)
@@ -356,38 +356,38 @@ def scenarios(s):
     t('tunnel_sel_edge_v4', inner_v4(src='203.0.113.127'),
       sel=('203.0.113.0', 25))
     t('tunnel_sel_mismatch_v4', inner_v4(src='203.0.113.128'),
-      sel=('203.0.113.0', 25), verdict='ESP_DROP_SELECTOR')
+      sel=('203.0.113.0', 25), verdict='UDPESP_DROP_SELECTOR')
     t('tunnel_sel_mismatch_v6', inner_v6(src='2001:db8:3:1000::1'),
-      verdict='ESP_DROP_SELECTOR')
-    t('tunnel_sel_family', inner_v6(), sel=SEL4, verdict='ESP_DROP_SELECTOR')
+      verdict='UDPESP_DROP_SELECTOR')
+    t('tunnel_sel_family', inner_v6(), sel=SEL4, verdict='UDPESP_DROP_SELECTOR')
     # Next header and the inner packet.
     t('tunnel_bad_next_header', None, nh=17, data=raw(inner_v4())[20:],
-      verdict='ESP_DROP_NEXT_HDR')
+      verdict='UDPESP_DROP_NEXT_HDR')
     t('tunnel_version_mismatch', inner_v6(), nh=4, sel=None,
-      verdict='ESP_DROP_INNER')
+      verdict='UDPESP_DROP_INNER')
     t('tunnel_inner_truncated', None, nh=4, data=raw(inner_v4())[:-9],
-      verdict='ESP_DROP_INNER')
+      verdict='UDPESP_DROP_INNER')
     t('tunnel_inner_short', None, nh=41, data=raw(inner_v6())[:36],
-      verdict='ESP_DROP_INNER')
+      verdict='UDPESP_DROP_INNER')
     t('tunnel_dummy', None, nh=59, data=det('dummy', 24), seq=11,
-      verdict='ESP_DROP_DUMMY')
+      verdict='UDPESP_DROP_DUMMY')
     # Trailer (RFC 4303 2.4).
     t('bad_pad_bytes', inner_v4(), extra_pad=max(s.block, 4), bad_pad=True,
-      verdict='ESP_DROP_PADDING')
+      verdict='UDPESP_DROP_PADDING')
     t('bad_pad_len', inner_v4(payload=b''), padlen=255,
-      verdict='ESP_DROP_PADDING')
+      verdict='UDPESP_DROP_PADDING')
     # Anti-replay (RFC 4303 3.4.3): refused before the ICV is computed.
     t('replayed', inner_v4(), seq=30, top=40, seen=[30, 35, 40],
-      verdict='ESP_DROP_REPLAY')
-    t('too_old', inner_v4(), seq=900, top=1000, verdict='ESP_DROP_REPLAY')
-    t('seq_zero', inner_v4(), seq=0, verdict='ESP_DROP_REPLAY')
+      verdict='UDPESP_DROP_REPLAY')
+    t('too_old', inner_v4(), seq=900, top=1000, verdict='UDPESP_DROP_REPLAY')
+    t('seq_zero', inner_v4(), seq=0, verdict='UDPESP_DROP_REPLAY')
     t('late_in_window', inner_v4(), seq=990, top=1000, seen=[1000, 989, 991])
     # Integrity.
     t('tampered_payload', inner_v4(), mutate=flip(8 + s.iv + 3),
-      verdict='ESP_DROP_ICV')
-    t('tampered_icv', inner_v4(), mutate=flip(-1), verdict='ESP_DROP_ICV')
+      verdict='UDPESP_DROP_ICV')
+    t('tampered_icv', inner_v4(), mutate=flip(-1), verdict='UDPESP_DROP_ICV')
     t('tampered_seq', inner_v4(), seq=6, enc_seq=7, mutate=flip(7),
-      verdict='ESP_DROP_ICV')
+      verdict='UDPESP_DROP_ICV')
     # ESN (RFC 4304): high half inferred from the window, never sent.
     t('esn_hi', inner_v4(), esn=True, window=128, top=(5 << 32) + 100,
       seq=(5 << 32) + 150)
@@ -398,16 +398,16 @@ def scenarios(s):
     t('esn_cross_forward', inner_v6(), esn=True, top=0xfffffff0,
       seq=(1 << 32) + 5)
     t('esn_wrong_hi', inner_v4(), esn=True, top=(1 << 32) + 10,
-      seq=(1 << 32) + 20, enc_seq=(2 << 32) + 20, verdict='ESP_DROP_ICV')
+      seq=(1 << 32) + 20, enc_seq=(2 << 32) + 20, verdict='UDPESP_DROP_ICV')
     t('esn_replayed', inner_v4(), esn=True, top=(1 << 32) + 10,
-      seq=0xfffffff0, seen=[0xfffffff0], verdict='ESP_DROP_REPLAY')
+      seq=0xfffffff0, seen=[0xfffffff0], verdict='UDPESP_DROP_REPLAY')
     t('esn_dummy', None, nh=59, data=b'', esn=True, top=(3 << 32) + 1,
-      seq=(3 << 32) + 2, verdict='ESP_DROP_DUMMY')
+      seq=(3 << 32) + 2, verdict='UDPESP_DROP_DUMMY')
     # Lengths against the suite.
     t('esp_too_short', inner_v4(), mutate=lambda su, e: e[:su.min_len - 1],
-      verdict='ESP_DROP_HDR')
+      verdict='UDPESP_DROP_HDR')
     t('esp_misaligned', inner_v4(), mutate=lambda su, e: e + b'\x00',
-      verdict='ESP_DROP_HDR')
+      verdict='UDPESP_DROP_HDR')
 
     # Transport mode behind a NAT (RFC 3948 3.1.2).
     udp4 = UDP(sport=1234, dport=5678) / Raw(b'transport UDP, 31 bytes long..')
@@ -437,15 +437,15 @@ def scenarios(s):
        ICMPv6EchoRequest(id=3, seq=4, data=b'echo over transport ESP'), 58,
        oa=False)
     tr('transport_bad_next_header', AF_INET, udp4, 4,
-       verdict='ESP_DROP_NEXT_HDR')
+       verdict='UDPESP_DROP_NEXT_HDR')
     tr('transport_ipv6_in_transport', AF_INET6, udp4, 41,
-       verdict='ESP_DROP_NEXT_HDR')
+       verdict='UDPESP_DROP_NEXT_HDR')
     tr('transport_udp_bad_len', AF_INET, udp4, 17,
        l4_raw=raw(udp4)[:4] + struct.pack('!H', len(raw(udp4)) + 1) +
-       raw(udp4)[6:], verdict='ESP_DROP_INNER')
+       raw(udp4)[6:], verdict='UDPESP_DROP_INNER')
     tr('transport_tcp_short', AF_INET, tcp4, 6, l4_raw=raw(tcp4)[:17],
-       verdict='ESP_DROP_INNER')
-    v = transport(s, 'transport_dummy', AF_INET, udp4, 59, verdict='ESP_DROP_DUMMY')
+       verdict='UDPESP_DROP_INNER')
+    v = transport(s, 'transport_dummy', AF_INET, udp4, 59, verdict='UDPESP_DROP_DUMMY')
     out.append(v)
     return out
 
@@ -523,7 +523,7 @@ def main():
     for s in SUITES:
         cross_check(s)
         for v in scenarios(s):
-            if v.verdict == 'ESP_OK':
+            if v.verdict == 'UDPESP_DECAP_OK':
                 scapy_decrypts(v)
             vecs.append(v)
     emit(vecs, sys.argv[1])

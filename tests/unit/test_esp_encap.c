@@ -30,10 +30,13 @@
 #include <unistd.h>
 #include <criterion/criterion.h>
 
+#include <udpesp/csum.h>
+#include <udpesp/ecn.h>
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
 #include "common/sa_check.h"
 #include "esp/esp_encap.h"
+#include "udpespd/sa_esp.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BUF_MAX 4096
@@ -111,24 +114,20 @@ static __u32 get32(const __u8 *p)
 	return (__u32)p[0] << 24 | (__u32)p[1] << 16 | (__u32)p[2] << 8 | p[3];
 }
 
-static __u16 fold(__u32 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-static __u32 sum16(__u32 sum, const __u8 *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		sum += i & 1 ? p[i] : p[i] << 8;
-	return sum;
-}
-
 static void addr(void *dst, const char *s)
 {
 	cr_assert(inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, dst) == 1,
 		  "%s", s);
+}
+
+/* The IPv4 header checksum of a 20-byte header, put in place. */
+static void ip_csum(__u8 *ip)
+{
+	__u16 c;
+
+	ip[10] = ip[11] = 0;
+	c = udpesp_csum(ip, 20);
+	memcpy(ip + 10, &c, 2);
 }
 
 /* TCP/UDP checksum over the pseudo-header (RFC 768, 793, 8200 8.1). */
@@ -138,15 +137,17 @@ static void l4_csum(__u8 *ip, size_t hl, size_t len, bool v6)
 	__u8 *l4 = ip + hl;
 	size_t seg = len - hl;
 	int off = proto == IPPROTO_UDP ? 6 : proto == IPPROTO_TCP ? 16 : -1;
-	__u32 sum;
+	__u64 sum;
 	__u16 c;
 
 	if (off < 0 || seg < (size_t)off + 2)
 		return;
 	put16(l4 + off, 0);
-	sum = sum16(proto + (__u32)seg, v6 ? ip + 8 : ip + 12, v6 ? 32 : 8);
-	c = (__u16)~fold(sum16(sum, l4, seg));
-	put16(l4 + off, proto == IPPROTO_UDP && !c ? 0xffff : c);
+	sum = udpesp_csum_pseudo(v6 ? ip + 8 : ip + 12, v6 ? 16 : 4, proto, (__u16)seg);
+	c = (__u16)~udpesp_csum_fold(udpesp_csum_add(sum, l4, (__u32)seg));
+	if (proto == IPPROTO_UDP && !c)
+		c = 0xffff;
+	memcpy(l4 + off, &c, 2);
 }
 
 /* The L4 header (UDP or TCP when it fits) and a payload pattern. */
@@ -186,7 +187,7 @@ static size_t ipv4_packet(__u8 *p, size_t len, __u8 proto, __u8 tos, bool df,
 	addr(p + 16, dst);
 	fill_l4(p + 20, len - 20, proto, (unsigned int)len);
 	l4_csum(p, 20, len, false);
-	put16(p + 10, (__u16)~fold(sum16(0, p, 20)));
+	ip_csum(p);
 	return len;
 }
 
@@ -208,7 +209,7 @@ static size_t ipv6_packet(__u8 *p, size_t len, __u8 nh, __u8 tclass,
 
 static bool ipv4_csum_ok(const __u8 *ip)
 {
-	return fold(sum16(0, ip, (ip[0] & 15) * 4u)) == 0xffff;
+	return udpesp_csum(ip, (ip[0] & 15) * 4u) == 0;
 }
 
 /* ---- SAs ---- */
@@ -246,6 +247,7 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 		     __u8 family, bool esn, __u64 oseq, __u32 tfcpad)
 {
 	struct udpesp_ctl_sa *s = &c->cfg, in;
+	struct esp_encap_params p;
 	char err[UDPESP_CTL_ERRMSG_MAX];
 	bool v6 = family == UDPESP_AF_INET6;
 	const __u8 *key, *akey;
@@ -284,7 +286,8 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 	cr_assert_not_null(c->ct);
 	c->t = esp_encap_thread_new(c->ct);
 	cr_assert_not_null(c->t);
-	esp_encap_sa_init(&c->sa, s, &c->suite,
+	sa_esp_encap_params(&p, s);
+	esp_encap_sa_init(&c->sa, &p, &c->suite,
 			  esp_crypto_new(&c->suite, d->key_len ? key : NULL, akey));
 	cr_assert_not_null(c->sa.crypto, "%s", d->name);
 
@@ -415,7 +418,7 @@ static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
 {
 	struct udpesp_xdp_meta m;
 	struct esp_decap_out d;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	size_t flen;
 	__u8 *f = frame_of(c, buf, o, &flen, &m);
 
@@ -424,8 +427,8 @@ static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
 	c->replay.window = 128;
 	c->replay.top = o->seq - 1;
 	v = esp_decap(&c->rx, c->ct, f, flen, &m, &d);
-	cr_assert_eq(v, ESP_OK, "%s %s: esp_decap %s", c->d->name, what,
-		     esp_verdict_name(v));
+	cr_assert_eq(v, UDPESP_DECAP_OK, "%s %s: esp_decap %s", c->d->name, what,
+		     udpesp_decap_verdict_name(v));
 	cr_assert_eq(d.seq, o->seq, "%s %s", c->d->name, what);
 	cr_assert_eq(d.esp_len, o->esp_len);
 	cr_assert_eq(d.next_header, o->next_header);
@@ -1486,26 +1489,26 @@ Test(esp_encap, refusals_change_nothing)
 
 /* ---- ECN, DSCP, DF ---- */
 
-/* RFC 6040 Figure 4, rows inner Not-ECT, ECT(0), ECT(1), CE; -1 = drop. */
+/* udpesp/ecn.h against RFC 6040 Figure 4, rows inner Not-ECT, ECT(0), ECT(1), CE; -1 = drop. */
 static const int rfc6040_fig4[4][4] = {
 	/* outer: Not-ECT  ECT(0)  ECT(1)  CE */
-	[ESP_ECN_NOT_ECT] = { 0, 0, 0, -1 },
-	[ESP_ECN_ECT0] = { 2, 2, 1, 3 },
-	[ESP_ECN_ECT1] = { 1, 1, 1, 3 },
-	[ESP_ECN_CE] = { 3, 3, 3, 3 },
+	[UDPESP_ECN_NOT_ECT] = { 0, 0, 0, -1 },
+	[UDPESP_ECN_ECT0] = { 2, 2, 1, 3 },
+	[UDPESP_ECN_ECT1] = { 1, 1, 1, 3 },
+	[UDPESP_ECN_CE] = { 3, 3, 3, 3 },
 };
-static const __u8 fig4_outer[4] = { ESP_ECN_NOT_ECT, ESP_ECN_ECT0, ESP_ECN_ECT1,
-				    ESP_ECN_CE };
+static const __u8 fig4_outer[4] = { UDPESP_ECN_NOT_ECT, UDPESP_ECN_ECT0, UDPESP_ECN_ECT1,
+				    UDPESP_ECN_CE };
 
 Test(esp_encap, ecn_decap_rfc6040_table)
 {
 	for (int in = 0; in < 4; in++)
 		for (int o = 0; o < 4; o++)
-			cr_assert_eq(esp_ecn_decap(fig4_outer[o], (__u8)in),
+			cr_assert_eq(udpesp_ecn_decap(fig4_outer[o], (__u8)in),
 				     rfc6040_fig4[in][o], "inner %d outer %d", in,
 				     fig4_outer[o]);
 	/* Only the ECN bits count: whole TOS bytes work too. */
-	cr_assert_eq(esp_ecn_decap(0xb8 | ESP_ECN_CE, 0x28 | ESP_ECN_ECT0), ESP_ECN_CE);
+	cr_assert_eq(udpesp_ecn_decap(0xb8 | UDPESP_ECN_CE, 0x28 | UDPESP_ECN_ECT0), UDPESP_ECN_CE);
 }
 
 Test(esp_encap, ecn_decap_packet)
@@ -1522,8 +1525,8 @@ Test(esp_encap, ecn_decap_packet)
 				    IN_DST6);
 			memcpy(orig4, p4, 64);
 			memcpy(orig6, p6, 80);
-			cr_assert_eq(esp_ecn_decap_packet(outer, p4, 64), want < 0 ? -1 : 0);
-			cr_assert_eq(esp_ecn_decap_packet(outer, p6, 80), want < 0 ? -1 : 0);
+			cr_assert_eq(udpesp_ecn_decap_ip(outer, p4, 64), want < 0 ? -1 : 0);
+			cr_assert_eq(udpesp_ecn_decap_ip(outer, p6, 80), want < 0 ? -1 : 0);
 			if (want < 0) {
 				cr_assert_eq(memcmp(p4, orig4, 64), 0);
 				cr_assert_eq(memcmp(p6, orig6, 80), 0);
@@ -1538,15 +1541,15 @@ Test(esp_encap, ecn_decap_packet)
 			cr_assert_eq(p6[1], (0x8 | want) << 4, "v6 in %d out %d", in, o);
 			cr_assert_eq(memcmp(p6 + 2, orig6 + 2, 78), 0);
 		}
-	cr_assert_eq(esp_ecn_decap_packet(0, (__u8[40]){ 0x50 }, 40), -1);
-	cr_assert_eq(esp_ecn_decap_packet(0, (__u8[40]){ 0x45 }, 19), -1);
+	cr_assert_eq(udpesp_ecn_decap_ip(0, (__u8[40]){ 0x50 }, 40), -1);
+	cr_assert_eq(udpesp_ecn_decap_ip(0, (__u8[40]){ 0x45 }, 19), -1);
 }
 
 /*
  * The decapsulation table applied by esp_decap() itself: a congestion
  * mark put on the outer header in transit (CE, the outer IPv4 checksum
  * mended as a router would) reaches the inner packet, for IPv4 and IPv6
- * outer and inner; CE over Not-ECT is dropped as ESP_DROP_ECN but takes
+ * outer and inner; CE over Not-ECT is dropped as UDPESP_DROP_ECN but takes
  * its sequence number, since the packet was authentic.
  */
 Test(esp_encap, ecn_decap_in_esp_decap)
@@ -1565,7 +1568,7 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				struct udpesp_xdp_meta m;
 				struct esp_encap_out eo;
 				struct esp_decap_out d;
-				enum esp_verdict v;
+				enum udpesp_decap_verdict v;
 				size_t len, flen;
 				struct tx c;
 				__u8 *f, *l3;
@@ -1581,8 +1584,7 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				/* A router on the way marks the outer header. */
 				if (cases[k].outer == UDPESP_AF_INET) {
 					l3[1] = (__u8)((l3[1] & ~3) | fig4_outer[o]);
-					l3[10] = l3[11] = 0;
-					put16(l3 + 10, (__u16)~fold(sum16(0, l3, 20)));
+					ip_csum(l3);
 				} else {
 					l3[1] = (__u8)((l3[1] & ~0x30) | fig4_outer[o] << 4);
 				}
@@ -1590,12 +1592,12 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				c.replay.window = 64;
 				v = esp_decap(&c.rx, c.ct, f, flen, &m, &d);
 				if (want < 0) {
-					cr_assert_eq(v, ESP_DROP_ECN, "case %zu in %d out %d: %s",
-						     k, in, o, esp_verdict_name(v));
+					cr_assert_eq(v, UDPESP_DROP_ECN, "case %zu in %d out %d: %s",
+						     k, in, o, udpesp_decap_verdict_name(v));
 				} else {
-					cr_assert_eq(v, ESP_OK, "case %zu in %d out %d: %s", k,
-						     in, o, esp_verdict_name(v));
-					cr_assert_eq(esp_ecn_decap_packet(fig4_outer[o], inner,
+					cr_assert_eq(v, UDPESP_DECAP_OK, "case %zu in %d out %d: %s", k,
+						     in, o, udpesp_decap_verdict_name(v));
+					cr_assert_eq(udpesp_ecn_decap_ip(fig4_outer[o], inner,
 									  len), 0);
 					cr_assert_eq(d.inner_len, len);
 					cr_assert_eq(memcmp(f + d.inner_off, inner, len), 0,
@@ -1687,7 +1689,7 @@ Test(esp_encap, outer_headers)
 			cr_assert_eq(memcmp(ip + 16, a, 4), 0);
 			cr_assert_eq(get16(udp + 6), 0, "IPv4 UDP checksum 0 (RFC 3948)");
 		} else {
-			__u32 sum;
+			__u64 sum;
 
 			cr_assert_eq(ip[0], 0x62);
 			cr_assert_eq(ip[1], 0xe0);
@@ -1700,8 +1702,9 @@ Test(esp_encap, outer_headers)
 			cr_assert_eq(memcmp(ip + 24, a, 16), 0);
 			/* The checksum verifies over the pseudo-header. */
 			cr_assert_neq(get16(udp + 6), 0);
-			sum = sum16(IPPROTO_UDP + 8 + o.esp_len, ip + 8, 32);
-			cr_assert_eq(fold(sum16(sum, udp, 8 + o.esp_len)), 0xffff);
+			sum = udpesp_csum_pseudo(ip + 8, 16, IPPROTO_UDP, (__u16)(8 + o.esp_len));
+			cr_assert_eq(udpesp_csum_fold(udpesp_csum_add(sum, udp, 8 + o.esp_len)),
+				     0xffff);
 		}
 		/* No room in front: refused. */
 		o.esp_off = (__u32)(hl + 7);
