@@ -657,6 +657,7 @@ static void on_timer(void *ctx, __u32 events)
 	outbound_keepalives(&d->out);
 	pmtu_expire(d);
 	sa_rt_reclaim(&d->rt);
+	log_tick(); /* "N messages suppressed" once a flood is over */
 }
 
 static void on_signal(void *ctx, __u32 events)
