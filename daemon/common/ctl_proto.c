@@ -212,38 +212,52 @@ int ctl_send(int fd, __u32 type, __u32 seq, __s32 status,
 	return 0;
 }
 
-int ctl_send_error(int fd, __u32 seq, int err, const char *fmt, ...)
+int ctl_error_text(char *text, size_t size, int err, const char *fmt, va_list ap)
 {
-	char text[UDPESP_CTL_ERRMSG_MAX];
-	va_list ap;
 	int n;
 
 	if (err < 0)
 		err = -err;
 	if (!err)
 		err = EIO;
-
-	va_start(ap, fmt);
-	n = vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
+	n = vsnprintf(text, size, fmt, ap);
 	if (n <= 0) {
 		const char *desc = strerrordesc_np(err);
 
 		if (desc)
-			snprintf(text, sizeof(text), "%s", desc);
+			snprintf(text, size, "%s", desc);
 		else
-			snprintf(text, sizeof(text), "error %d", err);
+			snprintf(text, size, "error %d", err);
 	}
+	return err;
+}
+
+int ctl_send_error(int fd, __u32 seq, int err, const char *fmt, ...)
+{
+	char text[UDPESP_CTL_ERRMSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	err = ctl_error_text(text, sizeof(text), err, fmt, ap);
+	va_end(ap);
 	/* vsnprintf truncated to sizeof(text) - 1 characters plus the NUL. */
 	return ctl_send(fd, UDPESP_MSG_ERROR, seq, -err, text,
 			strlen(text) + 1);
 }
 
+static void ctl_payload_free(void *payload, size_t len)
+{
+	(void)len;
+	free(payload);
+}
+
+void (*ctl_payload_release)(void *payload, size_t len) = ctl_payload_free;
+
 void ctl_msg_free(struct ctl_msg *msg)
 {
 	if (msg->payload) {
 		explicit_bzero(msg->payload, msg->hdr.len);
-		free(msg->payload);
+		ctl_payload_release(msg->payload, msg->hdr.len);
 	}
 	memset(msg, 0, sizeof(*msg));
 }
@@ -260,11 +274,20 @@ void ctl_reader_reset(struct ctl_reader *r)
 	ctl_reader_init(r, r->reply);
 }
 
+/*
+ * All of header and payload is in. In 64 bits, and only once the header
+ * is whole: until then hdr.len is partly read, and 16 + 0xfffffff8 would
+ * wrap to 8 in 32 bits.
+ */
+static bool ctl_reader_complete(const struct ctl_reader *r)
+{
+	return r->got >= CTL_HDR_LEN && (__u64)r->got == CTL_HDR_LEN + (__u64)r->msg.hdr.len;
+}
+
 void ctl_reader_take(struct ctl_reader *r, struct ctl_msg *msg)
 {
 	/* Only a complete message may leave; anything else is discarded. */
-	if (r->err || r->got < CTL_HDR_LEN ||
-	    r->got != CTL_HDR_LEN + r->msg.hdr.len) {
+	if (r->err || !ctl_reader_complete(r)) {
 		ctl_msg_free(&r->msg);
 		memset(msg, 0, sizeof(*msg));
 	} else {
@@ -310,7 +333,7 @@ int ctl_reader_feed(struct ctl_reader *r, int fd)
 				if (err)
 					goto out;
 			}
-			if (r->got == CTL_HDR_LEN + r->msg.hdr.len)
+			if (ctl_reader_complete(r))
 				return 1;
 			buf = (char *)r->msg.payload + (r->got - CTL_HDR_LEN);
 			want = CTL_HDR_LEN + r->msg.hdr.len - r->got;
@@ -332,12 +355,15 @@ int ctl_reader_feed(struct ctl_reader *r, int fd)
 		}
 		r->got += n;
 
+		/* Nothing of a header is looked at before all of it is in. */
+		if (r->got < CTL_HDR_LEN)
+			continue;
 		if (r->got == CTL_HDR_LEN) {
 			err = ctl_reader_got_hdr(r);
 			if (err)
 				goto out;
 		}
-		if (r->got == CTL_HDR_LEN + r->msg.hdr.len) {
+		if (ctl_reader_complete(r)) {
 			err = ctl_check_payload(&r->msg);
 			if (err)
 				goto out;

@@ -20,7 +20,9 @@
 #ifndef UDPESP_CTL_PROTO_H
 #define UDPESP_CTL_PROTO_H
 
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 #include <udpesp/ctl.h>
 
@@ -63,6 +65,15 @@ int ctl_send(int fd, __u32 type, __u32 seq, __s32 status,
 int ctl_send_error(int fd, __u32 seq, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/*
+ * The text of an error reply as ctl_send_error() sends it, for senders
+ * that queue their replies: formatted into text (size bytes with the
+ * NUL, at most UDPESP_CTL_ERRMSG_MAX), strerror(err) when it formats
+ * empty. Returns err made positive (0 becomes EIO): the status is -that.
+ */
+int ctl_error_text(char *text, size_t size, int err, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 /* One received message. payload is malloc'ed, NULL when hdr.len is 0. */
 struct ctl_msg {
 	struct udpesp_ctl_hdr hdr;
@@ -90,6 +101,12 @@ int ctl_recv(int fd, struct ctl_msg *msg, bool reply, int timeout_ms);
  * calling this twice, or on a zeroed msg, is harmless.
  */
 void ctl_msg_free(struct ctl_msg *msg);
+/*
+ * What ctl_msg_free() gives a payload to once it is wiped: free(). A test
+ * may set it to see the bytes as they are released, which no allocator
+ * shows after free() (ASan poisons them, glibc reuses them).
+ */
+extern void (*ctl_payload_release)(void *payload, size_t len);
 
 /*
  * Incremental reader for an event loop, one per connection. Feed it when

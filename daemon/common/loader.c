@@ -88,7 +88,7 @@ static int make_pin_dir(const char *pin_dir)
 	return 0;
 }
 
-struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts)
+struct udpesp *loader_load(const struct loader_opts *opts)
 {
 	__u32 max_sa = opts && opts->max_sa ? opts->max_sa : UDPESP_MAX_SA_DEFAULT;
 	__u32 pinned = pinned_max_sa(opts ? opts->pin_dir : NULL);
@@ -120,7 +120,7 @@ struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts)
 	return skel;
 }
 
-void udpesp_bpf_unload(struct udpesp *skel)
+void loader_unload(struct udpesp *skel)
 {
 	udpesp__destroy(skel);
 }

@@ -7,13 +7,13 @@
 
 struct udpesp; /* the skeleton, build/udpesp.skel.h */
 
-struct udpesp_load_opts {
+struct loader_opts {
 	__u32 max_sa;        /* SA slots; 0 = UDPESP_MAX_SA_DEFAULT */
 	const char *pin_dir; /* reuse/pin maps there; NULL = no pinning */
 };
 
 /* Open, size and load the object. NULL with errno set on failure. */
-struct udpesp *udpesp_bpf_load(const struct udpesp_load_opts *opts);
-void udpesp_bpf_unload(struct udpesp *skel);
+struct udpesp *loader_load(const struct loader_opts *opts);
+void loader_unload(struct udpesp *skel);
 
 #endif /* UDPESP_LOADER_H */

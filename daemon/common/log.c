@@ -17,17 +17,22 @@ static const char *log_path; /* NULL: stderr */
 static int use_syslog;
 static FILE *log_file;
 
+static struct {
+	unsigned int burst, interval_ms;
+	long long start_ms; /* of the current interval; -1: none yet */
+	unsigned int used;
+	unsigned long suppressed;
+} log_rate = { LOG_RATE_BURST, LOG_RATE_INTERVAL_MS, -1, 0, 0 };
+
 static const char *const level_names[] = { "error", "warning", "info", "debug" };
 static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
-static void vlog(enum log_level level, const char *fmt, va_list ap)
+static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	FILE *f = log_file ? log_file : stderr;
 	char stamp[32];
 	time_t now;
 
-	if (level > max_level)
-		return;
 	if (use_syslog) {
 		vsyslog(syslog_prio[level], fmt, ap);
 		return;
@@ -39,6 +44,68 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 	if (!*fmt || fmt[strlen(fmt) - 1] != '\n')
 		fputc('\n', f);
 	fflush(f);
+}
+
+static void log_emitf(enum log_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void log_emitf(enum log_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(level, fmt, ap);
+	va_end(ap);
+}
+
+static long long log_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start a new interval if the current one is over, reporting what it dropped. */
+static void log_rate_roll(long long now)
+{
+	if (log_rate.start_ms >= 0 && now - log_rate.start_ms < log_rate.interval_ms)
+		return;
+	if (log_rate.suppressed)
+		log_emitf(LOG_LVL_WARN, "%lu messages suppressed (more than %u in %u ms)",
+			  log_rate.suppressed, log_rate.burst, log_rate.interval_ms);
+	log_rate.start_ms = now;
+	log_rate.used = 0;
+	log_rate.suppressed = 0;
+}
+
+static void vlog(enum log_level level, const char *fmt, va_list ap)
+{
+	if (level > max_level)
+		return;
+	if (log_rate.burst) {
+		log_rate_roll(log_now_ms());
+		if (log_rate.used >= log_rate.burst) {
+			log_rate.suppressed++;
+			return;
+		}
+		log_rate.used++;
+	}
+	log_emit(level, fmt, ap);
+}
+
+void log_set_rate(unsigned int burst, unsigned int interval_ms)
+{
+	log_rate.burst = burst;
+	log_rate.interval_ms = interval_ms;
+	log_rate.start_ms = -1;
+	log_rate.used = 0;
+	log_rate.suppressed = 0;
+}
+
+void log_tick(void)
+{
+	if (log_rate.burst && log_rate.suppressed)
+		log_rate_roll(log_now_ms());
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -101,6 +168,10 @@ int log_open(const char *file, enum log_level level)
 
 void log_close(void)
 {
+	if (log_rate.suppressed) {
+		log_rate.start_ms = -1; /* report it now */
+		log_rate_roll(log_now_ms());
+	}
 	if (log_file)
 		fclose(log_file);
 	log_file = NULL;

@@ -8,7 +8,19 @@ enum log_level { LOG_LVL_ERR, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG };
 /* file NULL: stderr; "syslog": syslog(3); else a path, reopened by log_reopen. */
 int log_open(const char *file, enum log_level level);
 int log_reopen(void);
+/* Also writes the summary of lines still suppressed. */
 void log_close(void);
+/*
+ * Rate limit: at most burst lines per interval_ms; the lines beyond are
+ * counted and, once the interval is over, reported as one line "N
+ * messages suppressed". burst 0: no limit. Defaults LOG_RATE_BURST lines
+ * per LOG_RATE_INTERVAL_MS, so a client cannot fill the disk.
+ */
+#define LOG_RATE_BURST 100
+#define LOG_RATE_INTERVAL_MS 5000
+void log_set_rate(unsigned int burst, unsigned int interval_ms);
+/* Call now and then (udpespd: every second): reports a finished interval. */
+void log_tick(void);
 void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -21,54 +21,62 @@
 
 #include "common/ctl_proto.h"
 #include "common/log.h"
-#include "udpespd.h"
 #include "common/util.h"
+#include "ctl_server.h"
+#include "sa_rt.h"
 
-struct client {
-	int tag; /* EP_CLIENT: first, epoll's data.ptr points here */
+struct ctl_server_client {
+	struct ctl_server *s;
+	struct evloop_src *src;
 	int fd;
 	bool monitor;
 	struct ctl_reader rd;
-	struct client *next;
+	struct ctl_server_client *next;
 };
 
-static int tag_listen = EP_LISTEN;
+static void ctl_server_accept(void *ctx, __u32 events);
+static void ctl_server_client_ready(void *ctx, __u32 events);
 
-int server_listen(struct udpespd *d, const char *path)
+int ctl_server_open(struct ctl_server *s, struct evloop *loop, const struct ctl_server_cfg *cfg)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = &tag_listen };
 	mode_t old;
 	int fd, err;
 
-	if (strlen(path) >= sizeof(sun.sun_path))
+	*s = (struct ctl_server){ .loop = loop, .listen_fd = -1, .group = cfg->group,
+				  .has_group = cfg->has_group, .table = cfg->table,
+				  .maps = cfg->maps, .links = cfg->links };
+	if (strlen(cfg->path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
-	strcpy(sun.sun_path, path);
+	strcpy(sun.sun_path, cfg->path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	unlink(path);
+	unlink(cfg->path);
 	/* Created with the right mode: no window where others could connect. */
-	old = umask(d->has_group ? 0117 : 0177);
+	old = umask(s->has_group ? 0117 : 0177);
 	err = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
 	umask(old);
-	if (!err && d->has_group && chown(path, 0, d->group))
+	if (!err && s->has_group && chown(cfg->path, 0, s->group))
 		err = -1;
 	if (!err)
 		err = listen(fd, 64);
-	if (!err)
-		err = epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+	if (!err) {
+		s->listen_src = evloop_add(loop, fd, EPOLLIN, ctl_server_accept, s);
+		if (!s->listen_src)
+			err = -1;
+	}
 	if (err) {
 		err = -errno;
 		close(fd);
 		return err;
 	}
-	d->listen_fd = fd;
+	s->listen_fd = fd;
 	return 0;
 }
 
 /* uid 0, or a member of --group (primary or supplementary). */
-static bool peer_allowed(const struct udpespd *d, int fd)
+static bool ctl_server_peer_allowed(const struct ctl_server *s, int fd)
 {
 	struct ucred cred;
 	socklen_t len = sizeof(cred);
@@ -80,32 +88,34 @@ static bool peer_allowed(const struct udpespd *d, int fd)
 		return false;
 	if (cred.uid == 0)
 		return true;
-	if (!d->has_group)
+	if (!s->has_group)
 		return false;
-	if (cred.gid == d->group)
+	if (cred.gid == s->group)
 		return true;
 	pw = getpwuid(cred.uid);
 	if (!pw || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
 		return false;
 	for (int i = 0; i < n; i++)
-		if (groups[i] == d->group)
+		if (groups[i] == s->group)
 			return true;
 	return false;
 }
 
-void server_accept(struct udpespd *d)
+static void ctl_server_accept(void *ctx, __u32 events)
 {
+	struct ctl_server *s = ctx;
+
+	(void)events;
 	for (;;) {
-		struct epoll_event ev = { .events = EPOLLIN };
-		struct client *c;
-		int fd = accept4(d->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		struct ctl_server_client *c;
+		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
 		if (fd < 0)
 			return;
-		if (!peer_allowed(d, fd)) {
+		if (!ctl_server_peer_allowed(s, fd)) {
 			pr_warn("control client refused: not root and not in the group");
 			ctl_send_error(fd, 0, EACCES, "permission denied: udpespd answers root%s only",
-				       d->has_group ? " and its group" : "");
+				       s->has_group ? " and its group" : "");
 			close(fd);
 			continue;
 		}
@@ -114,67 +124,68 @@ void server_accept(struct udpespd *d)
 			close(fd);
 			continue;
 		}
-		c->tag = EP_CLIENT;
+		c->s = s;
 		c->fd = fd;
 		ctl_reader_init(&c->rd, false);
-		ev.data.ptr = c;
-		if (epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev)) {
+		c->src = evloop_add(s->loop, fd, EPOLLIN, ctl_server_client_ready, c);
+		if (!c->src) {
 			close(fd);
 			free(c);
 			continue;
 		}
-		c->next = d->clients;
-		d->clients = c;
+		c->next = s->clients;
+		s->clients = c;
 	}
 }
 
-static void client_close(struct udpespd *d, struct client *c)
+static void ctl_server_client_close(struct ctl_server *s, struct ctl_server_client *c)
 {
-	struct client **pp;
+	struct ctl_server_client **pp;
 
-	for (pp = &d->clients; *pp; pp = &(*pp)->next) {
+	for (pp = &s->clients; *pp; pp = &(*pp)->next) {
 		if (*pp == c) {
 			*pp = c->next;
 			break;
 		}
 	}
-	epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+	evloop_del(s->loop, c->src);
 	close(c->fd);
 	ctl_reader_reset(&c->rd); /* wipes a half-received SA and its keys */
 	free(c);
 }
 
-void server_close_all(struct udpespd *d)
+void ctl_server_close(struct ctl_server *s)
 {
-	while (d->clients)
-		client_close(d, d->clients);
-	if (d->listen_fd >= 0)
-		close(d->listen_fd);
-	d->listen_fd = -1;
+	while (s->clients)
+		ctl_server_client_close(s, s->clients);
+	evloop_del(s->loop, s->listen_src);
+	s->listen_src = NULL;
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
+	s->listen_fd = -1;
 }
 
-void server_broadcast(void *daemon, const struct udpesp_ctl_event *ev)
+void ctl_server_broadcast(struct ctl_server *s, const struct udpesp_ctl_event *ev)
 {
-	struct udpespd *d = daemon;
-	struct client *c, *n;
+	struct ctl_server_client *c, *n;
 
-	for (c = d->clients; c; c = n) {
+	for (c = s->clients; c; c = n) {
 		n = c->next;
 		if (c->monitor && ctl_send(c->fd, UDPESP_MSG_EVENT, 0, 0, ev, sizeof(*ev)))
-			client_close(d, c);
+			ctl_server_client_close(s, c);
 	}
 }
 
 /* ---- handlers: 0 when the reply was sent, -errno to close the client ---- */
 
-typedef int (*handler_fn)(struct udpespd *d, struct client *c, const struct ctl_msg *m);
+typedef int (*ctl_server_handler_fn)(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m);
 
-static int h_hello(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_hello(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	const struct udpesp_ctl_hello *in = m->payload;
 	struct udpesp_ctl_hello out = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
 
-	(void)d;
+	(void)s;
 	if (in->version != UDPESP_CTL_VERSION)
 		return ctl_send_error(c->fd, m->hdr.seq, EPROTO,
 				      "protocol version %u not supported (udpespd speaks %u)",
@@ -182,7 +193,7 @@ static int h_hello(struct udpespd *d, struct client *c, const struct ctl_msg *m)
 	return ctl_send(c->fd, UDPESP_MSG_HELLO, m->hdr.seq, 0, &out, sizeof(out));
 }
 
-static int h_sa_add(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_sa_add(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	size_t n = m->hdr.len / sizeof(struct udpesp_ctl_sa);
 	struct udpesp_ctl_handles *out = calloc(n, sizeof(*out));
@@ -191,7 +202,7 @@ static int h_sa_add(struct udpespd *d, struct client *c, const struct ctl_msg *m
 
 	if (!out)
 		return ctl_send_error(c->fd, m->hdr.seq, ENOMEM, "out of memory");
-	ret = sa_table_add(&d->table, m->payload, n, out, err, sizeof(err));
+	ret = sa_table_add(s->table, m->payload, n, out, err, sizeof(err));
 	if (ret) {
 		pr_info("sa add refused: %s", err);
 		ret = ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
@@ -203,18 +214,18 @@ static int h_sa_add(struct udpespd *d, struct client *c, const struct ctl_msg *m
 	return ret;
 }
 
-static int h_sa_del(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_sa_del(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
 	struct udpesp_ctl_del_result res;
-	int ret = sa_table_del(&d->table, m->payload, &res, err, sizeof(err));
+	int ret = sa_table_del(s->table, m->payload, &res, err, sizeof(err));
 
 	if (ret)
 		return ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
 	return ctl_send(c->fd, UDPESP_MSG_SA_DEL, m->hdr.seq, 0, &res, sizeof(res));
 }
 
-static void sa_info(const struct udpespd *d, const struct sa_entry *e,
+static void ctl_server_sa_info(const struct ctl_server *s, const struct sa_entry *e,
 		    struct udpesp_ctl_sa_info *info)
 {
 	struct udpesp_replay rp;
@@ -229,7 +240,7 @@ static void sa_info(const struct udpespd *d, const struct sa_entry *e,
 	info->slot = e->slot;
 	info->add_time = e->add_time;
 	info->state = e->soft_expired ? 1 : 0;
-	if (e->cfg.dir == UDPESP_DIR_IN && !udpesp_maps_replay_get(&d->maps, e->slot, &rp))
+	if (e->cfg.dir == UDPESP_DIR_IN && !udpesp_maps_replay_get(s->maps, e->slot, &rp))
 		info->seq = rp.top;
 	else if (e->cfg.dir == UDPESP_DIR_OUT && e->rt)
 		/* The last number sent, as ip xfrm's oseq: the next one is +1. */
@@ -238,11 +249,11 @@ static void sa_info(const struct udpespd *d, const struct sa_entry *e,
 		info->seq = ((__u64)e->cfg.replay_oseq_hi << 32) | e->cfg.replay_oseq;
 }
 
-static int h_sa_get(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_sa_get(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	const struct udpesp_ctl_sa_del *sel = m->payload;
 	struct udpesp_ctl_sa_info info;
-	struct sa_entry *e = sa_table_find(&d->table, sel);
+	struct sa_entry *e = sa_table_find(s->table, sel);
 	int ret;
 
 	if (!e) {
@@ -257,57 +268,57 @@ static int h_sa_get(struct udpespd *d, struct client *c, const struct ctl_msg *m
 		return ctl_send_error(c->fd, m->hdr.seq, ENOENT, "no SA with dst %s spi 0x%x", abuf,
 				      ntohl(sel->spi));
 	}
-	sa_info(d, e, &info);
+	ctl_server_sa_info(s, e, &info);
 	ret = ctl_send(c->fd, UDPESP_MSG_SA_INFO, m->hdr.seq, 0, &info, sizeof(info));
 	explicit_bzero(&info, sizeof(info));
 	return ret;
 }
 
-struct dump_ctx {
-	struct udpespd *d;
-	struct client *c;
+struct ctl_server_dump {
+	struct ctl_server *s;
+	struct ctl_server_client *c;
 	__u32 seq;
 };
 
-static int dump_sa(const struct sa_entry *e, void *arg)
+static int ctl_server_dump_sa(const struct sa_entry *e, void *arg)
 {
-	struct dump_ctx *x = arg;
+	struct ctl_server_dump *x = arg;
 	struct udpesp_ctl_sa_info info;
 	int ret;
 
-	sa_info(x->d, e, &info);
+	ctl_server_sa_info(x->s, e, &info);
 	ret = ctl_send(x->c->fd, UDPESP_MSG_SA_INFO, x->seq, 0, &info, sizeof(info));
 	explicit_bzero(&info, sizeof(info));
 	return ret;
 }
 
-static int done(struct client *c, __u32 seq, int ret)
+static int ctl_server_done(struct ctl_server_client *c, __u32 seq, int ret)
 {
 	if (ret)
 		return ret;
 	return ctl_send(c->fd, UDPESP_MSG_DONE, seq, 0, NULL, 0);
 }
 
-static int h_sa_list(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_sa_list(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
-	struct dump_ctx x = { d, c, m->hdr.seq };
+	struct ctl_server_dump x = { s, c, m->hdr.seq };
 
-	return done(c, m->hdr.seq, sa_table_for_each(&d->table, dump_sa, &x));
+	return ctl_server_done(c, m->hdr.seq, sa_table_for_each(s->table, ctl_server_dump_sa, &x));
 }
 
-static int h_sa_flush(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_sa_flush(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	struct udpesp_ctl_del_result res;
-	int ret = sa_table_flush(&d->table, &res);
+	int ret = sa_table_flush(s->table, &res);
 
 	if (ret)
 		return ctl_send_error(c->fd, m->hdr.seq, -ret, "flush stopped: %s", strerror(-ret));
 	return ctl_send(c->fd, UDPESP_MSG_SA_FLUSH, m->hdr.seq, 0, &res, sizeof(res));
 }
 
-static int h_parser_list(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_parser_list(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
-	for (struct parser_entry *p = d->table.parsers; p; p = p->next) {
+	for (struct parser_entry *p = s->table->parsers; p; p = p->next) {
 		struct udpesp_ctl_parser out = {
 			.handle = p->handle,
 			.ifindex = p->key.ifindex,
@@ -323,16 +334,16 @@ static int h_parser_list(struct udpespd *d, struct client *c, const struct ctl_m
 		if (ret)
 			return ret;
 	}
-	return done(c, m->hdr.seq, 0);
+	return ctl_server_done(c, m->hdr.seq, 0);
 }
 
-static int dump_sa_stats(const struct sa_entry *e, void *arg)
+static int ctl_server_dump_sa_stats(const struct sa_entry *e, void *arg)
 {
-	struct dump_ctx *x = arg;
+	struct ctl_server_dump *x = arg;
 	struct udpesp_ctl_sa_stats out = { .handle = e->handle };
 	struct udpesp_sa_stats s;
 
-	if (udpesp_maps_sa_stats(&x->d->maps, e->slot, &s))
+	if (udpesp_maps_sa_stats(x->s->maps, e->slot, &s))
 		return 0;
 	out.packets = s.packets;
 	out.bytes = s.bytes;
@@ -349,61 +360,60 @@ static int dump_sa_stats(const struct sa_entry *e, void *arg)
 	return ctl_send(x->c->fd, UDPESP_MSG_SA_STATS, x->seq, 0, &out, sizeof(out));
 }
 
-static int h_stats(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_stats(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
-	struct dump_ctx x = { d, c, m->hdr.seq };
+	struct ctl_server_dump x = { s, c, m->hdr.seq };
 	__u64 counters[UDPESP_CNT_MAX];
 	int ret;
 
 	for (int i = 0; i < UDPESP_CNT_MAX; i++)
-		if (udpesp_maps_counter(&d->maps, i, &counters[i]))
+		if (udpesp_maps_counter(s->maps, i, &counters[i]))
 			counters[i] = 0;
 	ret = ctl_send(c->fd, UDPESP_MSG_STATS_INFO, m->hdr.seq, 0, counters, sizeof(counters));
 	if (!ret)
-		ret = sa_table_for_each(&d->table, dump_sa_stats, &x);
-	return done(c, m->hdr.seq, ret);
+		ret = sa_table_for_each(s->table, ctl_server_dump_sa_stats, &x);
+	return ctl_server_done(c, m->hdr.seq, ret);
 }
 
-static int h_link_attach(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_link_attach(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	struct udpesp_ctl_link req = *(const struct udpesp_ctl_link *)m->payload;
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
-	int ret = links_attach(&d->links, &req, err, sizeof(err));
+	/* The daemon hears of the change through the links' ops. */
+	int ret = links_attach(s->links, &req, err, sizeof(err));
 
 	if (ret)
 		return ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
-	udpespd_sync_workers(d);
 	return ctl_send(c->fd, UDPESP_MSG_LINK_ATTACH, m->hdr.seq, 0, &req, sizeof(req));
 }
 
-static int h_link_detach(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_link_detach(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
-	int ret = links_detach(&d->links, m->payload, err, sizeof(err));
+	int ret = links_detach(s->links, m->payload, err, sizeof(err));
 
 	if (ret)
 		return ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
-	udpespd_sync_workers(d);
 	return ctl_send(c->fd, UDPESP_MSG_LINK_DETACH, m->hdr.seq, 0, NULL, 0);
 }
 
-static int send_link(const struct udpesp_ctl_link *link, void *arg)
+static int ctl_server_send_link(const struct udpesp_ctl_link *link, void *arg)
 {
-	struct dump_ctx *x = arg;
+	struct ctl_server_dump *x = arg;
 
 	return ctl_send(x->c->fd, UDPESP_MSG_LINK_INFO, x->seq, 0, link, sizeof(*link));
 }
 
-static int h_link_list(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_link_list(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
-	struct dump_ctx x = { d, c, m->hdr.seq };
+	struct ctl_server_dump x = { s, c, m->hdr.seq };
 
-	return done(c, m->hdr.seq, links_list(&d->links, send_link, &x));
+	return ctl_server_done(c, m->hdr.seq, links_list(s->links, ctl_server_send_link, &x));
 }
 
-static int h_monitor(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_monitor(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
-	(void)d;
+	(void)s;
 	(void)m;
 	c->monitor = true; /* events follow as they happen */
 	return 0;
@@ -411,33 +421,37 @@ static int h_monitor(struct udpespd *d, struct client *c, const struct ctl_msg *
 
 static const struct {
 	__u32 type;
-	handler_fn fn;
-} handlers[] = {
-	{ UDPESP_MSG_HELLO, h_hello },
-	{ UDPESP_MSG_SA_ADD, h_sa_add },
-	{ UDPESP_MSG_SA_DEL, h_sa_del },
-	{ UDPESP_MSG_SA_GET, h_sa_get },
-	{ UDPESP_MSG_SA_LIST, h_sa_list },
-	{ UDPESP_MSG_SA_FLUSH, h_sa_flush },
-	{ UDPESP_MSG_PARSER_LIST, h_parser_list },
-	{ UDPESP_MSG_STATS, h_stats },
-	{ UDPESP_MSG_LINK_ATTACH, h_link_attach },
-	{ UDPESP_MSG_LINK_DETACH, h_link_detach },
-	{ UDPESP_MSG_LINK_LIST, h_link_list },
-	{ UDPESP_MSG_MONITOR, h_monitor },
+	ctl_server_handler_fn fn;
+} ctl_server_handlers[] = {
+	{ UDPESP_MSG_HELLO, ctl_server_hello },
+	{ UDPESP_MSG_SA_ADD, ctl_server_sa_add },
+	{ UDPESP_MSG_SA_DEL, ctl_server_sa_del },
+	{ UDPESP_MSG_SA_GET, ctl_server_sa_get },
+	{ UDPESP_MSG_SA_LIST, ctl_server_sa_list },
+	{ UDPESP_MSG_SA_FLUSH, ctl_server_sa_flush },
+	{ UDPESP_MSG_PARSER_LIST, ctl_server_parser_list },
+	{ UDPESP_MSG_STATS, ctl_server_stats },
+	{ UDPESP_MSG_LINK_ATTACH, ctl_server_link_attach },
+	{ UDPESP_MSG_LINK_DETACH, ctl_server_link_detach },
+	{ UDPESP_MSG_LINK_LIST, ctl_server_link_list },
+	{ UDPESP_MSG_MONITOR, ctl_server_monitor },
 };
 
-static int dispatch(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+static int ctl_server_dispatch(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
-	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
-		if (handlers[i].type == m->hdr.type)
-			return handlers[i].fn(d, c, m);
+	for (size_t i = 0; i < sizeof(ctl_server_handlers) / sizeof(ctl_server_handlers[0]); i++)
+		if (ctl_server_handlers[i].type == m->hdr.type)
+			return ctl_server_handlers[i].fn(s, c, m);
 	return ctl_send_error(c->fd, m->hdr.seq, EOPNOTSUPP, "message %s is not a request",
 			      ctl_msg_name(m->hdr.type));
 }
 
-void server_client_ready(struct udpespd *d, struct client *c)
+static void ctl_server_client_ready(void *ctx, __u32 events)
 {
+	struct ctl_server_client *c = ctx;
+	struct ctl_server *s = c->s;
+
+	(void)events;
 	for (;;) {
 		struct ctl_msg m;
 		int ret = ctl_reader_feed(&c->rd, c->fd);
@@ -452,136 +466,15 @@ void server_client_ready(struct udpespd *d, struct client *c)
 				pr_info("control client sent a bad message: %s", strerror(-ret));
 				ctl_send_error(c->fd, seq, -ret, "bad message: %s", strerror(-ret));
 			}
-			client_close(d, c);
+			ctl_server_client_close(s, c);
 			return;
 		}
 		ctl_reader_take(&c->rd, &m);
-		ret = dispatch(d, c, &m);
+		ret = ctl_server_dispatch(s, c, &m);
 		ctl_msg_free(&m); /* wipes the keys of an SA_ADD */
 		if (ret) {
-			client_close(d, c);
+			ctl_server_client_close(s, c);
 			return;
 		}
 	}
-}
-
-/* ---- lifetimes ---- */
-
-struct expiry {
-	__u32 handle;
-	__u8 limit;
-	bool hard;
-};
-
-struct lifetime_scan {
-	struct udpespd *d;
-	time_t now;
-	struct expiry *found;
-	size_t n, cap;
-};
-
-static bool over(__u64 limit, __u64 value)
-{
-	return limit && value >= limit;
-}
-
-/* The first limit reached, hard ones first; -1 if none. */
-static int limit_reached(const __u64 *lim, __u64 secs, __u64 bytes, __u64 packets,
-			 bool *hard)
-{
-	static const struct {
-		int idx;
-		bool hard;
-		int what; /* 0 time, 1 bytes, 2 packets */
-	} order[] = {
-		{ UDPESP_LIMIT_TIME_HARD, true, 0 },   { UDPESP_LIMIT_BYTE_HARD, true, 1 },
-		{ UDPESP_LIMIT_PACKET_HARD, true, 2 }, { UDPESP_LIMIT_TIME_SOFT, false, 0 },
-		{ UDPESP_LIMIT_BYTE_SOFT, false, 1 },  { UDPESP_LIMIT_PACKET_SOFT, false, 2 },
-	};
-	const __u64 values[] = { secs, bytes, packets };
-
-	for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
-		if (over(lim[order[i].idx], values[order[i].what])) {
-			*hard = order[i].hard;
-			return order[i].idx;
-		}
-	}
-	return -1;
-}
-
-static int scan_lifetime(const struct sa_entry *e, void *arg)
-{
-	struct lifetime_scan *s = arg;
-	struct udpesp_sa_stats st = { 0 };
-	const __u64 *lim = e->cfg.limits;
-	bool any = false, counted, hard;
-	int idx;
-
-	for (int i = 0; i < UDPESP_LIMIT_MAX; i++)
-		any |= lim[i] != 0;
-	if (!any)
-		return 0;
-	/*
-	 * Counters cost syscalls: read them only for byte and packet limits,
-	 * or time lifetimes alone (what IKE daemons set) make a scan of
-	 * 1,000,000 SAs take seconds, every second.
-	 */
-	counted = lim[UDPESP_LIMIT_BYTE_SOFT] || lim[UDPESP_LIMIT_BYTE_HARD] ||
-		  lim[UDPESP_LIMIT_PACKET_SOFT] || lim[UDPESP_LIMIT_PACKET_HARD];
-	if (counted)
-		udpesp_maps_sa_stats(&s->d->maps, e->slot, &st);
-	idx = limit_reached(e->cfg.limits, s->now - e->add_time, st.bytes, st.packets, &hard);
-	if (idx < 0 || (!hard && e->soft_expired))
-		return 0;
-	if (array_reserve((void **)&s->found, s->n, &s->cap, sizeof(*s->found)))
-		return -ENOMEM;
-	s->found[s->n++] = (struct expiry){ e->handle, idx, hard };
-	return 0;
-}
-
-void server_expire(struct udpespd *d, __u32 handle, bool hard, __u8 limit, const char *why)
-{
-	struct udpesp_ctl_sa_del sel = { .handle = handle };
-	struct sa_entry *e = sa_table_find(&d->table, &sel);
-	struct udpesp_ctl_event ev = {
-		.type = hard ? UDPESP_EV_SA_HARD_EXPIRED : UDPESP_EV_SA_SOFT_EXPIRED,
-		.handle = handle,
-		.limit = limit,
-		.time = time(NULL),
-	};
-	struct udpesp_ctl_del_result res;
-	char err[UDPESP_CTL_ERRMSG_MAX];
-
-	if (!e || (!hard && e->soft_expired))
-		return;
-	ev.spi = e->cfg.spi;
-	ev.addr = e->cfg.dst;
-	ev.ifindex = e->cfg.ifindex;
-	if (!hard) {
-		e->soft_expired = true;
-		sa_table_life_update(&d->table, e);
-		pr_info("SA %u soft-expired: %s", handle, why);
-		server_broadcast(d, &ev);
-		return;
-	}
-	pr_info("SA %u hard-expired (%s): removing it", handle, why);
-	server_broadcast(d, &ev);
-	if (sa_table_del(&d->table, &sel, &res, err, sizeof(err)))
-		pr_warn("removing expired SA %u: %s", handle, err);
-}
-
-void server_check_lifetimes(struct udpespd *d)
-{
-	struct lifetime_scan s = { .d = d, .now = time(NULL) };
-
-	/*
-	 * Only the SAs that can be due: with 1,000,000 SAs a walk of them
-	 * all took a quarter of a CPU, every second, on this thread.
-	 * Collect first: expiring an SA changes the table being walked.
-	 */
-	sa_table_for_each_due(&d->table, s.now, scan_lifetime, &s);
-	for (size_t i = 0; i < s.n; i++)
-		server_expire(d, s.found[i].handle, s.found[i].hard, s.found[i].limit,
-			      "lifetime reached");
-	free(s.found);
 }

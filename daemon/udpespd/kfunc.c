@@ -27,7 +27,7 @@
  * With the C one the kfunc backend costs 3-7x the AF_XDP path per packet
  * (README, make bench-kfunc), so offload auto does not pick it.
  */
-static bool aes_accelerated(char *driver, size_t len)
+static bool kfunc_aes_accelerated(char *driver, size_t len)
 {
 	char line[256], name[64] = "", drv[64] = "", type[32] = "";
 	int prio = -1, best = -1;
@@ -58,7 +58,7 @@ static bool aes_accelerated(char *driver, size_t len)
 	return fast;
 }
 
-static void wipe(void *p, size_t n)
+static void kfunc_wipe(void *p, size_t n)
 {
 	volatile __u8 *v = p;
 
@@ -72,7 +72,7 @@ static void wipe(void *p, size_t n)
  * map cannot be swept by the next one. It lives as long as the program
  * in udpesp_kf_prog that uses it.
  */
-static int reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
+static int kfunc_reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
 {
 	const struct {
 		const char *name;
@@ -101,7 +101,7 @@ static int reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
 	return bpf_map__set_pin_path(skel->maps.udpesp_kf_sa, NULL);
 }
 
-static int run_syscall(struct bpf_program *prog, struct udpesp_kf_args *a)
+static int kfunc_run_syscall(struct bpf_program *prog, struct udpesp_kf_args *a)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = a, .ctx_size_in = sizeof(*a));
 	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
@@ -112,7 +112,7 @@ static int run_syscall(struct bpf_program *prog, struct udpesp_kf_args *a)
 }
 
 /* H and the GHASH table of slot, inside the kernel. */
-static int run_init(struct udpesp_kf *skel, __u32 slot)
+static int kfunc_run_init(struct udpesp_kf *skel, __u32 slot)
 {
 	__u8 pkt[64] = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = pkt, .data_size_in = sizeof(pkt),
@@ -124,7 +124,7 @@ static int run_init(struct udpesp_kf *skel, __u32 slot)
 	return opts.retval == 2 /* XDP_PASS */ ? 0 : -EIO;
 }
 
-static int sa_add(struct kf_backend *kb, __u32 slot, const struct udpesp_kf_sa *val,
+static int kfunc_sa_write(struct kfunc_backend *kb, __u32 slot, const struct udpesp_kf_sa *val,
 		  const __u8 *key, __u32 key_len)
 {
 	int fd = bpf_map__fd(kb->skel->maps.udpesp_kf_sa);
@@ -136,25 +136,25 @@ static int sa_add(struct kf_backend *kb, __u32 slot, const struct udpesp_kf_sa *
 	if (bpf_map_update_elem(fd, &slot, val, BPF_ANY))
 		return -errno;
 	memcpy(a.key, key, key_len);
-	err = run_syscall(kb->skel->progs.udpesp_kf_new, &a);
-	wipe(&a, sizeof(a));
+	err = kfunc_run_syscall(kb->skel->progs.udpesp_kf_new, &a);
+	kfunc_wipe(&a, sizeof(a));
 	if (!err)
-		err = run_init(kb->skel, slot);
+		err = kfunc_run_init(kb->skel, slot);
 	if (err)
-		kf_backend_sa_del(kb, slot);
+		kfunc_sa_del(kb, slot);
 	return err;
 }
 
 /* A context over a zero key through every program: the kernel can run it. */
-static int probe(struct kf_backend *kb)
+static int kfunc_probe(struct kfunc_backend *kb)
 {
 	struct udpesp_kf_sa val = { .mode = UDPESP_MODE_TUNNEL };
 	__u8 key[16] = { 0 };
 
-	return sa_add(kb, KF_PROBE_SLOT, &val, key, sizeof(key));
+	return kfunc_sa_write(kb, KF_PROBE_SLOT, &val, key, sizeof(key));
 }
 
-void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m)
+void kfunc_load(struct kfunc_backend *kb, const struct udpesp_maps *m)
 {
 	__u32 zero = 0;
 	int err, fd;
@@ -166,7 +166,7 @@ void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m)
 			 strerror(errno));
 		return;
 	}
-	err = reuse_maps(kb->skel, m);
+	err = kfunc_reuse_maps(kb->skel, m);
 	if (err) {
 		snprintf(kb->why, sizeof(kb->why), "udpesp's maps: %s", strerror(-err));
 		goto fail;
@@ -178,27 +178,27 @@ void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m)
 			 strerror(-err));
 		goto fail;
 	}
-	err = probe(kb);
+	err = kfunc_probe(kb);
 	if (err) {
 		snprintf(kb->why, sizeof(kb->why), "no ecb(aes) context in the kernel: %s",
 			 strerror(-err));
 		goto fail;
 	}
-	kf_backend_sa_del(kb, KF_PROBE_SLOT);
+	kfunc_sa_del(kb, KF_PROBE_SLOT);
 	fd = bpf_program__fd(kb->skel->progs.udpesp_kf_xdp);
 	if (bpf_map_update_elem(m->kf_prog, &zero, &fd, BPF_ANY)) {
 		snprintf(kb->why, sizeof(kb->why), "udpesp_kf_prog: %s", strerror(errno));
 		goto fail;
 	}
 	kb->ok = true;
-	kb->aes_fast = aes_accelerated(kb->aes_driver, sizeof(kb->aes_driver));
+	kb->aes_fast = kfunc_aes_accelerated(kb->aes_driver, sizeof(kb->aes_driver));
 	return;
 fail:
 	udpesp_kf__destroy(kb->skel);
 	kb->skel = NULL;
 }
 
-void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m)
+void kfunc_unload(struct kfunc_backend *kb, const struct udpesp_maps *m)
 {
 	__u32 zero = 0;
 
@@ -212,7 +212,7 @@ void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m)
 	kb->ok = false;
 }
 
-int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
+int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *cfg,
 			const struct esp_suite *s, char *err, size_t errlen)
 {
 	if (cfg->dir != UDPESP_DIR_IN) {
@@ -236,7 +236,7 @@ int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa 
 	return 0;
 }
 
-static void kf_addr(struct udpesp_kf_addr *k, const struct esp_addr *a)
+static void kfunc_addr(struct udpesp_kf_addr *k, const struct esp_addr *a)
 {
 	memset(k, 0, sizeof(*k));
 	k->family = a->family;
@@ -244,7 +244,7 @@ static void kf_addr(struct udpesp_kf_addr *k, const struct esp_addr *a)
 	memcpy(k->addr, a->addr, sizeof(k->addr));
 }
 
-int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
+int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen,
 		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s)
 {
 	struct udpesp_kf_sa val = { 0 };
@@ -262,20 +262,20 @@ int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
 	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
 	/* The rules esp_decap() gets its selector and NAT-OA by. */
 	sa_esp_sel_src(&a, cfg);
-	kf_addr(&val.sel_src, &a);
+	kfunc_addr(&val.sel_src, &a);
 	sa_esp_orig_src(&a, cfg);
-	kf_addr(&val.orig_src, &a);
-	err = sa_add(kb, slot, &val, cfg->aead.key, s->key_len);
-	wipe(&val, sizeof(val));
+	kfunc_addr(&val.orig_src, &a);
+	err = kfunc_sa_write(kb, slot, &val, cfg->aead.key, s->key_len);
+	kfunc_wipe(&val, sizeof(val));
 	return err;
 }
 
-void kf_backend_sa_del(struct kf_backend *kb, __u32 slot)
+void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot)
 {
 	struct udpesp_kf_args a = { .slot = slot };
 
 	if (!kb->skel)
 		return;
-	run_syscall(kb->skel->progs.udpesp_kf_del, &a);
+	kfunc_run_syscall(kb->skel->progs.udpesp_kf_del, &a);
 	bpf_map_delete_elem(bpf_map__fd(kb->skel->maps.udpesp_kf_sa), &slot);
 }

@@ -19,7 +19,7 @@
 
 struct udpesp_kf;
 
-struct kf_backend {
+struct kfunc_backend {
 	struct udpesp_kf *skel;
 	bool ok;
 	char why[160]; /* when !ok: why the kernel cannot run it */
@@ -32,21 +32,21 @@ struct kf_backend {
  * Load and probe (a throwaway context through every program). Never
  * fatal: on failure kb->ok is false and kb->why says why.
  */
-void kf_backend_load(struct kf_backend *kb, const struct udpesp_maps *m);
-void kf_backend_unload(struct kf_backend *kb, const struct udpesp_maps *m);
+void kfunc_load(struct kfunc_backend *kb, const struct udpesp_maps *m);
+void kfunc_unload(struct kfunc_backend *kb, const struct udpesp_maps *m);
 
 /*
  * Whether an SA can run on this backend: 0, or -EOPNOTSUPP with the
  * reason in err (suite, direction, or the kernel). For offload auto
  * also whether it should: only with an accelerated kernel AES.
  */
-int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa *cfg,
+int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *cfg,
 			const struct esp_suite *s, char *err, size_t errlen);
 
 /* The context and table of an inbound SA in slot, before it is published. */
-int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
+int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen,
 		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s);
 /* After the SA left udpesp_sa: release the context, drop the entry. */
-void kf_backend_sa_del(struct kf_backend *kb, __u32 slot);
+void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot);
 
 #endif /* UDPESP_KFUNC_H */

@@ -19,7 +19,7 @@
 #include "common/util.h"
 #include <udpesp/abi.h>
 
-static int on_nl_msg(struct nl_msg *msg, void *arg)
+static int links_nl_msg(struct nl_msg *msg, void *arg)
 {
 	struct nlmsghdr *nlh = nlmsg_hdr(msg);
 	struct links *l = arg;
@@ -36,25 +36,24 @@ static int on_nl_msg(struct nl_msg *msg, void *arg)
 			break;
 		}
 	}
-	if (l->link_gone)
-		l->link_gone(l->arg, ifi->ifi_index);
+	if (l->ops && l->ops->gone)
+		l->ops->gone(l->ctx, ifi->ifi_index);
 	return NL_OK;
 }
 
-int links_init(struct links *l, int prog_fd,
-	       void (*link_gone)(void *arg, __u32 ifindex), void *arg)
+int links_init(struct links *l, int prog_fd, const struct links_ops *ops, void *ctx)
 {
 	int err;
 
 	memset(l, 0, sizeof(*l));
 	l->prog_fd = prog_fd;
-	l->link_gone = link_gone;
-	l->arg = arg;
+	l->ops = ops;
+	l->ctx = ctx;
 	l->nl = nl_socket_alloc();
 	if (!l->nl)
 		return -ENOMEM;
 	nl_socket_disable_seq_check(l->nl);
-	nl_socket_modify_cb(l->nl, NL_CB_VALID, NL_CB_CUSTOM, on_nl_msg, l);
+	nl_socket_modify_cb(l->nl, NL_CB_VALID, NL_CB_CUSTOM, links_nl_msg, l);
 	err = nl_connect(l->nl, NETLINK_ROUTE);
 	if (!err)
 		err = nl_socket_add_membership(l->nl, RTNLGRP_LINK);
@@ -68,7 +67,7 @@ int links_init(struct links *l, int prog_fd,
 	return 0;
 }
 
-static __u32 mode_flags(__u8 mode)
+static __u32 links_mode_flags(__u8 mode)
 {
 	switch (mode) {
 	case UDPESP_XDP_NATIVE:
@@ -82,7 +81,7 @@ static __u32 mode_flags(__u8 mode)
 void links_fini(struct links *l)
 {
 	for (int i = 0; i < l->nowned; i++) {
-		int err = bpf_xdp_detach(l->owned[i], mode_flags(l->owned_mode[i]), NULL);
+		int err = bpf_xdp_detach(l->owned[i], links_mode_flags(l->owned_mode[i]), NULL);
 
 		if (err)
 			pr_warn("detaching from ifindex %u: %s", l->owned[i], strerror(-err));
@@ -105,8 +104,14 @@ void links_handle(struct links *l)
 		;
 }
 
+static void links_changed(struct links *l)
+{
+	if (l->ops && l->ops->changed)
+		l->ops->changed(l->ctx);
+}
+
 /* The XDP program on ifindex, if it is udpesp_xdp: its id and mode. */
-static bool udpesp_prog_on(__u32 ifindex, __u32 *prog_id, __u8 *mode)
+static bool links_prog_on(__u32 ifindex, __u32 *prog_id, __u8 *mode)
 {
 	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info = {};
@@ -138,7 +143,7 @@ int links_attach(struct links *l, struct udpesp_ctl_link *req, char *err, size_t
 		errf(err, errlen, "no interface with index %u", req->ifindex);
 		return -ENODEV;
 	}
-	if (udpesp_prog_on(req->ifindex, &id, &mode)) {
+	if (links_prog_on(req->ifindex, &id, &mode)) {
 		errf(err, errlen, "udpesp is already attached to %s (prog id %u)", name, id);
 		return -EEXIST;
 	}
@@ -147,19 +152,20 @@ int links_attach(struct links *l, struct udpesp_ctl_link *req, char *err, size_t
 		return -ENOSPC;
 	}
 	ret = bpf_xdp_attach(req->ifindex, l->prog_fd,
-			     XDP_FLAGS_UPDATE_IF_NOEXIST | mode_flags(req->mode), NULL);
+			     XDP_FLAGS_UPDATE_IF_NOEXIST | links_mode_flags(req->mode), NULL);
 	if (ret) {
 		errf(err, errlen, "attaching to %s: %s%s", name, strerror(-ret),
 		     ret == -EBUSY || ret == -EEXIST ? " (another XDP program is attached)" : "");
 		return ret;
 	}
-	udpesp_prog_on(req->ifindex, &req->prog_id, &req->mode);
+	links_prog_on(req->ifindex, &req->prog_id, &req->mode);
 	l->owned[l->nowned] = req->ifindex;
 	l->owned_mode[l->nowned++] = req->mode;
 	req->owned = 1;
 	snprintf(req->name, sizeof(req->name), "%s", name);
 	pr_info("attached udpesp_xdp to %s (%s mode)", name,
 		req->mode == UDPESP_XDP_GENERIC ? "generic" : "native");
+	links_changed(l);
 	return 0;
 }
 
@@ -172,11 +178,11 @@ int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err,
 	int ret;
 
 	if_indextoname(req->ifindex, name);
-	if (!udpesp_prog_on(req->ifindex, &id, &mode)) {
+	if (!links_prog_on(req->ifindex, &id, &mode)) {
 		errf(err, errlen, "udpesp is not attached to %s", name);
 		return -ENOENT;
 	}
-	ret = bpf_xdp_detach(req->ifindex, mode_flags(mode), NULL);
+	ret = bpf_xdp_detach(req->ifindex, links_mode_flags(mode), NULL);
 	if (ret) {
 		errf(err, errlen, "detaching from %s: %s", name, strerror(-ret));
 		return ret;
@@ -189,6 +195,7 @@ int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err,
 		}
 	}
 	pr_info("detached udpesp_xdp from %s", name);
+	links_changed(l);
 	return 0;
 }
 
@@ -203,7 +210,7 @@ int links_list(const struct links *l,
 	for (i = ifs; i->if_index && !ret; i++) {
 		struct udpesp_ctl_link link = { .ifindex = i->if_index };
 
-		if (!udpesp_prog_on(i->if_index, &link.prog_id, &link.mode))
+		if (!links_prog_on(i->if_index, &link.prog_id, &link.mode))
 			continue;
 		snprintf(link.name, sizeof(link.name), "%s", i->if_name);
 		for (int k = 0; k < l->nowned; k++)

@@ -13,18 +13,25 @@
 
 #define LINKS_MAX_OWNED 64
 
+/* How links report to the daemon; either may be NULL. */
+struct links_ops {
+	/* An interface vanished (libnl RTM_DELLINK). */
+	void (*gone)(void *ctx, __u32 ifindex);
+	/* links_attach() or links_detach() changed where udpesp_xdp runs. */
+	void (*changed)(void *ctx);
+};
+
 struct links {
 	int prog_fd;
 	__u32 owned[LINKS_MAX_OWNED]; /* ifindexes udpespd attached itself */
 	__u8 owned_mode[LINKS_MAX_OWNED];
 	int nowned;
 	struct nl_sock *nl;
-	void (*link_gone)(void *arg, __u32 ifindex);
-	void *arg;
+	const struct links_ops *ops;
+	void *ctx;
 };
 
-int links_init(struct links *l, int prog_fd,
-	       void (*link_gone)(void *arg, __u32 ifindex), void *arg);
+int links_init(struct links *l, int prog_fd, const struct links_ops *ops, void *ctx);
 /* Detaches whatever udpespd attached itself; leaves `ip link` ones. */
 void links_fini(struct links *l);
 /* The libnl socket to poll for link events; links_handle() when readable. */

@@ -243,7 +243,7 @@ int sa_table_adopt_parser(struct sa_table *t, const struct udpesp_parser_key *ke
 	return 0;
 }
 
-void sa_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key)
+void sa_table_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->spi = e->cfg.spi;
@@ -578,7 +578,7 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 		struct udpesp_sa sa;
 		__u64 top = ((__u64)cfg->replay_seq_hi << 32) | cfg->replay_seq;
 
-		sa_entry_key(e, &key);
+		sa_table_entry_key(e, &key);
 		datapath_sa(e, &sa);
 		ret = t->ops->sa_add(t->ctx, &key, &sa, cfg->replay_window, top);
 		if (ret) {
@@ -614,7 +614,7 @@ static int remove_entry(struct sa_table *t, struct sa_entry *e, __u32 ev_type)
 		struct parser_entry *p;
 		int err;
 
-		sa_entry_key(e, &key);
+		sa_table_entry_key(e, &key);
 		/* Dying first: XDP stops using it even before the delete lands. */
 		err = t->ops->sa_mark_dying(t->ctx, &key);
 		if (!err || err == -ENOENT)

@@ -151,6 +151,6 @@ int sa_table_for_each_due(const struct sa_table *t, time_t now,
 void sa_table_life_update(struct sa_table *t, const struct sa_entry *e);
 
 /* The data-path key of an inbound SA. */
-void sa_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key);
+void sa_table_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key);
 
 #endif /* UDPESP_SA_TABLE_H */

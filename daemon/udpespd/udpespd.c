@@ -20,24 +20,55 @@
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/epoll.h>
+#include <sys/types.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <bpf/libbpf.h>
 
 #include "common/ctl_proto.h"
-#include "kfunc.h"
 #include "common/loader.h"
-#include "pmtu.h"
 #include "common/log.h"
+#include "common/maps.h"
+#include "common/util.h"
+#include "ctl_server.h"
+#include "evloop.h"
+#include "kfunc.h"
+#include "lifetime.h"
+#include "links.h"
+#include "pmtu.h"
+#include "sa_rt.h"
+#include "sa_table.h"
 #include "tun.h"
 #include "udpesp.skel.h"
-#include "udpespd.h"
-#include "common/util.h"
+#include "xsk_worker.h"
 
-static int tag_timer = EP_TIMER, tag_netlink = EP_NETLINK, tag_signal = EP_SIGNAL,
-	   tag_mapping = EP_MAPPING, tag_outbound = EP_OUTBOUND, tag_pmtu4 = EP_PMTU4,
-	   tag_pmtu6 = EP_PMTU6;
+/*
+ * The daemon's parts. Each reports through the callbacks and ops tables
+ * registered here; none of them calls back into this file.
+ */
+struct udpespd {
+	struct udpesp *skel;
+	struct udpesp_maps maps;
+	struct sa_table table;
+	struct links links;
+	struct sa_rt_table rt;       /* the SAs as the packet workers see them */
+	struct xsk_workers workers;  /* AF_XDP sockets and their threads */
+	struct outbound out;         /* the send path and NAT-keepalives */
+	struct lifetime life;        /* soft and hard SA lifetimes */
+	struct ctl_server ctl;       /* udpespctl's socket and clients */
+	struct evloop loop;
+	const char *tun_name;
+	unsigned int outer_mtu;      /* the inner interface's MTU follows it */
+	bool outer_mtu_auto;         /* outer_mtu follows the udpesp interfaces */
+	int pmtu_fd[2];              /* ICMP, ICMPv6: routers' too-big reports */
+	__u64 pmtu_next_expiry;      /* earliest path_mtu_until of any SA; 0: none */
+	unsigned int tun_mtu;        /* what follow_mtu() last set */
+	int tun_fd;                  /* keeps the inner TUN device alive */
+	int timer_fd;
+	int sig_fd;
+	bool ctl_open;
+};
 
 /* ---- the data path as the SA table sees it ---- */
 
@@ -69,13 +100,13 @@ static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
 }
 
 /* The in-kernel crypto backend (kfunc.c), loaded once at start. */
-static struct kf_backend kf;
+static struct kfunc_backend kf;
 
 static int dp_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg,
 		       const struct esp_suite *suite, char *err, size_t errlen)
 {
 	(void)ctx;
-	return kf_backend_supports(&kf, cfg, suite, err, errlen);
+	return kfunc_supports(&kf, cfg, suite, err, errlen);
 }
 
 /*
@@ -120,7 +151,7 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 	int err = sa_rt_attach(&d->rt, e);
 
 	if (!err && e->backend == UDPESP_BACKEND_KFUNC) {
-		err = kf_backend_sa_add(&kf, e->slot, e->gen, &e->cfg, &e->suite);
+		err = kfunc_sa_add(&kf, e->slot, e->gen, &e->cfg, &e->suite);
 		if (err)
 			sa_rt_detach(&d->rt, e);
 	}
@@ -143,7 +174,7 @@ static void dp_sa_detach(void *ctx, struct sa_entry *e)
 		return;
 	}
 	if (e->backend == UDPESP_BACKEND_KFUNC)
-		kf_backend_sa_del(&kf, e->slot);
+		kfunc_sa_del(&kf, e->slot);
 	sa_rt_detach(&d->rt, e);
 }
 
@@ -156,6 +187,14 @@ static void dp_commit(void *ctx)
 		follow_mtu(d);
 }
 
+/* Every SA and parser event goes to the monitors. */
+static void dp_event(void *ctx, const struct udpesp_ctl_event *ev)
+{
+	struct udpespd *d = ctx;
+
+	ctl_server_broadcast(&d->ctl, ev);
+}
+
 static const struct sa_table_ops datapath_ops = {
 	.parser_add = dp_parser_add,
 	.parser_del = dp_parser_del,
@@ -166,7 +205,7 @@ static const struct sa_table_ops datapath_ops = {
 	.sa_attach = dp_sa_attach,
 	.sa_detach = dp_sa_detach,
 	.commit = dp_commit,
-	.event = server_broadcast,
+	.event = dp_event,
 };
 
 /* ---- packet workers ---- */
@@ -208,7 +247,7 @@ static int collect_link(const struct udpesp_ctl_link *link, void *arg)
  * running udpesp_xdp, and (--outer-mtu auto) udpesp0's MTU following the
  * smallest MTU among those interfaces, the ones ESP leaves by.
  */
-void udpespd_sync_workers(struct udpespd *d)
+static void sync_workers(struct udpespd *d)
 {
 	struct ifindex_list l = { .n = 0 };
 
@@ -292,7 +331,7 @@ static void handle_mappings(struct udpespd *d)
 			ev.addr = in->cfg.src;
 			pr_info("SA %u: peer now at port %u (NAT mapping changed); %zu outbound SAs follow",
 				in->handle, ntohs(ms[i].port), s.n);
-			server_broadcast(d, &ev);
+			ctl_server_broadcast(&d->ctl, &ev);
 		}
 	}
 }
@@ -389,6 +428,17 @@ static void on_link_gone(void *arg, __u32 ifindex)
 	sa_table_link_gone(&d->table, ifindex);
 }
 
+/* udpespctl attached or detached udpesp_xdp: workers follow at once. */
+static void on_links_changed(void *arg)
+{
+	sync_workers(arg);
+}
+
+static const struct links_ops links_ops = {
+	.gone = on_link_gone,
+	.changed = on_links_changed,
+};
+
 /* A sender ran out of sequence numbers (hard) or passed the soft mark. */
 static void handle_outbound_notes(struct udpespd *d)
 {
@@ -397,11 +447,11 @@ static void handle_outbound_notes(struct udpespd *d)
 
 	while ((n = notify_queue_pop(&d->out.notes, notes, 32))) {
 		for (size_t i = 0; i < n; i++)
-			server_expire(d, notes[i].handle, notes[i].hard,
-				      notes[i].hard ? UDPESP_LIMIT_PACKET_HARD
-						    : UDPESP_LIMIT_PACKET_SOFT,
-				      notes[i].hard ? "sequence numbers used up, RFC 4303 3.3.3"
-						    : "sequence numbers running out");
+			lifetime_expire(&d->life, notes[i].handle, notes[i].hard,
+					notes[i].hard ? UDPESP_LIMIT_PACKET_HARD
+						      : UDPESP_LIMIT_PACKET_SOFT,
+					notes[i].hard ? "sequence numbers used up, RFC 4303 3.3.3"
+						      : "sequence numbers running out");
 	}
 }
 
@@ -590,91 +640,95 @@ static int make_socket_dir(const char *sock)
 	return 0;
 }
 
-static int epoll_add(int epfd, int fd, void *tag)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = tag };
+/* ---- event sources ---- */
 
-	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+static void on_timer(void *ctx, __u32 events)
+{
+	struct udpespd *d = ctx;
+	__u64 ticks;
+
+	(void)events;
+	if (read(d->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
+		return;
+	lifetime_check(&d->life);
+	/* Catch `ip link` attaches and detaches too. */
+	sync_workers(d);
+	dp_commit(d); /* retry a publish that found no memory */
+	outbound_keepalives(&d->out);
+	pmtu_expire(d);
+	sa_rt_reclaim(&d->rt);
+	log_tick(); /* "N messages suppressed" once a flood is over */
 }
 
-static int run(struct udpespd *d, int sig_fd)
+static void on_signal(void *ctx, __u32 events)
 {
-	struct epoll_event evs[32];
+	struct udpespd *d = ctx;
+	struct signalfd_siginfo si;
 
-	for (;;) {
-		int n = epoll_wait(d->epoll_fd, evs, 32, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		for (int i = 0; i < n; i++) {
-			int tag = *(int *)evs[i].data.ptr;
-
-			switch (tag) {
-			case EP_LISTEN:
-				server_accept(d);
-				break;
-			case EP_CLIENT:
-				server_client_ready(d, evs[i].data.ptr);
-				/* The client may be gone: stop using this batch. */
-				i = n;
-				break;
-			case EP_TIMER: {
-				__u64 ticks;
-
-				if (read(d->timer_fd, &ticks, sizeof(ticks)) != sizeof(ticks))
-					break;
-				server_check_lifetimes(d);
-				/* Catch `ip link` attaches and detaches too. */
-				udpespd_sync_workers(d);
-				dp_commit(d); /* retry a publish that found no memory */
-				outbound_keepalives(&d->out);
-				pmtu_expire(d);
-				sa_rt_reclaim(&d->rt);
-				break;
-			}
-			case EP_MAPPING:
-				handle_mappings(d);
-				break;
-			case EP_OUTBOUND:
-				handle_outbound_notes(d);
-				break;
-			case EP_PMTU4:
-			case EP_PMTU6:
-				pmtu_drain(d->pmtu_fd[tag - EP_PMTU4], tag == EP_PMTU4 ?
-					   UDPESP_AF_INET : UDPESP_AF_INET6, on_pmtu, d);
-				break;
-			case EP_NETLINK:
-				links_handle(&d->links);
-				break;
-			case EP_SIGNAL: {
-				struct signalfd_siginfo si;
-
-				if (read(sig_fd, &si, sizeof(si)) != sizeof(si))
-					break;
-				if (si.ssi_signo == SIGHUP) {
-					pr_info("SIGHUP: reopening the log");
-					log_reopen();
-					break;
-				}
-				pr_info("signal %u: exiting", si.ssi_signo);
-				return 0;
-			}
-			}
-		}
+	(void)events;
+	if (read(d->sig_fd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP) {
+		pr_info("SIGHUP: reopening the log");
+		log_reopen();
+		return;
 	}
+	pr_info("signal %u: exiting", si.ssi_signo);
+	evloop_stop(&d->loop);
+}
+
+static void on_netlink(void *ctx, __u32 events)
+{
+	struct udpespd *d = ctx;
+
+	(void)events;
+	links_handle(&d->links);
+}
+
+static void on_mapping(void *ctx, __u32 events)
+{
+	(void)events;
+	handle_mappings(ctx);
+}
+
+static void on_outbound(void *ctx, __u32 events)
+{
+	(void)events;
+	handle_outbound_notes(ctx);
+}
+
+static void on_pmtu4(void *ctx, __u32 events)
+{
+	struct udpespd *d = ctx;
+
+	(void)events;
+	pmtu_drain(d->pmtu_fd[0], UDPESP_AF_INET, on_pmtu, d);
+}
+
+static void on_pmtu6(void *ctx, __u32 events)
+{
+	struct udpespd *d = ctx;
+
+	(void)events;
+	pmtu_drain(d->pmtu_fd[1], UDPESP_AF_INET6, on_pmtu, d);
+}
+
+/* Sources live as long as the loop: evloop_fini() is all they need. */
+static int watch(struct udpespd *d, int fd, evloop_fn fn)
+{
+	return evloop_add(&d->loop, fd, EPOLLIN, fn, d) ? 0 : -errno;
 }
 
 int main(int argc, char **argv)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct udpespd d = { .epoll_fd = -1, .listen_fd = -1, .timer_fd = -1, .pmtu_fd = { -1, -1 },
-			     .tun_fd = -1 };
-	struct udpesp_load_opts lo;
+	struct udpespd d = { .timer_fd = -1, .sig_fd = -1, .pmtu_fd = { -1, -1 }, .tun_fd = -1,
+			     .loop = { .epfd = -1 } };
+	struct ctl_server_cfg ctl = { 0 };
+	struct loader_opts lo;
 	struct options o;
 	sigset_t sigs;
-	int sig_fd = -1, err, ret = 1;
+	int err, ret = 1;
 
 	err = parse_options(argc, argv, &o);
 	if (err)
@@ -686,8 +740,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "Error: --group \"%s\": no such group\n", o.group);
 			return 2;
 		}
-		d.group = g->gr_gid;
-		d.has_group = true;
+		ctl.group = g->gr_gid;
+		ctl.has_group = true;
 	}
 	if (log_open(o.log ? o.log : (o.foreground ? NULL : "syslog"),
 		     o.debug ? LOG_LVL_DEBUG : LOG_LVL_INFO)) {
@@ -695,8 +749,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	lo = (struct udpesp_load_opts){ .max_sa = o.max_sa, .pin_dir = o.pin_dir };
-	d.skel = udpesp_bpf_load(&lo);
+	lo = (struct loader_opts){ .max_sa = o.max_sa, .pin_dir = o.pin_dir };
+	d.skel = loader_load(&lo);
 	if (!d.skel) {
 		pr_err("loading the XDP object with maps under %s: %s", o.pin_dir,
 		       strerror(errno));
@@ -717,6 +771,7 @@ int main(int argc, char **argv)
 		pr_err("setting up the SA table: %s", strerror(-err));
 		goto out;
 	}
+	lifetime_init(&d.life, &d.table, &d.maps, dp_event, &d);
 	/* The inner interface; workers add their own queues to it. */
 	d.tun_name = o.tun;
 	d.outer_mtu_auto = !o.outer_mtu;
@@ -729,13 +784,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	adopt_leftovers(&d);
-	kf_backend_load(&kf, &d.maps);
+	kfunc_load(&kf, &d.maps);
 	if (kf.ok)
 		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto); kernel AES %s: offload auto %s",
 			kf.aes_driver, kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
 	else
 		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
-	err = links_init(&d.links, bpf_program__fd(d.skel->progs.udpesp_xdp), on_link_gone, &d);
+	err = links_init(&d.links, bpf_program__fd(d.skel->progs.udpesp_xdp), &links_ops, &d);
 	if (err)
 		pr_warn("no link events (libnl): SAs will not follow vanished interfaces");
 
@@ -745,27 +800,32 @@ int main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
-	d.epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	d.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
+	err = evloop_init(&d.loop);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (sig_fd < 0 || d.epoll_fd < 0 || d.timer_fd < 0 ||
+	if (d.sig_fd < 0 || err || d.timer_fd < 0 ||
 	    timerfd_settime(d.timer_fd, 0, &tick, NULL)) {
 		pr_err("event loop set-up: %s", strerror(errno));
 		goto out;
 	}
 	err = make_socket_dir(o.socket);
+	ctl.path = o.socket;
+	ctl.table = &d.table;
+	ctl.maps = &d.maps;
+	ctl.links = &d.links;
 	if (!err)
-		err = server_listen(&d, o.socket);
+		err = ctl_server_open(&d.ctl, &d.loop, &ctl);
+	d.ctl_open = !err;
 	if (!err)
-		err = epoll_add(d.epoll_fd, d.timer_fd, &tag_timer);
+		err = watch(&d, d.timer_fd, on_timer);
 	if (!err)
-		err = epoll_add(d.epoll_fd, sig_fd, &tag_signal);
+		err = watch(&d, d.sig_fd, on_signal);
 	if (!err && links_fd(&d.links) >= 0)
-		err = epoll_add(d.epoll_fd, links_fd(&d.links), &tag_netlink);
+		err = watch(&d, links_fd(&d.links), on_netlink);
 	if (!err)
-		err = epoll_add(d.epoll_fd, d.workers.mappings.event_fd, &tag_mapping);
+		err = watch(&d, d.workers.mappings.event_fd, on_mapping);
 	if (!err)
-		err = epoll_add(d.epoll_fd, d.out.notes.event_fd, &tag_outbound);
+		err = watch(&d, d.out.notes.event_fd, on_outbound);
 	/* Without them (no IPv6, say) only routers' reports go unheard. */
 	d.pmtu_fd[0] = pmtu_open4();
 	d.pmtu_fd[1] = pmtu_open6();
@@ -774,7 +834,7 @@ int main(int argc, char **argv)
 			pr_warn("ICMP%s socket: %s; path MTU reports will be missed",
 				i ? "v6" : "", strerror(-d.pmtu_fd[i]));
 		else
-			err = epoll_add(d.epoll_fd, d.pmtu_fd[i], i ? &tag_pmtu6 : &tag_pmtu4);
+			err = watch(&d, d.pmtu_fd[i], i ? on_pmtu6 : on_pmtu4);
 	if (!err)
 		err = outbound_start(&d.out, d.tun_fd);
 	if (err) {
@@ -785,19 +845,21 @@ int main(int argc, char **argv)
 		pr_err("detaching: %s", strerror(errno));
 		goto out;
 	}
-	udpespd_sync_workers(&d);
+	sync_workers(&d);
 	pr_info("udpespd %s: socket %s, maps under %s, %u SA slots, crypto %s, inner interface %s",
 		UDPESP_VERSION, o.socket, o.pin_dir, d.maps.max_sa, esp_crypto_backend(), o.tun);
-	ret = run(&d, sig_fd) ? 1 : 0;
+	ret = evloop_run(&d.loop) ? 1 : 0;
 	unlink(o.socket);
 out:
-	server_close_all(&d);
+	if (d.ctl_open)
+		ctl_server_close(&d.ctl);
 	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
 	links_fini(&d.links);
 	sa_table_fini(&d.table); /* wipes every key */
-	kf_backend_unload(&kf, &d.maps); /* and the kernel's copies with it */
+	kfunc_unload(&kf, &d.maps); /* and the kernel's copies with it */
 	outbound_fini(&d.out);    /* after the table: it releases the last SAs */
 	sa_rt_table_fini(&d.rt);  /* and every expanded key */
+	evloop_fini(&d.loop);
 	if (d.tun_fd >= 0)
 		close(d.tun_fd);
 	if (d.timer_fd >= 0)
@@ -805,11 +867,9 @@ out:
 	for (int i = 0; i < 2; i++)
 		if (d.pmtu_fd[i] >= 0)
 			close(d.pmtu_fd[i]);
-	if (d.epoll_fd >= 0)
-		close(d.epoll_fd);
-	if (sig_fd >= 0)
-		close(sig_fd);
-	udpesp_bpf_unload(d.skel);
+	if (d.sig_fd >= 0)
+		close(d.sig_fd);
+	loader_unload(d.skel);
 	log_close();
 	return ret;
 }

@@ -75,7 +75,7 @@ static double run_ns(int prog, const void *data, __u32 len, __u32 repeat, int wa
 	return o.duration;
 }
 
-static void install(struct udpesp_maps *m, struct kf_backend *kf, struct bench_suite *s,
+static void install(struct udpesp_maps *m, struct kfunc_backend *kf, struct bench_suite *s,
 		    __u32 slot, __u8 backend)
 {
 	struct udpesp_sa sa = { .handle = slot, .slot = slot, .parser = 1, .gen = 1,
@@ -87,9 +87,9 @@ static void install(struct udpesp_maps *m, struct kf_backend *kf, struct bench_s
 
 	memcpy(key.daddr, s->sa.dst.addr, sizeof(key.daddr));
 	if (backend == UDPESP_BACKEND_KFUNC) {
-		err = kf_backend_sa_add(kf, slot, 1, &s->sa, &s->s);
+		err = kfunc_sa_add(kf, slot, 1, &s->sa, &s->s);
 		if (err)
-			die("kf_backend_sa_add: %s", strerror(-err));
+			die("kfunc_sa_add: %s", strerror(-err));
 	}
 	/* Window 0: no replay check, so one frame can be sent again and again. */
 	err = udpesp_maps_sa_add(m, &key, &sa, 0, 0);
@@ -125,18 +125,18 @@ int main(void)
 	struct bench_suite s_kf, s_xsk;
 	struct esp_crypto_thread *t;
 	struct udpesp_maps m;
-	struct kf_backend kf;
+	struct kfunc_backend kf;
 	struct udpesp *skel;
 	struct xdp_bare *bare;
 	struct kf_parts *parts;
 	int xdp, bare_fd;
 
-	skel = udpesp_bpf_load(&(struct udpesp_load_opts){ .max_sa = 16 });
+	skel = loader_load(&(struct loader_opts){ .max_sa = 16 });
 	if (!skel)
 		die("loading udpesp.bpf.o: %s (root?)", strerror(errno));
 	if (udpesp_maps_from_obj(&m, skel->obj))
 		die("maps");
-	kf_backend_load(&kf, &m);
+	kfunc_load(&kf, &m);
 	if (!kf.ok)
 		die("kfunc backend unavailable: %s", kf.why);
 	bare = xdp_bare__open_and_load();
@@ -234,9 +234,9 @@ int main(void)
 	bench_suite_free(&s_kf);
 	bench_suite_free(&s_xsk);
 	esp_crypto_thread_free(t);
-	kf_backend_unload(&kf, &m);
+	kfunc_unload(&kf, &m);
 	kf_parts__destroy(parts);
 	xdp_bare__destroy(bare);
-	udpesp_bpf_unload(skel);
+	loader_unload(skel);
 	return 0;
 }

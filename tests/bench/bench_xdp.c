@@ -208,11 +208,11 @@ static void check_memory(struct bench *b, __u32 max_sa)
 
 static void load_inst(struct inst *in, __u32 max_sa)
 {
-	struct udpesp_load_opts lo = { .max_sa = max_sa, .pin_dir = NULL };
+	struct loader_opts lo = { .max_sa = max_sa, .pin_dir = NULL };
 	double t0 = now_s();
 	int err;
 
-	in->skel = udpesp_bpf_load(&lo);
+	in->skel = loader_load(&lo);
 	if (!in->skel)
 		die("loading udpesp (max_sa %u): %s", max_sa, strerror(errno));
 	in->load_s = now_s() - t0;
@@ -629,9 +629,9 @@ static int read_jit(void)
 static void cleanup(struct bench *b)
 {
 	if (b->small.skel)
-		udpesp_bpf_unload(b->small.skel);
+		loader_unload(b->small.skel);
 	if (b->big.skel)
-		udpesp_bpf_unload(b->big.skel);
+		loader_unload(b->big.skel);
 	xdp_bare__destroy(b->bare);
 	if (b->xsk_fd >= 0)
 		close(b->xsk_fd);

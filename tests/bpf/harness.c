@@ -32,7 +32,7 @@ void harness_init(void)
 {
 	int err;
 
-	h.skel = udpesp_bpf_load(&(struct udpesp_load_opts){ .pin_dir = NULL });
+	h.skel = loader_load(&(struct loader_opts){ .pin_dir = NULL });
 	if (!h.skel) {
 		err = errno;
 		if (err == EPERM || err == EACCES)
@@ -111,7 +111,7 @@ void harness_fini(void)
 		munmap(h.umem_area,
 		       (size_t)UMEM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
 	if (h.skel)
-		udpesp_bpf_unload(h.skel);
+		loader_unload(h.skel);
 	h = (struct harness){ .prog_fd = -1, .xsk_fd = -1 };
 }
 

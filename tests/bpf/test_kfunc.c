@@ -34,21 +34,21 @@
 #include "decap_frames.h"
 #include "../unit/gcm_draft.h"
 
-static struct kf_backend kf;
+static struct kfunc_backend kf;
 /* The SPI of the SA under test: the generator's 0x1001 unless set. */
 static __be32 vec_spi;
 
 static void kf_init(void)
 {
 	harness_init();
-	kf_backend_load(&kf, &h.m);
+	kfunc_load(&kf, &h.m);
 	if (!kf.ok)
 		cr_skip_test("kfunc backend unavailable: %s", kf.why);
 }
 
 static void kf_fini(void)
 {
-	kf_backend_unload(&kf, &h.m);
+	kfunc_unload(&kf, &h.m);
 	harness_fini();
 }
 
@@ -132,8 +132,8 @@ static void install_suite(const struct decap_vec *v, const struct decap_suite *d
 
 	vec_cfg_suite(v, ds, cs, suite);
 	key = vec_key(cs);
-	err = kf_backend_sa_add(&kf, SLOT, GEN, cs, suite);
-	cr_assert_eq(err, 0, "%s: kf_backend_sa_add: %s", v->name, strerror(-err));
+	err = kfunc_sa_add(&kf, SLOT, GEN, cs, suite);
+	cr_assert_eq(err, 0, "%s: kfunc_sa_add: %s", v->name, strerror(-err));
 	err = udpesp_maps_parser_add(&h.m, &pk, &pv);
 	cr_assert(err == 0 || err == -EEXIST, "parser_add: %s", strerror(-err));
 	sa.handle = 1;
@@ -163,7 +163,7 @@ static void uninstall(const struct udpesp_ctl_sa *cs)
 	struct udpesp_sa_key key = vec_key(cs);
 
 	udpesp_maps_sa_del(&h.m, &key);
-	kf_backend_sa_del(&kf, SLOT);
+	kfunc_sa_del(&kf, SLOT);
 }
 
 /* The AF_XDP path on the same frame: esp_decap() with its own copy. */
@@ -380,19 +380,19 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 	struct cnt_snap before;
 
 	vec_cfg(v, &cs, &suite);
-	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), 0, "%s", err);
 	/* offload auto only where the kernel's AES is accelerated. */
 	cs.offload = UDPESP_OFFLOAD_AUTO;
-	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)),
+	cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)),
 		     kf.aes_fast ? 0 : -EOPNOTSUPP, "%s", err);
 	if (!kf.aes_fast)
 		cr_assert(strstr(err, "portable C"), "%s", err);
 	cs.offload = UDPESP_OFFLOAD_KFUNC;
 	cs.dir = UDPESP_DIR_OUT;
-	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
+	cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
 	cs.dir = UDPESP_DIR_IN;
 	suite.alg = UDPESP_ALG_CHACHA20_POLY1305;
-	cr_assert_eq(kf_backend_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
+	cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
 	cr_assert(strstr(err, "rfc4106"), "%s", err);
 
 	/* udpesp_sa names generation GEN + 1: the context is another SA's. */
@@ -414,7 +414,7 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 
 	/* No context for the slot at all: passed up, RxNoBackend. */
 	install(v, &cs, &suite);
-	kf_backend_sa_del(&kf, SLOT);
+	kfunc_sa_del(&kf, SLOT);
 	cnt_snap(&before);
 	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
 	cnt_expect(&before, [UDPESP_CNT_RX_ENCAP] = 1, [UDPESP_CNT_RX_ESP] = 1,

@@ -807,6 +807,7 @@ test_ctl_broken_clients() {
 	ctl_raw oversize "reply ERROR EMSGSIZE bad message: Message too long" closed &&
 		ctl_raw garbage "reply ERROR EBADMSG bad message: Bad message" closed &&
 		ctl_raw bad-len "reply ERROR EBADMSG bad message: Bad message" closed &&
+		ctl_raw wrap-len "reply ERROR EMSGSIZE bad message: Message too long" closed &&
 		ctl_raw "version 99" "reply ERROR EPROTO protocol version 99 not supported (udpespd speaks $version)" open &&
 		ctl_raw "encap 2" "reply ERROR EINVAL encapsulation type 2 is not offloaded: only espinudp (RFC 3948)" open ||
 		return

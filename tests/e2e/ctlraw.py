@@ -12,6 +12,20 @@ seq, status; host byte order) and breaks it on purpose:
   ctlraw.py SOCK bad-len         an SA_ADD of 100 bytes (not n x 616)
   ctlraw.py SOCK version N       a HELLO for protocol version N
   ctlraw.py SOCK encap TYPE      an otherwise valid SA_ADD with encap TYPE
+  ctlraw.py SOCK wrap-len        an ERROR header with length 0xfffffff8, its
+                                 first 8 bytes, a pause, then the other 8
+                                 (16 + length wraps to 8 in 32 bits)
+  ctlraw.py SOCK slow-reader N   N STATS requests, sent as fast as udpespd
+                                 takes them (5 s at most), replies never
+                                 read; prints "sent K", waits to be killed
+  ctlraw.py SOCK monitor-noread  a MONITOR request, events never read;
+                                 prints "sent", waits to be killed
+  ctlraw.py SOCK hello-ms        connect, HELLO, reply: prints "hello MS"
+                                 (milliseconds, connect included)
+  ctlraw.py SOCK hold N          N connections, a HELLO on each; prints
+                                 "ok A refused B" and the first refusal's
+                                 text ("refusal ERRNO TEXT"), then "held",
+                                 and keeps them open until killed
 
 The waiting modes print "sent" once their bytes are out. The others print
 the reply as "reply TYPE ERRNO TEXT" (message type and errno by name, 0
@@ -27,7 +41,7 @@ import sys
 import time
 
 HDR = struct.Struct("=IIIi")
-MSG_HELLO, MSG_ERROR, MSG_SA_ADD = 1, 2, 4
+MSG_HELLO, MSG_ERROR, MSG_SA_ADD, MSG_STATS, MSG_MONITOR = 1, 2, 4, 12, 19
 MSG_NAMES = {MSG_HELLO: "HELLO", MSG_ERROR: "ERROR", MSG_SA_ADD: "SA_ADD"}
 MAX_PAYLOAD = 1 << 20
 
@@ -124,9 +138,76 @@ def sa_add(encap):
     return HDR.pack(MSG_SA_ADD, len(sa), 9, 0) + sa
 
 
+def hello():
+    return HDR.pack(MSG_HELLO, 8, 77, 0) + struct.pack("=II", CTL_VERSION, 0)
+
+
+def wait_forever():
+    while True:
+        time.sleep(60)
+
+
+def slow_reader(path, n):
+    s = connect(path)
+    s.settimeout(5)
+    sent = 0
+    try:
+        for _ in range(n):
+            s.sendall(HDR.pack(MSG_STATS, 0, 100 + sent, 0))
+            sent += 1
+    except OSError:
+        pass  # udpespd stopped taking requests: its replies wait for us
+    print("sent %d" % sent, flush=True)
+    wait_forever()
+
+
+def hello_ms(path):
+    t0 = time.monotonic()
+    s = connect(path)
+    s.sendall(hello())
+    r = read_reply(s)
+    ms = (time.monotonic() - t0) * 1000
+    if r is None or r[0] != MSG_HELLO:
+        sys.exit("no HELLO back: %r" % (r,))
+    print("hello %d" % ms)
+
+
+def hold(path, n):
+    socks, ok, refused, text = [], 0, 0, ""
+    for _ in range(n):
+        try:
+            s = connect(path)
+            s.sendall(hello())
+            r = read_reply(s)
+        except OSError as e:
+            r = (MSG_ERROR, -e.errno, 0, "connect/send: " + e.strerror)
+        if r is not None and r[0] == MSG_HELLO:
+            ok += 1
+            socks.append(s)
+            continue
+        refused += 1
+        if not text:
+            text = "connection closed" if r is None else "%s %s" % (
+                errno.errorcode.get(-r[1], str(r[1])), r[3])
+    print("ok %d refused %d" % (ok, refused))
+    print("refusal %s" % text)
+    print("held", flush=True)
+    wait_forever()
+
+
 def main():
     path, mode = sys.argv[1], sys.argv[2]
+    if mode == "slow-reader":
+        return slow_reader(path, int(sys.argv[3]))
+    if mode == "hello-ms":
+        return hello_ms(path)
+    if mode == "hold":
+        return hold(path, int(sys.argv[3]))
     s = connect(path)
+    if mode == "monitor-noread":
+        s.sendall(HDR.pack(MSG_MONITOR, 0, 1, 0))
+        print("sent", flush=True)
+        wait_forever()
     if mode == "partial-hdr":
         s.sendall(HDR.pack(MSG_HELLO, 8, 1, 0)[:7])
     elif mode == "partial-body":
@@ -145,6 +226,10 @@ def main():
         report(s, HDR.pack(MSG_HELLO, 8, 7, 0) + struct.pack("=II", int(sys.argv[3]), 0))
     elif mode == "encap":
         report(s, sa_add(int(sys.argv[3])))
+    elif mode == "wrap-len":
+        s.sendall(HDR.pack(MSG_ERROR, 0xFFFFFFF8, 5, -1)[:8])
+        time.sleep(0.5)  # udpespd took these 8 bytes for a whole message
+        report(s, HDR.pack(MSG_ERROR, 0xFFFFFFF8, 5, -1)[8:])
     else:
         sys.exit("unknown mode " + mode)
 
