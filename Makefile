@@ -65,7 +65,7 @@ TEST_LIBS := $(LIBS) -lcriterion
 # and the objects of each program that the tests link as well.
 ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/esp/esp_encap.c
 COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
-	daemon/common/sa_check.c
+	daemon/common/sa_check.c daemon/common/addr.c daemon/common/counter_names.c
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
@@ -120,16 +120,22 @@ $(BUILD)/obj/%.o: %.c $(SKELS)
 
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/common/log.c \
 	$(filter-out $(UDPESPD_LIB_SRCS),$(wildcard daemon/udpespd/*.c)))
-CTL_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespctl/udpespctl.c $(CTL_LIB_SRCS) \
-	$(COMMON_SRCS))
 
 $(BUILD)/udpespd: $(DAEMON_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# udpespctl: its own files, the control protocol, the SA checks, and map
+# access for -P (libbpf); no ESP engine, crypto library, loader or skeleton.
+CTL_SRCS := $(filter-out $(CTL_LIB_SRCS),$(wildcard daemon/udpespctl/*.c)) $(CTL_LIB_SRCS) \
+	daemon/common/ctl_proto.c daemon/common/sa_check.c daemon/common/maps.c \
+	daemon/common/addr.c daemon/common/counter_names.c
+CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
+CTL_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
 $(BUILD)/udpespctl: $(CTL_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(LIBS)) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CTL_LIBS) -o $@
 
 $(UNIT_TEST): $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,LINK,$@)

@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 #include <net/if.h>
 
-#include "common/maps.h"
+#include "common/addr.h"
 #include "common/sa_check.h"
 #include "sa_parse.h"
 #include "common/util.h"

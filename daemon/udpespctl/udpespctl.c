@@ -28,6 +28,7 @@
 
 #include "common/ctl_proto.h"
 #include "json_print.h"
+#include "common/counter_names.h"
 #include "common/maps.h"
 #include "sa_parse.h"
 
