@@ -66,7 +66,8 @@ TEST_LIBS := $(LIBS) -lcriterion
 ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/esp/esp_encap.c
 COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
 	daemon/common/sa_check.c daemon/common/addr.c daemon/common/counter_names.c
-CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
+CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \
+	daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))

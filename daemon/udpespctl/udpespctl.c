@@ -46,7 +46,7 @@
 _Static_assert(UDPESP_AF_INET == AF_INET && UDPESP_AF_INET6 == AF_INET6,
 	       "UDPESP_AF_* are the socket families");
 
-static struct jprint out;
+static struct json_print out;
 static const char *sock_path = UDPESP_SOCKET_DEFAULT;
 static const char *pin_dir; /* -P: read pinned maps, no daemon */
 static int conn_fd = -1;
@@ -227,10 +227,10 @@ static int conn_dump(const struct dump *d)
 		if (err)
 			break;
 		if (!started)
-			d->begin ? d->begin() : jp_open_array(&out, NULL);
+			d->begin ? d->begin() : json_print_open_array(&out, NULL);
 		started = true;
 		if (m.hdr.type == UDPESP_MSG_DONE) {
-			d->end ? d->end() : jp_close_array(&out);
+			d->end ? d->end() : json_print_close_array(&out);
 			break;
 		}
 		err = d->one(&m);
@@ -294,14 +294,14 @@ static void print_addr(const char *key, const char *fmt, const struct udpesp_ctl
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *s = fmt_addr(a, prefix, buf, sizeof(buf));
 
-	jp_str(&out, PRINT_JSON, key, NULL, s);
-	jp_str(&out, PRINT_FP, key, fmt, s ? s : "any");
+	json_print_str(&out, PRINT_JSON, key, NULL, s);
+	json_print_str(&out, PRINT_FP, key, fmt, s ? s : "any");
 }
 
 static void print_spi(const char *fmt, __be32 spi)
 {
-	jp_u64(&out, PRINT_JSON, "spi", NULL, ntohl(spi));
-	jp_text(&out, fmt, ntohl(spi));
+	json_print_u64(&out, PRINT_JSON, "spi", NULL, ntohl(spi));
+	json_print_text(&out, fmt, ntohl(spi));
 }
 
 static void print_dev(const char *fmt, __u32 ifindex)
@@ -311,9 +311,9 @@ static void print_dev(const char *fmt, __u32 ifindex)
 	if (ifindex && !if_indextoname(ifindex, name))
 		snprintf(name, sizeof(name), "if%u", ifindex);
 	if (!ifindex)
-		jp_null(&out, PRINT_JSON, "dev", NULL);
-	jp_str(&out, ifindex ? PRINT_ANY : PRINT_FP, "dev", fmt, name);
-	jp_u64(&out, PRINT_JSON, "ifindex", NULL, ifindex);
+		json_print_null(&out, PRINT_JSON, "dev", NULL);
+	json_print_str(&out, ifindex ? PRINT_ANY : PRINT_FP, "dev", fmt, name);
+	json_print_u64(&out, PRINT_JSON, "ifindex", NULL, ifindex);
 }
 
 /* JSON: seconds since the epoch; text: local time, "-" for 0. */
@@ -323,10 +323,10 @@ static void print_time(const char *key, const char *fmt, __u64 t)
 	char buf[32] = "-";
 	struct tm tm;
 
-	jp_u64(&out, PRINT_JSON, key, NULL, t);
+	json_print_u64(&out, PRINT_JSON, key, NULL, t);
 	if (t && localtime_r(&tt, &tm))
 		strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-	jp_str(&out, PRINT_FP, NULL, fmt, buf);
+	json_print_str(&out, PRINT_FP, NULL, fmt, buf);
 }
 
 /* One algorithm line. Keys are never printed, only their length. */
@@ -336,15 +336,15 @@ static void print_alg(const char *kind, const struct udpesp_ctl_alg *alg)
 
 	if (!alg->name[0])
 		return;
-	jp_open_object(&out, kind);
-	jp_text(&out, "\t%s%s ", kind, !aead && alg->bits ? "-trunc" : "");
-	jp_str(&out, PRINT_ANY, "name", "%s", alg->name);
-	jp_u64(&out, PRINT_ANY, "key_bits", " key %llu bits", alg->key_len * 8ull);
+	json_print_open_object(&out, kind);
+	json_print_text(&out, "\t%s%s ", kind, !aead && alg->bits ? "-trunc" : "");
+	json_print_str(&out, PRINT_ANY, "name", "%s", alg->name);
+	json_print_u64(&out, PRINT_ANY, "key_bits", " key %llu bits", alg->key_len * 8ull);
 	if (alg->bits)
-		jp_u64(&out, PRINT_ANY, aead ? "icv_bits" : "trunc_bits",
+		json_print_u64(&out, PRINT_ANY, aead ? "icv_bits" : "trunc_bits",
 		       aead ? " icv %llu" : " trunc %llu", alg->bits);
-	jp_nl(&out);
-	jp_close_object(&out);
+	json_print_nl(&out);
+	json_print_close_object(&out);
 }
 
 static void print_sa(const struct udpesp_ctl_sa_info *si)
@@ -353,68 +353,68 @@ static void print_sa(const struct udpesp_ctl_sa_info *si)
 	bool in = sa->dir == UDPESP_DIR_IN, limited = false;
 	char b[32], oa[INET6_ADDRSTRLEN];
 
-	jp_open_object(&out, NULL);
-	jp_u64(&out, PRINT_ANY, "handle", "handle %llu", si->handle);
-	jp_u64(&out, PRINT_ANY, "parser", " parser %llu", sa->parser);
-	jp_str(&out, PRINT_ANY, "dir", " dir %s", NAME(dir_names, sa->dir, "dir", b));
+	json_print_open_object(&out, NULL);
+	json_print_u64(&out, PRINT_ANY, "handle", "handle %llu", si->handle);
+	json_print_u64(&out, PRINT_ANY, "parser", " parser %llu", sa->parser);
+	json_print_str(&out, PRINT_ANY, "dir", " dir %s", NAME(dir_names, sa->dir, "dir", b));
 	print_addr("src", " src %s", &sa->src, false);
 	print_addr("dst", " dst %s", &sa->dst, false);
 	print_spi(" spi 0x%08x", sa->spi);
-	jp_str(&out, PRINT_ANY, "mode", " mode %s", NAME(mode_names, sa->mode, "mode", b));
-	jp_u64(&out, PRINT_ANY, "slot", " slot %llu", si->slot);
+	json_print_str(&out, PRINT_ANY, "mode", " mode %s", NAME(mode_names, sa->mode, "mode", b));
+	json_print_u64(&out, PRINT_ANY, "slot", " slot %llu", si->slot);
 	if (sa->reqid)
-		jp_u64(&out, PRINT_ANY, "reqid", " reqid %llu", sa->reqid);
-	jp_nl(&out);
+		json_print_u64(&out, PRINT_ANY, "reqid", " reqid %llu", sa->reqid);
+	json_print_nl(&out);
 	print_alg("aead", &sa->aead);
 	print_alg("enc", &sa->enc);
 	print_alg("auth", &sa->auth);
 	if (sa->encap) {
-		jp_open_object(&out, "encap");
-		jp_str(&out, PRINT_ANY, "type", "\tencap %s",
+		json_print_open_object(&out, "encap");
+		json_print_str(&out, PRINT_ANY, "type", "\tencap %s",
 		       NAME(encap_names, sa->encap, "encap", b));
-		jp_u64(&out, PRINT_ANY, "sport", " %llu", ntohs(sa->encap_sport));
-		jp_u64(&out, PRINT_ANY, "dport", " %llu", ntohs(sa->encap_dport));
+		json_print_u64(&out, PRINT_ANY, "sport", " %llu", ntohs(sa->encap_sport));
+		json_print_u64(&out, PRINT_ANY, "dport", " %llu", ntohs(sa->encap_dport));
 		if (!fmt_addr(&sa->encap_oa, false, oa, sizeof(oa)))
 			strcpy(oa, sa->dst.family == AF_INET6 ? "::" : "0.0.0.0");
-		jp_str(&out, PRINT_ANY, "oa", " %s\n", oa);
-		jp_close_object(&out);
+		json_print_str(&out, PRINT_ANY, "oa", " %s\n", oa);
+		json_print_close_object(&out);
 	}
-	jp_u64(&out, PRINT_ANY, "replay_window", "\treplay-window %llu", sa->replay_window);
-	jp_bool(&out, PRINT_ANY, "esn", " flag esn", sa->flags & UDPESP_CTL_SA_ESN);
-	jp_u64(&out, PRINT_ANY, in ? "seq" : "oseq", in ? " seq 0x%llx\n" : " oseq 0x%llx\n",
+	json_print_u64(&out, PRINT_ANY, "replay_window", "\treplay-window %llu", sa->replay_window);
+	json_print_bool(&out, PRINT_ANY, "esn", " flag esn", sa->flags & UDPESP_CTL_SA_ESN);
+	json_print_u64(&out, PRINT_ANY, in ? "seq" : "oseq", in ? " seq 0x%llx\n" : " oseq 0x%llx\n",
 	       si->seq);
-	jp_open_object(&out, "sel");
+	json_print_open_object(&out, "sel");
 	print_addr("src", "\tsel src %s", &sa->sel_src, true);
 	print_addr("dst", " dst %s\n", &sa->sel_dst, true);
-	jp_close_object(&out);
+	json_print_close_object(&out);
 	print_dev("\tdev %s", sa->ifindex);
-	jp_str(&out, PRINT_ANY, "offload", " offload %s",
+	json_print_str(&out, PRINT_ANY, "offload", " offload %s",
 	       NAME(offload_names, sa->offload, "offload", b));
 	if (sa->tfcpad)
-		jp_u64(&out, PRINT_ANY, "tfcpad", " tfcpad %llu", sa->tfcpad);
-	jp_nl(&out);
-	jp_open_object(&out, "limits");
+		json_print_u64(&out, PRINT_ANY, "tfcpad", " tfcpad %llu", sa->tfcpad);
+	json_print_nl(&out);
+	json_print_open_object(&out, "limits");
 	for (int i = 0; i < UDPESP_LIMIT_MAX; i++) {
-		jp_u64(&out, PRINT_JSON, limit_keys[i], NULL, sa->limits[i]);
+		json_print_u64(&out, PRINT_JSON, limit_keys[i], NULL, sa->limits[i]);
 		if (sa->limits[i])
-			jp_text(&out, "%s %s %llu", limited ? "" : "\tlimit", limit_names[i],
+			json_print_text(&out, "%s %s %llu", limited ? "" : "\tlimit", limit_names[i],
 				(unsigned long long)sa->limits[i]);
 		limited |= !!sa->limits[i];
 	}
-	jp_close_object(&out);
-	jp_str(&out, PRINT_ANY, "state", limited ? " state %s" : "\tstate %s",
+	json_print_close_object(&out);
+	json_print_str(&out, PRINT_ANY, "state", limited ? " state %s" : "\tstate %s",
 	       NAME(state_names, si->state, "state", b));
 	print_time("add_time", " added %s", si->add_time);
 	print_time("use_time", " used %s\n", si->use_time);
-	jp_close_object(&out);
+	json_print_close_object(&out);
 }
 
 static void print_handles(const struct udpesp_ctl_handles *h)
 {
-	jp_open_object(&out, NULL);
-	jp_u64(&out, PRINT_ANY, "handle", "handle %llu", h->handle);
-	jp_u64(&out, PRINT_ANY, "parser", " parser %llu\n", h->parser);
-	jp_close_object(&out);
+	json_print_open_object(&out, NULL);
+	json_print_u64(&out, PRINT_ANY, "handle", "handle %llu", h->handle);
+	json_print_u64(&out, PRINT_ANY, "parser", " parser %llu\n", h->parser);
+	json_print_close_object(&out);
 }
 
 /* ---- sa --------------------------------------------------------------- */
@@ -591,7 +591,7 @@ static int sa_add_batch(int argc, char **argv)
 			err = unexpected(&m, UDPESP_MSG_SA_ADD);
 		} else {
 			if (!opened)
-				jp_open_array(&out, NULL);
+				json_print_open_array(&out, NULL);
 			opened = true;
 			for (size_t i = 0; i < k; i++)
 				print_handles((struct udpesp_ctl_handles *)m.payload + i);
@@ -599,7 +599,7 @@ static int sa_add_batch(int argc, char **argv)
 		ctl_msg_free(&m);
 	}
 	if (opened)
-		jp_close_array(&out);
+		json_print_close_array(&out);
 	if (buf)
 		explicit_bzero(buf, n * sizeof(*buf));
 	free(buf);
@@ -625,22 +625,22 @@ static int sa_del(int argc, char **argv)
 	if (conn_open() || conn_call(UDPESP_MSG_SA_DEL, &sel, sizeof(sel), UDPESP_MSG_SA_DEL, &m))
 		return EXIT_FAIL;
 	r = m.payload;
-	jp_open_object(&out, NULL);
-	jp_u64(&out, PRINT_JSON, "deleted", NULL, r->deleted);
+	json_print_open_object(&out, NULL);
+	json_print_u64(&out, PRINT_JSON, "deleted", NULL, r->deleted);
 	if (sel.handle) {
-		jp_u64(&out, PRINT_ANY, "handle", "deleted handle %llu\n", sel.handle);
+		json_print_u64(&out, PRINT_ANY, "handle", "deleted handle %llu\n", sel.handle);
 	} else {
 		print_addr("dst", "deleted dst %s", &sel.dst, false);
 		print_spi(" spi 0x%08x\n", sel.spi);
 	}
 	if (sel.parser) {
-		jp_u64(&out, PRINT_ANY, "parser", "parser %llu ", sel.parser);
-		jp_bool(&out, PRINT_ANY, "parser_removed", "removed\n", r->parser_gone);
+		json_print_u64(&out, PRINT_ANY, "parser", "parser %llu ", sel.parser);
+		json_print_bool(&out, PRINT_ANY, "parser_removed", "removed\n", r->parser_gone);
 		if (!r->parser_gone)
-			jp_u64(&out, PRINT_ANY, "parser_users", "still used by %llu SAs\n",
+			json_print_u64(&out, PRINT_ANY, "parser_users", "still used by %llu SAs\n",
 			       r->parser_users);
 	}
-	jp_close_object(&out);
+	json_print_close_object(&out);
 	ctl_msg_free(&m);
 	return EXIT_OK;
 }
@@ -668,11 +668,11 @@ static int sa_flush(void)
 	if (conn_open() || conn_call(UDPESP_MSG_SA_FLUSH, NULL, 0, UDPESP_MSG_SA_FLUSH, &m))
 		return EXIT_FAIL;
 	r = m.payload;
-	jp_open_object(&out, NULL);
-	jp_u64(&out, PRINT_ANY, "deleted", "deleted %llu SAs", r->deleted);
-	jp_u64(&out, PRINT_ANY, "parsers_removed", ", removed %llu parser entries\n",
+	json_print_open_object(&out, NULL);
+	json_print_u64(&out, PRINT_ANY, "deleted", "deleted %llu SAs", r->deleted);
+	json_print_u64(&out, PRINT_ANY, "parsers_removed", ", removed %llu parser entries\n",
 	       r->parser_gone);
-	jp_close_object(&out);
+	json_print_close_object(&out);
 	ctl_msg_free(&m);
 	return EXIT_OK;
 }
@@ -719,19 +719,19 @@ static int one_parser(const struct ctl_msg *m)
 
 	if (m->hdr.type != UDPESP_MSG_PARSER_INFO)
 		return -EPROTO;
-	jp_open_object(&out, NULL);
-	jp_u64(&out, PRINT_ANY, "handle", "parser %llu", p->handle);
+	json_print_open_object(&out, NULL);
+	json_print_u64(&out, PRINT_ANY, "handle", "parser %llu", p->handle);
 	print_dev(" dev %s", p->ifindex);
-	jp_u64(&out, PRINT_ANY, "port", " port %llu", ntohs(p->port));
-	jp_str(&out, PRINT_ANY, "family", " family %s",
+	json_print_u64(&out, PRINT_ANY, "port", " port %llu", ntohs(p->port));
+	json_print_str(&out, PRINT_ANY, "family", " family %s",
 	       NAME(family_names, p->addr.family, "family", b));
 	if (a[0] || a[1] || a[2] || a[3])
 		print_addr("addr", " addr %s", &p->addr, false);
 	else
-		jp_null(&out, PRINT_JSON, "addr", NULL);
-	jp_str(&out, PRINT_ANY, "encap", " encap %s", NAME(encap_names, p->encap, "encap", b));
-	jp_u64(&out, PRINT_ANY, "users", " users %llu\n", p->users);
-	jp_close_object(&out);
+		json_print_null(&out, PRINT_JSON, "addr", NULL);
+	json_print_str(&out, PRINT_ANY, "encap", " encap %s", NAME(encap_names, p->encap, "encap", b));
+	json_print_u64(&out, PRINT_ANY, "users", " users %llu\n", p->users);
+	json_print_close_object(&out);
 	return 0;
 }
 
@@ -768,19 +768,19 @@ static bool stats_counters, stats_sa;
 
 static void stats_begin(void)
 {
-	jp_open_object(&out, NULL);
+	json_print_open_object(&out, NULL);
 }
 
 static void stats_end(void)
 {
 	if (!stats_counters) {
-		jp_open_object(&out, "counters");
-		jp_close_object(&out);
+		json_print_open_object(&out, "counters");
+		json_print_close_object(&out);
 	}
 	if (!stats_sa)
-		jp_open_array(&out, "sa");
-	jp_close_array(&out);
-	jp_close_object(&out);
+		json_print_open_array(&out, "sa");
+	json_print_close_array(&out);
+	json_print_close_object(&out);
 }
 
 /* STATS_INFO (once, first), then SA_STATS. */
@@ -791,29 +791,29 @@ static int one_stat(const struct ctl_msg *m)
 
 	if (m->hdr.type == UDPESP_MSG_STATS_INFO && !stats_counters && !stats_sa) {
 		stats_counters = true;
-		jp_open_object(&out, "counters");
+		json_print_open_object(&out, "counters");
 		/* A newer or older udpespd may count more or fewer reasons. */
 		for (size_t i = 0; i < m->hdr.len / sizeof(*c) && i < UDPESP_CNT_MAX; i++) {
-			jp_text(&out, "%-24s ", udpesp_counter_names[i]);
-			jp_u64(&out, PRINT_ANY, udpesp_counter_names[i], "%llu\n", c[i]);
+			json_print_text(&out, "%-24s ", udpesp_counter_names[i]);
+			json_print_u64(&out, PRINT_ANY, udpesp_counter_names[i], "%llu\n", c[i]);
 		}
-		jp_close_object(&out);
+		json_print_close_object(&out);
 		return 0;
 	}
 	if (m->hdr.type != UDPESP_MSG_SA_STATS)
 		return -EPROTO;
 	if (!stats_sa)
-		jp_open_array(&out, "sa");
+		json_print_open_array(&out, "sa");
 	stats_sa = true;
-	jp_open_object(&out, NULL);
-	jp_u64(&out, PRINT_ANY, "handle", "handle %llu", s->handle);
+	json_print_open_object(&out, NULL);
+	json_print_u64(&out, PRINT_ANY, "handle", "handle %llu", s->handle);
 	for (size_t i = 0; i < ARRAY_SIZE(sa_stat_fields); i++) {
-		jp_text(&out, " %s ", sa_stat_fields[i].text);
-		jp_u64(&out, PRINT_ANY, sa_stat_fields[i].key, "%llu",
+		json_print_text(&out, " %s ", sa_stat_fields[i].text);
+		json_print_u64(&out, PRINT_ANY, sa_stat_fields[i].key, "%llu",
 		       *(const __u64 *)((const char *)s + sa_stat_fields[i].off));
 	}
-	jp_nl(&out);
-	jp_close_object(&out);
+	json_print_nl(&out);
+	json_print_close_object(&out);
 	return 0;
 }
 
@@ -867,14 +867,14 @@ static void print_link(const struct udpesp_ctl_link *l, const char *fmt)
 	char name[sizeof(l->name) + 1] = "", b[32];
 
 	memcpy(name, l->name, sizeof(l->name));
-	jp_open_object(&out, NULL);
-	jp_str(&out, PRINT_ANY, "dev", fmt, name);
-	jp_u64(&out, PRINT_ANY, "ifindex", " ifindex %llu", l->ifindex);
-	jp_str(&out, PRINT_ANY, "mode", " mode %s", NAME(xdp_mode_names, l->mode, "mode", b));
-	jp_u64(&out, PRINT_ANY, "prog_id", " prog-id %llu", l->prog_id);
-	jp_bool(&out, PRINT_ANY, "owned", " owned", l->owned);
-	jp_nl(&out);
-	jp_close_object(&out);
+	json_print_open_object(&out, NULL);
+	json_print_str(&out, PRINT_ANY, "dev", fmt, name);
+	json_print_u64(&out, PRINT_ANY, "ifindex", " ifindex %llu", l->ifindex);
+	json_print_str(&out, PRINT_ANY, "mode", " mode %s", NAME(xdp_mode_names, l->mode, "mode", b));
+	json_print_u64(&out, PRINT_ANY, "prog_id", " prog-id %llu", l->prog_id);
+	json_print_bool(&out, PRINT_ANY, "owned", " owned", l->owned);
+	json_print_nl(&out);
+	json_print_close_object(&out);
 }
 
 static int one_link(const struct ctl_msg *m)
@@ -919,9 +919,9 @@ static int link_change(int argc, char **argv, bool attach)
 	if (attach) {
 		print_link(m.payload, "attached dev %s");
 	} else {
-		jp_open_object(&out, NULL);
-		jp_str(&out, PRINT_ANY, "detached", "detached dev %s\n", dev);
-		jp_close_object(&out);
+		json_print_open_object(&out, NULL);
+		json_print_str(&out, PRINT_ANY, "detached", "detached dev %s\n", dev);
+		json_print_close_object(&out);
 	}
 	ctl_msg_free(&m);
 	return EXIT_OK;
@@ -968,36 +968,36 @@ static void print_event(const struct udpesp_ctl_event *e)
 	char b[32], a[INET6_ADDRSTRLEN] = "?";
 	bool expiry = e->type == UDPESP_EV_SA_SOFT_EXPIRED || e->type == UDPESP_EV_SA_HARD_EXPIRED;
 
-	jp_open_object(&out, NULL);
-	jp_str(&out, PRINT_ANY, "event", "%s", NAME(event_names, e->type, "event", b));
-	jp_u64(&out, PRINT_JSON, "time", NULL, e->time);
+	json_print_open_object(&out, NULL);
+	json_print_str(&out, PRINT_ANY, "event", "%s", NAME(event_names, e->type, "event", b));
+	json_print_u64(&out, PRINT_JSON, "time", NULL, e->time);
 	if (e->type == UDPESP_EV_LINK_GONE) {
-		jp_u64(&out, PRINT_ANY, "ifindex", " ifindex %llu", e->ifindex);
+		json_print_u64(&out, PRINT_ANY, "ifindex", " ifindex %llu", e->ifindex);
 	} else if (e->type == UDPESP_EV_PARSER_ADDED || e->type == UDPESP_EV_PARSER_REMOVED) {
-		jp_u64(&out, PRINT_ANY, "handle", " handle %llu", e->handle);
+		json_print_u64(&out, PRINT_ANY, "handle", " handle %llu", e->handle);
 		if (e->ifindex)
 			print_dev(" dev %s", e->ifindex);
 		if (e->port)
-			jp_u64(&out, PRINT_ANY, "port", " port %llu", ntohs(e->port));
+			json_print_u64(&out, PRINT_ANY, "port", " port %llu", ntohs(e->port));
 	} else if (e->type == UDPESP_EV_MAPPING) {
-		jp_u64(&out, PRINT_ANY, "handle", " handle %llu", e->handle);
+		json_print_u64(&out, PRINT_ANY, "handle", " handle %llu", e->handle);
 		print_addr("addr", NULL, &e->addr, false);
-		jp_u64(&out, PRINT_JSON, "port", NULL, ntohs(e->port));
+		json_print_u64(&out, PRINT_JSON, "port", NULL, ntohs(e->port));
 		fmt_addr(&e->addr, false, a, sizeof(a));
-		jp_text(&out, e->addr.family == AF_INET6 ? " new [%s]:%u" : " new %s:%u", a,
+		json_print_text(&out, e->addr.family == AF_INET6 ? " new [%s]:%u" : " new %s:%u", a,
 			ntohs(e->port));
 	} else {
-		jp_u64(&out, PRINT_ANY, "handle", " handle %llu", e->handle);
+		json_print_u64(&out, PRINT_ANY, "handle", " handle %llu", e->handle);
 		if (e->addr.family)
 			print_addr("dst", " dst %s", &e->addr, false);
 		if (e->spi)
 			print_spi(" spi 0x%08x", e->spi);
 		if (expiry)
-			jp_str(&out, PRINT_ANY, "limit", " limit %s",
+			json_print_str(&out, PRINT_ANY, "limit", " limit %s",
 			       NAME(limit_names, e->limit, "limit", b));
 	}
-	jp_nl(&out);
-	jp_close_object(&out);
+	json_print_nl(&out);
+	json_print_close_object(&out);
 	fflush(stdout);
 }
 
@@ -1116,7 +1116,7 @@ int main(int argc, char **argv)
 {
 	int ret;
 
-	jp_init(&out, stdout, false);
+	json_print_init(&out, stdout, false);
 	ret = run(argc - 1, argv + 1);
 	if (conn_fd >= 0)
 		close(conn_fd);
