@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include "common/ctl_proto.h"
@@ -131,6 +132,8 @@ static void sa_usage(FILE *f)
 		   "       udpespctl sa [ list | flush ]\n"
 		   "ALGO := aead NAME KEY ICV_BITS | enc NAME KEY | auth NAME KEY |\n"
 		   "        auth-trunc NAME KEY TRUNC_BITS\n"
+		   "KEY := 0xHEX | @FILE | - | ''   (@FILE: read from FILE, -: the next line of\n"
+		   "        stdin; both keep the key out of ps, which shows the command line)\n"
 		   "LIMIT := time-soft | time-hard | byte-soft | byte-hard | packet-soft | packet-hard\n"
 		   "SELECTOR := handle H [parser P] | dst ADDR spi SPI [parser P]\n"
 		   "add-batch reads FILE (- for stdin): one SA per line, the words that would\n"
@@ -142,12 +145,13 @@ static void sa_usage(FILE *f)
 
 static int sa_add(int argc, char **argv)
 {
+	const struct sa_parse_keys keys = { STDIN_FILENO, true };
 	struct udpesp_ctl_sa sa;
 	struct ctl_msg m;
 	char msg[256];
 	int err;
 
-	if (sa_parse_add(argc, argv, &sa, msg, sizeof(msg)))
+	if (sa_parse_add_keys(argc, argv, &keys, &sa, msg, sizeof(msg)))
 		return usage_error("%s", msg);
 	err = conn_open() ?: conn_call(UDPESP_MSG_SA_ADD, &sa, sizeof(sa), UDPESP_MSG_SA_ADD, &m);
 	explicit_bzero(&sa, sizeof(sa)); /* it holds keys */
@@ -222,9 +226,13 @@ static int sa_push(struct udpesp_ctl_sa **buf, size_t *n, size_t *cap,
 	return 0;
 }
 
-/* Every line of f into *buf; returns an exit status. */
+/*
+ * Every line of f into *buf; returns an exit status. Keys may come from
+ * @FILE, and from - unless the lines themselves are standard input.
+ */
 static int sa_read_batch(FILE *f, const char *name, struct udpesp_ctl_sa **buf, size_t *n)
 {
+	const struct sa_parse_keys keys = { f == stdin ? -1 : STDIN_FILENO, true };
 	static char line[8192];
 	struct udpesp_ctl_sa sa;
 	char *words[256], msg[256];
@@ -241,7 +249,7 @@ static int sa_read_batch(FILE *f, const char *name, struct udpesp_ctl_sa **buf, 
 			ret = usage_error("%s:%d: line too long", name, lineno);
 		else if (nw < 0)
 			ret = usage_error("%s:%d: %s", name, lineno, why);
-		else if (nw && sa_parse_add(nw, words, &sa, msg, sizeof(msg)))
+		else if (nw && sa_parse_add_keys(nw, words, &keys, &sa, msg, sizeof(msg)))
 			ret = usage_error("%s:%d: %s", name, lineno, msg);
 		else if (nw && sa_push(buf, n, &cap, &sa))
 			ret = print_error("out of memory");
