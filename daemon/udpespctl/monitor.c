@@ -12,7 +12,6 @@
 #include "common/ctl_proto.h"
 #include "udpespctl.h"
 
-
 static volatile sig_atomic_t monitor_stop;
 
 static const char *const event_names[] = {

@@ -118,7 +118,6 @@ static void sa_print_handles(const struct udpesp_ctl_handles *h)
 	json_print_close_object(&print_out);
 }
 
-
 static void sa_usage(FILE *f)
 {
 	fprintf(f, "Usage: udpespctl sa add dir in|out src ADDR dst ADDR spi SPI [proto esp]\n"
