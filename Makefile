@@ -11,10 +11,12 @@ BPFTOOL  ?= bpftool
 CC       ?= gcc
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
-# Debian keeps asm/ headers under the multiarch directory.
-CLANG_SYS_INC := -idirafter /usr/include/$(shell $(CC) -dumpmachine)
+# Debian keeps asm/ headers under the multiarch directory. Expanded when
+# used (=, not :=), so that `make deps check` on a machine without gcc
+# yet asks gcc only after deps installed it.
+CLANG_SYS_INC = -idirafter /usr/include/$(shell $(CC) -dumpmachine)
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -std=gnu11 \
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -std=gnu11 \
 	-Wall -Wextra -Werror -Wno-compare-distinct-pointer-types \
 	-fno-stack-protector -Iinclude $(CLANG_SYS_INC)
 
@@ -40,7 +42,7 @@ DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev 
 	xdp-tools libelf-dev zlib1g-dev libnl-3-dev libnl-route-3-dev \
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
 	procps jq python3 python3-scapy python3-cryptography \
-	tshark nftables conntrack ethtool iperf3 gnuplot-nox \
+	tshark nftables conntrack ethtool iperf3 gnuplot-nox clang-format-19 \
 	strongswan-charon strongswan-swanctl libcharon-extra-plugins
 
 BPF_OBJS   := $(BUILD)/udpesp.bpf.o $(BUILD)/udpesp_kf.bpf.o
@@ -65,8 +67,9 @@ TEST_LIBS := $(LIBS) -lcriterion
 # and the objects of each program that the tests link as well.
 ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/esp/esp_encap.c
 COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
-	daemon/common/sa_check.c
-CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
+	daemon/common/sa_check.c daemon/common/addr.c daemon/common/counter_names.c
+CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \
+	daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
 	daemon/udpespd/sa_esp.c daemon/common/log.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
@@ -113,24 +116,34 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $* > $@
 
-# Userspace objects may include any skeleton; -MMD tracks the rest.
-$(BUILD)/obj/%.o: %.c $(SKELS)
+# A userspace object waits only for the skeletons its source includes
+# (generated headers must exist before its first compile); -MMD tracks
+# every other header.
+skels_of = $(addprefix $(BUILD)/,$(shell sed -n 's/^\#include "\([a-z0-9_]*\.skel\.h\)".*/\1/p' $(1) 2>/dev/null))
+.SECONDEXPANSION:
+$(BUILD)/obj/%.o: %.c $$(call skels_of,$$*.c)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 DAEMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,\
 	$(filter-out $(UDPESPD_LIB_SRCS),$(wildcard daemon/udpespd/*.c)))
-CTL_OBJS    := $(patsubst %.c,$(BUILD)/obj/%.o,daemon/udpespctl/udpespctl.c $(CTL_LIB_SRCS) \
-	$(COMMON_SRCS))
 
 $(BUILD)/udpespd: $(DAEMON_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# udpespctl: its own files, the control protocol, the SA checks, and map
+# access for -P (libbpf); no ESP engine, crypto library, loader or skeleton.
+CTL_SRCS := $(filter-out $(CTL_LIB_SRCS),$(wildcard daemon/udpespctl/*.c)) $(CTL_LIB_SRCS) \
+	daemon/common/ctl_proto.c daemon/common/sa_check.c daemon/common/maps.c \
+	daemon/common/addr.c daemon/common/counter_names.c
+CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
+CTL_LIBS := $(shell pkg-config --libs libbpf 2>/dev/null || echo -lbpf -lelf -lz)
+
 $(BUILD)/udpespctl: $(CTL_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(filter-out $(CRYPTO_LIBS),$(LIBS)) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(CTL_LIBS) -o $@
 
 $(UNIT_TEST): $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)) $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,LINK,$@)
@@ -176,9 +189,12 @@ deps:
 	else echo "deps: installing" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEPS_PKGS); fi
 
-# Every test (unit, BPF, end to end); ends with "N passed, N failed, N skipped".
-check: deps all
+# Every test (unit, BPF, docs, end to end); ends with "N passed, N failed,
+# N skipped", then the style check. No apt here: `make deps check` (the
+# README's command) or .ci/run installs the packages first.
+check: all
 	$(Q)tests/run.sh
+	$(Q)$(MAKE) --no-print-directory format-check
 
 test-unit: $(UNIT_TEST) $(UNIT_TEST_OPENSSL)
 	$(Q)tests/run.sh unit $(if $(UNIT_TEST_OPENSSL),unit-openssl)
@@ -240,11 +256,15 @@ bench: bench-kfunc
 bench-keystore: $(BUILD)/tests/bench_keystore
 	$(Q)$(BUILD)/tests/bench_keystore
 
+# Style (.clang-format: the kernel's settings, 100 columns) with the
+# clang-format that make deps installs.
+CLANG_FORMAT ?= clang-format-19
 FORMAT_SRCS = $(shell git ls-files '*.c' '*.h')
 format:
-	clang-format -i $(FORMAT_SRCS)
+	$(CLANG_FORMAT) -i $(FORMAT_SRCS)
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_SRCS)
+	$(call msg,FORMAT,$(words $(FORMAT_SRCS)) files)
+	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
 
 PREFIX ?= /usr/local
 install: all
@@ -263,7 +283,9 @@ clean:
 help:
 	@echo 'make            build build/udpesp.bpf.o, udpespd, udpespctl and the tests'
 	@echo 'make deps       install the Debian packages udpesp needs (apt, as root)'
-	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
+	@echo 'make check      run every test (root for the BPF and end-to-end ones), then format-check'
+	@echo 'make deps check the same on a fresh machine: install the packages first'
+	@echo 'make format-check  fail if clang-format-19 would change a file; make format: change them'
 	@echo 'make demo       the walk-through in network namespaces'
 	@echo 'make bench      every receive path against its baselines and ceilings (BENCH_QUICK=1: short)'
 	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'

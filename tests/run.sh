@@ -3,14 +3,15 @@
 #
 # Runs udpesp's test suites and ends with one line:
 #   N passed, N failed, N skipped
-# Usage: tests/run.sh [unit] [unit-openssl] [bpf] [e2e]   (default: all)
+# Usage: tests/run.sh [unit] [unit-openssl] [bpf] [docs] [e2e]   (default: all)
 # unit-openssl: the ESP crypto tests against the OpenSSL backend, built
 # when unit runs them against intel-ipsec-mb (make CRYPTO=ipsecmb).
+# docs: every option --help prints is in the man page (tests/docs/).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit unit-openssl bpf e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit unit-openssl bpf docs e2e)
 
 passed=0 failed=0 skipped=0
 tapdir=$(mktemp -d)
@@ -60,6 +61,24 @@ run_e2e() {
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
 }
 
+# A script that prints "ok"/"not ok" lines and ends with "N passed, N failed, N skipped".
+run_script() {
+	local name=$1 out="$tapdir/$1.out" line p f s
+	shift
+	echo "=== $name: $*"
+	"$@" >"$out" 2>&1
+	sed -e 's/^/  /' "$out"
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$out" | tail -1)
+	if [ -z "$line" ]; then
+		echo "FAIL $name: printed no summary"
+		failed=$((failed + 1))
+		return
+	fi
+	read -r p _ f _ s _ <<<"$(echo "$line" | tr -d ',')"
+	echo "--- $name: $line"
+	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + ${s:-0}))
+}
+
 for suite in "${suites[@]}"; do
 	case $suite in
 	unit) run_criterion unit "$BUILD/tests/unit_tests" ;;
@@ -71,6 +90,7 @@ for suite in "${suites[@]}"; do
 			skipped=$((skipped + 1))
 		fi ;;
 	bpf) run_criterion bpf "$BUILD/tests/bpf_tests" ;;
+	docs) run_script docs tests/docs/man_options.sh "$BUILD" ;;
 	e2e) run_e2e ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
 	esac

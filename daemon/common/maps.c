@@ -13,15 +13,6 @@
 
 #include "maps.h"
 
-#define UDPESP_COUNTER_NAME(id, name, help) [UDPESP_CNT_##id] = name,
-#define UDPESP_COUNTER_HELP(id, name, help) [UDPESP_CNT_##id] = help,
-const char *const udpesp_counter_names[UDPESP_CNT_MAX] = {
-	UDPESP_COUNTERS(UDPESP_COUNTER_NAME)
-};
-const char *const udpesp_counter_help[UDPESP_CNT_MAX] = {
-	UDPESP_COUNTERS(UDPESP_COUNTER_HELP)
-};
-
 static void maps_reset(struct udpesp_maps *m)
 {
 	m->ports = m->parser = m->sa = m->replay = -1;
@@ -420,20 +411,6 @@ int udpesp_maps_xsk_base_set(const struct udpesp_maps *m, __u32 ifindex, int bas
 	if (base < 0)
 		return sys_err(bpf_map_delete_elem(m->xsk_base, &ifindex));
 	return sys_err(bpf_map_update_elem(m->xsk_base, &ifindex, &b, BPF_ANY));
-}
-
-int udpesp_addr_parse(const char *s, __u8 *family, __be32 addr[4])
-{
-	memset(addr, 0, 16);
-	if (inet_pton(AF_INET, s, addr) == 1) {
-		*family = UDPESP_AF_INET;
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, addr) == 1) {
-		*family = UDPESP_AF_INET6;
-		return 0;
-	}
-	return -EINVAL;
 }
 
 void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,

@@ -104,12 +104,7 @@ int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 index, int fd);
 /* Where an interface's sockets start in udpesp_xsks; base < 0 removes. */
 int udpesp_maps_xsk_base_set(const struct udpesp_maps *m, __u32 ifindex, int base);
 
-/* Counter names and meanings, indexed by enum udpesp_counter. */
-extern const char *const udpesp_counter_names[UDPESP_CNT_MAX];
-extern const char *const udpesp_counter_help[UDPESP_CNT_MAX];
-
 /* Helpers for building keys (zeroed, so padding compares equal). */
-int udpesp_addr_parse(const char *s, __u8 *family, __be32 addr[4]);
 void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,
 			const __be32 daddr[4]);
 void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex,

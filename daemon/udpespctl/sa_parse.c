@@ -7,27 +7,30 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 
-#include "common/maps.h"
+#include "common/addr.h"
 #include "common/sa_check.h"
 #include "sa_parse.h"
 #include "common/util.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Where we are in argv, and where messages go. */
+/* Where we are in argv, where messages go, where keys may come from. */
 struct cursor {
 	int argc;
 	char **argv;
 	int i;
 	char *err;
 	size_t errlen;
+	const struct sa_parse_keys *keys;
 };
 
 /* A word as a message shows it: quoted, or hidden if it may be a key. */
@@ -277,17 +280,14 @@ static int hexval(char ch)
 	return -1;
 }
 
-/* KEY: "" or 0x + hex. No message quotes the word: it is the key. */
-static int next_key(struct cursor *c, const char *kw,
-		    struct udpesp_ctl_alg *alg)
+/* KEY text: "" or 0x + hex. No message quotes the text: it is the key. */
+static int parse_key(struct cursor *c, const char *kw, const char *w,
+		     struct udpesp_ctl_alg *alg)
 {
-	const char *w = next_word(c, kw, "KEY");
 	__u8 key[UDPESP_KEY_MAX];
 	size_t digits;
 	int ret = 0;
 
-	if (!w)
-		return -EINVAL;
 	if (!w[0]) {
 		alg->key_len = 0;
 		return 0;
@@ -317,6 +317,98 @@ static int next_key(struct cursor *c, const char *kw,
 	alg->key_len = digits / 2;
 out:
 	explicit_bzero(key, sizeof(key));
+	return ret;
+}
+
+/* Room for the longest key's text, blanks around it, and one more byte. */
+#define KEY_TEXT_MAX (2 + 2 * UDPESP_KEY_MAX + 64)
+
+/*
+ * Up to len - 1 bytes of fd into buf: the whole of it (line false), or
+ * up to and without the first newline (line true; read byte by byte so
+ * that nothing after the line is consumed). Returns the length, or
+ * -EFBIG when there was more, or -errno.
+ */
+static ssize_t read_key_text(int fd, char *buf, size_t len, bool line)
+{
+	size_t n = 0;
+	ssize_t r;
+
+	for (;;) {
+		r = read(fd, buf + n, line ? 1 : len - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		if (line && buf[n] == '\n')
+			break;
+		n += r;
+		if (n == len)
+			return -EFBIG;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+/* The key text that @FILE or - names, without the blanks around it. */
+static int key_text(struct cursor *c, const char *kw, const char *w, char *buf,
+		    size_t len)
+{
+	bool from_file = w[0] == '@';
+	const char *blank = " \t\r\n";
+	ssize_t n;
+	size_t lead;
+	int fd;
+
+	if (!c->keys || (from_file ? !c->keys->files : c->keys->fd < 0))
+		return fail(c, "%s: a KEY from %s is not allowed here", kw,
+			    from_file ? "a file (@FILE)" : "standard input (-)");
+	if (from_file) {
+		fd = open(w + 1, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return fail(c, "%s: cannot open key file \"%.200s\": %s", kw,
+				    w + 1, strerror(errno));
+		n = read_key_text(fd, buf, len, false);
+		close(fd);
+	} else {
+		n = read_key_text(c->keys->fd, buf, len, true);
+	}
+	if (n == -EFBIG)
+		return fail(c, "%s: the KEY in %s is too long", kw,
+			    from_file ? w + 1 : "standard input");
+	if (n < 0)
+		return fail(c, "%s: reading the KEY from %s: %s", kw,
+			    from_file ? w + 1 : "standard input", strerror((int)-n));
+	while (n && strchr(blank, buf[n - 1]))
+		buf[--n] = '\0';
+	lead = strspn(buf, blank);
+	memmove(buf, buf + lead, n - lead + 1);
+	if (!buf[0])
+		return fail(c, "%s: no KEY in %s", kw,
+			    from_file ? w + 1 : "standard input");
+	return 0;
+}
+
+/*
+ * KEY: the word itself, or with @FILE or - the text read from FILE or
+ * the next line of standard input, which is wiped after use.
+ */
+static int next_key(struct cursor *c, const char *kw,
+		    struct udpesp_ctl_alg *alg)
+{
+	const char *w = next_word(c, kw, "KEY");
+	char text[KEY_TEXT_MAX];
+	int ret;
+
+	if (!w)
+		return -EINVAL;
+	if (w[0] != '@' && strcmp(w, "-"))
+		return parse_key(c, kw, w, alg);
+	ret = key_text(c, kw, w, text, sizeof(text)) ?:
+	      parse_key(c, kw, text, alg);
+	explicit_bzero(text, sizeof(text));
 	return ret;
 }
 
@@ -612,7 +704,13 @@ static int next_keyword(struct cursor *c, const char *const *table, int n)
 int sa_parse_add(int argc, char **argv, struct udpesp_ctl_sa *out, char *err,
 		 size_t errlen)
 {
-	struct cursor c = { argc, argv, 0, err, errlen };
+	return sa_parse_add_keys(argc, argv, NULL, out, err, errlen);
+}
+
+int sa_parse_add_keys(int argc, char **argv, const struct sa_parse_keys *keys,
+		      struct udpesp_ctl_sa *out, char *err, size_t errlen)
+{
+	struct cursor c = { argc, argv, 0, err, errlen, keys };
 	static const int required[] = { KW_DIR, KW_SRC, KW_DST, KW_SPI };
 	unsigned int seen = 0, limits_seen = 0;
 	int kw, ret;
@@ -662,7 +760,7 @@ static const char *const sel_select_kws[SEL_MAX] = {
 int sa_parse_select(int argc, char **argv, struct udpesp_ctl_sa_del *out,
 		    char *err, size_t errlen)
 {
-	struct cursor c = { argc, argv, 0, err, errlen };
+	struct cursor c = { argc, argv, 0, err, errlen, NULL };
 	unsigned int seen = 0;
 	__u32 spi = 0;
 	int kw, ret;

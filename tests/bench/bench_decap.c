@@ -101,6 +101,7 @@
 #include <xdp/xsk.h>
 
 #include "common/ctl_proto.h"
+#include "common/counter_names.h"
 #include "esp/esp_crypto.h"
 #include "esp/esp_decap.h"
 #include "common/maps.h"

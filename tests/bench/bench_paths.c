@@ -74,6 +74,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/ctl_proto.h"
+#include "common/counter_names.h"
 #include "common/maps.h"
 #include "bench_ceil.skel.h"
 #include "bench_gen.skel.h"

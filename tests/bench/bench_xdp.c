@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 
 #include "common/loader.h"
+#include "common/counter_names.h"
 #include "common/maps.h"
 #include "udpesp.skel.h"
 #include "xdp_bare.skel.h"

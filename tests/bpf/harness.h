@@ -11,6 +11,8 @@
 #include <linux/bpf.h>
 #include <linux/types.h>
 
+#include "common/addr.h"
+#include "common/counter_names.h"
 #include "common/maps.h"
 #include "pkt.h"
 

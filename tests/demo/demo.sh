@@ -92,18 +92,22 @@ uet_wait 10 grep -q "AF_XDP worker" "$UET_TMP/gw.log" || die "no AF_XDP worker o
 uet_wait 10 grep -q "AF_XDP worker" "$UET_TMP/client.log" || die "no AF_XDP worker on the client"
 grep -h "AF_XDP worker" "$UET_TMP/client.log" "$UET_TMP/gw.log" | sed 's/^.*info: /   /'
 
-say "4. One SA per direction, AES-GCM-128 with fresh random keys (never printed):"
-K_UP=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-K_DOWN=0x$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+say "4. One SA per direction, AES-GCM-128 with fresh random keys (never printed),"
+echo "   each read from a file only root can read (@FILE), so no key is in any command line:"
+K_UP=@$UET_TMP/up.key
+K_DOWN=@$UET_TMP/down.key
+(
+	umask 077
+	printf '0x%s\n' "$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')" >"${K_UP#@}" &&
+		printf '0x%s\n' "$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')" >"${K_DOWN#@}"
+) || die "cannot write the key files"
 AEAD=(aead 'rfc4106(gcm(aes))')
 SEL_UP=(sel src "$CLIENT_INNER/32" dst "$GW_INNER/32")
 SEL_DOWN=(sel src "$GW_INNER/32" dst "$CLIENT_INNER/32")
-sa() { # sa SIDE ARGS...: udpespctl sa add, shown with the key elided
+sa() { # sa SIDE ARGS...: udpespctl sa add, shown as run
 	local side=$1
 	shift
-	local shown=("$@")
-	for i in "${!shown[@]}"; do [[ ${shown[$i]} == 0x* ]] && shown[$i]="0x<key>"; done
-	echo "  \$ udpespctl ($side) sa add ${shown[*]}"
+	echo "  \$ udpespctl ($side) sa add $*"
 	"${side}_ctl" sa add "$@" | sed 's/^/    -> /' || die "sa add on $side failed"
 	[ "${PIPESTATUS[0]}" = 0 ] || die "sa add on $side failed"
 }

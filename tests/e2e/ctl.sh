@@ -20,7 +20,7 @@ CTL_TESTS="test_ctl_daemon_and_links test_ctl_sa_add_list_show_delete
 	test_ctl_monitor_and_concurrent_clients test_ctl_broken_clients
 	test_ctl_restart_adopts_maps test_ctl_sigterm_detaches_owned
 	test_ctl_link_gone test_ctl_lifetimes test_ctl_unit_capabilities
-	test_ctl_no_daemon test_ctl_usage_and_help"
+	test_ctl_no_daemon test_ctl_usage_and_help test_ctl_sa_keys_from_file_and_stdin"
 
 UET_DAEMON=$UET_BUILD/udpespd
 UET_RAW=$UET_ROOT/tests/e2e/ctlraw.py
@@ -1012,6 +1012,50 @@ test_ctl_unit_capabilities() {
 		fail "udpespd exit status $CTL_DAEMON_RC on SIGTERM" || return
 	[ "$(uet_xdp_json)" = null ] || fail "not detached on SIGTERM: $(uet_xdp_json)" || return
 	ctl_keys_hidden
+}
+
+# `sa add` with each key from a file (@FILE) or standard input (-): the
+# SAs equal the one added with the key in argv, and they decrypt traffic
+# (decap.sh's daemon, sender and listener), so the key read is the key.
+test_ctl_sa_keys_from_file_and_stdin() {
+	local kgcm kaes ksha f p1 p2 a b
+	local -a sa tun
+
+	dec_up || return
+	kgcm=$(hexbytes 20 0x31) kaes=$(hexbytes 16 0x51) ksha=$(hexbytes 32 0x71)
+	f=$UET_TMP/gcm.key
+	(umask 077 && printf ' 0x%s\n' "$kgcm" >"$f") || { fail "cannot write $f"; return; }
+	sa=(dir in src "$UET_PEER4" dst "$UET_GW4" mode tunnel encap espinudp 4500 4500 0.0.0.0
+		sel src "$INNER_PEER_NET" dst 198.51.100.0/24)
+	tun=(--to "$UET_GW4" --mode tunnel --inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4"
+		--dport 5000)
+	dctl sa add "${sa[@]}" spi 0x1001 aead 'rfc4106(gcm(aes))' "0x$kgcm" 128 &&
+		dctl sa add "${sa[@]}" spi 0x1002 aead 'rfc4106(gcm(aes))' "@$f" 128 ||
+		{ fail "sa add with the key in argv, then from @FILE: $(tail -2 "$UET_LOG")"; return; }
+	printf '0x%s\n0x%s\n' "$kaes" "$ksha" |
+		q nsx "$UET_NS_GW" "$UET_CTL" -s "$DEC_SOCK" sa add "${sa[@]}" spi 0x1003 \
+			enc 'cbc(aes)' - auth-trunc 'hmac(sha256)' - 128 ||
+		{ fail "sa add with both keys from stdin: $(tail -2 "$UET_LOG")"; return; }
+	# Equal but for what tells SAs apart.
+	a=$(dctl_out -j sa show handle 1 | jq -cS 'del(.handle, .spi, .slot, .add_time, .use_time)')
+	b=$(dctl_out -j sa show handle 2 | jq -cS 'del(.handle, .spi, .slot, .add_time, .use_time)')
+	[ -n "$a" ] && [ "$a" = "$b" ] || fail "SA from @FILE differs: $b, want $a" || return
+	p1=$(hexof "key from a file") p2=$(hexof "keys from stdin")
+	esp "${tun[@]}" --suite gcm --key "$kgcm" --spi 0x1002 --payload "$p1" --seq 1 &&
+		dec_expect_rx 5000 v4 "$p1" || return
+	esp "${tun[@]}" --suite cbc-sha256 --key "$kaes" --auth-key "$ksha" --spi 0x1003 \
+		--payload "$p2" --seq 1 && dec_expect_rx 5000 v4 "$p2" || return
+	dstat_is DecapOk 2 || return
+	# Refusals name the source, never the key; nothing is added.
+	nsx "$UET_NS_GW" "$UET_CTL" -s "$DEC_SOCK" sa add "${sa[@]}" spi 0x1004 \
+		aead 'rfc4106(gcm(aes))' "@$UET_TMP/none" 128 >"$UET_TMP/out" 2>"$UET_TMP/err" </dev/null
+	[ $? = 2 ] && grep -qF "aead: cannot open key file \"$UET_TMP/none\"" "$UET_TMP/err" ||
+		fail "missing key file: $(cat "$UET_TMP/err")" || return
+	nsx "$UET_NS_GW" "$UET_CTL" -s "$DEC_SOCK" sa add "${sa[@]}" spi 0x1004 \
+		aead 'rfc4106(gcm(aes))' - 128 >"$UET_TMP/out" 2>"$UET_TMP/err" </dev/null
+	[ $? = 2 ] && grep -qF "aead: no KEY in standard input" "$UET_TMP/err" ||
+		fail "empty stdin: $(cat "$UET_TMP/err")" || return
+	[ "$(dctl_out -j sa list | jq length)" = 3 ] || fail "a refused add left an SA"
 }
 
 test_ctl_no_daemon() {

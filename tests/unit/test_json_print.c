@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 /*
- * daemon/udpespctl/json_print.c: the JSON writer (escaping, nesting, numbers, misuse)
- * and the text-or-JSON print layer on top of it. Output goes to an
+ * daemon/udpespctl/json_writer.c: the JSON writer (escaping, nesting, numbers, misuse)
+ * and json_print.c, the text-or-JSON print layer on top of it. Output goes to an
  * open_memstream buffer and is compared byte for byte. Unprivileged.
  */
 #include <errno.h>
@@ -44,7 +44,7 @@ TestSuite(json_print, .init = mem_open, .fini = mem_free);
 
 static const char *escaped(const char *s)
 {
-	jw_escape(mf, s);
+	json_writer_escape(mf, s);
 	return mem_take();
 }
 
@@ -110,13 +110,13 @@ Test(json_print, numbers)
 {
 	struct json_writer w;
 
-	jw_init(&w, mf);
-	jw_begin_array(&w, NULL);
-	jw_u64(&w, NULL, 0);
-	jw_u64(&w, NULL, UINT64_MAX);
-	jw_s64(&w, NULL, INT64_MIN);
-	jw_s64(&w, NULL, -1);
-	jw_end_array(&w);
+	json_writer_init(&w, mf);
+	json_writer_begin_array(&w, NULL);
+	json_writer_u64(&w, NULL, 0);
+	json_writer_u64(&w, NULL, UINT64_MAX);
+	json_writer_s64(&w, NULL, INT64_MIN);
+	json_writer_s64(&w, NULL, -1);
+	json_writer_end_array(&w);
 	cr_assert_eq(w.err, 0);
 	cr_assert_str_eq(mem_take(),
 			 "[0,18446744073709551615,-9223372036854775808,-1]\n");
@@ -126,14 +126,14 @@ Test(json_print, scalars)
 {
 	struct json_writer w;
 
-	jw_init(&w, mf);
-	jw_begin_object(&w, NULL);
-	jw_bool(&w, "t", true);
-	jw_bool(&w, "f", false);
-	jw_null(&w, "n");
-	jw_string(&w, "s", NULL);
-	jw_string(&w, "k\"ey", "v");
-	jw_end_object(&w);
+	json_writer_init(&w, mf);
+	json_writer_begin_object(&w, NULL);
+	json_writer_bool(&w, "t", true);
+	json_writer_bool(&w, "f", false);
+	json_writer_null(&w, "n");
+	json_writer_string(&w, "s", NULL);
+	json_writer_string(&w, "k\"ey", "v");
+	json_writer_end_object(&w);
 	cr_assert_eq(w.err, 0);
 	cr_assert_str_eq(mem_take(),
 			 "{\"t\":true,\"f\":false,\"n\":null,\"s\":null,\"k\\\"ey\":\"v\"}\n");
@@ -143,24 +143,24 @@ Test(json_print, nesting)
 {
 	struct json_writer w;
 
-	jw_init(&w, mf);
-	jw_begin_object(&w, NULL);
-	jw_begin_object(&w, "counters");
-	jw_u64(&w, "RxEsp", 3);
-	jw_u64(&w, "DecapOk", 2);
-	jw_end_object(&w);
-	jw_begin_array(&w, "sa");
-	jw_begin_object(&w, NULL);
-	jw_u64(&w, "handle", 1);
-	jw_end_object(&w);
-	jw_begin_object(&w, NULL);
-	jw_end_object(&w);
-	jw_begin_array(&w, NULL);
-	jw_end_array(&w);
-	jw_end_array(&w);
-	jw_begin_object(&w, "empty");
-	jw_end_object(&w);
-	jw_end_object(&w);
+	json_writer_init(&w, mf);
+	json_writer_begin_object(&w, NULL);
+	json_writer_begin_object(&w, "counters");
+	json_writer_u64(&w, "RxEsp", 3);
+	json_writer_u64(&w, "DecapOk", 2);
+	json_writer_end_object(&w);
+	json_writer_begin_array(&w, "sa");
+	json_writer_begin_object(&w, NULL);
+	json_writer_u64(&w, "handle", 1);
+	json_writer_end_object(&w);
+	json_writer_begin_object(&w, NULL);
+	json_writer_end_object(&w);
+	json_writer_begin_array(&w, NULL);
+	json_writer_end_array(&w);
+	json_writer_end_array(&w);
+	json_writer_begin_object(&w, "empty");
+	json_writer_end_object(&w);
+	json_writer_end_object(&w);
 	cr_assert_eq(w.err, 0);
 	cr_assert_eq(w.depth, 0);
 	cr_assert_str_eq(mem_take(),
@@ -172,13 +172,13 @@ Test(json_print, top_level_values_are_lines)
 {
 	struct json_writer w;
 
-	jw_init(&w, mf);
+	json_writer_init(&w, mf);
 	for (int i = 1; i <= 3; i++) {
-		jw_begin_object(&w, NULL);
-		jw_u64(&w, "handle", i);
-		jw_end_object(&w);
+		json_writer_begin_object(&w, NULL);
+		json_writer_u64(&w, "handle", i);
+		json_writer_end_object(&w);
 	}
-	jw_u64(&w, NULL, 7);
+	json_writer_u64(&w, NULL, 7);
 	cr_assert_str_eq(mem_take(),
 			 "{\"handle\":1}\n{\"handle\":2}\n{\"handle\":3}\n7\n");
 }
@@ -188,14 +188,14 @@ Test(json_print, depth_limit)
 	struct json_writer w;
 	int i;
 
-	jw_init(&w, mf);
+	json_writer_init(&w, mf);
 	for (i = 0; i < JSON_MAX_DEPTH; i++)
-		cr_assert_eq(jw_begin_array(&w, NULL), 0);
-	cr_assert_eq(jw_begin_array(&w, NULL), -EINVAL);
+		cr_assert_eq(json_writer_begin_array(&w, NULL), 0);
+	cr_assert_eq(json_writer_begin_array(&w, NULL), -EINVAL);
 	cr_assert_eq(w.err, -EINVAL);
 	for (i = 0; i < JSON_MAX_DEPTH; i++)
-		cr_assert_eq(jw_end_array(&w), 0);
-	cr_assert_eq(jw_end_array(&w), -EINVAL);
+		cr_assert_eq(json_writer_end_array(&w), 0);
+	cr_assert_eq(json_writer_end_array(&w), -EINVAL);
 	cr_assert_eq(strlen(mem_take()), 2 * JSON_MAX_DEPTH + 1);
 }
 
@@ -203,61 +203,61 @@ Test(json_print, misuse_writes_nothing)
 {
 	struct json_writer w;
 
-	jw_init(&w, mf);
-	cr_assert_eq(jw_u64(&w, "key-at-top", 1), -EINVAL);
-	jw_begin_object(&w, NULL);
-	cr_assert_eq(jw_u64(&w, NULL, 1), -EINVAL);     /* no key in an object */
-	cr_assert_eq(jw_end_array(&w), -EINVAL);        /* wrong closer */
-	jw_begin_array(&w, "a");
-	cr_assert_eq(jw_string(&w, "k", "v"), -EINVAL); /* key in an array */
-	jw_end_array(&w);
-	jw_end_object(&w);
+	json_writer_init(&w, mf);
+	cr_assert_eq(json_writer_u64(&w, "key-at-top", 1), -EINVAL);
+	json_writer_begin_object(&w, NULL);
+	cr_assert_eq(json_writer_u64(&w, NULL, 1), -EINVAL);     /* no key in an object */
+	cr_assert_eq(json_writer_end_array(&w), -EINVAL);        /* wrong closer */
+	json_writer_begin_array(&w, "a");
+	cr_assert_eq(json_writer_string(&w, "k", "v"), -EINVAL); /* key in an array */
+	json_writer_end_array(&w);
+	json_writer_end_object(&w);
 	cr_assert_eq(w.err, -EINVAL);
 	cr_assert_str_eq(mem_take(), "{\"a\":[]}\n");
 }
 
 Test(json_print, print_any_text)
 {
-	struct jprint p;
+	struct json_print p;
 
-	jp_init(&p, mf, false);
-	jp_open_object(&p, NULL);
-	jp_u64(&p, PRINT_ANY, "handle", "handle %llu", 7);
-	jp_str(&p, PRINT_ANY, "dir", " dir %s", "in");
-	jp_u64(&p, PRINT_JSON, "spi", NULL, 0x1001);
-	jp_text(&p, " spi 0x%08x", 0x1001);
-	jp_bool(&p, PRINT_ANY, "esn", " flag esn", true);
-	jp_bool(&p, PRINT_ANY, "owned", " owned", false);
-	jp_null(&p, PRINT_ANY, "dev", " dev any");
-	jp_u64(&p, PRINT_FP, "ignored", " fp-only %llu", 1);
-	jp_u64(&p, PRINT_ANY, "nofmt", NULL, 2);
-	jp_nl(&p);
-	jp_close_object(&p);
+	json_print_init(&p, mf, false);
+	json_print_open_object(&p, NULL);
+	json_print_u64(&p, PRINT_ANY, "handle", "handle %llu", 7);
+	json_print_str(&p, PRINT_ANY, "dir", " dir %s", "in");
+	json_print_u64(&p, PRINT_JSON, "spi", NULL, 0x1001);
+	json_print_text(&p, " spi 0x%08x", 0x1001);
+	json_print_bool(&p, PRINT_ANY, "esn", " flag esn", true);
+	json_print_bool(&p, PRINT_ANY, "owned", " owned", false);
+	json_print_null(&p, PRINT_ANY, "dev", " dev any");
+	json_print_u64(&p, PRINT_FP, "ignored", " fp-only %llu", 1);
+	json_print_u64(&p, PRINT_ANY, "nofmt", NULL, 2);
+	json_print_nl(&p);
+	json_print_close_object(&p);
 	cr_assert_str_eq(mem_take(),
 			 "handle 7 dir in spi 0x00001001 flag esn dev any fp-only 1\n");
 }
 
 Test(json_print, print_any_json)
 {
-	struct jprint p;
+	struct json_print p;
 
-	jp_init(&p, mf, true);
-	jp_open_array(&p, NULL);
-	jp_open_object(&p, NULL);
-	jp_u64(&p, PRINT_ANY, "handle", "handle %llu", 7);
-	jp_str(&p, PRINT_ANY, "dir", " dir %s", "in");
-	jp_u64(&p, PRINT_JSON, "spi", NULL, 0x1001);
-	jp_text(&p, " spi 0x%08x", 0x1001);
-	jp_bool(&p, PRINT_ANY, "esn", " flag esn", true);
-	jp_bool(&p, PRINT_ANY, "owned", " owned", false);
-	jp_null(&p, PRINT_ANY, "dev", " dev any");
-	jp_u64(&p, PRINT_FP, "ignored", " fp-only %llu", 1);
-	jp_nl(&p);
-	jp_open_object(&p, "sel");
-	jp_str(&p, PRINT_ANY, "src", "sel src %s", "10.0.0.0/8");
-	jp_close_object(&p);
-	jp_close_object(&p);
-	jp_close_array(&p);
+	json_print_init(&p, mf, true);
+	json_print_open_array(&p, NULL);
+	json_print_open_object(&p, NULL);
+	json_print_u64(&p, PRINT_ANY, "handle", "handle %llu", 7);
+	json_print_str(&p, PRINT_ANY, "dir", " dir %s", "in");
+	json_print_u64(&p, PRINT_JSON, "spi", NULL, 0x1001);
+	json_print_text(&p, " spi 0x%08x", 0x1001);
+	json_print_bool(&p, PRINT_ANY, "esn", " flag esn", true);
+	json_print_bool(&p, PRINT_ANY, "owned", " owned", false);
+	json_print_null(&p, PRINT_ANY, "dev", " dev any");
+	json_print_u64(&p, PRINT_FP, "ignored", " fp-only %llu", 1);
+	json_print_nl(&p);
+	json_print_open_object(&p, "sel");
+	json_print_str(&p, PRINT_ANY, "src", "sel src %s", "10.0.0.0/8");
+	json_print_close_object(&p);
+	json_print_close_object(&p);
+	json_print_close_array(&p);
 	cr_assert_eq(p.jw.err, 0);
 	cr_assert_str_eq(mem_take(),
 			 "[{\"handle\":7,\"dir\":\"in\",\"spi\":4097,\"esn\":true,"

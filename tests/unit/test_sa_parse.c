@@ -6,7 +6,10 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <criterion/criterion.h>
@@ -21,6 +24,8 @@
 #define HEX32 "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KEY32 "0x" HEX32
 #define KEY16 "0x00112233445566778899aabbccddeeff"
+/* Longer than any key text sa_parse reads. */
+#define KEY_BIG 1024
 
 struct words {
 	char buf[2048];
@@ -519,6 +524,125 @@ Test(sa_parse, output_wiped_on_error)
 			 err), -EINVAL);
 	cr_expect(zeroed(&sa, sizeof(sa)));
 	cr_expect(!strstr(err, "0102030405"), "%s", err);
+}
+
+/* ---- keys from a file (@FILE) or standard input (-) ---------------- */
+
+/* A file under /tmp holding text; its path in path. */
+static void key_file(char *path, size_t len, const char *text)
+{
+	int fd;
+
+	snprintf(path, len, "/tmp/udpesp-test-key-XXXXXX");
+	fd = mkstemp(path);
+	cr_assert_geq(fd, 0, "mkstemp: %s", strerror(errno));
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static int add_keys(const char *line, const struct sa_parse_keys *keys,
+		    struct udpesp_ctl_sa *sa, char *err)
+{
+	struct words w;
+
+	split(&w, line);
+	return sa_parse_add_keys(w.argc, w.argv, keys, sa, err, ERRLEN);
+}
+
+/* @FILE gives the same SA as the key on the command line. */
+Test(sa_parse, key_from_file)
+{
+	const struct sa_parse_keys keys = { -1, true };
+	struct udpesp_ctl_sa want, got;
+	char path[64], line[256], err[ERRLEN] = "";
+
+	add_ok(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128", &want);
+	/* Blanks and a newline around the key are ignored. */
+	key_file(path, sizeof(path), "  " KEY20 " \r\n");
+	snprintf(line, sizeof(line), BASE "aead rfc4106(gcm(aes)) @%s 128", path);
+	cr_assert_eq(add_keys(line, &keys, &got, err), 0, "%s", err);
+	unlink(path);
+	cr_expect_arr_eq(&got, &want, sizeof(want));
+	cr_expect_eq(got.aead.key_len, 20);
+}
+
+/* Each - takes the next line of the fd, and nothing after that line. */
+Test(sa_parse, key_from_stdin)
+{
+	struct udpesp_ctl_sa want, got;
+	char err[ERRLEN] = "", rest[8] = "";
+	const char *input = KEY16 "\n" KEY32 "\nrest\n";
+	int p[2];
+
+	add_ok(BASE "enc cbc(aes) " KEY16 " auth hmac(sha256) " KEY32, &want);
+	cr_assert_eq(pipe(p), 0);
+	cr_assert_eq(write(p[1], input, strlen(input)), (ssize_t)strlen(input));
+	close(p[1]);
+	cr_assert_eq(add_keys(BASE "enc cbc(aes) - auth hmac(sha256) -",
+			      &(struct sa_parse_keys){ p[0], false }, &got, err), 0,
+		     "%s", err);
+	cr_expect_arr_eq(&got, &want, sizeof(want));
+	cr_expect_eq(read(p[0], rest, sizeof(rest) - 1), 5);
+	cr_expect_str_eq(rest, "rest\n");
+	close(p[0]);
+}
+
+/* Refused where the caller does not allow a source; no key is echoed. */
+Test(sa_parse, key_sources_refused)
+{
+	const struct sa_parse_keys files_only = { -1, true }, stdin_only = { 0, false };
+	struct udpesp_ctl_sa sa;
+	char err[ERRLEN] = "";
+
+	add_err(BASE "aead rfc4106(gcm(aes)) @/nonexistent 128",
+		"aead: a KEY from a file (@FILE) is not allowed here");
+	add_err(BASE "enc cbc(aes) -", "enc: a KEY from standard input (-) is not allowed here");
+	cr_expect_eq(add_keys(BASE "enc cbc(aes) -", &files_only, &sa, err), -EINVAL);
+	cr_expect_str_eq(err, "enc: a KEY from standard input (-) is not allowed here");
+	cr_expect_eq(add_keys(BASE "auth hmac(sha256) @/x", &stdin_only, &sa, err), -EINVAL);
+	cr_expect_str_eq(err, "auth: a KEY from a file (@FILE) is not allowed here");
+}
+
+Test(sa_parse, key_file_errors)
+{
+	const struct sa_parse_keys keys = { -1, true };
+	struct udpesp_ctl_sa sa;
+	char path[64], line[256], big[KEY_BIG + 1], err[ERRLEN] = "";
+	int p[2];
+
+	cr_expect_eq(add_keys(BASE "enc cbc(aes) @/nonexistent/key", &keys, &sa, err),
+		     -EINVAL);
+	cr_expect_str_eq(err, "enc: cannot open key file \"/nonexistent/key\": No such file or directory");
+
+	key_file(path, sizeof(path), " \n");
+	snprintf(line, sizeof(line), BASE "enc cbc(aes) @%s", path);
+	cr_expect_eq(add_keys(line, &keys, &sa, err), -EINVAL);
+	cr_expect(strstr(err, "enc: no KEY in /tmp/udpesp-test-key-"), "%s", err);
+	unlink(path);
+
+	/* Not a key: the usual message, and the text is not echoed. */
+	key_file(path, sizeof(path), "secretsecret\n");
+	snprintf(line, sizeof(line), BASE "enc cbc(aes) @%s", path);
+	cr_expect_eq(add_keys(line, &keys, &sa, err), -EINVAL);
+	cr_expect_str_eq(err, "enc: KEY must be 0x followed by hex digits, or \"\" for none");
+	cr_expect(zeroed(&sa, sizeof(sa)));
+	unlink(path);
+
+	memset(big, 'a', KEY_BIG);
+	big[0] = '0', big[1] = 'x', big[KEY_BIG] = '\0';
+	key_file(path, sizeof(path), big);
+	snprintf(line, sizeof(line), BASE "enc cbc(aes) @%s", path);
+	cr_expect_eq(add_keys(line, &keys, &sa, err), -EINVAL);
+	cr_expect(strstr(err, "is too long"), "%s", err);
+	unlink(path);
+
+	/* End of input before a key. */
+	cr_assert_eq(pipe(p), 0);
+	close(p[1]);
+	cr_expect_eq(add_keys(BASE "enc cbc(aes) -", &(struct sa_parse_keys){ p[0], false },
+			      &sa, err), -EINVAL);
+	cr_expect_str_eq(err, "enc: no KEY in standard input");
+	close(p[0]);
 }
 
 Test(sa_parse, null_error_buffer)
