@@ -82,7 +82,13 @@ static void vlog(enum log_level level, const char *fmt, va_list ap)
 {
 	if (level > max_level)
 		return;
-	if (log_rate.burst) {
+	/*
+	 * Debug lines (--debug, libbpf's loader chatter among them) are what
+	 * the operator asked for and neither limited nor counted: counting
+	 * them would let a program load use up the burst and suppress the
+	 * info, warning and error lines that follow it.
+	 */
+	if (log_rate.burst && level < LOG_LVL_DEBUG) {
 		log_rate_roll(log_now_ms());
 		if (log_rate.used >= log_rate.burst) {
 			log_rate.suppressed++;

@@ -13,7 +13,8 @@ void log_close(void);
 /*
  * Rate limit: at most burst lines per interval_ms; the lines beyond are
  * counted and, once the interval is over, reported as one line "N
- * messages suppressed". burst 0: no limit. Defaults LOG_RATE_BURST lines
+ * messages suppressed". Debug lines are never limited (the operator
+ * asked for them). burst 0: no limit. Defaults LOG_RATE_BURST lines
  * per LOG_RATE_INTERVAL_MS, so a client cannot fill the disk.
  */
 #define LOG_RATE_BURST 100

@@ -110,3 +110,19 @@ Test(log, no_limit_when_burst_is_zero)
 	cr_assert_eq(log_count("flood line"), 500);
 	cr_assert_eq(log_count("suppressed"), 0);
 }
+
+/*
+ * udpespd --debug logged libbpf's hundreds of loader lines first; they used
+ * up the burst and the "AF_XDP worker" info line after them was suppressed.
+ */
+Test(log, debug_lines_leave_the_burst_to_the_rest)
+{
+	log_close();
+	cr_assert_eq(log_open(log_path, LOG_LVL_DEBUG), 0);
+	for (int i = 0; i < 2 * LOG_RATE_BURST; i++)
+		pr_debug("loader line %d", i);
+	pr_info("worker started");
+	cr_assert_eq(log_count("loader line"), 2 * LOG_RATE_BURST);
+	cr_assert_eq(log_count("worker started"), 1);
+	cr_assert_eq(log_count("suppressed"), 0);
+}
