@@ -379,7 +379,8 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 	k->esp = m->esp_off;
 	k->family = m->family;
 	k->frame_len = bpf_xdp_get_buff_len(ctx);
-	if (k->l3 < UDPESP_ETH_HLEN || k->l3 > KF_L2_MAX || l4 <= k->l3 || k->esp != l4 + UDPESP_UDP_HLEN)
+	if (k->l3 < UDPESP_ETH_HLEN || k->l3 > KF_L2_MAX || l4 <= k->l3 ||
+	    k->esp != l4 + UDPESP_UDP_HLEN)
 		return UDPESP_DROP_HDR;
 	hlen = l4 - k->l3;
 	kf_opaque(hlen);

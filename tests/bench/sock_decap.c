@@ -102,7 +102,8 @@ void sock_decap_run(const struct bench_suite *s, const char *addr, const char *t
 
 			outer_hdr(f, tmpl, len);
 			if (len < 8 || memcmp(esp, &s->sa.spi, 4) ||
-			    esp_decap(&sa, ct, f, BENCH_ESP_OFF + len, &meta, &out) != UDPESP_DECAP_OK) {
+			    esp_decap(&sa, ct, f, BENCH_ESP_OFF + len, &meta, &out) !=
+				    UDPESP_DECAP_OK) {
 				st->refused++;
 				continue;
 			}

@@ -228,7 +228,8 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 				cr_log_error("%s: %s moved %lld", v->name, udpesp_counter_names[k],
 					     moved[k]);
 	cr_assert_eq(act, want->v == UDPESP_DECAP_OK ? XDP_PASS : XDP_DROP,
-		     "%s: action %d for verdict %s", v->name, act, udpesp_decap_verdict_name(want->v));
+		     "%s: action %d for verdict %s", v->name, act,
+		     udpesp_decap_verdict_name(want->v));
 	if (moved[c] != 1)
 		for (int k = 0; k < UDPESP_CNT_MAX; k++)
 			if (moved[k])

@@ -102,7 +102,8 @@ Test(csum, fold_of_large_sums)
 	cr_assert_eq(udpesp_csum_fold(0xffffffffffffffffULL), 0xffff);
 	/* 2^64 - 1 is a multiple of 2^16 - 1: 0x1_0000_0000 folds to 1. */
 	cr_assert_eq(udpesp_csum_fold(0x100000000ULL), 1);
-	cr_assert_eq(udpesp_csum_fold(0x123456789abcdef0ULL), (0x1234 + 0x5678 + 0x9abc + 0xdef0) % 0xffff);
+	cr_assert_eq(udpesp_csum_fold(0x123456789abcdef0ULL),
+		     (0x1234 + 0x5678 + 0x9abc + 0xdef0) % 0xffff);
 }
 
 Test(csum, pseudo_header_as_the_reference)
