@@ -11,7 +11,9 @@
 #include <string.h>
 #include <linux/if_ether.h>
 #include <netinet/ip.h>
+#include <netinet/icmp6.h>
 #include <netinet/ip6.h>
+#include <netinet/ip_icmp.h>
 #include <netinet/udp.h>
 #include <criterion/criterion.h>
 #include <udpesp/csum.h>
@@ -180,6 +182,8 @@ Test(hdr, sizes_as_the_system_headers)
 	cr_assert_eq(UDPESP_IPV6_HLEN, sizeof(struct ip6_hdr));
 	cr_assert_eq(UDPESP_UDP_HLEN, sizeof(struct udphdr));
 	cr_assert_eq(UDPESP_ESP_HLEN, 2 * sizeof(__u32)); /* SPI, sequence number */
+	cr_assert_eq(UDPESP_ICMP_HLEN, sizeof(struct icmphdr));
+	cr_assert_eq(UDPESP_ICMP_HLEN, sizeof(struct icmp6_hdr));
 	cr_assert_eq(UDPESP_IPV4_DF, IP_DF);
 	cr_assert_eq(UDPESP_IPV4_FRAG_MASK, IP_MF | IP_OFFMASK);
 }
