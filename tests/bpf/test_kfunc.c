@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
 
+#include <udpesp/csum.h>
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
 #include "common/sa_check.h"
@@ -486,14 +487,9 @@ Test(kfunc, published_gcm_vectors_as_the_afxdp_path, FX)
 		frame[16] = (__u8)((16 + ct_len + 28) >> 8);
 		frame[17] = (__u8)(16 + ct_len + 28);
 		{
-			__u32 sum = 0;
+			__u16 csum = udpesp_csum(frame + 14, 20);
 
-			for (int j = 14; j < 34; j += 2)
-				sum += frame[j] << 8 | frame[j + 1];
-			while (sum >> 16)
-				sum = (sum & 0xffff) + (sum >> 16);
-			frame[24] = (__u8)(~sum >> 8);
-			frame[25] = (__u8)~sum;
+			memcpy(frame + 24, &csum, 2);
 		}
 		if (!frame[42] && !frame[43] && !frame[44] && !frame[45])
 			continue; /* #4: SPI 0 */
