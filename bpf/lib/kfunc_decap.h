@@ -391,7 +391,7 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 	if (bpf_xdp_load_bytes(ctx, k->l3, s->ip, hlen) ||
 	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
 		return UDPESP_DROP_HDR;
-	k->outer_ecn = udpesp_ecn_of(s->ip);
+	k->outer_ecn = udpesp_ecn_of(s->ip, k->family);
 	k->esp_len = kf_get16(udp + 4) - UDPESP_UDP_HLEN;
 	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
 	    k->esp + k->esp_len > k->frame_len)

@@ -399,7 +399,7 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 		 * the inner one; CE over Not-ECT cannot, and is dropped. The
 		 * packet is authentic, so it still takes its number.
 		 */
-		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3), pt, out->inner_len)) {
+		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3, o.family), pt, out->inner_len)) {
 			v = replay_commit(r, seq);
 			return v ? v : UDPESP_DROP_ECN;
 		}
