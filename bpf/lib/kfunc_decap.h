@@ -41,7 +41,7 @@
 #define KF_IV_LEN 8
 #define KF_ICV_LEN 16
 #define KF_L2_MAX 32
-#define KF_IP_MAX 60
+#define KF_IP_MAX UDPESP_IPV4_HLEN_MAX
 /* CAS attempts on replay->lock before giving up on the packet. */
 #define KF_LOCK_SPINS 4096
 
@@ -249,18 +249,18 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 	__u8 *p = s->ct, family, src[16];
 
 	if (k->nh == IPPROTO_IPIP) {
-		if (len < 20 || p[0] >> 4 != 4)
+		if (len < UDPESP_IPV4_HLEN || p[0] >> 4 != 4)
 			return UDPESP_DROP_INNER;
 		ihl = (p[0] & 0x0f) * 4;
 		ip_len = kf_get16(p + 2);
-		if (ihl < 20 || ip_len < ihl || ip_len > len)
+		if (ihl < UDPESP_IPV4_HLEN || ip_len < ihl || ip_len > len)
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		__builtin_memcpy(src, p + 12, 4);
 	} else if (k->nh == IPPROTO_IPV6) {
-		if (len < 40 || p[0] >> 4 != 6)
+		if (len < UDPESP_IPV6_HLEN || p[0] >> 4 != 6)
 			return UDPESP_DROP_INNER;
-		ip_len = 40 + kf_get16(p + 4);
+		ip_len = UDPESP_IPV6_HLEN + kf_get16(p + 4);
 		if (ip_len > len)
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
@@ -290,10 +290,10 @@ static __always_inline int kf_transport_segment(struct kf_scratch *s, struct kf_
 	case IPPROTO_IPV6:
 		return UDPESP_DROP_NEXT_HDR;
 	case IPPROTO_UDP:
-		if (k->data_len < 8)
+		if (k->data_len < UDPESP_UDP_HLEN)
 			return UDPESP_DROP_INNER;
 		udp_len = kf_get16(s->ct + 4);
-		if (udp_len < 8 || udp_len > k->data_len)
+		if (udp_len < UDPESP_UDP_HLEN || udp_len > k->data_len)
 			return UDPESP_DROP_INNER;
 		k->data_len = udp_len;
 		return UDPESP_DECAP_OK;
@@ -373,24 +373,26 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 				    const struct udpesp_xdp_meta *m, struct kf_pkt *k)
 {
 	__u32 l4 = m->l4_off, hlen;
-	__u8 udp[8];
+	__u8 udp[UDPESP_UDP_HLEN];
 
 	k->l3 = m->l3_off;
 	k->esp = m->esp_off;
 	k->family = m->family;
 	k->frame_len = bpf_xdp_get_buff_len(ctx);
-	if (k->l3 < 14 || k->l3 > KF_L2_MAX || l4 <= k->l3 || k->esp != l4 + 8)
+	if (k->l3 < UDPESP_ETH_HLEN || k->l3 > KF_L2_MAX || l4 <= k->l3 ||
+	    k->esp != l4 + UDPESP_UDP_HLEN)
 		return UDPESP_DROP_HDR;
 	hlen = l4 - k->l3;
 	kf_opaque(hlen);
-	if (hlen < 20 || hlen > KF_IP_MAX || (k->family == UDPESP_AF_INET6 && hlen != 40))
+	if (hlen < UDPESP_IPV4_HLEN || hlen > KF_IP_MAX ||
+	    (k->family == UDPESP_AF_INET6 && hlen != UDPESP_IPV6_HLEN))
 		return UDPESP_DROP_HDR;
 	k->hlen = hlen;
 	if (bpf_xdp_load_bytes(ctx, k->l3, s->ip, hlen) ||
 	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
 		return UDPESP_DROP_HDR;
-	k->outer_ecn = udpesp_ecn_of(s->ip);
-	k->esp_len = kf_get16(udp + 4) - 8;
+	k->outer_ecn = udpesp_ecn_of(s->ip, k->family);
+	k->esp_len = kf_get16(udp + 4) - UDPESP_UDP_HLEN;
 	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
 	    k->esp + k->esp_len > k->frame_len)
 		return UDPESP_DROP_HDR;
@@ -519,7 +521,7 @@ static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 	__u16 type;
 
 	kf_opaque(l2);
-	if (l2 < 14 || l2 > KF_L2_MAX)
+	if (l2 < UDPESP_ETH_HLEN || l2 > KF_L2_MAX)
 		return KF_ERROR;
 	if (bpf_xdp_load_bytes(ctx, 0, s->l2, l2))
 		return KF_ERROR;
@@ -530,7 +532,7 @@ static __always_inline int kf_deliver(struct xdp_md *ctx, struct kf_scratch *s,
 		kf_opaque(seg);
 		kf_opaque(hlen);
 		/* An empty segment is possible (a bare ICMP header is not required). */
-		if (hlen < 20 || hlen > KF_IP_MAX || seg > UDPESP_KF_CT_MAX)
+		if (hlen < UDPESP_IPV4_HLEN || hlen > KF_IP_MAX || seg > UDPESP_KF_CT_MAX)
 			return KF_ERROR;
 		start = pt - hlen;
 		if (bpf_xdp_store_bytes(ctx, start, s->ip, hlen))

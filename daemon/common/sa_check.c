@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <udpesp/hdr.h>
 
 #include "sa_check.h"
 #include "util.h"
@@ -19,7 +20,6 @@
 #define AEAD_SALT 4
 #define AEAD_IV 8
 #define AEAD_ICV_BITS 128
-#define ESP_HDR 8     /* SPI + sequence number (RFC 4303 2) */
 #define ESP_TRAILER 2 /* pad length + next header */
 #define ESP_ALIGN 4   /* RFC 4303 2.4: the trailer ends on a 4-byte boundary */
 
@@ -529,7 +529,7 @@ int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
 		return ret;
 
 	/* Header, IV, the 2 trailer bytes padded to the block, ICV. */
-	s.min_len = ESP_HDR + s.iv_len +
+	s.min_len = UDPESP_ESP_HLEN + s.iv_len +
 		    (ESP_TRAILER + s.block - 1) / s.block * s.block + s.icv_len;
 	if (out)
 		*out = s;

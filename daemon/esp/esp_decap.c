@@ -73,8 +73,8 @@ struct outer {
 };
 
 static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
-				    const struct udpesp_xdp_meta *m,
-				    struct outer *o)
+					     const struct udpesp_xdp_meta *m,
+					     struct outer *o)
 {
 	size_t l3 = m->l3_off, l4 = m->l4_off, hlen, ip_len, udp_len;
 	const __u8 *ip = f + l3;
@@ -123,8 +123,8 @@ static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
  * family in the SA's (sel src or sel dst, either may pin it).
  */
 static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa,
-				     const __u8 *p, size_t len, __u8 nh,
-				     struct esp_decap_out *out)
+					      const __u8 *p, size_t len, __u8 nh,
+					      struct esp_decap_out *out)
 {
 	const __u8 *src;
 	size_t ip_len;
@@ -185,7 +185,7 @@ static int l4_csum_off(__u8 nh, __u8 family)
  * ICMPv6 must at least hold their checksum.
  */
 static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p,
-					  size_t *len, __u8 nh)
+						   size_t *len, __u8 nh)
 {
 	size_t udp_len;
 
@@ -326,9 +326,9 @@ static enum udpesp_decap_verdict replay_commit(struct udpesp_replay *r, __u64 se
 }
 
 enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
-			   struct esp_crypto_thread *t, __u8 *frame,
-			   size_t len, const struct udpesp_xdp_meta *meta,
-			   struct esp_decap_out *out)
+				    struct esp_crypto_thread *t, __u8 *frame,
+				    size_t len, const struct udpesp_xdp_meta *meta,
+				    struct esp_decap_out *out)
 {
 	const struct esp_suite *s = sa->suite;
 	struct udpesp_replay *r = sa->replay;
@@ -399,7 +399,7 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 		 * the inner one; CE over Not-ECT cannot, and is dropped. The
 		 * packet is authentic, so it still takes its number.
 		 */
-		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3), pt, out->inner_len)) {
+		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3, o.family), pt, out->inner_len)) {
 			v = replay_commit(r, seq);
 			return v ? v : UDPESP_DROP_ECN;
 		}

@@ -81,8 +81,8 @@ struct esp_decap_out {
  * several workers may process one SA's packets at once.
  */
 enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
-			   struct esp_crypto_thread *t, __u8 *frame,
-			   size_t len, const struct udpesp_xdp_meta *meta,
-			   struct esp_decap_out *out);
+				    struct esp_crypto_thread *t, __u8 *frame,
+				    size_t len, const struct udpesp_xdp_meta *meta,
+				    struct esp_decap_out *out);
 
 #endif /* UDPESP_ESP_DECAP_H */

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <linux/icmp.h>
 #include <udpesp/abi.h>
+#include <udpesp/hdr.h>
 
 #include "pmtu.h"
 
@@ -27,7 +28,7 @@ static unsigned int get32(const __u8 *p)
 /* The quoted datagram: UDP from our port 4500; its destination is the peer. */
 static bool quoted_udp(const __u8 *udp, size_t len, struct pmtu_report *r)
 {
-	if (len < 8 || get16(udp) != ESP_PORT)
+	if (len < UDPESP_UDP_HLEN || get16(udp) != ESP_PORT)
 		return false;
 	memcpy(&r->port, udp + 2, 2);
 	return true;
@@ -40,37 +41,39 @@ bool pmtu_parse(__u8 family, const __u8 *msg, size_t len, struct pmtu_report *r)
 		size_t hl, qhl;
 		const __u8 *icmp, *q;
 
-		if (len < 20 || msg[0] >> 4 != 4)
+		if (len < UDPESP_IPV4_HLEN || msg[0] >> 4 != 4)
 			return false;
 		hl = (msg[0] & 15) * 4u;
-		if (hl < 20 || len < hl + 8 + 20)
+		if (hl < UDPESP_IPV4_HLEN || len < hl + UDPESP_ICMP_HLEN + UDPESP_IPV4_HLEN)
 			return false;
 		icmp = msg + hl;
 		if (icmp[0] != ICMP_DEST_UNREACH || icmp[1] != ICMP_FRAG_NEEDED)
 			return false;
 		/* RFC 1191: the next-hop MTU in the low half of the second word. */
 		r->mtu = get16(icmp + 6);
-		q = icmp + 8;
+		q = icmp + UDPESP_ICMP_HLEN;
 		qhl = (q[0] & 15) * 4u;
-		if (q[0] >> 4 != 4 || qhl < 20 || q[9] != IPPROTO_UDP ||
-		    len < hl + 8 + qhl + 8 || r->mtu < PMTU_MIN4)
+		if (q[0] >> 4 != 4 || qhl < UDPESP_IPV4_HLEN || q[9] != IPPROTO_UDP ||
+		    len < hl + UDPESP_ICMP_HLEN + qhl + UDPESP_UDP_HLEN || r->mtu < PMTU_MIN4)
 			return false;
 		r->family = UDPESP_AF_INET;
 		memcpy(r->addr, q + 16, 4);
-		return quoted_udp(q + qhl, len - hl - 8 - qhl, r);
+		return quoted_udp(q + qhl, len - hl - UDPESP_ICMP_HLEN - qhl, r);
 	}
 	if (family == UDPESP_AF_INET6) {
-		const __u8 *q = msg + 8;
+		const __u8 *q = msg + UDPESP_ICMP_HLEN;
 
 		/* Type, code, checksum, MTU; then the IPv6 header we sent. */
-		if (len < 8 + 40 + 8 || msg[0] != ICMP6_PACKET_TOO_BIG || msg[1] != 0)
+		if (len < UDPESP_ICMP_HLEN + UDPESP_IPV6_HLEN + UDPESP_UDP_HLEN ||
+		    msg[0] != ICMP6_PACKET_TOO_BIG || msg[1] != 0)
 			return false;
 		r->mtu = get32(msg + 4);
 		if (q[0] >> 4 != 6 || q[6] != IPPROTO_UDP || r->mtu < PMTU_MIN6)
 			return false;
 		r->family = UDPESP_AF_INET6;
 		memcpy(r->addr, q + 24, 16);
-		return quoted_udp(q + 40, len - 8 - 40, r);
+		return quoted_udp(q + UDPESP_IPV6_HLEN,
+				  len - UDPESP_ICMP_HLEN - UDPESP_IPV6_HLEN, r);
 	}
 	return false;
 }

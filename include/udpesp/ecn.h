@@ -8,6 +8,7 @@
 #ifndef UDPESP_ECN_H
 #define UDPESP_ECN_H
 
+#include "abi.h"
 #include "csum.h"
 #include "hdr.h"
 
@@ -37,10 +38,13 @@ static __always_inline int udpesp_ecn_decap(__u8 outer, __u8 inner)
 	return inner;
 }
 
-/* The ECN field of an IPv4 or IPv6 header (TOS / traffic class bits 0-1). */
-static __always_inline __u8 udpesp_ecn_of(const __u8 *ip)
+/*
+ * The ECN field of an IPv4 or IPv6 header (TOS / traffic class bits 0-1);
+ * family: UDPESP_AF_INET or UDPESP_AF_INET6, as the caller parsed it.
+ */
+static __always_inline __u8 udpesp_ecn_of(const __u8 *ip, __u8 family)
 {
-	return ip[0] >> 4 == 6 ? (ip[1] >> 4) & 3 : ip[1] & 3;
+	return family == UDPESP_AF_INET6 ? (ip[1] >> 4) & 3 : ip[1] & 3;
 }
 
 /*

@@ -14,6 +14,7 @@
 #define UDPESP_IPV6_HLEN 40
 #define UDPESP_UDP_HLEN 8
 #define UDPESP_ESP_HLEN 8 /* SPI + sequence number (RFC 4303 2) */
+#define UDPESP_ICMP_HLEN 8 /* ICMP, ICMPv6: type, code, checksum, 4 more bytes */
 #define UDPESP_IP_MAX 65535     /* IPv4 total length, IPv6 payload length */
 
 #define UDPESP_IPV4_DF 0x4000        /* flags and fragment offset: DF */

@@ -18,12 +18,12 @@
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <udpesp/hdr.h>
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* One frame slot: the largest frame (1400-byte inner, CBC) fits. */
 #define GEN_SLOT 1536
-#define ETH_HLEN 14
 
 struct gen_frame {
 	__u8 b[GEN_SLOT];
@@ -57,7 +57,7 @@ static __always_inline int copy_next(struct xdp_md *ctx)
 		return -1;
 	/* Two checks the verifier follows, not one the compiler merged. */
 	__asm__ volatile("" : "+r"(len));
-	if (len < ETH_HLEN)
+	if (len < UDPESP_ETH_HLEN)
 		return -1;
 	return bpf_xdp_store_bytes(ctx, 0, f, len) ? -1 : 0;
 }

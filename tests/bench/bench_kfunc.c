@@ -208,7 +208,8 @@ int main(void)
 			t0 = now_ns();
 			for (__u32 j = 0; j < n; j++) {
 				memcpy(work, frames[i][0], flen[i][0]);
-				if (esp_decap(&dsa, t, work, flen[i][0], &meta, &dout) != UDPESP_DECAP_OK)
+				if (esp_decap(&dsa, t, work, flen[i][0], &meta, &dout) !=
+				    UDPESP_DECAP_OK)
 					die("esp_decap");
 			}
 			v[5][r] = (double)(now_ns() - t0) / n;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <udpesp/csum.h>
 
 #include "esp/esp_decap.h"
 #include "udpespd/tun.h"
@@ -29,18 +30,14 @@
 static void outer_hdr(__u8 *f, const __u8 *tmpl, __u32 len)
 {
 	__u8 *ip = f + BENCH_IP_OFF;
-	__u32 sum = 0;
+	__u16 csum;
 
 	memcpy(f, tmpl, BENCH_ESP_OFF);
 	ip[2] = (28 + len) >> 8;
 	ip[3] = (28 + len) & 0xff;
 	ip[10] = ip[11] = 0;
-	for (int i = 0; i < 20; i += 2)
-		sum += ip[i] << 8 | ip[i + 1];
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = ~((sum & 0xffff) + (sum >> 16)) & 0xffff;
-	ip[10] = sum >> 8;
-	ip[11] = sum & 0xff;
+	csum = udpesp_csum(ip, 20);
+	memcpy(ip + 10, &csum, 2);
 	f[BENCH_UDP_OFF + 4] = (8 + len) >> 8;
 	f[BENCH_UDP_OFF + 5] = (8 + len) & 0xff;
 }
@@ -102,7 +99,8 @@ void sock_decap_run(const struct bench_suite *s, const char *addr, const char *t
 
 			outer_hdr(f, tmpl, len);
 			if (len < 8 || memcmp(esp, &s->sa.spi, 4) ||
-			    esp_decap(&sa, ct, f, BENCH_ESP_OFF + len, &meta, &out) != UDPESP_DECAP_OK) {
+			    esp_decap(&sa, ct, f, BENCH_ESP_OFF + len, &meta, &out) !=
+				    UDPESP_DECAP_OK) {
 				st->refused++;
 				continue;
 			}

@@ -122,7 +122,7 @@ int run_xdp(const void *pkt, __u32 len, const struct xdp_in *in,
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int err;
 
-	cr_assert_geq(len, PKT_ETH_HLEN, "XDP test-run needs >= 14 bytes, got %u",
+	cr_assert_geq(len, UDPESP_ETH_HLEN, "XDP test-run needs >= 14 bytes, got %u",
 		      len);
 	/* Fresh output every call: nothing of an earlier run can pass for this one. */
 	memset(out, 0, sizeof(*out));

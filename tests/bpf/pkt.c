@@ -66,7 +66,7 @@ static size_t l4_hlen(enum pkt_l4 l4)
 {
 	switch (l4) {
 	case PKT_L4_UDP:
-		return PKT_UDP_HLEN;
+		return UDPESP_UDP_HLEN;
 	case PKT_L4_TCP:
 		return TCP_HLEN;
 	case PKT_L4_ICMP:
@@ -118,7 +118,7 @@ static size_t put_eth(__u8 *p, const struct pkt_spec *s, __u16 ethertype)
 			tpid = s->vlans == 2 ? def_tpid2[i] : PKT_TPID_8021Q;
 		put16(p + off, tpid);
 		put16(p + off + 2, vid & 0x0fff);
-		off += PKT_VLAN_HLEN;
+		off += UDPESP_VLAN_HLEN;
 	}
 	put16(p + off, ethertype);
 	return off + 2;
@@ -170,7 +170,7 @@ static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
 
 static int put_ipv4(__u8 *p, const struct pkt_spec *s, size_t l4len)
 {
-	size_t hlen = PKT_IPV4_HLEN + s->ip_opt_len;
+	size_t hlen = UDPESP_IPV4_HLEN + s->ip_opt_len;
 	__u8 pseudo[12];
 	int err;
 
@@ -186,7 +186,7 @@ static int put_ipv4(__u8 *p, const struct pkt_spec *s, size_t l4len)
 		err = doc_addr(AF_INET, s->dst ? s->dst : PKT_V4_DST, p + 16);
 	if (err)
 		return err;
-	memset(p + PKT_IPV4_HLEN, 1, s->ip_opt_len); /* NOP options */
+	memset(p + UDPESP_IPV4_HLEN, 1, s->ip_opt_len); /* NOP options */
 	put16(p + 10, csum_of(udpesp_csum_add(0, p, hlen)));
 
 	memcpy(pseudo, p + 12, 8);
@@ -200,12 +200,12 @@ static int put_ipv4(__u8 *p, const struct pkt_spec *s, size_t l4len)
 static int put_ipv6(__u8 *p, const struct pkt_spec *s, size_t l4len)
 {
 	size_t ext_len = s->ext ? PKT_EXT_HLEN : 0;
-	__u8 *ext = p + PKT_IPV6_HLEN;
+	__u8 *ext = p + UDPESP_IPV6_HLEN;
 	__u8 len_proto[8] = { 0 };
 	__u64 sum;
 	int err;
 
-	memset(p, 0, PKT_IPV6_HLEN + ext_len);
+	memset(p, 0, UDPESP_IPV6_HLEN + ext_len);
 	p[0] = 0x60;
 	put16(p + 4, (__u16)(ext_len + l4len + s->ip_len_delta));
 	p[6] = s->ext ? ext_proto(s->ext) : l4_proto(s);
@@ -230,7 +230,7 @@ static int put_ipv6(__u8 *p, const struct pkt_spec *s, size_t l4len)
 	put32(len_proto, (__u32)l4len);
 	len_proto[7] = l4_proto(s);
 	sum = udpesp_csum_add(udpesp_csum_add(0, p + 8, 32), len_proto, sizeof(len_proto));
-	put_l4(p + PKT_IPV6_HLEN + ext_len, l4len, s, sum);
+	put_l4(p + UDPESP_IPV6_HLEN + ext_len, l4len, s, sum);
 	return 0;
 }
 
@@ -249,12 +249,12 @@ int pkt_build(void *buf, size_t cap, const struct pkt_spec *s,
 	case AF_INET:
 		if (s->ip_opt_len % 4 || s->ip_opt_len > 40 || s->ext)
 			return -EINVAL;
-		l3hlen = PKT_IPV4_HLEN + s->ip_opt_len;
+		l3hlen = UDPESP_IPV4_HLEN + s->ip_opt_len;
 		break;
 	case AF_INET6:
 		if (s->ip_opt_len || s->frag)
 			return -EINVAL;
-		l3hlen = PKT_IPV6_HLEN + (s->ext ? PKT_EXT_HLEN : 0);
+		l3hlen = UDPESP_IPV6_HLEN + (s->ext ? PKT_EXT_HLEN : 0);
 		break;
 	case 0:
 		l3hlen = 0;
@@ -263,7 +263,7 @@ int pkt_build(void *buf, size_t cap, const struct pkt_spec *s,
 		return -EINVAL;
 	}
 	l4len = s->family ? l4_hlen(s->l4) + s->payload_len : s->payload_len;
-	len = PKT_ETH_HLEN + PKT_VLAN_HLEN * s->vlans + l3hlen + l4len;
+	len = UDPESP_ETH_HLEN + UDPESP_VLAN_HLEN * s->vlans + l3hlen + l4len;
 	if (len > 0xffff || len > cap || s->pad_to > cap)
 		return -ENOSPC;
 

@@ -12,15 +12,11 @@
 
 #include <stddef.h>
 #include <linux/types.h>
+#include <udpesp/hdr.h>
 
 /* Largest frame a test builds (XDP test-run takes up to a page). */
 #define PKT_MAX 2048
 
-#define PKT_ETH_HLEN 14
-#define PKT_VLAN_HLEN 4
-#define PKT_IPV4_HLEN 20
-#define PKT_IPV6_HLEN 40
-#define PKT_UDP_HLEN 8
 #define PKT_EXT_HLEN 8 /* every extension header this builder writes */
 
 #define PKT_TPID_8021Q 0x8100

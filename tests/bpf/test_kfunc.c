@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <criterion/criterion.h>
 
+#include <udpesp/csum.h>
 #include <udpesp/replay.h>
 #include "esp/esp_decap.h"
 #include "common/sa_check.h"
@@ -228,7 +229,8 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 				cr_log_error("%s: %s moved %lld", v->name, udpesp_counter_names[k],
 					     moved[k]);
 	cr_assert_eq(act, want->v == UDPESP_DECAP_OK ? XDP_PASS : XDP_DROP,
-		     "%s: action %d for verdict %s", v->name, act, udpesp_decap_verdict_name(want->v));
+		     "%s: action %d for verdict %s", v->name, act,
+		     udpesp_decap_verdict_name(want->v));
 	if (moved[c] != 1)
 		for (int k = 0; k < UDPESP_CNT_MAX; k++)
 			if (moved[k])
@@ -485,14 +487,9 @@ Test(kfunc, published_gcm_vectors_as_the_afxdp_path, FX)
 		frame[16] = (__u8)((16 + ct_len + 28) >> 8);
 		frame[17] = (__u8)(16 + ct_len + 28);
 		{
-			__u32 sum = 0;
+			__u16 csum = udpesp_csum(frame + 14, 20);
 
-			for (int j = 14; j < 34; j += 2)
-				sum += frame[j] << 8 | frame[j + 1];
-			while (sum >> 16)
-				sum = (sum & 0xffff) + (sum >> 16);
-			frame[24] = (__u8)(~sum >> 8);
-			frame[25] = (__u8)~sum;
+			memcpy(frame + 24, &csum, 2);
 		}
 		if (!frame[42] && !frame[43] && !frame[44] && !frame[45])
 			continue; /* #4: SPI 0 */

@@ -862,8 +862,8 @@ Test(xdp_rx, udp_length_below_header_dropped, FX_XSK)
 
 	parser_natt(AF_INET);
 	sa_add_default(AF_INET);
-	for (int udp_len = 0; udp_len < PKT_UDP_HLEN; udp_len++) {
-		int delta = udp_len - (PKT_UDP_HLEN + ESP_LEN);
+	for (int udp_len = 0; udp_len < UDPESP_UDP_HLEN; udp_len++) {
+		int delta = udp_len - (UDPESP_UDP_HLEN + ESP_LEN);
 
 		build_esp(&t, (struct pkt_spec){ .family = AF_INET,
 						 .udp_len_delta = delta },
@@ -891,7 +891,7 @@ Test(xdp_rx, udp_length_beyond_ip_payload_dropped, FX_XSK)
 	expect_hdr_error(&t, t.len, "v6 payload_len < udp");
 	/* An IPv4 total length that covers only the IP header. */
 	build_esp(&t, (struct pkt_spec){ .family = AF_INET,
-					 .ip_len_delta = -(PKT_UDP_HLEN + ESP_LEN) },
+					 .ip_len_delta = -(UDPESP_UDP_HLEN + ESP_LEN) },
 		  SPI, 1, ESP_LEN);
 	expect_hdr_error(&t, t.len, "v4 tot_len == ihl*4");
 	expect_sa_stats(SLOT, .rx_packets = 0);
@@ -1037,7 +1037,7 @@ static void truncation_sweep(const struct pkt_spec *s)
 	struct tpkt t;
 
 	build_esp(&t, *s, SPI, 1, ESP_LEN);
-	for (__u32 len = PKT_ETH_HLEN; len <= t.len; len++) {
+	for (__u32 len = UDPESP_ETH_HLEN; len <= t.len; len++) {
 		int want_act, want[UDPESP_CNT_MAX] = { 0 };
 		long long moved[UDPESP_CNT_MAX];
 
@@ -1046,7 +1046,7 @@ static void truncation_sweep(const struct pkt_spec *s)
 			want[UDPESP_CNT_RX_ENCAP] = 1;
 			want[UDPESP_CNT_RX_ESP] = 1;
 			want[UDPESP_CNT_RX_REDIRECT] = 1;
-		} else if (len < t.l.l4_off + PKT_UDP_HLEN) {
+		} else if (len < t.l.l4_off + UDPESP_UDP_HLEN) {
 			want_act = XDP_PASS;
 		} else {
 			want_act = XDP_DROP;

@@ -4,12 +4,20 @@
  * tests and the benchmarks: against the examples of RFC 1071 and RFC
  * 1624, a header checksum worked out by hand, and a plain big-endian
  * reference over every length and alignment; the incremental update
- * against a full recomputation.
+ * against a full recomputation. And the header sizes of hdr.h against
+ * the system's structs.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <linux/if_ether.h>
+#include <netinet/ip.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip6.h>
+#include <netinet/ip_icmp.h>
+#include <netinet/udp.h>
 #include <criterion/criterion.h>
 #include <udpesp/csum.h>
+#include <udpesp/hdr.h>
 
 /* The reference: 16-bit big-endian words, summed and folded by the book. */
 static __u16 ref_sum(const __u8 *p, size_t len)
@@ -96,7 +104,8 @@ Test(csum, fold_of_large_sums)
 	cr_assert_eq(udpesp_csum_fold(0xffffffffffffffffULL), 0xffff);
 	/* 2^64 - 1 is a multiple of 2^16 - 1: 0x1_0000_0000 folds to 1. */
 	cr_assert_eq(udpesp_csum_fold(0x100000000ULL), 1);
-	cr_assert_eq(udpesp_csum_fold(0x123456789abcdef0ULL), (0x1234 + 0x5678 + 0x9abc + 0xdef0) % 0xffff);
+	cr_assert_eq(udpesp_csum_fold(0x123456789abcdef0ULL),
+		     (0x1234 + 0x5678 + 0x9abc + 0xdef0) % 0xffff);
 }
 
 Test(csum, pseudo_header_as_the_reference)
@@ -161,4 +170,20 @@ Test(csum, incremental_equals_full_recompute)
 		tried++;
 	}
 	cr_assert_gt(tried, 10000);
+}
+
+/* include/udpesp/hdr.h against the system's own header structs. */
+Test(hdr, sizes_as_the_system_headers)
+{
+	cr_assert_eq(UDPESP_ETH_HLEN, ETH_HLEN);
+	cr_assert_eq(UDPESP_VLAN_HLEN, 2 * sizeof(__u16)); /* TCI, inner EtherType */
+	cr_assert_eq(UDPESP_IPV4_HLEN, sizeof(struct iphdr));
+	cr_assert_eq(UDPESP_IPV4_HLEN_MAX, 15 * 4);
+	cr_assert_eq(UDPESP_IPV6_HLEN, sizeof(struct ip6_hdr));
+	cr_assert_eq(UDPESP_UDP_HLEN, sizeof(struct udphdr));
+	cr_assert_eq(UDPESP_ESP_HLEN, 2 * sizeof(__u32)); /* SPI, sequence number */
+	cr_assert_eq(UDPESP_ICMP_HLEN, sizeof(struct icmphdr));
+	cr_assert_eq(UDPESP_ICMP_HLEN, sizeof(struct icmp6_hdr));
+	cr_assert_eq(UDPESP_IPV4_DF, IP_DF);
+	cr_assert_eq(UDPESP_IPV4_FRAG_MASK, IP_MF | IP_OFFMASK);
 }

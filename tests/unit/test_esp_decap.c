@@ -334,7 +334,8 @@ Test(esp_decap, verdict_names)
 	for (int i = 0; i < UDPESP_DECAP_VERDICT_MAX; i++) {
 		cr_assert_str_neq(udpesp_decap_verdict_name(i), "unknown", "verdict %d", i);
 		for (int j = 0; j < i; j++)
-			cr_assert_str_neq(udpesp_decap_verdict_name(i), udpesp_decap_verdict_name(j));
+			cr_assert_str_neq(udpesp_decap_verdict_name(i),
+					  udpesp_decap_verdict_name(j));
 	}
 	cr_assert_str_eq(udpesp_decap_verdict_name(UDPESP_DECAP_VERDICT_MAX), "unknown");
 	cr_assert_str_eq(udpesp_decap_verdict_name((enum udpesp_decap_verdict)-1), "unknown");

@@ -1592,11 +1592,13 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				c.replay.window = 64;
 				v = esp_decap(&c.rx, c.ct, f, flen, &m, &d);
 				if (want < 0) {
-					cr_assert_eq(v, UDPESP_DROP_ECN, "case %zu in %d out %d: %s",
-						     k, in, o, udpesp_decap_verdict_name(v));
+					cr_assert_eq(v, UDPESP_DROP_ECN,
+						     "case %zu in %d out %d: %s", k, in, o,
+						     udpesp_decap_verdict_name(v));
 				} else {
-					cr_assert_eq(v, UDPESP_DECAP_OK, "case %zu in %d out %d: %s", k,
-						     in, o, udpesp_decap_verdict_name(v));
+					cr_assert_eq(v, UDPESP_DECAP_OK,
+						     "case %zu in %d out %d: %s", k, in, o,
+						     udpesp_decap_verdict_name(v));
 					cr_assert_eq(udpesp_ecn_decap_ip(fig4_outer[o], inner,
 									  len), 0);
 					cr_assert_eq(d.inner_len, len);
