@@ -14,10 +14,9 @@ tests/unit/test_esp_crypto.c to decrypt and to reproduce byte for byte:
   tag from python-cryptography's AESGCM over an empty plaintext and the
   packet as AAD (RFC 4543 3.3, seq hi after the SPI with ESN).
 * AES-CCM (RFC 4309) and AES-CTR (RFC 3686) and HMAC-SHA-1-96 (RFC 2404)
-  are Scapy's own; AES-GCM and AES-CCM with 8 and 12-byte ICVs are entries
-  declared here with Scapy's CryptAlgo class (its AES-GCM entry keeps the
-  whole 16-byte tag); AES-XCBC-MAC-96, which Scapy lacks, is RFC 3566's
-  construction written here on python-cryptography's AES.
+  are Scapy's own; AES-GCM and AES-CCM with 8 and 12-byte ICVs and
+  AES-XCBC-MAC-96 come from esp_algos.py (Scapy's CryptAlgo entries, RFC
+  3566 written on python-cryptography's AES).
 
 Keys, IVs, sequence numbers and payloads come from a fixed seed, so the
 output is the same on every run. Usage: gen_esp_vectors.py OUT.h
@@ -29,11 +28,11 @@ import random
 import struct
 import sys
 
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESCCM, AESGCM
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from scapy.all import IP, UDP, Raw, raw, conf
-from scapy.layers.ipsec import (CRYPT_ALGOS, CryptAlgo, ESP,
-                                SecurityAssociation, _ESPPlain)
+from scapy.layers.ipsec import ESP, SecurityAssociation, _ESPPlain
+
+from esp_algos import xcbc_mac
 
 conf.verb = 0
 rng = random.Random(4303)
@@ -41,35 +40,6 @@ rng = random.Random(4303)
 # Documentation addresses only (RFC 5737).
 OUTER = IP(src="198.51.100.7", dst="192.0.2.1")
 IPPROTO_IPIP = 4
-
-def _aes(key, block):
-    e = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
-    return e.update(block) + e.finalize()
-
-
-def _xor(a, b):
-    return bytes(x ^ y for x, y in zip(a, b))
-
-
-def xcbc_mac(key, msg):
-    """RFC 3566 4: AES-XCBC-MAC (the whole 128 bits)."""
-    k1, k2, k3 = (_aes(key, bytes([i]) * 16) for i in (1, 2, 3))
-    blocks = [msg[i:i + 16] for i in range(0, len(msg), 16)] or [b""]
-    e = bytes(16)
-    for b in blocks[:-1]:
-        e = _aes(k1, _xor(b, e))
-    last = blocks[-1]
-    if len(last) == 16:
-        last = _xor(last, k2)
-    else:
-        last = _xor(last + b"\x80" + bytes(15 - len(last)), k3)
-    return _aes(k1, _xor(last, e))
-
-
-# RFC 3566 4.6 test case 4, so that the construction above is checked.
-assert xcbc_mac(bytes(range(16)), bytes(range(20))).hex() == \
-    "47f51b4564966215b8985c63055ed308"
-
 
 def _hmac(fn):
     return lambda key, data: hmac.new(key, data, fn).digest()
@@ -83,19 +53,6 @@ HMACS = {  # name in sa_check.h: Scapy's name, MAC, ICV bytes, key bytes
     "ESP_AUTH_XCBC": (None, xcbc_mac, 12, 16),
 }
 
-# ICVs of 8 and 12 bytes (RFC 4106 3, RFC 4309 3.2), in Scapy's own terms.
-_salted_iv = lambda sa, iv, **kw: sa.crypt_salt + iv
-for _icv in (8, 12):
-    CRYPT_ALGOS["AES-GCM-%d" % _icv] = CryptAlgo(
-        "AES-GCM-%d" % _icv, cipher=algorithms.AES, mode=modes.GCM,
-        block_size=1, iv_size=8, salt_size=4, icv_size=_icv,
-        format_mode_iv=_salted_iv)
-    CRYPT_ALGOS["AES-CCM-%d" % _icv] = CryptAlgo(
-        "AES-CCM-%d" % _icv, cipher=AESCCM, mode=None, key_size=(16, 24, 32),
-        block_size=1, iv_size=8, salt_size=3, icv_size=_icv,
-        format_mode_iv=_salted_iv)
-CRYPT_ALGOS["AES-CCM-16"] = CRYPT_ALGOS["AES-CCM"]
-CRYPT_ALGOS["AES-GCM-16"] = CRYPT_ALGOS["AES-GCM"]
 
 
 def rand_bytes(n):
