@@ -53,6 +53,7 @@ struct esp_crypto {
 struct esp_crypto_thread {
 	IMB_MGR *mgr;     /* direct GCM, GMAC and ChaCha20-Poly1305 calls */
 	IMB_MGR *job_mgr; /* AES-CBC and HMAC jobs: mgr or an AVX2 one */
+	IMB_MGR *sha1_mgr; /* the same with HMAC-SHA-1: mgr or an SSE one */
 	struct gcm_context_data gcm;
 	struct chacha20_poly1305_context_data chacha;
 	/* AES-CCM-192's CBC-MAC: CBC output nobody reads but its last block. */
@@ -105,6 +106,30 @@ static IMB_MGR *job_mgr_new(IMB_MGR *m, IMB_ARCH arch)
 	return j;
 }
 
+/*
+ * The AVX2 and AVX-512 managers hash SHA-1 in 8 or 16 lanes without the
+ * SHA extensions (about 11 and 5 us for a lone 1.4 KB packet here); the
+ * SSE one uses them (about 1.5 us). HMAC-SHA-1 jobs go to an SSE
+ * manager of their own where that is so.
+ */
+static IMB_MGR *sha1_mgr_new(IMB_MGR *m, IMB_ARCH arch)
+{
+	IMB_MGR *j;
+
+	if ((arch != IMB_ARCH_AVX512 && arch != IMB_ARCH_AVX2) ||
+	    !(m->features & IMB_FEATURE_SHANI))
+		return m;
+	j = alloc_mb_mgr(0);
+	if (!j)
+		return NULL;
+	init_mb_mgr_sse(j);
+	if (imb_get_errno(j)) {
+		free_mb_mgr(j);
+		return m;
+	}
+	return j;
+}
+
 static void setup_init(void)
 {
 	setup_mgr = mgr_new(NULL);
@@ -135,6 +160,8 @@ void esp_crypto_thread_free(struct esp_crypto_thread *t)
 	explicit_bzero(t->mac_out, sizeof(t->mac_out));
 	if (t->job_mgr && t->job_mgr != t->mgr)
 		free_mb_mgr(t->job_mgr);
+	if (t->sha1_mgr && t->sha1_mgr != t->mgr)
+		free_mb_mgr(t->sha1_mgr);
 	if (t->mgr)
 		free_mb_mgr(t->mgr);
 	free(t);
@@ -149,7 +176,8 @@ struct esp_crypto_thread *esp_crypto_thread_new(void)
 		return NULL;
 	t->mgr = mgr_new(&arch);
 	t->job_mgr = t->mgr ? job_mgr_new(t->mgr, arch) : NULL;
-	if (!t->job_mgr) {
+	t->sha1_mgr = t->mgr ? sha1_mgr_new(t->mgr, arch) : NULL;
+	if (!t->job_mgr || !t->sha1_mgr) {
 		esp_crypto_thread_free(t);
 		errno = ENOTSUP;
 		return NULL;
@@ -407,19 +435,26 @@ static size_t hmac_span(const struct esp_crypto *c, __u8 *esp, size_t len,
 	return n + 4;
 }
 
+/* The manager for a suite's cipher and MAC jobs. */
+static IMB_MGR *jobs_for(const struct esp_crypto *c, struct esp_crypto_thread *t)
+{
+	return c->s.hmac == ESP_AUTH_SHA1 ? t->sha1_mgr : t->job_mgr;
+}
+
 static int hmac_decrypt(const struct esp_crypto *c,
 			struct esp_crypto_thread *t, __u8 *esp, size_t len,
 			bool esn, __u32 seq_hi)
 {
 	size_t icv_off = len - c->s.icv_len;
 	__u8 icv[ESP_ICV_MAX], tag[ESP_ICV_MAX], ctr[16];
+	IMB_MGR *m = jobs_for(c, t);
 	IMB_JOB *job;
 	int ret;
 
 	memcpy(icv, esp + icv_off, c->s.icv_len);
-	job = job_init(t->job_mgr);
+	job = job_init(m);
 	job_hmac(job, c, esp, hmac_span(c, esp, len, esn, seq_hi), tag);
-	ret = run_job(t->job_mgr);
+	ret = run_job(m);
 	if (esn)
 		memcpy(esp + icv_off, icv, 4);
 	if (ret)
@@ -429,10 +464,10 @@ static int hmac_decrypt(const struct esp_crypto *c,
 	if (c->s.alg == UDPESP_ALG_NULL_HMAC)
 		return 0;
 
-	job = job_init(t->job_mgr);
+	job = job_init(m);
 	job_cipher(job, c, esp, len, IMB_DIR_DECRYPT, ctr);
 	job->chain_order = IMB_ORDER_HASH_CIPHER;
-	return run_job(t->job_mgr);
+	return run_job(m);
 }
 
 static int hmac_encrypt(const struct esp_crypto *c,
@@ -440,7 +475,8 @@ static int hmac_encrypt(const struct esp_crypto *c,
 			bool esn, __u32 seq_hi)
 {
 	__u8 tag[ESP_ICV_MAX], ctr[16];
-	IMB_JOB *job = job_init(t->job_mgr);
+	IMB_MGR *m = jobs_for(c, t);
+	IMB_JOB *job = job_init(m);
 	int ret;
 
 	/* Encrypt, then hash the ciphertext, in one chained job. */
@@ -448,7 +484,7 @@ static int hmac_encrypt(const struct esp_crypto *c,
 		job_cipher(job, c, esp, len, IMB_DIR_ENCRYPT, ctr);
 	job_hmac(job, c, esp, hmac_span(c, esp, len, esn, seq_hi), tag);
 	job->chain_order = IMB_ORDER_CIPHER_HASH;
-	ret = run_job(t->job_mgr);
+	ret = run_job(m);
 	if (!ret)
 		memcpy(esp + len - c->s.icv_len, tag, c->s.icv_len);
 	explicit_bzero(tag, sizeof(tag));
@@ -823,9 +859,9 @@ int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h,
 	c = ctx_new(&s, NULL, key);
 	if (!c)
 		return -errno;
-	job = job_init(t->job_mgr);
+	job = job_init(jobs_for(c, t));
 	job_hmac(job, c, msg, n, full);
-	ret = run_job(t->job_mgr);
+	ret = run_job(jobs_for(c, t));
 	if (!ret)
 		memcpy(tag, full, tag_len);
 	explicit_bzero(full, sizeof(full));
