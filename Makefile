@@ -158,6 +158,8 @@ UNIT_GEN := $(patsubst tests/unit/gen_%.py,$(BUILD)/%.h,$(wildcard tests/unit/ge
 $(UNIT_GEN): $(BUILD)/%.h: tests/unit/gen_%.py | $(BUILD)
 	$(call msg,GEN,$@)
 	$(Q)/usr/bin/python3 $< $@
+# ... with the algorithms Scapy lacks, which they share.
+$(UNIT_GEN): tests/unit/esp_algos.py
 $(patsubst %.c,$(BUILD)/obj/%.o,$(UNIT_SRCS)): | $(UNIT_GEN)
 # It reads daemon/esp/ to check what the ESP engine includes.
 $(BUILD)/obj/tests/unit/test_layout.o: CFLAGS += -DUDPESP_SRCDIR='"$(CURDIR)"'

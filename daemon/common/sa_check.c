@@ -16,10 +16,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-/* Every AEAD offloaded carries a 4-byte salt, an 8-byte IV, a 16-byte ICV. */
-#define AEAD_SALT 4
+/* Every AEAD offloaded carries an 8-byte IV (RFC 4106/4309/4543/7634). */
 #define AEAD_IV 8
-#define AEAD_ICV_BITS 128
 #define ESP_TRAILER 2 /* pad length + next header */
 #define ESP_ALIGN 4   /* RFC 4303 2.4: the trailer ends on a 4-byte boundary */
 
@@ -27,24 +25,31 @@ struct aead_desc {
 	const char *name;
 	enum udpesp_alg alg;
 	bool encrypts;
-	const char *icv_note; /* why other ICV sizes are refused, if any */
+	__u8 salt;
+	const char *icvs;     /* the ICV sizes accepted, for messages */
+	__u8 icv_mask;        /* bit n: an ICV of 4 * n bytes */
+	const char *icv_note; /* where the sizes come from */
 	__u8 nkeys;
 	__u8 keys[3]; /* accepted cipher key bytes, salt excluded */
 };
 
+#define ICV_8_12_16 (1 << 2 | 1 << 3 | 1 << 4)
+
 /*
- * Salt, IV and padding per RFC 4106 3/8.1, RFC 4543 3/3.2 and RFC 7634
- * 2/4: the salt is the last 4 key bytes, the IV 8 bytes, and with a
- * stream-like mode the padding only aligns to 4 bytes.
+ * Salt, IV and padding per RFC 4106 3/8.1, RFC 4309 3/4, RFC 4543 3/3.2
+ * and RFC 7634 2/4: the salt is the last key bytes (3 for CCM, else 4),
+ * the IV 8 bytes, and with a counter mode the padding only aligns to 4
+ * bytes.
  */
 static const struct aead_desc aeads[] = {
-	{ "rfc4106(gcm(aes))", UDPESP_ALG_AES_GCM_16, true,
-	  " (ENCR_AES_GCM_16, RFC 8221; 64 and 96-bit ICVs are not offloaded)",
-	  3, { 16, 24, 32 } },
+	{ "rfc4106(gcm(aes))", UDPESP_ALG_AES_GCM_16, true, 4, "64, 96 or 128",
+	  ICV_8_12_16, "ENCR_AES_GCM_8/12/16, RFC 4106", 3, { 16, 24, 32 } },
+	{ "rfc4309(ccm(aes))", UDPESP_ALG_AES_CCM, true, 3, "64, 96 or 128",
+	  ICV_8_12_16, "ENCR_AES_CCM_8/12/16, RFC 4309", 3, { 16, 24, 32 } },
 	{ "rfc7539esp(chacha20,poly1305)", UDPESP_ALG_CHACHA20_POLY1305, true,
-	  " (RFC 7634)", 1, { 32 } },
-	{ "rfc4543(gcm(aes))", UDPESP_ALG_AES_GMAC, false, " (RFC 4543)", 3,
-	  { 16, 24, 32 } },
+	  4, "128", 1 << 4, "RFC 7634", 1, { 32 } },
+	{ "rfc4543(gcm(aes))", UDPESP_ALG_AES_GMAC, false, 4, "128", 1 << 4,
+	  "RFC 4543", 3, { 16, 24, 32 } },
 };
 
 struct enc_desc {
@@ -53,16 +58,21 @@ struct enc_desc {
 	enum udpesp_alg alg;
 	__u8 iv_len;
 	__u8 block;
+	__u8 nonce; /* bytes after the cipher key (RFC 3686's nonce) */
 	__u8 nkeys;
 	__u8 keys[3];
 };
 
 static const struct enc_desc encs[] = {
 	/* RFC 3602: a 16-byte IV, and the ciphertext is whole AES blocks. */
-	{ "cbc(aes)", "aes", UDPESP_ALG_AES_CBC_HMAC, 16, 16, 3, { 16, 24, 32 } },
+	{ "cbc(aes)", "aes", UDPESP_ALG_AES_CBC_HMAC, 16, 16, 0, 3,
+	  { 16, 24, 32 } },
+	/* RFC 3686: key + 4-byte nonce, 8-byte IV, a stream: 4-byte padding. */
+	{ "rfc3686(ctr(aes))", "rfc3686(ctr(aes))", UDPESP_ALG_AES_CTR_HMAC, 8,
+	  ESP_ALIGN, 4, 3, { 16, 24, 32 } },
 	/* RFC 2410: block size 1, so only ESP's own 4-byte alignment. */
 	{ "ecb(cipher_null)", "cipher_null", UDPESP_ALG_NULL_HMAC, 0, ESP_ALIGN,
-	  1, { 0 } },
+	  0, 1, { 0 } },
 };
 
 struct hmac_desc {
@@ -73,6 +83,8 @@ struct hmac_desc {
 	__u16 bits;         /* RFC 4868 truncation */
 	__u16 linux_bits;   /* what ip xfrm's `auth NAME KEY` gives */
 	const char *rfc_name;
+	const char *rfc;    /* the RFC that fixes key and truncation */
+	const char *level;  /* RFC 8221's word when below SHOULD, for the log */
 };
 
 static const struct hmac_desc hmacs[] = {
@@ -81,11 +93,18 @@ static const struct hmac_desc hmacs[] = {
 	 * early draft); RFC 4868 peers expect 128, so `auth` is refused.
 	 */
 	{ "hmac(sha256)", "sha256", ESP_AUTH_SHA256, 32, 128, 96,
-	  "HMAC-SHA-256-128" },
+	  "HMAC-SHA-256-128", "RFC 4868", NULL },
 	{ "hmac(sha384)", "sha384", ESP_AUTH_SHA384, 48, 192, 192,
-	  "HMAC-SHA-384-192" },
+	  "HMAC-SHA-384-192", "RFC 4868", NULL },
 	{ "hmac(sha512)", "sha512", ESP_AUTH_SHA512, 64, 256, 256,
-	  "HMAC-SHA-512-256" },
+	  "HMAC-SHA-512-256", "RFC 4868", NULL },
+	/* RFC 2404: a 160-bit key, 96 bits of the HMAC. */
+	{ "hmac(sha1)", "sha1", ESP_AUTH_SHA1, 20, 96, 96, "HMAC-SHA-1-96",
+	  "RFC 2404",
+	  "RFC 8221 says MUST- (must be implemented; likely demoted later)" },
+	/* RFC 3566: an AES-128 key, 96 bits of the MAC. */
+	{ "xcbc(aes)", "aes_xcbc", ESP_AUTH_XCBC, 16, 96, 96, "AES-XCBC-MAC-96",
+	  "RFC 3566", "RFC 8221 says SHOULD NOT+ (likely demoted later)" },
 };
 
 /* Refused whatever slot they appear in, with RFC 8221's verdict. */
@@ -105,10 +124,6 @@ static const struct {
 	{ "hmac(md5)", "HMAC-MD5-96: RFC 8221 says MUST NOT",
 	  "auth-trunc 'hmac(sha256)' KEY 128" },
 	{ "md5", "HMAC-MD5-96: RFC 8221 says MUST NOT",
-	  "auth-trunc 'hmac(sha256)' KEY 128" },
-	{ "hmac(sha1)", "HMAC-SHA-1-96: RFC 8221 demotes it to MUST-",
-	  "auth-trunc 'hmac(sha256)' KEY 128" },
-	{ "sha1", "HMAC-SHA-1-96: RFC 8221 demotes it to MUST-",
 	  "auth-trunc 'hmac(sha256)' KEY 128" },
 };
 
@@ -257,29 +272,29 @@ static int check_aead(const struct udpesp_ctl_alg *a, struct esp_suite *s,
 				    "%s is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS",
 				    a->name);
 		return fail(err, errlen,
-			    "unknown AEAD %s; accepted: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))",
+			    "unknown AEAD %s; accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))",
 			    shown(name, sizeof(name), a->name));
 	}
-	if (a->key_len < AEAD_SALT ||
-	    !key_ok(d->keys, d->nkeys, a->key_len - AEAD_SALT)) {
-		fmt_lens(lens, sizeof(lens), d->keys, d->nkeys, AEAD_SALT);
+	if (a->key_len < d->salt ||
+	    !key_ok(d->keys, d->nkeys, a->key_len - d->salt)) {
+		fmt_lens(lens, sizeof(lens), d->keys, d->nkeys, d->salt);
 		fmt_bits(bits, sizeof(bits), d->keys, d->nkeys);
 		return fail(err, errlen,
 			    "%s needs a %s-byte key (%s-bit key + %d-byte salt), got %u",
-			    d->name, lens, bits, AEAD_SALT, a->key_len);
+			    d->name, lens, bits, d->salt, a->key_len);
 	}
-	if (a->bits != AEAD_ICV_BITS)
-		return fail(err, errlen, "%s: the ICV must be 128 bits%s, got %u",
-			    d->name, d->icv_note, a->bits);
+	if (a->bits % 32 || a->bits > 128 || !(d->icv_mask >> (a->bits / 32) & 1))
+		return fail(err, errlen, "%s: the ICV must be %s bits (%s), got %u",
+			    d->name, d->icvs, d->icv_note, a->bits);
 	s->alg = d->alg;
 	s->enc_name = d->name;
 	s->aead = true;
 	s->encrypts = d->encrypts;
-	s->key_len = a->key_len - AEAD_SALT;
-	s->salt_len = AEAD_SALT;
+	s->key_len = a->key_len - d->salt;
+	s->salt_len = d->salt;
 	s->iv_len = AEAD_IV;
 	s->block = ESP_ALIGN;
-	s->icv_len = AEAD_ICV_BITS / 8;
+	s->icv_len = a->bits / 8;
 	return 0;
 }
 
@@ -298,7 +313,7 @@ static int check_enc_auth(const struct udpesp_ctl_alg *e,
 				    "%s is an AEAD: use aead NAME KEY ICV_BITS",
 				    e->name);
 		return fail(err, errlen,
-			    "unknown encryption algorithm %s; accepted: cbc(aes), ecb(cipher_null)",
+			    "unknown encryption algorithm %s; accepted: cbc(aes), rfc3686(ctr(aes)), ecb(cipher_null)",
 			    shown(name, sizeof(name), e->name));
 	}
 	if (!hd) {
@@ -307,23 +322,29 @@ static int check_enc_auth(const struct udpesp_ctl_alg *e,
 				    "%s is an AEAD: use aead NAME KEY ICV_BITS",
 				    a->name);
 		return fail(err, errlen,
-			    "unknown integrity algorithm %s; accepted: hmac(sha256), hmac(sha384), hmac(sha512)",
+			    "unknown integrity algorithm %s; accepted: hmac(sha256), hmac(sha384), hmac(sha512), hmac(sha1), xcbc(aes)",
 			    shown(name, sizeof(name), a->name));
 	}
 	if (!ed->keys[0] && e->key_len)
 		return fail(err, errlen,
 			    "%s takes an empty key (\"\"), got %u bytes", ed->name,
 			    e->key_len);
-	if (!key_ok(ed->keys, ed->nkeys, e->key_len)) {
-		fmt_lens(lens, sizeof(lens), ed->keys, ed->nkeys, 0);
+	if (e->key_len < ed->nonce ||
+	    !key_ok(ed->keys, ed->nkeys, e->key_len - ed->nonce)) {
+		fmt_lens(lens, sizeof(lens), ed->keys, ed->nkeys, ed->nonce);
 		fmt_bits(bits, sizeof(bits), ed->keys, ed->nkeys);
+		if (ed->nonce)
+			return fail(err, errlen,
+				    "%s needs a %s-byte key (%s-bit key + %u-byte nonce, RFC 3686), got %u",
+				    ed->name, lens, bits, ed->nonce, e->key_len);
 		return fail(err, errlen, "%s needs a %s-byte key (%s bits), got %u",
 			    ed->name, lens, bits, e->key_len);
 	}
 	if (a->key_len != hd->key_len)
 		return fail(err, errlen,
-			    "%s needs a %u-byte (%u-bit) key (RFC 4868), got %u",
-			    hd->name, hd->key_len, hd->key_len * 8, a->key_len);
+			    "%s needs a %u-byte (%u-bit) key (%s), got %u",
+			    hd->name, hd->key_len, hd->key_len * 8, hd->rfc,
+			    a->key_len);
 	if (!trunc) {
 		/* `auth NAME KEY`: whatever Linux would have used. */
 		if (hd->linux_bits != hd->bits)
@@ -335,14 +356,15 @@ static int check_enc_auth(const struct udpesp_ctl_alg *e,
 	}
 	if (trunc != hd->bits)
 		return fail(err, errlen,
-			    "%s: truncation must be %u bits (%s, RFC 4868), got %u",
-			    hd->name, hd->bits, hd->rfc_name, trunc);
+			    "%s: truncation must be %u bits (%s, %s), got %u",
+			    hd->name, hd->bits, hd->rfc_name, hd->rfc, trunc);
 	s->alg = ed->alg;
 	s->hmac = hd->hmac;
 	s->enc_name = ed->name;
 	s->auth_name = hd->name;
 	s->encrypts = ed->iv_len != 0;
-	s->key_len = e->key_len;
+	s->key_len = e->key_len - ed->nonce;
+	s->salt_len = ed->nonce;
 	s->iv_len = ed->iv_len;
 	s->block = ed->block;
 	s->icv_len = hd->bits / 8;
@@ -371,7 +393,7 @@ static int check_algs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 		return check_aead(&sa->aead, s, err, errlen);
 	if (enc && !auth)
 		return fail(err, errlen,
-			    "never offload unauthenticated ESP: enc %s needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead",
+			    "never offload unauthenticated ESP: enc %s needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead (RFC 8221 says MUST NOT)",
 			    shown(name, sizeof(name), sa->enc.name));
 	if (auth && !enc)
 		return fail(err, errlen,
@@ -534,4 +556,12 @@ int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
 	if (out)
 		*out = s;
 	return 0;
+}
+
+const char *sa_check_note(const struct esp_suite *s)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(hmacs); i++)
+		if (s->auth_name && hmacs[i].hmac == s->hmac && hmacs[i].level)
+			return hmacs[i].level;
+	return NULL;
 }

@@ -31,6 +31,13 @@ int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
 	     size_t errlen);
 
 /*
+ * RFC 8221's word on an accepted suite's integrity algorithm when it is
+ * below SHOULD (HMAC-SHA-1-96: MUST-, AES-XCBC-MAC-96: SHOULD NOT+), for
+ * the daemon's log; NULL otherwise.
+ */
+const char *sa_check_note(const struct esp_suite *s);
+
+/*
  * True when a word could be key material (16 or more characters after
  * 0x, or 16 or more hex digits with a letter among them), so that error
  * messages print a placeholder instead.

@@ -12,15 +12,18 @@
  *   ^esp  ^+4      ^+8                  ^+8+iv_len                  ^len-icv_len
  *
  * What each suite authenticates, by RFC:
- * - AES-GCM-16 (RFC 4106) and ChaCha20-Poly1305 (RFC 7634): nonce =
- *   salt || IV; AAD = SPI || seq lo, or SPI || seq hi || seq lo with ESN;
- *   the payload is encrypted.
+ * - AES-GCM (RFC 4106, ICV 8, 12 or 16), AES-CCM (RFC 4309, ICV 8, 12
+ *   or 16) and ChaCha20-Poly1305 (RFC 7634): nonce = salt || IV (CCM's
+ *   salt is 3 bytes, the others' 4); AAD = SPI || seq lo, or SPI || seq
+ *   hi || seq lo with ESN; the payload is encrypted.
  * - AES-GMAC (RFC 4543): nonce = salt || IV; nothing is encrypted; the
  *   AAD is SPI || [seq hi ||] seq lo || IV || payload (the whole packet
  *   up to the ICV), the ESN high half inserted as in RFC 4543 3.3.
- * - AES-CBC / NULL with HMAC-SHA-2 (RFC 3602, 2410, 4868): the ICV is the
- *   truncated HMAC over SPI .. end of payload, followed by seq hi (4 bytes,
- *   network order) when ESN is on (RFC 4303 2.2.1; not sent on the wire).
+ * - AES-CBC, AES-CTR or NULL with HMAC-SHA-1-96, HMAC-SHA-2 or
+ *   AES-XCBC-MAC-96 (RFC 3602, 3686, 2410, 2404, 4868, 3566): the ICV is
+ *   the truncated MAC over SPI .. end of payload, followed by seq hi (4
+ *   bytes, network order) when ESN is on (RFC 4303 2.2.1; not sent on
+ *   the wire). AES-CTR's counter block is nonce || IV || 1 (RFC 3686 4).
  *
  * A context holds expanded keys only and is read-only after
  * esp_crypto_new(), so one SA's context may be used by several threads
@@ -83,5 +86,31 @@ int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
  */
 int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
 		       __u8 *esp, size_t len, bool esn, __u32 seq_hi);
+
+/*
+ * The primitives under the suites, on one message, for published test
+ * vectors whose shapes ESP cannot carry (RFC 3610's 13-byte nonces, NIST
+ * AAD lengths, RFC 2202's short messages). Each runs the code the ESP
+ * path runs, with keys expanded for the call and wiped after it.
+ *
+ * AEAD: alg UDPESP_ALG_AES_GCM_16 (12-byte nonce) or UDPESP_ALG_AES_CCM
+ * (7 to 13-byte nonce, AAD up to 46 bytes), AES key of 16, 24 or 32
+ * bytes, tag of 4 to 16 bytes (CCM: even). buf (n bytes) is encrypted or
+ * decrypted in place; encrypt writes tag, decrypt checks it: -EBADMSG,
+ * buffer as it came, when it does not verify.
+ */
+int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
+			    const __u8 *key, size_t key_len, const __u8 *nonce,
+			    size_t nonce_len, const __u8 *aad, size_t aad_len,
+			    __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
+			    bool encrypt);
+
+/*
+ * MAC: HMAC (key up to the hash's block size) or AES-XCBC-MAC (16-byte
+ * key) of msg, the first tag_len bytes (at most the suite's ICV) in tag.
+ */
+int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h,
+			   const __u8 *key, size_t key_len, const __u8 *msg,
+			   size_t n, __u8 *tag, size_t tag_len);
 
 #endif /* UDPESP_ESP_CRYPTO_H */

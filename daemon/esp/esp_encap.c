@@ -331,8 +331,12 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 
 	memcpy(esp, &sa->spi, 4);
 	put32(esp + 4, (__u32)seq);
-	if (s->aead && s->iv_len == 8) {
-		/* RFC 4106 3.1 / 4543 3.1 / 7634 2: the 64-bit number. */
+	if (s->iv_len == 8) {
+		/*
+		 * RFC 4106 3.1 / 4309 3.1 / 4543 3.1 / 7634 2 / 3686 3.1:
+		 * counter modes need an IV that never repeats under the key:
+		 * the 64-bit sequence number.
+		 */
 		put32(esp + 8, (__u32)(seq >> 32));
 		put32(esp + 12, (__u32)seq);
 	} else if (s->iv_len && random_bytes(t, esp + 8, s->iv_len)) {

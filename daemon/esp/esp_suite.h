@@ -17,14 +17,17 @@ enum esp_auth {
 	ESP_AUTH_SHA256,   /* HMAC-SHA-256-128 (RFC 4868) */
 	ESP_AUTH_SHA384,   /* HMAC-SHA-384-192 */
 	ESP_AUTH_SHA512,   /* HMAC-SHA-512-256 */
+	ESP_AUTH_SHA1,     /* HMAC-SHA-1-96 (RFC 2404) */
+	ESP_AUTH_XCBC,     /* AES-XCBC-MAC-96 (RFC 3566), 16-byte key */
 };
 
 /*
  * The shape of an accepted SA's ESP packets. Where the key bytes are:
  * AEAD suites: the AEAD key = cipher key (key_len bytes) then salt
- * (salt_len bytes), as Linux's rfc4106/rfc4543/rfc7539esp expect them.
- * Other suites: the encryption key = cipher key (key_len bytes, 0 for NULL),
- * the integrity key = HMAC key (hmac_key_len bytes).
+ * (salt_len bytes), as Linux's rfc4106/rfc4309/rfc4543/rfc7539esp expect
+ * them. Other suites: the encryption key = cipher key (key_len bytes, 0
+ * for NULL) then salt_len bytes of nonce (RFC 3686's 4 for AES-CTR), the
+ * integrity key = HMAC or XCBC key (hmac_key_len bytes).
  */
 struct esp_suite {
 	enum udpesp_alg alg;
@@ -34,7 +37,7 @@ struct esp_suite {
 	bool aead;             /* combined mode: one key: cipher key then salt */
 	bool encrypts;         /* false for AES-GMAC and NULL encryption */
 	__u8 key_len;          /* cipher key bytes, salt excluded */
-	__u8 salt_len;         /* implicit nonce part (RFC 4106/4543/7634) */
+	__u8 salt_len;         /* implicit nonce part (RFC 3686/4106/4309/...) */
 	__u8 iv_len;           /* explicit IV carried in each packet */
 	__u8 block;            /* payload + pad + 2 trailer bytes align to it */
 	__u8 icv_len;          /* ICV bytes at the end of each packet */

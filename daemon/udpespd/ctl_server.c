@@ -21,6 +21,7 @@
 
 #include "common/ctl_proto.h"
 #include "common/log.h"
+#include "common/sa_check.h"
 #include "common/util.h"
 #include "ctl_server.h"
 #include "sa_rt.h"
@@ -193,6 +194,20 @@ static int ctl_server_hello(struct ctl_server *s, struct ctl_server_client *c, c
 	return ctl_send(c->fd, UDPESP_MSG_HELLO, m->hdr.seq, 0, &out, sizeof(out));
 }
 
+/* RFC 8221's word on an accepted algorithm below SHOULD, for the log. */
+static void ctl_server_note(const struct udpesp_ctl_sa *sa, __u32 handle)
+{
+	char err[UDPESP_CTL_ERRMSG_MAX];
+	struct esp_suite s;
+	const char *note;
+
+	if (sa_check(sa, &s, err, sizeof(err)))
+		return;
+	note = sa_check_note(&s);
+	if (note)
+		pr_info("SA %u uses %s: %s", handle, s.auth_name, note);
+}
+
 static int ctl_server_sa_add(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)
 {
 	size_t n = m->hdr.len / sizeof(struct udpesp_ctl_sa);
@@ -208,6 +223,9 @@ static int ctl_server_sa_add(struct ctl_server *s, struct ctl_server_client *c, 
 		ret = ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
 	} else {
 		pr_info("sa add: %zu SA(s), first handle %u", n, out[0].handle);
+		for (size_t i = 0; i < n; i++)
+			ctl_server_note(&((const struct udpesp_ctl_sa *)m->payload)[i],
+					out[i].handle);
 		ret = ctl_send(c->fd, UDPESP_MSG_SA_ADD, m->hdr.seq, 0, out, n * sizeof(*out));
 	}
 	free(out);

@@ -219,8 +219,13 @@ int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *c
 		snprintf(err, errlen, "offload kfunc decapsulates inbound SAs only; outbound ESP is sent by udpespd (use offload auto or xsk)");
 		return -EOPNOTSUPP;
 	}
-	if (s->alg != UDPESP_ALG_AES_GCM_16 || s->icv_len != 16) {
+	if (s->alg != UDPESP_ALG_AES_GCM_16) {
 		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' with a 128-bit ICV only (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
+		return -EOPNOTSUPP;
+	}
+	if (s->icv_len != 16) {
+		snprintf(err, errlen, "offload kfunc: aead 'rfc4106(gcm(aes))' with a %u-bit ICV is not offloaded inside XDP (its GHASH there checks 128-bit tags only); use offload xsk or auto",
+			 s->icv_len * 8);
 		return -EOPNOTSUPP;
 	}
 	if (!kb->ok) {

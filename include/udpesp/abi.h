@@ -125,11 +125,13 @@ enum udpesp_mode {
 /* Suites; the daemon maps Linux crypto names onto these. */
 enum udpesp_alg {
 	UDPESP_ALG_NONE = 0,
-	UDPESP_ALG_AES_GCM_16 = 1,      /* rfc4106(gcm(aes)) */
+	UDPESP_ALG_AES_GCM_16 = 1,      /* rfc4106(gcm(aes)), ICV 8, 12 or 16 */
 	UDPESP_ALG_CHACHA20_POLY1305 = 2, /* rfc7539esp(chacha20,poly1305) */
 	UDPESP_ALG_AES_GMAC = 3,        /* rfc4543(gcm(aes)) */
-	UDPESP_ALG_AES_CBC_HMAC = 4,    /* cbc(aes) + hmac(sha2) */
-	UDPESP_ALG_NULL_HMAC = 5,       /* ecb(cipher_null) + hmac(sha2) */
+	UDPESP_ALG_AES_CBC_HMAC = 4,    /* cbc(aes) + hmac(sha1/sha2) or xcbc(aes) */
+	UDPESP_ALG_NULL_HMAC = 5,       /* ecb(cipher_null) + the same */
+	UDPESP_ALG_AES_CCM = 6,         /* rfc4309(ccm(aes)), ICV 8, 12 or 16 */
+	UDPESP_ALG_AES_CTR_HMAC = 7,    /* rfc3686(ctr(aes)) + the same */
 };
 
 enum udpesp_sa_flags {

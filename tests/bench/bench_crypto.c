@@ -39,26 +39,36 @@ struct bench_suite {
 };
 
 /* Suites as sa_check() describes them (the lengths esp_crypto relies on). */
-static struct esp_suite aead(enum udpesp_alg alg, __u8 key_len)
+static struct esp_suite aead_icv(enum udpesp_alg alg, __u8 key_len, __u8 icv)
 {
 	return (struct esp_suite){
 		.alg = alg, .aead = true,
 		.encrypts = alg != UDPESP_ALG_AES_GMAC,
-		.key_len = key_len, .salt_len = 4, .iv_len = 8, .block = 4,
-		.icv_len = 16,
+		.key_len = key_len, .salt_len = alg == UDPESP_ALG_AES_CCM ? 3 : 4,
+		.iv_len = 8, .block = 4, .icv_len = icv,
 	};
+}
+
+static struct esp_suite aead(enum udpesp_alg alg, __u8 key_len)
+{
+	return aead_icv(alg, key_len, 16);
 }
 
 static struct esp_suite hmac(enum udpesp_alg alg, __u8 key_len,
 			    enum esp_auth h)
 {
 	bool cbc = alg == UDPESP_ALG_AES_CBC_HMAC;
-	__u8 icv = h == ESP_AUTH_SHA256 ? 16 : h == ESP_AUTH_SHA384 ? 24 : 32;
+	bool ctr = alg == UDPESP_ALG_AES_CTR_HMAC;
+	__u8 icv = h == ESP_AUTH_SHA256 ? 16 : h == ESP_AUTH_SHA384 ? 24 :
+		   h == ESP_AUTH_SHA512 ? 32 : 12;
 
 	return (struct esp_suite){
-		.alg = alg, .hmac = h, .encrypts = cbc, .key_len = key_len,
-		.iv_len = cbc ? 16 : 0, .block = cbc ? 16 : 4, .icv_len = icv,
-		.hmac_key_len = icv * 2,
+		.alg = alg, .hmac = h, .encrypts = cbc || ctr, .key_len = key_len,
+		.salt_len = ctr ? 4 : 0, .iv_len = cbc ? 16 : ctr ? 8 : 0,
+		.block = cbc ? 16 : 4, .icv_len = icv,
+		/* RFC 4868: the hash's size; RFC 2404: 20; RFC 3566: 16. */
+		.hmac_key_len = h == ESP_AUTH_SHA1 ? 20 : h == ESP_AUTH_XCBC ? 16 :
+								   icv * 2,
 	};
 }
 
@@ -123,6 +133,21 @@ int main(void)
 		{ .name = "aes-cbc-128/sha256", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA256) },
 		{ .name = "aes-cbc-256/sha512", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 32, ESP_AUTH_SHA512) },
 		{ .name = "null/sha256", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_SHA256) },
+		/* RFC 8221's other suites (issue 14). */
+		{ .name = "aes-gcm-128-icv8", .s = aead_icv(UDPESP_ALG_AES_GCM_16, 16, 8) },
+		{ .name = "aes-gcm-256-icv12", .s = aead_icv(UDPESP_ALG_AES_GCM_16, 32, 12) },
+		{ .name = "aes-ccm-128", .s = aead(UDPESP_ALG_AES_CCM, 16) },
+		{ .name = "aes-ccm-128-icv8", .s = aead_icv(UDPESP_ALG_AES_CCM, 16, 8) },
+		{ .name = "aes-ccm-192", .s = aead(UDPESP_ALG_AES_CCM, 24) },
+		{ .name = "aes-ccm-256-icv12", .s = aead_icv(UDPESP_ALG_AES_CCM, 32, 12) },
+		{ .name = "aes-gmac-256", .s = aead(UDPESP_ALG_AES_GMAC, 32) },
+		{ .name = "aes-cbc-128/sha1", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA1) },
+		{ .name = "aes-cbc-128/xcbc", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_XCBC) },
+		{ .name = "aes-ctr-128/sha1", .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 16, ESP_AUTH_SHA1) },
+		{ .name = "aes-ctr-128/sha256", .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 16, ESP_AUTH_SHA256) },
+		{ .name = "aes-ctr-256/xcbc", .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 32, ESP_AUTH_XCBC) },
+		{ .name = "null/sha1", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_SHA1) },
+		{ .name = "null/xcbc", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_XCBC) },
 	};
 	size_t nb = sizeof(b) / sizeof(b[0]);
 	bool quick = getenv("BENCH_QUICK") && *getenv("BENCH_QUICK") == '1';

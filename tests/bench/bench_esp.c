@@ -11,6 +11,52 @@
 #include "bench_esp.h"
 #include "bench_util.h"
 
+/* RFC 8221's other suites (issue 14): "aead" or enc + auth-trunc. */
+static const struct {
+	const char *name, *alg;
+	__u32 key_len, bits;
+	const char *auth;
+	__u32 auth_key_len, auth_bits;
+} bench_more[BENCH_NSUITES_CRYPTO - BENCH_NSUITES] = {
+	{ "aes-gcm-128-icv8", "rfc4106(gcm(aes))", 20, 64, NULL, 0, 0 },
+	{ "aes-gcm-256-icv12", "rfc4106(gcm(aes))", 36, 96, NULL, 0, 0 },
+	{ "aes-ccm-128", "rfc4309(ccm(aes))", 19, 128, NULL, 0, 0 },
+	{ "aes-ccm-128-icv8", "rfc4309(ccm(aes))", 19, 64, NULL, 0, 0 },
+	{ "aes-ccm-192", "rfc4309(ccm(aes))", 27, 128, NULL, 0, 0 },
+	{ "aes-ccm-256-icv12", "rfc4309(ccm(aes))", 35, 96, NULL, 0, 0 },
+	{ "aes-gmac-256", "rfc4543(gcm(aes))", 36, 128, NULL, 0, 0 },
+	{ "aes-cbc-128/sha1", "cbc(aes)", 16, 0, "hmac(sha1)", 20, 96 },
+	{ "aes-ctr-128/sha1", "rfc3686(ctr(aes))", 20, 0, "hmac(sha1)", 20, 96 },
+	{ "aes-ctr-128/sha256", "rfc3686(ctr(aes))", 20, 0, "hmac(sha256)", 32, 128 },
+	{ "aes-ctr-256/xcbc", "rfc3686(ctr(aes))", 36, 0, "xcbc(aes)", 16, 96 },
+	{ "null/xcbc", "ecb(cipher_null)", 0, 0, "xcbc(aes)", 16, 96 },
+};
+
+/* Suite i (BENCH_NSUITES and up) into s->sa; returns the slot to key. */
+static struct udpesp_ctl_alg *bench_suite_more(struct bench_suite *s, int i)
+{
+	struct udpesp_ctl_sa *sa = &s->sa;
+	int k = i - BENCH_NSUITES;
+
+	if (k < 0 || k >= (int)(sizeof(bench_more) / sizeof(bench_more[0])))
+		die("no benchmark suite %d", i);
+	s->name = bench_more[k].name;
+	if (!bench_more[k].auth) {
+		strcpy(sa->aead.name, bench_more[k].alg);
+		sa->aead.key_len = bench_more[k].key_len;
+		sa->aead.bits = bench_more[k].bits;
+		return &sa->aead;
+	}
+	strcpy(sa->enc.name, bench_more[k].alg);
+	sa->enc.key_len = bench_more[k].key_len;
+	strcpy(sa->auth.name, bench_more[k].auth);
+	sa->auth.key_len = bench_more[k].auth_key_len;
+	sa->auth.bits = bench_more[k].auth_bits;
+	if (getrandom(sa->auth.key, sa->auth.key_len, 0) != (ssize_t)sa->auth.key_len)
+		die("getrandom: %s", strerror(errno));
+	return &sa->enc;
+}
+
 void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src,
 		      const char *dst, __u32 replay_window, __u8 offload)
 {
@@ -46,7 +92,7 @@ void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src,
 		sa->aead.bits = 128;
 		key_alg = &sa->aead;
 		break;
-	default:
+	case 2:
 		s->name = "aes-cbc-128/sha256";
 		strcpy(sa->enc.name, "cbc(aes)");
 		sa->enc.key_len = 16;
@@ -57,13 +103,19 @@ void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src,
 			die("getrandom: %s", strerror(errno));
 		key_alg = &sa->enc;
 		break;
+	default:
+		key_alg = bench_suite_more(s, i);
+		break;
 	}
 	if (getrandom(key_alg->key, key_alg->key_len, 0) != (ssize_t)key_alg->key_len)
 		die("getrandom: %s", strerror(errno));
 	/* The daemon's own verdict gives the suite this side encrypts with. */
 	if (sa_check(sa, &s->s, err, sizeof(err)))
 		die("%s: %s", s->name, err);
-	s->c = esp_crypto_new(&s->s, s->s.aead ? sa->aead.key : sa->enc.key,
+	s->c = esp_crypto_new(&s->s,
+			      s->s.aead || sa->enc.key_len ?
+				      (s->s.aead ? sa->aead.key : sa->enc.key) :
+				      NULL,
 			      s->s.aead ? NULL : sa->auth.key);
 	if (!s->c)
 		die("%s: esp_crypto_new: %s", s->name, strerror(errno));

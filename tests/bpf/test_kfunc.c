@@ -57,7 +57,9 @@ static void kf_fini(void)
 
 static bool is_gcm(const struct decap_vec *v)
 {
-	return !strcmp(decap_suites[v->suite].aead, "rfc4106(gcm(aes))");
+	/* The 128-bit ICV only: 8 and 12-byte ones stay on AF_XDP. */
+	return !strcmp(decap_suites[v->suite].aead, "rfc4106(gcm(aes))") &&
+	       decap_suites[v->suite].bits == 128;
 }
 
 static void ctl_addr(struct udpesp_ctl_addr *a, const struct vec_addr *v)
@@ -396,6 +398,25 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 	suite.alg = UDPESP_ALG_CHACHA20_POLY1305;
 	cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
 	cr_assert(strstr(err, "rfc4106"), "%s", err);
+	suite.alg = UDPESP_ALG_AES_CCM;
+	cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), -EOPNOTSUPP);
+	cr_assert(strstr(err, "rfc4106"), "%s", err);
+	/* GCM with a truncated ICV: refused with the reason, auto too. */
+	suite.alg = UDPESP_ALG_AES_GCM_16;
+	for (__u8 icv = 8; icv <= 12; icv += 4) {
+		suite.icv_len = icv;
+		cs.offload = UDPESP_OFFLOAD_KFUNC;
+		cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)),
+			     -EOPNOTSUPP);
+		cr_assert(strstr(err, icv == 8 ? "64-bit ICV is not offloaded inside XDP" :
+						 "96-bit ICV is not offloaded inside XDP"),
+			  "%s", err);
+		cs.offload = UDPESP_OFFLOAD_AUTO;
+		cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)),
+			     -EOPNOTSUPP);
+	}
+	cs.offload = UDPESP_OFFLOAD_KFUNC;
+	suite.icv_len = 16;
 
 	/* udpesp_sa names generation GEN + 1: the context is another SA's. */
 	install(v, &cs, &suite);

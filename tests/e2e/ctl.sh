@@ -15,7 +15,7 @@
 
 # shellcheck disable=SC2034 # CTL_TESTS is read by run.sh
 CTL_TESTS="test_ctl_daemon_and_links test_ctl_sa_add_list_show_delete
-	test_ctl_json_output test_ctl_bad_input_leaves_maps test_ctl_table_full
+	test_ctl_json_output test_ctl_bad_input_leaves_maps test_ctl_rfc8221_suites_accepted test_ctl_table_full
 	test_ctl_batch_all_or_nothing test_ctl_keys_never_appear
 	test_ctl_monitor_and_concurrent_clients test_ctl_broken_clients
 	test_ctl_restart_adopts_maps test_ctl_sigterm_detaches_owned
@@ -457,8 +457,8 @@ test_ctl_json_output() {
 }
 
 test_ctl_bad_input_leaves_maps() {
-	local K8 K16 K20
-	K8=0x$(ctl_hex 8) K16=0x$(ctl_hex 16) K20=0x$(ctl_hex 20)
+	local K8 K16 K19 K20
+	K8=0x$(ctl_hex 8) K16=0x$(ctl_hex 16) K19=0x$(ctl_hex 19) K20=0x$(ctl_hex 20)
 
 	ctl_up || return
 	ctl_add "${IN4[@]}" spi 0x1001 "${GCM[@]}" replay-window 128 &&
@@ -483,8 +483,25 @@ test_ctl_bad_input_leaves_maps() {
 			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_GCM" auth-trunc 'hmac(sha256)' "$K_HMAC" 128 &&
 		ctl_bad 1 'hmac(sha256) needs a 32-byte (256-bit) key (RFC 4868), got 16' -- \
 			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'hmac(sha256)' "$K_CBC" 128 &&
-		ctl_bad 1 'rfc4106(gcm(aes)): the ICV must be 128 bits' 'got 64' -- \
-			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4106(gcm(aes))' "$K_GCM" 64 || return
+		ctl_bad 1 'rfc4106(gcm(aes)): the ICV must be 64, 96 or 128 bits' 'got 32' -- \
+			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4106(gcm(aes))' "$K_GCM" 32 &&
+		ctl_bad 1 'rfc4309(ccm(aes)) needs a 19, 27 or 35-byte key (128/192/256-bit key + 3-byte salt), got 20' -- \
+			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4309(ccm(aes))' "$K_GCM" 128 &&
+		ctl_bad 1 'rfc4309(ccm(aes)): the ICV must be 64, 96 or 128 bits' 'got 112' -- \
+			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4309(ccm(aes))' "$K19" 112 &&
+		ctl_bad 1 'rfc4543(gcm(aes)): the ICV must be 128 bits (RFC 4543), got 96' -- \
+			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4543(gcm(aes))' "$K_GCM" 96 &&
+		ctl_bad 1 'rfc3686(ctr(aes)) needs a 20, 28 or 36-byte key (128/192/256-bit key + 4-byte nonce, RFC 3686), got 16' -- \
+			sa add "${IN4[@]}" spi 0x1101 enc 'rfc3686(ctr(aes))' "$K_CBC" \
+			auth-trunc 'hmac(sha256)' "$K_HMAC" 128 &&
+		ctl_bad 1 'hmac(sha1) needs a 20-byte (160-bit) key (RFC 2404), got 16' -- \
+			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'hmac(sha1)' "$K16" 96 &&
+		ctl_bad 1 'hmac(sha1): truncation must be 96 bits (HMAC-SHA-1-96, RFC 2404), got 128' -- \
+			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'hmac(sha1)' "$K20" 128 &&
+		ctl_bad 1 'xcbc(aes) needs a 16-byte (128-bit) key (RFC 3566), got 20' -- \
+			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'xcbc(aes)' "$K20" 96 &&
+		ctl_bad 1 'xcbc(aes): truncation must be 96 bits (AES-XCBC-MAC-96, RFC 3566), got 128' -- \
+			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'xcbc(aes)' "$K16" 128 || return
 
 	# SPIs: 0 and 1-255 are reserved; a (dst, SPI) pair is unique.
 	ctl_bad 1 'SPI 0 is reserved (RFC 4303 2.1): use one above 255' -- \
@@ -527,17 +544,15 @@ test_ctl_bad_input_leaves_maps() {
 			auth-trunc 'hmac(sha256)' "$K_HMAC" 128 &&
 		ctl_bad 1 'hmac(md5) is refused (HMAC-MD5-96: RFC 8221 says MUST NOT)' -- \
 			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'hmac(md5)' "$K16" 96 &&
-		ctl_bad 1 'hmac(sha1) is refused (HMAC-SHA-1-96: RFC 8221' -- \
-			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth-trunc 'hmac(sha1)' "$K20" 96 &&
-		ctl_bad 1 'sha1 is refused' 'RFC 8221' -- \
-			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth sha1 "$K20" &&
+		ctl_bad 1 'md5 is refused (HMAC-MD5-96: RFC 8221 says MUST NOT)' -- \
+			sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" auth md5 "$K16" &&
 		ctl_bad 2 'proto: AH is not offloaded; RFC 8221 prefers ESP with NULL encryption' -- \
 			sa add "${IN4[@]}" spi 0x1101 proto ah "${GCM[@]}" &&
 		ctl_bad 1 'integrity without encryption is AH, which is not offloaded: RFC 8221' -- \
 			sa add "${IN4[@]}" spi 0x1101 auth-trunc 'hmac(sha256)' "$K_HMAC" 128 || return
 
 	# ESP without integrity, or without any algorithm.
-	ctl_bad 1 'never offload unauthenticated ESP: enc "cbc(aes)" needs auth-trunc' -- \
+	ctl_bad 1 'never offload unauthenticated ESP: enc "cbc(aes)" needs auth-trunc' 'RFC 8221 says MUST NOT' -- \
 		sa add "${IN4[@]}" spi 0x1101 enc 'cbc(aes)' "$K_CBC" &&
 		ctl_bad 1 'never offload unauthenticated ESP: enc "ecb(cipher_null)"' -- \
 			sa add "${IN4[@]}" spi 0x1101 enc 'ecb(cipher_null)' '' &&
@@ -568,11 +583,46 @@ test_ctl_bad_input_leaves_maps() {
 		ctl_bad 1 'no SA with dst 192.0.2.1 spi 0x4242' -- sa del dst 192.0.2.1 spi 0x4242 &&
 		ctl_bad 1 "offload kfunc supports aead 'rfc4106(gcm(aes))' with a 128-bit ICV only" -- \
 			sa add "${IN4[@]}" spi 0x1101 aead 'rfc7539esp(chacha20,poly1305)' "$K_CHACHA" 128 \
-			offload kfunc || return
+			offload kfunc &&
+		ctl_bad 1 "offload kfunc supports aead 'rfc4106(gcm(aes))' with a 128-bit ICV only" -- \
+			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4309(ccm(aes))' "$K19" 128 offload kfunc &&
+		ctl_bad 1 "offload kfunc: aead 'rfc4106(gcm(aes))' with a 64-bit ICV is not offloaded inside XDP" -- \
+			sa add "${IN4[@]}" spi 0x1101 aead 'rfc4106(gcm(aes))' "$K_GCM" 64 offload kfunc || return
 
 	# udpespd's own view did not move either.
 	ctl_ok sa list && cmp -s "$CTL_DIR/stdout" "$CTL_DIR/list.before" ||
 		fail "sa list changed: $(diff "$CTL_DIR/list.before" "$CTL_DIR/stdout" | tr '\n' ' ')" || return
+	ctl_keys_hidden
+}
+
+# RFC 8221's MUST- (HMAC-SHA-1-96) and SHOULD NOT+ (AES-XCBC-MAC-96) go in,
+# with a log line quoting the level; every new suite is accepted; GCM with an
+# 8 or 12-byte ICV stays on the AF_XDP workers under offload auto.
+test_ctl_rfc8221_suites_accepted() {
+	local K16 K20 K19 K28 K36
+	K16=0x$(ctl_hex 16) K19=0x$(ctl_hex 19) K20=0x$(ctl_hex 20) K28=0x$(ctl_hex 28)
+	K36=0x$(ctl_hex 36)
+
+	ctl_up || return
+	ctl_add "${IN4[@]}" spi 0x1201 enc 'cbc(aes)' "$K_CBC" auth-trunc 'hmac(sha1)' "$K20" 96 &&
+		ctl_add "${IN4[@]}" spi 0x1202 enc 'cbc(aes)' "$K_CBC" auth sha1 "$K20" &&
+		ctl_add "${IN4[@]}" spi 0x1203 enc 'rfc3686(ctr(aes))' "$K20" \
+			auth-trunc 'xcbc(aes)' "$K16" 96 &&
+		ctl_add "${IN4[@]}" spi 0x1204 enc 'rfc3686(ctr(aes))' "$K36" \
+			auth-trunc 'hmac(sha512)' "$K_HMAC512" 256 &&
+		ctl_add "${IN4[@]}" spi 0x1205 aead 'rfc4309(ccm(aes))' "$K19" 64 &&
+		ctl_add "${IN4[@]}" spi 0x1206 aead 'rfc4309(ccm(aes))' "0x$(ctl_hex 27)" 96 &&
+		ctl_add "${IN4[@]}" spi 0x1207 aead 'rfc4309(ccm(aes))' "0x$(ctl_hex 35)" 128 &&
+		ctl_add "${IN4[@]}" spi 0x1208 aead 'rfc4106(gcm(aes))' "$K28" 96 &&
+		ctl_add "${OUT4[@]}" spi 0x2201 aead 'rfc4543(gcm(aes))' "$K36" 128 || return
+	ctl_add "${IN4[@]}" spi 0x1209 aead 'rfc4106(gcm(aes))' "$K_GCM" 64 offload auto &&
+		ctl_ok sa show handle "$CTL_H" && ctl_has 'offload xsk' || return
+	grep -q "uses hmac(sha1): RFC 8221 says MUST- (must be implemented" "$CTL_LOG" ||
+		fail "no RFC 8221 MUST- line in the log: $(tail -n 3 "$CTL_LOG")" || return
+	grep -q "uses xcbc(aes): RFC 8221 says SHOULD NOT+" "$CTL_LOG" ||
+		fail "no RFC 8221 SHOULD NOT+ line in the log" || return
+	ctl_ok sa list && [ "$(grep -c '^handle ' "$CTL_DIR/stdout")" = 10 ] ||
+		fail "want 10 SAs: $(ctl_stdout)" || return
 	ctl_keys_hidden
 }
 

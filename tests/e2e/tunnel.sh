@@ -6,8 +6,8 @@
 # per direction, traffic both ways through udpesp0 on each side. Sourced
 # by run.sh after decap.sh (uses its dec_* helpers).
 
-TUNNEL_TESTS="test_tunnel_both_ways test_tunnel_tshark_decrypts test_tunnel_seq_exhaustion
-	test_tunnel_df_modes"
+TUNNEL_TESTS="test_tunnel_both_ways test_tunnel_every_suite test_tunnel_tshark_decrypts
+	test_tunnel_seq_exhaustion test_tunnel_df_modes"
 
 PEER_INNER4=203.0.113.5
 
@@ -89,6 +89,100 @@ test_tunnel_both_ways() {
 	uet_wait 10 tun_keepalives_seen || fail "no keepalive reached the peer"
 }
 
+# The suites of RFC 8221 beyond AES-GCM-16 (issue 14), as "aead/enc NAME
+# KEY-BYTES BITS [auth NAME KEY-BYTES BITS]" for tun_suite_words.
+TUN_SUITES=(
+	"aead rfc4106(gcm(aes)) 20 64"
+	"aead rfc4106(gcm(aes)) 36 96"
+	"aead rfc4309(ccm(aes)) 19 64"
+	"aead rfc4309(ccm(aes)) 27 128"
+	"aead rfc4309(ccm(aes)) 35 96"
+	"aead rfc4543(gcm(aes)) 36 128"
+	"enc cbc(aes) 16 - hmac(sha1) 20 96"
+	"enc rfc3686(ctr(aes)) 20 - hmac(sha1) 20 96"
+	"enc rfc3686(ctr(aes)) 28 - hmac(sha256) 32 128"
+	"enc rfc3686(ctr(aes)) 36 - xcbc(aes) 16 96"
+	"enc cbc(aes) 32 - xcbc(aes) 16 96"
+	"enc ecb(cipher_null) 0 - xcbc(aes) 16 96"
+)
+
+# tun_suite_words SUITE: its SA words with fresh random keys, in TUN_WORDS.
+tun_suite_words() {
+	local kind name len bits aname alen abits k
+	read -r kind name len bits aname alen abits <<<"$1"
+	k=
+	[ "$len" -gt 0 ] && k=0x$(od -An -tx1 -N"$len" /dev/urandom | tr -d ' \n')
+	if [ "$kind" = aead ]; then
+		TUN_WORDS=(aead "$name" "$k" "$bits")
+		return
+	fi
+	TUN_WORDS=(enc "$name" "$k" auth-trunc "$aname"
+		"0x$(od -An -tx1 -N"$alen" /dev/urandom | tr -d ' \n')" "$abits")
+}
+
+# Every suite in turn between two udpespd: ESN on, both outbound SAs
+# started just below 2^32 so that the pings cross it; ping both ways and
+# UDP byte for byte; each side encapsulated and decapsulated every packet
+# (no integrity, replay or padding drop). Then both SA sets are flushed.
+test_tunnel_every_suite() {
+	local i suite p st side ns words_in words_out n=0
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	tun_daemon_up "$UET_NS_PEER" peer "$UET_DEV_PEER" || return
+	q nsx "$UET_NS_GW" ip addr add "$INNER_GW4/24" dev udpesp0 &&
+		q nsx "$UET_NS_GW" ip route add "$INNER_PEER_NET" dev udpesp0 &&
+		q nsx "$UET_NS_PEER" ip addr add "$PEER_INNER4/24" dev udpesp0 &&
+		q nsx "$UET_NS_PEER" ip route add 198.51.100.0/24 dev udpesp0 src "$PEER_INNER4" ||
+		{ fail "inner addressing"; return; }
+	uet_listen rx 5000 || return
+	for i in "${!TUN_SUITES[@]}"; do
+		suite=${TUN_SUITES[i]}
+		tun_suite_words "$suite"
+		words_in=("${TUN_WORDS[@]}")
+		tun_suite_words "$suite"
+		words_out=("${TUN_WORDS[@]}")
+		local in_esn=(replay-window 64 flag esn replay-seq 0xfffffff0)
+		local out_esn=(flag esn replay-oseq 0xfffffffe)
+		tctl "$UET_NS_GW" gw sa add dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x1001 \
+			mode tunnel "${words_in[@]}" encap espinudp 4500 4500 0.0.0.0 "${in_esn[@]}" \
+			sel src "$INNER_PEER_NET" dst 198.51.100.0/24 &&
+			tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x2001 \
+				mode tunnel "${words_out[@]}" encap espinudp 4500 4500 0.0.0.0 \
+				"${out_esn[@]}" sel src 198.51.100.0/24 dst "$INNER_PEER_NET" &&
+			tctl "$UET_NS_PEER" peer sa add dir in src "$UET_GW4" dst "$UET_PEER4" spi 0x2001 \
+				mode tunnel "${words_out[@]}" encap espinudp 4500 4500 0.0.0.0 \
+				"${in_esn[@]}" sel src 198.51.100.0/24 dst "$INNER_PEER_NET" &&
+			tctl "$UET_NS_PEER" peer sa add dir out src "$UET_PEER4" dst "$UET_GW4" spi 0x1001 \
+				mode tunnel "${words_in[@]}" encap espinudp 4500 4500 0.0.0.0 \
+				"${out_esn[@]}" sel src "$INNER_PEER_NET" dst 198.51.100.0/24 ||
+			{ fail "$suite: sa add"; return; }
+		uet_wait 10 tun_workers_up || { fail "no AF_XDP workers"; return; }
+		q nsx "$UET_NS_PEER" ping -c 3 -i 0.2 -W 5 -I "$PEER_INNER4" "$INNER_GW4" ||
+			{ fail "$suite: ping through the tunnel failed"; return; }
+		p=$(printf 'suite %d through udpesp' "$i" | od -An -tx1 | tr -d ' \n')
+		q nsx "$UET_NS_PEER" "$PYTHON" "$UET_UDP" send "$INNER_GW4" 5000 "$p" ||
+			{ fail "$suite: udp send"; return; }
+		uet_expect_rx rx 5000 v4 "$p" || { fail "$suite: UDP payload"; return; }
+		n=$((n + 3))
+		for side in gw peer; do
+			ns=$UET_NS_GW
+			[ $side = peer ] && ns=$UET_NS_PEER
+			st=$(nsx "$ns" "$UET_CTL" -s "$UET_TMP/$side.sock" -j stats 2>>"$UET_LOG")
+			[ "$(jq -r '.counters.DecapOk' <<<"$st")" -ge "$n" ] &&
+				[ "$(jq -r '.counters.TxEsp' <<<"$st")" -ge "$n" ] ||
+				fail "$side, $suite: $(jq -c .counters <<<"$st")" || return
+			for c in XfrmInStateProtoError XfrmInStateSeqError DecapBadPadding; do
+				[ "$(jq -r ".counters.$c" <<<"$st")" = 0 ] ||
+					fail "$side, $suite: $c $(jq -c .counters <<<"$st")" || return
+			done
+		done
+		# The outbound sequence number went past 2^32 (ESN, RFC 4304).
+		[ "$(nsx "$UET_NS_PEER" "$UET_CTL" -s "$UET_TMP/peer.sock" -j sa list |
+			jq '[.[] | select(.dir == "out") | .oseq] | max')" -gt $((0xffffffff)) ] ||
+			fail "$suite: peer outbound seq did not cross 2^32" || return
+		tctl "$UET_NS_GW" gw sa flush && tctl "$UET_NS_PEER" peer sa flush || return
+	done
+}
+
 tun_workers_up() {
 	[ "$(bpftool -j map dump pinned "$UET_BPFFS/gw/udpesp_xsks" 2>/dev/null | jq length)" -gt 0 ] &&
 		[ "$(bpftool -j map dump pinned "$UET_BPFFS/peer/udpesp_xsks" 2>/dev/null | jq length)" -gt 0 ]
@@ -111,26 +205,33 @@ tun_gw_send() {
 	q nsx "$UET_NS_GW" "$PYTHON" "$UET_UDP" send "$1" 9 "$2" || fail "udp send to $1"
 }
 
-# Every suite tshark 4.0 can decrypt (AES-GCM-16 128/192/256, AES-CBC
-# 128/192/256 and NULL, each with HMAC-SHA-256/384/512; it has no
-# ChaCha20-Poly1305, GMAC or ESN, which the unit tests check with
-# python-cryptography instead), name, then its SA words' key lengths:
-# "name aead-key-bytes enc-key-bytes hash tshark-enc".
+# Every suite tshark 4.0 can decrypt (AES-GCM with 8, 12 and 16-byte
+# ICVs, AES-CBC, AES-CTR and NULL, with HMAC-SHA-1-96 or HMAC-SHA-256/
+# 384/512; it has no AES-CCM, ChaCha20-Poly1305, GMAC, AES-XCBC-MAC or
+# ESN, which the unit tests check with python-cryptography instead), name,
+# then its SA words: "name aead-key-bytes|- enc|- enc-key-bytes hash|-
+# icv-or-trunc-bits tshark-enc".
 TUN_TSHARK_SUITES=(
-	"gcm128 20 - - AES-GCM with 16 octet ICV [RFC4106]"
-	"gcm192 28 - - AES-GCM with 16 octet ICV [RFC4106]"
-	"gcm256 36 - - AES-GCM with 16 octet ICV [RFC4106]"
-	"cbc128 - 16 sha256 AES-CBC [RFC3602]"
-	"cbc192 - 24 sha384 AES-CBC [RFC3602]"
-	"cbc256 - 32 sha512 AES-CBC [RFC3602]"
-	"null256 - 0 sha256 NULL"
-	"null384 - 0 sha384 NULL"
-	"null512 - 0 sha512 NULL"
+	"gcm128 20 - - - 128 AES-GCM with 16 octet ICV [RFC4106]"
+	"gcm192 28 - - - 128 AES-GCM with 16 octet ICV [RFC4106]"
+	"gcm256 36 - - - 128 AES-GCM with 16 octet ICV [RFC4106]"
+	"gcm128_icv8 20 - - - 64 AES-GCM with 8 octet ICV [RFC4106]"
+	"gcm256_icv12 36 - - - 96 AES-GCM with 12 octet ICV [RFC4106]"
+	"cbc128 - cbc(aes) 16 sha256 128 AES-CBC [RFC3602]"
+	"cbc192 - cbc(aes) 24 sha384 192 AES-CBC [RFC3602]"
+	"cbc256 - cbc(aes) 32 sha512 256 AES-CBC [RFC3602]"
+	"cbc128_sha1 - cbc(aes) 16 sha1 96 AES-CBC [RFC3602]"
+	"ctr128_sha1 - rfc3686(ctr(aes)) 20 sha1 96 AES-CTR [RFC3686]"
+	"ctr256_sha256 - rfc3686(ctr(aes)) 36 sha256 128 AES-CTR [RFC3686]"
+	"null256 - ecb(cipher_null) 0 sha256 128 NULL"
+	"null384 - ecb(cipher_null) 0 sha384 192 NULL"
+	"null512 - ecb(cipher_null) 0 sha512 256 NULL"
+	"null_sha1 - ecb(cipher_null) 0 sha1 96 NULL"
 )
 
 # What udpesp sends, decrypted by tshark (Debian's) with the SAs' keys in
 # its ESP SA table: one outbound SA per suite above, over IPv4 and over
-# IPv6 (18 SAs), one datagram each. Every ICV correct, every inner
+# IPv6, one datagram each. Every ICV correct, every inner
 # datagram the one sent, the outer UDP checksum 0 over IPv4 (RFC 3948
 # 2.1) and correct over IPv6 (RFC 8200 8.1).
 test_tunnel_tshark_decrypts() {
@@ -145,30 +246,34 @@ test_tunnel_tshark_decrypts() {
 		local src=$UET_GW4 dst=$UET_PEER4 any=0.0.0.0 tfam=IPv4
 		[ $fam = 6 ] && src=$UET_GW6 dst=$UET_PEER6 any=:: tfam=IPv6
 		for i in "${!TUN_TSHARK_SUITES[@]}"; do
-			local name aead_len enc_len hash tenc k ak words spi
-			read -r name aead_len enc_len hash tenc <<<"${TUN_TSHARK_SUITES[i]}"
+			local name aead_len enc enc_len hash bits tenc k ak words spi
+			read -r name aead_len enc enc_len hash bits tenc <<<"${TUN_TSHARK_SUITES[i]}"
 			n=$((n + 1))
 			spi=$((0x7000 + n))
 			spis[n]=$(printf '0x%08x' $spi)
 			fams[n]=$fam
-			dsts[n]=203.0.113.$((10 * fam / 2 + i + 1))
+			dsts[n]=203.0.113.$((fam == 4 ? 21 + i : 61 + i))
 			payloads[n]=$(hexof "$name over IPv$fam through udpesp, checked by tshark")
 			if [ "$aead_len" != - ]; then
 				k=$(od -An -tx1 -N"$aead_len" /dev/urandom | tr -d ' \n')
-				words=(aead 'rfc4106(gcm(aes))' "0x$k" 128)
+				words=(aead 'rfc4106(gcm(aes))' "0x$k" "$bits")
 				printf '"%s","*","*","%s","%s","0x%s","NULL",""\n' "$tfam" "${spis[n]}" "$tenc" "$k" >>"$conf/esp_sa"
 			else
-				local bits=${hash#sha} ek=
-				ak=$(od -An -tx1 -N$((bits / 8)) /dev/urandom | tr -d ' \n')
+				local akl=20 tauth="HMAC-SHA-1-96 [RFC2404]" ek=
+				if [ "$hash" != sha1 ]; then
+					akl=$((bits / 4))
+					tauth="HMAC-SHA-${hash#sha}-$bits [RFC4868]"
+				fi
+				ak=$(od -An -tx1 -N$akl /dev/urandom | tr -d ' \n')
 				if [ "$enc_len" = 0 ]; then
-					words=(enc 'ecb(cipher_null)' '')
+					words=(enc "$enc" '')
 				else
 					ek=$(od -An -tx1 -N"$enc_len" /dev/urandom | tr -d ' \n')
-					words=(enc 'cbc(aes)' "0x$ek")
+					words=(enc "$enc" "0x$ek")
 				fi
-				words+=(auth-trunc "hmac($hash)" "0x$ak" $((bits / 2)))
-				printf '"%s","*","*","%s","%s","%s","HMAC-SHA-%s-%s [RFC4868]","0x%s"\n' "$tfam" \
-					"${spis[n]}" "$tenc" "${ek:+0x$ek}" "$bits" $((bits / 2)) "$ak" >>"$conf/esp_sa"
+				words+=(auth-trunc "hmac($hash)" "0x$ak" "$bits")
+				printf '"%s","*","*","%s","%s","%s","%s","0x%s"\n' "$tfam" \
+					"${spis[n]}" "$tenc" "${ek:+0x$ek}" "$tauth" "$ak" >>"$conf/esp_sa"
 			fi
 			tctl "$UET_NS_GW" gw sa add dir out src "$src" dst "$dst" mode tunnel \
 				encap espinudp 4500 4500 "$any" spi "$spi" "${words[@]}" \

@@ -6,24 +6,27 @@ writes them to a file) with implementations udpesp did not write:
 
 - Scapy's SecurityAssociation.decrypt() on the packet (over IPv4/UDP 4500
   in tunnel mode, as plain ESP under the inner header in transport mode),
-  for every suite Scapy has: AES-GCM, ChaCha20-Poly1305, AES-CBC and NULL
-  with HMAC-SHA-2; its CryptAlgo.decrypt() for the payload, pad length
-  and next header;
+  for every suite Scapy has: AES-GCM and AES-CCM (ICV 8, 12, 16; the 8
+  and 12-byte entries and AES-XCBC-MAC-96 from esp_algos.py),
+  ChaCha20-Poly1305, AES-CBC, AES-CTR and NULL with HMAC-SHA-1-96,
+  HMAC-SHA-2 or AES-XCBC-MAC-96; its CryptAlgo.decrypt() for the
+  payload, pad length and next header;
 - python-cryptography on its own, from the RFCs, for every suite: the
-  decryption, the ICV (HMAC over ESP || seq hi with ESN, RFC 4303 2.2.1,
-  which Scapy leaves out; AES-GMAC per RFC 4543 3.3, which Scapy lacks)
-  and the trailer byte by byte.
+  decryption, the ICV (HMAC or XCBC over ESP || seq hi with ESN, RFC
+  4303 2.2.1, which Scapy leaves out; AES-GMAC per RFC 4543 3.3, which
+  Scapy lacks) and the trailer byte by byte.
 
 Then the rules: SPI and seq lo on the wire; the IV is the 64-bit
-sequence number for AES-GCM/GMAC and ChaCha20-Poly1305 and never
-repeats for AES-CBC; pad bytes 1, 2, 3 ..., the fewest that align to
-the suite's block (RFC 4303 2.4); next header; the payload is the inner
-packet (tunnel) or what follows its IP header (transport), followed by
-exactly the expected number of TFC zero bytes.
+sequence number for the counter modes (AES-GCM/CCM/GMAC/CTR and
+ChaCha20-Poly1305) and never repeats for AES-CBC; pad bytes 1, 2, 3 ...,
+the fewest that align to the suite's block (RFC 4303 2.4); next header;
+the payload is the inner packet (tunnel) or what follows its IP header
+(transport), followed by exactly the expected number of TFC zero bytes.
 
 One record per line, fields separated by spaces ('-' = empty):
   name kind hash key auth_key spi esn seq mode nh payload tfc esp
-kind: gcm chacha gmac cbc null; hash: sha256 sha384 sha512 or -;
+kind: gcm gcm8 gcm12 ccm ccm8 ccm12 chacha gmac cbc ctr null; hash:
+sha256 sha384 sha512 sha1 xcbc or -;
 keys, payload and esp in hex; seq the full number in decimal; mode
 tunnel or transport; tfc the number of TFC zero bytes expected.
 
@@ -38,19 +41,29 @@ import sys
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM, ChaCha20Poly1305
+from cryptography.hazmat.primitives.ciphers.aead import (AESCCM, AESGCM,
+                                                         ChaCha20Poly1305)
 from scapy.all import IP, UDP, IPv6, Raw, raw
 from scapy.layers.ipsec import ESP, SecurityAssociation
 
-SCAPY_CRYPT = {'gcm': 'AES-GCM', 'chacha': 'CHACHA20-POLY1305',
-               'cbc': 'AES-CBC', 'null': 'NULL'}
+from esp_algos import xcbc_mac
+
+SCAPY_CRYPT = {'gcm': 'AES-GCM', 'gcm8': 'AES-GCM-8', 'gcm12': 'AES-GCM-12',
+               'ccm': 'AES-CCM', 'ccm8': 'AES-CCM-8', 'ccm12': 'AES-CCM-12',
+               'chacha': 'CHACHA20-POLY1305', 'cbc': 'AES-CBC',
+               'ctr': 'AES-CTR', 'null': 'NULL'}
 SCAPY_AUTH = {'sha256': 'SHA2-256-128', 'sha384': 'SHA2-384-192',
-              'sha512': 'SHA2-512-256'}
+              'sha512': 'SHA2-512-256', 'sha1': 'HMAC-SHA1-96',
+              'xcbc': 'AES-XCBC-96'}
 HASHES = {'sha256': (hashes.SHA256, 16), 'sha384': (hashes.SHA384, 24),
-          'sha512': (hashes.SHA512, 32)}
-# IV bytes and block (alignment) of each kind, RFC 4106/4543/7634/3602/2410.
-SHAPE = {'gcm': (8, 4), 'chacha': (8, 4), 'gmac': (8, 4), 'cbc': (16, 16),
-         'null': (0, 4)}
+          'sha512': (hashes.SHA512, 32), 'sha1': (hashes.SHA1, 12),
+          'xcbc': (None, 12)}
+# IV bytes and block (alignment) of each kind, RFC 4106/4309/4543/7634/
+# 3602/3686/2410.
+SHAPE = {'gcm': (8, 4), 'gcm8': (8, 4), 'gcm12': (8, 4), 'ccm': (8, 4),
+         'ccm8': (8, 4), 'ccm12': (8, 4), 'chacha': (8, 4), 'gmac': (8, 4),
+         'cbc': (16, 16), 'ctr': (8, 4), 'null': (0, 4)}
+AEADS = ('gcm', 'gcm8', 'gcm12', 'ccm', 'ccm8', 'ccm12', 'chacha', 'gmac')
 
 
 class Fail(Exception):
@@ -68,28 +81,51 @@ def own_decrypt(r, esp):
     hi = r['seq'] >> 32
     hi_bytes = struct.pack('!L', hi) if r['esn'] else b''
     iv = esp[8:8 + iv_len]
-    if r['kind'] in ('gcm', 'chacha', 'gmac'):
-        key, salt = r['key'][:-4], r['key'][-4:]
-        body, tag = esp[8 + iv_len:-16], esp[-16:]
+    kind = r['kind']
+    if kind in AEADS:
+        icv_len = int(kind[3:] or 16) if kind[:3] in ('gcm', 'ccm') else 16
+        salt_len = 3 if kind.startswith('ccm') else 4
+        key, salt = r['key'][:-salt_len], r['key'][-salt_len:]
+        body, tag = esp[8 + iv_len:-icv_len], esp[-icv_len:]
         try:
-            if r['kind'] == 'gmac':
+            if kind == 'gmac':
                 # RFC 4543 3.3: all of it is AAD, seq hi after the SPI.
                 aad = esp[:4] + hi_bytes + esp[4:-16]
                 AESGCM(key).decrypt(salt + iv, tag, aad)
                 return body
             aad = esp[:4] + hi_bytes + esp[4:8]
-            cls = AESGCM if r['kind'] == 'gcm' else ChaCha20Poly1305
+            if kind.startswith('ccm'):
+                # RFC 4309 4/5: nonce = 3-byte salt || IV, AAD as GCM's.
+                return AESCCM(key, tag_length=icv_len).decrypt(
+                    salt + iv, body + tag, aad)
+            if kind.startswith('gcm') and icv_len != 16:
+                dec = Cipher(algorithms.AES(key),
+                             modes.GCM(salt + iv, tag, min_tag_length=icv_len)
+                             ).decryptor()
+                dec.authenticate_additional_data(aad)
+                return dec.update(body) + dec.finalize()
+            cls = AESGCM if kind == 'gcm' else ChaCha20Poly1305
             return cls(key).decrypt(salt + iv, body + tag, aad)
         except InvalidTag:
             raise Fail('ICV does not verify (python-cryptography)')
     algo, icv_len = HASHES[r['hash']]
     body, icv = esp[:-icv_len], esp[-icv_len:]
-    mac = hmac.HMAC(r['auth_key'], algo())
-    mac.update(body + hi_bytes)
-    check(mac.finalize()[:icv_len] == icv, 'HMAC ICV does not verify')
+    if r['hash'] == 'xcbc':
+        got = xcbc_mac(r['auth_key'], body + hi_bytes)
+    else:
+        mac = hmac.HMAC(r['auth_key'], algo())
+        mac.update(body + hi_bytes)
+        got = mac.finalize()
+    check(got[:icv_len] == icv, '%s ICV does not verify' % r['hash'])
     ct = body[8 + iv_len:]
-    if r['kind'] == 'null':
+    if kind == 'null':
         return ct
+    if kind == 'ctr':
+        # RFC 3686 4: counter block = nonce || IV || 1.
+        key, nonce = r['key'][:-4], r['key'][-4:]
+        dec = Cipher(algorithms.AES(key),
+                     modes.CTR(nonce + iv + b'\0\0\0\1')).decryptor()
+        return dec.update(ct) + dec.finalize()
     check(len(ct) % 16 == 0, 'CBC ciphertext not whole blocks')
     dec = Cipher(algorithms.AES(r['key']), modes.CBC(iv)).decryptor()
     return dec.update(ct) + dec.finalize()
@@ -145,7 +181,7 @@ def check_record(r, cbc_ivs):
     check(spi == r['spi'], 'SPI 0x%x' % spi)
     check(lo == r['seq'] & 0xffffffff, 'seq lo %u' % lo)
     iv = esp[8:8 + iv_len]
-    if r['kind'] in ('gcm', 'chacha', 'gmac'):
+    if iv_len == 8:
         check(iv == struct.pack('!Q', r['seq']), 'IV is not the sequence number')
     elif r['kind'] == 'cbc':
         key = (r['name'], r['key'])

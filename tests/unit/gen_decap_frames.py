@@ -5,8 +5,11 @@ Frames and expected results for tests/unit/test_esp_decap.c, built with
 Scapy's ESP implementation (scapy.layers.ipsec) and python3-cryptography,
 so that nothing expected comes from udpesp's own code.
 
-Every scenario is built once per suite (AES-GCM-128/256, ChaCha20-Poly1305,
-AES-CBC + HMAC-SHA-256-128, NULL + HMAC-SHA-512-256). For each frame the
+Every scenario is built once per suite (AES-GCM-128/256 with 8, 12 and
+16-byte ICVs, AES-CCM-128/192/256 with 8, 12 and 16, ChaCha20-Poly1305,
+AES-CBC + HMAC-SHA-256-128 or HMAC-SHA-1-96, AES-CTR + HMAC-SHA-1-96 or
+AES-XCBC-MAC-96, NULL + HMAC-SHA-512-256 or AES-XCBC-MAC-96; the entries
+Scapy lacks come from esp_algos.py). For each frame the
 header records the SA (mode, ESN, replay state, selector, NAT-OA), the
 XDP metadata, the verdict esp_decap() must return and, when it delivers,
 the inner packet byte for byte. Transport-mode expectations are rebuilt
@@ -25,10 +28,11 @@ import socket
 import struct
 import sys
 
-from cryptography.hazmat.primitives import hmac
 from scapy.all import (ICMP, IP, TCP, UDP, Dot1Q, Ether, ICMPv6EchoRequest,
                        IPOption_Router_Alert, IPv6, Raw, raw)
 from scapy.layers.ipsec import ESP, SecurityAssociation, _ESPPlain
+
+import esp_algos  # noqa: F401 (registers GCM/CCM-8/12 and AES-XCBC-96)
 
 AF_INET, AF_INET6 = 2, 10
 SPI = 0x1001
@@ -82,6 +86,25 @@ SUITES = [
     Suite('null_sha512', 'NULL', 0, 0, 'SHA2-512-256', 64,
           enc='ecb(cipher_null)', auth_name='hmac(sha512)', bits=256, iv=0,
           block=4, icv=32),
+    Suite('gcm128_icv8', 'AES-GCM-8', 16, 4, None, 0,
+          aead='rfc4106(gcm(aes))', bits=64, icv=8),
+    Suite('gcm256_icv12', 'AES-GCM-12', 32, 4, None, 0,
+          aead='rfc4106(gcm(aes))', bits=96, icv=12),
+    Suite('ccm128_icv8', 'AES-CCM-8', 16, 3, None, 0,
+          aead='rfc4309(ccm(aes))', bits=64, icv=8),
+    Suite('ccm192', 'AES-CCM', 24, 3, None, 0, aead='rfc4309(ccm(aes))',
+          bits=128),
+    Suite('ccm256_icv12', 'AES-CCM-12', 32, 3, None, 0,
+          aead='rfc4309(ccm(aes))', bits=96, icv=12),
+    Suite('cbc_sha1', 'AES-CBC', 16, 0, 'HMAC-SHA1-96', 20, enc='cbc(aes)',
+          auth_name='hmac(sha1)', bits=96, iv=16, block=16, icv=12),
+    Suite('ctr128_sha1', 'AES-CTR', 16, 4, 'HMAC-SHA1-96', 20,
+          enc='rfc3686(ctr(aes))', auth_name='hmac(sha1)', bits=96, icv=12),
+    Suite('ctr256_xcbc', 'AES-CTR', 32, 4, 'AES-XCBC-96', 16,
+          enc='rfc3686(ctr(aes))', auth_name='xcbc(aes)', bits=96, icv=12),
+    Suite('null_xcbc', 'NULL', 0, 0, 'AES-XCBC-96', 16,
+          enc='ecb(cipher_null)', auth_name='xcbc(aes)', bits=96, iv=0,
+          block=4, icv=12),
 ]
 
 
@@ -112,7 +135,7 @@ def esp_packet(suite, seq, data, nh, esn=False, label='', extra_pad=0,
     esp = sa.crypt_algo.encrypt(sa, plain, sa.crypt_key, sa.crypt_icv_size,
                                 esn_en=esn, esn=hi)
     if suite.auth and esn:
-        mac = hmac.HMAC(suite.auth_key, sa.auth_algo.digestmod())
+        mac = sa.auth_algo.new_mac(suite.auth_key)
         mac.update(raw(esp) + struct.pack('!L', hi))
         esp.data += mac.finalize()[:suite.icv]
     else:

@@ -48,41 +48,81 @@
 /* Every suite sa_check() offers, in the names the Python side knows. */
 struct suite_def {
 	const char *name;
-	const char *kind; /* check_esp_encap.py: gcm chacha gmac cbc null */
-	const char *hash; /* sha256 sha384 sha512; NULL for AEAD */
+	const char *kind; /* check_esp_encap.py: gcm[8|12] ccm[8|12] chacha gmac cbc ctr null */
+	const char *hash; /* sha256 sha384 sha512 sha1 xcbc; NULL for AEAD */
 	const char *alg;  /* Linux name: aead, or enc with hash */
-	__u32 key_len;    /* aead: key + 4-byte salt; enc: key */
+	__u32 key_len;    /* aead: key + salt; enc: key (+ CTR's nonce) */
 	const char *tshark_enc; /* tshark 4.0's name; NULL: it has none */
+	__u32 icv_bits;   /* aead: 64, 96 or 128 */
 };
 
 static const struct suite_def suites[] = {
 	{ "gcm128", "gcm", NULL, "rfc4106(gcm(aes))", 20,
-	  "AES-GCM with 16 octet ICV [RFC4106]" },
+	  "AES-GCM with 16 octet ICV [RFC4106]", 128 },
 	{ "gcm192", "gcm", NULL, "rfc4106(gcm(aes))", 28,
-	  "AES-GCM with 16 octet ICV [RFC4106]" },
+	  "AES-GCM with 16 octet ICV [RFC4106]", 128 },
 	{ "gcm256", "gcm", NULL, "rfc4106(gcm(aes))", 36,
-	  "AES-GCM with 16 octet ICV [RFC4106]" },
-	{ "chacha", "chacha", NULL, "rfc7539esp(chacha20,poly1305)", 36, NULL },
-	{ "gmac128", "gmac", NULL, "rfc4543(gcm(aes))", 20, NULL },
-	{ "gmac192", "gmac", NULL, "rfc4543(gcm(aes))", 28, NULL },
-	{ "gmac256", "gmac", NULL, "rfc4543(gcm(aes))", 36, NULL },
-	{ "cbc128_sha256", "cbc", "sha256", "cbc(aes)", 16, "AES-CBC [RFC3602]" },
-	{ "cbc192_sha384", "cbc", "sha384", "cbc(aes)", 24, "AES-CBC [RFC3602]" },
-	{ "cbc256_sha512", "cbc", "sha512", "cbc(aes)", 32, "AES-CBC [RFC3602]" },
-	{ "null_sha256", "null", "sha256", "ecb(cipher_null)", 0, "NULL" },
-	{ "null_sha384", "null", "sha384", "ecb(cipher_null)", 0, "NULL" },
-	{ "null_sha512", "null", "sha512", "ecb(cipher_null)", 0, "NULL" },
+	  "AES-GCM with 16 octet ICV [RFC4106]", 128 },
+	{ "gcm128_icv8", "gcm8", NULL, "rfc4106(gcm(aes))", 20,
+	  "AES-GCM with 8 octet ICV [RFC4106]", 64 },
+	{ "gcm256_icv8", "gcm8", NULL, "rfc4106(gcm(aes))", 36,
+	  "AES-GCM with 8 octet ICV [RFC4106]", 64 },
+	{ "gcm128_icv12", "gcm12", NULL, "rfc4106(gcm(aes))", 20,
+	  "AES-GCM with 12 octet ICV [RFC4106]", 96 },
+	{ "gcm192_icv12", "gcm12", NULL, "rfc4106(gcm(aes))", 28,
+	  "AES-GCM with 12 octet ICV [RFC4106]", 96 },
+	{ "ccm128", "ccm", NULL, "rfc4309(ccm(aes))", 19, NULL, 128 },
+	{ "ccm192_icv8", "ccm8", NULL, "rfc4309(ccm(aes))", 27, NULL, 64 },
+	{ "ccm256_icv12", "ccm12", NULL, "rfc4309(ccm(aes))", 35, NULL, 96 },
+	{ "ccm192", "ccm", NULL, "rfc4309(ccm(aes))", 27, NULL, 128 },
+	{ "chacha", "chacha", NULL, "rfc7539esp(chacha20,poly1305)", 36, NULL, 128 },
+	{ "gmac128", "gmac", NULL, "rfc4543(gcm(aes))", 20, NULL, 128 },
+	{ "gmac192", "gmac", NULL, "rfc4543(gcm(aes))", 28, NULL, 128 },
+	{ "gmac256", "gmac", NULL, "rfc4543(gcm(aes))", 36, NULL, 128 },
+	{ "cbc128_sha256", "cbc", "sha256", "cbc(aes)", 16, "AES-CBC [RFC3602]", 0 },
+	{ "cbc192_sha384", "cbc", "sha384", "cbc(aes)", 24, "AES-CBC [RFC3602]", 0 },
+	{ "cbc256_sha512", "cbc", "sha512", "cbc(aes)", 32, "AES-CBC [RFC3602]", 0 },
+	{ "cbc128_sha1", "cbc", "sha1", "cbc(aes)", 16, "AES-CBC [RFC3602]", 0 },
+	{ "cbc256_xcbc", "cbc", "xcbc", "cbc(aes)", 32, NULL, 0 },
+	{ "ctr128_sha1", "ctr", "sha1", "rfc3686(ctr(aes))", 20, "AES-CTR [RFC3686]", 0 },
+	{ "ctr192_sha256", "ctr", "sha256", "rfc3686(ctr(aes))", 28,
+	  "AES-CTR [RFC3686]", 0 },
+	{ "ctr256_sha512", "ctr", "sha512", "rfc3686(ctr(aes))", 36,
+	  "AES-CTR [RFC3686]", 0 },
+	{ "ctr128_xcbc", "ctr", "xcbc", "rfc3686(ctr(aes))", 20, NULL, 0 },
+	{ "null_sha256", "null", "sha256", "ecb(cipher_null)", 0, "NULL", 0 },
+	{ "null_sha384", "null", "sha384", "ecb(cipher_null)", 0, "NULL", 0 },
+	{ "null_sha512", "null", "sha512", "ecb(cipher_null)", 0, "NULL", 0 },
+	{ "null_sha1", "null", "sha1", "ecb(cipher_null)", 0, "NULL", 0 },
+	{ "null_xcbc", "null", "xcbc", "ecb(cipher_null)", 0, NULL, 0 },
 };
+
+static const struct suite_def *suite_named(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(suites); i++)
+		if (!strcmp(suites[i].name, name))
+			return &suites[i];
+	cr_assert_fail("no suite %s", name);
+	return NULL;
+}
 
 static __u32 hash_key_len(const char *h)
 {
-	return !strcmp(h, "sha256") ? 32 : !strcmp(h, "sha384") ? 48 : 64;
+	return !strcmp(h, "sha256") ? 32 : !strcmp(h, "sha384") ? 48 :
+	       !strcmp(h, "sha512") ? 64 : !strcmp(h, "sha1") ? 20 : 16;
+}
+
+/* RFC 4868 truncates to half the hash; RFC 2404 and 3566 to 96 bits. */
+static __u32 hash_bits(const char *h)
+{
+	return !strcmp(h, "sha1") || !strcmp(h, "xcbc") ? 96 : hash_key_len(h) * 4;
 }
 
 static const char *tshark_auth(const char *h)
 {
 	return !strcmp(h, "sha256") ? "HMAC-SHA-256-128 [RFC4868]" :
 	       !strcmp(h, "sha384") ? "HMAC-SHA-384-192 [RFC4868]" :
+	       !strcmp(h, "sha1")   ? "HMAC-SHA-1-96 [RFC2404]" :
 				      "HMAC-SHA-512-256 [RFC4868]";
 }
 
@@ -271,12 +311,15 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 	if (d->hash) {
 		char auth[32];
 
-		snprintf(auth, sizeof(auth), "hmac(%s)", d->hash);
+		if (!strcmp(d->hash, "xcbc"))
+			snprintf(auth, sizeof(auth), "xcbc(aes)");
+		else
+			snprintf(auth, sizeof(auth), "hmac(%s)", d->hash);
 		ctl_alg(&s->enc, d->alg, d->key_len, 0, 0x31);
-		ctl_alg(&s->auth, auth, hash_key_len(d->hash),
-			hash_key_len(d->hash) * 4, 0x47);
+		ctl_alg(&s->auth, auth, hash_key_len(d->hash), hash_bits(d->hash),
+			0x47);
 	} else {
-		ctl_alg(&s->aead, d->alg, d->key_len, 128, 0x31);
+		ctl_alg(&s->aead, d->alg, d->key_len, d->icv_bits, 0x31);
 	}
 	cr_assert_eq(sa_check(s, &c->suite, err, sizeof(err)), 0, "%s: %s",
 		     d->name, err);
@@ -992,7 +1035,7 @@ Test(esp_encap, exhaustion_at_2_64_with_esn)
 	struct esp_encap_out o;
 	size_t len;
 
-	tx_setup(&c, &suites[3], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true,
+	tx_setup(&c, suite_named("chacha"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true,
 		 ~0ULL - 1, 0);
 	len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
 	encap_ok(&c, buf, len, &o);
@@ -1192,7 +1235,7 @@ Test(esp_encap, soft_expiry_once)
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct tx c;
 
-		tx_setup(&c, &suites[7], UDPESP_MODE_TUNNEL, UDPESP_AF_INET,
+		tx_setup(&c, suite_named("cbc128_sha256"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET,
 			 cases[i].esn, cases[i].start, 0);
 		for (int p = 1; p <= 6; p++) {
 			__u8 buf[BUF_MAX];
@@ -1226,7 +1269,7 @@ Test(esp_encap, cbc_ivs_never_repeat)
 	struct tx c;
 	size_t n = 0;
 
-	tx_setup(&c, &suites[7], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 0, 0);
+	tx_setup(&c, suite_named("cbc128_sha256"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 0, 0);
 	t2 = esp_encap_thread_new(c.ct);
 	cr_assert_not_null(t2);
 	for (int i = 0; i < 2 * CBC_IVS; i++) {
@@ -1251,7 +1294,11 @@ Test(esp_encap, cbc_ivs_never_repeat)
 	tx_teardown(&c);
 }
 
-/* The AEAD IV is the sequence number (RFC 4106 3.1, 4543 3.1, 7634 2). */
+/*
+ * The IV of the counter modes is the sequence number, so that it never
+ * repeats under the key (RFC 4106 3.1, 4309 3.1, 4543 3.1, 7634 2,
+ * 3686 3.1): the AEADs and AES-CTR.
+ */
 Test(esp_encap, aead_iv_is_the_sequence_number)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
@@ -1260,7 +1307,7 @@ Test(esp_encap, aead_iv_is_the_sequence_number)
 		struct esp_encap_out o;
 		size_t len;
 
-		if (suites[i].hash)
+		if (suites[i].hash && strcmp(suites[i].kind, "ctr"))
 			continue;
 		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true,
 			 0x123456789aULL, 0);
@@ -1401,7 +1448,7 @@ Test(esp_encap, mtu_known_values)
 					 UDPESP_AF_INET, 40), 0);
 	tx_teardown(&c);
 	/* AES-CBC / SHA-256 over IPv6: 1500 - 48 - 24 - 16 = 1412 -> 1408 - 2. */
-	tx_setup(&c, &suites[7], UDPESP_MODE_TUNNEL, UDPESP_AF_INET6, false, 0, 0);
+	tx_setup(&c, suite_named("cbc128_sha256"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET6, false, 0, 0);
 	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL,
 					 UDPESP_AF_INET6, 1500), 1406);
 	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TRANSPORT,
@@ -1436,7 +1483,7 @@ Test(esp_encap, refusals_change_nothing)
 	__u8 buf[BUF_MAX];
 	size_t len;
 
-	tx_setup(&c, &suites[7], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 7, 0);
+	tx_setup(&c, suite_named("cbc128_sha256"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 7, 0);
 #define V4(n) (len = inner_packet(&c, buf + OFF, IN_V4_UDP, (n), 0, false))
 	V4(100), refused(&c, buf, BUF_MAX, 23, len, 0, ESP_ENCAP_NO_ROOM, "headroom");
 	V4(100), refused(&c, buf, BUF_MAX, 0, len, 0, ESP_ENCAP_NO_ROOM, "off 0");

@@ -236,15 +236,32 @@ Test(sa_check, aead_key_lengths)
 	}
 }
 
-Test(sa_check, aead_icv_128_only)
+/* RFC 4106 3 and RFC 4309 3.2: 8, 12 or 16-byte ICVs; the others 16. */
+Test(sa_check, aead_icv_lengths)
 {
+	static const __u32 bad[] = { 0, 32, 63, 65, 80, 112, 120, 127, 129, 160, 256 };
 	struct udpesp_ctl_sa sa;
+	struct esp_suite s;
 
-	base(&sa);
-	sa.aead.bits = 96;
-	refused_exact(&sa, "rfc4106(gcm(aes)): the ICV must be 128 bits (ENCR_AES_GCM_16, RFC 8221; 64 and 96-bit ICVs are not offloaded), got 96");
-	sa.aead.bits = 64;
-	refused(&sa, "64 and 96-bit ICVs are not offloaded), got 64");
+	for (__u32 bits = 64; bits <= 128; bits += 32) {
+		base(&sa);
+		sa.aead.bits = bits;
+		accepted(&sa, &s);
+		cr_assert_eq(s.icv_len, bits / 8);
+		cr_assert_eq(s.min_len, 8 + 8 + 4 + bits / 8);
+		alg(&sa.aead, "rfc4309(ccm(aes))", 19, bits);
+		accepted(&sa, &s);
+		cr_assert_eq(s.alg, UDPESP_ALG_AES_CCM);
+		cr_assert_eq(s.icv_len, bits / 8);
+		cr_assert_eq(s.salt_len, 3);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		base(&sa);
+		sa.aead.bits = bad[i];
+		refused(&sa, "rfc4106(gcm(aes)): the ICV must be 64, 96 or 128 bits (ENCR_AES_GCM_8/12/16, RFC 4106), got");
+		alg(&sa.aead, "rfc4309(ccm(aes))", 19, bad[i]);
+		refused(&sa, "rfc4309(ccm(aes)): the ICV must be 64, 96 or 128 bits (ENCR_AES_CCM_8/12/16, RFC 4309), got");
+	}
 	alg(&sa.aead, "rfc7539esp(chacha20,poly1305)", 36, 96);
 	refused_exact(&sa, "rfc7539esp(chacha20,poly1305): the ICV must be 128 bits (RFC 7634), got 96");
 	alg(&sa.aead, "rfc4543(gcm(aes))", 20, 0);
@@ -297,20 +314,20 @@ Test(sa_check, unknown_algorithms_list_accepted_names)
 	struct udpesp_ctl_sa sa;
 
 	base(&sa);
-	strcpy(sa.aead.name, "rfc4309(ccm(aes))");
-	refused_exact(&sa, "unknown AEAD \"rfc4309(ccm(aes))\"; accepted: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
+	strcpy(sa.aead.name, "rfc4309(gcm(aes))");
+	refused_exact(&sa, "unknown AEAD \"rfc4309(gcm(aes))\"; accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
 	strcpy(sa.aead.name, "cbc(aes)");
 	refused_exact(&sa, "cbc(aes) is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS");
 
 	base_cbc(&sa);
 	strcpy(sa.enc.name, "cbc(twofish)");
-	refused_exact(&sa, "unknown encryption algorithm \"cbc(twofish)\"; accepted: cbc(aes), ecb(cipher_null)");
+	refused_exact(&sa, "unknown encryption algorithm \"cbc(twofish)\"; accepted: cbc(aes), rfc3686(ctr(aes)), ecb(cipher_null)");
 	strcpy(sa.enc.name, "rfc4106(gcm(aes))");
 	refused_exact(&sa, "rfc4106(gcm(aes)) is an AEAD: use aead NAME KEY ICV_BITS");
 
 	base_cbc(&sa);
-	strcpy(sa.auth.name, "xcbc(aes)");
-	refused_exact(&sa, "unknown integrity algorithm \"xcbc(aes)\"; accepted: hmac(sha256), hmac(sha384), hmac(sha512)");
+	strcpy(sa.auth.name, "cmac(aes)");
+	refused_exact(&sa, "unknown integrity algorithm \"cmac(aes)\"; accepted: hmac(sha256), hmac(sha384), hmac(sha512), hmac(sha1), xcbc(aes)");
 	strcpy(sa.auth.name, "rfc4543(gcm(aes))");
 	refused_exact(&sa, "rfc4543(gcm(aes)) is an AEAD: use aead NAME KEY ICV_BITS");
 	/* Names are matched exactly, as the kernel does. */
@@ -327,7 +344,7 @@ Test(sa_check, key_like_name_hidden)
 	base(&sa);
 	strcpy(sa.aead.name, "0x0123456789abcdef0123456789abcdef");
 	cr_assert_eq(sa_check(&sa, NULL, err, sizeof(err)), -EINVAL);
-	cr_assert_str_eq(err, "unknown AEAD (a name that looks like a key, not shown); accepted: rfc4106(gcm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
+	cr_assert_str_eq(err, "unknown AEAD (a name that looks like a key, not shown); accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
 	cr_assert(!strstr(err, "0123456789abcdef"), "%s", err);
 	strcpy(sa.aead.name, "0123456789abcdef0123456789abcdef");
 	cr_assert_eq(sa_check(&sa, NULL, err, sizeof(err)), -EINVAL);
@@ -347,8 +364,6 @@ Test(sa_check, rfc8221_refusals)
 		{ 1, "des3_ede", "des3_ede is refused (3DES: RFC 8221 says SHOULD NOT)" },
 		{ 2, "hmac(md5)", "hmac(md5) is refused (HMAC-MD5-96: RFC 8221 says MUST NOT); use auth-trunc 'hmac(sha256)' KEY 128" },
 		{ 2, "md5", "md5 is refused (HMAC-MD5-96: RFC 8221 says MUST NOT)" },
-		{ 2, "hmac(sha1)", "hmac(sha1) is refused (HMAC-SHA-1-96: RFC 8221 demotes it to MUST-); use auth-trunc 'hmac(sha256)' KEY 128" },
-		{ 2, "sha1", "sha1 is refused (HMAC-SHA-1-96: RFC 8221 demotes it to MUST-)" },
 		/* In the wrong slot too. */
 		{ 0, "cbc(des3_ede)", "cbc(des3_ede) is refused (3DES: RFC 8221" },
 	};
@@ -380,7 +395,7 @@ Test(sa_check, algorithm_combinations)
 
 	base_cbc(&sa);
 	memset(&sa.auth, 0, sizeof(sa.auth));
-	refused_exact(&sa, "never offload unauthenticated ESP: enc \"cbc(aes)\" needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead");
+	refused_exact(&sa, "never offload unauthenticated ESP: enc \"cbc(aes)\" needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead (RFC 8221 says MUST NOT)");
 	alg(&sa.enc, "ecb(cipher_null)", 0, 0);
 	refused(&sa, "never offload unauthenticated ESP: enc \"ecb(cipher_null)\"");
 
@@ -627,4 +642,96 @@ Test(sa_check, outbound_ignores_parser)
 	sa.parser = 12345;
 	accepted(&sa, &s);
 	cr_expect_eq(s.min_len, 36);
+}
+
+/*
+ * RFC 8221's MUST- (HMAC-SHA-1-96) and SHOULD NOT+ (AES-XCBC-MAC-96) are
+ * accepted, with a note for the log quoting the level; AES-CTR (RFC
+ * 3686) takes key + 4-byte nonce with any integrity.
+ */
+Test(sa_check, sha1_xcbc_ctr_accepted)
+{
+	static const struct {
+		const char *enc;
+		__u32 enc_key;
+		const char *auth;
+		__u32 auth_key, bits;
+		enum udpesp_alg alg;
+		enum esp_auth h;
+		const char *note;
+	} ok[] = {
+		{ "cbc(aes)", 16, "hmac(sha1)", 20, 96, UDPESP_ALG_AES_CBC_HMAC,
+		  ESP_AUTH_SHA1, "RFC 8221 says MUST-" },
+		{ "aes", 32, "sha1", 20, 0, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA1,
+		  "MUST-" },
+		{ "cbc(aes)", 24, "xcbc(aes)", 16, 96, UDPESP_ALG_AES_CBC_HMAC,
+		  ESP_AUTH_XCBC, "RFC 8221 says SHOULD NOT+" },
+		{ "rfc3686(ctr(aes))", 20, "hmac(sha256)", 32, 128,
+		  UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_SHA256, NULL },
+		{ "rfc3686(ctr(aes))", 28, "hmac(sha1)", 20, 96,
+		  UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_SHA1, "MUST-" },
+		{ "rfc3686(ctr(aes))", 36, "xcbc(aes)", 16, 96,
+		  UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_XCBC, "SHOULD NOT+" },
+		{ "ecb(cipher_null)", 0, "hmac(sha1)", 20, 96, UDPESP_ALG_NULL_HMAC,
+		  ESP_AUTH_SHA1, "MUST-" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
+		struct udpesp_ctl_sa sa;
+		struct esp_suite s;
+		const char *note;
+
+		base_cbc(&sa);
+		alg(&sa.enc, ok[i].enc, ok[i].enc_key, 0);
+		alg(&sa.auth, ok[i].auth, ok[i].auth_key, ok[i].bits);
+		accepted(&sa, &s);
+		cr_assert_eq(s.alg, ok[i].alg, "%s", ok[i].enc);
+		cr_assert_eq(s.hmac, ok[i].h, "%s", ok[i].auth);
+		cr_assert_eq(s.icv_len, ok[i].h == ESP_AUTH_SHA256 ? 16 : 12);
+		note = sa_check_note(&s);
+		if (!ok[i].note) {
+			cr_assert_null(note, "%s: note %s", ok[i].auth, note);
+		} else {
+			cr_assert_not_null(note, "%s: no note", ok[i].auth);
+			cr_assert(strstr(note, ok[i].note), "%s: note \"%s\"",
+				  ok[i].auth, note);
+		}
+		if (ok[i].alg == UDPESP_ALG_AES_CTR_HMAC) {
+			cr_assert_eq(s.key_len, ok[i].enc_key - 4);
+			cr_assert_eq(s.salt_len, 4);
+			cr_assert_eq(s.iv_len, 8);
+			cr_assert_eq(s.block, 4);
+			cr_assert_eq(s.min_len, 8 + 8 + 4 + s.icv_len);
+		}
+	}
+}
+
+/* Wrong key or truncation lengths name what is expected. */
+Test(sa_check, sha1_xcbc_ctr_ccm_lengths)
+{
+	struct udpesp_ctl_sa sa;
+
+	base_cbc(&sa);
+	alg(&sa.auth, "hmac(sha1)", 32, 96);
+	refused_exact(&sa, "hmac(sha1) needs a 20-byte (160-bit) key (RFC 2404), got 32");
+	alg(&sa.auth, "hmac(sha1)", 20, 160);
+	refused_exact(&sa, "hmac(sha1): truncation must be 96 bits (HMAC-SHA-1-96, RFC 2404), got 160");
+	alg(&sa.auth, "xcbc(aes)", 32, 96);
+	refused_exact(&sa, "xcbc(aes) needs a 16-byte (128-bit) key (RFC 3566), got 32");
+	alg(&sa.auth, "xcbc(aes)", 16, 128);
+	refused_exact(&sa, "xcbc(aes): truncation must be 96 bits (AES-XCBC-MAC-96, RFC 3566), got 128");
+
+	base_cbc(&sa);
+	alg(&sa.enc, "rfc3686(ctr(aes))", 16, 0);
+	refused_exact(&sa, "rfc3686(ctr(aes)) needs a 20, 28 or 36-byte key (128/192/256-bit key + 4-byte nonce, RFC 3686), got 16");
+	alg(&sa.enc, "rfc3686(ctr(aes))", 3, 0);
+	refused(&sa, "got 3");
+
+	base(&sa);
+	alg(&sa.aead, "rfc4309(ccm(aes))", 20, 128);
+	refused_exact(&sa, "rfc4309(ccm(aes)) needs a 19, 27 or 35-byte key (128/192/256-bit key + 3-byte salt), got 20");
+	alg(&sa.aead, "rfc4309(ccm(aes))", 35, 128);
+	accepted(&sa, NULL);
+	alg(&sa.aead, "rfc4543(gcm(aes))", 36, 128);
+	accepted(&sa, NULL);
 }
