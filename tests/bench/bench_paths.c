@@ -52,7 +52,8 @@
  *
  * Environment: BENCH_ROUNDS (default 5; BENCH_QUICK=1: 2), BENCH_FRAMES
  * (frames per measurement, default 262144; quick 65536), BENCH_JSON
- * (append one JSON object per result to this file), UDPESPD. Root.
+ * (append one JSON object per result to this file), UDPESPD, BENCH_GSO
+ * (udpespd --gso, default on). Root.
  * Aims are reported, never asserted; the exit status is 0 unless
  * something fails (set-up, a frame refused by udpespd).
  */
