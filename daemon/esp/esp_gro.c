@@ -191,7 +191,9 @@ static bool esp_gro_merge(struct esp_gro_pkt *pkts, struct esp_gro_item *it,
 {
 	const __u8 *f = pkts[it->first].data, *q = pkts[i].data;
 
-	if (it->len + qi->payload > GRO_MAX_LEN ||
+	/* Same header layout first: the comparisons below read as far as it goes. */
+	if (qi->l4.l4_off != o->fi.l4.l4_off || qi->l4.hdr_len != o->fi.l4.hdr_len ||
+	    it->len + qi->payload > GRO_MAX_LEN ||
 	    !esp_gro_ip_compatible(f, q, &o->fi, it->count))
 		return false;
 	if (qi->kind == GRO_TCP ? !esp_gro_tcp_merges(f, q, o, qi) :

@@ -337,6 +337,9 @@ gro_case("tcp6 a different hop limit does not merge",
 DO = [IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0\0\0\0")])]
 gro_case("tcp6 identical destination options headers merge",
          [t6(0, ext=DO), t6(1, ext=DO), t6(2, ext=DO, size=10)], [[0, 1, 2]])
+BIGDO = [IPv6ExtHdrDestOpt(options=[PadN(optdata=b"\0" * 200)])]
+gro_case("tcp6 a longer extension header before a short packet of the flow: no merge, no overread",
+         [t6(0, ext=BIGDO), t6(1, ext=DO, size=10)], [[0], [1]])
 gro_case("udp4 equal datagrams and a shorter last one merge",
          [u(0), u(1), u(2, size=300), u(3)], [[0, 1, 2], [3]])
 gro_case("udp4 a longer datagram starts a new item",
