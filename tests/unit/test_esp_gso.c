@@ -181,3 +181,138 @@ Test(esp_gro, not_ip_ends_every_open_item)
 	cr_expect_eq(items[2].first, 3);
 	cr_expect_eq(items[2].count, 1, "d does not join the item before c");
 }
+
+/* ---- round trip: what esp_gro merges, esp_gso cuts back into the same packets ---- */
+
+struct rt_flow {
+	__u8 family, proto, tos;
+	__u16 sport, id;
+	__u32 seq;
+};
+
+static unsigned int rt_rand(unsigned int *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return *s >> 8;
+}
+
+static void rt_put16(__u8 *p, unsigned int v)
+{
+	p[0] = (__u8)(v >> 8);
+	p[1] = (__u8)v;
+}
+
+/* A packet of flow f with plen payload bytes and TCP flags fl; its length. */
+static size_t rt_packet(__u8 *p, struct rt_flow *f, size_t plen, __u8 fl, unsigned int *s)
+{
+	size_t ip = f->family == 4 ? 20 : 40, l4 = f->proto == IPPROTO_TCP ? 32 : 8;
+	size_t len = ip + l4 + plen;
+	__u8 *th = p + ip;
+	__u16 c;
+
+	memset(p, 0, ip + l4);
+	if (f->family == 4) {
+		p[0] = 0x45, p[1] = f->tos, p[6] = 0x40, p[8] = 64, p[9] = f->proto;
+		rt_put16(p + 2, len);
+		rt_put16(p + 4, f->id++);
+		p[12] = 192, p[13] = 0, p[14] = 2, p[15] = 1;
+		p[16] = 198, p[17] = 51, p[18] = 100, p[19] = 2;
+		c = (__u16)~esp_gso_csum_fold(esp_gso_csum_add(0, p, 20));
+		memcpy(p + 10, &c, 2);
+	} else {
+		p[0] = 0x60 | f->tos >> 4, p[1] = (__u8)(f->tos << 4), p[6] = f->proto, p[7] = 64;
+		rt_put16(p + 4, len - 40);
+		p[8] = 0x20, p[9] = 0x01, p[10] = 0x0d, p[11] = 0xb8, p[23] = 1;
+		p[24] = 0x20, p[25] = 0x01, p[26] = 0x0d, p[27] = 0xb8, p[39] = 2;
+	}
+	rt_put16(th, f->sport);
+	rt_put16(th + 2, 443);
+	for (size_t i = 0; i < plen; i++)
+		p[ip + l4 + i] = (__u8)rt_rand(s);
+	if (f->proto == IPPROTO_TCP) {
+		th[4] = f->seq >> 24, th[5] = f->seq >> 16, th[6] = f->seq >> 8, th[7] = f->seq;
+		f->seq += plen;
+		th[11] = 9;
+		th[12] = 8 << 4;
+		th[13] = fl;
+		th[14] = 1;
+		th[20] = 1, th[21] = 1, th[22] = 8, th[23] = 10, th[27] = 7; /* NOP NOP TS */
+	} else {
+		rt_put16(th + 4, l4 + plen);
+	}
+	c = (__u16)~esp_gso_csum_fold(esp_gso_pseudo(p, f->family, f->proto, len - ip) +
+				      esp_gso_csum_add(0, th, len - ip));
+	if (f->proto == IPPROTO_UDP && !c)
+		c = 0xffff;
+	memcpy(th + (f->proto == IPPROTO_TCP ? 16 : 6), &c, 2);
+	return len;
+}
+
+Test(esp_gro, items_cut_by_esp_gso_give_back_the_packets)
+{
+	static __u8 buf[ESP_GRO_MAX][1600], flat[70000], seg[70000];
+	static const __u8 flags[] = { 0x10, 0x10, 0x10, 0x10, 0x18, 0x11, 0x90, 0x50, 0x12, 0x14 };
+	struct esp_gro_item items[ESP_GRO_MAX];
+	struct esp_gro_pkt pkts[ESP_GRO_MAX];
+	__u16 next[ESP_GRO_MAX];
+	unsigned int s = 4303, merged = 0;
+
+	for (int round = 0; round < 400; round++) {
+		struct rt_flow fl[4] = {
+			{ 4, IPPROTO_TCP, 0, 1000, 1, 7 }, { 6, IPPROTO_TCP, 0, 1001, 0, 0xfffff000 },
+			{ 4, IPPROTO_UDP, 0, 1002, 0xfff0, 0 }, { 6, IPPROTO_UDP, 0x20, 1003, 0, 0 },
+		};
+		__u8 orig[ESP_GRO_MAX][1600];
+		unsigned int n = 1 + rt_rand(&s) % ESP_GRO_MAX, nitems, seen = 0;
+
+		for (unsigned int i = 0; i < n; i++) {
+			struct rt_flow *f = &fl[rt_rand(&s) % (1 + rt_rand(&s) % 4)];
+			unsigned int r = rt_rand(&s) % 16;
+			size_t plen = r < 12 ? 1000 : r < 15 ? rt_rand(&s) % 1001 : 0;
+
+			if (r == 15 && f->proto == IPPROTO_TCP)
+				f->seq += 1000; /* a hole */
+			if (rt_rand(&s) % 20 == 0)
+				f->tos ^= 4;
+			pkts[i].len = rt_packet(buf[i], f, plen, flags[rt_rand(&s) % sizeof(flags)], &s);
+			pkts[i].data = buf[i];
+			if (rt_rand(&s) % 40 == 0)
+				buf[i][pkts[i].len - 1] ^= 1; /* a bad checksum, or a bad IPv4 header */
+			memcpy(orig[i], buf[i], pkts[i].len);
+		}
+		nitems = esp_gro_batch(pkts, n, items, next);
+		for (unsigned int k = 0; k < nitems; k++) {
+			const struct esp_gro_item *it = &items[k];
+			size_t len = 0;
+			unsigned int prev = it->first, count = 0;
+			struct esp_gso g;
+			long m;
+
+			cr_assert(k == 0 || it->first > items[k - 1].first, "items in order");
+			cr_assert_leq(it->len, 0xffff);
+			for (__u16 j = it->first; j != ESP_GRO_END; j = next[j], count++) {
+				size_t skip = j == it->first ? 0 : it->skip;
+
+				cr_assert(j == it->first || j > prev, "round %d: packets in order", round);
+				prev = j;
+				memcpy(flat + len, pkts[j].data + skip, pkts[j].len - skip);
+				len += pkts[j].len - skip;
+				seen++;
+			}
+			cr_assert_eq(count, it->count);
+			cr_assert_eq(len, it->len);
+			merged += count > 1;
+			cr_assert_eq(esp_gso_start(&g, &it->vh, flat, len), 0, "round %d item %u", round, k);
+			for (__u16 j = it->first; j != ESP_GRO_END; j = next[j]) {
+				m = esp_gso_next(&g, seg, sizeof(seg));
+				cr_assert_eq(m, pkts[j].len, "round %d item %u packet %u: %ld bytes, not %u",
+					     round, k, j, m, pkts[j].len);
+				cr_assert(!memcmp(seg, orig[j], m), "round %d item %u packet %u differs",
+					  round, k, j);
+			}
+			cr_assert_eq(esp_gso_next(&g, seg, sizeof(seg)), 0);
+		}
+		cr_assert_eq(seen, n, "round %d: every packet in one item", round);
+	}
+	cr_assert_gt(merged, 100, "only %u items of several packets", merged);
+}
