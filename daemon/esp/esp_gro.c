@@ -32,6 +32,7 @@ struct esp_gro_info {
 struct esp_gro_open {
 	struct esp_gro_info fi; /* of the first packet */
 	__u32 next_seq;         /* TCP: where the item ends */
+	bool fixed_id;          /* IPv4: every id the first's (DF set) */
 	bool open;
 };
 
@@ -107,13 +108,25 @@ static bool esp_gro_same_flow(const __u8 *a, const struct esp_gro_info *ai,
 	       !memcmp(a + ai->l4.l4_off, b + bi->l4.l4_off, 4);
 }
 
-/* inet_gro_flush() / ipv6_gro_flush() and the IPv6 flow test, as one. */
-static bool esp_gro_ip_compatible(const __u8 *f, const __u8 *q, const struct esp_gro_info *fi,
+/*
+ * inet_gro_flush() / ipv6_gro_flush() and the IPv6 flow test, as one.
+ * IPv4 ids: incrementing, or (DF set, decided by the second packet as
+ * the kernel decides it) all the same.
+ */
+static bool esp_gro_ip_compatible(const __u8 *f, const __u8 *q, struct esp_gro_open *o,
 				  __u16 count)
 {
-	if (fi->l4.family == 4)
-		return f[8] == q[8] && f[1] == q[1] && (f[6] & 0x40) == (q[6] & 0x40) &&
-		       (__u16)(get16(f + 4) + count) == get16(q + 4);
+	const struct esp_gro_info *fi = &o->fi;
+
+	if (fi->l4.family == 4) {
+		__u16 off = get16(q + 4) - get16(f + 4);
+
+		if (f[8] != q[8] || f[1] != q[1] || (f[6] & 0x40) != (q[6] & 0x40))
+			return false;
+		if (count == 1 && (f[6] & 0x40) && !off)
+			o->fixed_id = true;
+		return off == (o->fixed_id ? 0 : count);
+	}
 	/* Version, traffic class, flow label; hop limit; extension headers. */
 	return !memcmp(f, q, 4) && f[6] == q[6] && f[7] == q[7] &&
 	       !memcmp(f + 40, q + 40, fi->l4.l4_off - 40);
@@ -194,7 +207,7 @@ static bool esp_gro_merge(struct esp_gro_pkt *pkts, struct esp_gro_item *it,
 	/* Same header layout first: the comparisons below read as far as it goes. */
 	if (qi->l4.l4_off != o->fi.l4.l4_off || qi->l4.hdr_len != o->fi.l4.hdr_len ||
 	    it->len + qi->payload > GRO_MAX_LEN ||
-	    !esp_gro_ip_compatible(f, q, &o->fi, it->count))
+	    !esp_gro_ip_compatible(f, q, o, it->count))
 		return false;
 	if (qi->kind == GRO_TCP ? !esp_gro_tcp_merges(f, q, o, qi) :
 	    qi->payload > o->fi.payload)
@@ -269,6 +282,7 @@ unsigned int esp_gro_batch(struct esp_gro_pkt *pkts, unsigned int n,
 		last[nitems] = i;
 		o = &open[nitems++];
 		o->fi = qi;
+		o->fixed_id = false;
 		o->open = qi.kind == GRO_UDP ||
 			  (qi.kind == GRO_TCP && qi.payload &&
 			   !(q[qi.l4.l4_off + 13] &

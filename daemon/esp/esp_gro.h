@@ -12,9 +12,11 @@
  * ports), as GRO merges it:
  *   both: IPv4 without options or fragmentation, valid header checksum,
  *         TTL, TOS and DF as the first packet's, identification the first
- *         one's plus the packets before it (an incrementing id; a fixed id
- *         is not merged: virtio has no flag to keep it fixed when the
- *         kernel cuts the packet again); IPv6 with traffic class, flow
+ *         one's plus the packets before it, or, with DF set, the first
+ *         one's in every packet (as the kernel decides at the second
+ *         packet; virtio cannot say "fixed id", so should the kernel cut
+ *         such a packet again, for forwarding, the ids increment: RFC 6864
+ *         4.1 lets atomic datagrams carry any id); IPv6 with traffic class, flow
  *         label, hop limit and extension headers as the first's; a valid
  *         TCP/UDP checksum; at most 65535 bytes in all;
  *   TCP: payload of 1 to mss bytes (mss: the first packet's payload)

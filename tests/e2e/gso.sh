@@ -7,7 +7,7 @@
 # use), IPv4 and IPv6 inner, AES-GCM-16. Sourced by run.sh after tunnel.sh.
 
 GSO_TESTS="test_gso_tcp_bulk_both_ways test_gso_mixed_flows test_gso_tshark_segments
-	test_gso_off_talks_to_on"
+	test_gso_off_talks_to_on test_gso_transport_mode"
 
 # Megabytes of the bulk transfer each way (1 GB each way: under a minute
 # on a busy 2-core machine).
@@ -161,6 +161,39 @@ test_gso_off_talks_to_on() {
 	dec=$(($(gso_stat "$UET_NS_GW" gw DecapOk) - dec0)) rx=$(($(gso_link "$UET_NS_GW" rx) - rx0))
 	[ "$rx" -ge "$dec" ] || fail "--gso off: $rx packets written to udpesp0 for $dec ESP packets" || return
 	gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$GSO_PEER6" 64 || return
+	gso_tcp_check down
+}
+
+# Transport mode between the two hosts' own addresses: TCP (and only TCP,
+# by policy routing, so that ESP itself stays off udpesp0) goes through
+# udpesp0 both ways; 128 MB each way arrive as they left, coalesced.
+test_gso_transport_mode() {
+	local k1 k2 e=(encap espinudp 4500 4500 0.0.0.0) a=(aead 'rfc4106(gcm(aes))') dec0 rx0 dec rx
+	k1=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	k2=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	tun_daemon_up "$UET_NS_PEER" peer "$UET_DEV_PEER" || return
+	tctl "$UET_NS_GW" gw sa add dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x5001 \
+		mode transport "${a[@]}" "0x$k1" 128 "${e[@]}" &&
+		tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x5002 \
+			mode transport "${a[@]}" "0x$k2" 128 "${e[@]}" &&
+		tctl "$UET_NS_PEER" peer sa add dir in src "$UET_GW4" dst "$UET_PEER4" spi 0x5002 \
+			mode transport "${a[@]}" "0x$k2" 128 "${e[@]}" &&
+		tctl "$UET_NS_PEER" peer sa add dir out src "$UET_PEER4" dst "$UET_GW4" spi 0x5001 \
+			mode transport "${a[@]}" "0x$k1" 128 "${e[@]}" || return
+	q nsx "$UET_NS_GW" ip route add "$UET_PEER4" dev udpesp0 src "$UET_GW4" table 100 &&
+		q nsx "$UET_NS_GW" ip rule add ipproto tcp to "$UET_PEER4" lookup 100 &&
+		q nsx "$UET_NS_PEER" ip route add "$UET_GW4" dev udpesp0 src "$UET_PEER4" table 100 &&
+		q nsx "$UET_NS_PEER" ip rule add ipproto tcp to "$UET_GW4" lookup 100 ||
+		{ fail "policy routing into udpesp0"; return; }
+	uet_wait 10 tun_workers_up || { fail "no AF_XDP workers"; return; }
+	dec0=$(gso_stat "$UET_NS_GW" gw DecapOk) rx0=$(gso_link "$UET_NS_GW" rx)
+	gso_tcp up "$UET_NS_PEER" "$UET_NS_GW" "$UET_GW4" 128 || return
+	gso_tcp_check up || return
+	dec=$(($(gso_stat "$UET_NS_GW" gw DecapOk) - dec0)) rx=$(($(gso_link "$UET_NS_GW" rx) - rx0))
+	[ "$dec" -gt 50000 ] || fail "transport: only $dec ESP packets decapsulated for 128 MB" || return
+	[ "$rx" -lt $((dec / 2)) ] || fail "transport: $rx packets written to udpesp0 for $dec ESP packets" || return
+	gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$UET_PEER4" 128 || return
 	gso_tcp_check down
 }
 

@@ -293,8 +293,12 @@ gro_case("tcp4 a different TTL does not merge",
          [t4(0), t4(1, ip=ip4(id=101, ttl=63))], [[0], [1]])
 gro_case("tcp4 a different DF does not merge",
          [t4(0), t4(1, ip=ip4(id=101, flags=0))], [[0], [1]])
-gro_case("tcp4 a fixed IPv4 id does not merge",
-         [t4(0, ip=ip4(id=7)), t4(1, ip=ip4(id=7))], [[0], [1]])
+gro_case("tcp4 a fixed IPv4 id with DF merges (kernel: ip_fixedid)",
+         [t4(0, ip=ip4(id=7)), t4(1, ip=ip4(id=7)), t4(2, ip=ip4(id=7))], [[0, 1, 2]])
+gro_case("tcp4 a fixed IPv4 id without DF does not merge",
+         [t4(0, ip=ip4(id=7, flags=0)), t4(1, ip=ip4(id=7, flags=0))], [[0], [1]])
+gro_case("tcp4 fixed, then incrementing ids: the item ends",
+         [t4(0, ip=ip4(id=7)), t4(1, ip=ip4(id=7)), t4(2, ip=ip4(id=8))], [[0, 1], [2]])
 gro_case("tcp4 identical timestamps and SACK options merge",
          [t4(0, opts=TS + SACK), t4(1, opts=TS + SACK), t4(2, opts=TS + SACK)], [[0, 1, 2]])
 gro_case("tcp4 a different timestamp does not merge",
