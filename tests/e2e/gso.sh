@@ -7,7 +7,7 @@
 # use), IPv4 and IPv6 inner, AES-GCM-16. Sourced by run.sh after tunnel.sh.
 
 GSO_TESTS="test_gso_tcp_bulk_both_ways test_gso_mixed_flows test_gso_tshark_segments
-	test_gso_off_talks_to_on test_gso_transport_mode"
+	test_gso_off_talks_to_on test_gso_transport_mode test_gso_every_suite"
 
 # Megabytes of the bulk transfer each way (1 GB each way: under a minute
 # on a busy 2-core machine).
@@ -195,6 +195,56 @@ test_gso_transport_mode() {
 	[ "$rx" -lt $((dec / 2)) ] || fail "transport: $rx packets written to udpesp0 for $dec ESP packets" || return
 	gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$UET_PEER4" 128 || return
 	gso_tcp_check down
+}
+
+# hexkey BYTES: a random key.
+gso_key() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+# The other suites (AES-GCM is everywhere above): one SA pair each in
+# turn, 16 MB each way through it.
+test_gso_every_suite() {
+	local name e=(encap espinudp 4500 4500 0.0.0.0) spi=0x6000
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	tun_daemon_up "$UET_NS_PEER" peer "$UET_DEV_PEER" || return
+	q nsx "$UET_NS_GW" ip addr add "$INNER_GW4/24" dev udpesp0 &&
+		q nsx "$UET_NS_GW" ip route add "$INNER_PEER_NET" dev udpesp0 &&
+		q nsx "$UET_NS_PEER" ip addr add "$PEER_INNER4/24" dev udpesp0 &&
+		q nsx "$UET_NS_PEER" ip route add 198.51.100.0/24 dev udpesp0 src "$PEER_INNER4" ||
+		{ fail "inner addressing"; return; }
+	for name in chacha20-poly1305 aes-gmac-128 aes-cbc-128-sha256 null-sha512; do
+		local up dn
+		case $name in
+		chacha20-poly1305)
+			up=(aead 'rfc7539esp(chacha20,poly1305)' "0x$(gso_key 36)" 128)
+			dn=(aead 'rfc7539esp(chacha20,poly1305)' "0x$(gso_key 36)" 128) ;;
+		aes-gmac-128)
+			up=(aead 'rfc4543(gcm(aes))' "0x$(gso_key 20)" 128)
+			dn=(aead 'rfc4543(gcm(aes))' "0x$(gso_key 20)" 128) ;;
+		aes-cbc-128-sha256)
+			up=(enc 'cbc(aes)' "0x$(gso_key 16)" auth-trunc 'hmac(sha256)' "0x$(gso_key 32)" 128)
+			dn=(enc 'cbc(aes)' "0x$(gso_key 16)" auth-trunc 'hmac(sha256)' "0x$(gso_key 32)" 128) ;;
+		null-sha512)
+			up=(enc 'ecb(cipher_null)' '' auth-trunc 'hmac(sha512)' "0x$(gso_key 64)" 256)
+			dn=(enc 'ecb(cipher_null)' '' auth-trunc 'hmac(sha512)' "0x$(gso_key 64)" 256) ;;
+		esac
+		spi=$((spi + 2))
+		tctl "$UET_NS_GW" gw sa flush && tctl "$UET_NS_PEER" peer sa flush || return
+		local s4=(sel src "$INNER_PEER_NET" dst 198.51.100.0/24)
+		local r4=(sel src 198.51.100.0/24 dst "$INNER_PEER_NET")
+		tctl "$UET_NS_GW" gw sa add dir in src "$UET_PEER4" dst "$UET_GW4" spi $spi mode tunnel \
+			"${up[@]}" "${e[@]}" "${s4[@]}" &&
+			tctl "$UET_NS_PEER" peer sa add dir out src "$UET_PEER4" dst "$UET_GW4" spi $spi \
+				mode tunnel "${up[@]}" "${e[@]}" "${s4[@]}" &&
+			tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi $((spi + 1)) \
+				mode tunnel "${dn[@]}" "${e[@]}" "${r4[@]}" &&
+			tctl "$UET_NS_PEER" peer sa add dir in src "$UET_GW4" dst "$UET_PEER4" \
+				spi $((spi + 1)) mode tunnel "${dn[@]}" "${e[@]}" "${r4[@]}" || return
+		uet_wait 10 tun_workers_up || { fail "no AF_XDP workers"; return; }
+		gso_tcp up "$UET_NS_PEER" "$UET_NS_GW" "$INNER_GW4" 16 || return
+		gso_tcp_check up || { fail "$name: $REASON"; return; }
+		gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$PEER_INNER4" 16 || return
+		gso_tcp_check down || { fail "$name: $REASON"; return; }
+	done
 }
 
 gso_lines() { [ -s "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
