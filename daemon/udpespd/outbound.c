@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 
 #include "esp/esp_encap.h"
+#include "esp/esp_gso.h"
 #include "common/log.h"
 #include "outbound.h"
 #include "common/util.h"
@@ -27,9 +28,29 @@ struct out_snapshot {
 	struct sa_rt *sa[]; /* most specific selector first */
 };
 
+/* --gso on: outer packets for one socket, sent together. */
+#define OUT_BATCH 64
+/* Where segments are encapsulated: room for at least one whole 64 KiB packet. */
+#define OUT_ARENA (512 * 1024)
+
+struct out_batch {
+	unsigned int n;
+	struct mmsghdr msg[OUT_BATCH];
+	struct iovec iov[OUT_BATCH];
+	union {
+		struct sockaddr_in v4;
+		struct sockaddr_in6 v6;
+	} addr[OUT_BATCH];
+	struct sa_rt *rt[OUT_BATCH]; /* counted once sent */
+	__u32 len[OUT_BATCH];        /* inner bytes */
+};
+
 struct outbound_thread {
 	struct esp_encap_thread *et;
 	__u8 buf[OUT_BUF];
+	struct out_batch batch[2]; /* IPv4, IPv6 peers */
+	size_t used;               /* of arena */
+	__u8 arena[OUT_ARENA];
 };
 
 /* For last_tx: whole seconds would let a keepalive out up to 1 s early. */
@@ -179,16 +200,12 @@ static int send_ip(struct outbound *o, const struct esp_encap_sa *hdr,
 	return sendto(o->raw6, pkt, len, 0, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -errno : 0;
 }
 
-static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
+/* The SA whose selectors take the inner packet at ip; NULL: counted, dropped. */
+static struct sa_rt *lookup_packet(struct outbound *o, const __u8 *ip, size_t len)
 {
-	struct esp_encap_sa hdr = { 0 };
-	struct esp_encap_out out;
-	enum esp_encap_verdict v;
 	__be32 src[4] = { 0 }, dst[4] = { 0 };
-	const __u8 *ip = ot->buf + OUT_HEADROOM;
 	struct sa_rt *rt;
 	__u8 family;
-	long hoff;
 
 	if (len >= 20 && ip[0] >> 4 == 4) {
 		family = UDPESP_AF_INET;
@@ -201,56 +218,217 @@ static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
 	} else {
 		pr_debug("outbound: %zu bytes that are not IPv4 or IPv6, dropped", len);
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
-		return;
+		return NULL;
 	}
 	rt = sa_lookup(o, family, src, dst);
 	if (!rt) {
 		pr_debug("outbound: no SA for an IPv%d packet (next header %u), dropped",
 			 family == UDPESP_AF_INET ? 4 : 6, family == UDPESP_AF_INET ? ip[9] : ip[6]);
 		wk_count(o->maps, UDPESP_CNT_OUT_NO_STATES);
-		return;
 	}
-	v = esp_encap(&rt->encap, ot->et, ot->buf, sizeof(ot->buf), OUT_HEADROOM, len, 0, &out);
+	return rt;
+}
+
+/*
+ * ESP of the inner packet of len bytes at buf + OUT_HEADROOM (a buffer of
+ * size bytes) and the outer headers in front: the packet to send is
+ * buf + *hoff, *olen bytes, to hdr->dst. 0, or -1: dropped and counted.
+ */
+static int encap_packet(struct outbound *o, struct outbound_thread *ot, struct sa_rt *rt,
+			__u8 *buf, size_t size, size_t len, struct esp_encap_sa *hdr,
+			long *hoff, size_t *olen)
+{
+	struct esp_encap_out out;
+	enum esp_encap_verdict v;
+
+	v = esp_encap(&rt->encap, ot->et, buf, size, OUT_HEADROOM, len, 0, &out);
 	if (v == ESP_ENCAP_SEQ_EXHAUSTED) {
 		wk_count(o->maps, UDPESP_CNT_OUT_SEQ_ERROR);
 		/* Tell the control thread once; it removes the SA. */
 		if (!__atomic_exchange_n(&rt->hard_noted, 1, __ATOMIC_RELAXED))
 			notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, true });
-		return;
+		return -1;
 	}
 	if (v != ESP_ENCAP_OK) {
 		pr_debug("outbound SA %u: %s, dropped", rt->handle, esp_encap_verdict_name(v));
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
-		return;
+		return -1;
 	}
 	if (o->df != OUTBOUND_DF_COPY)
 		out.df = o->df == OUTBOUND_DF_SET;
-	peer_of(rt, &hdr);
+	memset(hdr, 0, sizeof(*hdr));
+	peer_of(rt, hdr);
 	/* IPv4 ID 0: the raw socket picks one (raw_send_hdrinc()). */
-	hoff = esp_encap_outer(&hdr, &out, ot->buf, OUT_TTL, 0);
-	if (hoff < 0 || send_ip(o, &hdr, ot->buf + hoff, out.esp_off + out.esp_len - hoff)) {
+	*hoff = esp_encap_outer(hdr, &out, buf, OUT_TTL, 0);
+	if (*hoff < 0) {
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
-		return;
+		return -1;
 	}
+	*olen = out.esp_off + out.esp_len - *hoff;
+	if (out.soft_expire)
+		notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, false });
+	return 0;
+}
+
+/* One ESP packet of an inner packet of len bytes left. */
+static void sent_packet(struct outbound *o, struct sa_rt *rt, size_t len)
+{
 	__atomic_store_n(&rt->last_tx, now_ms(), __ATOMIC_RELAXED);
 	wk_count(o->maps, UDPESP_CNT_TX_ESP);
 	WK_SA_COUNT(o->maps, rt->slot, packets, 1);
 	WK_SA_COUNT(o->maps, rt->slot, bytes, len);
-	if (out.soft_expire)
-		notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, false });
+}
+
+/* --gso off: one read, one packet, one sendto(). */
+static void send_one(struct outbound *o, struct outbound_thread *ot, size_t len)
+{
+	const __u8 *ip = ot->buf + OUT_HEADROOM;
+	struct esp_encap_sa hdr;
+	struct sa_rt *rt;
+	size_t olen;
+	long hoff;
+
+	rt = lookup_packet(o, ip, len);
+	if (!rt || encap_packet(o, ot, rt, ot->buf, sizeof(ot->buf), len, &hdr, &hoff, &olen))
+		return;
+	if (send_ip(o, &hdr, ot->buf + hoff, olen)) {
+		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+		return;
+	}
+	sent_packet(o, rt, len);
+}
+
+/* --gso on: send what is queued, one sendmmsg() per family and batch. */
+static void out_flush(struct outbound *o, struct outbound_thread *ot)
+{
+	for (int f = 0; f < 2; f++) {
+		struct out_batch *b = &ot->batch[f];
+		unsigned int i = 0;
+
+		while (i < b->n) {
+			int r = sendmmsg(f ? o->raw6 : o->raw4, b->msg + i, b->n - i, 0);
+
+			if (r <= 0) {
+				if (r < 0 && errno == EINTR)
+					continue;
+				/* The message at i failed: it alone is lost. */
+				wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+				i++;
+				continue;
+			}
+			for (int k = 0; k < r; k++)
+				sent_packet(o, b->rt[i + k], b->len[i + k]);
+			i += r;
+		}
+		b->n = 0;
+	}
+	ot->used = 0;
+}
+
+/* Queue the outer packet at pkt for hdr->dst; the batch leaves when full. */
+static void out_queue(struct outbound *o, struct outbound_thread *ot,
+		      const struct esp_encap_sa *hdr, __u8 *pkt, size_t olen,
+		      struct sa_rt *rt, size_t len)
+{
+	int f = hdr->dst.family == UDPESP_AF_INET6;
+	struct out_batch *b = &ot->batch[f];
+	unsigned int k = b->n++;
+
+	memset(&b->addr[k], 0, sizeof(b->addr[k]));
+	if (f) {
+		b->addr[k].v6.sin6_family = AF_INET6;
+		memcpy(&b->addr[k].v6.sin6_addr, hdr->dst.addr, 16);
+	} else {
+		b->addr[k].v4.sin_family = AF_INET;
+		memcpy(&b->addr[k].v4.sin_addr, hdr->dst.addr, 4);
+	}
+	b->iov[k] = (struct iovec){ pkt, olen };
+	b->msg[k] = (struct mmsghdr){ .msg_hdr = {
+		.msg_name = &b->addr[k],
+		.msg_namelen = f ? sizeof(b->addr[k].v6) : sizeof(b->addr[k].v4),
+		.msg_iov = &b->iov[k],
+		.msg_iovlen = 1,
+	} };
+	b->rt[k] = rt;
+	b->len[k] = len;
+	if (b->n == OUT_BATCH)
+		out_flush(o, ot);
+}
+
+/*
+ * --gso on: a packet read with its virtio_net_hdr (n bytes at ot->buf),
+ * cut into the segments the kernel would have sent (esp_gso), each one
+ * its own ESP packet, queued for out_flush().
+ */
+static void send_gso(struct outbound *o, struct outbound_thread *ot, size_t n)
+{
+	__u8 *pkt = ot->buf + ESP_GSO_VNET_LEN;
+	size_t len = n - ESP_GSO_VNET_LEN, max, need;
+	struct virtio_net_hdr vh;
+	struct esp_gso g;
+	struct sa_rt *rt;
+	int err;
+
+	if (n <= ESP_GSO_VNET_LEN) {
+		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+		return;
+	}
+	memcpy(&vh, ot->buf, sizeof(vh));
+	err = esp_gso_start(&g, &vh, pkt, len);
+	if (err) {
+		pr_debug("outbound: a packet of %zu bytes with GSO type %u, size %u: %s, dropped",
+			 len, vh.gso_type, vh.gso_size, strerror(-err));
+		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
+		return;
+	}
+	rt = lookup_packet(o, pkt, len);
+	if (!rt)
+		return;
+	max = g.gso_size ? g.l4.hdr_len + g.gso_size : len;
+	/* Room for the segment, TFC padding, ESP's trailer and ICV. */
+	need = OUT_HEADROOM + (max > rt->encap.tfcpad ? max : rt->encap.tfcpad) + 512;
+	for (;;) {
+		struct esp_encap_sa hdr;
+		__u8 *slot;
+		size_t olen;
+		long seg, hoff;
+
+		if (ot->used + need > OUT_ARENA)
+			out_flush(o, ot);
+		slot = ot->arena + ot->used;
+		seg = esp_gso_next(&g, slot + OUT_HEADROOM, max);
+		if (seg <= 0)
+			break;
+		if (encap_packet(o, ot, rt, slot, need, seg, &hdr, &hoff, &olen))
+			continue;
+		ot->used += need;
+		out_queue(o, ot, &hdr, slot + hoff, olen, rt, seg);
+	}
 }
 
 int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd, int max)
 {
 	int n;
 
+	if (!o->gso) {
+		for (n = 0; n < max; n++) {
+			ssize_t len = read(tun_fd, ot->buf + OUT_HEADROOM, 65536);
+
+			if (len <= 0)
+				break;
+			send_one(o, ot, len);
+		}
+		return n;
+	}
 	for (n = 0; n < max; n++) {
-		ssize_t len = read(tun_fd, ot->buf + OUT_HEADROOM, 65536);
+		ssize_t len = read(tun_fd, ot->buf, ESP_GSO_VNET_LEN + 65536);
 
 		if (len <= 0)
 			break;
-		send_one(o, ot, len);
+		send_gso(o, ot, len);
 	}
+	/* Before the caller goes offline: the batch holds SA pointers. */
+	out_flush(o, ot);
 	return n;
 }
 
@@ -274,6 +452,7 @@ void outbound_thread_free(struct outbound_thread *ot)
 		return;
 	esp_encap_thread_free(ot->et);
 	explicit_bzero(ot->buf, sizeof(ot->buf)); /* the last plaintext */
+	explicit_bzero(ot->arena, sizeof(ot->arena));
 	free(ot);
 }
 

@@ -44,6 +44,12 @@ struct outbound {
 	int raw4, raw6;           /* IPPROTO_RAW: whole IPv4 / IPv6 packets */
 	unsigned int keepalive_s; /* 0 = no NAT-keepalives */
 	enum outbound_df df;
+	/*
+	 * TUN queues opened with tun_open_queue_gso(): packets come with a
+	 * virtio_net_hdr, super-packets are cut (esp_gso), outer packets
+	 * leave in batches (sendmmsg).
+	 */
+	bool gso;
 	struct out_snapshot *snap; /* selectors, published atomically */
 	struct sa_rt **sas;       /* control thread's list of outbound SAs */
 	size_t nsas, cap_sas;

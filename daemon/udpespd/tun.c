@@ -10,9 +10,18 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
+#include "esp/esp_gso.h"
 #include "tun.h"
 
-int tun_open_queue(const char *name)
+/* Debian 12's headers (Linux 6.1) predate USO (Linux 6.2). */
+#ifndef TUN_F_USO4
+#define TUN_F_USO4 0x20
+#endif
+#ifndef TUN_F_USO6
+#define TUN_F_USO6 0x40
+#endif
+
+static int tun_open(const char *name, short flags)
 {
 	struct ifreq ifr = { 0 };
 	int fd, err;
@@ -23,9 +32,37 @@ int tun_open_queue(const char *name)
 	if (fd < 0)
 		return -errno;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE;
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE | flags;
 	if (ioctl(fd, TUNSETIFF, &ifr)) {
 		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+int tun_open_queue(const char *name)
+{
+	return tun_open(name, 0);
+}
+
+int tun_open_queue_gso(const char *name)
+{
+	unsigned int off = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
+	int fd = tun_open(name, IFF_VNET_HDR), sz = ESP_GSO_VNET_LEN, err = 0;
+
+	if (fd < 0)
+		return fd;
+	if (ioctl(fd, TUNSETVNETHDRSZ, &sz)) {
+		err = -errno;
+		goto out;
+	}
+	/* USO where the kernel has it (6.2 and later): EINVAL before. */
+	if (ioctl(fd, TUNSETOFFLOAD, off | TUN_F_USO4 | TUN_F_USO6) &&
+	    ioctl(fd, TUNSETOFFLOAD, off))
+		err = -errno;
+out:
+	if (err) {
 		close(fd);
 		return err;
 	}

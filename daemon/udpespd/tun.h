@@ -12,6 +12,15 @@
  * IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, non-blocking. fd or -errno.
  */
 int tun_open_queue(const char *name);
+/*
+ * The same with IFF_VNET_HDR: every packet read or written starts with a
+ * struct virtio_net_hdr (esp/esp_gso.h), and the kernel hands over TSO
+ * and USO super-packets and packets whose checksum is still to complete
+ * (TUNSETOFFLOAD: checksum, TSO4, TSO6, USO4/USO6 where it has them).
+ * The flag belongs to the device: every queue of it must be opened the
+ * same way. fd or -errno.
+ */
+int tun_open_queue_gso(const char *name);
 /* Set the device's MTU. 0 or -errno. */
 int tun_set_mtu(const char *name, unsigned int mtu);
 /* Set the device administratively up. 0 or -errno. */

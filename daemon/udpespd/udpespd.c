@@ -470,6 +470,7 @@ struct options {
 	__u32 max_sa;
 	bool foreground;
 	bool debug;
+	bool gso; /* --gso on (default): TUN offloads, GRO, batched sends */
 };
 
 static void usage(FILE *f)
@@ -478,7 +479,7 @@ static void usage(FILE *f)
 		"Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n"
 		"               [--group GROUP] [--max-sa N] [--xsk-cpu FIRST]\n"
 		"               [--keepalive SECONDS] [--outer-mtu auto|N] [--df copy|set|clear]\n"
-		"               [--log FILE|syslog] [--debug]\n"
+		"               [--gso on|off] [--log FILE|syslog] [--debug]\n"
 		"  --socket PATH   control socket (default %s)\n"
 		"  --pin-dir DIR   where the maps are pinned (default %s)\n"
 		"  --tun NAME      inner interface (default udpesp0)\n"
@@ -493,6 +494,9 @@ static void usage(FILE *f)
 		"                  the smallest MTU of the interfaces udpesp_xdp runs on)\n"
 		"  --df MODE       outer IPv4 DF bit: copy (from the inner packet, the\n"
 		"                  default), set, or clear\n"
+		"  --gso MODE      on (default): udpesp0 takes TSO/USO super-packets and is\n"
+		"                  given GRO super-packets, outer packets leave in batches;\n"
+		"                  off: one packet per read, write and send\n"
 		"  --log FILE      log to FILE (reopened on SIGHUP) or to syslog;\n"
 		"                  default stderr in the foreground, syslog detached\n",
 		UDPESP_SOCKET_DEFAULT, UDPESP_PIN_DIR_DEFAULT, UDPESP_MAX_SA_DEFAULT);
@@ -515,6 +519,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "gso", required_argument, NULL, 'G' },
 		{ 0 },
 	};
 	char *end;
@@ -525,6 +530,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       .tun = "udpesp0",
 			       .xsk_cpu = -1,
 			       .keepalive = 20,
+			       .gso = true,
 			       .max_sa = UDPESP_MAX_SA_DEFAULT };
 	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:D:l:dVh", opts, NULL)) != -1) {
 		switch (c) {
@@ -561,6 +567,13 @@ static int parse_options(int argc, char **argv, struct options *o)
 			o->xsk_cpu = v;
 			break;
 		}
+		case 'G':
+			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+				fprintf(stderr, "Error: --gso \"%s\": expected on or off\n", optarg);
+				return 2;
+			}
+			o->gso = !strcmp(optarg, "on");
+			break;
 		case 'D':
 			if (!strcmp(optarg, "copy")) {
 				o->df = OUTBOUND_DF_COPY;
@@ -777,7 +790,8 @@ int main(int argc, char **argv)
 	d.outer_mtu_auto = !o.outer_mtu;
 	d.outer_mtu = o.outer_mtu ? o.outer_mtu : 1500; /* until interfaces are seen */
 	d.out.df = o.df;
-	d.tun_fd = tun_open_queue(o.tun);
+	d.out.gso = d.workers.gso = o.gso;
+	d.tun_fd = o.gso ? tun_open_queue_gso(o.tun) : tun_open_queue(o.tun);
 	if (d.tun_fd < 0 || tun_set_up(o.tun)) {
 		pr_err("inner interface %s (TUN): %s", o.tun,
 		       strerror(d.tun_fd < 0 ? -d.tun_fd : errno));

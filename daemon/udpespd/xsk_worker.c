@@ -19,6 +19,7 @@
 #include "esp/esp_decap.h"
 #include "common/log.h"
 #include "tun.h"
+#include "tun_batch.h"
 #include "common/util.h"
 #include "wk_count.h"
 #include "xsk_worker.h"
@@ -40,6 +41,7 @@ struct xsk_worker {
 	struct xsk_ring_cons comp;
 	struct xsk_ring_cons rx;
 	int tun_fd;
+	struct tun_batch *tb; /* --gso on: this batch's packets, coalesced */
 	int cpu;
 	struct sa_rt_reader reader;
 	pthread_t thread;
@@ -151,6 +153,11 @@ static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct,
 	/* Authenticated: only now may the packet change any state. */
 	if (rt->peer_port != sport || memcmp(rt->peer_addr, src, sizeof(src)))
 		note_peer(ws, rt, m.family, src, sport);
+	if (w->tb) {
+		tun_batch_add(w->tb, w->tun_fd, ws->maps, frame + out.inner_off, out.inner_len,
+			      m.slot);
+		return;
+	}
 	if (write(w->tun_fd, frame + out.inner_off, out.inner_len) < 0) {
 		count(ws, UDPESP_CNT_IN_BUFFER_ERROR);
 		return;
@@ -191,6 +198,9 @@ static __u32 receive_batch(struct xsk_worker *w, struct esp_crypto_thread *ct)
 		process_frame(w, ct, xsk_umem__get_data(w->area, addr), d->len);
 		addrs[i] = addr - addr % XSK_FRAME_SIZE;
 	}
+	/* The frames go back to the fill ring only once written. */
+	if (n && w->tb)
+		tun_batch_flush(w->tb, w->tun_fd, w->ws->maps);
 	if (n) {
 		xsk_ring_cons__release(&w->rx, n);
 		refill(w, addrs, n);
@@ -271,6 +281,7 @@ static void worker_free(struct xsk_worker *w)
 		munmap(w->area, (size_t)XSK_FRAMES * XSK_FRAME_SIZE);
 	if (w->tun_fd >= 0)
 		close(w->tun_fd);
+	free(w->tb);
 	free(w);
 }
 
@@ -329,10 +340,17 @@ static int worker_new(struct xsk_workers *ws, __u32 ifindex, __u32 queue,
 		*xsk_ring_prod__fill_addr(&w->fill, idx + i) = (__u64)i * XSK_FRAME_SIZE;
 	xsk_ring_prod__submit(&w->fill, XSK_FRAMES);
 
-	w->tun_fd = tun_open_queue(ws->tun_name);
+	w->tun_fd = ws->gso ? tun_open_queue_gso(ws->tun_name) : tun_open_queue(ws->tun_name);
 	if (w->tun_fd < 0) {
 		err = w->tun_fd;
 		goto fail;
+	}
+	if (ws->gso) {
+		w->tb = calloc(1, sizeof(*w->tb));
+		if (!w->tb) {
+			err = -ENOMEM;
+			goto fail;
+		}
 	}
 	err = pthread_create(&w->thread, NULL, worker_main, w);
 	if (err) {

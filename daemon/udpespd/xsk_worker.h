@@ -41,6 +41,7 @@ struct xsk_workers {
 	struct sa_rt_table *rt;
 	struct outbound *out; /* workers also send what their TUN queue reads */
 	const char *tun_name;
+	bool gso;        /* TUN queues with virtio_net_hdr, GRO-coalesced writes */
 	int cpu_first;   /* pin worker i to CPU cpu_first + i; -1 = no pinning */
 	int ncpus;
 	struct {

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #
-# Part of `make bench`: iperf3 (one TCP stream, client -> gateway) through
-# a tunnel across a NAPT, first with strongSwan's userspace ESP (charon
-# with the kernel-libipsec plugin, IKEv2, PSK, NAT-T forced, AES-GCM-128),
-# then with udpesp on both ends (static AES-GCM-128 SAs, as make demo),
-# inbound SAs first on the AF_XDP backend, then on the kfunc one, in the
-# same three namespaces:
+# Part of `make bench`: iperf3 (TCP, 1 and 4 streams, client -> gateway
+# "up" and gateway -> client "down") across a NAPT: first in clear (the
+# ceiling: the same namespaces and NAPT, no IPsec), then through
+# strongSwan's userspace ESP (charon with the kernel-libipsec plugin,
+# IKEv2, PSK, NAT-T forced, AES-GCM-128), then through udpesp on both ends
+# (static AES-GCM-128 SAs, as make demo) with udpespd --gso on and with
+# --gso off, and once (1 stream, up) with the inbound SAs on the kfunc
+# backend, in the same three namespaces:
 #
 #   client ──veth── nat (nftables masquerade) ──veth── gateway
 #   inner 203.0.113.2                                  inner 203.0.113.1
@@ -19,12 +21,13 @@
 # namespaces: they have no route anywhere else. Configurations with the
 # PSK are mode 0600 in a 0700 directory; the keys are never printed.
 #
-# Prints one line per tunnel; with BENCH_JSON appends a result object for
-# each ("path": "strongswan" | "udpesp_iperf" | "udpesp_iperf_kfunc",
-# "mbps"), or one with
-# "error" when a tunnel could not be built. BENCH_IPERF_TIME (seconds per
-# run, default 5; BENCH_QUICK=1: 2). Everything is removed on exit, also
-# on Ctrl-C.
+# Prints one line per run and a table of ratios (udpesp ÷ cleartext,
+# udpesp ÷ strongSwan); with BENCH_JSON appends a result object for each
+# ("path": "cleartext" | "strongswan" | "udpesp_iperf" (--gso on) |
+# "udpesp_iperf_gso_off" | "udpesp_iperf_kfunc", "streams", "direction",
+# "mbps"), or one with "error" when a tunnel could not be built.
+# BENCH_IPERF_TIME (seconds per run, default 5; BENCH_QUICK=1: 2).
+# Everything is removed on exit, also on Ctrl-C.
 set -u
 
 # shellcheck source=tests/e2e/lib.sh
@@ -40,13 +43,18 @@ CHARON=${CHARON:-/usr/lib/ipsec/charon}
 if [ "${BENCH_QUICK:-}" = 1 ]; then T=${BENCH_IPERF_TIME:-2}; else T=${BENCH_IPERF_TIME:-5}; fi
 
 json() { [ -n "${BENCH_JSON:-}" ] && echo "$1" >>"$BENCH_JSON"; return 0; }
-# result PATH MBPS|"" ERROR: one line for people, one object for the JSON.
+# result PATH MBPS|"" ERROR [STREAMS DIRECTION]: one line for people, one
+# object for the JSON; MBPS[PATH,STREAMS,DIRECTION] for the ratios.
+declare -A MBPS
 result() {
+	local st=${4:-1} dir=${5:-up}
 	if [ -n "$2" ]; then
-		printf '  %-18s %8.0f Mbit/s (iperf3 TCP, %s s, receiver)\n' "$1" "$2" "$T"
-		json "{\"path\": \"$1\", \"suite\": \"aes-gcm-128\", \"mbps\": $2, \"seconds\": $T}"
+		MBPS[$1,$st,$dir]=$2
+		printf '  %-22s %d stream%s %-4s %8.0f Mbit/s (iperf3 TCP, %s s, receiver)\n' "$1" "$st" \
+			"$([ "$st" = 1 ] && echo " " || echo s)" "$dir" "$2" "$T"
+		json "{\"path\": \"$1\", \"suite\": \"aes-gcm-128\", \"mbps\": $2, \"seconds\": $T, \"streams\": $st, \"direction\": \"$dir\"}"
 	else
-		printf '  %-18s unavailable: %s\n' "$1" "$3"
+		printf '  %-22s unavailable: %s\n' "$1" "$3"
 		json "$(jq -cn --arg p "$1" --arg e "$3" '{path: $p, suite: "aes-gcm-128", error: $e}')"
 	fi
 }
@@ -85,15 +93,18 @@ missing=$(uet_missing_tools ip nft iperf3 jq nsenter unshare swanctl)
 		done
 } >>"$UET_LOG" 2>&1 || { echo "ipsec_iperf: cannot build the namespaces" >&2; log_tail "$UET_LOG"; exit 1; }
 
-# iperf3 NAME: the gateway's server, then the client for $T seconds; prints Mbit/s.
+# iperf3 NAME [STREAMS [up|down [SERVER CLIENT]]]: the gateway's server on
+# SERVER (default the inner address), then the client from CLIENT for $T
+# seconds, STREAMS TCP streams, down: the gateway sends (-R); prints Mbit/s.
 iperf() {
-	local out=$UET_TMP/iperf-$1.json mbps
-	nsenter --net="/run/netns/$NS_GW" -- iperf3 -s -1 -B "$GW_INNER" >>"$UET_LOG" 2>&1 &
+	local out=$UET_TMP/iperf-$1.json mbps srv=${4:-$GW_INNER} cli=${5:-$CLIENT_INNER} rev=()
+	[ "${3:-up}" = down ] && rev=(-R)
+	nsenter --net="/run/netns/$NS_GW" -- iperf3 -s -1 -B "$srv" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
-	uet_wait 5 sh -c "nsenter --net=/run/netns/$NS_GW ss -ltn | grep -q '$GW_INNER:5201'" || return 1
+	uet_wait 5 sh -c "nsenter --net=/run/netns/$NS_GW ss -ltn | grep -q '$srv:5201'" || return 1
 	# Bounded even if the tunnel breaks mid-test.
-	nsx "$NS_CLIENT" timeout $((T + 15)) iperf3 -c "$GW_INNER" -B "$CLIENT_INNER" -t "$T" \
-		--connect-timeout 5000 -J >"$out" 2>>"$UET_LOG" ||
+	nsx "$NS_CLIENT" timeout $((T + 15)) iperf3 -c "$srv" -B "$cli" -t "$T" -P "${2:-1}" \
+		"${rev[@]}" --connect-timeout 5000 -J >"$out" 2>>"$UET_LOG" ||
 		return 1
 	mbps=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$out") || return 1
 	[ "$mbps" -gt 0 ] 2>/dev/null || return 1
@@ -191,6 +202,23 @@ strongswan() {
 	SS_MBPS=$(iperf strongswan) || { REASON="iperf3 through the libipsec tunnel failed"; return 1; }
 }
 
+# matrix PATH [SERVER CLIENT]: iperf3 with 1 and 4 streams, up and down.
+# The first run (1 stream, up) is done already: its Mbit/s in $3.
+matrix() {
+	local st dir v
+	result "$1" "$2" "" 1 up
+	for st in 1 4; do
+		for dir in up down; do
+			[ "$st$dir" = 1up ] && continue
+			if v=$(iperf "$1-$st-$dir" "$st" "$dir" "${@:3}"); then
+				result "$1" "$v" "" "$st" "$dir"
+			else
+				result "$1" "" "iperf3 ($st streams, $dir) failed" "$st" "$dir"
+			fi
+		done
+	done
+}
+
 strongswan_down() {
 	uet_kill_pids
 	ip -n "$NS_CLIENT" addr del "$CLIENT_INNER/32" dev lo 2>/dev/null
@@ -207,8 +235,8 @@ strongswan_down() {
 
 udpesp_ctl() { nsx "$1" "$UET_CTL" -s "$UET_TMP/$2.sock" "${@:3}" >>"$UET_LOG" 2>&1; }
 
+UD_PIDS=()
 udpesp() {
-	local side ns pin k_up k_down
 	[ -e "$UET_OBJ" ] && [ -x "$UET_CTL" ] && [ -x "$DAEMON" ] || { REASON="build/ is incomplete: run make"; return 1; }
 	uet_bpffs_mount || return 1
 	mkdir -p "$UET_BPFFS/client"
@@ -216,18 +244,31 @@ udpesp() {
 		ip link set dev c0 xdp obj "$UET_OBJ" sec xdp >>"$UET_LOG" 2>&1 &&
 		nsenter --net="/run/netns/$NS_GW" ip link set dev g0 xdp obj "$UET_OBJ" sec xdp \
 			>>"$UET_LOG" 2>&1 || { REASON="ip link set xdp failed"; return 1; }
+	udpesp_daemons on || return 1
+	UE_MBPS=$(iperf udpesp) || { REASON="iperf3 through udpesp failed"; return 1; }
+}
+
+# udpesp_daemons on|off: (re)start both udpespd with --gso on or off, SAs
+# on the AF_XDP backend, inner addresses (udpesp0 is new each time).
+udpesp_daemons() {
+	local side ns pin pid
+	for pid in "${UD_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	done
+	UD_PIDS=()
 	for side in client gw; do
 		ns=$NS_GW pin=$PIN_GW
 		[ $side = client ] && ns=$NS_CLIENT pin=$PIN_CLIENT
+		rm -f "$UET_TMP/$side.sock"
 		nsenter --net="/run/netns/$ns" -- "$DAEMON" --foreground --pin-dir "$pin" \
-			--socket "$UET_TMP/$side.sock" --log "$UET_TMP/$side.log" &
+			--socket "$UET_TMP/$side.sock" --log "$UET_TMP/$side.log" --gso "$1" &
 		UET_PIDS+=($!)
+		UD_PIDS+=($!)
 		uet_wait 10 test -S "$UET_TMP/$side.sock" || { REASON="udpespd ($side) did not start"; return 1; }
 	done
 	udpesp_sas xsk || return 1
 	ip -n "$NS_CLIENT" addr add "$CLIENT_INNER/24" dev udpesp0 &&
 		ip -n "$NS_GW" addr add "$GW_INNER/24" dev udpesp0 || { REASON="cannot address udpesp0"; return 1; }
-	UE_MBPS=$(iperf udpesp) || { REASON="iperf3 through udpesp failed"; return 1; }
 }
 
 # udpesp_sas OFFLOAD: one SA per direction on each end, fresh keys; the
@@ -253,14 +294,16 @@ udpesp_sas() {
 		{ REASON="udpespctl sa add (offload $1) failed: $(tail -n 1 "$UET_LOG")"; return 1; }
 }
 
-echo "iperf3 through a NAPT, client -> gateway, AES-GCM-128, $T s each:"
+echo "iperf3 through a NAPT, TCP, AES-GCM-128, $T s each (up: client -> gateway):"
+CT_MBPS=$(iperf cleartext 1 up "$GW_OUT" "$CLIENT_OUT") && matrix cleartext "$CT_MBPS" "$GW_OUT" "$CLIENT_OUT" ||
+	result cleartext "" "iperf3 without IPsec failed"
 SS_MBPS= UE_MBPS=
-if strongswan; then result strongswan "$SS_MBPS"; else
+if strongswan; then matrix strongswan "$SS_MBPS"; else
 	result strongswan "" "$REASON"
 	log_tail "$UET_TMP/client/charon.log" "$UET_TMP/gw/charon.log" "$UET_LOG"
 fi
 strongswan_down
-if udpesp; then result udpesp_iperf "$UE_MBPS"; else
+if udpesp; then matrix udpesp_iperf "$UE_MBPS"; else
 	result udpesp_iperf "" "$REASON"
 	log_tail "$UET_TMP/gw.log" "$UET_LOG"
 fi
@@ -273,8 +316,32 @@ if [ -n "$UE_MBPS" ]; then
 		UK_MBPS=
 		result udpesp_iperf_kfunc "" "${REASON:-iperf3 through udpesp (kfunc) failed}"
 	fi
+	REASON=
+	if udpesp_daemons off && UO_MBPS=$(iperf udpesp-gso-off); then
+		matrix udpesp_iperf_gso_off "$UO_MBPS"
+	else
+		result udpesp_iperf_gso_off "" "${REASON:-iperf3 through udpesp (--gso off) failed}"
+	fi
 fi
-if [ -n "$SS_MBPS" ] && [ -n "$UE_MBPS" ]; then
-	awk -v u="$UE_MBPS" -v s="$SS_MBPS" 'BEGIN { printf "  udpesp ÷ strongswan %.2f (aim: above 1, reported, not asserted) -> %s\n", u / s, (u > s) ? "met" : "not met" }'
-fi
+
+# The ratios, each from this run: udpesp ÷ cleartext, udpesp ÷ strongSwan.
+ratio() {
+	local a=${MBPS[$1]:-} b=${MBPS[$2]:-}
+	if [ -n "$a" ] && [ -n "$b" ]; then awk -v a="$a" -v b="$b" 'BEGIN { printf "%.2f", a / b }'; else echo -; fi
+}
+echo
+echo "Mbit/s (same run)        cleartext strongswan  gso on gso off | on÷clear on÷swan off÷clear off÷swan"
+for st in 1 4; do
+	for dir in up down; do
+		k=$st,$dir
+		printf '  %d stream%s %-4s        %9s %10s %7s %7s | %8s %7s %9s %8s\n' "$st" \
+			"$([ "$st" = 1 ] && echo " " || echo s)" "$dir" "${MBPS[cleartext,$k]:--}" \
+			"${MBPS[strongswan,$k]:--}" "${MBPS[udpesp_iperf,$k]:--}" \
+			"${MBPS[udpesp_iperf_gso_off,$k]:--}" \
+			"$(ratio "udpesp_iperf,$k" "cleartext,$k")" "$(ratio "udpesp_iperf,$k" "strongswan,$k")" \
+			"$(ratio "udpesp_iperf_gso_off,$k" "cleartext,$k")" \
+			"$(ratio "udpesp_iperf_gso_off,$k" "strongswan,$k")"
+	done
+done
+echo "  aims (reported, not asserted): udpesp (gso on) >= 0.5 of cleartext and >= 5x strongSwan"
 exit 0

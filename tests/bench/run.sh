@@ -12,8 +12,9 @@
 #
 # Parts (each one cleans up its own namespaces and mounts, also when
 # interrupted; this script stops the running one on Ctrl-C):
-#   bench_paths      af_xdp, kfunc, socket, xdp_drop, rxdrop, crypto
-#   ipsec_iperf.sh   iperf3 through strongSwan kernel-libipsec and udpesp
+#   bench_paths      af_xdp, kfunc, socket, xdp_drop, rxdrop, crypto, cleartext
+#   ipsec_iperf.sh   iperf3 in clear and through strongSwan kernel-libipsec and
+#                    udpesp (--gso on and off), 1 and 4 streams, both ways
 #   bench_xdp        XDP cost of non-ESP traffic, lookup at 1 and 1,000,000 SAs
 #   bench_sa_install SAs per second through the control socket
 #
@@ -110,7 +111,7 @@ R=$OUT/results.json
 	echo "=== udpesp make bench: summary (AES-GCM-128, kpps of inner packets delivered) ==="
 	printf '%-10s %22s %22s %22s\n' path "64 B" "512 B" "1400 B"
 	printf '%-10s %22s %22s %22s\n' "" "kpps (udpesp ÷ it)" "kpps (udpesp ÷ it)" "kpps (udpesp ÷ it)"
-	for p in af_xdp kfunc socket xdp_drop rxdrop crypto; do
+	for p in af_xdp kfunc socket xdp_drop rxdrop crypto cleartext; do
 		printf '%-10s' "$p"
 		for z in 64 512 1400; do
 			v=$(jq -r --arg p "$p" --argjson z "$z" '
@@ -125,7 +126,8 @@ R=$OUT/results.json
 	done
 	jq -r '.results[] | select(.path == "kfunc" and .error) | "kfunc, \(.suite) \(.payload) B: unavailable: \(.error)"' "$R"
 	echo "udpesp ÷ it: the AF_XDP path's packets per second over this path's, same run"
-	echo "(socket: baseline; xdp_drop, rxdrop, crypto: ceilings, where the ratio is at most 1)."
+	echo "(socket: baseline; xdp_drop, rxdrop, crypto, cleartext: ceilings, where the ratio is at"
+	echo "most 1; cleartext: the same inner packets unencrypted to the same UDP socket)."
 	echo
 	echo "Other suites, 1400 B (kpps):"
 	jq -r '.results[] | select(.suite != "aes-gcm-128" and .payload == 1400 and (.error | not)) |
@@ -140,6 +142,15 @@ R=$OUT/results.json
 		(if ($s.mbps and $u.mbps) then " (÷ strongSwan \($u.mbps / $s.mbps * 100 | round / 100))" else "" end) +
 		", udpesp kfunc \(mb($k))" +
 		(if ($s.mbps and $k.mbps) then " (÷ strongSwan \($k.mbps / $s.mbps * 100 | round / 100))" else "" end)' "$R"
+	jq -r '
+		def m(p; s; d): [.results[] | select(.path == p and .streams == s and .direction == d and .mbps)][0].mbps;
+		def r(a; b): if a and b then (a / b * 100 | round / 100 | tostring) else "-" end;
+		if ([.results[] | select(.path == "cleartext")] | length) == 0 then empty else
+		"iperf3 Mbit/s, same run: cleartext strongswan gso-on gso-off | on÷clear on÷swan off÷clear off÷swan",
+		(([1, 4][]) as $s | (["up", "down"][]) as $d |
+		 [m("cleartext"; $s; $d), m("strongswan"; $s; $d), m("udpesp_iperf"; $s; $d),
+		  m("udpesp_iperf_gso_off"; $s; $d)] as $v |
+		 "  \($s) stream(s) \($d): \($v | map(. // "-" | tostring) | join(" ")) | \(r($v[2]; $v[0])) \(r($v[2]; $v[1])) \(r($v[3]; $v[0])) \(r($v[3]; $v[1]))") end' "$R"
 	jq -r '.results[] | select(.path == "sa_lookup_scale") |
 		"SA lookup in XDP: \(.ns_per_pkt[0]) ns at 1 SA, \(.ns_per_pkt[1]) ns at 1,000,000 SAs (ratio \(.ratio))"' "$R"
 	jq -r '.results[] | select(.path == "sa_memory") | "SA map memory: \(.bytes_per_sa) bytes per SA slot at max_sa \(.max_sa)"' "$R" | tail -n 1
@@ -168,7 +179,7 @@ R=$OUT/results.json
 if command -v gnuplot >/dev/null; then
 	dat=$OUT/pps.dat
 	: >"$dat"
-	for p in af_xdp kfunc socket xdp_drop rxdrop crypto; do
+	for p in af_xdp kfunc socket xdp_drop rxdrop crypto cleartext; do
 		rows=$(jq -r --arg p "$p" '.results[] | select(.path == $p and .suite == "aes-gcm-128" and .pps) | "\(.payload) \(.pps / 1000)"' "$R")
 		[ -n "$rows" ] && printf '"%s"\n%s\n\n\n' "$p" "$rows" >>"$dat"
 	done
