@@ -41,7 +41,7 @@ DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev 
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
 	procps jq python3 python3-scapy python3-cryptography \
 	tshark nftables conntrack ethtool iperf3 gnuplot-nox \
-	strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins dpkg-dev
 
 BPF_OBJS   := $(BUILD)/udpesp.bpf.o $(BUILD)/udpesp_kf.bpf.o
 # The kfunc backend takes replay->lock with 32-bit atomics (BPF v3).
@@ -172,6 +172,7 @@ deps:
 	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEPS_PKGS)) packages installed"; \
 	else echo "deps: installing" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEPS_PKGS); fi
+	@daemon/strongswan/fetch_source.sh $(BUILD)
 
 # Every test (unit, BPF, end to end); ends with "N passed, N failed, N skipped".
 check: deps all
@@ -263,4 +264,5 @@ help:
 	@echo 'make bench-crypto ns per 1400-byte ESP packet, every suite, both crypto backends'
 	@echo 'make V=1        show full commands'
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not into the strongSwan source tree (make deps): it has directories named *.d.
+-include $(shell find $(BUILD) -path $(BUILD)/strongswan -prune -o -name '*.d' -type f -print 2>/dev/null)
