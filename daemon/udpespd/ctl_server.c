@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "udpespd.h"
 #include "common/util.h"
+#include "ctl_swan.h"
 
 struct client {
 	int tag; /* EP_CLIENT: first, epoll's data.ptr points here */
@@ -151,6 +152,7 @@ void server_close_all(struct udpespd *d)
 	if (d->listen_fd >= 0)
 		close(d->listen_fd);
 	d->listen_fd = -1;
+	ctl_swan_fini();
 }
 
 void server_broadcast(void *daemon, const struct udpesp_ctl_event *ev)
@@ -197,6 +199,7 @@ static int h_sa_add(struct udpespd *d, struct client *c, const struct ctl_msg *m
 		ret = ctl_send_error(c->fd, m->hdr.seq, -ret, "%s", err);
 	} else {
 		pr_info("sa add: %zu SA(s), first handle %u", n, out[0].handle);
+		ctl_swan_sa_added(m->payload, n);
 		ret = ctl_send(c->fd, UDPESP_MSG_SA_ADD, m->hdr.seq, 0, out, n * sizeof(*out));
 	}
 	free(out);
@@ -409,6 +412,22 @@ static int h_monitor(struct udpespd *d, struct client *c, const struct ctl_msg *
 	return 0;
 }
 
+/* For IKE daemons: ctl_swan.c. */
+static int h_spi_alloc(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+{
+	return ctl_swan_spi_alloc(d, c->fd, m);
+}
+
+static int h_sa_query(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+{
+	return ctl_swan_sa_query(d, c->fd, m);
+}
+
+static int h_sa_update(struct udpespd *d, struct client *c, const struct ctl_msg *m)
+{
+	return ctl_swan_sa_update(d, c->fd, m);
+}
+
 static const struct {
 	__u32 type;
 	handler_fn fn;
@@ -425,6 +444,9 @@ static const struct {
 	{ UDPESP_MSG_LINK_DETACH, h_link_detach },
 	{ UDPESP_MSG_LINK_LIST, h_link_list },
 	{ UDPESP_MSG_MONITOR, h_monitor },
+	{ UDPESP_MSG_SPI_ALLOC, h_spi_alloc },
+	{ UDPESP_MSG_SA_QUERY, h_sa_query },
+	{ UDPESP_MSG_SA_UPDATE, h_sa_update },
 };
 
 static int dispatch(struct udpespd *d, struct client *c, const struct ctl_msg *m)
