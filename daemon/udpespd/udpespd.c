@@ -126,7 +126,10 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 	}
 	if (err || e->cfg.dir != UDPESP_DIR_OUT)
 		return err;
-	err = outbound_add(&d->out, e->rt);
+	/* Inbound slots are zeroed by udpesp_maps_sa_add(); outbound ones here. */
+	err = udpesp_maps_sa_stats_zero(&d->maps, e->slot);
+	if (!err)
+		err = outbound_add(&d->out, e->rt);
 	if (err)
 		sa_rt_detach(&d->rt, e);
 	return err;
