@@ -166,6 +166,43 @@ $(BENCH_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/bench/%.o \
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# The charon plugin (daemon/strongswan/), compiled against the strongSwan
+# source tree `make deps` fetches, with swan_config.h for configure's
+# config.h (check_config.sh compares it with the installed libraries).
+SWAN_SRC    := $(BUILD)/strongswan/src
+SWAN_PLUGIN := $(BUILD)/libstrongswan-kernel-udpesp.so
+SWAN_SRCS   := $(wildcard daemon/strongswan/kernel_udpesp_*.c) daemon/strongswan/swan_conn.c \
+	daemon/strongswan/xform.c daemon/common/ctl_proto.c
+SWAN_OBJS   := $(patsubst %.c,$(BUILD)/swan/%.o,$(SWAN_SRCS))
+SWAN_CFLAGS := -O2 -g -std=gnu11 -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
+	-include daemon/strongswan/swan_config.h -Iinclude -Idaemon \
+	-I$(SWAN_SRC)/src/libstrongswan -I$(SWAN_SRC)/src/libcharon
+
+.PHONY: swan
+all: swan
+ifneq ($(wildcard $(SWAN_SRC)/src/libcharon/daemon.h),)
+swan: $(SWAN_PLUGIN)
+else
+swan:
+	@echo "swan: no strongSwan source in $(SWAN_SRC) (make deps fetches it): $(SWAN_PLUGIN) not built"
+endif
+
+$(BUILD)/swan/config.ok: daemon/strongswan/swan_config.h daemon/strongswan/check_config.sh
+	$(call msg,CHECK,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)daemon/strongswan/check_config.sh $< && touch $@
+
+$(BUILD)/swan/%.o: %.c $(BUILD)/swan/config.ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SWAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Only the plugin's entry point is exported; charon resolves the rest.
+$(SWAN_PLUGIN): $(SWAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared $^ -lpthread -o $@
+
 # Idempotent: apt runs only when a package is missing.
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \

@@ -237,6 +237,38 @@ int xform_flags(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, 
 	return 0;
 }
 
+int xform_sel_merge(struct udpesp_ctl_addr *sel, uint8_t family, const void *addr,
+		    uint8_t prefixlen)
+{
+	int bytes = family == UDPESP_AF_INET ? 4 : 16;
+	const uint8_t *a = addr;
+	uint8_t *s = (uint8_t *)sel->addr;
+	int common = 0;
+
+	if (family != UDPESP_AF_INET && family != UDPESP_AF_INET6)
+		return -EAFNOSUPPORT;
+	if (prefixlen > bytes * 8)
+		prefixlen = bytes * 8;
+	if (!sel->family) {
+		memset(sel, 0, sizeof(*sel));
+		sel->family = family;
+		memcpy(sel->addr, addr, bytes);
+		sel->prefixlen = prefixlen;
+	} else if (sel->family != family) {
+		return -EAFNOSUPPORT;
+	} else {
+		/* Leading bits both addresses share, within both prefixes. */
+		while (common < sel->prefixlen && common < prefixlen &&
+		       !((s[common / 8] ^ a[common / 8]) & (0x80 >> (common % 8))))
+			common++;
+		sel->prefixlen = common;
+	}
+	/* Host bits beyond the prefix cleared, as ip xfrm prints them. */
+	for (int bit = sel->prefixlen; bit < bytes * 8; bit++)
+		s[bit / 8] &= ~(0x80 >> (bit % 8));
+	return 0;
+}
+
 int xform_sa(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, size_t errlen)
 {
 	int ret = xform_flags(r, sa, err, errlen);

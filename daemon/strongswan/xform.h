@@ -123,6 +123,16 @@ void xform_lifetimes(const struct xform_req *r, struct udpesp_ctl_sa *sa);
  */
 int xform_flags(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, size_t errlen);
 
+/*
+ * Narrow sel to the smallest prefix that covers both it and addr/prefixlen
+ * (family 0 in sel: take addr as it is). A CHILD_SA may carry several
+ * traffic selectors per side; udpesp's SA selector is one prefix, so it
+ * gets the prefix covering them all. -EAFNOSUPPORT when the families
+ * differ (the caller leaves the selector empty: any address).
+ */
+int xform_sel_merge(struct udpesp_ctl_addr *sel, uint8_t family, const void *addr,
+		    uint8_t prefixlen);
+
 /* All of the above into a zeroed sa (addresses and SPI are the caller's). */
 int xform_sa(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, size_t errlen);
 

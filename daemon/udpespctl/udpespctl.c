@@ -363,6 +363,9 @@ static void print_sa(const struct udpesp_ctl_sa_info *si)
 	jp_u64(&out, PRINT_ANY, "slot", " slot %llu", si->slot);
 	if (sa->reqid)
 		jp_u64(&out, PRINT_ANY, "reqid", " reqid %llu", sa->reqid);
+	/* Who added it: an IKE daemon's SAs are not to be edited by hand. */
+	jp_str(&out, sa->owner ? PRINT_ANY : PRINT_JSON, "owner", " owner %s",
+	       sa->owner == UDPESP_OWNER_CHARON ? "charon" : sa->owner ? "?" : "none");
 	jp_nl(&out);
 	print_alg("aead", &sa->aead);
 	print_alg("enc", &sa->enc);

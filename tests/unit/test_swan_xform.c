@@ -327,3 +327,51 @@ Test(swan_xform, what_udpesp_cannot_honour_is_refused_never_ignored)
 		expect_installable(&r, &sa);
 	}
 }
+
+static int merge4(struct udpesp_ctl_addr *sel, const char *addr, uint8_t len)
+{
+	__be32 a;
+
+	inet_pton(AF_INET, addr, &a);
+	return xform_sel_merge(sel, UDPESP_AF_INET, &a, len);
+}
+
+static void expect_sel(const struct udpesp_ctl_addr *sel, const char *addr, uint8_t len)
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	inet_ntop(sel->family == UDPESP_AF_INET ? AF_INET : AF_INET6, sel->addr, buf, sizeof(buf));
+	cr_assert_str_eq(buf, addr);
+	cr_assert_eq(sel->prefixlen, len, "%s/%u, want /%u", buf, sel->prefixlen, len);
+}
+
+/* Several traffic selectors on one side: udpesp's one prefix covers them all. */
+Test(swan_xform, selectors_merge_into_the_covering_prefix)
+{
+	struct udpesp_ctl_addr sel = { 0 };
+	struct in6_addr v6;
+
+	cr_assert_eq(merge4(&sel, "203.0.113.77", 24), 0);
+	expect_sel(&sel, "203.0.113.0", 24);
+	cr_assert_eq(merge4(&sel, "203.0.113.130", 25), 0);
+	expect_sel(&sel, "203.0.113.0", 24);
+	cr_assert_eq(merge4(&sel, "198.51.100.0", 24), 0);
+	expect_sel(&sel, "192.0.0.0", 4); /* 203 = 1100 1011, 198 = 1100 0110 */
+	cr_assert_eq(merge4(&sel, "0.0.0.0", 0), 0);
+	expect_sel(&sel, "0.0.0.0", 0);
+
+	memset(&sel, 0, sizeof(sel));
+	cr_assert_eq(merge4(&sel, "192.0.2.1", 32), 0);
+	expect_sel(&sel, "192.0.2.1", 32);
+	cr_assert_eq(merge4(&sel, "192.0.2.1", 32), 0);
+	expect_sel(&sel, "192.0.2.1", 32);
+	cr_assert_eq(merge4(&sel, "192.0.2.2", 32), 0);
+	expect_sel(&sel, "192.0.2.0", 30);
+
+	inet_pton(AF_INET6, "2001:db8::1", &v6);
+	cr_assert_eq(xform_sel_merge(&sel, UDPESP_AF_INET6, &v6, 128), -EAFNOSUPPORT);
+	memset(&sel, 0, sizeof(sel));
+	cr_assert_eq(xform_sel_merge(&sel, UDPESP_AF_INET6, &v6, 64), 0);
+	expect_sel(&sel, "2001:db8::", 64);
+	cr_assert_eq(xform_sel_merge(&sel, 7, &v6, 64), -EAFNOSUPPORT);
+}
