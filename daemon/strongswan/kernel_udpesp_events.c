@@ -58,7 +58,7 @@ static void kernel_udpesp_events_read(private_kernel_udpesp_events_t *this, int 
 static void *kernel_udpesp_events_main(private_kernel_udpesp_events_t *this)
 {
 	unsigned int backoff = 1;
-	bool ever = FALSE;
+	bool ever = FALSE, failed = FALSE;
 	char err[256];
 
 	while (!this->stop) {
@@ -72,18 +72,21 @@ static void *kernel_udpesp_events_main(private_kernel_udpesp_events_t *this)
 		if (fd < 0) {
 			DBG1(DBG_KNL, "%s: no events from udpespd: %s; retrying in %u s",
 			     "kernel-udpesp", err, backoff);
+			failed = TRUE;
 			kernel_udpesp_events_sleep(this, backoff);
 			backoff = backoff * 2 > SWAN_CONN_BACKOFF_MAX ? SWAN_CONN_BACKOFF_MAX :
 									backoff * 2;
 			continue;
 		}
 		backoff = 1;
-		if (ever)
-			DBG0(DBG_KNL, "%s: reconnected to udpespd's events at %s", "kernel-udpesp",
-			     this->path);
-		if (this->connected)
+		if (ever || failed)
+			DBG0(DBG_KNL, "%s: %s udpespd's events at %s", "kernel-udpesp",
+			     ever ? "reconnected to" : "connected to", this->path);
+		/* A first connection at start needs nothing; any later one resyncs. */
+		if (this->connected && (ever || failed))
 			this->connected(this->ctx, ever);
 		ever = TRUE;
+		failed = FALSE;
 		kernel_udpesp_events_read(this, fd);
 		close(fd);
 		if (!this->stop)

@@ -12,7 +12,10 @@
 #include <udpesp/ctl.h>
 
 typedef void (*kernel_udpesp_event_cb_t)(void *ctx, const struct udpesp_ctl_event *ev);
-/* After every (re)connection, before its first event: resynchronise. */
+/*
+ * After a connection that was not there at start (reconnect: an earlier
+ * one was lost), before its first event: resynchronise.
+ */
 typedef void (*kernel_udpesp_connected_cb_t)(void *ctx, bool reconnect);
 
 typedef struct kernel_udpesp_events_t kernel_udpesp_events_t;

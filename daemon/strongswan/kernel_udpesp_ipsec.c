@@ -643,14 +643,101 @@ static void kernel_udpesp_event(void *ctx, const struct udpesp_ctl_event *ev)
 	dst->destroy(dst);
 }
 
+struct kernel_udpesp_listed {
+	struct udpesp_ctl_sa_info *sas;
+	size_t n, cap;
+};
+
+static int kernel_udpesp_collect(void *ctx, const struct ctl_msg *m)
+{
+	struct kernel_udpesp_listed *l = ctx;
+
+	if (m->hdr.type != UDPESP_MSG_SA_INFO)
+		return 0;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 64;
+		l->sas = realloc(l->sas, l->cap * sizeof(*l->sas));
+	}
+	l->sas[l->n++] = *(const struct udpesp_ctl_sa_info *)m->payload;
+	return 0;
+}
+
+/*
+ * udpespd came back: find charon's SAs in it again (their handles may have
+ * changed). Those it lost are gone for good (charon keeps no keys): their
+ * CHILD_SAs are rekeyed, which installs new SAs through IKE.
+ */
+static void kernel_udpesp_resync(private_kernel_udpesp_ipsec_t *this)
+{
+	struct kernel_udpesp_listed l = { 0 };
+	char err[UDPESP_CTL_ERRMSG_MAX] = "";
+	struct {
+		uint32_t spi;
+		host_t *dst;
+	} *lost = NULL;
+	size_t nlost = 0;
+	kernel_udpesp_sa_t *sa;
+	enumerator_t *e;
+
+	if (swan_conn_dump(&this->conn, UDPESP_MSG_SA_LIST, kernel_udpesp_collect, &l, err,
+			   sizeof(err))) {
+		DBG1(DBG_KNL, "%s: listing udpespd's SAs failed: %s", KU, err);
+		free(l.sas);
+		return;
+	}
+	this->mutex->lock(this->mutex);
+	lost = calloc(this->sas->get_count(this->sas) + 1, sizeof(*lost));
+	e = this->sas->create_enumerator(this->sas);
+	while (e->enumerate(e, NULL, &sa)) {
+		struct udpesp_ctl_addr a;
+		size_t i;
+
+		kernel_udpesp_addr(sa->dst, &a);
+		for (i = 0; i < l.n; i++)
+			if (l.sas[i].sa.spi == sa->spi && l.sas[i].sa.dst.family == a.family &&
+			    !memcmp(l.sas[i].sa.dst.addr, a.addr, sizeof(a.addr)))
+				break;
+		if (i < l.n) {
+			sa->handle = l.sas[i].handle;
+			continue;
+		}
+		sa->gone = TRUE;
+		/* One expire per CHILD_SA: charon knows it by its inbound SPI. */
+		if (sa->inbound) {
+			lost[nlost].spi = sa->spi;
+			lost[nlost++].dst = sa->dst->clone(sa->dst);
+		}
+	}
+	e->destroy(e);
+	this->mutex->unlock(this->mutex);
+	free(l.sas);
+	if (nlost)
+		DBG0(DBG_KNL, "%s: udpespd lost %zu of charon's inbound SAs: rekeying their "
+		     "CHILD_SAs", KU, nlost);
+	for (size_t i = 0; i < nlost; i++) {
+		charon->kernel->expire(charon->kernel, IPPROTO_ESP, lost[i].spi, lost[i].dst, FALSE);
+		lost[i].dst->destroy(lost[i].dst);
+	}
+	free(lost);
+}
+
 static void kernel_udpesp_connected(void *ctx, bool reconnect)
 {
 	private_kernel_udpesp_ipsec_t *this = ctx;
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
+	bool first = !this->conn.ever_up;
+	size_t stale;
 
-	/* Requests reconnect on their own; make the next one try at once. */
-	if (reconnect && swan_conn_connect(&this->conn, err, sizeof(err)))
+	/* Requests would reconnect on their own; do it now, and say so. */
+	if (swan_conn_connect(&this->conn, err, sizeof(err))) {
 		DBG1(DBG_KNL, "%s: %s", KU, err);
+		return;
+	}
+	/* udpespd only now reachable: a previous charon's SAs may be there. */
+	if (first && !kernel_udpesp_flush_owned(this, &stale) && stale)
+		DBG1(DBG_KNL, "%s: removed %zu SAs a previous charon left in udpespd", KU, stale);
+	if (reconnect)
+		kernel_udpesp_resync(this);
 }
 
 METHOD(kernel_ipsec_t, destroy, void, private_kernel_udpesp_ipsec_t *this)

@@ -19,7 +19,8 @@
 # and VICI socket live in the test's directory. Sourced by run.sh after
 # decap.sh and tunnel.sh (uses dec_napt_up, tun_daemon_up, tctl).
 
-SWAN_TESTS="test_swan_suites_through_napt"
+SWAN_TESTS="test_swan_suites_through_napt test_swan_terminate_leaves_nothing
+	test_swan_udpespd_absent_then_back"
 
 SWAN_PLUGIN=$UET_BUILD/libstrongswan-kernel-udpesp.so
 SWAN_CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -92,7 +93,8 @@ swan_conf() {
 			    filelog { test { path = $d/charon.log
 			        default = 1
 			        knl = 2
-			        time_format = %T } }
+			        time_format = %T
+			        flush_line = yes } }
 			    syslog { daemon { default = -1 } }
 			    ${8:-}
 			}
@@ -316,4 +318,131 @@ test_swan_suites_through_napt() {
 	swan_run swan_suite aes256-sha256 "AES_CBC-256/HMAC_SHA2_256_128" || return
 	swan_reset || return
 	swan_run swan_suite chacha20poly1305 "CHACHA20_POLY1305"
+}
+
+# udpespctl against the gateway's udpespd.
+swan_ctl() { nsx "$UET_NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" "$@" 2>>"$UET_LOG"; }
+swan_nsas() { swan_ctl -j sa list | jq length; }
+# Routes the plugin put into udpesp0 (charon's table 220).
+swan_routes() { ip -n "$UET_NS_GW" route show table 220 dev udpesp0 2>/dev/null; }
+swan_gw_log() { grep -h "$1" "$UET_TMP/gw/charon.log" 2>/dev/null; }
+
+# A numbered UDP stream from the client's inner address: COUNT datagrams
+# at RATE per second; the gateway's listener writes the numbers it got.
+swan_stream_start() {
+	local count=$1 rate=$2
+	rm -f "$UET_TMP/stream.rx"
+	nsenter --net="/run/netns/$UET_NS_GW" -- "$PYTHON" - "$SWAN_GW_IN" "$UET_TMP/stream.rx" \
+		$((count / rate + 8)) <<-'PY' >>"$UET_LOG" 2>&1 &
+		import socket, sys, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((sys.argv[1], 5003)); s.settimeout(1)
+		end = time.time() + float(sys.argv[3]); got = set()
+		while time.time() < end:
+		    try:
+		        d = s.recv(64)
+		    except socket.timeout:
+		        continue
+		    if d == b"end": break
+		    got.add(int(d))
+		open(sys.argv[2], "w").write("\n".join(map(str, sorted(got))) + "\n")
+	PY
+	SWAN_RX_PID=$!
+	UET_PIDS+=($!)
+	sleep 0.3
+	nsenter --net="/run/netns/$UET_NS_PEER" -- "$PYTHON" - "$SWAN_CLIENT_IN" "$SWAN_GW_IN" \
+		"$count" "$rate" <<-'PY' >>"$UET_LOG" 2>&1 &
+		import socket, sys, time
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((sys.argv[1], 0))
+		n, rate = int(sys.argv[3]), float(sys.argv[4]); t0 = time.time()
+		for i in range(n):
+		    try:
+		        s.sendto(str(i).encode(), (sys.argv[2], 5003))
+		    except OSError:
+		        pass
+		    time.sleep(max(0, t0 + (i + 1) / rate - time.time()))
+		time.sleep(0.5)
+		for _ in range(3):
+		    s.sendto(b"end", (sys.argv[2], 5003)); time.sleep(0.1)
+	PY
+	SWAN_TX_PID=$!
+	UET_PIDS+=($!)
+}
+
+# Wait for the stream; SWAN_LOST = datagrams that never arrived.
+swan_stream_end() {
+	local count=$1 got
+	wait "$SWAN_TX_PID"
+	wait "$SWAN_RX_PID"
+	got=$(grep -c '^[0-9]' "$UET_TMP/stream.rx" 2>/dev/null || echo 0)
+	SWAN_LOST=$((count - got))
+	echo "stream: $got of $count arrived" >>"$UET_LOG"
+}
+
+swan_up_gcm() { swan_up aes128gcm16; }
+
+test_swan_terminate_leaves_nothing() {
+	swan_check_tools || return
+	swan_run swan_terminate
+}
+
+swan_terminate() {
+	swan_up_gcm || return
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
+	[ "$(swan_nsas)" = 2 ] || { fail "want 2 SAs in udpesp, got $(swan_nsas)"; return; }
+	[ -n "$(swan_routes)" ] || { fail "no route into udpesp0"; return; }
+	swan_ctl sa list | grep -q "owner charon" || { fail "sa list shows no owner charon"; return; }
+	q swanctl_at gw --terminate --ike t --timeout 10 || { fail "swanctl --terminate"; return; }
+	uet_wait 5 sh -c "[ \"\$(nsenter --net=/run/netns/$UET_NS_GW $UET_CTL -j -s $UET_TMP/gw.sock sa list | jq length)\" = 0 ]" ||
+		{ fail "SAs left in udpesp after terminate: $(swan_ctl sa list | head -3)"; return; }
+	[ -z "$(swan_routes)" ] || { fail "routes left after terminate: $(swan_routes)"; return; }
+	! swan_gw_log "deleting SA.*failed" || fail "a delete failed: $(swan_gw_log 'deleting SA.*failed')"
+}
+
+# charon starts before udpespd: loud, no XFRM, SAs fail; udpespd comes,
+# the plugin connects and the tunnel comes up; udpespd restarts under it.
+test_swan_udpespd_absent_then_back() {
+	swan_check_tools || return
+	swan_run swan_absent
+}
+
+swan_absent() {
+	SWAN_PSK=0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+	swan_conf gw "$UET_GW4" "%any" "$SWAN_GW_IN/32" "$SWAN_CLIENT_IN/32" kernel-udpesp aes128gcm16
+	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "$SWAN_GW_IN/32" \
+		kernel-libipsec aes128gcm16
+	SWAN_PSK=
+	swan_napt_up || return
+	swan_charon gw "$UET_NS_GW" || return
+	swan_gw_log "kernel-udpesp: udpespd unreachable" | grep -q "no fall-back to kernel XFRM" ||
+		{ fail "no loud line about udpespd at start: $(swan_gw_log udpesp | head -3)"; return; }
+	swan_charon client "$UET_NS_PEER" || return
+	if swanctl_at client --initiate --child t --timeout 10 >>"$UET_LOG" 2>&1; then
+		fail "a CHILD_SA came up without udpespd"; return
+	fi
+	swan_gw_log "kernel-udpesp: allocating an SPI.*failed\|kernel-udpesp: adding SA.*failed" | grep -q . ||
+		{ fail "no log line for the refused SA"; return; }
+	# udpespd appears: the next attempt connects (backoff at most 30 s; first ones short).
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	uet_wait 20 sh -c "grep -q 'connected to udpespd\|reconnected to udpespd' '$UET_TMP/gw/charon.log'" ||
+		{ fail "the plugin never said it reached udpespd"; return; }
+	swan_initiate || return
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
+	# udpespd restarts: SAs stay in the kernel maps; the plugin reconnects and says so.
+	local pid
+	pid=$(pgrep -f "udpespd --foreground --socket $UET_TMP/gw.sock" | head -1)
+	[ -n "$pid" ] || { fail "udpespd pid"; return; }
+	kill "$pid"
+	uet_wait 5 sh -c "! kill -0 $pid 2>/dev/null" || { fail "udpespd did not stop"; return; }
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	uet_wait 20 sh -c "grep -q 'reconnected to udpespd' '$UET_TMP/gw/charon.log'" ||
+		{ fail "no 'reconnected' line after udpespd restarted"; return; }
+	# SAs udpespd lost in the restart come back through a CHILD_SA rekey.
+	if ! swan_gw_log "udpespd lost" | grep -q .; then
+		[ "$(swan_nsas)" = 2 ] || { fail "udpespd has $(swan_nsas) SAs, want charon's 2"; return; }
+	fi
+	uet_wait 15 sh -c "[ \"\$(nsenter --net=/run/netns/$UET_NS_GW $UET_CTL -j -s $UET_TMP/gw.sock sa list | jq length)\" = 2 ]" ||
+		{ fail "after the restart udpespd has $(swan_nsas) SAs, want 2"; return; }
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN"
 }
