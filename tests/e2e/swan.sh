@@ -20,7 +20,8 @@
 # decap.sh and tunnel.sh (uses dec_napt_up, tun_daemon_up, tctl).
 
 SWAN_TESTS="test_swan_suites_through_napt test_swan_terminate_leaves_nothing
-	test_swan_udpespd_absent_then_back"
+	test_swan_udpespd_absent_then_back test_swan_rekey_under_traffic
+	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone"
 
 SWAN_PLUGIN=$UET_BUILD/libstrongswan-kernel-udpesp.so
 SWAN_CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -74,6 +75,8 @@ swan_napt_up() {
 swan_conf() {
 	local d=$UET_TMP/$1 other
 	other=$([ "$1" = client ] && echo gw || echo client)
+	# A previous test's files (and its dead VICI socket) must not be seen.
+	rm -rf "$d"
 	mkdir -p -m 700 "$d"
 	(
 		umask 077
@@ -161,11 +164,12 @@ swanctl_at() { local s=$1; shift; swanctl "$@" --uri "unix://$UET_TMP/$s/charon.
 swan_up() {
 	SWAN_PSK=0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	swan_conf gw "$UET_GW4" "%any" "$SWAN_GW_IN/32" "$SWAN_CLIENT_IN/32" kernel-udpesp "$1" \
-		"${SWAN_GW_EXTRA:-}" "${SWAN_CHILD_EXTRA:-}"
+		"${SWAN_GW_EXTRA:-}" "${SWAN_CHILD_EXTRA:-} ${SWAN_GW_CHILD_EXTRA:-}"
 	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "$SWAN_GW_IN/32" \
-		kernel-libipsec "$1" "" "${SWAN_CHILD_EXTRA:-}"
+		kernel-libipsec "$1" "" "${SWAN_CHILD_EXTRA:-} ${SWAN_CLIENT_CHILD_EXTRA:-}"
 	SWAN_PSK=
 	swan_napt_up || return
+	rm -f "$UET_TMP/gw.sock"
 	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
 	swan_charon gw "$UET_NS_GW" || return
 	swan_charon client "$UET_NS_PEER" || return
@@ -331,12 +335,13 @@ swan_gw_log() { grep -h "$1" "$UET_TMP/gw/charon.log" 2>/dev/null; }
 # at RATE per second; the gateway's listener writes the numbers it got.
 swan_stream_start() {
 	local count=$1 rate=$2
-	rm -f "$UET_TMP/stream.rx"
+	rm -f "$UET_TMP/stream.rx" "$UET_TMP/stream.rx.ready"
 	nsenter --net="/run/netns/$UET_NS_GW" -- "$PYTHON" - "$SWAN_GW_IN" "$UET_TMP/stream.rx" \
 		$((count / rate + 8)) <<-'PY' >>"$UET_LOG" 2>&1 &
 		import socket, sys, time
 		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 		s.bind((sys.argv[1], 5003)); s.settimeout(1)
+		open(sys.argv[2] + ".ready", "w").close()
 		end = time.time() + float(sys.argv[3]); got = set()
 		while time.time() < end:
 		    try:
@@ -349,7 +354,7 @@ swan_stream_start() {
 	PY
 	SWAN_RX_PID=$!
 	UET_PIDS+=($!)
-	sleep 0.3
+	uet_wait 5 test -e "$UET_TMP/stream.rx.ready" || { fail "stream listener did not start"; return; }
 	nsenter --net="/run/netns/$UET_NS_PEER" -- "$PYTHON" - "$SWAN_CLIENT_IN" "$SWAN_GW_IN" \
 		"$count" "$rate" <<-'PY' >>"$UET_LOG" 2>&1 &
 		import socket, sys, time
@@ -377,7 +382,7 @@ swan_stream_end() {
 	wait "$SWAN_RX_PID"
 	got=$(grep -c '^[0-9]' "$UET_TMP/stream.rx" 2>/dev/null || echo 0)
 	SWAN_LOST=$((count - got))
-	echo "stream: $got of $count arrived" >>"$UET_LOG"
+	echo "stream: $got of $count arrived; missing: $(seq 0 $((count - 1)) | grep -vxFf "$UET_TMP/stream.rx" | head -20 | tr '\n' ' ')" >>"$UET_LOG"
 }
 
 swan_up_gcm() { swan_up aes128gcm16; }
@@ -414,6 +419,7 @@ swan_absent() {
 		kernel-libipsec aes128gcm16
 	SWAN_PSK=
 	swan_napt_up || return
+	rm -f "$UET_TMP/gw.sock"
 	swan_charon gw "$UET_NS_GW" || return
 	swan_gw_log "kernel-udpesp: udpespd unreachable" | grep -q "no fall-back to kernel XFRM" ||
 		{ fail "no loud line about udpespd at start: $(swan_gw_log udpesp | head -3)"; return; }
@@ -435,6 +441,7 @@ swan_absent() {
 	[ -n "$pid" ] || { fail "udpespd pid"; return; }
 	kill "$pid"
 	uet_wait 5 sh -c "! kill -0 $pid 2>/dev/null" || { fail "udpespd did not stop"; return; }
+	rm -f "$UET_TMP/gw.sock"
 	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
 	uet_wait 20 sh -c "grep -q 'reconnected to udpespd' '$UET_TMP/gw/charon.log'" ||
 		{ fail "no 'reconnected' line after udpespd restarted"; return; }
@@ -445,4 +452,140 @@ swan_absent() {
 	uet_wait 15 sh -c "[ \"\$(nsenter --net=/run/netns/$UET_NS_GW $UET_CTL -j -s $UET_TMP/gw.sock sa list | jq length)\" = 2 ]" ||
 		{ fail "after the restart udpespd has $(swan_nsas) SAs, want 2"; return; }
 	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN"
+}
+
+swan_spis() { swanctl_at gw --list-sas --raw 2>>"$UET_LOG" | grep -o 'spi-in=[0-9a-f]*' | sort | tr '\n' ' '; }
+
+# CHILD_SA rekeys every 4 s (and one IKE_SA rekey) under a numbered stream.
+test_swan_rekey_under_traffic() {
+	swan_check_tools || return
+	# The gateway (charon + plugin) initiates every CHILD_SA rekey.
+	SWAN_GW_CHILD_EXTRA="rekey_time = 4s" SWAN_CLIENT_CHILD_EXTRA="rekey_time = 0" \
+		swan_run swan_rekey
+}
+
+swan_rekey() {
+	local n=1500 rate=100 rekeys spis0
+	swan_up_gcm || return
+	spis0=$(swan_spis)
+	swan_stream_start $n $rate || return
+	sleep 7
+	q swanctl_at client --rekey --ike t || { fail "IKE_SA rekey"; return; }
+	swan_stream_end $n
+	rekeys=$(($(swan_gw_log "CHILD_SA t{[0-9]*} established with SPIs" | wc -l) - 1))
+	echo "rekey: $rekeys CHILD_SA rekey lines on the gateway, $SWAN_LOST of $n lost ($(grep "^stream:" "$UET_LOG" | tail -1))" | tee -a "$UET_LOG" >&2
+	[ "$(swan_spis)" != "$spis0" ] || { fail "the CHILD_SA was never rekeyed"; return; }
+	[ "$rekeys" -ge 2 ] || { fail "only $rekeys CHILD_SA rekeys in 15 s"; return; }
+	# What a rekey can lose: the gateway initiates it, and the client's
+	# libipsec sends on its new SA as soon as it has answered, before the
+	# gateway has received that answer and installed the matching inbound
+	# SA: one round trip plus the gateway's SA install, 1 datagram at 100/s
+	# here, more when the machine is loaded (once 23, i.e. 230 ms). So:
+	# every loss is one contiguous run per rekey, under half a second each.
+	local runs
+	runs=$(seq 0 $((n - 1)) | grep -vxFf "$UET_TMP/stream.rx" |
+		awk 'NR == 1 || $1 != prev + 1 { r++ } { prev = $1 } END { print r + 0 }')
+	[ "$runs" -le "$rekeys" ] && [ "$SWAN_LOST" -le $((rate / 2 * rekeys)) ] ||
+		{ fail "$SWAN_LOST of $n datagrams lost in $runs runs over $rekeys rekeys"; return; }
+	# The old SAs leave udpesp: only the current pair is left.
+	uet_wait 8 sh -c "[ \"\$(nsenter --net=/run/netns/$UET_NS_GW $UET_CTL -j -s $UET_TMP/gw.sock sa list | jq length)\" = 2 ]" ||
+		{ fail "old SAs left in udpesp: $(swan_nsas) SAs"; return; }
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN"
+}
+
+# Packet lifetimes enforced by udpesp: soft makes charon rekey, hard makes it delete.
+test_swan_lifetimes_from_udpesp() {
+	swan_check_tools || return
+	# The gateway's limits only: the client's libipsec would act on its own.
+	# rand_packets 0: charon's default (life - rekey) would push the soft
+	# limit below zero, i.e. out of reach, as it would with XFRM.
+	SWAN_GW_CHILD_EXTRA="rekey_packets = 60
+	                life_packets = 1000000
+	                rand_packets = 0
+	                rekey_time = 0" swan_run swan_soft || return
+	swan_reset || return
+	SWAN_GW_CHILD_EXTRA="rekey_packets = 0
+	                life_packets = 40
+	                rand_packets = 0
+	                rekey_time = 0" swan_run swan_hard
+}
+
+swan_soft() {
+	local spis0
+	swan_up_gcm || return
+	spis0=$(swan_spis)
+	swan_stream_start 150 50
+	swan_stream_end 150
+	uet_wait 10 sh -c "grep -q 'soft-expired in udpesp' '$UET_TMP/gw/charon.log'" ||
+		{ fail "no soft expiry from udpesp reached charon"; return; }
+	uet_wait 10 sh -c "[ \"\$(swanctl --list-sas --raw --uri unix://$UET_TMP/gw/charon.vici | grep -o 'spi-in=[0-9a-f]*' | sort | tr '\n' ' ')\" != '$spis0' ]" ||
+		{ fail "charon did not rekey after the soft expiry"; return; }
+	echo "soft: $SWAN_LOST of 150 lost" | tee -a "$UET_LOG" >&2
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN"
+}
+
+swan_hard() {
+	local spi
+	swan_up_gcm || return
+	read -r spi _ <<<"$(swan_gw_spis)"
+	swan_stream_start 80 40
+	swan_stream_end 80
+	uet_wait 10 sh -c "grep -q 'hard-expired in udpesp' '$UET_TMP/gw/charon.log'" ||
+		{ fail "no hard expiry from udpesp reached charon"; return; }
+	# charon closes that CHILD_SA (the peer may set up a new one).
+	uet_wait 10 sh -c "! swanctl --list-sas --raw --uri unix://$UET_TMP/gw/charon.vici | grep -q 'spi-in=$spi'" ||
+		{ fail "charon kept the CHILD_SA $spi after its hard expiry"; return; }
+	swan_gw_log "closing.*CHILD_SA .*${spi}_i" | grep -q . ||
+		{ fail "charon did not close CHILD_SA $spi"; return; }
+	[ -z "$(swan_sa_handle "$spi")" ] || fail "SA $spi still in udpesp after its hard expiry"
+}
+
+# The NAPT forgets its mappings mid-stream: udpespd follows, tells charon,
+# charon moves its SAs (update_sa) and the IKE_SA; no rekey.
+test_swan_nat_rebinding() {
+	swan_check_tools || return
+	swan_run swan_rebind
+}
+
+swan_rebind() {
+	local spis0 port0 port1 n=800
+	swan_up_gcm || return
+	spis0=$(swan_spis)
+	port0=$(swanctl_at gw --list-sas --raw 2>>"$UET_LOG" | grep -o 'remote-port=[0-9]*' | head -1)
+	swan_stream_start $n 100
+	sleep 3
+	q nsx "$DEC_NS_NAT" conntrack -F || { fail "conntrack -F"; return; }
+	swan_stream_end $n
+	uet_wait 10 sh -c "grep -q 'NAT mapping of SA .* changed' '$UET_TMP/gw/charon.log'" ||
+		{ fail "no mapping from udpesp reached charon"; return; }
+	port1=$(swanctl_at gw --list-sas --raw 2>>"$UET_LOG" | grep -o 'remote-port=[0-9]*' | head -1)
+	echo "rebind: $port0 -> $port1, $SWAN_LOST of $n lost" | tee -a "$UET_LOG" >&2
+	[ "$port1" != "$port0" ] || { fail "charon's IKE_SA still at $port0"; return; }
+	[ "$(swan_spis)" = "$spis0" ] || { fail "the CHILD_SA was rekeyed instead of moved"; return; }
+	swan_gw_log "kernel-udpesp: SA SPI .* now" | grep -q . ||
+		{ fail "update_sa never moved an SA"; return; }
+	swan_ctl sa list | grep -q "encap espinudp ${port1#remote-port=} 4500" ||
+		{ fail "udpesp's inbound SA not at port ${port1#remote-port=}"; return; }
+	[ "$SWAN_LOST" -le 20 ] || { fail "$SWAN_LOST of $n lost across the rebinding"; return; }
+	swan_ping "$UET_NS_GW" "$SWAN_GW_IN" "$SWAN_CLIENT_IN"
+}
+
+# DPD with the client gone: charon tears down, SAs and routes leave udpesp.
+test_swan_dpd_peer_gone() {
+	swan_check_tools || return
+	SWAN_DPD=2s swan_run swan_dpd
+}
+
+swan_dpd() {
+	swan_up_gcm || return
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
+	# The client vanishes: its charon (the last one started) dies at once,
+	# no DELETE sent.
+	kill -KILL "${UET_PIDS[-1]}"
+	wait "${UET_PIDS[-1]}" 2>/dev/null
+	uet_wait 40 sh -c "[ \"\$(nsenter --net=/run/netns/$UET_NS_GW $UET_CTL -j -s $UET_TMP/gw.sock sa list | jq length)\" = 0 ]" ||
+		{ fail "SAs left in udpesp after DPD: $(swan_nsas)"; return; }
+	swan_gw_log "giving up after\|retransmit .* of request with message ID" | grep -q . ||
+		{ fail "charon did not run DPD"; return; }
+	[ -z "$(swan_routes)" ] || fail "routes left after DPD: $(swan_routes)"
 }
