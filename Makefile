@@ -278,6 +278,11 @@ format-check:
 	clang-format --dry-run --Werror $(FORMAT_SRCS)
 
 PREFIX ?= /usr/local
+# charon looks for plugins only in its own directory and reads its
+# settings from /etc/strongswan.d: these do not follow PREFIX.
+SWAN_PLUGINDIR ?= /usr/lib/ipsec/plugins
+SWAN_CONFDIR ?= /etc/strongswan.d/charon
+.PHONY: uninstall
 install: all
 	install -D -m 0755 $(BUILD)/udpespd $(DESTDIR)$(PREFIX)/sbin/udpespd
 	install -D -m 0755 $(BUILD)/udpespctl $(DESTDIR)$(PREFIX)/sbin/udpespctl
@@ -287,6 +292,20 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' docs/udpespd.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/udpespd.service
+	$(if $(wildcard $(SWAN_PLUGIN)),install -D -m 0644 $(SWAN_PLUGIN) \
+		$(DESTDIR)$(SWAN_PLUGINDIR)/libstrongswan-kernel-udpesp.so,@echo "install: $(SWAN_PLUGIN) not built (make deps): charon plugin not installed")
+	$(if $(wildcard $(SWAN_PLUGIN)),install -D -m 0644 daemon/strongswan/kernel-udpesp.conf \
+		$(DESTDIR)$(SWAN_CONFDIR)/kernel-udpesp.conf)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/udpespd $(DESTDIR)$(PREFIX)/sbin/udpespctl \
+		$(DESTDIR)$(PREFIX)/lib/udpesp/udpesp.bpf.o \
+		$(DESTDIR)$(PREFIX)/share/man/man8/udpespd.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/udpespctl.8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/udpespd.service \
+		$(DESTDIR)$(SWAN_PLUGINDIR)/libstrongswan-kernel-udpesp.so \
+		$(DESTDIR)$(SWAN_CONFDIR)/kernel-udpesp.conf
+	-rmdir $(DESTDIR)$(PREFIX)/lib/udpesp 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
@@ -296,6 +315,8 @@ help:
 	@echo 'make deps       install the Debian packages udpesp needs (apt, as root)'
 	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
 	@echo 'make demo       the walk-through in network namespaces'
+	@echo 'make install    udpespd, udpespctl, BPF object, man pages, unit, charon plugin (PREFIX, DESTDIR)'
+	@echo 'make uninstall  removes what make install put there'
 	@echo 'make bench      every receive path against its baselines and ceilings (BENCH_QUICK=1: short)'
 	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'
 	@echo 'make bench-sa   SAs per second through the udpespd control socket, up to 1,000,000'

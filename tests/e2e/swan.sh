@@ -80,10 +80,17 @@ swan_conf() {
 	mkdir -p -m 700 "$d"
 	(
 		umask 077
+		local load="load_modular = no
+			    load = random nonce openssl pem pkcs1 x509 pubkey kdf $6 kernel-netlink socket-default vici"
+		# As Debian's strongswan.conf, with the snippet make install puts in strongswan.d.
+		[ -n "${SWAN_MODULAR:-}" ] && [ "$6" = kernel-udpesp ] && load="load_modular = yes
+			    plugins {
+			        include /etc/strongswan.d/charon/*.conf
+			        include $UET_ROOT/daemon/strongswan/kernel-udpesp.conf
+			    }"
 		cat >"$d/strongswan.conf" <<-EOF
 			charon {
-			    load_modular = no
-			    load = random nonce openssl pem pkcs1 x509 pubkey kdf $6 kernel-netlink socket-default vici
+			    $load
 			    port = 500
 			    port_nat_t = 4500
 			    retransmit_tries = 3
@@ -387,13 +394,20 @@ swan_stream_end() {
 
 swan_up_gcm() { swan_up aes128gcm16; }
 
+# Also: the gateway loads its plugins as Debian does (load_modular, every
+# strongswan.d snippet plus ours): kernel-udpesp comes before kernel-netlink.
 test_swan_terminate_leaves_nothing() {
 	swan_check_tools || return
-	swan_run swan_terminate
+	SWAN_MODULAR=1 swan_run swan_terminate
 }
 
 swan_terminate() {
+	local plugins
 	swan_up_gcm || return
+	plugins=$(swan_gw_log "loaded plugins:")
+	echo "$plugins" >>"$UET_LOG"
+	[[ $plugins == *kernel-udpesp*kernel-netlink* ]] ||
+		{ fail "kernel-udpesp does not load before kernel-netlink: $plugins"; return; }
 	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
 	[ "$(swan_nsas)" = 2 ] || { fail "want 2 SAs in udpesp, got $(swan_nsas)"; return; }
 	[ -n "$(swan_routes)" ] || { fail "no route into udpesp0"; return; }
