@@ -19,7 +19,8 @@
 # and VICI socket live in the test's directory. Sourced by run.sh after
 # decap.sh and tunnel.sh (uses dec_napt_up, tun_daemon_up, tctl).
 
-SWAN_TESTS="test_swan_suites_through_napt test_swan_terminate_leaves_nothing
+SWAN_TESTS="test_swan_suites_through_napt test_swan_both_ends_udpesp
+	test_swan_terminate_leaves_nothing
 	test_swan_udpespd_absent_then_back test_swan_rekey_under_traffic
 	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone"
 
@@ -98,7 +99,7 @@ swan_conf() {
 			    plugins {
 			        vici { socket = unix://$d/charon.vici }
 			        kernel-libipsec { allow_peer_ts = no }
-			        kernel-udpesp { socket = $UET_TMP/gw.sock }
+			        kernel-udpesp { socket = $UET_TMP/$1.sock }
 			    }
 			    filelog { test { path = $d/charon.log
 			        default = 1
@@ -173,11 +174,16 @@ swan_up() {
 	swan_conf gw "$UET_GW4" "%any" "$SWAN_GW_IN/32" "$SWAN_CLIENT_IN/32" kernel-udpesp "$1" \
 		"${SWAN_GW_EXTRA:-}" "${SWAN_CHILD_EXTRA:-} ${SWAN_GW_CHILD_EXTRA:-}"
 	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "$SWAN_GW_IN/32" \
-		kernel-libipsec "$1" "" "${SWAN_CHILD_EXTRA:-} ${SWAN_CLIENT_CHILD_EXTRA:-}"
+		"${SWAN_CLIENT_KERNEL:-kernel-libipsec}" "$1" "" \
+		"${SWAN_CHILD_EXTRA:-} ${SWAN_CLIENT_CHILD_EXTRA:-}"
 	SWAN_PSK=
 	swan_napt_up || return
-	rm -f "$UET_TMP/gw.sock"
+	rm -f "$UET_TMP/gw.sock" "$UET_TMP/client.sock"
 	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	if [ "${SWAN_CLIENT_KERNEL:-}" = kernel-udpesp ]; then
+		# tun_daemon_up names the socket after its second argument.
+		tun_daemon_up "$UET_NS_PEER" client "$UET_DEV_PEER" || return
+	fi
 	swan_charon gw "$UET_NS_GW" || return
 	swan_charon client "$UET_NS_PEER" || return
 	swan_initiate
@@ -393,6 +399,32 @@ swan_stream_end() {
 }
 
 swan_up_gcm() { swan_up aes128gcm16; }
+
+# Both ends charon + kernel-udpesp + udpespd, the client behind the NAPT.
+test_swan_both_ends_udpesp() {
+	swan_check_tools || return
+	SWAN_CLIENT_KERNEL=kernel-udpesp swan_run swan_both
+}
+
+swan_both() {
+	swan_up_gcm || return
+	nsx "$UET_NS_PEER" "$UET_CTL" -s "$UET_TMP/client.sock" sa list 2>>"$UET_LOG" |
+		grep -q "owner charon" || { fail "the client's SAs are not in its udpespd"; return; }
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
+	swan_udp_tcp "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$UET_NS_GW" "$SWAN_GW_IN" c2g || return
+	swan_udp_tcp "$UET_NS_GW" "$SWAN_GW_IN" "$UET_NS_PEER" "$SWAN_CLIENT_IN" g2c || return
+	# What one end's udpesp sent, the other's decapsulated.
+	local raw gi go ci co
+	raw=$(swanctl_at gw --list-sas --raw 2>>"$UET_LOG")
+	gi=$(grep -o 'packets-in=[0-9]*' <<<"$raw" | head -1 | cut -d= -f2)
+	go=$(grep -o 'packets-out=[0-9]*' <<<"$raw" | head -1 | cut -d= -f2)
+	raw=$(swanctl_at client --list-sas --raw 2>>"$UET_LOG")
+	ci=$(grep -o 'packets-in=[0-9]*' <<<"$raw" | head -1 | cut -d= -f2)
+	co=$(grep -o 'packets-out=[0-9]*' <<<"$raw" | head -1 | cut -d= -f2)
+	echo "both: gateway in $gi out $go, client in $ci out $co" >>"$UET_LOG"
+	[ "${gi:-0}" -gt 0 ] && [ "${go:-0}" -gt 0 ] && [ "$gi" = "$co" ] && [ "$go" = "$ci" ] ||
+		fail "packets: gateway in $gi out $go, client in $ci out $co"
+}
 
 # Also: the gateway loads its plugins as Debian does (load_modular, every
 # strongswan.d snippet plus ours): kernel-udpesp comes before kernel-netlink.
