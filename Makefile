@@ -43,7 +43,7 @@ DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev 
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
 	procps jq python3 python3-scapy python3-cryptography \
 	tshark nftables conntrack ethtool iperf3 gnuplot-nox clang-format-19 \
-	strongswan-charon strongswan-swanctl libcharon-extra-plugins
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins dpkg-dev
 
 BPF_OBJS   := $(BUILD)/udpesp.bpf.o $(BUILD)/udpesp_kf.bpf.o
 # The kfunc backend takes replay->lock with 32-bit atomics (BPF v3).
@@ -73,7 +73,9 @@ CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \
 	daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
 	daemon/udpespd/sa_esp.c daemon/common/log.c
-LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
+# The charon plugin's transform mapping: plain C, unit-tested without strongSwan.
+SWAN_LIB_SRCS := daemon/strongswan/xform.c
+LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS) $(SWAN_LIB_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
 
@@ -183,6 +185,43 @@ $(BENCH_BINS): $(BUILD)/tests/%: $(BUILD)/obj/tests/bench/%.o \
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+# The charon plugin (daemon/strongswan/), compiled against the strongSwan
+# source tree `make deps` fetches, with swan_config.h for configure's
+# config.h (check_config.sh compares it with the installed libraries).
+SWAN_SRC    := $(BUILD)/strongswan/src
+SWAN_PLUGIN := $(BUILD)/libstrongswan-kernel-udpesp.so
+SWAN_SRCS   := $(wildcard daemon/strongswan/kernel_udpesp_*.c) daemon/strongswan/swan_conn.c \
+	daemon/strongswan/xform.c daemon/common/ctl_proto.c
+SWAN_OBJS   := $(patsubst %.c,$(BUILD)/swan/%.o,$(SWAN_SRCS))
+SWAN_CFLAGS := -O2 -g -std=gnu11 -fPIC -fvisibility=hidden -Wall -Wextra -Werror \
+	-Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare \
+	-include daemon/strongswan/swan_config.h -Iinclude -Idaemon \
+	-I$(SWAN_SRC)/src/libstrongswan -I$(SWAN_SRC)/src/libcharon
+
+.PHONY: swan
+all: swan
+ifneq ($(wildcard $(SWAN_SRC)/src/libcharon/daemon.h),)
+swan: $(SWAN_PLUGIN)
+else
+swan:
+	@echo "swan: no strongSwan source in $(SWAN_SRC) (make deps fetches it): $(SWAN_PLUGIN) not built"
+endif
+
+$(BUILD)/swan/config.ok: daemon/strongswan/swan_config.h daemon/strongswan/check_config.sh
+	$(call msg,CHECK,$<)
+	$(Q)mkdir -p $(@D)
+	$(Q)daemon/strongswan/check_config.sh $< && touch $@
+
+$(BUILD)/swan/%.o: %.c $(BUILD)/swan/config.ok
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(SWAN_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# Only the plugin's entry point is exported; charon resolves the rest.
+$(SWAN_PLUGIN): $(SWAN_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared $^ -lpthread -o $@
+
 # Idempotent: apt runs only when a package is missing.
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
@@ -191,6 +230,7 @@ deps:
 	if [ -z "$$missing" ]; then echo "deps: all $(words $(DEPS_PKGS)) packages installed"; \
 	else echo "deps: installing" $$missing; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y $(DEPS_PKGS); fi
+	@daemon/strongswan/fetch_source.sh $(BUILD)
 
 # Every test (unit, BPF, docs, end to end); ends with "N passed, N failed,
 # N skipped", then the style check. No apt here: `make deps check` (the
@@ -270,6 +310,11 @@ format-check:
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
 
 PREFIX ?= /usr/local
+# charon looks for plugins only in its own directory and reads its
+# settings from /etc/strongswan.d: these do not follow PREFIX.
+SWAN_PLUGINDIR ?= /usr/lib/ipsec/plugins
+SWAN_CONFDIR ?= /etc/strongswan.d/charon
+.PHONY: uninstall
 install: all
 	install -D -m 0755 $(BUILD)/udpespd $(DESTDIR)$(PREFIX)/sbin/udpespd
 	install -D -m 0755 $(BUILD)/udpespctl $(DESTDIR)$(PREFIX)/sbin/udpespctl
@@ -279,6 +324,20 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/lib/systemd/system
 	sed 's|/usr/local/sbin/|$(PREFIX)/sbin/|' docs/udpespd.service \
 		> $(DESTDIR)$(PREFIX)/lib/systemd/system/udpespd.service
+	$(if $(wildcard $(SWAN_PLUGIN)),install -D -m 0644 $(SWAN_PLUGIN) \
+		$(DESTDIR)$(SWAN_PLUGINDIR)/libstrongswan-kernel-udpesp.so,@echo "install: $(SWAN_PLUGIN) not built (make deps): charon plugin not installed")
+	$(if $(wildcard $(SWAN_PLUGIN)),install -D -m 0644 daemon/strongswan/kernel-udpesp.conf \
+		$(DESTDIR)$(SWAN_CONFDIR)/kernel-udpesp.conf)
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/sbin/udpespd $(DESTDIR)$(PREFIX)/sbin/udpespctl \
+		$(DESTDIR)$(PREFIX)/lib/udpesp/udpesp.bpf.o \
+		$(DESTDIR)$(PREFIX)/share/man/man8/udpespd.8 \
+		$(DESTDIR)$(PREFIX)/share/man/man8/udpespctl.8 \
+		$(DESTDIR)$(PREFIX)/lib/systemd/system/udpespd.service \
+		$(DESTDIR)$(SWAN_PLUGINDIR)/libstrongswan-kernel-udpesp.so \
+		$(DESTDIR)$(SWAN_CONFDIR)/kernel-udpesp.conf
+	-rmdir $(DESTDIR)$(PREFIX)/lib/udpesp 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
@@ -290,6 +349,8 @@ help:
 	@echo 'make deps check the same on a fresh machine: install the packages first'
 	@echo 'make format-check  fail if clang-format-19 would change a file; make format: change them'
 	@echo 'make demo       the walk-through in network namespaces'
+	@echo 'make install    udpespd, udpespctl, BPF object, man pages, unit, charon plugin (PREFIX, DESTDIR)'
+	@echo 'make uninstall  removes what make install put there'
 	@echo 'make bench      every receive path against its baselines and ceilings (BENCH_QUICK=1: short)'
 	@echo 'make bench-xdp  ns per packet through BPF_PROG_TEST_RUN against a bare program'
 	@echo 'make bench-sa   SAs per second through the udpespd control socket, up to 1,000,000'
@@ -298,4 +359,5 @@ help:
 	@echo 'make bench-keystore SA keys in the kernel keyring: per-SA vs batched keys, 100k and 1M SAs'
 	@echo 'make V=1        show full commands'
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Not into the strongSwan source tree (make deps): it has directories named *.d.
+-include $(shell find $(BUILD) -path $(BUILD)/strongswan -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -80,6 +80,15 @@ static const struct ctl_type_info ctl_types[UDPESP_MSG_MAX] = {
 	[UDPESP_MSG_MONITOR] = { "MONITOR", LEN_EMPTY, LEN_NONE },
 	[UDPESP_MSG_EVENT] = { "EVENT", LEN_NONE,
 			       LEN_FIXED(sizeof(struct udpesp_ctl_event)) },
+	[UDPESP_MSG_SPI_ALLOC] = { "SPI_ALLOC",
+				   LEN_FIXED(sizeof(struct udpesp_ctl_spi_req)),
+				   LEN_FIXED(sizeof(struct udpesp_ctl_spi)) },
+	[UDPESP_MSG_SA_QUERY] = { "SA_QUERY",
+				  LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)),
+				  LEN_FIXED(sizeof(struct udpesp_ctl_sa_query)) },
+	[UDPESP_MSG_SA_UPDATE] = { "SA_UPDATE",
+				   LEN_FIXED(sizeof(struct udpesp_ctl_sa_update)),
+				   LEN_FIXED(sizeof(struct udpesp_ctl_handles)) },
 };
 
 /* Type numbers are dense from 1, so a slot without a name is unknown. */

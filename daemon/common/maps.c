@@ -231,6 +231,19 @@ static int percpu_zero(int fd, __u32 key, size_t value_size)
 	return err;
 }
 
+int udpesp_maps_sa_stats_zero(const struct udpesp_maps *m, __u32 slot)
+{
+	struct udpesp_sa_stats zero = { 0 };
+	int err;
+
+	if (slot >= m->max_sa)
+		return -EINVAL;
+	err = percpu_zero(m->sa_stats, slot, sizeof(struct udpesp_sa_stats));
+	if (!err && m->xsk_sa >= 0)
+		err = sys_err(bpf_map_update_elem(m->xsk_sa, &slot, &zero, BPF_ANY));
+	return err;
+}
+
 int udpesp_maps_sa_add(const struct udpesp_maps *m,
 		       const struct udpesp_sa_key *key,
 		       const struct udpesp_sa *sa, __u32 window, __u64 top)
@@ -246,12 +259,7 @@ int udpesp_maps_sa_add(const struct udpesp_maps *m,
 	/* Slot state first: once the SA is visible XDP reads it. */
 	err = sys_err(bpf_map_update_elem(m->replay, &sa->slot, &rp, BPF_ANY));
 	if (!err)
-		err = percpu_zero(m->sa_stats, sa->slot, sizeof(struct udpesp_sa_stats));
-	if (!err) {
-		struct udpesp_sa_stats zero = { 0 };
-
-		err = sys_err(bpf_map_update_elem(m->xsk_sa, &sa->slot, &zero, BPF_ANY));
-	}
+		err = udpesp_maps_sa_stats_zero(m, sa->slot);
 	if (!err)
 		err = sys_err(bpf_map_update_elem(m->sa, key, sa, BPF_NOEXIST));
 	return err;

@@ -51,6 +51,12 @@ int udpesp_maps_parser_del(const struct udpesp_maps *m,
 			   const struct udpesp_parser_key *key);
 
 /*
+ * Zero a slot's per-SA counters (XDP's per-CPU ones and the workers'):
+ * an SA taking a slot must not inherit its predecessor's packets.
+ */
+int udpesp_maps_sa_stats_zero(const struct udpesp_maps *m, __u32 slot);
+
+/*
  * Inbound SAs. Adding writes the replay state of sa->slot first (window
  * and starting top; bitmap cleared) and zeroes its counters, then
  * publishes the SA, so XDP never sees an SA with stale slot state.

@@ -65,6 +65,9 @@ static void sa_print(const struct udpesp_ctl_sa_info *si)
 	json_print_u64(&print_out, PRINT_ANY, "slot", " slot %llu", si->slot);
 	if (sa->reqid)
 		json_print_u64(&print_out, PRINT_ANY, "reqid", " reqid %llu", sa->reqid);
+	/* Who added it: an IKE daemon's SAs are not to be edited by hand. */
+	json_print_str(&print_out, sa->owner ? PRINT_ANY : PRINT_JSON, "owner", " owner %s",
+		       sa->owner == UDPESP_OWNER_CHARON ? "charon" : sa->owner ? "?" : "none");
 	json_print_nl(&print_out);
 	sa_print_alg("aead", &sa->aead);
 	sa_print_alg("enc", &sa->enc);

@@ -24,6 +24,7 @@
 #include "common/sa_check.h"
 #include "common/util.h"
 #include "ctl_server.h"
+#include "ctl_swan.h"
 #include "sa_rt.h"
 
 struct ctl_server_client {
@@ -164,6 +165,7 @@ void ctl_server_close(struct ctl_server *s)
 	if (s->listen_fd >= 0)
 		close(s->listen_fd);
 	s->listen_fd = -1;
+	ctl_swan_fini();
 }
 
 void ctl_server_broadcast(struct ctl_server *s, const struct udpesp_ctl_event *ev)
@@ -226,6 +228,7 @@ static int ctl_server_sa_add(struct ctl_server *s, struct ctl_server_client *c, 
 		for (size_t i = 0; i < n; i++)
 			ctl_server_note(&((const struct udpesp_ctl_sa *)m->payload)[i],
 					out[i].handle);
+		ctl_swan_sa_added(m->payload, n);
 		ret = ctl_send(c->fd, UDPESP_MSG_SA_ADD, m->hdr.seq, 0, out, n * sizeof(*out));
 	}
 	free(out);
@@ -437,6 +440,25 @@ static int ctl_server_monitor(struct ctl_server *s, struct ctl_server_client *c,
 	return 0;
 }
 
+/* For IKE daemons: ctl_swan.c. */
+static int ctl_server_spi_alloc(struct ctl_server *s, struct ctl_server_client *c,
+				const struct ctl_msg *m)
+{
+	return ctl_swan_spi_alloc(s, c->fd, m);
+}
+
+static int ctl_server_sa_query(struct ctl_server *s, struct ctl_server_client *c,
+			       const struct ctl_msg *m)
+{
+	return ctl_swan_sa_query(s, c->fd, m);
+}
+
+static int ctl_server_sa_update(struct ctl_server *s, struct ctl_server_client *c,
+				const struct ctl_msg *m)
+{
+	return ctl_swan_sa_update(s, c->fd, m);
+}
+
 static const struct {
 	__u32 type;
 	ctl_server_handler_fn fn;
@@ -453,6 +475,9 @@ static const struct {
 	{ UDPESP_MSG_LINK_DETACH, ctl_server_link_detach },
 	{ UDPESP_MSG_LINK_LIST, ctl_server_link_list },
 	{ UDPESP_MSG_MONITOR, ctl_server_monitor },
+	{ UDPESP_MSG_SPI_ALLOC, ctl_server_spi_alloc },
+	{ UDPESP_MSG_SA_QUERY, ctl_server_sa_query },
+	{ UDPESP_MSG_SA_UPDATE, ctl_server_sa_update },
 };
 
 static int ctl_server_dispatch(struct ctl_server *s, struct ctl_server_client *c, const struct ctl_msg *m)

@@ -326,6 +326,49 @@ static struct sa_entry *find_key(const struct sa_table *t, __u8 family,
 	return NULL;
 }
 
+int sa_table_move(struct sa_table *t, struct sa_entry *e, const struct udpesp_ctl_addr *src,
+		  const struct udpesp_ctl_addr *dst, __be16 sport, __be16 dport, char *err,
+		  size_t errlen)
+{
+	__u8 family = e->cfg.dst.family;
+	struct sa_entry *dup;
+
+	if ((src->family && src->family != family) || (dst->family && dst->family != family)) {
+		errf(err, errlen, "SA %u is %s: a move keeps the address family", e->handle,
+		     family == UDPESP_AF_INET ? "IPv4" : "IPv6");
+		return -EAFNOSUPPORT;
+	}
+	if (dst->family && memcmp(dst->addr, e->cfg.dst.addr, sizeof(dst->addr))) {
+		if (e->cfg.dir == UDPESP_DIR_IN) {
+			errf(err, errlen,
+			     "SA %u is inbound: its dst is this host's address and its lookup key; add a new SA instead",
+			     e->handle);
+			return -EOPNOTSUPP;
+		}
+		dup = find_key(t, family, dst->addr, e->cfg.spi);
+		if (dup && dup != e) {
+			errf(err, errlen, "SA %u already has dst and spi 0x%x", dup->handle,
+			     ntohl(e->cfg.spi));
+			return -EEXIST;
+		}
+	}
+	if (e->cfg.dir == UDPESP_DIR_IN && dport && dport != e->cfg.encap_dport) {
+		errf(err, errlen, "SA %u is inbound: its local port is its parser entry's", e->handle);
+		return -EOPNOTSUPP;
+	}
+	index_remove(t, e);
+	if (src->family)
+		memcpy(e->cfg.src.addr, src->addr, sizeof(e->cfg.src.addr));
+	if (dst->family)
+		memcpy(e->cfg.dst.addr, dst->addr, sizeof(e->cfg.dst.addr));
+	if (sport)
+		e->cfg.encap_sport = sport;
+	if (dport)
+		e->cfg.encap_dport = dport;
+	index_insert(t, e);
+	return 0;
+}
+
 struct sa_entry *sa_table_find(const struct sa_table *t,
 			       const struct udpesp_ctl_sa_del *sel)
 {

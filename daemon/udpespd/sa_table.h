@@ -150,6 +150,18 @@ int sa_table_for_each_due(const struct sa_table *t, time_t now,
 /* After setting e->soft_expired: only its hard limits are due from now on. */
 void sa_table_life_update(struct sa_table *t, const struct sa_entry *e);
 
+/*
+ * Move an SA to new outer addresses and UDP ports (NAT mapping, MOBIKE;
+ * family 0 in src or dst: unchanged), re-indexed under its new (dst, spi):
+ * writing e->cfg.dst directly would leave it in its old hash bucket.
+ * -EOPNOTSUPP for the dst of an inbound SA (the data path's key),
+ * -EAFNOSUPPORT for another family, -EEXIST if another SA has the key.
+ * The workers' copy (e->rt) is the caller's to update.
+ */
+int sa_table_move(struct sa_table *t, struct sa_entry *e, const struct udpesp_ctl_addr *src,
+		  const struct udpesp_ctl_addr *dst, __be16 sport, __be16 dport, char *err,
+		  size_t errlen);
+
 /* The data-path key of an inbound SA. */
 void sa_table_entry_key(const struct sa_entry *e, struct udpesp_sa_key *key);
 

@@ -157,7 +157,10 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 	}
 	if (err || e->cfg.dir != UDPESP_DIR_OUT)
 		return err;
-	err = outbound_add(&d->out, e->rt);
+	/* Inbound slots are zeroed by udpesp_maps_sa_add(); outbound ones here. */
+	err = udpesp_maps_sa_stats_zero(&d->maps, e->slot);
+	if (!err)
+		err = outbound_add(&d->out, e->rt);
 	if (err)
 		sa_rt_detach(&d->rt, e);
 	return err;
@@ -315,10 +318,17 @@ static void handle_mappings(struct udpespd *d)
 			in->cfg.encap_sport = ms[i].port;
 			for (size_t k = 0; k < s.n; k++) {
 				struct sa_rt *rt = s.out[k]->rt;
+				struct udpesp_ctl_addr to = s.out[k]->cfg.dst, none = { 0 };
+				char err[UDPESP_CTL_ERRMSG_MAX];
 
-				memcpy(s.out[k]->cfg.dst.addr, ms[i].addr,
-				       sizeof(s.out[k]->cfg.dst.addr));
-				s.out[k]->cfg.encap_dport = ms[i].port;
+				/* Re-indexed: cfg.dst is the table's hash key. */
+				memcpy(to.addr, ms[i].addr, sizeof(to.addr));
+				if (sa_table_move(&d->table, s.out[k], &none, &to, 0, ms[i].port, err,
+						  sizeof(err))) {
+					pr_warn("SA %u does not follow the mapping: %s",
+						s.out[k]->handle, err);
+					continue;
+				}
 				if (!rt)
 					continue;
 				pthread_mutex_lock(&rt->mapping_lock);

@@ -48,6 +48,10 @@ enum udpesp_msg {
 	UDPESP_MSG_LINK_INFO,     /* udpesp_ctl_link */
 	UDPESP_MSG_MONITOR,       /* empty -> EVENT... until the client leaves */
 	UDPESP_MSG_EVENT,         /* udpesp_ctl_event */
+	/* For IKE daemons (the charon plugin): */
+	UDPESP_MSG_SPI_ALLOC,     /* udpesp_ctl_spi_req -> udpesp_ctl_spi */
+	UDPESP_MSG_SA_QUERY,      /* udpesp_ctl_sa_del (selects one) -> udpesp_ctl_sa_query */
+	UDPESP_MSG_SA_UPDATE,     /* udpesp_ctl_sa_update -> udpesp_ctl_handles */
 	UDPESP_MSG_MAX,
 };
 
@@ -97,6 +101,12 @@ struct udpesp_ctl_alg {
 };
 _Static_assert(sizeof(struct udpesp_ctl_alg) == 136, "udpesp_ctl_alg ABI");
 
+/* Who added an SA; an IKE daemon removes what its previous instance left. */
+enum udpesp_owner {
+	UDPESP_OWNER_NONE = 0,   /* udpespctl, by hand */
+	UDPESP_OWNER_CHARON = 1, /* strongSwan's charon, plugin kernel-udpesp */
+};
+
 /* An SA as `udpespctl sa add` describes it. */
 struct udpesp_ctl_sa {
 	__u32 parser;  /* parser-entry handle to reuse; 0 = find or create */
@@ -116,7 +126,8 @@ struct udpesp_ctl_sa {
 	__u32 replay_seq, replay_seq_hi;   /* inbound window start */
 	__u32 replay_oseq, replay_oseq_hi; /* outbound next sequence number */
 	__u32 tfcpad;
-	__u32 pad[2];
+	__u32 owner;    /* enum udpesp_owner: who added it */
+	__u32 pad;
 	__u64 limits[UDPESP_LIMIT_MAX]; /* 0 = no limit; time in seconds */
 	struct udpesp_ctl_alg aead, enc, auth;
 };
@@ -215,5 +226,51 @@ struct udpesp_ctl_event {
 	__u32 pad2[2];
 };
 _Static_assert(sizeof(struct udpesp_ctl_event) == 56, "udpesp_ctl_event ABI");
+
+/*
+ * SPI_ALLOC: an SPI in [min, max] that no SA towards dst uses and no other
+ * reservation holds, reserved for timeout seconds or until an SA with it
+ * is added (IKE sends the SPI to the peer before it adds the SA).
+ */
+struct udpesp_ctl_spi_req {
+	struct udpesp_ctl_addr dst; /* this host's address: inbound SAs' dst */
+	__u32 min, max;             /* 0, 0: 0xc0000000..0xcfffffff */
+	__u32 timeout;              /* seconds; 0: 180 */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct udpesp_ctl_spi_req) == 36, "udpesp_ctl_spi_req ABI");
+
+struct udpesp_ctl_spi {
+	__be32 spi;
+	__u32 timeout; /* seconds the reservation lasts */
+};
+_Static_assert(sizeof(struct udpesp_ctl_spi) == 8, "udpesp_ctl_spi ABI");
+
+/* SA_QUERY: one SA's counters, without dumping the table. */
+struct udpesp_ctl_sa_query {
+	__u32 handle;
+	__u8 dir;     /* enum udpesp_dir */
+	__u8 state;   /* as udpesp_ctl_sa_info.state */
+	__u8 pad[2];
+	__u64 packets; /* inbound: authenticated and delivered; outbound: sent */
+	__u64 bytes;
+	__u64 seq;     /* as udpesp_ctl_sa_info.seq */
+	__u64 add_time; /* CLOCK_REALTIME seconds */
+};
+_Static_assert(sizeof(struct udpesp_ctl_sa_query) == 40, "udpesp_ctl_sa_query ABI");
+
+/*
+ * SA_UPDATE: move the SA that sel selects to new outer addresses and UDP
+ * ports (NAT rebinding, MOBIKE), keeping its handle, keys, sequence
+ * numbers, replay window and counters. family 0 in src or dst: unchanged.
+ * The local address of an inbound SA is its lookup key: changing it is
+ * refused (-EOPNOTSUPP; add a new SA).
+ */
+struct udpesp_ctl_sa_update {
+	struct udpesp_ctl_sa_del sel;
+	struct udpesp_ctl_addr src, dst;
+	__be16 sport, dport;
+};
+_Static_assert(sizeof(struct udpesp_ctl_sa_update) == 80, "udpesp_ctl_sa_update ABI");
 
 #endif /* UDPESP_CTL_H */

@@ -127,7 +127,7 @@ def sa_add(encap):
     sa += addr4("198.51.100.7") + addr4("192.0.2.1") + none + none + none
     sa += struct.pack("!HH", 4500, 4500)
     sa += struct.pack("=IIIIIII", 0, 0, 0, 0, 0, 0, 0)  # ifindex .. oseq_hi
-    sa += struct.pack("=III", 0, 0, 0)  # tfcpad, pad[2]
+    sa += struct.pack("=III", 0, 0, 0)  # tfcpad, owner, pad
     sa += bytes(8 * 6)  # limits
     aead = b"rfc4106(gcm(aes))".ljust(64, b"\0")
     aead += struct.pack("=II", 20, 128) + bytes(range(1, 21)).ljust(64, b"\0")

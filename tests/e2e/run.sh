@@ -33,6 +33,9 @@ ALL_TESTS="$ALL_TESTS $NAPT_TESTS"
 # shellcheck source=tests/e2e/ctl.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ctl.sh"
 ALL_TESTS="$ALL_TESTS $CTL_TESTS"
+# shellcheck source=tests/e2e/swan.sh
+. "$(dirname "${BASH_SOURCE[0]}")/swan.sh"
+ALL_TESTS="$ALL_TESTS $SWAN_TESTS"
 
 # Payloads (hex). IKE: the 4-byte non-ESP marker, then an IKE_SA_INIT header.
 IKE=00000000$(printf '%s' 0123456789abcdef 0000000000000000 21202208 00000000 0000001c)

@@ -32,6 +32,10 @@
 #define SZ_SA_STATS 104
 #define SZ_LINK 28
 #define SZ_EVENT 56
+#define SZ_SPI_REQ 36
+#define SZ_SPI 8
+#define SZ_SA_QUERY 40
+#define SZ_SA_UPDATE 80
 #define MAXP UDPESP_CTL_MAX_PAYLOAD
 
 /* Deterministic xorshift64*: the same bytes on every run and libc. */
@@ -249,6 +253,22 @@ static const struct len_case len_cases[] = {
 	{ UDPESP_MSG_EVENT, REP, SZ_EVENT, OK },
 	{ UDPESP_MSG_EVENT, REP, SZ_EVENT + 1, BAD },
 	{ UDPESP_MSG_EVENT, REQ, SZ_EVENT, BAD },
+	{ UDPESP_MSG_SPI_ALLOC, REQ, SZ_SPI_REQ, OK },
+	{ UDPESP_MSG_SPI_ALLOC, REP, SZ_SPI, OK },
+	{ UDPESP_MSG_SPI_ALLOC, REQ, SZ_SPI, BAD },
+	{ UDPESP_MSG_SPI_ALLOC, REQ, SZ_SPI_REQ + 4, BAD },
+	{ UDPESP_MSG_SPI_ALLOC, REQ, 0, BAD },
+	{ UDPESP_MSG_SPI_ALLOC, REP, SZ_SPI_REQ, BAD },
+	{ UDPESP_MSG_SA_QUERY, REQ, SZ_SA_DEL, OK },
+	{ UDPESP_MSG_SA_QUERY, REP, SZ_SA_QUERY, OK },
+	{ UDPESP_MSG_SA_QUERY, REQ, SZ_SA_QUERY, BAD },
+	{ UDPESP_MSG_SA_QUERY, REQ, 0, BAD },
+	{ UDPESP_MSG_SA_QUERY, REP, SZ_SA_STATS, BAD },
+	{ UDPESP_MSG_SA_UPDATE, REQ, SZ_SA_UPDATE, OK },
+	{ UDPESP_MSG_SA_UPDATE, REP, SZ_HANDLES, OK },
+	{ UDPESP_MSG_SA_UPDATE, REQ, SZ_SA_UPDATE - 1, BAD },
+	{ UDPESP_MSG_SA_UPDATE, REQ, SZ_SA_DEL, BAD },
+	{ UDPESP_MSG_SA_UPDATE, REP, 2 * SZ_HANDLES, BAD },
 	{ 0, REQ, 0, BAD },
 	{ 0, REP, 0, BAD },
 	{ UDPESP_MSG_MAX, REQ, 0, BAD },
@@ -274,6 +294,9 @@ Test(ctl_proto, msg_names)
 	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_SA_ADD), "SA_ADD");
 	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_PARSER_INFO), "PARSER_INFO");
 	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_EVENT), "EVENT");
+	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_SPI_ALLOC), "SPI_ALLOC");
+	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_SA_QUERY), "SA_QUERY");
+	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_SA_UPDATE), "SA_UPDATE");
 	cr_assert_str_eq(ctl_msg_name(0), "?");
 	cr_assert_str_eq(ctl_msg_name(UDPESP_MSG_MAX), "?");
 	cr_assert_str_eq(ctl_msg_name(0xffffffffu), "?");

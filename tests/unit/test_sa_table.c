@@ -573,3 +573,94 @@ Test(sa_table, commit_once_per_request_after_its_changes)
 	cr_expect_eq(dp.commits, 4);
 	cr_expect_eq(dp.sas_at_commit, 0);
 }
+
+static struct udpesp_ctl_addr addr4(const char *s)
+{
+	struct udpesp_ctl_addr a = { .family = UDPESP_AF_INET, .prefixlen = 32 };
+
+	inet_pton(AF_INET, s, a.addr);
+	return a;
+}
+
+/*
+ * A NAT rebinding moves an outbound SA to the peer's new address: the
+ * table must find it there afterwards, and its old (dst, spi) must be
+ * free. udpespd wrote cfg.dst in place before sa_table_move(), leaving the
+ * SA in its old hash bucket: found under neither key, unlinked from the
+ * wrong bucket on delete.
+ */
+Test(sa_table, move_reindexes_an_outbound_sa_under_its_new_dst)
+{
+	struct udpesp_ctl_sa a = inbound(0x3003, "198.51.100.7"), b;
+	struct udpesp_ctl_addr to = addr4("198.51.100.9"), none = { 0 };
+	struct udpesp_ctl_sa_del old_key = { .spi = htonl(0x3003), .dst = addr4("198.51.100.7") };
+	struct udpesp_ctl_sa_del new_key = { .spi = htonl(0x3003), .dst = to };
+	struct udpesp_ctl_sa_del by_handle = { 0 };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h, hb;
+	struct sa_entry *e;
+	char err[256] = "";
+
+	a.dir = UDPESP_DIR_OUT;
+	a.replay_window = 0;
+	inet_pton(AF_INET, "192.0.2.1", a.src.addr);
+	b = a;
+	cr_assert_eq(sa_table_add(&table, &a, 1, &h, err, sizeof(err)), 0, "%s", err);
+	e = sa_table_find(&table, &old_key);
+	cr_assert_not_null(e);
+	cr_assert_eq(sa_table_move(&table, e, &none, &to, 0, htons(4501), err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(sa_table_find(&table, &new_key), e, "found under its new dst");
+	cr_assert_null(sa_table_find(&table, &old_key), "its old key is free");
+	cr_assert_eq(ntohs(e->cfg.encap_dport), 4501);
+	cr_assert_eq(ntohs(e->cfg.encap_sport), 4500, "port 0: unchanged");
+	cr_assert_eq(e->handle, h.handle, "the handle stays");
+
+	/* The old key can be used again, and both delete cleanly. */
+	cr_assert_eq(sa_table_add(&table, &b, 1, &hb, err, sizeof(err)), 0, "%s", err);
+	by_handle.handle = h.handle;
+	cr_assert_eq(sa_table_del(&table, &by_handle, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_null(sa_table_find(&table, &new_key));
+	cr_assert_eq(sa_table_find(&table, &old_key)->handle, hb.handle);
+	cr_assert_eq(sa_table_del(&table, &old_key, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(table.count, 0);
+}
+
+Test(sa_table, move_refuses_what_would_change_a_lookup_key_it_cannot)
+{
+	struct udpesp_ctl_sa in = inbound(0x1001, "192.0.2.1"), out = inbound(0x2002, "198.51.100.7");
+	struct udpesp_ctl_sa other = inbound(0x2002, "198.51.100.9");
+	struct udpesp_ctl_addr none = { 0 }, v6 = { .family = UDPESP_AF_INET6, .prefixlen = 128 };
+	struct udpesp_ctl_addr peer = addr4("198.51.100.77"), local = addr4("192.0.2.2");
+	struct udpesp_ctl_addr taken = addr4("198.51.100.9");
+	struct udpesp_ctl_sa_del sel = { 0 };
+	struct udpesp_ctl_handles h[3];
+	struct sa_entry *ein, *eout;
+	char err[256] = "";
+
+	out.dir = other.dir = UDPESP_DIR_OUT;
+	out.replay_window = other.replay_window = 0;
+	cr_assert_eq(sa_table_add(&table, &in, 1, &h[0], err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_add(&table, &out, 1, &h[1], err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_add(&table, &other, 1, &h[2], err, sizeof(err)), 0, "%s", err);
+	sel.handle = h[0].handle;
+	ein = sa_table_find(&table, &sel);
+	sel.handle = h[1].handle;
+	eout = sa_table_find(&table, &sel);
+
+	/* inbound: the peer may move (src, sport), not this host's side */
+	cr_assert_eq(sa_table_move(&table, ein, &peer, &none, htons(1234), 0, err, sizeof(err)), 0,
+		     "%s", err);
+	cr_assert_eq(ntohs(ein->cfg.encap_sport), 1234);
+	cr_assert_eq(ein->cfg.src.addr[0], peer.addr[0]);
+	cr_assert_eq(sa_table_move(&table, ein, &none, &local, 0, 0, err, sizeof(err)), -EOPNOTSUPP);
+	cr_assert(strstr(err, "lookup key"), "%s", err);
+	cr_assert_eq(sa_table_move(&table, ein, &none, &none, 0, htons(4501), err, sizeof(err)),
+		     -EOPNOTSUPP);
+	cr_assert(strstr(err, "parser entry"), "%s", err);
+	cr_assert_eq(sa_table_move(&table, eout, &none, &v6, 0, 0, err, sizeof(err)), -EAFNOSUPPORT);
+	cr_assert(strstr(err, "address family"), "%s", err);
+	cr_assert_eq(sa_table_move(&table, eout, &none, &taken, 0, 0, err, sizeof(err)), -EEXIST);
+	cr_assert(strstr(err, "already has dst and spi 0x2002"), "%s", err);
+	cr_assert_eq(eout->cfg.dst.addr[0], out.dst.addr[0], "a refused move changes nothing");
+}

@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+/*
+ * The control messages an IKE daemon needs beyond udpespctl's (the charon
+ * plugin, daemon/strongswan/): SPI reservations, a per-SA query and
+ * moving an SA to new addresses. Each handler answers on fd and returns
+ * 0, or -errno when the reply could not be sent (the client is dropped).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+#include <sys/random.h>
+
+#include "common/ctl_proto.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "ctl_swan.h"
+#include "ctl_server.h"
+#include "sa_esp.h"
+#include "sa_rt.h"
+#include "sa_table.h"
+
+#define CTL_SWAN_SPI_MIN 0xc0000000u /* charon's spi_min / spi_max defaults */
+#define CTL_SWAN_SPI_MAX 0xcfffffffu
+#define CTL_SWAN_SPI_TIMEOUT 180
+#define CTL_SWAN_RESV_MAX 65536 /* half-open IKE_SAs at one time, generously */
+
+struct ctl_swan_resv {
+	struct udpesp_ctl_addr dst;
+	__be32 spi;
+	__u64 until; /* CLOCK_MONOTONIC seconds */
+};
+
+/* One udpespd per process: the reservations are the daemon's, kept here. */
+static struct ctl_swan_resv *ctl_swan_resv;
+static size_t ctl_swan_nresv, ctl_swan_cap;
+
+static __u64 ctl_swan_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static bool ctl_swan_same_addr(const struct udpesp_ctl_addr *a, const struct udpesp_ctl_addr *b)
+{
+	return a->family == b->family &&
+	       !memcmp(a->addr, b->addr, a->family == UDPESP_AF_INET ? 4 : 16);
+}
+
+static void ctl_swan_resv_drop(size_t i)
+{
+	ctl_swan_resv[i] = ctl_swan_resv[--ctl_swan_nresv];
+}
+
+/* Expired reservations go lazily, at the next allocation. */
+static void ctl_swan_resv_expire(__u64 now)
+{
+	for (size_t i = 0; i < ctl_swan_nresv;)
+		if (ctl_swan_resv[i].until <= now)
+			ctl_swan_resv_drop(i);
+		else
+			i++;
+}
+
+static bool ctl_swan_resv_held(const struct udpesp_ctl_addr *dst, __be32 spi)
+{
+	for (size_t i = 0; i < ctl_swan_nresv; i++)
+		if (ctl_swan_resv[i].spi == spi && ctl_swan_same_addr(&ctl_swan_resv[i].dst, dst))
+			return true;
+	return false;
+}
+
+void ctl_swan_sa_added(const struct udpesp_ctl_sa *sa, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		for (size_t i = 0; i < ctl_swan_nresv; i++)
+			if (ctl_swan_resv[i].spi == sa[k].spi &&
+			    ctl_swan_same_addr(&ctl_swan_resv[i].dst, &sa[k].dst)) {
+				ctl_swan_resv_drop(i);
+				break;
+			}
+}
+
+size_t ctl_swan_reservations(void)
+{
+	ctl_swan_resv_expire(ctl_swan_now());
+	return ctl_swan_nresv;
+}
+
+void ctl_swan_fini(void)
+{
+	free(ctl_swan_resv);
+	ctl_swan_resv = NULL;
+	ctl_swan_nresv = ctl_swan_cap = 0;
+}
+
+int ctl_swan_spi_alloc(struct ctl_server *s, int fd, const struct ctl_msg *m)
+{
+	const struct udpesp_ctl_spi_req *req = m->payload;
+	__u32 min = req->min, max = req->max;
+	struct udpesp_ctl_spi out = { 0 };
+	struct udpesp_ctl_sa_del sel = { .dst = req->dst };
+	__u64 now = ctl_swan_now();
+
+	if (!min && !max) {
+		min = CTL_SWAN_SPI_MIN;
+		max = CTL_SWAN_SPI_MAX;
+	}
+	if (req->dst.family != UDPESP_AF_INET && req->dst.family != UDPESP_AF_INET6)
+		return ctl_send_error(fd, m->hdr.seq, EAFNOSUPPORT,
+				      "spi alloc: dst family %u is not IPv4 or IPv6", req->dst.family);
+	/* SPIs 1-255 are reserved by IANA, 0 is never ESP (RFC 4303 2.1). */
+	if (min < 256 || min > max)
+		return ctl_send_error(fd, m->hdr.seq, EINVAL,
+				      "spi alloc: range 0x%x-0x%x is empty or below 0x100", min, max);
+	ctl_swan_resv_expire(now);
+	if (ctl_swan_nresv >= CTL_SWAN_RESV_MAX)
+		return ctl_send_error(fd, m->hdr.seq, ENOSPC,
+				      "spi alloc: %d SPIs reserved already", CTL_SWAN_RESV_MAX);
+
+	/* Random, so that SPIs say nothing about how many SAs came before. */
+	for (int tries = 0; tries < 64 && !out.spi; tries++) {
+		__u32 r;
+
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			return ctl_send_error(fd, m->hdr.seq, EIO, "spi alloc: no random numbers");
+		r = min + (__u32)((__u64)r * ((__u64)max - min + 1) >> 32);
+		sel.spi = htonl(r);
+		if (!sa_table_find(s->table, &sel) && !ctl_swan_resv_held(&req->dst, sel.spi))
+			out.spi = sel.spi;
+	}
+	if (!out.spi)
+		return ctl_send_error(fd, m->hdr.seq, EADDRINUSE,
+				      "spi alloc: no free SPI found in 0x%x-0x%x", min, max);
+	if (array_reserve((void **)&ctl_swan_resv, ctl_swan_nresv, &ctl_swan_cap,
+			  sizeof(*ctl_swan_resv)))
+		return ctl_send_error(fd, m->hdr.seq, ENOMEM, "out of memory");
+	out.timeout = req->timeout ? req->timeout : CTL_SWAN_SPI_TIMEOUT;
+	ctl_swan_resv[ctl_swan_nresv++] = (struct ctl_swan_resv){
+		.dst = req->dst, .spi = out.spi, .until = now + out.timeout,
+	};
+	return ctl_send(fd, UDPESP_MSG_SPI_ALLOC, m->hdr.seq, 0, &out, sizeof(out));
+}
+
+static int ctl_swan_no_sa(int fd, __u32 seq, const struct udpesp_ctl_sa_del *sel)
+{
+	char abuf[INET6_ADDRSTRLEN] = "?";
+
+	if (sel->handle)
+		return ctl_send_error(fd, seq, ENOENT, "no SA with handle %u", sel->handle);
+	inet_ntop(sel->dst.family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, sel->dst.addr, abuf,
+		  sizeof(abuf));
+	return ctl_send_error(fd, seq, ENOENT, "no SA with dst %s spi 0x%x", abuf,
+			      ntohl(sel->spi));
+}
+
+int ctl_swan_sa_query(struct ctl_server *s, int fd, const struct ctl_msg *m)
+{
+	const struct udpesp_ctl_sa_del *sel = m->payload;
+	struct sa_entry *e = sa_table_find(s->table, sel);
+	struct udpesp_ctl_sa_query out = { 0 };
+	struct udpesp_sa_stats st;
+	struct udpesp_replay rp;
+
+	if (!e)
+		return ctl_swan_no_sa(fd, m->hdr.seq, sel);
+	out.handle = e->handle;
+	out.dir = e->cfg.dir;
+	out.state = e->soft_expired ? 1 : 0;
+	out.add_time = e->add_time;
+	/* One slot's counters: a lookup per CPU, not a walk of the table. */
+	if (!udpesp_maps_sa_stats(s->maps, e->slot, &st)) {
+		out.packets = st.packets;
+		out.bytes = st.bytes;
+	}
+	if (e->cfg.dir == UDPESP_DIR_IN && !udpesp_maps_replay_get(s->maps, e->slot, &rp))
+		out.seq = rp.top;
+	else if (e->cfg.dir == UDPESP_DIR_OUT && e->rt)
+		out.seq = __atomic_load_n(&((struct sa_rt *)e->rt)->encap.oseq, __ATOMIC_RELAXED);
+	return ctl_send(fd, UDPESP_MSG_SA_QUERY, m->hdr.seq, 0, &out, sizeof(out));
+}
+
+int ctl_swan_sa_update(struct ctl_server *s, int fd, const struct ctl_msg *m)
+{
+	const struct udpesp_ctl_sa_update *up = m->payload;
+	struct sa_entry *e = sa_table_find(s->table, &up->sel);
+	char err[UDPESP_CTL_ERRMSG_MAX] = "";
+	struct udpesp_ctl_handles out;
+	struct sa_rt *rt;
+	int ret;
+
+	if (!e)
+		return ctl_swan_no_sa(fd, m->hdr.seq, &up->sel);
+	ret = sa_table_move(s->table, e, &up->src, &up->dst, up->sport, up->dport, err,
+			    sizeof(err));
+	if (ret)
+		return ctl_send_error(fd, m->hdr.seq, -ret, "%s", err);
+	/* The workers' view: where to send, or where the peer is now. */
+	rt = e->rt;
+	if (rt) {
+		pthread_mutex_lock(&rt->mapping_lock);
+		if (e->cfg.dir == UDPESP_DIR_OUT) {
+			sa_esp_addr(&rt->encap.src, &e->cfg.src);
+			sa_esp_addr(&rt->encap.dst, &e->cfg.dst);
+			rt->encap.sport = e->cfg.encap_sport;
+			rt->encap.dport = e->cfg.encap_dport;
+		} else {
+			memcpy(rt->peer_addr, e->cfg.src.addr, sizeof(rt->peer_addr));
+			rt->peer_port = e->cfg.encap_sport;
+		}
+		pthread_mutex_unlock(&rt->mapping_lock);
+	}
+	pr_info("SA %u moved (spi 0x%x, %s)", e->handle, ntohl(e->cfg.spi),
+		e->cfg.dir == UDPESP_DIR_IN ? "in" : "out");
+	out.handle = e->handle;
+	out.parser = e->parser;
+	return ctl_send(fd, UDPESP_MSG_SA_UPDATE, m->hdr.seq, 0, &out, sizeof(out));
+}
