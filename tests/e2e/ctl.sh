@@ -903,12 +903,13 @@ test_ctl_client_limit_and_no_fds() {
 	UET_PIDS+=("$pid")
 	sleep 1
 	t0=$(ctl_cpu_ticks)
-	sleep 2
+	sleep 3
 	t1=$(ctl_cpu_ticks)
 	used=$((t1 - t0))
-	ctl_measure "udpespd CPU while out of fds: $used ticks in 2 s"
-	# 100 ticks a second is a spinning core; allow a loaded machine's noise.
-	[ "$used" -lt 40 ] || fail "udpespd used $used clock ticks in 2 s out of fds (spinning)" || return
+	ctl_measure "udpespd CPU while out of fds: $used ticks in 3 s"
+	# Idle, it needs none; spinning, it takes what a busy machine leaves
+	# it (27 of 200 ticks on a loaded 2-core CI machine, 300 on an idle one).
+	[ "$used" -lt 10 ] || fail "udpespd used $used clock ticks in 3 s out of fds (spinning)" || return
 	uet_wait 30 grep -q '^held' "$raw.2" || fail "hold 40: $(cat "$raw.2")" || return
 	grep -q '^refusal EMFILE udpespd is out of file descriptors: try again later$' "$raw.2" ||
 		fail "out of fds: $(cat "$raw.2" | tr '\n' ' ')" || return
