@@ -325,16 +325,47 @@ static int map_walk(int fd, void *key, void *next, size_t key_size, void *val,
 	return 0;
 }
 
+/*
+ * The typed callbacks are called through their own types: map_walk()
+ * hands each entry to a visitor of its own type, which calls fn. Casting
+ * fn to map_walk's type instead is undefined (UBSan -fsanitize=function,
+ * and control-flow integrity, abort on it).
+ */
+struct maps_parser_walk {
+	int (*fn)(const struct udpesp_parser_key *k, const struct udpesp_parser_val *v,
+		  void *arg);
+	void *arg;
+};
+
+static int maps_parser_visit(const void *k, const void *v, void *arg)
+{
+	const struct maps_parser_walk *w = arg;
+
+	return w->fn(k, v, w->arg);
+}
+
 int udpesp_maps_parser_for_each(const struct udpesp_maps *m,
 				int (*fn)(const struct udpesp_parser_key *k,
 					  const struct udpesp_parser_val *v, void *arg),
 				void *arg)
 {
+	struct maps_parser_walk w = { fn, arg };
 	struct udpesp_parser_key key, next;
 	struct udpesp_parser_val val;
 
-	return map_walk(m->parser, &key, &next, sizeof(key), &val,
-			(int (*)(const void *, const void *, void *))fn, arg);
+	return map_walk(m->parser, &key, &next, sizeof(key), &val, maps_parser_visit, &w);
+}
+
+struct maps_sa_walk {
+	int (*fn)(const struct udpesp_sa_key *k, const struct udpesp_sa *v, void *arg);
+	void *arg;
+};
+
+static int maps_sa_visit(const void *k, const void *v, void *arg)
+{
+	const struct maps_sa_walk *w = arg;
+
+	return w->fn(k, v, w->arg);
 }
 
 int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
@@ -342,11 +373,11 @@ int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
 				      const struct udpesp_sa *v, void *arg),
 			    void *arg)
 {
+	struct maps_sa_walk w = { fn, arg };
 	struct udpesp_sa_key key, next;
 	struct udpesp_sa val;
 
-	return map_walk(m->sa, &key, &next, sizeof(key), &val,
-			(int (*)(const void *, const void *, void *))fn, arg);
+	return map_walk(m->sa, &key, &next, sizeof(key), &val, maps_sa_visit, &w);
 }
 
 int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,

@@ -2,7 +2,7 @@
 /*
  * The control messages an IKE daemon needs beyond udpespctl's (the charon
  * plugin, daemon/strongswan/): SPI reservations, a per-SA query and
- * moving an SA to new addresses. Each handler answers on fd and returns
+ * moving an SA to new addresses. Each handler answers through ctl_server_queue() and returns
  * 0, or -errno when the reply could not be sent (the client is dropped).
  */
 #define _GNU_SOURCE
@@ -98,8 +98,9 @@ void ctl_swan_fini(void)
 	ctl_swan_nresv = ctl_swan_cap = 0;
 }
 
-int ctl_swan_spi_alloc(struct ctl_server *s, int fd, const struct ctl_msg *m)
+int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
 {
+	struct ctl_server *s = ctl_server_of(c);
 	const struct udpesp_ctl_spi_req *req = m->payload;
 	__u32 min = req->min, max = req->max;
 	struct udpesp_ctl_spi out = { 0 };
@@ -111,15 +112,15 @@ int ctl_swan_spi_alloc(struct ctl_server *s, int fd, const struct ctl_msg *m)
 		max = CTL_SWAN_SPI_MAX;
 	}
 	if (req->dst.family != UDPESP_AF_INET && req->dst.family != UDPESP_AF_INET6)
-		return ctl_send_error(fd, m->hdr.seq, EAFNOSUPPORT,
+		return ctl_server_error(c, m->hdr.seq, EAFNOSUPPORT,
 				      "spi alloc: dst family %u is not IPv4 or IPv6", req->dst.family);
 	/* SPIs 1-255 are reserved by IANA, 0 is never ESP (RFC 4303 2.1). */
 	if (min < 256 || min > max)
-		return ctl_send_error(fd, m->hdr.seq, EINVAL,
+		return ctl_server_error(c, m->hdr.seq, EINVAL,
 				      "spi alloc: range 0x%x-0x%x is empty or below 0x100", min, max);
 	ctl_swan_resv_expire(now);
 	if (ctl_swan_nresv >= CTL_SWAN_RESV_MAX)
-		return ctl_send_error(fd, m->hdr.seq, ENOSPC,
+		return ctl_server_error(c, m->hdr.seq, ENOSPC,
 				      "spi alloc: %d SPIs reserved already", CTL_SWAN_RESV_MAX);
 
 	/* Random, so that SPIs say nothing about how many SAs came before. */
@@ -127,39 +128,40 @@ int ctl_swan_spi_alloc(struct ctl_server *s, int fd, const struct ctl_msg *m)
 		__u32 r;
 
 		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			return ctl_send_error(fd, m->hdr.seq, EIO, "spi alloc: no random numbers");
+			return ctl_server_error(c, m->hdr.seq, EIO, "spi alloc: no random numbers");
 		r = min + (__u32)((__u64)r * ((__u64)max - min + 1) >> 32);
 		sel.spi = htonl(r);
 		if (!sa_table_find(s->table, &sel) && !ctl_swan_resv_held(&req->dst, sel.spi))
 			out.spi = sel.spi;
 	}
 	if (!out.spi)
-		return ctl_send_error(fd, m->hdr.seq, EADDRINUSE,
+		return ctl_server_error(c, m->hdr.seq, EADDRINUSE,
 				      "spi alloc: no free SPI found in 0x%x-0x%x", min, max);
 	if (array_reserve((void **)&ctl_swan_resv, ctl_swan_nresv, &ctl_swan_cap,
 			  sizeof(*ctl_swan_resv)))
-		return ctl_send_error(fd, m->hdr.seq, ENOMEM, "out of memory");
+		return ctl_server_error(c, m->hdr.seq, ENOMEM, "out of memory");
 	out.timeout = req->timeout ? req->timeout : CTL_SWAN_SPI_TIMEOUT;
 	ctl_swan_resv[ctl_swan_nresv++] = (struct ctl_swan_resv){
 		.dst = req->dst, .spi = out.spi, .until = now + out.timeout,
 	};
-	return ctl_send(fd, UDPESP_MSG_SPI_ALLOC, m->hdr.seq, 0, &out, sizeof(out));
+	return ctl_server_queue(c, UDPESP_MSG_SPI_ALLOC, m->hdr.seq, 0, &out, sizeof(out));
 }
 
-static int ctl_swan_no_sa(int fd, __u32 seq, const struct udpesp_ctl_sa_del *sel)
+static int ctl_swan_no_sa(struct ctl_server_client *c, __u32 seq, const struct udpesp_ctl_sa_del *sel)
 {
 	char abuf[INET6_ADDRSTRLEN] = "?";
 
 	if (sel->handle)
-		return ctl_send_error(fd, seq, ENOENT, "no SA with handle %u", sel->handle);
+		return ctl_server_error(c, seq, ENOENT, "no SA with handle %u", sel->handle);
 	inet_ntop(sel->dst.family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, sel->dst.addr, abuf,
 		  sizeof(abuf));
-	return ctl_send_error(fd, seq, ENOENT, "no SA with dst %s spi 0x%x", abuf,
+	return ctl_server_error(c, seq, ENOENT, "no SA with dst %s spi 0x%x", abuf,
 			      ntohl(sel->spi));
 }
 
-int ctl_swan_sa_query(struct ctl_server *s, int fd, const struct ctl_msg *m)
+int ctl_swan_sa_query(struct ctl_server_client *c, const struct ctl_msg *m)
 {
+	struct ctl_server *s = ctl_server_of(c);
 	const struct udpesp_ctl_sa_del *sel = m->payload;
 	struct sa_entry *e = sa_table_find(s->table, sel);
 	struct udpesp_ctl_sa_query out = { 0 };
@@ -167,7 +169,7 @@ int ctl_swan_sa_query(struct ctl_server *s, int fd, const struct ctl_msg *m)
 	struct udpesp_replay rp;
 
 	if (!e)
-		return ctl_swan_no_sa(fd, m->hdr.seq, sel);
+		return ctl_swan_no_sa(c, m->hdr.seq, sel);
 	out.handle = e->handle;
 	out.dir = e->cfg.dir;
 	out.state = e->soft_expired ? 1 : 0;
@@ -181,11 +183,12 @@ int ctl_swan_sa_query(struct ctl_server *s, int fd, const struct ctl_msg *m)
 		out.seq = rp.top;
 	else if (e->cfg.dir == UDPESP_DIR_OUT && e->rt)
 		out.seq = __atomic_load_n(&((struct sa_rt *)e->rt)->encap.oseq, __ATOMIC_RELAXED);
-	return ctl_send(fd, UDPESP_MSG_SA_QUERY, m->hdr.seq, 0, &out, sizeof(out));
+	return ctl_server_queue(c, UDPESP_MSG_SA_QUERY, m->hdr.seq, 0, &out, sizeof(out));
 }
 
-int ctl_swan_sa_update(struct ctl_server *s, int fd, const struct ctl_msg *m)
+int ctl_swan_sa_update(struct ctl_server_client *c, const struct ctl_msg *m)
 {
+	struct ctl_server *s = ctl_server_of(c);
 	const struct udpesp_ctl_sa_update *up = m->payload;
 	struct sa_entry *e = sa_table_find(s->table, &up->sel);
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
@@ -194,11 +197,11 @@ int ctl_swan_sa_update(struct ctl_server *s, int fd, const struct ctl_msg *m)
 	int ret;
 
 	if (!e)
-		return ctl_swan_no_sa(fd, m->hdr.seq, &up->sel);
+		return ctl_swan_no_sa(c, m->hdr.seq, &up->sel);
 	ret = sa_table_move(s->table, e, &up->src, &up->dst, up->sport, up->dport, err,
 			    sizeof(err));
 	if (ret)
-		return ctl_send_error(fd, m->hdr.seq, -ret, "%s", err);
+		return ctl_server_error(c, m->hdr.seq, -ret, "%s", err);
 	/* The workers' view: where to send, or where the peer is now. */
 	rt = e->rt;
 	if (rt) {
@@ -218,5 +221,5 @@ int ctl_swan_sa_update(struct ctl_server *s, int fd, const struct ctl_msg *m)
 		e->cfg.dir == UDPESP_DIR_IN ? "in" : "out");
 	out.handle = e->handle;
 	out.parser = e->parser;
-	return ctl_send(fd, UDPESP_MSG_SA_UPDATE, m->hdr.seq, 0, &out, sizeof(out));
+	return ctl_server_queue(c, UDPESP_MSG_SA_UPDATE, m->hdr.seq, 0, &out, sizeof(out));
 }

@@ -9,13 +9,13 @@
 #include <stddef.h>
 #include <udpesp/ctl.h>
 
-struct ctl_server;
+struct ctl_server_client;
 struct ctl_msg;
 
 /* Handlers: 0 when the reply (or error reply) was sent, -errno otherwise. */
-int ctl_swan_spi_alloc(struct ctl_server *s, int fd, const struct ctl_msg *m);
-int ctl_swan_sa_query(struct ctl_server *s, int fd, const struct ctl_msg *m);
-int ctl_swan_sa_update(struct ctl_server *s, int fd, const struct ctl_msg *m);
+int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m);
+int ctl_swan_sa_query(struct ctl_server_client *c, const struct ctl_msg *m);
+int ctl_swan_sa_update(struct ctl_server_client *c, const struct ctl_msg *m);
 
 /* After a successful SA_ADD: the SPIs reserved for these SAs are taken. */
 void ctl_swan_sa_added(const struct udpesp_ctl_sa *sa, size_t n);

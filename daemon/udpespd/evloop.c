@@ -108,6 +108,7 @@ int evloop_run(struct evloop *l)
 {
 	struct epoll_event evs[32];
 
+	l->stop = false;
 	while (!l->stop) {
 		int n = epoll_wait(l->epfd, evs, 32, -1);
 

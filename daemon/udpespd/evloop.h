@@ -38,7 +38,7 @@ struct evloop_src *evloop_add(struct evloop *l, int fd, __u32 events, evloop_fn 
 int evloop_mod(struct evloop *l, struct evloop_src *s, __u32 events);
 /* Stop watching; call before closing the fd. NULL is ignored. */
 void evloop_del(struct evloop *l, struct evloop_src *s);
-/* Dispatch until evloop_stop(); 0, or -errno of epoll_wait(). */
+/* Dispatch until a callback calls evloop_stop(); 0, or -errno of epoll_wait(). */
 int evloop_run(struct evloop *l);
 void evloop_stop(struct evloop *l);
 

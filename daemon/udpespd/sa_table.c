@@ -903,6 +903,29 @@ int sa_table_for_each(const struct sa_table *t,
 	return 0;
 }
 
+int sa_table_walk(const struct sa_table *t, __u32 *pos,
+		  int (*fn)(const struct sa_entry *e, void *arg), void *arg)
+{
+	for (__u32 b = *pos; b < t->nbuckets; b++) {
+		const struct sa_entry *e;
+		bool pause = false;
+
+		for (e = t->by_handle[b]; e; e = e->next_by_handle) {
+			int ret = fn(e, arg);
+
+			if (ret < 0)
+				return ret;
+			pause |= ret > 0;
+		}
+		if (pause) {
+			*pos = b + 1;
+			return 1;
+		}
+	}
+	*pos = t->nbuckets;
+	return 0;
+}
+
 int sa_table_for_each_due(const struct sa_table *t, time_t now,
 			  int (*fn)(const struct sa_entry *e, void *arg), void *arg)
 {

@@ -137,6 +137,15 @@ struct parser_entry *sa_table_parser(const struct sa_table *t, __u32 handle);
 /* Iterate over SAs in handle-bucket order; stop when fn returns non-zero. */
 int sa_table_for_each(const struct sa_table *t,
 		      int (*fn)(const struct sa_entry *e, void *arg), void *arg);
+/*
+ * The same walk in steps, for dumps that must not outgrow a client's
+ * buffer: from bucket *pos on; fn returns < 0 to stop (returned as is),
+ * > 0 to pause once the current bucket is done (returns 1, *pos is where
+ * to go on). 0 when the walk is over. SAs added or deleted between steps
+ * may or may not be seen; every other SA is seen once.
+ */
+int sa_table_walk(const struct sa_table *t, __u32 *pos,
+		  int (*fn)(const struct sa_entry *e, void *arg), void *arg);
 
 /*
  * Iterate, in slot order, over the SAs whose lifetimes may have been

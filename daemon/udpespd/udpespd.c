@@ -12,6 +12,7 @@
 #include <getopt.h>
 #include <grp.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,8 @@ struct udpespd {
 	int timer_fd;
 	int sig_fd;
 	bool ctl_open;
+	__u32 sas_gone;              /* SAs removed since memory was last trimmed */
+	int trim_ticks;              /* ticks left to trim in after a big drop */
 };
 
 /* ---- the data path as the SA table sees it ---- */
@@ -170,6 +173,7 @@ static void dp_sa_detach(void *ctx, struct sa_entry *e)
 {
 	struct udpespd *d = ctx;
 
+	d->sas_gone++; /* trim_memory() gives their memory back */
 	/* An outbound SA is released by outbound_commit(), once unpublished. */
 	if (e->rt && e->cfg.dir == UDPESP_DIR_OUT) {
 		outbound_del(&d->out, e->rt);
@@ -665,6 +669,26 @@ static int make_socket_dir(const char *sock)
 
 /* ---- event sources ---- */
 
+#define TRIM_AFTER_SAS 1024U
+
+/*
+ * After thousands of SAs went (a flush, a batch expiring), give the memory
+ * back: glibc keeps freed chunks in its arenas, and 10,000-SA add and
+ * flush cycles grew udpespd from 45 to 225 MB with 1.7 MB in use. Trim on
+ * two ticks: the send path frees its SAs a grace period later.
+ */
+static void trim_memory(struct udpespd *d)
+{
+	if (d->sas_gone >= TRIM_AFTER_SAS) {
+		d->sas_gone = 0;
+		d->trim_ticks = 2;
+	}
+	if (d->trim_ticks > 0) {
+		d->trim_ticks--;
+		malloc_trim(0);
+	}
+}
+
 static void on_timer(void *ctx, __u32 events)
 {
 	struct udpespd *d = ctx;
@@ -680,7 +704,9 @@ static void on_timer(void *ctx, __u32 events)
 	outbound_keepalives(&d->out);
 	pmtu_expire(d);
 	sa_rt_reclaim(&d->rt);
+	trim_memory(d);
 	log_tick(); /* "N messages suppressed" once a flood is over */
+	ctl_server_tick(&d->ctl);
 }
 
 static void on_signal(void *ctx, __u32 events)

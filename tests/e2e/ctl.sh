@@ -20,7 +20,9 @@ CTL_TESTS="test_ctl_daemon_and_links test_ctl_sa_add_list_show_delete
 	test_ctl_monitor_and_concurrent_clients test_ctl_broken_clients
 	test_ctl_restart_adopts_maps test_ctl_sigterm_detaches_owned
 	test_ctl_link_gone test_ctl_lifetimes test_ctl_unit_capabilities
-	test_ctl_no_daemon test_ctl_usage_and_help test_ctl_sa_keys_from_file_and_stdin"
+	test_ctl_no_daemon test_ctl_usage_and_help
+	test_ctl_slow_readers_do_not_block test_ctl_client_limit_and_no_fds
+	test_ctl_churn_returns_memory test_ctl_sa_keys_from_file_and_stdin"
 
 UET_DAEMON=$UET_BUILD/udpespd
 UET_RAW=$UET_ROOT/tests/e2e/ctlraw.py
@@ -866,6 +868,144 @@ test_ctl_broken_clients() {
 		ctl_ok sa show dst 192.0.2.1 spi 0x7001 && ctl_has 'mode transport' || return
 	kill -0 "$CTL_PID" || fail "udpespd died" || return
 	grep -q 'bad message' "$CTL_LOG" || fail "udpespd did not log the bad messages" || return
+	ctl_keys_hidden
+}
+
+# Seconds of CPU (user + system, in clock ticks) udpespd has used.
+ctl_cpu_ticks() { awk '{print $14 + $15}' "/proc/$CTL_PID/stat"; }
+
+# A measurement for the test's log and, with CTL_MEASURE=FILE, for FILE.
+ctl_measure() {
+	echo "$*" >>"$UET_LOG"
+	[ -z "${CTL_MEASURE:-}" ] || echo "$*" >>"$CTL_MEASURE"
+}
+
+ctl_rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$CTL_PID/status"; }
+
+# Clients that queue STATS requests and never read the replies must not
+# hold up anyone else: udpespd sent replies on its only control thread,
+# blocking up to 5 s each (a HELLO waited 4.8 s behind one such client).
+test_ctl_slow_readers_do_not_block() {
+	local raw i ms out worst=0
+	local -a pids
+
+	ctl_up || return
+	raw=$CTL_DIR/slow
+	for ((i = 1; i <= 8; i++)); do
+		ctl_add "${IN4[@]}" spi $((0x2000 + i)) "${GCM[@]}" || return
+	done
+	for ((i = 1; i <= 6; i++)); do
+		"$PYTHON" "$UET_RAW" "$CTL_SOCK" slow-reader 3000 >"$raw.$i" 2>&1 &
+		pids+=($!)
+		UET_PIDS+=($!)
+	done
+	for ((i = 1; i <= 6; i++)); do
+		uet_wait 20 grep -q '^sent' "$raw.$i" || fail "slow reader $i: $(cat "$raw.$i")" || return
+	done
+	# Their replies fill the sockets; a HELLO is still answered at once
+	# (1 s: a bound for a loaded CI machine, not a benchmark).
+	for ((i = 1; i <= 5; i++)); do
+		out=$(timeout 30 "$PYTHON" "$UET_RAW" "$CTL_SOCK" hello-ms 2>&1)
+		ms=${out#hello }
+		[[ "$ms" =~ ^[0-9]+$ ]] || fail "hello-ms: $out" || return
+		[ "$ms" -gt "$worst" ] && worst=$ms
+	done
+	ctl_measure "HELLO behind 6 slow readers: worst of 5 round trips $worst ms ($(cat "$raw".* | tr '\n' ' '))"
+	[ "$worst" -lt 1000 ] || fail "a HELLO took $worst ms behind clients that do not read" || return
+	ctl_ok sa list && [ "$(grep -c '^handle ' "$CTL_DIR/stdout")" = 8 ] ||
+		fail "sa list behind slow readers: $(ctl_stdout | head -n 3)" || return
+	kill "${pids[@]}" 2>/dev/null
+	wait "${pids[@]}" 2>/dev/null
+	kill -0 "$CTL_PID" || fail "udpespd died" || return
+	ctl_ok stats || return
+	ctl_keys_hidden
+}
+
+# At most 128 clients, the next ones told why; and out of file descriptors
+# udpespd refuses clients instead of spinning on accept4 (EMFILE left the
+# connection queued and the loop at 100% CPU).
+test_ctl_client_limit_and_no_fds() {
+	local raw pid n t0 t1 used soft
+
+	ctl_up || return
+	raw=$CTL_DIR/hold
+	"$PYTHON" "$UET_RAW" "$CTL_SOCK" hold 130 >"$raw.1" 2>&1 &
+	pid=$!
+	UET_PIDS+=("$pid")
+	uet_wait 30 grep -q '^held' "$raw.1" || fail "hold 130: $(cat "$raw.1")" || return
+	grep -q '^ok 128 refused 2$' "$raw.1" &&
+		grep -q '^refusal EBUSY udpespd serves at most 128 clients at once: try again later$' "$raw.1" ||
+		fail "130 clients: $(cat "$raw.1" | tr '\n' ' ')" || return
+	# udpespctl reads the reason, or finds the connection closed if its
+	# HELLO went out after udpespd hung up.
+	ctl parser list
+	[ "$CTL_RC" = 1 ] && grep -Eq '^Error: (udpespd serves at most 128 clients at once|udpespd closed the connection)' \
+		"$CTL_DIR/stderr" || fail "the 129th udpespctl: exit $CTL_RC: $(ctl_stderr)" || return
+	kill "$pid" && wait "$pid" 2>/dev/null
+	uet_wait 10 ctl parser list || fail "no client served after the 128 left: $(ctl_stderr)" || return
+
+	# A few fds to spare, then 40 clients at once.
+	n=$(ls "/proc/$CTL_PID/fd" | wc -l)
+	soft=$(prlimit --pid "$CTL_PID" --nofile --output SOFT --noheadings) || fail "prlimit" || return
+	prlimit --pid "$CTL_PID" --nofile=$((n + 3)): || fail "prlimit" || return
+	"$PYTHON" "$UET_RAW" "$CTL_SOCK" hold 40 >"$raw.2" 2>&1 &
+	pid=$!
+	UET_PIDS+=("$pid")
+	sleep 1
+	t0=$(ctl_cpu_ticks)
+	sleep 3
+	t1=$(ctl_cpu_ticks)
+	used=$((t1 - t0))
+	ctl_measure "udpespd CPU while out of fds: $used ticks in 3 s"
+	# Idle, it needs none; spinning, it takes what a busy machine leaves
+	# it (27 of 200 ticks on a loaded 2-core CI machine, 300 on an idle one).
+	[ "$used" -lt 10 ] || fail "udpespd used $used clock ticks in 3 s out of fds (spinning)" || return
+	uet_wait 30 grep -q '^held' "$raw.2" || fail "hold 40: $(cat "$raw.2")" || return
+	grep -q '^refusal EMFILE udpespd is out of file descriptors: try again later$' "$raw.2" ||
+		fail "out of fds: $(cat "$raw.2" | tr '\n' ' ')" || return
+	grep -q 'out of file descriptors' "$CTL_LOG" || fail "udpespd did not log it" || return
+	kill "$pid" && wait "$pid" 2>/dev/null
+	prlimit --pid "$CTL_PID" --nofile="$soft": || fail "prlimit back" || return
+	uet_wait 10 ctl parser list || fail "no client served once fds were back: $(ctl_stderr)" || return
+	kill -0 "$CTL_PID" || fail "udpespd died"
+}
+
+# 10,000-SA batches added and flushed again and again: the allocator kept
+# the freed memory (45 MB grew to 225 MB). And a monitor that never reads
+# its events is disconnected once its queue is full, logged once.
+test_ctl_churn_returns_memory() {
+	local f i rss rss0 raw head tail out
+
+	CTL_MAX_SA=10240 ctl_up || return
+	raw=$CTL_DIR/mon-noread
+	"$PYTHON" "$UET_RAW" "$CTL_SOCK" monitor-noread >"$raw" 2>&1 &
+	UET_PIDS+=($!)
+	uet_wait 10 grep -q '^sent' "$raw" || fail "monitor-noread: $(cat "$raw")" || return
+	# Pairs, as IKE daemons install them: 5,000 inbound, 5,000 outbound.
+	f=$CTL_DIR/batch.txt
+	head=$(ctl_batch_line "${IN4[@]}") tail=$(ctl_batch_line "${GCM[@]}")
+	out=$(ctl_batch_line "${OUT4[@]}")
+	for ((i = 0; i < 5000; i++)); do
+		echo "$head 'spi' '$((0x10000 + i))' $tail"
+		echo "$out 'spi' '$((0x20000 + i))' $tail"
+	done >"$f"
+	rss0=$(ctl_rss_kb)
+	ctl_measure "churn: udpespd RSS $rss0 kB before"
+	for ((i = 1; i <= 5; i++)); do
+		ctl sa add-batch "$f" >/dev/null
+		[ "$CTL_RC" = 0 ] || fail "add-batch $i: $(ctl_stderr | head -c 300)" || return
+		ctl_ok sa flush || return
+		sleep 2.5 # udpespd looks at its memory once a second
+		rss=$(ctl_rss_kb)
+		ctl_measure "churn cycle $i: udpespd RSS $rss kB after the flush"
+		# Back near where it started: 10,000 SAs took some 30 MB.
+		[ $((rss - rss0)) -lt 12288 ] ||
+			fail "cycle $i: RSS $rss kB after the flush, $rss0 kB before the first batch" ||
+			return
+	done
+	[ "$(grep -c 'does not read' "$CTL_LOG")" = 1 ] ||
+		fail "the monitor that does not read: $(grep -c 'does not read' "$CTL_LOG") log lines, want 1" || return
+	kill -0 "$CTL_PID" || fail "udpespd died" || return
 	ctl_keys_hidden
 }
 

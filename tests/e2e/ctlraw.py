@@ -177,10 +177,17 @@ def hold(path, n):
     for _ in range(n):
         try:
             s = connect(path)
-            s.sendall(hello())
-            r = read_reply(s)
         except OSError as e:
-            r = (MSG_ERROR, -e.errno, 0, "connect/send: " + e.strerror)
+            r = (MSG_ERROR, -e.errno, 0, "connect: " + e.strerror)
+        else:
+            try:
+                s.sendall(hello())
+            except OSError:
+                pass  # refused at once: the reason is still there to read
+            try:
+                r = read_reply(s)
+            except OSError as e:
+                r = (MSG_ERROR, -e.errno, 0, "recv: " + e.strerror)
         if r is not None and r[0] == MSG_HELLO:
             ok += 1
             socks.append(s)

@@ -664,3 +664,44 @@ Test(sa_table, move_refuses_what_would_change_a_lookup_key_it_cannot)
 	cr_assert(strstr(err, "already has dst and spi 0x2002"), "%s", err);
 	cr_assert_eq(eout->cfg.dst.addr[0], out.dst.addr[0], "a refused move changes nothing");
 }
+
+struct walk_seen {
+	unsigned int mask, calls, pause_every;
+};
+
+/* sa_table_walk() callback: a bit per handle; asks to pause now and then. */
+static int walk_mark(const struct sa_entry *e, void *arg)
+{
+	struct walk_seen *w = arg;
+
+	cr_assert_eq(w->mask & (1u << e->handle), 0, "handle %u seen twice", e->handle);
+	w->mask |= 1u << e->handle;
+	w->calls++;
+	return w->pause_every && w->calls % w->pause_every == 0 ? 1 : 0;
+}
+
+/* A dump in steps sees every SA once, as one walk does. */
+Test(sa_table, walk_in_steps_sees_every_sa_once)
+{
+	struct udpesp_ctl_sa sa[4] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1"), inbound(0x1004, "192.0.2.1") };
+	struct udpesp_ctl_handles h[4];
+	struct walk_seen whole = { 0 }, steps = { .pause_every = 1 };
+	char err[256] = "";
+	__u32 pos = 0;
+	int ret, n = 0;
+
+	cr_assert_eq(sa_table_add(&table, sa, 4, h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_walk(&table, &pos, walk_mark, &whole), 0);
+	cr_assert_eq(whole.mask, 0x1e);
+	pos = 0;
+	while ((ret = sa_table_walk(&table, &pos, walk_mark, &steps)) == 1)
+		n++;
+	cr_assert_eq(ret, 0);
+	cr_assert_eq(steps.mask, 0x1e);
+	cr_assert_eq(steps.calls, 4);
+	cr_assert_geq(n, 1, "the walk paused");
+	/* A finished walk stays finished. */
+	cr_assert_eq(sa_table_walk(&table, &pos, walk_mark, &steps), 0);
+	cr_assert_eq(steps.calls, 4);
+}
