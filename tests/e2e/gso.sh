@@ -7,7 +7,7 @@
 # use), IPv4 and IPv6 inner, AES-GCM-16. Sourced by run.sh after tunnel.sh.
 
 GSO_TESTS="test_gso_tcp_bulk_both_ways test_gso_mixed_flows test_gso_tshark_segments
-	test_gso_off_talks_to_on test_gso_transport_mode test_gso_every_suite"
+	test_gso_off_talks_to_on test_gso_transport_mode test_gso_every_suite test_gso_option"
 
 # Megabytes of the bulk transfer each way (1 GB each way: under a minute
 # on a busy 2-core machine).
@@ -245,6 +245,17 @@ test_gso_every_suite() {
 		gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$PEER_INNER4" 16 || return
 		gso_tcp_check down || { fail "$name: $REASON"; return; }
 	done
+}
+
+# --gso takes on or off, nothing else; --help and the man page list it.
+test_gso_option() {
+	local out rc
+	out=$("$UET_DAEMON" --gso maybe 2>&1)
+	rc=$?
+	[ $rc = 2 ] && [ "$out" = 'Error: --gso "maybe": expected on or off' ] ||
+		fail "udpespd --gso maybe: exit $rc, \"$out\"" || return
+	"$UET_DAEMON" --help | grep -q -- '--gso MODE' || fail "--help does not list --gso" || return
+	grep -qF '\-\-gso' "$UET_ROOT/docs/udpespd.8" || fail "udpespd.8 does not document --gso"
 }
 
 gso_lines() { [ -s "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
