@@ -92,15 +92,21 @@ gso_tcp_check() {
 # gso_link NS rx|tx: udpesp0's packet count in NS (super-packets count once).
 gso_link() { nsx "$1" ip -s -j link show udpesp0 | jq -r ".[0].stats64.$2.packets"; }
 gso_stat() { nsx "$1" "$UET_CTL" -s "$UET_TMP/$2.sock" -j stats | jq -r ".counters.$3"; }
+# gso_sa_packets NS NAME HANDLE: that SA's packets counter.
+gso_sa_packets() {
+	nsx "$1" "$UET_CTL" -s "$UET_TMP/$2.sock" -j stats | jq -r ".sa[] | select(.handle == $3) | .packets"
+}
 
 # A GSO_E2E_MB transfer each way over IPv4 inner arrives with the SHA-256
 # it left with; the stack saw fewer packets than ESP carried both ways
 # (super-packets were read from and written to udpesp0).
 test_gso_tcp_bulk_both_ways() {
-	local t0 secs dec0 rx0 tx0 esp0 dec rx tx esp
+	local t0 secs dec0 rx0 tx0 esp0 dec rx tx esp in0 out0 in out
 	gso_tunnel_up || return
 	dec0=$(gso_stat "$UET_NS_GW" gw DecapOk) rx0=$(gso_link "$UET_NS_GW" rx)
 	esp0=$(gso_stat "$UET_NS_PEER" peer TxEsp) tx0=$(gso_link "$UET_NS_PEER" tx)
+	# Handle 1 on the gateway: inbound 0x1001; 2 on the peer: outbound 0x1001.
+	in0=$(gso_sa_packets "$UET_NS_GW" gw 1) out0=$(gso_sa_packets "$UET_NS_PEER" peer 2)
 	t0=$(date +%s)
 	gso_tcp up "$UET_NS_PEER" "$UET_NS_GW" "$INNER_GW4" "$GSO_E2E_MB" || return
 	gso_tcp_check up || return
@@ -111,6 +117,10 @@ test_gso_tcp_bulk_both_ways() {
 	echo "gw: $dec ESP packets decapsulated, $rx written to udpesp0; peer: $tx read from udpesp0, $esp ESP sent" >>"$UET_LOG"
 	[ "$rx" -lt $((dec / 2)) ] || fail "gw: $rx packets written to udpesp0 for $dec ESP packets: no coalescing" || return
 	[ "$tx" -lt $((esp / 2)) ] || fail "peer: $tx packets read from udpesp0 for $esp ESP packets: no TSO" || return
+	# SA counters count ESP packets, not super-packets.
+	in=$(($(gso_sa_packets "$UET_NS_GW" gw 1) - in0)) out=$(($(gso_sa_packets "$UET_NS_PEER" peer 2) - out0))
+	[ "$in" = "$dec" ] || fail "gw: inbound SA counted $in packets, DecapOk grew by $dec" || return
+	[ "$out" = "$esp" ] || fail "peer: outbound SA counted $out packets, TxEsp grew by $esp" || return
 	t0=$(date +%s)
 	gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$PEER_INNER4" "$GSO_E2E_MB" || return
 	gso_tcp_check down || return
