@@ -68,7 +68,7 @@ gso_tunnel_up() {
 gso_tcp() {
 	local name=$1 from=$2 to=$3 dst=$4 mb=$5 port=$((6000 + RANDOM % 1000))
 	head -c "${mb}M" /dev/urandom >"$UET_TMP/$name.bin" || { fail "no random file"; return; }
-	rm -f "$UET_TMP/$name.ready"
+	rm -f "$UET_TMP/$name.ready" "$UET_TMP/$name.rx" "$UET_TMP/$name.tx"
 	nsenter --net="/run/netns/$to" -- timeout 400 "$PYTHON" "$GSO_BULK" tcp-recv \
 		"$UET_TMP/$name.ready" $port "$UET_TMP/$name.rx" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
@@ -133,6 +133,7 @@ test_gso_tcp_bulk_both_ways() {
 test_gso_mixed_flows() {
 	local ready=$UET_TMP/udp.ready ready6=$UET_TMP/udp6.ready
 	gso_tunnel_up || return
+	rm -f "$ready" "$ready6" "$UET_TMP/udp.rx" "$UET_TMP/udp6.rx"
 	nsenter --net="/run/netns/$UET_NS_GW" -- timeout 120 "$PYTHON" "$GSO_BULK" udp-recv "$ready" \
 		5300 "$UET_TMP/udp.rx" 300 >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
@@ -276,10 +277,12 @@ gso_lines() { [ -s "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 # packet), no outer IP packet over the veth's MTU, no inner one over
 # udpesp0's; and more ESP packets than udpesp0 handed over.
 test_gso_tshark_segments() {
-	local conf=$UET_TMP/wireshark pcap=$UET_TMP/gw.pcap cap ready=$UET_TMP/u.ready
+	local conf=$UET_TMP/gso-wireshark pcap=$UET_TMP/gso-seg.pcap cap ready=$UET_TMP/u.ready
 	local mtu tmtu tx0 tx esp spi
 	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
 	gso_tunnel_up || return
+	# Names of their own: other tests of this run leave theirs in UET_TMP.
+	rm -rf "$conf" "$pcap" "$ready" "$UET_TMP/u.rx"
 	mkdir -m 0700 "$conf" && : >"$conf/esp_sa" && chmod 0600 "$conf/esp_sa" || { fail "mkdir"; return; }
 	printf '"IPv4","*","*","0x00002001","AES-GCM with 16 octet ICV [RFC4106]","0x%s","NULL",""\n' \
 		"$GSO_KEY4" >>"$conf/esp_sa"
