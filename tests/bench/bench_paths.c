@@ -701,8 +701,8 @@ static void print_aims(void)
 	       r1 >= 3 ? "met" : "not met");
 	printf("  AF_XDP path >= 50%% of the AF_XDP rxdrop ceiling at 64 bytes: %.0f%% -> %s\n",
 	       r2 * 100, r2 >= 0.5 ? "met" : "not met");
-	printf("  AF_XDP path >= 70%% of the AF_XDP rxdrop ceiling at 64 bytes (issue 17): %.0f%% -> %s\n",
-	       r2 * 100, r2 >= 0.7 ? "met" : "not met");
+	printf("  AF_XDP path >= 70%% of the AF_XDP rxdrop ceiling at 64 bytes (issue 17): "
+	       "%.0f%% -> %s\n", r2 * 100, r2 >= 0.7 ? "met" : "not met");
 	printf("  AF_XDP path ÷ cleartext at 1400 bytes (reported): %.2f\n", r3);
 }
 

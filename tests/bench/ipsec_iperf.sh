@@ -25,7 +25,8 @@
 # udpesp ÷ strongSwan); with BENCH_JSON appends a result object for each
 # ("path": "cleartext" | "strongswan" | "udpesp_iperf" (--gso on) |
 # "udpesp_iperf_gso_off" | "udpesp_iperf_kfunc", "streams", "direction",
-# "mbps"), or one with "error" when a tunnel could not be built.
+# "mbps", "cores_per_gbps": CPU of both iperf3 and the tunnel's daemons
+# per Gbit/s), or one with "error" when a tunnel could not be built.
 # BENCH_IPERF_TIME (seconds per run, default 5; BENCH_QUICK=1: 2).
 # Everything is removed on exit, also on Ctrl-C.
 set -u
@@ -45,14 +46,17 @@ if [ "${BENCH_QUICK:-}" = 1 ]; then T=${BENCH_IPERF_TIME:-2}; else T=${BENCH_IPE
 json() { [ -n "${BENCH_JSON:-}" ] && echo "$1" >>"$BENCH_JSON"; return 0; }
 # result PATH MBPS|"" ERROR [STREAMS DIRECTION]: one line for people, one
 # object for the JSON; MBPS[PATH,STREAMS,DIRECTION] for the ratios.
-declare -A MBPS
+declare -A MBPS CPU
 result() {
-	local st=${4:-1} dir=${5:-up}
+	local st=${4:-1} dir=${5:-up} cpu=null
+	[ -s "$UET_TMP/last.cpu" ] && cpu=$(cat "$UET_TMP/last.cpu")
+	rm -f "$UET_TMP/last.cpu"
 	if [ -n "$2" ]; then
 		MBPS[$1,$st,$dir]=$2
-		printf '  %-22s %d stream%s %-4s %8.0f Mbit/s (iperf3 TCP, %s s, receiver)\n' "$1" "$st" \
-			"$([ "$st" = 1 ] && echo " " || echo s)" "$dir" "$2" "$T"
-		json "{\"path\": \"$1\", \"suite\": \"aes-gcm-128\", \"mbps\": $2, \"seconds\": $T, \"streams\": $st, \"direction\": \"$dir\"}"
+		CPU[$1,$st,$dir]=$cpu
+		printf '  %-22s %d stream%s %-4s %8.0f Mbit/s, %5s cores per Gbit/s (iperf3 TCP, %s s, receiver)\n' \
+			"$1" "$st" "$([ "$st" = 1 ] && echo " " || echo s)" "$dir" "$2" "$cpu" "$T"
+		json "{\"path\": \"$1\", \"suite\": \"aes-gcm-128\", \"mbps\": $2, \"seconds\": $T, \"streams\": $st, \"direction\": \"$dir\", \"cores_per_gbps\": $cpu}"
 	else
 		printf '  %-22s unavailable: %s\n' "$1" "$3"
 		json "$(jq -cn --arg p "$1" --arg e "$3" '{path: $p, suite: "aes-gcm-128", error: $e}')"
@@ -97,8 +101,10 @@ missing=$(uet_missing_tools ip nft iperf3 jq nsenter unshare swanctl)
 # SERVER (default the inner address), then the client from CLIENT for $T
 # seconds, STREAMS TCP streams, down: the gateway sends (-R); prints Mbit/s.
 iperf() {
-	local out=$UET_TMP/iperf-$1.json mbps srv=${4:-$GW_INNER} cli=${5:-$CLIENT_INNER} rev=()
+	local out=$UET_TMP/iperf-$1.json mbps srv=${4:-$GW_INNER} cli=${5:-$CLIENT_INNER} rev=() c0
 	[ "${3:-up}" = down ] && rev=(-R)
+	rm -f "$UET_TMP/last.cpu"
+	c0=$(tunnel_ticks)
 	nsenter --net="/run/netns/$NS_GW" -- iperf3 -s -1 -B "$srv" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
 	uet_wait 5 sh -c "nsenter --net=/run/netns/$NS_GW ss -ltn | grep -q '$srv:5201'" || return 1
@@ -108,7 +114,23 @@ iperf() {
 		return 1
 	mbps=$(jq '.end.sum_received.bits_per_second / 1e6 | floor' "$out") || return 1
 	[ "$mbps" -gt 0 ] 2>/dev/null || return 1
+	# CPU: both iperf3 (their own report) and the tunnel's daemons, in
+	# cores per Gbit/s; packets the kernel handles in ksoftirqd, not in
+	# these processes' system calls, are not counted.
+	awk -v t0="$c0" -v t1="$(tunnel_ticks)" -v hz="$(getconf CLK_TCK)" -v mbps="$mbps" \
+		-v ip="$(jq '.end.cpu_utilization_percent | .host_total + .remote_total' "$out")" \
+		-v secs="$(jq '.end.sum_received.seconds' "$out")" \
+		'BEGIN { printf "%.2f", (ip / 100 + (t1 - t0) / hz / secs) / (mbps / 1000) }' >"$UET_TMP/last.cpu"
 	echo "$mbps"
+}
+
+# CPU ticks (user + system) of the tunnel's processes so far.
+tunnel_ticks() {
+	local p sum=0
+	for p in $(cat "$UET_TMP/tunnel.pids" 2>/dev/null); do
+		[ -r "/proc/$p/stat" ] && sum=$((sum + $(awk '{ print $14 + $15 }' "/proc/$p/stat")))
+	done
+	echo $sum
 }
 
 # ---- strongSwan, kernel-libipsec ----
@@ -177,6 +199,7 @@ charon_start() {
 		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run && exec env STRONGSWAN_CONF="$0" "$1"' \
 		"$d/strongswan.conf" "$CHARON" >>"$d/charon.out" 2>&1 &
 	UET_PIDS+=($!)
+	echo $! >>"$UET_TMP/tunnel.pids"
 	uet_wait 10 test -S "$d/charon.vici" || return 1
 	swanctl --load-all --file "$d/swanctl.conf" --uri "unix://$d/charon.vici" >>"$UET_LOG" 2>&1
 }
@@ -221,6 +244,7 @@ matrix() {
 
 strongswan_down() {
 	uet_kill_pids
+	rm -f "$UET_TMP/tunnel.pids"
 	ip -n "$NS_CLIENT" addr del "$CLIENT_INNER/32" dev lo 2>/dev/null
 	ip -n "$NS_GW" addr del "$GW_INNER/32" dev lo 2>/dev/null
 	# charon's routes and ipsec0 die with it; flush what may be left.
@@ -256,6 +280,7 @@ udpesp_daemons() {
 		kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	done
 	UD_PIDS=()
+	rm -f "$UET_TMP/tunnel.pids"
 	for side in client gw; do
 		ns=$NS_GW pin=$PIN_GW
 		[ $side = client ] && ns=$NS_CLIENT pin=$PIN_CLIENT
@@ -264,6 +289,7 @@ udpesp_daemons() {
 			--socket "$UET_TMP/$side.sock" --log "$UET_TMP/$side.log" --gso "$1" &
 		UET_PIDS+=($!)
 		UD_PIDS+=($!)
+		echo $! >>"$UET_TMP/tunnel.pids"
 		uet_wait 10 test -S "$UET_TMP/$side.sock" || { REASON="udpespd ($side) did not start"; return 1; }
 	done
 	udpesp_sas xsk || return 1
@@ -341,6 +367,15 @@ for st in 1 4; do
 			"$(ratio "udpesp_iperf,$k" "cleartext,$k")" "$(ratio "udpesp_iperf,$k" "strongswan,$k")" \
 			"$(ratio "udpesp_iperf_gso_off,$k" "cleartext,$k")" \
 			"$(ratio "udpesp_iperf_gso_off,$k" "strongswan,$k")"
+	done
+done
+echo "cores per Gbit/s         cleartext strongswan  gso on gso off   (iperf3 + the tunnel's daemons)"
+for st in 1 4; do
+	for dir in up down; do
+		k=$st,$dir
+		printf '  %d stream%s %-4s        %9s %10s %7s %7s\n' "$st" "$([ "$st" = 1 ] && echo " " || echo s)" \
+			"$dir" "${CPU[cleartext,$k]:--}" "${CPU[strongswan,$k]:--}" "${CPU[udpesp_iperf,$k]:--}" \
+			"${CPU[udpesp_iperf_gso_off,$k]:--}"
 	done
 done
 echo "  aims (reported, not asserted): udpesp (gso on) >= 0.5 of cleartext and >= 5x strongSwan"

@@ -7,7 +7,7 @@
 # use), IPv4 and IPv6 inner, AES-GCM-16. Sourced by run.sh after tunnel.sh.
 
 GSO_TESTS="test_gso_tcp_bulk_both_ways test_gso_mixed_flows test_gso_tshark_segments
-	test_gso_off_talks_to_on test_gso_transport_mode test_gso_every_suite"
+	test_gso_off_talks_to_on test_gso_transport_mode test_gso_every_suite test_gso_option"
 
 # Megabytes of the bulk transfer each way (1 GB each way: under a minute
 # on a busy 2-core machine).
@@ -68,7 +68,7 @@ gso_tunnel_up() {
 gso_tcp() {
 	local name=$1 from=$2 to=$3 dst=$4 mb=$5 port=$((6000 + RANDOM % 1000))
 	head -c "${mb}M" /dev/urandom >"$UET_TMP/$name.bin" || { fail "no random file"; return; }
-	rm -f "$UET_TMP/$name.ready"
+	rm -f "$UET_TMP/$name.ready" "$UET_TMP/$name.rx" "$UET_TMP/$name.tx"
 	nsenter --net="/run/netns/$to" -- timeout 400 "$PYTHON" "$GSO_BULK" tcp-recv \
 		"$UET_TMP/$name.ready" $port "$UET_TMP/$name.rx" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
@@ -92,15 +92,21 @@ gso_tcp_check() {
 # gso_link NS rx|tx: udpesp0's packet count in NS (super-packets count once).
 gso_link() { nsx "$1" ip -s -j link show udpesp0 | jq -r ".[0].stats64.$2.packets"; }
 gso_stat() { nsx "$1" "$UET_CTL" -s "$UET_TMP/$2.sock" -j stats | jq -r ".counters.$3"; }
+# gso_sa_packets NS NAME HANDLE: that SA's packets counter.
+gso_sa_packets() {
+	nsx "$1" "$UET_CTL" -s "$UET_TMP/$2.sock" -j stats | jq -r ".sa[] | select(.handle == $3) | .packets"
+}
 
 # A GSO_E2E_MB transfer each way over IPv4 inner arrives with the SHA-256
 # it left with; the stack saw fewer packets than ESP carried both ways
 # (super-packets were read from and written to udpesp0).
 test_gso_tcp_bulk_both_ways() {
-	local t0 secs dec0 rx0 tx0 esp0 dec rx tx esp
+	local t0 secs dec0 rx0 tx0 esp0 dec rx tx esp in0 out0 in out
 	gso_tunnel_up || return
 	dec0=$(gso_stat "$UET_NS_GW" gw DecapOk) rx0=$(gso_link "$UET_NS_GW" rx)
 	esp0=$(gso_stat "$UET_NS_PEER" peer TxEsp) tx0=$(gso_link "$UET_NS_PEER" tx)
+	# Handle 1 on the gateway: inbound 0x1001; 2 on the peer: outbound 0x1001.
+	in0=$(gso_sa_packets "$UET_NS_GW" gw 1) out0=$(gso_sa_packets "$UET_NS_PEER" peer 2)
 	t0=$(date +%s)
 	gso_tcp up "$UET_NS_PEER" "$UET_NS_GW" "$INNER_GW4" "$GSO_E2E_MB" || return
 	gso_tcp_check up || return
@@ -111,6 +117,10 @@ test_gso_tcp_bulk_both_ways() {
 	echo "gw: $dec ESP packets decapsulated, $rx written to udpesp0; peer: $tx read from udpesp0, $esp ESP sent" >>"$UET_LOG"
 	[ "$rx" -lt $((dec / 2)) ] || fail "gw: $rx packets written to udpesp0 for $dec ESP packets: no coalescing" || return
 	[ "$tx" -lt $((esp / 2)) ] || fail "peer: $tx packets read from udpesp0 for $esp ESP packets: no TSO" || return
+	# SA counters count ESP packets, not super-packets.
+	in=$(($(gso_sa_packets "$UET_NS_GW" gw 1) - in0)) out=$(($(gso_sa_packets "$UET_NS_PEER" peer 2) - out0))
+	[ "$in" = "$dec" ] || fail "gw: inbound SA counted $in packets, DecapOk grew by $dec" || return
+	[ "$out" = "$esp" ] || fail "peer: outbound SA counted $out packets, TxEsp grew by $esp" || return
 	t0=$(date +%s)
 	gso_tcp down "$UET_NS_GW" "$UET_NS_PEER" "$PEER_INNER4" "$GSO_E2E_MB" || return
 	gso_tcp_check down || return
@@ -123,6 +133,7 @@ test_gso_tcp_bulk_both_ways() {
 test_gso_mixed_flows() {
 	local ready=$UET_TMP/udp.ready ready6=$UET_TMP/udp6.ready
 	gso_tunnel_up || return
+	rm -f "$ready" "$ready6" "$UET_TMP/udp.rx" "$UET_TMP/udp6.rx"
 	nsenter --net="/run/netns/$UET_NS_GW" -- timeout 120 "$PYTHON" "$GSO_BULK" udp-recv "$ready" \
 		5300 "$UET_TMP/udp.rx" 300 >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
@@ -247,6 +258,17 @@ test_gso_every_suite() {
 	done
 }
 
+# --gso takes on or off, nothing else; --help and the man page list it.
+test_gso_option() {
+	local out rc
+	out=$("$UET_DAEMON" --gso maybe 2>&1)
+	rc=$?
+	[ $rc = 2 ] && [ "$out" = 'Error: --gso "maybe": expected on or off' ] ||
+		fail "udpespd --gso maybe: exit $rc, \"$out\"" || return
+	"$UET_DAEMON" --help | grep -q -- '--gso MODE' || fail "--help does not list --gso" || return
+	grep -qF '\-\-gso' "$UET_ROOT/docs/udpespd.8" || fail "udpespd.8 does not document --gso"
+}
+
 gso_lines() { [ -s "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 
 # What the gateway sends while TSO and USO hand it super-packets, captured
@@ -255,10 +277,12 @@ gso_lines() { [ -s "$1" ] && [ "$(wc -l <"$1")" -ge "$2" ]; }
 # packet), no outer IP packet over the veth's MTU, no inner one over
 # udpesp0's; and more ESP packets than udpesp0 handed over.
 test_gso_tshark_segments() {
-	local conf=$UET_TMP/wireshark pcap=$UET_TMP/gw.pcap cap ready=$UET_TMP/u.ready
+	local conf=$UET_TMP/gso-wireshark pcap=$UET_TMP/gso-seg.pcap cap ready=$UET_TMP/u.ready
 	local mtu tmtu tx0 tx esp spi
 	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
 	gso_tunnel_up || return
+	# Names of their own: other tests of this run leave theirs in UET_TMP.
+	rm -rf "$conf" "$pcap" "$ready" "$UET_TMP/u.rx"
 	mkdir -m 0700 "$conf" && : >"$conf/esp_sa" && chmod 0600 "$conf/esp_sa" || { fail "mkdir"; return; }
 	printf '"IPv4","*","*","0x00002001","AES-GCM with 16 octet ICV [RFC4106]","0x%s","NULL",""\n' \
 		"$GSO_KEY4" >>"$conf/esp_sa"

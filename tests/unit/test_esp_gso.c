@@ -248,69 +248,93 @@ static size_t rt_packet(__u8 *p, struct rt_flow *f, size_t plen, __u8 fl, unsign
 	return len;
 }
 
+/*
+ * One item: its packets in order, its length as said; cut by esp_gso
+ * with its virtio_net_hdr, exactly the packets it was made of (orig).
+ * Returns the number of packets in it.
+ */
+static unsigned int rt_check_item(const struct esp_gro_item *it, const struct esp_gro_pkt *pkts,
+				  const __u16 *next, __u8 (*orig)[1600], int round)
+{
+	static __u8 flat[70000], seg[70000];
+	unsigned int prev = it->first, count = 0;
+	struct esp_gso g;
+	size_t len = 0;
+	long m;
+
+	cr_assert_leq(it->len, 0xffff);
+	for (__u16 j = it->first; j != ESP_GRO_END; j = next[j], count++) {
+		size_t skip = j == it->first ? 0 : it->skip;
+
+		cr_assert(j == it->first || j > prev, "round %d: packets in order", round);
+		prev = j;
+		memcpy(flat + len, pkts[j].data + skip, pkts[j].len - skip);
+		len += pkts[j].len - skip;
+	}
+	cr_assert_eq(count, it->count);
+	cr_assert_eq(len, it->len);
+	cr_assert_eq(esp_gso_start(&g, &it->vh, flat, len), 0, "round %d", round);
+	for (__u16 j = it->first; j != ESP_GRO_END; j = next[j]) {
+		m = esp_gso_next(&g, seg, sizeof(seg));
+		cr_assert_eq(m, pkts[j].len, "round %d packet %u: %ld bytes, not %u", round, j, m,
+			     pkts[j].len);
+		cr_assert(!memcmp(seg, orig[j], m), "round %d packet %u differs", round, j);
+	}
+	cr_assert_eq(esp_gso_next(&g, seg, sizeof(seg)), 0);
+	return count;
+}
+
+/* A random batch of up to ESP_GRO_MAX packets of four flows; how many. */
+static unsigned int rt_batch(struct esp_gro_pkt *pkts, __u8 (*buf)[1600], unsigned int *s)
+{
+	static const __u8 flags[] = { 0x10, 0x10, 0x10, 0x10, 0x18, 0x11, 0x90, 0x50, 0x12, 0x14 };
+	struct rt_flow fl[4] = {
+		{ 4, IPPROTO_TCP, 0, 1000, 1, 7 },
+		{ 6, IPPROTO_TCP, 0, 1001, 0, 0xfffff000 },
+		{ 4, IPPROTO_UDP, 0, 1002, 0xfff0, 0 },
+		{ 6, IPPROTO_UDP, 0x20, 1003, 0, 0 },
+	};
+	unsigned int n = 1 + rt_rand(s) % ESP_GRO_MAX;
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct rt_flow *f = &fl[rt_rand(s) % (1 + rt_rand(s) % 4)];
+		unsigned int r = rt_rand(s) % 16;
+		size_t plen = r < 12 ? 1000 : r < 15 ? rt_rand(s) % 1001 : 0;
+		__u8 tcp_flags = flags[rt_rand(s) % sizeof(flags)];
+
+		if (r == 15 && f->proto == IPPROTO_TCP)
+			f->seq += 1000; /* a hole */
+		if (rt_rand(s) % 20 == 0)
+			f->tos ^= 4;
+		pkts[i].len = rt_packet(buf[i], f, plen, tcp_flags, s);
+		pkts[i].data = buf[i];
+		/* Now and then a bad checksum (TCP/UDP, or the IPv4 header's). */
+		if (rt_rand(s) % 40 == 0)
+			buf[i][pkts[i].len - 1] ^= 1;
+	}
+	return n;
+}
+
 Test(esp_gro, items_cut_by_esp_gso_give_back_the_packets)
 {
-	static __u8 buf[ESP_GRO_MAX][1600], flat[70000], seg[70000];
-	static const __u8 flags[] = { 0x10, 0x10, 0x10, 0x10, 0x18, 0x11, 0x90, 0x50, 0x12, 0x14 };
+	static __u8 buf[ESP_GRO_MAX][1600], orig[ESP_GRO_MAX][1600];
 	struct esp_gro_item items[ESP_GRO_MAX];
 	struct esp_gro_pkt pkts[ESP_GRO_MAX];
 	__u16 next[ESP_GRO_MAX];
 	unsigned int s = 4303, merged = 0;
 
 	for (int round = 0; round < 400; round++) {
-		struct rt_flow fl[4] = {
-			{ 4, IPPROTO_TCP, 0, 1000, 1, 7 }, { 6, IPPROTO_TCP, 0, 1001, 0, 0xfffff000 },
-			{ 4, IPPROTO_UDP, 0, 1002, 0xfff0, 0 }, { 6, IPPROTO_UDP, 0x20, 1003, 0, 0 },
-		};
-		__u8 orig[ESP_GRO_MAX][1600];
-		unsigned int n = 1 + rt_rand(&s) % ESP_GRO_MAX, nitems, seen = 0;
+		unsigned int n = rt_batch(pkts, buf, &s), nitems, seen = 0;
 
-		for (unsigned int i = 0; i < n; i++) {
-			struct rt_flow *f = &fl[rt_rand(&s) % (1 + rt_rand(&s) % 4)];
-			unsigned int r = rt_rand(&s) % 16;
-			size_t plen = r < 12 ? 1000 : r < 15 ? rt_rand(&s) % 1001 : 0;
-
-			if (r == 15 && f->proto == IPPROTO_TCP)
-				f->seq += 1000; /* a hole */
-			if (rt_rand(&s) % 20 == 0)
-				f->tos ^= 4;
-			pkts[i].len = rt_packet(buf[i], f, plen, flags[rt_rand(&s) % sizeof(flags)], &s);
-			pkts[i].data = buf[i];
-			if (rt_rand(&s) % 40 == 0)
-				buf[i][pkts[i].len - 1] ^= 1; /* a bad checksum, or a bad IPv4 header */
+		for (unsigned int i = 0; i < n; i++)
 			memcpy(orig[i], buf[i], pkts[i].len);
-		}
 		nitems = esp_gro_batch(pkts, n, items, next);
 		for (unsigned int k = 0; k < nitems; k++) {
-			const struct esp_gro_item *it = &items[k];
-			size_t len = 0;
-			unsigned int prev = it->first, count = 0;
-			struct esp_gso g;
-			long m;
+			unsigned int count = rt_check_item(&items[k], pkts, next, orig, round);
 
-			cr_assert(k == 0 || it->first > items[k - 1].first, "items in order");
-			cr_assert_leq(it->len, 0xffff);
-			for (__u16 j = it->first; j != ESP_GRO_END; j = next[j], count++) {
-				size_t skip = j == it->first ? 0 : it->skip;
-
-				cr_assert(j == it->first || j > prev, "round %d: packets in order", round);
-				prev = j;
-				memcpy(flat + len, pkts[j].data + skip, pkts[j].len - skip);
-				len += pkts[j].len - skip;
-				seen++;
-			}
-			cr_assert_eq(count, it->count);
-			cr_assert_eq(len, it->len);
+			cr_assert(k == 0 || items[k].first > items[k - 1].first, "items in order");
+			seen += count;
 			merged += count > 1;
-			cr_assert_eq(esp_gso_start(&g, &it->vh, flat, len), 0, "round %d item %u", round, k);
-			for (__u16 j = it->first; j != ESP_GRO_END; j = next[j]) {
-				m = esp_gso_next(&g, seg, sizeof(seg));
-				cr_assert_eq(m, pkts[j].len, "round %d item %u packet %u: %ld bytes, not %u",
-					     round, k, j, m, pkts[j].len);
-				cr_assert(!memcmp(seg, orig[j], m), "round %d item %u packet %u differs",
-					  round, k, j);
-			}
-			cr_assert_eq(esp_gso_next(&g, seg, sizeof(seg)), 0);
 		}
 		cr_assert_eq(seen, n, "round %d: every packet in one item", round);
 	}
