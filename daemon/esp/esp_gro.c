@@ -57,8 +57,8 @@ static bool esp_gro_l4_csum_ok(const __u8 *p, __u32 len, const struct esp_gso_l4
 {
 	__u32 l4len = len - l4->l4_off;
 
-	return esp_gso_csum_fold(esp_gso_pseudo(p, l4->family, l4->proto, l4len) +
-				 esp_gso_csum_add(0, p + l4->l4_off, l4len)) == 0xffff;
+	return udpesp_csum_fold(esp_gso_pseudo(p, l4->family, l4->proto, l4len) +
+				 udpesp_csum_add(0, p + l4->l4_off, l4len)) == 0xffff;
 }
 
 static void esp_gro_classify(const struct esp_gro_pkt *pkt, struct esp_gro_info *in)
@@ -79,7 +79,7 @@ static void esp_gro_classify(const struct esp_gro_pkt *pkt, struct esp_gro_info 
 	if (in->l4.proto != IPPROTO_TCP && in->l4.proto != IPPROTO_UDP)
 		return;
 	if (in->l4.family == 4 &&
-	    (p[0] != 0x45 || esp_gso_csum_fold(esp_gso_csum_add(0, p, 20)) != 0xffff))
+	    (p[0] != 0x45 || udpesp_csum_fold(udpesp_csum_add(0, p, 20)) != 0xffff))
 		return;
 	if (in->l4.proto == IPPROTO_UDP) {
 		const __u8 *uh = p + in->l4.l4_off;
@@ -157,7 +157,7 @@ static void esp_gro_complete(struct esp_gro_pkt *pkts, struct esp_gro_item *it,
 	if (l4->family == 4) {
 		put16(p + 2, it->len);
 		memset(p + 10, 0, 2);
-		c = (__u16)~esp_gso_csum_fold(esp_gso_csum_add(0, p, 20));
+		c = (__u16)~udpesp_csum_fold(udpesp_csum_add(0, p, 20));
 		memcpy(p + 10, &c, 2);
 	} else {
 		put16(p + 4, it->len - 40);
@@ -167,7 +167,7 @@ static void esp_gro_complete(struct esp_gro_pkt *pkts, struct esp_gro_item *it,
 	it->vh.gso_size = o->fi.payload;
 	it->vh.csum_start = l4->l4_off;
 	/* The field: the pseudo-header sum, for the kernel to complete. */
-	c = esp_gso_csum_fold(esp_gso_pseudo(p, l4->family, l4->proto, l4len));
+	c = udpesp_csum_fold(esp_gso_pseudo(p, l4->family, l4->proto, l4len));
 	if (l4->proto == IPPROTO_TCP) {
 		th[13] |= last_flags & (TCP_FIN | TCP_PSH);
 		it->vh.gso_type = l4->family == 4 ? VIRTIO_NET_HDR_GSO_TCPV4 :

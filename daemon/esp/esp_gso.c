@@ -104,7 +104,7 @@ static int esp_gso_csum_help(__u8 *pkt, size_t len, const struct virtio_net_hdr 
 
 	if (at + 2 > len)
 		return -EINVAL;
-	c = (__u16)~esp_gso_csum_fold(esp_gso_csum_add(0, pkt + start, len - start));
+	c = (__u16)~udpesp_csum_fold(udpesp_csum_add(0, pkt + start, len - start));
 	if (!c)
 		c = 0xffff;
 	memcpy(pkt + at, &c, 2);
@@ -181,7 +181,7 @@ long esp_gso_next(struct esp_gso *g, __u8 *dst, size_t room)
 		put16(dst + 2, n);
 		put16(dst + 4, g->ip_id + g->index);
 		memset(dst + 10, 0, 2);
-		c = (__u16)~esp_gso_csum_fold(esp_gso_csum_add(0, dst, l4->l4_off));
+		c = (__u16)~udpesp_csum_fold(udpesp_csum_add(0, dst, l4->l4_off));
 		memcpy(dst + 10, &c, 2);
 	} else {
 		put16(dst + 4, n - 40);
@@ -193,16 +193,16 @@ long esp_gso_next(struct esp_gso *g, __u8 *dst, size_t room)
 		if (g->index)
 			th[13] &= ~TCP_CWR;
 		memset(th + 16, 0, 2);
-		c = (__u16)~esp_gso_csum_fold(esp_gso_pseudo(dst, l4->family, IPPROTO_TCP,
+		c = (__u16)~udpesp_csum_fold(esp_gso_pseudo(dst, l4->family, IPPROTO_TCP,
 							     n - l4->l4_off) +
-					      esp_gso_csum_add(0, th, n - l4->l4_off));
+					      udpesp_csum_add(0, th, n - l4->l4_off));
 		memcpy(th + 16, &c, 2);
 	} else {
 		put16(th + 4, n - l4->l4_off);
 		memset(th + 6, 0, 2);
-		c = (__u16)~esp_gso_csum_fold(esp_gso_pseudo(dst, l4->family, IPPROTO_UDP,
+		c = (__u16)~udpesp_csum_fold(esp_gso_pseudo(dst, l4->family, IPPROTO_UDP,
 							     n - l4->l4_off) +
-					      esp_gso_csum_add(0, th, n - l4->l4_off));
+					      udpesp_csum_add(0, th, n - l4->l4_off));
 		if (!c)
 			c = 0xffff; /* RFC 768: 0 means no checksum */
 		memcpy(th + 6, &c, 2);

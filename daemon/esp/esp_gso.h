@@ -27,6 +27,7 @@
 #include <string.h>
 #include <linux/types.h>
 #include <linux/virtio_net.h>
+#include <udpesp/csum.h>
 
 /* Debian 12's headers (Linux 6.1) predate USO (Linux 6.2). */
 #ifndef VIRTIO_NET_HDR_GSO_UDP_L4
@@ -88,74 +89,15 @@ int esp_gso_start(struct esp_gso *g, const struct virtio_net_hdr *vh, __u8 *pkt,
 long esp_gso_next(struct esp_gso *g, __u8 *dst, size_t room);
 
 /*
- * The Internet checksum (RFC 1071) on 16-bit words as they lie in
- * memory: a one's complement sum does not care about byte order as long
- * as every word is read the same way, so a result is stored with memcpy
- * as it is. (A private copy until the ESP engine's checksum has its own
- * header in include/udpesp/.)
- */
-static inline __u64 esp_gso_csum_add(__u64 sum, const void *data, size_t len)
-{
-	const __u8 *p = data;
-	__u64 w64;
-	__u32 w32;
-	__u16 w16;
-
-	for (; len >= 8; p += 8, len -= 8) {
-		memcpy(&w64, p, 8);
-		sum += w64;
-		sum += sum < w64; /* end-around carry */
-	}
-	sum = (sum & 0xffffffff) + (sum >> 32);
-	if (len >= 4) {
-		memcpy(&w32, p, 4);
-		sum += w32;
-		p += 4;
-		len -= 4;
-	}
-	if (len >= 2) {
-		memcpy(&w16, p, 2);
-		sum += w16;
-		p += 2;
-		len -= 2;
-	}
-	if (len) {
-		__u8 last[2] = { p[0], 0 };
-
-		memcpy(&w16, last, 2);
-		sum += w16;
-	}
-	return sum;
-}
-
-static inline __u16 esp_gso_csum_fold(__u64 sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (__u16)sum;
-}
-
-/* A big-endian 16-bit value as the word memory holds. */
-static inline __u16 esp_gso_word(__u16 v)
-{
-	__u8 b[2] = { (__u8)(v >> 8), (__u8)v };
-	__u16 w;
-
-	memcpy(&w, b, 2);
-	return w;
-}
-
-/*
  * The TCP/UDP pseudo-header sum (RFC 793, RFC 768, RFC 8200 8.1) of the
- * packet at ip with l4_len bytes of upper-layer data, not folded.
+ * packet at ip with l4_len bytes of upper-layer data, not folded; the
+ * checksum itself is include/udpesp/csum.h's.
  */
 static inline __u64 esp_gso_pseudo(const __u8 *ip, __u8 family, __u8 proto, __u32 l4_len)
 {
-	__u64 sum = family == 4 ? esp_gso_csum_add(0, ip + 12, 8) :
-				  esp_gso_csum_add(0, ip + 8, 32);
-
-	return sum + esp_gso_word((__u16)l4_len) + esp_gso_word(l4_len >> 16) +
-	       esp_gso_word(proto);
+	return udpesp_csum_pseudo(family == 4 ? ip + 12 : ip + 8, family == 4 ? 4 : 16, proto,
+				  (__u16)l4_len) +
+	       udpesp_csum_word16(l4_len >> 16);
 }
 
 #endif /* UDPESP_ESP_GSO_H */

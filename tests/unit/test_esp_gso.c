@@ -169,10 +169,10 @@ Test(esp_gro, not_ip_ends_every_open_item)
 
 		p[5] = k;
 		p[24] = seq >> 24, p[25] = seq >> 16, p[26] = seq >> 8, p[27] = seq;
-		csum = (__u16)~esp_gso_csum_fold(esp_gso_csum_add(0, p, 20));
+		csum = (__u16)~udpesp_csum_fold(udpesp_csum_add(0, p, 20));
 		memcpy(p + 10, &csum, 2);
-		csum = (__u16)~esp_gso_csum_fold(esp_gso_pseudo(p, 4, IPPROTO_TCP, 1020) +
-						 esp_gso_csum_add(0, p + 20, 1020));
+		csum = (__u16)~udpesp_csum_fold(esp_gso_pseudo(p, 4, IPPROTO_TCP, 1020) +
+						 udpesp_csum_add(0, p + 20, 1020));
 		memcpy(p + 36, &csum, 2);
 	}
 	cr_assert_eq(esp_gro_batch(pkts, 4, items, next), 3);
@@ -217,7 +217,7 @@ static size_t rt_packet(__u8 *p, struct rt_flow *f, size_t plen, __u8 fl, unsign
 		rt_put16(p + 4, f->id++);
 		p[12] = 192, p[13] = 0, p[14] = 2, p[15] = 1;
 		p[16] = 198, p[17] = 51, p[18] = 100, p[19] = 2;
-		c = (__u16)~esp_gso_csum_fold(esp_gso_csum_add(0, p, 20));
+		c = (__u16)~udpesp_csum_fold(udpesp_csum_add(0, p, 20));
 		memcpy(p + 10, &c, 2);
 	} else {
 		p[0] = 0x60 | f->tos >> 4, p[1] = (__u8)(f->tos << 4), p[6] = f->proto, p[7] = 64;
@@ -240,8 +240,8 @@ static size_t rt_packet(__u8 *p, struct rt_flow *f, size_t plen, __u8 fl, unsign
 	} else {
 		rt_put16(th + 4, l4 + plen);
 	}
-	c = (__u16)~esp_gso_csum_fold(esp_gso_pseudo(p, f->family, f->proto, len - ip) +
-				      esp_gso_csum_add(0, th, len - ip));
+	c = (__u16)~udpesp_csum_fold(esp_gso_pseudo(p, f->family, f->proto, len - ip) +
+				      udpesp_csum_add(0, th, len - ip));
 	if (f->proto == IPPROTO_UDP && !c)
 		c = 0xffff;
 	memcpy(th + (f->proto == IPPROTO_TCP ? 16 : 6), &c, 2);
