@@ -219,12 +219,7 @@ int kf_backend_supports(const struct kf_backend *kb, const struct udpesp_ctl_sa 
 		return -EOPNOTSUPP;
 	}
 	if (s->alg != UDPESP_ALG_AES_GCM_16) {
-		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' with a 128-bit ICV only (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
-		return -EOPNOTSUPP;
-	}
-	if (s->icv_len != 16) {
-		snprintf(err, errlen, "offload kfunc: aead 'rfc4106(gcm(aes))' with a %u-bit ICV is not offloaded inside XDP (its GHASH there checks 128-bit tags only); use offload xsk or auto",
-			 s->icv_len * 8);
+		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' only, with a 64, 96 or 128-bit ICV (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
 		return -EOPNOTSUPP;
 	}
 	if (!kb->ok) {
@@ -262,6 +257,7 @@ int kf_backend_sa_add(struct kf_backend *kb, __u32 slot, __u32 gen,
 	val.mode = cfg->mode;
 	val.inner_family = s->inner_family;
 	val.esn = !!(cfg->flags & UDPESP_CTL_SA_ESN);
+	val.icv_len = s->icv_len;
 	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
 	/* As sa_rt.c gives esp_decap(): a /0 sel and an OA of 0.0.0.0 or :: are none. */
 	if (cfg->sel_src.family && cfg->sel_src.prefixlen)
