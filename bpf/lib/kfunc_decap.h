@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause */
 /*
- * ESP decapsulation inside XDP for AES-GCM-16 (RFC 4106), with the
+ * ESP decapsulation inside XDP for AES-GCM (RFC 4106, ICV 8, 12 or 16
+ * bytes: the tag compared is the ICV's first bytes), with the
  * kernel's ecb(aes) lskcipher as the only primitive: the CTR keystream
  * is ecb(aes) over the counter blocks, GHASH runs here with the SA's
  * table (gcm.h), the tag is compared in constant time.
@@ -39,7 +40,7 @@
 
 #define KF_BLOCKS (UDPESP_KF_CT_MAX / 16)
 #define KF_IV_LEN 8
-#define KF_ICV_LEN 16
+#define KF_ICV_MAX 16
 #define KF_L2_MAX 32
 #define KF_IP_MAX UDPESP_IPV4_HLEN_MAX
 /* CAS attempts on replay->lock before giving up on the packet. */
@@ -148,13 +149,17 @@ static __always_inline int kf_keystream(struct kf_scratch *s, struct bpf_crypto_
 	return bpf_crypto_encrypt(c, &src, &dst, NULL);
 }
 
-/* GHASH over AAD, ciphertext and lengths; the tag against the ICV. */
+/*
+ * GHASH over AAD, ciphertext and lengths; the tag against the ICV, of
+ * which only the first icv_len bytes count (RFC 4106 3: a truncated tag).
+ */
 static __always_inline int kf_tag_ok(struct kf_scratch *s, const struct udpesp_kf_sa *kf,
 				     const __u8 aad[16], __u32 aad_len, __u32 ct_len,
-				     const __u8 icv[16])
+				     const __u8 icv[16], __u32 icv_len)
 {
 	const __u64 *hi = kf->ghash_hi, *lo = kf->ghash_lo;
-	__u64 yh, yl, diff;
+	__u64 yh, yl, diff, mask_lo;
+	__u32 shift;
 	__u32 j, nb = (ct_len + 15) / 16;
 
 	yh = bpf_be64_to_cpu(*(const __u64 *)aad);
@@ -172,9 +177,12 @@ static __always_inline int kf_tag_ok(struct kf_scratch *s, const struct udpesp_k
 	yl ^= (__u64)ct_len * 8;
 	gcm_mult(hi, lo, &yh, &yl);
 	/* T = GHASH ^ E_K(J0); no early exit on the first differing byte. */
+	/* The low word counts whole (16), by its first half (12), not at all (8). */
+	shift = (16 - icv_len) * 4;
+	mask_lo = ~0ULL << shift << shift;
 	diff = (yh ^ bpf_be64_to_cpu(*(__u64 *)s->ks) ^ bpf_be64_to_cpu(*(const __u64 *)icv)) |
-	       (yl ^ bpf_be64_to_cpu(*(__u64 *)(s->ks + 8)) ^
-		bpf_be64_to_cpu(*(const __u64 *)(icv + 8)));
+	       ((yl ^ bpf_be64_to_cpu(*(__u64 *)(s->ks + 8)) ^
+		 bpf_be64_to_cpu(*(const __u64 *)(icv + 8))) & mask_lo);
 	return diff == 0;
 }
 
@@ -369,7 +377,7 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
  * the IP and UDP lengths against each other and the frame; the IP header
  * comes into s->ip for ECN and the transport rebuild.
  */
-static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
+static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s, __u32 icv_len,
 				    const struct udpesp_xdp_meta *m, struct kf_pkt *k)
 {
 	__u32 l4 = m->l4_off, hlen;
@@ -393,10 +401,10 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s,
 		return UDPESP_DROP_HDR;
 	k->outer_ecn = udpesp_ecn_of(s->ip, k->family);
 	k->esp_len = kf_get16(udp + 4) - UDPESP_UDP_HLEN;
-	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + KF_ICV_LEN ||
+	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + icv_len ||
 	    k->esp + k->esp_len > k->frame_len)
 		return UDPESP_DROP_HDR;
-	k->ct_len = k->esp_len - UDPESP_ESP_HLEN - KF_IV_LEN - KF_ICV_LEN;
+	k->ct_len = k->esp_len - UDPESP_ESP_HLEN - KF_IV_LEN - icv_len;
 	if (k->ct_len % 4) /* RFC 4303 2.4: 4-byte alignment */
 		return UDPESP_DROP_HDR;
 	if (k->ct_len > UDPESP_KF_CT_MAX)
@@ -414,11 +422,18 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 				    const struct udpesp_xdp_meta *m, struct kf_pkt *k)
 {
 	struct bpf_crypto_ctx *c;
-	__u8 hdr[16], aad[16] = {}, icv[16], padlen;
-	__u32 ct_len, nb, aad_len, i, last;
+	__u8 hdr[16], aad[16] = {}, icv[KF_ICV_MAX] = {}, padlen;
+	__u32 ct_len, nb, aad_len, i, last, icv_len = kf->icv_len;
 	int v, bad = 0;
 
-	v = kf_parse(ctx, s, m, k);
+	/* The daemon writes 8, 12 or 16: a range the verifier can hold. */
+	kf_opaque(icv_len);
+	if (icv_len != 8 && icv_len != 12 && icv_len != 16)
+		return KF_ERROR;
+	kf_opaque(icv_len);
+	if (icv_len < 8 || icv_len > KF_ICV_MAX)
+		return KF_ERROR;
+	v = kf_parse(ctx, s, icv_len, m, k);
 	if (v)
 		return v;
 	ct_len = k->ct_len;
@@ -426,7 +441,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 	if (ct_len < 4 || ct_len > UDPESP_KF_CT_MAX)
 		return UDPESP_DROP_HDR;
 	if (bpf_xdp_load_bytes(ctx, k->esp, hdr, sizeof(hdr)) ||
-	    bpf_xdp_load_bytes(ctx, k->esp + 16 + ct_len, icv, sizeof(icv)))
+	    bpf_xdp_load_bytes(ctx, k->esp + 16 + ct_len, icv, icv_len))
 		return UDPESP_DROP_HDR;
 	k->seq = (__u64)m->seq_hi << 32 | bpf_ntohl(*(__u32 *)(hdr + 4));
 
@@ -459,7 +474,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 		__builtin_memcpy(aad + 4, hdr + 4, 4);
 		aad_len = 8;
 	}
-	if (!kf_tag_ok(s, kf, aad, aad_len, ct_len, icv))
+	if (!kf_tag_ok(s, kf, aad, aad_len, ct_len, icv, icv_len))
 		return UDPESP_DROP_ICV;
 	kf_xor_keystream(s, ct_len);
 

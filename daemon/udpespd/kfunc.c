@@ -220,12 +220,7 @@ int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *c
 		return -EOPNOTSUPP;
 	}
 	if (s->alg != UDPESP_ALG_AES_GCM_16) {
-		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' with a 128-bit ICV only (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
-		return -EOPNOTSUPP;
-	}
-	if (s->icv_len != 16) {
-		snprintf(err, errlen, "offload kfunc: aead 'rfc4106(gcm(aes))' with a %u-bit ICV is not offloaded inside XDP (its GHASH there checks 128-bit tags only); use offload xsk or auto",
-			 s->icv_len * 8);
+		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' only, with a 64, 96 or 128-bit ICV (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
 		return -EOPNOTSUPP;
 	}
 	if (!kb->ok) {
@@ -264,6 +259,7 @@ int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen,
 	val.mode = cfg->mode;
 	val.inner_family = s->inner_family;
 	val.esn = !!(cfg->flags & UDPESP_CTL_SA_ESN);
+	val.icv_len = s->icv_len;
 	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
 	/* The rules esp_decap() gets its selector and NAT-OA by. */
 	sa_esp_sel_src(&a, cfg);

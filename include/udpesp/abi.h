@@ -310,7 +310,8 @@ struct udpesp_kf_sa {
 	__u8 ready;         /* 1 once the GHASH table is in place */
 	__u8 esn;           /* the high half of the number is in the AAD */
 	__u8 salt[4];       /* RFC 4106 nonce salt */
-	__u32 pad2;
+	__u8 icv_len;       /* 8, 12 or 16 (RFC 4106 3) */
+	__u8 pad2[3];
 	struct udpesp_kf_addr {
 		__u8 family; /* 0: none */
 		__u8 prefixlen;

@@ -187,6 +187,16 @@ dec_suite() {
 		DEC_MIN=$((8 + 8 + 4 + 16))
 		return
 		;;
+	gcm8 | gcm12 | ccm8 | ccm12 | ccm16)
+		# RFC 4106 / 4309 with an 8, 12 or 16-byte ICV; CCM's salt is 3 bytes.
+		local icv=${w[0]#???} alg='rfc4106(gcm(aes))' salt=4
+		[ "${w[0]:0:3}" = ccm ] && alg='rfc4309(ccm(aes))' salt=3
+		key=$(hexbytes $((w[1] / 8 + salt)) $((0x20 + w[1] + icv)))
+		DEC_SA_ALG=(aead "$alg" "0x$key" $((icv * 8)))
+		DEC_ESP_ALG=(--suite "${w[0]}" --key "$key")
+		DEC_MIN=$((8 + 8 + 4 + icv))
+		return
+		;;
 	cbc) key=$(hexbytes $((w[1] / 8)) $((0x60 + w[1]))) hash=${w[2]} ;;
 	null) key='' hash=${w[1]} ;;
 	*) fail "unknown suite $1"; return ;;
@@ -391,6 +401,7 @@ test_decap_nat_mapping() {
 # ---- every suite -----------------------------------------------------------
 
 DEC_SUITES="gcm-128 gcm-192 gcm-256 chacha gmac-128 gmac-192 gmac-256
+	gcm8-128 gcm12-256 ccm8-128 ccm12-192 ccm16-256
 	cbc-128-sha256 cbc-128-sha384 cbc-128-sha512
 	cbc-256-sha256 cbc-256-sha384 cbc-256-sha512
 	null-sha256 null-sha384 null-sha512"

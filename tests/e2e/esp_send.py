@@ -31,7 +31,9 @@ pad bytes 0 instead of 1, 2, 3 ... (adding an alignment unit of them, 4 or
 header N under a valid ICV. --tfc N adds N zero bytes of TFC padding after
 the inner packet (RFC 4303 2.7). These, and with --esn-hi the CBC and NULL
 suites, are built here: Scapy 2.5 leaves the high half of an ESN out of
-the HMAC.
+the HMAC. So are gcm8 and gcm12 (AES-GCM with the tag cut to 8 or 12
+bytes, RFC 4106 3) and ccm8, ccm12, ccm16 (AES-CCM, RFC 4309), which
+Scapy's table lacks or has with one ICV size only.
 
 --inner-tos N sets the inner IP packet's TOS / traffic class (tunnel
 mode), --outer-tos N the outer one's (IP_TOS / IPV6_TCLASS on the
@@ -48,7 +50,7 @@ import struct
 import sys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from cryptography.hazmat.primitives.ciphers.aead import (AESGCM,
+from cryptography.hazmat.primitives.ciphers.aead import (AESCCM, AESGCM,
                                                          ChaCha20Poly1305)
 from scapy.all import IP, IPv6, UDP, Raw, raw
 from scapy.layers.ipsec import ESP, SecurityAssociation
@@ -56,6 +58,11 @@ from scapy.layers.ipsec import ESP, SecurityAssociation
 # udpesp's suite names -> Scapy's (crypt_algo, auth_algo); None: not in Scapy.
 SUITES = {
     "gcm": ("AES-GCM", None),
+    "gcm8": None,   # RFC 4106 with 8 and 12-byte ICVs: the tag's first bytes
+    "gcm12": None,
+    "ccm8": None,   # RFC 4309: 3-byte salt, ICV 8, 12 or 16
+    "ccm12": None,
+    "ccm16": None,
     "chacha": ("CHACHA20-POLY1305", None),
     "gmac": None,
     "cbc-sha256": ("AES-CBC", "SHA2-256-128"),
@@ -162,15 +169,23 @@ def own_esp(a, seq, pkt):
     hdr = struct.pack("!II", a.spi, seq)
     hi = struct.pack("!I", a.esn_hi or 0)
     esn = a.esn_hi is not None
-    if a.suite in ("gcm", "chacha", "gmac"):
+    if a.suite.startswith("ccm"):
+        key, salt, iv = key[:-3], key[-3:], os.urandom(8)
+        aad = hdr[:4] + hi + hdr[4:] if esn else hdr
+        ccm = AESCCM(key, tag_length=int(a.suite[3:]))
+        return hdr + iv + ccm.encrypt(salt + iv, plain, aad)
+    if a.suite in ("gcm", "gcm8", "gcm12", "chacha", "gmac"):
         key, salt, iv = key[:-4], key[-4:], os.urandom(8)
         # AAD: SPI, (seq hi,) seq; GMAC adds IV and the whole payload.
         aad = hdr[:4] + hi + hdr[4:] if esn else hdr
         if a.suite == "gmac":
             return hdr + iv + plain + AESGCM(key).encrypt(
                 salt + iv, b"", aad + iv + plain)
-        aead = AESGCM(key) if a.suite == "gcm" else ChaCha20Poly1305(key)
-        return hdr + iv + aead.encrypt(salt + iv, plain, aad)
+        aead = ChaCha20Poly1305(key) if a.suite == "chacha" else AESGCM(key)
+        out = aead.encrypt(salt + iv, plain, aad)
+        if a.suite in ("gcm8", "gcm12"):
+            out = out[:len(out) - 16 + int(a.suite[3:])]
+        return hdr + iv + out
     if cbc:
         iv = os.urandom(16)
         enc = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()

@@ -7,7 +7,8 @@
 # a UDP listener. Sourced by run.sh after decap.sh, whose helpers
 # (dec_up, dctl, esp, dstat_is, sa_stat, ...) it uses.
 
-KFUNC_TESTS="test_kfunc_tunnel_gcm test_kfunc_transport_and_auto test_kfunc_same_as_xsk"
+KFUNC_TESTS="test_kfunc_tunnel_gcm test_kfunc_gcm_short_icv test_kfunc_transport_and_auto
+	test_kfunc_same_as_xsk"
 
 # udpespd as dec_up starts it, plus what XDP_PASS of an inner packet on
 # the veth needs: the veth accepts sources routed via udpesp0.
@@ -61,6 +62,32 @@ test_kfunc_tunnel_gcm() {
 	dctl sa del handle "$h" || { fail "sa del"; return; }
 	esp "${tun[@]}" --payload "$p2" --seq 6 || return
 	dstat_is XfrmInNoStates 1
+}
+
+# AES-GCM with 8 and 12-byte ICVs inside XDP too: the truncated tag is
+# compared there, a flipped ICV bit dropped and counted.
+test_kfunc_gcm_short_icv() {
+	local h icv spi p1 p2 n=0
+	kf_up || return
+	for icv in 8 12; do
+		spi=$((0x6100 + icv))
+		dec_sa h dir in src "$UET_PEER4" dst "$UET_GW4" spi "$spi" mode tunnel \
+			aead 'rfc4106(gcm(aes))' "0x$K_GCM" $((icv * 8)) encap espinudp 4500 4500 \
+			0.0.0.0 replay-window 64 sel src "$INNER_PEER_NET" offload kfunc || return
+		[ "$(kf_offload "$h")" = kfunc ] || { fail "ICV $icv: offload $(kf_offload "$h")"; return; }
+		p1=$(hexof "a $icv-byte ICV checked inside XDP") p2=$(hexof "tampered $icv")
+		local tun=(--to "$UET_GW4" --suite "gcm$icv" --key "$K_GCM" --spi "$spi"
+			--mode tunnel --inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000)
+		esp "${tun[@]}" --payload "$p1" --seq 1 || return
+		dec_expect_rx 5000 v4 "$p1" || return
+		n=$((n + 1))
+		dstat_is DecapOk $n || return
+		esp "${tun[@]}" --payload "$p2" --seq 2 --tamper || return
+		dstat_is XfrmInStateProtoError $n || return
+		[ "$(sa_stat "$h" integrity_failed)" = 1 ] ||
+			{ fail "ICV $icv: integrity_failed $(sa_stat "$h" integrity_failed)"; return; }
+	done
+	dstat_is RxXskRedirect 0
 }
 
 test_kfunc_transport_and_auto() {

@@ -409,6 +409,9 @@ def scenarios(s):
     t('tampered_payload', inner_v4(), mutate=flip(8 + s.iv + 3),
       verdict='UDPESP_DROP_ICV')
     t('tampered_icv', inner_v4(), mutate=flip(-1), verdict='UDPESP_DROP_ICV')
+    # The IV (the nonce's explicit half, or CBC's first block); NULL
+    # encryption has none, so this is its first payload byte.
+    t('tampered_iv', inner_v4(), mutate=flip(8), verdict='UDPESP_DROP_ICV')
     t('tampered_seq', inner_v4(), seq=6, enc_seq=7, mutate=flip(7),
       verdict='UDPESP_DROP_ICV')
     # ESN (RFC 4304): high half inferred from the window, never sent.

@@ -296,9 +296,9 @@ TestSuite(esp_decap);
 	X(tunnel_inner_truncated) X(tunnel_inner_short) X(tunnel_dummy)        \
 	X(bad_pad_bytes) X(bad_pad_len) X(replayed) X(too_old) X(seq_zero)     \
 	X(late_in_window) X(tampered_payload) X(tampered_icv) X(tampered_seq)  \
-	X(esn_hi) X(esn_below_2_32) X(esn_above_2_32) X(esn_cross_forward)     \
-	X(esn_wrong_hi) X(esn_replayed) X(esn_dummy) X(esp_too_short)          \
-	X(esp_misaligned) X(transport_udp_v4_oa) X(transport_udp_v4_recompute) \
+	X(tampered_iv) X(esn_hi) X(esn_below_2_32) X(esn_above_2_32)          \
+	X(esn_cross_forward) X(esn_wrong_hi) X(esn_replayed) X(esn_dummy)     \
+	X(esp_too_short) X(esp_misaligned) X(transport_udp_v4_oa) X(transport_udp_v4_recompute) \
 	X(transport_tcp_v4_oa) X(transport_tcp_v4_recompute)                   \
 	X(transport_udp_v4_csum0) X(transport_udp_v4_csum0_recompute)          \
 	X(transport_udp_v4_tfc) X(transport_udp_v4_ipopt) X(transport_no_nat)  \
