@@ -337,7 +337,8 @@ int ctl_reader_feed(struct ctl_reader *r, int fd)
 			if (err)
 				goto out;
 		}
-		if (r->got == CTL_HDR_LEN + r->msg.hdr.len) {
+		/* Only a whole, validated header says where the message ends. */
+		if (r->got >= CTL_HDR_LEN && r->got == CTL_HDR_LEN + r->msg.hdr.len) {
 			err = ctl_check_payload(&r->msg);
 			if (err)
 				goto out;
