@@ -400,6 +400,9 @@ int esp_ecn_decap_packet(__u8 outer_tos, __u8 *ip, size_t len)
 			return -1;
 		ip[1] = (__u8)((ip[1] & ~3) | ecn);
 		new = get16(ip);
+		/* Unchanged: leave the checksum too (eqn. 3 turns 0xffff to 0). */
+		if (new == old)
+			return 0;
 		/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') */
 		sum = (__u16)~csum + (__u16)~old + new;
 		sum = (sum & 0xffff) + (sum >> 16);
