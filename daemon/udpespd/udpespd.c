@@ -29,6 +29,7 @@
 #include "kfunc.h"
 #include "common/loader.h"
 #include "pmtu.h"
+#include "secrets.h"
 #include "common/log.h"
 #include "tun.h"
 #include "udpesp.skel.h"
@@ -694,6 +695,11 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error: cannot open log \"%s\": %s\n", o.log, strerror(errno));
 		return 1;
 	}
+
+	/* Before any key arrives: no cores, no swap (secrets.h). */
+	err = secrets_protect();
+	if (err)
+		pr_warn("cannot fully protect keys in memory: %s", strerror(-err));
 
 	lo = (struct udpesp_load_opts){ .max_sa = o.max_sa, .pin_dir = o.pin_dir };
 	d.skel = udpesp_bpf_load(&lo);
