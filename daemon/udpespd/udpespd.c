@@ -29,6 +29,7 @@
 #include "kfunc.h"
 #include "common/loader.h"
 #include "pmtu.h"
+#include "restart.h"
 #include "secrets.h"
 #include "common/log.h"
 #include "tun.h"
@@ -696,6 +697,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	/* Another udpespd on this socket owns the maps: leave them alone. */
+	err = restart_socket_claim(o.socket);
+	if (err) {
+		pr_err("control socket %s: %s", o.socket,
+		       err == -EADDRINUSE ? "another udpespd is running there" : strerror(-err));
+		return 1;
+	}
 	/* Before any key arrives: no cores, no swap (secrets.h). */
 	err = secrets_protect();
 	if (err)

@@ -7,7 +7,7 @@
 # plane under AddressSanitizer and UndefinedBehaviorSanitizer.
 
 HARDEN_TESTS="test_harden_core_has_no_keys test_harden_kf_maps_root_readable
-	test_harden_ctl_asan test_harden_xsk_burst_counted"
+	test_harden_ctl_asan test_harden_xsk_burst_counted test_harden_second_daemon_refused"
 
 # harden_find_keys FILE KEY...: does FILE hold any 8 consecutive bytes of
 # a key (raw bytes, as they would sit in memory)?
@@ -170,4 +170,34 @@ test_harden_xsk_burst_counted() {
 		{ fail "RxXskRedirect $red != verdicts $ver + ring drops $ring"; return; }
 	[ "$ring" -gt 0 ] || { fail "the burst overflowed nothing (ring drops 0)"; return; }
 	[ "$(dstat DecapOk)" -gt 0 ] || fail "nothing decapsulated after SIGCONT"
+}
+
+# A second udpespd on the same socket and pin directory, while the first
+# runs, must leave both alone: before, it removed the socket file (the
+# first became unreachable) and the first daemon's SAs from the maps
+# ("left by an earlier udpespd"). After kill -9 of the first, a new one
+# replaces the stale socket file and removes the dead SAs.
+test_harden_second_daemon_refused() {
+	local first rc K_GCM K_GCM256 K_CHACHA K_CBC K_HMAC K_HMAC512 IN4 IN6 OUT4 GCM CBC
+	ctl_up || return
+	first=$CTL_PID
+	ctl_add "${IN4[@]}" spi 0x7401 "${GCM[@]}" >/dev/null || return
+	timeout 20 nsenter --net="/run/netns/$UET_NS_GW" -- "$UET_DAEMON" --foreground \
+		--socket "$CTL_SOCK" --pin-dir "$CTL_PIN" --log "$CTL_DIR/second.log" \
+		--max-sa "${CTL_MAX_SA:-64}" --keepalive 0 >>"$UET_LOG" 2>&1
+	rc=$?
+	[ $rc = 1 ] || { fail "second udpespd exited with $rc, want 1"; return; }
+	grep -q "another udpespd is running there" "$CTL_DIR/second.log" ||
+		{ fail "second udpespd did not say why: $(tail -1 "$CTL_DIR/second.log")"; return; }
+	kill -0 "$first" || { fail "the first udpespd died"; return; }
+	ctl_ok sa list || return
+	ctl_has "spi 0x00007401" || { fail "the first daemon lost its SA: $(ctl_stdout)"; return; }
+	[ "$(ctl_map_len udpesp_sa)" = 1 ] || { fail "udpesp_sa has $(ctl_map_len udpesp_sa) entries"; return; }
+
+	ctl_daemon_stop KILL || return
+	[ -S "$CTL_SOCK" ] || { fail "no stale socket file after SIGKILL"; return; }
+	ctl_daemon_start || return
+	grep -q 'removed 1 SAs left by an earlier udpespd' "$CTL_LOG" ||
+		{ fail "restarted udpespd did not remove the dead SA"; return; }
+	[ "$(ctl_map_len udpesp_sa)" = 0 ] || fail "dead SA left in udpesp_sa"
 }
