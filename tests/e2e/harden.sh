@@ -85,7 +85,7 @@ test_harden_kf_maps_root_readable() {
 # added in batches and deleted, every kind of broken client; any report
 # in the daemon's output fails the test, and so does a sanitizer exit.
 test_harden_ctl_asan() {
-	local asan=$UET_ROOT/${BUILD:-build}/asan i m
+	local asan=${HARDEN_ASAN:-$UET_ROOT/${BUILD:-build}/asan} i m
 	local K_GCM K_GCM256 K_CHACHA K_CBC K_HMAC K_HMAC512 IN4 IN6 OUT4 GCM CBC
 	[ -x "$asan/udpespd" ] && [ -x "$asan/udpespctl" ] || { skip "make asan not run"; return; }
 	UET_DAEMON=$asan/udpespd UET_CTL=$asan/udpespctl CTL_MAX_SA=10240 \
