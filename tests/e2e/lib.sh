@@ -240,8 +240,11 @@ uet_env_down() {
 	for ns in "$UET_NS_GW" "$UET_NS_PEER"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
+	# Every pin of every test (tc/, xdp/, ip/, a test's own --pin-dir) in
+	# our private bpffs, but the kernel's own iterators.
 	if [ -n "${UET_IN_MNTNS:-}" ] && [ "$(stat -f -c %T "$UET_BPFFS" 2>/dev/null)" = bpf_fs ]; then
-		rm -rf "$UET_BPFFS/tc" "$UET_BPFFS/xdp" "$UET_BPFFS/ip"
+		find "$UET_BPFFS" -mindepth 1 -maxdepth 1 ! -name progs.debug ! -name maps.debug \
+			-exec rm -rf {} + 2>/dev/null
 	fi
 }
 
