@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+
+#include <udpesp/ctl.h>
 
 #include "secrets.h"
 
@@ -84,4 +87,11 @@ void secrets_clear_regs(void)
 				 "vpxord %%zmm31, %%zmm31, %%zmm31"
 				 ::: "memory");
 #endif
+}
+
+void secrets_wipe_sa_keys(struct udpesp_ctl_sa *sa)
+{
+	explicit_bzero(sa->aead.key, sizeof(sa->aead.key));
+	explicit_bzero(sa->enc.key, sizeof(sa->enc.key));
+	explicit_bzero(sa->auth.key, sizeof(sa->auth.key));
 }

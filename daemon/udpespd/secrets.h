@@ -27,6 +27,14 @@
 int secrets_protect(void);
 
 /*
+ * Wipe the key bytes of an SA's configuration (lengths stay): once its
+ * crypto context (and kfunc context) exist, the daemon's copy of the SA
+ * needs no key, and a copy less is one a core or a bug cannot show.
+ */
+struct udpesp_ctl_sa;
+void secrets_wipe_sa_keys(struct udpesp_ctl_sa *sa);
+
+/*
  * Zero the calling thread's vector registers (x86-64; elsewhere a
  * no-op): call it after key setup, which leaves key bytes in them.
  */

@@ -126,11 +126,14 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 		if (err)
 			sa_rt_detach(&d->rt, e);
 	}
-	if (err || e->cfg.dir != UDPESP_DIR_OUT)
-		return err;
-	err = outbound_add(&d->out, e->rt);
-	if (err)
-		sa_rt_detach(&d->rt, e);
+	if (!err && e->cfg.dir == UDPESP_DIR_OUT) {
+		err = outbound_add(&d->out, e->rt);
+		if (err)
+			sa_rt_detach(&d->rt, e);
+	}
+	/* The contexts hold the keys now: no raw copy stays (secrets.h). */
+	if (!err)
+		secrets_wipe_sa_keys(&e->cfg);
 	return err;
 }
 
