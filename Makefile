@@ -43,7 +43,8 @@ DEPS_PKGS := make gcc pkg-config clang-19 llvm-19 bpftool libbpf-dev libxdp-dev 
 	libcriterion-dev libipsec-mb-dev libssl-dev iproute2 iputils-ping \
 	procps jq python3 python3-scapy python3-cryptography \
 	tshark nftables conntrack ethtool iperf3 gnuplot-nox clang-format-19 \
-	strongswan-charon strongswan-swanctl libcharon-extra-plugins dpkg-dev
+	strongswan-charon strongswan-swanctl libcharon-extra-plugins dpkg-dev \
+	libclang-rt-19-dev gdb
 
 BPF_OBJS   := $(BUILD)/udpesp.bpf.o $(BUILD)/udpesp_kf.bpf.o
 # The kfunc backend takes replay->lock with 32-bit atomics (BPF v3).
@@ -308,6 +309,56 @@ format:
 format-check:
 	$(call msg,FORMAT,$(words $(FORMAT_SRCS)) files)
 	$(Q)$(CLANG_FORMAT) --dry-run --Werror $(FORMAT_SRCS)
+
+# ---- Fuzzing and sanitizers (issue 13) ----
+# libFuzzer harnesses in tests/fuzz/fuzz_NAME.c, each with its seed corpus
+# in tests/fuzz/corpus/NAME/, built with clang-19 under ASan and UBSan into
+# $(BUILD)/fuzz. `make fuzz FUZZ_SECONDS=N` runs each for N seconds (new
+# inputs go to $(BUILD)/fuzz/corpus/NAME, crashes to $(BUILD)/fuzz/);
+# tests/run.sh's suite `fuzz` runs each over its corpus for FUZZ_RUNS
+# executions, so a regression fails `make check`.
+FUZZ_DIR      := $(BUILD)/fuzz
+FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror \
+	-Iinclude -Idaemon -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+FUZZ_LIB_SRCS := $(ESP_SRCS) daemon/common/ctl_proto.c daemon/common/sa_check.c \
+	daemon/udpespctl/sa_parse.c daemon/common/maps.c
+FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
+FUZZ_NAMES    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS     := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_SECONDS  ?= 60
+
+.PHONY: fuzz fuzz-build
+fuzz-build: $(FUZZ_BINS)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o $(FUZZ_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $^ $(LIBS) -o $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_DIR)/corpus/$$n && \
+		echo "=== fuzz_$$n: $(FUZZ_SECONDS) s" && \
+		$(FUZZ_DIR)/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) \
+			-artifact_prefix=$(FUZZ_DIR)/fuzz_$$n- -print_final_stats=1 \
+			$(FUZZ_DIR)/corpus/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+# The unit suites and udpespd built once more with clang-19 under ASan and
+# UBSan (any report aborts), into their own build directory; tests/run.sh
+# runs them as the suites unit-asan and ctl-asan.
+SAN_BUILD := $(BUILD)/asan
+.PHONY: asan
+asan:
+	$(Q)CFLAGS="-O1 -g -fno-omit-frame-pointer $(FUZZ_SAN)" $(MAKE) --no-print-directory \
+		BUILD=$(SAN_BUILD) CC=$(CLANG) CRYPTO=$(CRYPTO) CLANG_SYS_INC="$(CLANG_SYS_INC)" \
+		$(SAN_BUILD)/udpespd $(SAN_BUILD)/udpespctl $(SAN_BUILD)/tests/unit_tests
+check: fuzz-build asan
 
 PREFIX ?= /usr/local
 # charon looks for plugins only in its own directory and reads its

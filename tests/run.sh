@@ -3,15 +3,19 @@
 #
 # Runs udpesp's test suites and ends with one line:
 #   N passed, N failed, N skipped
-# Usage: tests/run.sh [unit] [unit-openssl] [bpf] [docs] [e2e]   (default: all)
+# Usage: tests/run.sh [unit] [unit-openssl] [bpf] [docs] [fuzz] [unit-asan] [e2e]
+#        (default: all)
 # unit-openssl: the ESP crypto tests against the OpenSSL backend, built
 # when unit runs them against intel-ipsec-mb (make CRYPTO=ipsecmb).
 # docs: every option --help prints is in the man page (tests/docs/).
+# fuzz: each libFuzzer harness (make fuzz-build) over its seed corpus
+# plus FUZZ_RUNS mutated inputs, a fixed count, not a time.
+# unit-asan: the unit suite built with ASan+UBSan (make asan).
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BUILD=${BUILD:-build}
 suites=("$@")
-[ ${#suites[@]} -eq 0 ] && suites=(unit unit-openssl bpf docs e2e)
+[ ${#suites[@]} -eq 0 ] && suites=(unit unit-openssl bpf docs fuzz unit-asan e2e)
 
 passed=0 failed=0 skipped=0
 tapdir=$(mktemp -d)
@@ -45,6 +49,31 @@ run_criterion() {
 	fi
 	echo "--- $name: $p passed, $f failed, $s skipped"
 	passed=$((passed + p)) failed=$((failed + f)) skipped=$((skipped + s))
+}
+
+# Every harness tests/fuzz/fuzz_NAME.c: its corpus, then FUZZ_RUNS new
+# inputs. A crash, a leak or a sanitizer report fails it.
+run_fuzz() {
+	local src name bin log
+	for src in tests/fuzz/fuzz_*.c; do
+		name=$(basename "$src" .c)
+		bin=$BUILD/fuzz/$name log=$tapdir/$name.log
+		if [ ! -x "$bin" ]; then
+			echo "FAIL $name: $bin not built (make fuzz-build)"
+			failed=$((failed + 1))
+			continue
+		fi
+		if "$bin" -runs="${FUZZ_RUNS:-20000}" -seed=1 \
+			-artifact_prefix="$tapdir/$name-" \
+			"tests/fuzz/corpus/${name#fuzz_}" >"$log" 2>&1; then
+			echo "  ok $name: $(grep -oE 'Done [0-9]+ runs' "$log")"
+			passed=$((passed + 1))
+		else
+			echo "FAIL $name"
+			grep -E 'ERROR|SUMMARY|runtime error|Test unit' "$log" | head -10
+			failed=$((failed + 1))
+		fi
+	done
 }
 
 run_e2e() {
@@ -91,6 +120,11 @@ for suite in "${suites[@]}"; do
 		fi ;;
 	bpf) run_criterion bpf "$BUILD/tests/bpf_tests" ;;
 	docs) run_script docs tests/docs/man_options.sh "$BUILD" ;;
+	fuzz) run_fuzz ;;
+	unit-asan)
+		ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+		UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+			run_criterion unit-asan "$BUILD/asan/tests/unit_tests" ;;
 	e2e) run_e2e ;;
 	*) echo "unknown suite: $suite" >&2; exit 2 ;;
 	esac

@@ -7,6 +7,7 @@
 #include "sa_esp.h"
 #include "sa_rt.h"
 #include "sa_table.h"
+#include "secrets.h"
 
 struct sa_rt_retired {
 	void *p;
@@ -81,6 +82,7 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 		auth_key = cfg->auth.key;
 	}
 	rt->crypto = esp_crypto_new(&rt->suite, key, auth_key);
+	secrets_clear_regs();
 	if (!rt->crypto) {
 		int err = -errno;
 

@@ -29,6 +29,8 @@
 
 #include "common/ctl_proto.h"
 #include "common/loader.h"
+#include "restart.h"
+#include "secrets.h"
 #include "common/log.h"
 #include "common/maps.h"
 #include "common/util.h"
@@ -159,13 +161,17 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 			sa_rt_detach(&d->rt, e);
 	}
 	if (err || e->cfg.dir != UDPESP_DIR_OUT)
-		return err;
+		goto out;
 	/* Inbound slots are zeroed by udpesp_maps_sa_add(); outbound ones here. */
 	err = udpesp_maps_sa_stats_zero(&d->maps, e->slot);
 	if (!err)
 		err = outbound_add(&d->out, e->rt);
 	if (err)
 		sa_rt_detach(&d->rt, e);
+out:
+	/* The contexts hold the keys now: no raw copy stays (secrets.h). */
+	if (!err)
+		secrets_wipe_sa_keys(&e->cfg);
 	return err;
 }
 
@@ -797,6 +803,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Error: cannot open log \"%s\": %s\n", o.log, strerror(errno));
 		return 1;
 	}
+
+	/* Another udpespd on this socket owns the maps: leave them alone. */
+	err = restart_socket_claim(o.socket);
+	if (err) {
+		pr_err("control socket %s: %s", o.socket,
+		       err == -EADDRINUSE ? "another udpespd is running there" : strerror(-err));
+		return 1;
+	}
+	/* Before any key arrives: no cores, no swap (secrets.h). */
+	err = secrets_protect();
+	if (err)
+		pr_warn("cannot fully protect keys in memory: %s", strerror(-err));
 
 	lo = (struct loader_opts){ .max_sa = o.max_sa, .pin_dir = o.pin_dir };
 	d.skel = loader_load(&lo);

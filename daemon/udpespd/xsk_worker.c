@@ -47,6 +47,7 @@ struct xsk_worker {
 	pthread_t thread;
 	bool started;
 	bool stop; /* atomic */
+	struct xdp_statistics seen; /* the socket's counters already counted */
 };
 
 /* ---- counters: the workers' share lives in mmap()ed arrays ---- */
@@ -167,6 +168,54 @@ static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct,
 	SA_COUNT(ws, m.slot, bytes, out.inner_len);
 }
 
+/* ---- the socket's own drops (XDP_STATISTICS) ---- */
+
+static void xsk_stats_add(struct xsk_workers *ws, enum udpesp_counter c, __u64 now,
+			  __u64 *seen)
+{
+	/* The kernel's counters only grow while the socket lives. */
+	if (now > *seen && ws->maps->xsk_cnt_mem)
+		__atomic_fetch_add(&ws->maps->xsk_cnt_mem->c[c], now - *seen,
+				   __ATOMIC_RELAXED);
+	*seen = now;
+}
+
+/*
+ * Fold what the kernel dropped at this socket since the last call into
+ * the global counters, so that every redirected frame ends in one: a
+ * worker's verdict, or one of these.
+ */
+static void xsk_stats_fold(struct xsk_worker *w)
+{
+	struct xdp_statistics st = { 0 };
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(xsk_socket__fd(w->xsk), SOL_XDP, XDP_STATISTICS, &st, &len))
+		return;
+	xsk_stats_add(w->ws, UDPESP_CNT_XSK_RX_DROPPED, st.rx_dropped, &w->seen.rx_dropped);
+	xsk_stats_add(w->ws, UDPESP_CNT_XSK_RX_INVALID, st.rx_invalid_descs,
+		      &w->seen.rx_invalid_descs);
+	xsk_stats_add(w->ws, UDPESP_CNT_XSK_TX_INVALID, st.tx_invalid_descs,
+		      &w->seen.tx_invalid_descs);
+	/* Since Linux 5.9; a shorter struct leaves them 0. */
+	xsk_stats_add(w->ws, UDPESP_CNT_XSK_RX_RING_FULL, st.rx_ring_full, &w->seen.rx_ring_full);
+	xsk_stats_add(w->ws, UDPESP_CNT_XSK_FILL_EMPTY, st.rx_fill_ring_empty_descs,
+		      &w->seen.rx_fill_ring_empty_descs);
+}
+
+/* At stop (XDP no longer redirects here): what the RX ring still holds. */
+static void xsk_stats_ring_left(struct xsk_worker *w)
+{
+	__u32 idx, n = xsk_ring_cons__peek(&w->rx, XSK_RX_RING, &idx);
+
+	if (n && w->ws->maps->xsk_cnt_mem)
+		__atomic_fetch_add(&w->ws->maps->xsk_cnt_mem->c[UDPESP_CNT_XSK_RX_RING_LEFT], n,
+				   __ATOMIC_RELAXED);
+	if (n)
+		xsk_ring_cons__release(&w->rx, n);
+	xsk_stats_fold(w);
+}
+
 /* ---- the worker thread ---- */
 
 static void refill(struct xsk_worker *w, const __u64 *addrs, __u32 n)
@@ -223,6 +272,7 @@ static void *worker_main(void *arg)
 	};
 	struct esp_crypto_thread *ct = esp_crypto_thread_new();
 	struct outbound_thread *ot = NULL;
+	unsigned int busy = 0;
 
 	if (ct && ws->out)
 		ot = outbound_thread_new(ct);
@@ -249,11 +299,15 @@ static void *worker_main(void *arg)
 		n = receive_batch(w, ct);
 		if (ot)
 			n += outbound_drain(ws->out, ot, w->tun_fd, XSK_BATCH);
+		/* Busy: the socket's counters every 1024 batches; idle: each time. */
+		if (!n || !(++busy & 1023))
+			xsk_stats_fold(w);
 		if (!n) {
 			sa_rt_offline(&w->reader);
 			poll(pfd, ot ? 2 : 1, XSK_POLL_MS);
 		}
 	}
+	xsk_stats_ring_left(w);
 	sa_rt_offline(&w->reader);
 	sa_rt_reader_del(ws->rt, &w->reader);
 	outbound_thread_free(ot);

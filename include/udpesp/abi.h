@@ -252,7 +252,13 @@ _Static_assert(sizeof(struct udpesp_xdp_meta) == 24, "udpesp_xdp_meta ABI");
 	X(TX_KEEPALIVE, "TxKeepalive", "NAT-keepalives sent")                      \
 	X(OUT_NO_STATES, "XfrmOutNoStates", "inner packet matched no outbound SA, dropped") \
 	X(OUT_SEQ_ERROR, "XfrmOutStateSeqError", "sequence numbers used up, dropped") \
-	X(OUT_ERROR, "XfrmOutError", "inner packet malformed or too big, or send failed")
+	X(OUT_ERROR, "XfrmOutError", "inner packet malformed or too big, or send failed") \
+	X(XSK_RX_DROPPED, "RxXskDropped", "redirected ESP an AF_XDP socket dropped (no free frame, or other)") \
+	X(XSK_RX_RING_FULL, "RxXskRingFull", "redirected ESP dropped: the worker's RX ring was full") \
+	X(XSK_RX_RING_LEFT, "RxXskRingLeft", "redirected ESP left in a worker's RX ring when it stopped") \
+	X(XSK_FILL_EMPTY, "RxXskFillEmpty", "times a worker's fill ring was empty (drops: RxXskDropped)") \
+	X(XSK_RX_INVALID, "RxXskInvalidDescs", "invalid descriptors on a worker's fill ring") \
+	X(XSK_TX_INVALID, "TxXskInvalidDescs", "invalid descriptors on a worker's TX ring")
 
 #define UDPESP_COUNTER_ENUM(id, name, help) UDPESP_CNT_##id,
 enum udpesp_counter {

@@ -63,6 +63,9 @@ static __always_inline int udpesp_ecn_decap_ip(__u8 outer_ecn, __u8 *ip, __u32 l
 		if (ecn < 0)
 			return -1;
 		ip[1] = (__u8)((ip[1] & ~3) | ecn);
+		/* Unchanged: leave the checksum too (eqn. 3 turns 0xffff into 0). */
+		if (ip[1] == old[1])
+			return 0;
 		check = udpesp_csum_replace(udpesp_csum_load16(ip + 10), old, ip, 2);
 		__builtin_memcpy(ip + 10, &check, 2);
 		return 0;

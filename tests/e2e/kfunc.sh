@@ -137,8 +137,10 @@ test_kfunc_same_as_xsk() {
 		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 offload xsk || return
 	dec_sa hk dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6202 mode tunnel \
 		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 offload kfunc || return
-	nsx "$UET_NS_GW" tshark -q -i any -f 'udp dst port 5000' -w "$UET_TMP/inner.pcap" \
-		>/dev/null 2>&1 &
+	# Its own process group (setsid execs: $! is tshark's pid and group),
+	# so that dumpcap, tshark's child, goes with it.
+	setsid nsenter --net="/run/netns/$UET_NS_GW" -- tshark -q -i any -f 'udp dst port 5000' \
+		-w "$UET_TMP/inner.pcap" >/dev/null 2>&1 &
 	UET_PIDS+=($!)
 	sleep 2
 	p=$(hexof "the same inner packet both ways")
@@ -149,8 +151,7 @@ test_kfunc_same_as_xsk() {
 	done
 	dstat_is DecapOk 2 || return
 	sleep 1
-	kill "${UET_PIDS[-1]}" 2>/dev/null
-	wait "${UET_PIDS[-1]}" 2>/dev/null
+	uet_kill_pids
 	# The IP packets (linktype-independent: from the IPv4 header on).
 	mapfile -t pk < <("$SCAPY_PY" -c '
 import sys

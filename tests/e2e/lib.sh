@@ -186,14 +186,50 @@ uet_env_up() {
 		{ fail "cannot add neighbours"; return; }
 }
 
-# Stop every process a test started (UET_PIDS) and wait for it.
+# Stop every process a test started (UET_PIDS) and wait for it. A pid
+# that leads a process group (started under setsid) takes its group
+# along: tshark's dumpcap, a shell's children. What ignores SIGTERM for
+# 5 s gets SIGKILL.
 uet_kill_pids() {
-	local pid
+	local pid i
 	for pid in "${UET_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
+		kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null
+	done
+	for pid in "${UET_PIDS[@]}"; do
+		for ((i = 0; i < 250; i++)); do
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.02
+		done
+		kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null
 		wait "$pid" 2>/dev/null
 	done
 	UET_PIDS=()
+}
+
+# What a run left behind (empty when nothing): processes that carry this
+# run's mark in their environment, its network namespaces, mounts of
+# them, pins in its bpffs. Every child inherits UET_RUN_MARK. Run it in
+# the runner's shell itself: the pids are listed once, before any helper
+# of this function starts.
+export UET_RUN_MARK=$UET_PREFIX
+uet_leftovers() {
+	local f pid
+	for f in /proc/[0-9]*/environ; do
+		pid=${f#/proc/}
+		pid=${pid%/environ}
+		[ "$pid" = $$ ] || [ "$pid" = "$BASHPID" ] && continue
+		grep -qz "^UET_RUN_MARK=$UET_PREFIX\$" "$f" 2>/dev/null || continue
+		echo "process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | cut -c1-80)"
+	done
+	for f in /run/netns/"$UET_PREFIX"-*; do
+		[ -e "$f" ] && echo "network namespace ${f##*/}"
+	done
+	grep -F "/run/netns/$UET_PREFIX-" /proc/self/mountinfo | awk '{print "mount " $5}'
+	if [ "$(stat -f -c %T "$UET_BPFFS" 2>/dev/null)" = bpf_fs ] && [ -n "${UET_IN_MNTNS:-}" ]; then
+		# progs.debug, maps.debug: the kernel's own (bpf_preload), in every bpffs.
+		find "$UET_BPFFS" -mindepth 1 ! -name progs.debug ! -name maps.debug 2>/dev/null |
+			sed 's/^/pin /'
+	fi
 }
 
 # Undo uet_env_up and whatever a test attached or pinned. Deleting the
@@ -204,8 +240,11 @@ uet_env_down() {
 	for ns in "$UET_NS_GW" "$UET_NS_PEER"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done
+	# Every pin of every test (tc/, xdp/, ip/, a test's own --pin-dir) in
+	# our private bpffs, but the kernel's own iterators.
 	if [ -n "${UET_IN_MNTNS:-}" ] && [ "$(stat -f -c %T "$UET_BPFFS" 2>/dev/null)" = bpf_fs ]; then
-		rm -rf "$UET_BPFFS/tc" "$UET_BPFFS/xdp" "$UET_BPFFS/ip"
+		find "$UET_BPFFS" -mindepth 1 -maxdepth 1 ! -name progs.debug ! -name maps.debug \
+			-exec rm -rf {} + 2>/dev/null
 	fi
 }
 

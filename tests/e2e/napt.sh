@@ -218,7 +218,7 @@ napt_keepalive() {
 	local pcap=$UET_TMP/ka.pcap cap rows src n gaps
 	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
 	NAPT_KEEPALIVE=2 napt_tunnel_up || return
-	nsenter --net="/run/netns/$DEC_NS_NAT" -- tshark -n -q -i nat-gw -f "udp port 4500" \
+	setsid nsenter --net="/run/netns/$DEC_NS_NAT" -- tshark -n -q -i nat-gw -f "udp port 4500" \
 		-w "$pcap" >>"$UET_LOG" 2>&1 &
 	cap=$!
 	UET_PIDS+=($cap)

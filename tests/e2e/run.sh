@@ -30,6 +30,9 @@ ALL_TESTS="$ALL_TESTS $GSO_TESTS"
 # shellcheck source=tests/e2e/napt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/napt.sh"
 ALL_TESTS="$ALL_TESTS $NAPT_TESTS"
+# shellcheck source=tests/e2e/harden.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harden.sh"
+ALL_TESTS="$ALL_TESTS $HARDEN_TESTS"
 # shellcheck source=tests/e2e/ctl.sh
 . "$(dirname "${BASH_SOURCE[0]}")/ctl.sh"
 ALL_TESTS="$ALL_TESTS $CTL_TESTS"
@@ -301,4 +304,13 @@ for t in $tests; do
 	uet_env_down
 	report "$t" "$rc"
 done
+# Nothing a test started may outlive the suite.
+UET_LOG=$UET_TMP/leftovers.log
+uet_leftovers >"$UET_LOG"
+if [ -s "$UET_LOG" ]; then
+	REASON="left behind: $(head -5 "$UET_LOG" | tr '\n' ';')"
+	report suite_leftovers 1
+else
+	report suite_leftovers 0
+fi
 summary

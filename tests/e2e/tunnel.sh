@@ -280,7 +280,7 @@ test_tunnel_tshark_decrypts() {
 				sel dst "${dsts[n]}/32" || return
 		done
 	done
-	nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
+	setsid nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
 		-w "$pcap" >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
 	local capture=$!
@@ -364,7 +364,7 @@ tun_monitor_ready() {
 test_tunnel_df_modes() {
 	local pcap=$UET_TMP/df.pcap cap mode k got want before
 	[ -z "$(uet_missing_tools tshark)" ] || { skip "tshark not installed"; return; }
-	nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
+	setsid nsenter --net="/run/netns/$UET_NS_PEER" -- tshark -n -q -i "$UET_DEV_PEER" -f "udp port 4500" \
 		-w "$pcap" >>"$UET_LOG" 2>&1 &
 	cap=$!
 	UET_PIDS+=($cap)
