@@ -67,7 +67,8 @@ ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/e
 COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
 	daemon/common/sa_check.c
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
-UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c
+UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
+	daemon/udpespd/spi_resv.c
 # The charon plugin's transform mapping: plain C, unit-tested without strongSwan.
 SWAN_LIB_SRCS := daemon/strongswan/xform.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS) $(SWAN_LIB_SRCS)
