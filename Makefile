@@ -182,12 +182,12 @@ SWAN_CFLAGS := -O2 -g -std=gnu11 -fPIC -fvisibility=hidden -Wall -Wextra -Werror
 
 .PHONY: swan
 all: swan
-ifneq ($(wildcard $(SWAN_SRC)/src/libcharon/daemon.h),)
-swan: $(SWAN_PLUGIN)
-else
+# Looked for when the rule runs, not when make starts: `make check` fetches
+# the source (deps) in the same run.
 swan:
-	@echo "swan: no strongSwan source in $(SWAN_SRC) (make deps fetches it): $(SWAN_PLUGIN) not built"
-endif
+	@if [ -e $(SWAN_SRC)/src/libcharon/daemon.h ]; then \
+		$(MAKE) -s --no-print-directory $(SWAN_PLUGIN); \
+	else echo "swan: no strongSwan source in $(SWAN_SRC) (make deps fetches it): $(SWAN_PLUGIN) not built"; fi
 
 $(BUILD)/swan/config.ok: daemon/strongswan/swan_config.h daemon/strongswan/check_config.sh
 	$(call msg,CHECK,$<)
