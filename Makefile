@@ -69,8 +69,9 @@ COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_pro
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
 	daemon/udpespd/spi_resv.c
-# The charon plugin's transform mapping: plain C, unit-tested without strongSwan.
-SWAN_LIB_SRCS := daemon/strongswan/xform.c
+# The charon plugin's transform mapping and connection: plain C, unit-tested
+# without strongSwan.
+SWAN_LIB_SRCS := daemon/strongswan/xform.c daemon/strongswan/swan_conn.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS) $(SWAN_LIB_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
