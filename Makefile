@@ -228,7 +228,13 @@ test-bpf: $(BPF_TEST)
 e2e: all
 	$(Q)tests/run.sh e2e
 
+# The IKE-driven demo (strongSwan on both ends, udpesp under the gateway's
+# charon); demo-manual: the same tunnel keyed by hand with udpespctl.
+.PHONY: demo-manual
 demo: deps all
+	$(Q)tests/demo/demo_ike.sh
+
+demo-manual: deps all
 	$(Q)tests/demo/demo.sh
 
 bench-xdp: $(BENCH_XDP)
@@ -316,7 +322,8 @@ help:
 	@echo 'make            build build/udpesp.bpf.o, udpespd, udpespctl and the tests'
 	@echo 'make deps       install the Debian packages udpesp needs (apt, as root)'
 	@echo 'make check      run every test (root for the BPF and end-to-end ones)'
-	@echo 'make demo       the walk-through in network namespaces'
+	@echo 'make demo       strongSwan (IKEv2) drives udpesp, in network namespaces'
+	@echo 'make demo-manual the hand-keyed walk-through (udpespctl sa add)'
 	@echo 'make install    udpespd, udpespctl, BPF object, man pages, unit, charon plugin (PREFIX, DESTDIR)'
 	@echo 'make uninstall  removes what make install put there'
 	@echo 'make bench      every receive path against its baselines and ceilings (BENCH_QUICK=1: short)'
