@@ -400,14 +400,17 @@ swan_stream_end() {
 
 swan_up_gcm() { swan_up aes128gcm16; }
 
-# Both ends charon + kernel-udpesp + udpespd, the client behind the NAPT.
+# Both ends charon + kernel-udpesp + udpespd, the client behind the NAPT,
+# with extended sequence numbers (libipsec has none, udpesp has).
 test_swan_both_ends_udpesp() {
 	swan_check_tools || return
 	SWAN_CLIENT_KERNEL=kernel-udpesp swan_run swan_both
 }
 
 swan_both() {
-	swan_up_gcm || return
+	swan_up aes256gcm16-esn || return
+	swan_ctl sa list | grep -q "flag esn" || { fail "the gateway's SAs have no ESN"; return; }
+	swan_ctl sa list | grep -q "key 288 bits" || { fail "not AES-256-GCM (288-bit key with salt)"; return; }
 	nsx "$UET_NS_PEER" "$UET_CTL" -s "$UET_TMP/client.sock" sa list 2>>"$UET_LOG" |
 		grep -q "owner charon" || { fail "the client's SAs are not in its udpespd"; return; }
 	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
