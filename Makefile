@@ -73,9 +73,11 @@ COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_pro
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \
 	daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
-	daemon/udpespd/sa_esp.c daemon/udpespd/evloop.c daemon/common/log.c
-# The charon plugin's transform mapping: plain C, unit-tested without strongSwan.
-SWAN_LIB_SRCS := daemon/strongswan/xform.c
+	daemon/udpespd/sa_esp.c daemon/udpespd/evloop.c daemon/common/log.c \
+	daemon/udpespd/spi_resv.c
+# The charon plugin's transform mapping and connection: plain C, unit-tested
+# without strongSwan.
+SWAN_LIB_SRCS := daemon/strongswan/xform.c daemon/strongswan/swan_conn.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS) $(SWAN_LIB_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 PROGS      := $(BUILD)/udpespd $(BUILD)/udpespctl
@@ -201,12 +203,12 @@ SWAN_CFLAGS := -O2 -g -std=gnu11 -fPIC -fvisibility=hidden -Wall -Wextra -Werror
 
 .PHONY: swan
 all: swan
-ifneq ($(wildcard $(SWAN_SRC)/src/libcharon/daemon.h),)
-swan: $(SWAN_PLUGIN)
-else
+# Looked for when the rule runs, not when make starts: `make check` fetches
+# the source (deps) in the same run.
 swan:
-	@echo "swan: no strongSwan source in $(SWAN_SRC) (make deps fetches it): $(SWAN_PLUGIN) not built"
-endif
+	@if [ -e $(SWAN_SRC)/src/libcharon/daemon.h ]; then \
+		$(MAKE) -s --no-print-directory $(SWAN_PLUGIN); \
+	else echo "swan: no strongSwan source in $(SWAN_SRC) (make deps fetches it): $(SWAN_PLUGIN) not built"; fi
 
 $(BUILD)/swan/config.ok: daemon/strongswan/swan_config.h daemon/strongswan/check_config.sh
 	$(call msg,CHECK,$<)
@@ -249,7 +251,13 @@ test-bpf: $(BPF_TEST)
 e2e: all
 	$(Q)tests/run.sh e2e
 
+# The IKE-driven demo (strongSwan on both ends, udpesp under the gateway's
+# charon); demo-manual: the same tunnel keyed by hand with udpespctl.
+.PHONY: demo-manual
 demo: deps all
+	$(Q)tests/demo/demo_ike.sh
+
+demo-manual: deps all
 	$(Q)tests/demo/demo.sh
 
 bench-xdp: $(BENCH_XDP)
@@ -399,7 +407,8 @@ help:
 	@echo 'make check      run every test (root for the BPF and end-to-end ones), then format-check'
 	@echo 'make deps check the same on a fresh machine: install the packages first'
 	@echo 'make format-check  fail if clang-format-19 would change a file; make format: change them'
-	@echo 'make demo       the walk-through in network namespaces'
+	@echo 'make demo       strongSwan (IKEv2) drives udpesp, in network namespaces'
+	@echo 'make demo-manual the hand-keyed walk-through (udpespctl sa add)'
 	@echo 'make install    udpespd, udpespctl, BPF object, man pages, unit, charon plugin (PREFIX, DESTDIR)'
 	@echo 'make uninstall  removes what make install put there'
 	@echo 'make bench      every receive path against its baselines and ceilings (BENCH_QUICK=1: short)'

@@ -67,8 +67,9 @@ struct kernel_udpesp_sa_t {
 struct private_kernel_udpesp_ipsec_t {
 	kernel_udpesp_ipsec_t public;
 	struct swan_conn conn;
-	mutex_t *mutex;            /* sas */
+	mutex_t *mutex;            /* sas, by_handle */
 	hashtable_t *sas;          /* kernel_udpesp_sa_t by (spi, dst) */
+	hashtable_t *by_handle;    /* the same, by udpespd's handle (not the gone ones) */
 	kernel_udpesp_routes_t *routes;
 	kernel_udpesp_events_t *events;
 	uint32_t spi_min, spi_max;
@@ -82,6 +83,16 @@ static u_int kernel_udpesp_sa_hash(const kernel_udpesp_sa_t *sa)
 static bool kernel_udpesp_sa_equals(const kernel_udpesp_sa_t *a, const kernel_udpesp_sa_t *b)
 {
 	return a->spi == b->spi && a->dst->ip_equals(a->dst, b->dst);
+}
+
+static u_int kernel_udpesp_handle_hash(const kernel_udpesp_sa_t *sa)
+{
+	return chunk_hash(chunk_from_thing(sa->handle));
+}
+
+static bool kernel_udpesp_handle_equals(const kernel_udpesp_sa_t *a, const kernel_udpesp_sa_t *b)
+{
+	return a->handle == b->handle;
 }
 
 static void kernel_udpesp_sa_destroy(kernel_udpesp_sa_t *sa)
@@ -146,16 +157,37 @@ static kernel_udpesp_sa_t *kernel_udpesp_sa_find(private_kernel_udpesp_ipsec_t *
 static kernel_udpesp_sa_t *kernel_udpesp_sa_by_handle(private_kernel_udpesp_ipsec_t *this,
 						      uint32_t handle)
 {
-	enumerator_t *e = this->sas->create_enumerator(this->sas);
-	kernel_udpesp_sa_t *sa, *found = NULL;
+	kernel_udpesp_sa_t key = { .handle = handle };
 
-	while (e->enumerate(e, NULL, &sa))
-		if (sa->handle == handle) {
-			found = sa;
-			break;
-		}
-	e->destroy(e);
-	return found;
+	return this->by_handle->get(this->by_handle, &key);
+}
+
+/* udpespd no longer has it: its handle may name another SA from now on. */
+static void kernel_udpesp_sa_gone(private_kernel_udpesp_ipsec_t *this, kernel_udpesp_sa_t *sa)
+{
+	if (!sa->gone && this->by_handle->get(this->by_handle, sa) == sa)
+		this->by_handle->remove(this->by_handle, sa);
+	sa->gone = TRUE;
+}
+
+/* Into both tables; an entry charon replaced (same SPI and dst) is freed. */
+static void kernel_udpesp_sa_insert(private_kernel_udpesp_ipsec_t *this, kernel_udpesp_sa_t *sa)
+{
+	kernel_udpesp_sa_t *old = this->sas->put(this->sas, sa, sa);
+
+	if (old) {
+		kernel_udpesp_sa_gone(this, old);
+		kernel_udpesp_sa_destroy(old);
+	}
+	old = this->by_handle->put(this->by_handle, sa, sa);
+	if (old && old != sa)
+		old->gone = TRUE; /* a stale entry for a handle udpespd reused */
+}
+
+static void kernel_udpesp_sa_unlink(private_kernel_udpesp_ipsec_t *this, kernel_udpesp_sa_t *sa)
+{
+	kernel_udpesp_sa_gone(this, sa);
+	this->sas->remove(this->sas, sa);
 }
 
 METHOD(kernel_ipsec_t, get_features, kernel_feature_t, private_kernel_udpesp_ipsec_t *this)
@@ -302,10 +334,8 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 	INIT(entry, .spi = id->spi, .dst = id->dst->clone(id->dst), .src = id->src->clone(id->src),
 	     .handle = h.handle, .reqid = data->reqid, .inbound = data->inbound);
 	this->mutex->lock(this->mutex);
-	entry = this->sas->put(this->sas, entry, entry);
+	kernel_udpesp_sa_insert(this, entry);
 	this->mutex->unlock(this->mutex);
-	if (entry) /* charon replaced an SA it had (same SPI and dst) */
-		kernel_udpesp_sa_destroy(entry);
 	DBG2(DBG_KNL, "%s: SA %H..%H SPI %.8x is udpesp handle %u", KU, id->src, id->dst,
 	     ntohl(id->spi), h.handle);
 	return SUCCESS;
@@ -353,9 +383,7 @@ METHOD(kernel_ipsec_t, update_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 		sa->src->destroy(sa->src);
 		sa->dst = data->new_dst->clone(data->new_dst);
 		sa->src = data->new_src->clone(data->new_src);
-		sa = this->sas->put(this->sas, sa, sa);
-		if (sa)
-			kernel_udpesp_sa_destroy(sa);
+		kernel_udpesp_sa_insert(this, sa);
 	}
 	this->mutex->unlock(this->mutex);
 	DBG1(DBG_KNL, "%s: SA SPI %.8x (handle %u) now %#H..%#H", KU, ntohl(id->spi), h.handle,
@@ -425,9 +453,9 @@ METHOD(kernel_ipsec_t, del_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 	this->mutex->lock(this->mutex);
 	sa = kernel_udpesp_sa_find(this, id->spi, id->dst);
 	if (sa) {
-		this->sas->remove(this->sas, sa);
 		sel.handle = sa->handle;
 		gone = sa->gone;
+		kernel_udpesp_sa_unlink(this, sa);
 		kernel_udpesp_sa_destroy(sa);
 	}
 	this->mutex->unlock(this->mutex);
@@ -506,6 +534,7 @@ METHOD(kernel_ipsec_t, flush_sas, status_t, private_kernel_udpesp_ipsec_t *this)
 	this->mutex->lock(this->mutex);
 	e = this->sas->create_enumerator(this->sas);
 	while (e->enumerate(e, NULL, &sa)) {
+		kernel_udpesp_sa_gone(this, sa);
 		this->sas->remove_at(this->sas, e);
 		kernel_udpesp_sa_destroy(sa);
 	}
@@ -616,7 +645,7 @@ static void kernel_udpesp_event(void *ctx, const struct udpesp_ctl_event *ev)
 		spi = sa->spi;
 		dst = sa->dst->clone(sa->dst);
 		if (hard || ev->type == UDPESP_EV_SA_DELETED)
-			sa->gone = TRUE;
+			kernel_udpesp_sa_gone(this, sa);
 	}
 	this->mutex->unlock(this->mutex);
 	if (!sa)
@@ -698,10 +727,15 @@ static void kernel_udpesp_resync(private_kernel_udpesp_ipsec_t *this)
 			    !memcmp(l.sas[i].sa.dst.addr, a.addr, sizeof(a.addr)))
 				break;
 		if (i < l.n) {
-			sa->handle = l.sas[i].handle;
+			if (sa->handle != l.sas[i].handle) {
+				kernel_udpesp_sa_gone(this, sa);
+				sa->gone = FALSE;
+				sa->handle = l.sas[i].handle;
+				this->by_handle->put(this->by_handle, sa, sa);
+			}
 			continue;
 		}
-		sa->gone = TRUE;
+		kernel_udpesp_sa_gone(this, sa);
 		/* One expire per CHILD_SA: charon knows it by its inbound SPI. */
 		if (sa->inbound) {
 			lost[nlost].spi = sa->spi;
@@ -744,6 +778,7 @@ METHOD(kernel_ipsec_t, destroy, void, private_kernel_udpesp_ipsec_t *this)
 {
 	DESTROY_IF(this->events);
 	this->routes->destroy(this->routes);
+	this->by_handle->destroy(this->by_handle);
 	this->sas->destroy_function(this->sas, (void *)kernel_udpesp_sa_destroy);
 	this->mutex->destroy(this->mutex);
 	swan_conn_fini(&this->conn);
@@ -780,6 +815,8 @@ kernel_udpesp_ipsec_t *kernel_udpesp_ipsec_create(void)
 		.mutex = mutex_create(MUTEX_TYPE_DEFAULT),
 		.sas = hashtable_create((hashtable_hash_t)kernel_udpesp_sa_hash,
 					(hashtable_equals_t)kernel_udpesp_sa_equals, 128),
+		.by_handle = hashtable_create((hashtable_hash_t)kernel_udpesp_handle_hash,
+					      (hashtable_equals_t)kernel_udpesp_handle_equals, 128),
 		.spi_min = lib->settings->get_int(lib->settings, "%s.spi_min", KERNEL_SPI_MIN,
 						  lib->ns),
 		.spi_max = lib->settings->get_int(lib->settings, "%s.spi_max", KERNEL_SPI_MAX,

@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
-#include <sys/random.h>
 
 #include "common/ctl_proto.h"
 #include "common/log.h"
@@ -21,21 +20,14 @@
 #include "sa_esp.h"
 #include "sa_rt.h"
 #include "sa_table.h"
+#include "spi_resv.h"
 
 #define CTL_SWAN_SPI_MIN 0xc0000000u /* charon's spi_min / spi_max defaults */
 #define CTL_SWAN_SPI_MAX 0xcfffffffu
 #define CTL_SWAN_SPI_TIMEOUT 180
-#define CTL_SWAN_RESV_MAX 65536 /* half-open IKE_SAs at one time, generously */
-
-struct ctl_swan_resv {
-	struct udpesp_ctl_addr dst;
-	__be32 spi;
-	__u64 until; /* CLOCK_MONOTONIC seconds */
-};
 
 /* One udpespd per process: the reservations are the daemon's, kept here. */
-static struct ctl_swan_resv *ctl_swan_resv;
-static size_t ctl_swan_nresv, ctl_swan_cap;
+static struct spi_resv_table ctl_swan_resv;
 
 static __u64 ctl_swan_now(void)
 {
@@ -45,57 +37,22 @@ static __u64 ctl_swan_now(void)
 	return ts.tv_sec;
 }
 
-static bool ctl_swan_same_addr(const struct udpesp_ctl_addr *a, const struct udpesp_ctl_addr *b)
-{
-	return a->family == b->family &&
-	       !memcmp(a->addr, b->addr, a->family == UDPESP_AF_INET ? 4 : 16);
-}
-
-static void ctl_swan_resv_drop(size_t i)
-{
-	ctl_swan_resv[i] = ctl_swan_resv[--ctl_swan_nresv];
-}
-
-/* Expired reservations go lazily, at the next allocation. */
-static void ctl_swan_resv_expire(__u64 now)
-{
-	for (size_t i = 0; i < ctl_swan_nresv;)
-		if (ctl_swan_resv[i].until <= now)
-			ctl_swan_resv_drop(i);
-		else
-			i++;
-}
-
-static bool ctl_swan_resv_held(const struct udpesp_ctl_addr *dst, __be32 spi)
-{
-	for (size_t i = 0; i < ctl_swan_nresv; i++)
-		if (ctl_swan_resv[i].spi == spi && ctl_swan_same_addr(&ctl_swan_resv[i].dst, dst))
-			return true;
-	return false;
-}
-
 void ctl_swan_sa_added(const struct udpesp_ctl_sa *sa, size_t n)
 {
 	for (size_t k = 0; k < n; k++)
-		for (size_t i = 0; i < ctl_swan_nresv; i++)
-			if (ctl_swan_resv[i].spi == sa[k].spi &&
-			    ctl_swan_same_addr(&ctl_swan_resv[i].dst, &sa[k].dst)) {
-				ctl_swan_resv_drop(i);
-				break;
-			}
-}
-
-size_t ctl_swan_reservations(void)
-{
-	ctl_swan_resv_expire(ctl_swan_now());
-	return ctl_swan_nresv;
+		spi_resv_release(&ctl_swan_resv, &sa[k].dst, sa[k].spi);
 }
 
 void ctl_swan_fini(void)
 {
-	free(ctl_swan_resv);
-	ctl_swan_resv = NULL;
-	ctl_swan_nresv = ctl_swan_cap = 0;
+	spi_resv_fini(&ctl_swan_resv);
+}
+
+static bool ctl_swan_in_use(void *ctx, const struct udpesp_ctl_addr *dst, __be32 spi)
+{
+	struct udpesp_ctl_sa_del sel = { .spi = spi, .dst = *dst };
+
+	return sa_table_find(ctx, &sel) != NULL;
 }
 
 int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
@@ -104,8 +61,7 @@ int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
 	const struct udpesp_ctl_spi_req *req = m->payload;
 	__u32 min = req->min, max = req->max;
 	struct udpesp_ctl_spi out = { 0 };
-	struct udpesp_ctl_sa_del sel = { .dst = req->dst };
-	__u64 now = ctl_swan_now();
+	int ret;
 
 	if (!min && !max) {
 		min = CTL_SWAN_SPI_MIN;
@@ -114,37 +70,25 @@ int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
 	if (req->dst.family != UDPESP_AF_INET && req->dst.family != UDPESP_AF_INET6)
 		return ctl_server_error(c, m->hdr.seq, EAFNOSUPPORT,
 				      "spi alloc: dst family %u is not IPv4 or IPv6", req->dst.family);
-	/* SPIs 1-255 are reserved by IANA, 0 is never ESP (RFC 4303 2.1). */
-	if (min < 256 || min > max)
+	out.timeout = req->timeout ? req->timeout : CTL_SWAN_SPI_TIMEOUT;
+	ret = spi_resv_alloc(&ctl_swan_resv, &req->dst, min, max, ctl_swan_now(), out.timeout,
+			     ctl_swan_in_use, s->table, &out.spi);
+	switch (ret) {
+	case 0:
+		return ctl_server_queue(c, UDPESP_MSG_SPI_ALLOC, m->hdr.seq, 0, &out, sizeof(out));
+	case -EINVAL:
+		/* SPIs 1-255 are reserved by IANA, 0 is never ESP (RFC 4303 2.1). */
 		return ctl_server_error(c, m->hdr.seq, EINVAL,
 				      "spi alloc: range 0x%x-0x%x is empty or below 0x100", min, max);
-	ctl_swan_resv_expire(now);
-	if (ctl_swan_nresv >= CTL_SWAN_RESV_MAX)
-		return ctl_server_error(c, m->hdr.seq, ENOSPC,
-				      "spi alloc: %d SPIs reserved already", CTL_SWAN_RESV_MAX);
-
-	/* Random, so that SPIs say nothing about how many SAs came before. */
-	for (int tries = 0; tries < 64 && !out.spi; tries++) {
-		__u32 r;
-
-		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-			return ctl_server_error(c, m->hdr.seq, EIO, "spi alloc: no random numbers");
-		r = min + (__u32)((__u64)r * ((__u64)max - min + 1) >> 32);
-		sel.spi = htonl(r);
-		if (!sa_table_find(s->table, &sel) && !ctl_swan_resv_held(&req->dst, sel.spi))
-			out.spi = sel.spi;
-	}
-	if (!out.spi)
+	case -ENOSPC:
+		return ctl_server_error(c, m->hdr.seq, ENOSPC, "spi alloc: %d SPIs reserved already",
+				      SPI_RESV_MAX);
+	case -EADDRINUSE:
 		return ctl_server_error(c, m->hdr.seq, EADDRINUSE,
-				      "spi alloc: no free SPI found in 0x%x-0x%x", min, max);
-	if (array_reserve((void **)&ctl_swan_resv, ctl_swan_nresv, &ctl_swan_cap,
-			  sizeof(*ctl_swan_resv)))
-		return ctl_server_error(c, m->hdr.seq, ENOMEM, "out of memory");
-	out.timeout = req->timeout ? req->timeout : CTL_SWAN_SPI_TIMEOUT;
-	ctl_swan_resv[ctl_swan_nresv++] = (struct ctl_swan_resv){
-		.dst = req->dst, .spi = out.spi, .until = now + out.timeout,
-	};
-	return ctl_server_queue(c, UDPESP_MSG_SPI_ALLOC, m->hdr.seq, 0, &out, sizeof(out));
+				      "spi alloc: no free SPI in 0x%x-0x%x", min, max);
+	default:
+		return ctl_server_error(c, m->hdr.seq, -ret, "spi alloc: %s", strerror(-ret));
+	}
 }
 
 static int ctl_swan_no_sa(struct ctl_server_client *c, __u32 seq, const struct udpesp_ctl_sa_del *sel)

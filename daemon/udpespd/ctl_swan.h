@@ -19,8 +19,6 @@ int ctl_swan_sa_update(struct ctl_server_client *c, const struct ctl_msg *m);
 
 /* After a successful SA_ADD: the SPIs reserved for these SAs are taken. */
 void ctl_swan_sa_added(const struct udpesp_ctl_sa *sa, size_t n);
-/* SPI reservations still held (the expired ones dropped first). */
-size_t ctl_swan_reservations(void);
 void ctl_swan_fini(void);
 
 #endif /* UDPESPD_CTL_SWAN_H */

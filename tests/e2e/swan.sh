@@ -22,7 +22,8 @@
 SWAN_TESTS="test_swan_suites_through_napt test_swan_both_ends_udpesp
 	test_swan_terminate_leaves_nothing
 	test_swan_udpespd_absent_then_back test_swan_rekey_under_traffic
-	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone"
+	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone
+	test_swan_plugin_without_me_refused"
 
 SWAN_PLUGIN=$UET_BUILD/libstrongswan-kernel-udpesp.so
 SWAN_CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -400,14 +401,17 @@ swan_stream_end() {
 
 swan_up_gcm() { swan_up aes128gcm16; }
 
-# Both ends charon + kernel-udpesp + udpespd, the client behind the NAPT.
+# Both ends charon + kernel-udpesp + udpespd, the client behind the NAPT,
+# with extended sequence numbers (libipsec has none, udpesp has).
 test_swan_both_ends_udpesp() {
 	swan_check_tools || return
 	SWAN_CLIENT_KERNEL=kernel-udpesp swan_run swan_both
 }
 
 swan_both() {
-	swan_up_gcm || return
+	swan_up aes256gcm16-esn || return
+	swan_ctl sa list | grep -q "flag esn" || { fail "the gateway's SAs have no ESN"; return; }
+	swan_ctl sa list | grep -q "key 288 bits" || { fail "not AES-256-GCM (288-bit key with salt)"; return; }
 	nsx "$UET_NS_PEER" "$UET_CTL" -s "$UET_TMP/client.sock" sa list 2>>"$UET_LOG" |
 		grep -q "owner charon" || { fail "the client's SAs are not in its udpespd"; return; }
 	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
@@ -634,4 +638,47 @@ swan_dpd() {
 	swan_gw_log "giving up after\|retransmit .* of request with message ID" | grep -q . ||
 		{ fail "charon did not run DPD"; return; }
 	[ -z "$(swan_routes)" ] || fail "routes left after DPD: $(swan_routes)"
+}
+
+# The plugin built without ME (which Debian's charon has) must notice at
+# load time that daemon_t is laid out differently, and refuse loudly.
+test_swan_plugin_without_me_refused() {
+	swan_check_tools || return
+	local src=$UET_BUILD/strongswan/src/src d=$UET_TMP/nome f
+	[ -e "$src/libcharon/daemon.h" ] || { skip "no strongSwan source (make deps)"; return; }
+	mkdir -p "$d/obj" "$d/plugins" || { fail "mkdir"; return; }
+	sed 's/^#define ME 1$//' "$UET_ROOT/daemon/strongswan/swan_config.h" >"$d/config.h"
+	grep -q '^#define ME' "$d/config.h" && { fail "ME still defined"; return; }
+	for f in "$UET_ROOT"/daemon/strongswan/kernel_udpesp_*.c "$UET_ROOT"/daemon/strongswan/swan_conn.c \
+		"$UET_ROOT"/daemon/strongswan/xform.c "$UET_ROOT"/daemon/common/ctl_proto.c; do
+		q gcc -O2 -std=gnu11 -fPIC -fvisibility=hidden -include "$d/config.h" \
+			-I"$UET_ROOT/include" -I"$UET_ROOT/daemon" -I"$src/libstrongswan" -I"$src/libcharon" \
+			-c "$f" -o "$d/obj/$(basename "$f" .c).o" || { fail "cannot compile $f without ME"; return; }
+	done
+	q gcc -shared "$d"/obj/*.o -lpthread -o "$d/libstrongswan-kernel-udpesp.so" || { fail "link"; return; }
+	cp -a "$SWAN_PLUGDIR"/. "$d/plugins"/ && cp "$d/libstrongswan-kernel-udpesp.so" "$d/plugins/" ||
+		{ fail "plugin directory"; return; }
+	cat >"$d/strongswan.conf" <<-EOF2
+		charon {
+		    load_modular = no
+		    load = random nonce openssl kernel-udpesp kernel-netlink socket-default
+		    filelog { t { path = $d/charon.log
+		        default = 1
+		        flush_line = yes } }
+		    syslog { daemon { default = -1 } }
+		}
+	EOF2
+	nsenter --net="/run/netns/$UET_NS_GW" -- unshare --mount --propagation private -- \
+		sh -c 'mount -t tmpfs -o mode=0755 tmpfs /run &&
+			mount --bind "$2" /usr/lib/ipsec/plugins &&
+			exec env STRONGSWAN_CONF="$0" "$1"' \
+		"$d/strongswan.conf" "$SWAN_CHARON" "$d/plugins" >>"$UET_LOG" 2>&1 &
+	UET_PIDS+=($!)
+	uet_wait 10 grep -q "loaded plugins" "$d/charon.log" || { fail "charon did not start"; uet_kill_pids; return; }
+	uet_kill_pids
+	cat "$d/charon.log" >>"$UET_LOG"
+	grep -q "kernel-udpesp: built for another charon (daemon_t layout differs" "$d/charon.log" ||
+		{ fail "the plugin built without ME did not notice"; return; }
+	! grep "loaded plugins" "$d/charon.log" | grep -q kernel-udpesp ||
+		fail "charon loaded the plugin built without ME"
 }
