@@ -845,6 +845,10 @@ test_ctl_restart_adopts_maps() {
 
 	ctl_daemon_stop KILL || return
 	[ -S "$CTL_SOCK" ] || fail "socket vanished with SIGKILL?" || return
+	# Its keyring gone (as if removed by hand): nothing can be adopted,
+	# the path of a udpespd that kept no state (restart.sh adopts).
+	q "$PYTHON" "$UET_ROOT/tests/e2e/keyring.py" purge "$CTL_DIR/run/udpespd.state" ||
+		fail "cannot remove the kept keyring" || return
 	ctl_refused 1 "udpespd is not running (nothing listens at $CTL_SOCK)" -- sa list || return
 	# The data path outlives the daemon: program attached, maps pinned.
 	[ "$(uet_xdp_json | jq -r .prog.name)" = udpesp_xdp ] || fail "XDP gone with the daemon" || return
@@ -885,7 +889,9 @@ test_ctl_sigterm_detaches_owned() {
 	q ip -n "$UET_NS_GW" link add uet-t0 type veth peer name uet-t1 &&
 		q ip -n "$UET_NS_GW" link set uet-t0 up && q ip -n "$UET_NS_GW" link set uet-t1 up ||
 		{ fail "cannot add veth uet-t0"; return; }
-	ctl_up || return
+	# Without --flush-on-exit SIGTERM keeps SAs and links for the next
+	# udpespd (restart.sh); with it, what it attached goes.
+	ctl_up --flush-on-exit || return
 	ctl_ok link attach dev "$UET_DEV_GW" || return
 	# Attached by iproute2 (its own maps under tc/globals): not udpespd's to remove.
 	q nsx "$UET_NS_GW" ip link set dev uet-t0 xdpgeneric obj "$UET_OBJ" sec xdp ||

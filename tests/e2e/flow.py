@@ -1,0 +1,78 @@
+# SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
+"""Numbered UDP datagrams for the restart tests (standard library only).
+
+  flow.py send ADDR PORT INTERVAL_MS SECONDS   datagram n carries n (8 bytes),
+                                               one every INTERVAL_MS, for SECONDS
+  flow.py recv READY OUT PORT                  one line per datagram to OUT:
+                                               "<n> <CLOCK_REALTIME ns>"
+  flow.py gaps OUT EVENTS                      per event time (ns, one a line):
+                                               the last datagram before it to the
+                                               first after it, in ms
+"""
+import os
+import socket
+import struct
+import sys
+import time
+
+
+def send(addr, port, interval_ms, seconds):
+    fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_DGRAM)
+    end = time.monotonic() + seconds
+    n = 0
+    while time.monotonic() < end:
+        n += 1
+        try:
+            s.sendto(struct.pack(">Q", n), (addr, port))
+        except OSError:
+            pass  # no route while udpesp0 is being taken over: lost, counted
+        time.sleep(interval_ms / 1000.0)
+
+
+def recv(ready, out, port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", port))
+    with open(ready + ".tmp", "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(ready + ".tmp", ready)
+    with open(out, "a", buffering=1) as f:
+        while True:
+            data = s.recv(65535)
+            if len(data) == 8:
+                f.write("%d %d\n" % (struct.unpack(">Q", data)[0], time.time_ns()))
+
+
+def gaps(out, events):
+    rx = sorted(int(l.split()[1]) for l in open(out) if l.strip())
+    worst = 0.0
+    lines = []
+    for i, ev in enumerate(int(l) for l in open(events) if l.strip()):
+        before = [t for t in rx if t <= ev]
+        after = [t for t in rx if t > ev]
+        if not before or not after:
+            lines.append("restart %d: no traffic around it" % (i + 1))
+            worst = float("inf")
+            continue
+        gap = (after[0] - before[-1]) / 1e6
+        worst = max(worst, gap)
+        lines.append("restart %d: %.0f ms" % (i + 1, gap))
+    print("\n".join(lines))
+    print("max %.0f ms" % worst)
+
+
+def main(argv):
+    if len(argv) == 6 and argv[1] == "send":
+        send(argv[2], int(argv[3]), float(argv[4]), float(argv[5]))
+    elif len(argv) == 5 and argv[1] == "recv":
+        recv(argv[2], argv[3], int(argv[4]))
+    elif len(argv) == 4 and argv[1] == "gaps":
+        gaps(argv[2], argv[3])
+    else:
+        sys.stderr.write(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
