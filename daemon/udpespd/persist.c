@@ -517,6 +517,25 @@ int persist_sync(struct persist *p, const struct persist_sa *loaded, size_t n)
 	return err;
 }
 
+void persist_info(const struct persist *p, struct udpesp_ctl_state *out)
+{
+	int n = p->enabled ? keystore_count(&p->ks) : 0;
+	size_t len = strlen(p->path);
+
+	memset(out, 0, sizeof(*out));
+	out->flags = (p->enabled ? UDPESP_CTL_STATE_KEPT : 0) |
+		     (p->adopted ? UDPESP_CTL_STATE_ADOPTED : 0);
+	out->adopted_sas = p->adopted_sas;
+	out->dropped_sas = p->dropped_sas;
+	out->adopted_links = p->adopted_links;
+	out->adopted_at = p->adopted ? (__u64)p->adopted_at : 0;
+	out->kept_since = p->enabled && p->hdr ? p->hdr->created : 0;
+	out->seq_block = PERSIST_SEQ_BLOCK;
+	out->key_batches = n > 0 ? (__u32)n : 0;
+	/* A longer path shows cut (the control protocol carries 255 bytes). */
+	memcpy(out->path, p->path, len < sizeof(out->path) ? len : sizeof(out->path) - 1);
+}
+
 void persist_wipe(struct persist *p)
 {
 	if (!p->enabled)

@@ -108,6 +108,9 @@ void persist_sa_changed(struct persist *p, const struct sa_entry *e);
  */
 void persist_reserve(struct persist *p, struct sa_rt *rt);
 
+/* For udpespctl state. */
+void persist_info(const struct persist *p, struct udpesp_ctl_state *out);
+
 /* --flush-on-exit: the keyring and the file's contents go. */
 void persist_wipe(struct persist *p);
 /* Unlock and close; what is kept stays. */

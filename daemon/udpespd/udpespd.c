@@ -606,6 +606,11 @@ static void handle_outbound_notes(struct udpespd *d)
 	}
 }
 
+static void ctl_state(void *ctx, struct udpesp_ctl_state *out)
+{
+	persist_info(ctx, out);
+}
+
 /* ---- set-up and main loop ---- */
 
 struct options {
@@ -1002,6 +1007,8 @@ int main(int argc, char **argv)
 	ctl.table = &d.table;
 	ctl.maps = &d.maps;
 	ctl.links = &d.links;
+	ctl.state = ctl_state;
+	ctl.state_ctx = &d.persist;
 	if (!err)
 		err = ctl_server_open(&d.ctl, &d.loop, &ctl);
 	d.ctl_open = !err;

@@ -166,7 +166,7 @@ test_restart_sigterm() { rst_rounds TERM; }
 # A new udpespd while the old one runs waits for it, then adopts; one that
 # the old one never makes room for gives up after 10 s, naming it.
 test_restart_upgrade() {
-	local old before n0
+	local old before n0 st
 	rst_tunnel_up || return
 	rst_recv "$UET_NS_GW" in 5001 || return
 	rst_send "$UET_NS_PEER" "$INNER_GW4" 5001 40
@@ -184,6 +184,12 @@ test_restart_upgrade() {
 	[ "$(rst_sa_static)" = "$before" ] || { fail "sa list changed: $(rst_sa_static)"; return; }
 	uet_wait 10 rst_flowing in $((n0 + 5)) || { fail "traffic did not resume after the upgrade"; return; }
 	grep -q "adopted 2 SAs" "$UET_TMP/gw.log" || { fail "no adoption in the log"; return; }
+	# udpespctl state says what was taken over.
+	st=$(rst_gw -j state)
+	jq -e '.kept and .adopted and .adopted_sas == 2 and .dropped_sas == 0 and
+		.adopted_links == 1 and .key_batches == 1 and .seq_block == 1048576' <<<"$st" >/dev/null ||
+		{ fail "udpespctl state: $st"; return; }
+	rst_gw state >>"$UET_LOG"
 	# A third one while the new one stays: refused, clearly.
 	nsenter --net="/run/netns/$UET_NS_GW" -- "$UET_DAEMON" --foreground \
 		--socket "$UET_TMP/gw.sock" --pin-dir "$UET_BPFFS/gw" --max-sa 64 \
