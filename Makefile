@@ -71,7 +71,7 @@ COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_pro
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \
 	daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
-	daemon/udpespd/keystore.c \
+	daemon/udpespd/keystore.c daemon/udpespd/persist.c \
 	daemon/udpespd/sa_esp.c daemon/common/log.c
 LIB_SRCS    := $(COMMON_SRCS) $(CTL_LIB_SRCS) $(UDPESPD_LIB_SRCS) $(ESP_SRCS)
 LIB_OBJS   := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
