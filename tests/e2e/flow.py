@@ -45,20 +45,17 @@ def recv(ready, out, port):
 
 def gaps(out, events):
     rx = sorted(int(l.split()[1]) for l in open(out) if l.strip())
-    worst = 0.0
-    lines = []
-    for i, ev in enumerate(int(l) for l in open(events) if l.strip()):
+    ms = []
+    for ev in (int(l) for l in open(events) if l.strip()):
         before = [t for t in rx if t <= ev]
         after = [t for t in rx if t > ev]
-        if not before or not after:
-            lines.append("restart %d: no traffic around it" % (i + 1))
-            worst = float("inf")
-            continue
-        gap = (after[0] - before[-1]) / 1e6
-        worst = max(worst, gap)
-        lines.append("restart %d: %.0f ms" % (i + 1, gap))
-    print("\n".join(lines))
-    print("max %.0f ms" % worst)
+        ms.append((after[0] - before[-1]) / 1e6 if before and after else float("inf"))
+    if not ms:
+        print("no restarts")
+        return
+    srt = sorted(ms)
+    print("outage per restart (ms): %s; median %.0f, max %.0f" %
+          (" ".join("%.0f" % m for m in ms), srt[len(srt) // 2], srt[-1]))
 
 
 def main(argv):

@@ -148,12 +148,9 @@ rst_rounds() {
 			{ fail "round $i: traffic did not resume (in $(rst_rx_count in) out $(rst_rx_count out))"; return; }
 		[ $(($(date +%s) - t0)) -lt 300 ] || { fail "round $i: over 300 s"; return; }
 	done
-	echo "udpespd $sig x $RST_ROUNDS: outage per restart, peer -> gw (inbound):" >>"$UET_LOG"
-	"$PYTHON" "$RST_FLOW" gaps "$UET_TMP/in.rx" "$UET_TMP/events" | tee -a "$UET_LOG" | tail -1 |
-		sed "s/^/  $sig inbound /" >&2
-	echo "gw -> peer (outbound):" >>"$UET_LOG"
-	"$PYTHON" "$RST_FLOW" gaps "$UET_TMP/out.rx" "$UET_TMP/events" | tee -a "$UET_LOG" | tail -1 |
-		sed "s/^/  $sig outbound /" >&2
+	# Last datagram before the signal to the first after it, each way.
+	echo "  $sig x $RST_ROUNDS, peer -> gw (gw inbound): $("$PYTHON" "$RST_FLOW" gaps "$UET_TMP/in.rx" "$UET_TMP/events")" >&2
+	echo "  $sig x $RST_ROUNDS, gw -> peer (gw outbound): $("$PYTHON" "$RST_FLOW" gaps "$UET_TMP/out.rx" "$UET_TMP/events")" >&2
 	local dups
 	dups=$(rst_dup_pairs)
 	[ -z "$dups" ] || { fail "(SPI, seq) sent twice: $(head -5 <<<"$dups" | tr '\n' ' ')"; return; }
