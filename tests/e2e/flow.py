@@ -5,6 +5,10 @@
                                                one every INTERVAL_MS, for SECONDS
   flow.py recv READY OUT PORT                  one line per datagram to OUT:
                                                "<n> <CLOCK_REALTIME ns>"
+  flow.py tcprecv READY OUT PORT               one TCP connection; what it carries to OUT
+  flow.py tcpsend ADDR PORT INTERVAL_MS STOP   line n is "n", one every INTERVAL_MS,
+                                               until the file STOP exists; exit 1 if
+                                               the connection breaks
   flow.py gaps OUT EVENTS                      per event time (ns, one a line):
                                                the last datagram before it to the
                                                first after it, in ms
@@ -43,6 +47,40 @@ def recv(ready, out, port):
                 f.write("%d %d\n" % (struct.unpack(">Q", data)[0], time.time_ns()))
 
 
+def tcprecv(ready, out, port):
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("0.0.0.0", port))
+    ls.listen(1)
+    with open(ready + ".tmp", "w") as f:
+        f.write("%d\n" % os.getpid())
+    os.rename(ready + ".tmp", ready)
+    c, _ = ls.accept()
+    with open(out, "ab", buffering=0) as f:
+        while True:
+            data = c.recv(65536)
+            if not data:
+                return
+            f.write(data)
+
+
+def tcpsend(addr, port, interval_ms, stop):
+    s = socket.create_connection((addr, port), timeout=10)
+    s.settimeout(None)
+    n = 0
+    try:
+        while not os.path.exists(stop):
+            n += 1
+            s.sendall(b"%d\n" % n)
+            time.sleep(interval_ms / 1000.0)
+        s.shutdown(socket.SHUT_WR)
+    except OSError as e:
+        sys.stderr.write("tcp: after line %d: %s\n" % (n, e))
+        return 1
+    s.close()
+    return 0
+
+
 def gaps(out, events):
     rx = sorted(int(l.split()[1]) for l in open(out) if l.strip())
     ms = []
@@ -63,6 +101,10 @@ def main(argv):
         send(argv[2], int(argv[3]), float(argv[4]), float(argv[5]))
     elif len(argv) == 5 and argv[1] == "recv":
         recv(argv[2], argv[3], int(argv[4]))
+    elif len(argv) == 5 and argv[1] == "tcprecv":
+        tcprecv(argv[2], argv[3], int(argv[4]))
+    elif len(argv) == 6 and argv[1] == "tcpsend":
+        return tcpsend(argv[2], int(argv[3]), float(argv[4]), argv[5])
     elif len(argv) == 4 and argv[1] == "gaps":
         gaps(argv[2], argv[3])
     else:

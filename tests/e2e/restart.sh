@@ -83,6 +83,9 @@ rst_send() {
 
 rst_rx_count() { wc -l <"$UET_TMP/$1.rx"; }
 
+# Lines 1..N received, each once, in order.
+rst_tcp_done() { awk '$0 != NR { exit 1 } END { exit NR < 10 }' "$UET_TMP/tcp.rx"; }
+
 # rst_flowing NAME N: more than N datagrams received so far.
 rst_flowing() { [ "$(rst_rx_count "$1")" -gt "$2" ]; }
 
@@ -113,7 +116,7 @@ rst_esp_count() {
 # rst_rounds SIGNAL: restart the gateway's udpespd RST_ROUNDS times under
 # traffic both ways; sa list, counters, traffic and (SPI, seq) checked.
 rst_rounds() {
-	local sig=$1 before after st0 st1 n0 m0 t0 i miss
+	local sig=$1 before after st0 st1 n0 m0 t0 i miss tcp_pid
 	miss=$(uet_missing_tools dumpcap tshark jq)
 	[ -z "$miss" ] || { skip "needs $miss"; return; }
 	rst_tunnel_up || return
@@ -125,6 +128,17 @@ rst_rounds() {
 	nsenter --net="/run/netns/$UET_NS_GW" -- "$PYTHON" "$RST_FLOW" send "$PEER_INNER4" 5002 10 \
 		$((RST_ROUNDS * 4 + 30)) >>"$UET_LOG" 2>&1 &
 	UET_PIDS+=($!)
+	# And one TCP connection, peer -> gw, that must outlive every restart.
+	rm -f "$UET_TMP/tcp.ready" "$UET_TMP/tcp.stop"
+	: >"$UET_TMP/tcp.rx"
+	nsenter --net="/run/netns/$UET_NS_GW" -- "$PYTHON" "$RST_FLOW" tcprecv "$UET_TMP/tcp.ready" \
+		"$UET_TMP/tcp.rx" 5003 >>"$UET_LOG" 2>&1 &
+	UET_PIDS+=($!)
+	uet_wait 5 test -e "$UET_TMP/tcp.ready" || { fail "TCP receiver did not start"; return; }
+	nsenter --net="/run/netns/$UET_NS_PEER" -- "$PYTHON" "$RST_FLOW" tcpsend "$INNER_GW4" 5003 10 \
+		"$UET_TMP/tcp.stop" 2>>"$UET_LOG" &
+	tcp_pid=$!
+	UET_PIDS+=("$tcp_pid")
 	uet_wait 10 rst_flowing in 20 && uet_wait 10 rst_flowing out 20 ||
 		{ fail "no traffic through the tunnel before the first restart"; return; }
 	t0=$(date +%s)
@@ -151,6 +165,11 @@ rst_rounds() {
 	# Last datagram before the signal to the first after it, each way.
 	echo "  $sig x $RST_ROUNDS, peer -> gw (gw inbound): $("$PYTHON" "$RST_FLOW" gaps "$UET_TMP/in.rx" "$UET_TMP/events")" >&2
 	echo "  $sig x $RST_ROUNDS, gw -> peer (gw outbound): $("$PYTHON" "$RST_FLOW" gaps "$UET_TMP/out.rx" "$UET_TMP/events")" >&2
+	# The TCP connection lived through it all, every line in order.
+	touch "$UET_TMP/tcp.stop"
+	wait "$tcp_pid" || { fail "the TCP connection broke: $(grep '^tcp:' "$UET_LOG" | tail -1)"; return; }
+	uet_wait 10 rst_tcp_done || { fail "TCP lines missing: $(tail -c 40 "$UET_TMP/tcp.rx" | tr '\n' ' ')"; return; }
+	echo "  TCP: one connection, $(wc -l <"$UET_TMP/tcp.rx") lines in order across the restarts" >&2
 	local dups
 	dups=$(rst_dup_pairs)
 	[ -z "$dups" ] || { fail "(SPI, seq) sent twice: $(head -5 <<<"$dups" | tr '\n' ' ')"; return; }
