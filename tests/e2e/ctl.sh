@@ -1001,7 +1001,8 @@ test_ctl_unit_capabilities() {
 	grep -q '^NoNewPrivileges=yes$' "$unit" || { fail "$unit does not set NoNewPrivileges"; return; }
 	ctl_prepare || return
 	CTL_WRAP=(setpriv --bounding-set "$bset" --no-new-privs --)
-	ctl_daemon_start
+	# --flush-on-exit: the clean exit detaches and wipes the kept keys.
+	ctl_daemon_start --flush-on-exit
 	rc=$?
 	CTL_WRAP=()
 	[ $rc = 0 ] || return
@@ -1014,6 +1015,9 @@ test_ctl_unit_capabilities() {
 		ctl_ok sa list && ctl_ok -j stats && ctl_ok sa del handle 1 parser 1 || return
 	! grep -Eq 'error|Operation not permitted' "$CTL_LOG" ||
 		fail "udpespd logged errors: $(grep -E 'error|not permitted' "$CTL_LOG" | head -n 2)" || return
+	# Those capabilities are enough to keep SAs in the kernel keyring.
+	! grep -q 'will not be kept' "$CTL_LOG" ||
+		fail "SAs not kept under the unit's capabilities: $(grep 'will not be kept' "$CTL_LOG")" || return
 	ctl_daemon_stop TERM && [ "$CTL_DAEMON_RC" = 0 ] ||
 		fail "udpespd exit status $CTL_DAEMON_RC on SIGTERM" || return
 	[ "$(uet_xdp_json)" = null ] || fail "not detached on SIGTERM: $(uet_xdp_json)" || return
