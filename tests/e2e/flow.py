@@ -1,17 +1,20 @@
 # SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 """Numbered UDP datagrams for the restart tests (standard library only).
 
-  flow.py send ADDR PORT INTERVAL_MS SECONDS   datagram n carries n (8 bytes),
+  flow.py send ADDR PORT INTERVAL_MS SECONDS   datagram n carries n and when it was
+                                               sent (CLOCK_REALTIME ns, 8 bytes each),
                                                one every INTERVAL_MS, for SECONDS
   flow.py recv READY OUT PORT                  one line per datagram to OUT:
-                                               "<n> <CLOCK_REALTIME ns>"
+                                               "<n> <sent ns> <received ns>"
   flow.py tcprecv READY OUT PORT               one TCP connection; what it carries to OUT
   flow.py tcpsend ADDR PORT INTERVAL_MS STOP   line n is "n", one every INTERVAL_MS,
                                                until the file STOP exists; exit 1 if
                                                the connection breaks
-  flow.py gaps OUT EVENTS                      per event time (ns, one a line):
-                                               the last datagram before it to the
-                                               first after it, in ms
+  flow.py gaps OUT EVENTS                      per event time (ns, one a line): from
+                                               the sending of the last datagram received
+                                               before it to that of the first received
+                                               after it, in ms (sender's clock: a
+                                               receiver slowed by load does not count)
 """
 import os
 import socket
@@ -28,7 +31,7 @@ def send(addr, port, interval_ms, seconds):
     while time.monotonic() < end:
         n += 1
         try:
-            s.sendto(struct.pack(">Q", n), (addr, port))
+            s.sendto(struct.pack(">QQ", n, time.time_ns()), (addr, port))
         except OSError:
             pass  # no route while udpesp0 is being taken over: lost, counted
         time.sleep(interval_ms / 1000.0)
@@ -43,8 +46,9 @@ def recv(ready, out, port):
     with open(out, "a", buffering=1) as f:
         while True:
             data = s.recv(65535)
-            if len(data) == 8:
-                f.write("%d %d\n" % (struct.unpack(">Q", data)[0], time.time_ns()))
+            if len(data) == 16:
+                n, sent = struct.unpack(">QQ", data)
+                f.write("%d %d %d\n" % (n, sent, time.time_ns()))
 
 
 def tcprecv(ready, out, port):
@@ -82,11 +86,11 @@ def tcpsend(addr, port, interval_ms, stop):
 
 
 def gaps(out, events):
-    rx = sorted(int(l.split()[1]) for l in open(out) if l.strip())
+    sent = sorted(int(l.split()[1]) for l in open(out) if l.strip())
     ms = []
     for ev in (int(l) for l in open(events) if l.strip()):
-        before = [t for t in rx if t <= ev]
-        after = [t for t in rx if t > ev]
+        before = [t for t in sent if t <= ev]
+        after = [t for t in sent if t > ev]
         ms.append((after[0] - before[-1]) / 1e6 if before and after else float("inf"))
     if not ms:
         print("no restarts")

@@ -218,14 +218,17 @@ test_restart_upgrade() {
 # A packet the peer sent before the restart, sent again after it: the
 # window kept in the pinned maps drops it as a replay.
 test_restart_replay() {
-	local payload st n
+	local payload st n n0
 	[ -z "$(uet_missing_tools dumpcap tshark jq)" ] || { skip "needs dumpcap, tshark, jq"; return; }
 	rst_tunnel_up || return
 	rst_capture "$UET_NS_PEER" "$UET_DEV_PEER" || return
 	rst_recv "$UET_NS_GW" in 5001 || return
-	q nsx "$UET_NS_PEER" "$PYTHON" "$RST_FLOW" send "$INNER_GW4" 5001 10 0.005 ||
+	# A few, apart: the capture may start late on a loaded machine.
+	q nsx "$UET_NS_PEER" "$PYTHON" "$RST_FLOW" send "$INNER_GW4" 5001 300 1.4 ||
 		{ fail "send"; return; }
-	uet_wait 10 rst_flowing in 0 || { fail "the datagram did not arrive"; return; }
+	uet_wait 10 rst_flowing in 2 || { fail "the datagrams did not arrive"; return; }
+	sleep 0.5
+	n0=$(rst_rx_count in)
 	kill -INT "$RST_CAP_PID"
 	wait "$RST_CAP_PID" 2>/dev/null
 	payload=$(tshark -r "$UET_TMP/outer.pcapng" -Y "esp.spi == 0x1001" -T fields -e udp.payload \
@@ -249,7 +252,7 @@ PY
 	uet_wait 5 rst_replayed || { fail "not dropped as a replay: $(jq -c .sa <<<"$st")"; return; }
 	sleep 0.3
 	n=$(rst_rx_count in)
-	[ "$n" = 1 ] || fail "the replayed datagram was delivered again ($n received)"
+	[ "$n" = "$n0" ] || fail "the replayed datagram was delivered again ($n received, $n0 before)"
 }
 
 # Where the keys live: possessor-only, no key byte in the state file,
