@@ -19,10 +19,13 @@
 #include "persist.h"
 
 #define PERSIST_MAGIC "udpespS1"
-#define PERSIST_VERSION 1
+#define PERSIST_VERSION 2
 #define PERSIST_HDR_SIZE 4096
-/* A power of two below the page size: a record never straddles a page. */
-#define PERSIST_REC_SIZE 1024
+/*
+ * A power of two below the page size: a record never straddles a page.
+ * 512 bytes of tmpfs per SA slot in use (51 MB for 100,000 SAs).
+ */
+#define PERSIST_REC_SIZE 512
 #define PERSIST_REC_MAGIC 0x55455352u /* "RSEU" */
 
 struct persist_hdr {
@@ -43,6 +46,16 @@ struct persist_hdr {
 };
 _Static_assert(sizeof(struct persist_hdr) <= PERSIST_HDR_SIZE, "persist_hdr");
 
+/* An algorithm as kept: no key bytes, only their length. */
+struct persist_alg {
+	char name[UDPESP_ALG_NAME_MAX];
+	__u32 key_len;
+	__u32 bits;
+};
+
+/* The configuration up to its algorithms, which follow without keys. */
+#define PERSIST_CFG_HEAD offsetof(struct udpesp_ctl_sa, aead)
+
 struct persist_rec {
 	__u32 magic; /* PERSIST_REC_MAGIC; 0: free slot */
 	__u32 handle;
@@ -52,10 +65,30 @@ struct persist_rec {
 	__u8 soft_expired;
 	__u8 pad[6];
 	__u64 add_time;
-	__u64 oseq_mark;	  /* outbound: no number above it was used */
-	struct udpesp_ctl_sa cfg; /* keys zeroed */
+	__u64 oseq_mark; /* outbound: no number above it was used */
+	__u8 cfg[PERSIST_CFG_HEAD];
+	struct persist_alg alg[3]; /* aead, enc, auth */
 };
 _Static_assert(sizeof(struct persist_rec) <= PERSIST_REC_SIZE, "persist_rec");
+
+static struct udpesp_ctl_alg *persist_cfg_alg(struct udpesp_ctl_sa *c, int i)
+{
+	return i == 0 ? &c->aead : i == 1 ? &c->enc : &c->auth;
+}
+
+/* cfg from a record: keys zero, lengths as they were. */
+static void persist_rec_cfg(const struct persist_rec *rec, struct udpesp_ctl_sa *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	memcpy(cfg, rec->cfg, PERSIST_CFG_HEAD);
+	for (int i = 0; i < 3; i++) {
+		struct udpesp_ctl_alg *a = persist_cfg_alg(cfg, i);
+
+		memcpy(a->name, rec->alg[i].name, sizeof(a->name));
+		a->key_len = rec->alg[i].key_len;
+		a->bits = rec->alg[i].bits;
+	}
+}
 
 static off_t persist_rec_off(__u32 slot)
 {
@@ -202,7 +235,7 @@ static int persist_read_records(struct persist *p, struct persist_loading *l)
 			}
 			s = &l->sas[l->n++];
 			memset(s, 0, sizeof(*s));
-			s->cfg = rec->cfg;
+			persist_rec_cfg(rec, &s->cfg);
 			s->a = (struct sa_table_adopt){
 				.handle = rec->handle,
 				.slot = slot,
@@ -377,11 +410,15 @@ static int persist_rec_write(struct persist *p, const struct sa_entry *e, __u64 
 	rec->soft_expired = e->soft_expired;
 	rec->add_time = (__u64)e->add_time;
 	rec->oseq_mark = mark;
-	rec->cfg = e->cfg;
-	/* Lengths stay: the keyring's bytes must fit them at adoption. */
-	memset(rec->cfg.aead.key, 0, sizeof(rec->cfg.aead.key));
-	memset(rec->cfg.enc.key, 0, sizeof(rec->cfg.enc.key));
-	memset(rec->cfg.auth.key, 0, sizeof(rec->cfg.auth.key));
+	memcpy(rec->cfg, &e->cfg, PERSIST_CFG_HEAD);
+	/* Lengths stay, no key byte: the keyring's bytes must fit them at adoption. */
+	for (int i = 0; i < 3; i++) {
+		const struct udpesp_ctl_alg *a = persist_cfg_alg((struct udpesp_ctl_sa *)&e->cfg, i);
+
+		memcpy(rec->alg[i].name, a->name, sizeof(rec->alg[i].name));
+		rec->alg[i].key_len = a->key_len;
+		rec->alg[i].bits = a->bits;
+	}
 	err = persist_pwrite(p, rec, PERSIST_REC_SIZE, persist_rec_off(e->slot));
 	explicit_bzero(rec, PERSIST_REC_SIZE);
 	free(rec);
