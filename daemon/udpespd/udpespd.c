@@ -24,6 +24,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <bpf/libbpf.h>
 
 #include "common/ctl_proto.h"
@@ -782,6 +783,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * Whether a udpespd answers on the control socket: one that predates the
+ * state lock, or runs on another state file, must not see a second data
+ * path start next to it.
+ */
+static bool socket_alive(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return !ret;
+}
+
 /* mkdir -p for the socket's directory, root only. */
 static int make_socket_dir(const char *sock)
 {
@@ -932,6 +954,17 @@ int main(int argc, char **argv)
 	err = make_socket_dir(state);
 	if (!err)
 		err = persist_lock(&d.persist, state, 10, &holder);
+	for (int i = 0; !err && socket_alive(o.socket); i++) {
+		if (i == 100) {
+			pr_err("another udpespd answers on %s after 10 s: stop it first", o.socket);
+			persist_close(&d.persist);
+			return 1;
+		}
+		if (!i)
+			pr_info("another udpespd answers on %s; waiting up to 10 s for it to exit",
+				o.socket);
+		usleep(100 * 1000);
+	}
 	if (err == -EBUSY) {
 		pr_err("another udpespd (pid %u) still runs on %s after 10 s: stop it first",
 		       holder, state);

@@ -212,6 +212,14 @@ test_restart_upgrade() {
 		--log "$UET_TMP/third.log" && { fail "a second udpespd ran on the same state"; return; }
 	grep -q "still runs on .*stop it first" "$UET_TMP/third.log" ||
 		{ fail "no clear refusal: $(tail -2 "$UET_TMP/third.log")"; return; }
+	[ "$(rst_sa_static)" = "$before" ] || { fail "the refused udpespd changed the SAs"; return; }
+	# Nor one on another state file (or one older than the lock) whose
+	# socket is taken: it sees a udpespd answer there and gives up.
+	nsenter --net="/run/netns/$UET_NS_GW" -- "$UET_DAEMON" --foreground \
+		--socket "$UET_TMP/gw.sock" --state "$UET_TMP/other.state" --pin-dir "$UET_BPFFS/gw" \
+		--max-sa 64 --log "$UET_TMP/fourth.log" && { fail "a udpespd took a live socket"; return; }
+	grep -q "another udpespd answers on .*stop it first" "$UET_TMP/fourth.log" ||
+		{ fail "no clear refusal: $(tail -2 "$UET_TMP/fourth.log")"; return; }
 	[ "$(rst_sa_static)" = "$before" ] || fail "the refused udpespd changed the SAs"
 }
 
