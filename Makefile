@@ -74,7 +74,7 @@ CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \
 	daemon/udpespctl/json_print.c
 UDPESPD_LIB_SRCS := daemon/udpespd/sa_table.c daemon/udpespd/kfunc.c daemon/udpespd/pmtu.c \
 	daemon/udpespd/sa_esp.c daemon/udpespd/evloop.c daemon/common/log.c \
-	daemon/udpespd/spi_resv.c
+	daemon/udpespd/spi_resv.c daemon/udpespd/keystore.c daemon/udpespd/persist.c
 # The charon plugin's transform mapping and connection: plain C, unit-tested
 # without strongSwan.
 SWAN_LIB_SRCS := daemon/strongswan/xform.c daemon/strongswan/swan_conn.c

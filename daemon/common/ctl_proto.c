@@ -89,6 +89,9 @@ static const struct ctl_type_info ctl_types[UDPESP_MSG_MAX] = {
 	[UDPESP_MSG_SA_UPDATE] = { "SA_UPDATE",
 				   LEN_FIXED(sizeof(struct udpesp_ctl_sa_update)),
 				   LEN_FIXED(sizeof(struct udpesp_ctl_handles)) },
+	[UDPESP_MSG_STATE_GET] = { "STATE_GET", LEN_EMPTY, LEN_NONE },
+	[UDPESP_MSG_STATE_INFO] = { "STATE_INFO", LEN_NONE,
+				    LEN_FIXED(sizeof(struct udpesp_ctl_state)) },
 };
 
 /* Type numbers are dense from 1, so a slot without a name is unknown. */

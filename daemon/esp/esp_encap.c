@@ -47,6 +47,7 @@ static const char *const verdict_names[ESP_ENCAP_VERDICT_MAX] = {
 	[ESP_ENCAP_NO_ROOM] = "no-room",
 	[ESP_ENCAP_INNER] = "inner-malformed",
 	[ESP_ENCAP_CRYPTO] = "crypto-error",
+	[ESP_ENCAP_SEQ_UNRESERVED] = "seq-unreserved",
 };
 
 const char *esp_encap_verdict_name(enum esp_encap_verdict v)
@@ -90,6 +91,7 @@ void esp_encap_sa_init(struct esp_encap_sa *sa, const struct esp_encap_params *p
 	sa->sport = p->sport;
 	sa->dport = p->dport;
 	sa->oseq = p->oseq;
+	sa->oseq_limit = esp_seq_max(p->esn);
 }
 
 struct esp_encap_thread *esp_encap_thread_new(struct esp_crypto_thread *crypto)
@@ -140,20 +142,23 @@ static int random_bytes(struct esp_encap_thread *t, __u8 *out, size_t n)
 	return 0;
 }
 
-/* The next sequence number, or false when the space is used up. */
-static bool seq_take(struct esp_encap_sa *sa, __u64 *seq)
+/* The next sequence number; else the space is used up, or not yet reserved. */
+static enum esp_encap_verdict seq_take(struct esp_encap_sa *sa, __u64 *seq)
 {
 	__u64 max = esp_seq_max(sa->esn);
+	__u64 limit = __atomic_load_n(&sa->oseq_limit, __ATOMIC_ACQUIRE);
 	__u64 cur = __atomic_load_n(&sa->oseq, __ATOMIC_RELAXED);
 
 	do {
 		if (cur >= max)
-			return false;
+			return ESP_ENCAP_SEQ_EXHAUSTED;
+		if (cur >= limit)
+			return ESP_ENCAP_SEQ_UNRESERVED;
 	} while (!__atomic_compare_exchange_n(&sa->oseq, &cur, cur + 1, true,
 					      __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
 	*seq = cur + 1;
-	return true;
+	return ESP_ENCAP_OK;
 }
 
 /* What esp_encap() needs of the inner packet. */
@@ -262,6 +267,7 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 	size_t limit = udp_payload_max(sa->dst.family), room, esp_len;
 	struct inner in;
 	__u8 *esp, *data, nh, padlen;
+	enum esp_encap_verdict v;
 	__u64 seq;
 	long pmax;
 
@@ -311,8 +317,9 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 			tfc_pl = pmax; /* >= pl: pl itself fits */
 	}
 
-	if (!seq_take(sa, &seq))
-		return ESP_ENCAP_SEQ_EXHAUSTED;
+	v = seq_take(sa, &seq);
+	if (v != ESP_ENCAP_OK)
+		return v;
 
 	/* Transport: the IP header goes in front of ESP, as it was. */
 	if (sa->mode == UDPESP_MODE_TRANSPORT)

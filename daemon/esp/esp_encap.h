@@ -45,6 +45,9 @@ enum esp_encap_verdict {
 				  * (0, 4, 41, 43, 44, 59) */
 	ESP_ENCAP_CRYPTO,        /* no random IV (getrandom failed) or the
 				  * backend refused: the number is used up */
+	ESP_ENCAP_SEQ_UNRESERVED, /* the next number is above sa->oseq_limit: the
+				   * caller has not yet kept a higher mark where
+				   * a restarted sender resumes (nothing taken) */
 	ESP_ENCAP_VERDICT_MAX,
 };
 
@@ -74,6 +77,13 @@ struct esp_encap_sa {
 	 */
 	__u64 oseq;
 	__u32 soft_done; /* the soft-expiry packet was reported (0/1) */
+	/*
+	 * The highest number that may be taken (atomic): a caller that
+	 * keeps a high-water mark across restarts raises it only once
+	 * the mark is stored, so no number is sent twice. esp_encap_sa_init()
+	 * sets the end of the space.
+	 */
+	__u64 oseq_limit;
 };
 
 /* What an outbound SA is made of, besides its suite and keys. */

@@ -24,7 +24,7 @@ static int udpespctl_usage(FILE *f, int status)
 {
 	fprintf(f, "Usage: udpespctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
 		   "       udpespctl -V\n"
-		   "OBJECT := { link | sa | parser | stats | monitor }\n"
+		   "OBJECT := { link | sa | parser | stats | monitor | state }\n"
 		   "OPTIONS := { -j[son] | -s[ocket] PATH | -P PIN_DIR | -V[ersion] | -h[elp] }\n"
 		   "The default socket is %s.\n", UDPESP_SOCKET_DEFAULT);
 	return status;
@@ -41,7 +41,8 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 } objects[] = {
 	{ "link", do_link }, { "sa", do_sa },           { "parser", do_parser },
-	{ "stats", do_stats }, { "monitor", do_monitor }, { "help", do_help },
+	{ "stats", do_stats }, { "monitor", do_monitor }, { "state", do_state },
+	{ "help", do_help },
 };
 
 static int udpespctl_run(int argc, char **argv)

@@ -98,6 +98,7 @@ extern const char *stats_pin_dir;
 int do_sa(int argc, char **argv);
 int do_link(int argc, char **argv);
 int do_parser(int argc, char **argv);
+int do_state(int argc, char **argv);
 int do_stats(int argc, char **argv);
 int do_monitor(int argc, char **argv);
 

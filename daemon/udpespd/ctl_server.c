@@ -73,7 +73,8 @@ int ctl_server_open(struct ctl_server *s, struct evloop *loop, const struct ctl_
 	*s = (struct ctl_server){ .loop = loop, .listen_fd = -1, .reserve_fd = -1,
 				  .group = cfg->group,
 				  .has_group = cfg->has_group, .table = cfg->table,
-				  .maps = cfg->maps, .links = cfg->links };
+				  .maps = cfg->maps, .links = cfg->links, .state = cfg->state,
+				  .state_ctx = cfg->state_ctx };
 	if (strlen(cfg->path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(sun.sun_path, cfg->path);
@@ -722,6 +723,15 @@ static int ctl_server_monitor(struct ctl_server_client *c, const struct ctl_msg 
 	return 0;
 }
 
+static int ctl_server_state(struct ctl_server_client *c, const struct ctl_msg *m)
+{
+	struct udpesp_ctl_state out = { 0 };
+
+	if (c->s->state)
+		c->s->state(c->s->state_ctx, &out);
+	return ctl_server_queue(c, UDPESP_MSG_STATE_INFO, m->hdr.seq, 0, &out, sizeof(out));
+}
+
 static const struct {
 	__u32 type;
 	ctl_server_handler_fn fn;
@@ -742,6 +752,7 @@ static const struct {
 	{ UDPESP_MSG_SPI_ALLOC, ctl_swan_spi_alloc },
 	{ UDPESP_MSG_SA_QUERY, ctl_swan_sa_query },
 	{ UDPESP_MSG_SA_UPDATE, ctl_swan_sa_update },
+	{ UDPESP_MSG_STATE_GET, ctl_server_state },
 };
 
 static int ctl_server_dispatch(struct ctl_server_client *c, const struct ctl_msg *m)

@@ -33,6 +33,9 @@ struct ctl_server_cfg {
 	struct sa_table *table;
 	const struct udpesp_maps *maps;
 	struct links *links;
+	/* What is kept across restarts (udpespctl state); NULL: nothing. */
+	void (*state)(void *ctx, struct udpesp_ctl_state *out);
+	void *state_ctx;
 };
 
 struct ctl_server {
@@ -50,6 +53,8 @@ struct ctl_server {
 	struct sa_table *table;
 	const struct udpesp_maps *maps;
 	struct links *links;
+	void (*state)(void *ctx, struct udpesp_ctl_state *out);
+	void *state_ctx;
 };
 
 /* Bind and listen on cfg->path and watch it in loop. 0 or -errno. */

@@ -132,6 +132,31 @@ static bool links_prog_on(__u32 ifindex, __u32 *prog_id, __u8 *mode)
 	return ours;
 }
 
+int links_adopt(struct links *l, __u32 ifindex, __u8 mode)
+{
+	__u32 id;
+	__u8 now;
+	int ret;
+
+	(void)mode; /* what it runs in now wins */
+	if (!links_prog_on(ifindex, &id, &now))
+		return -ENOENT;
+	if (l->nowned >= LINKS_MAX_OWNED)
+		return -ENOSPC;
+	/* Without UPDATE_IF_NOEXIST the kernel swaps the programs atomically. */
+	ret = bpf_xdp_attach(ifindex, l->prog_fd, links_mode_flags(now), NULL);
+	if (ret)
+		return ret;
+	l->owned[l->nowned] = ifindex;
+	l->owned_mode[l->nowned++] = now;
+	return 0;
+}
+
+void links_release(struct links *l)
+{
+	l->nowned = 0;
+}
+
 int links_attach(struct links *l, struct udpesp_ctl_link *req, char *err, size_t errlen)
 {
 	char name[IF_NAMESIZE] = "";

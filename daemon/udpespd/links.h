@@ -33,6 +33,13 @@ struct links {
 
 int links_init(struct links *l, int prog_fd, const struct links_ops *ops, void *ctx);
 /* Detaches whatever udpespd attached itself; leaves `ip link` ones. */
+/*
+ * A link an earlier udpespd attached (persist.h): this daemon's program
+ * replaces the one there, in the same mode, and the link is owned. 0 or -errno.
+ */
+int links_adopt(struct links *l, __u32 ifindex, __u8 mode);
+/* Forget the owned links without detaching: a later udpespd adopts them. */
+void links_release(struct links *l);
 void links_fini(struct links *l);
 /* The libnl socket to poll for link events; links_handle() when readable. */
 int links_fd(const struct links *l);

@@ -14,6 +14,7 @@
 #include "esp/esp_gso.h"
 #include "common/log.h"
 #include "outbound.h"
+#include "persist.h"
 #include "common/util.h"
 #include "wk_count.h"
 
@@ -200,6 +201,14 @@ static int send_ip(struct outbound *o, const struct esp_encap_sa *hdr,
 	return sendto(o->raw6, pkt, len, 0, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -errno : 0;
 }
 
+/* Ask the control thread, once until it answered, to reserve numbers. */
+static void outbound_note_reserve(struct outbound *o, struct sa_rt *rt)
+{
+	if (!__atomic_exchange_n(&rt->reserve_noted, 1, __ATOMIC_RELAXED))
+		notify_queue_push(&o->notes,
+				  &(struct outbound_note){ .handle = rt->handle, .reserve = true });
+}
+
 /* The SA whose selectors take the inner packet at ip; NULL: counted, dropped. */
 static struct sa_rt *lookup_packet(struct outbound *o, const __u8 *ip, size_t len)
 {
@@ -246,9 +255,12 @@ static int encap_packet(struct outbound *o, struct outbound_thread *ot, struct s
 		wk_count(o->maps, UDPESP_CNT_OUT_SEQ_ERROR);
 		/* Tell the control thread once; it removes the SA. */
 		if (!__atomic_exchange_n(&rt->hard_noted, 1, __ATOMIC_RELAXED))
-			notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, true });
+			notify_queue_push(&o->notes,
+					  &(struct outbound_note){ .handle = rt->handle, .hard = true });
 		return -1;
 	}
+	if (v == ESP_ENCAP_SEQ_UNRESERVED)
+		outbound_note_reserve(o, rt);
 	if (v != ESP_ENCAP_OK) {
 		pr_debug("outbound SA %u: %s, dropped", rt->handle, esp_encap_verdict_name(v));
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
@@ -266,7 +278,11 @@ static int encap_packet(struct outbound *o, struct outbound_thread *ot, struct s
 	}
 	*olen = out.esp_off + out.esp_len - *hoff;
 	if (out.soft_expire)
-		notify_queue_push(&o->notes, &(struct outbound_note){ rt->handle, false });
+		notify_queue_push(&o->notes, &(struct outbound_note){ .handle = rt->handle });
+	/* Before the limit is reached, so that senders never wait for it. */
+	if (__atomic_load_n(&rt->encap.oseq_limit, __ATOMIC_RELAXED) - out.seq <
+	    PERSIST_SEQ_BLOCK / 2)
+		outbound_note_reserve(o, rt);
 	return 0;
 }
 

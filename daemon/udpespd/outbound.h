@@ -36,6 +36,7 @@ enum outbound_df {
 struct outbound_note {
 	__u32 handle;
 	bool hard; /* sequence numbers used up: remove it; else soft expiry */
+	bool reserve; /* less than half a block of numbers left (persist.h) */
 };
 
 struct outbound {

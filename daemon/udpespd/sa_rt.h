@@ -50,6 +50,7 @@ struct sa_rt {
 	struct esp_encap_sa encap;
 	__u64 last_tx; /* CLOCK_MONOTONIC ms of the last packet sent (atomic) */
 	__u32 hard_noted; /* sequence numbers ran out and the daemon was told */
+	__u32 reserve_noted; /* the daemon was asked for more numbers (persist.h) */
 	size_t out_idx;   /* its place in struct outbound's list (control thread) */
 	/* Outbound, control thread: MTU a router reported (pmtu.h), until when. */
 	unsigned int path_mtu;

@@ -634,6 +634,23 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 		}
 		p->users++;
 	}
+	if (t->ops->sa_persist) {
+		ret = t->ops->sa_persist(t->ctx, e, err, errlen);
+		if (ret) {
+			if (cfg->dir == UDPESP_DIR_IN) {
+				struct udpesp_sa_key key;
+
+				sa_table_entry_key(e, &key);
+				t->ops->sa_mark_dying(t->ctx, &key);
+				t->ops->sa_del(t->ctx, &key);
+				p->users--;
+			}
+			if (t->ops->sa_detach)
+				t->ops->sa_detach(t->ctx, e);
+			entry_free(e);
+			goto undo_parser;
+		}
+	}
 	t->nfree--;
 	t->next_handle++;
 	t->count++;
@@ -668,6 +685,8 @@ static int remove_entry(struct sa_table *t, struct sa_entry *e, __u32 ev_type)
 		if (p && p->users)
 			p->users--;
 	}
+	if (t->ops->sa_forget)
+		t->ops->sa_forget(t->ctx, e);
 	if (t->ops->sa_detach)
 		t->ops->sa_detach(t->ctx, e);
 	index_remove(t, e);
@@ -943,6 +962,82 @@ int sa_table_for_each_due(const struct sa_table *t, time_t now,
 
 void sa_table_life_update(struct sa_table *t, const struct sa_entry *e)
 {
-	if (t->by_slot[e->slot] == e)
-		t->due[e->slot] = entry_due(e);
+	if (t->by_slot[e->slot] != e)
+		return;
+	t->due[e->slot] = entry_due(e);
+	if (t->ops->sa_changed)
+		t->ops->sa_changed(t->ctx, e);
+}
+
+int sa_table_adopt_sa(struct sa_table *t, const struct sa_table_adopt *a, char *err,
+		      size_t errlen)
+{
+	struct parser_entry *p = NULL;
+	struct esp_suite suite;
+	struct sa_entry *e;
+	int ret;
+
+	if (a->slot >= t->max_sa || t->by_slot[a->slot] || find_handle(t, a->handle) ||
+	    !a->handle) {
+		errf(err, errlen, "handle %u or slot %u taken twice", a->handle, a->slot);
+		return -EEXIST;
+	}
+	ret = sa_check(a->cfg, &suite, err, errlen);
+	if (ret)
+		return ret;
+	if (find_key(t, a->cfg->dst.family, a->cfg->dst.addr, a->cfg->spi)) {
+		errf(err, errlen, "its dst and spi are another SA's");
+		return -EEXIST;
+	}
+	if (a->cfg->dir == UDPESP_DIR_IN) {
+		p = sa_table_parser(t, a->parser);
+		if (!p) {
+			errf(err, errlen, "its parser entry %u is gone", a->parser);
+			return -ENOENT;
+		}
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->handle = a->handle;
+	e->slot = a->slot;
+	e->gen = a->gen;
+	e->parser = p ? p->handle : 0;
+	e->cfg = *a->cfg;
+	e->suite = suite;
+	e->backend = a->backend;
+	e->add_time = a->add_time;
+	e->soft_expired = a->soft_expired;
+	e->adopted = true;
+	if (t->ops->sa_attach) {
+		ret = t->ops->sa_attach(t->ctx, e);
+		if (ret) {
+			errf(err, errlen, "setting up the SA's crypto: %s", strerror(-ret));
+			entry_free(e);
+			return ret;
+		}
+	}
+	if (p)
+		p->users++;
+	if (t->slot_gen[e->slot] < e->gen)
+		t->slot_gen[e->slot] = e->gen;
+	if (t->next_handle <= e->handle)
+		t->next_handle = e->handle + 1;
+	t->count++;
+	index_insert(t, e);
+	return 0;
+}
+
+void sa_table_adopt_done(struct sa_table *t, __u32 next_handle, __u32 next_parser)
+{
+	/* The free stack again, without the adopted slots, low ones first. */
+	t->nfree = 0;
+	for (__u32 i = t->max_sa; i-- > 0;)
+		if (!t->by_slot[i])
+			t->free_slots[t->nfree++] = i;
+	if (t->next_handle < next_handle)
+		t->next_handle = next_handle;
+	if (t->next_parser < next_parser)
+		t->next_parser = next_parser;
+	changed(t, 0);
 }

@@ -47,6 +47,15 @@ struct sa_table_ops {
 	 * its attaches and detaches: publish what they changed. May be NULL.
 	 */
 	void (*commit)(void *ctx);
+	/*
+	 * Keep the SA (and its keys) for a later udpespd, after it entered
+	 * the data path and before its add is answered: a failure undoes
+	 * the add (err says why). Forget it when it is deleted. May be NULL.
+	 */
+	int (*sa_persist)(void *ctx, struct sa_entry *e, char *err, size_t errlen);
+	void (*sa_forget)(void *ctx, struct sa_entry *e);
+	/* Its soft_expired flag or NAT mapping changed. May be NULL. */
+	void (*sa_changed)(void *ctx, const struct sa_entry *e);
 	/* Told of every change, for `udpespctl monitor`. May be NULL. */
 	void (*event)(void *ctx, const struct udpesp_ctl_event *ev);
 };
@@ -69,6 +78,7 @@ struct sa_entry {
 	__u8 backend; /* enum udpesp_backend (cfg.offload says the same) */
 	time_t add_time;
 	bool soft_expired;
+	bool adopted; /* taken over from an earlier udpespd (sa_table_adopt_sa) */
 	void *rt; /* the workers' state of this SA (sa_table_ops.sa_attach) */
 	struct sa_entry *next_by_handle;
 	struct sa_entry *next_by_key;
@@ -129,6 +139,25 @@ int sa_table_link_gone(struct sa_table *t, __u32 ifindex);
  */
 int sa_table_adopt_parser(struct sa_table *t, const struct udpesp_parser_key *key,
 			  const struct udpesp_parser_val *val);
+
+/* An SA an earlier udpespd kept (persist.c), as it had it. */
+struct sa_table_adopt {
+	__u32 handle, slot, gen, parser;
+	__u8 backend;
+	bool soft_expired;
+	time_t add_time;
+	const struct udpesp_ctl_sa *cfg; /* with its keys */
+};
+
+/*
+ * Take it over: same handle, slot and parser entry, attached to the
+ * workers (sa_attach) but not written to the maps, which still hold it
+ * with its replay window and counters. Call sa_table_adopt_done() after
+ * the last one. 0 or -errno with err set.
+ */
+int sa_table_adopt_sa(struct sa_table *t, const struct sa_table_adopt *a, char *err,
+		      size_t errlen);
+void sa_table_adopt_done(struct sa_table *t, __u32 next_handle, __u32 next_parser);
 
 struct sa_entry *sa_table_find(const struct sa_table *t,
 			       const struct udpesp_ctl_sa_del *sel);

@@ -123,3 +123,8 @@ int tun_set_mtu(const char *name, unsigned int mtu)
 	close(s);
 	return err;
 }
+
+int tun_set_persist(int fd, bool on)
+{
+	return ioctl(fd, TUNSETPERSIST, on ? 1 : 0) ? -errno : 0;
+}

@@ -7,6 +7,8 @@
 #ifndef UDPESP_TUN_H
 #define UDPESP_TUN_H
 
+#include <stdbool.h>
+
 /*
  * Open one more queue of TUN device name (created on the first call),
  * IFF_TUN | IFF_NO_PI | IFF_MULTI_QUEUE, non-blocking. fd or -errno.
@@ -23,6 +25,11 @@ int tun_open_queue(const char *name);
 int tun_open_queue_gso(const char *name);
 /* Set the device's MTU. 0 or -errno. */
 int tun_set_mtu(const char *name, unsigned int mtu);
+/*
+ * Whether the interface outlives its last queue (TUNSETPERSIST): kept
+ * with its addresses and routes for a restarted udpespd. 0 or -errno.
+ */
+int tun_set_persist(int fd, bool on);
 /* Set the device administratively up. 0 or -errno. */
 int tun_set_up(const char *name);
 

@@ -25,6 +25,7 @@
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
+#include <sys/un.h>
 #include <bpf/libbpf.h>
 
 #include "common/ctl_proto.h"
@@ -39,6 +40,7 @@
 #include "kfunc.h"
 #include "lifetime.h"
 #include "links.h"
+#include "persist.h"
 #include "pmtu.h"
 #include "sa_rt.h"
 #include "sa_table.h"
@@ -61,7 +63,10 @@ struct udpespd {
 	struct lifetime life;        /* soft and hard SA lifetimes */
 	struct ctl_server ctl;       /* udpespctl's socket and clients */
 	struct evloop loop;
+	struct persist persist;      /* SAs kept for the next udpespd */
+	bool flush_on_exit;
 	const char *tun_name;
+	const char *pin_dir;
 	unsigned int outer_mtu;      /* the inner interface's MTU follows it */
 	bool outer_mtu_auto;         /* outer_mtu follows the udpesp interfaces */
 	int pmtu_fd[2];              /* ICMP, ICMPv6: routers' too-big reports */
@@ -162,15 +167,22 @@ static int dp_sa_attach(void *ctx, struct sa_entry *e)
 	}
 	if (err || e->cfg.dir != UDPESP_DIR_OUT)
 		goto out;
-	/* Inbound slots are zeroed by udpesp_maps_sa_add(); outbound ones here. */
-	err = udpesp_maps_sa_stats_zero(&d->maps, e->slot);
+	/*
+	 * Inbound slots are zeroed by udpesp_maps_sa_add(); new outbound ones
+	 * here. An adopted SA keeps what it counted before the restart.
+	 */
+	if (!e->adopted)
+		err = udpesp_maps_sa_stats_zero(&d->maps, e->slot);
 	if (!err)
 		err = outbound_add(&d->out, e->rt);
 	if (err)
 		sa_rt_detach(&d->rt, e);
 out:
-	/* The contexts hold the keys now: no raw copy stays (secrets.h). */
-	if (!err)
+	/*
+	 * The contexts hold the keys now: no raw copy stays (secrets.h). A new
+	 * SA's copy goes once dp_sa_persist() has put it in the keyring.
+	 */
+	if (!err && e->adopted)
 		secrets_wipe_sa_keys(&e->cfg);
 	return err;
 }
@@ -208,6 +220,26 @@ static void dp_event(void *ctx, const struct udpesp_ctl_event *ev)
 	ctl_server_broadcast(&d->ctl, ev);
 }
 
+/* Called last in an add: the keys go to the keyring, then from the daemon. */
+static int dp_sa_persist(void *ctx, struct sa_entry *e, char *err, size_t errlen)
+{
+	int ret = persist_sa_add(&((struct udpespd *)ctx)->persist, e, err, errlen);
+
+	if (!ret)
+		secrets_wipe_sa_keys(&e->cfg);
+	return ret;
+}
+
+static void dp_sa_forget(void *ctx, struct sa_entry *e)
+{
+	persist_sa_del(&((struct udpespd *)ctx)->persist, e);
+}
+
+static void dp_sa_changed(void *ctx, const struct sa_entry *e)
+{
+	persist_sa_changed(&((struct udpespd *)ctx)->persist, e);
+}
+
 static const struct sa_table_ops datapath_ops = {
 	.parser_add = dp_parser_add,
 	.parser_del = dp_parser_del,
@@ -219,6 +251,9 @@ static const struct sa_table_ops datapath_ops = {
 	.sa_detach = dp_sa_detach,
 	.commit = dp_commit,
 	.event = dp_event,
+	.sa_persist = dp_sa_persist,
+	.sa_forget = dp_sa_forget,
+	.sa_changed = dp_sa_changed,
 };
 
 /* ---- packet workers ---- */
@@ -345,7 +380,9 @@ static void handle_mappings(struct udpespd *d)
 				memcpy(rt->encap.dst.addr, ms[i].addr, sizeof(rt->encap.dst.addr));
 				rt->encap.dport = ms[i].port;
 				pthread_mutex_unlock(&rt->mapping_lock);
+				persist_sa_changed(&d->persist, s.out[k]);
 			}
+			persist_sa_changed(&d->persist, in);
 			ev.spi = in->cfg.spi;
 			ev.ifindex = in->cfg.ifindex;
 			ev.addr = in->cfg.src;
@@ -391,6 +428,25 @@ static void pmtu_expire(struct udpespd *d)
 		follow_mtu(d);
 }
 
+/*
+ * Loading the kfunc backend takes a second or more (the verifier on the
+ * GCM program): a restart does it after the AF_XDP path runs again,
+ * unless kept SAs need it. Requests wait for it either way (the event
+ * loop starts after).
+ */
+static bool kf_tried;
+
+static void kfunc_start(struct udpespd *d)
+{
+	kf_tried = true;
+	kfunc_load(&kf, &d->maps);
+	if (kf.ok)
+		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto); kernel AES %s: offload auto %s",
+			kf.aes_driver, kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
+	else
+		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
+}
+
 /* ---- leftovers of an earlier udpespd in pinned maps ---- */
 
 static int adopt_parser(const struct udpesp_parser_key *k,
@@ -404,31 +460,108 @@ static int adopt_parser(const struct udpesp_parser_key *k,
 }
 
 struct stale_sas {
+	const struct sa_table *t;
 	struct udpesp_sa_key *keys;
 	size_t n, cap;
 };
 
+/* An SA in the maps that the table did not adopt. */
 static int collect_sa(const struct udpesp_sa_key *k, const struct udpesp_sa *v, void *arg)
 {
 	struct stale_sas *s = arg;
+	struct udpesp_ctl_sa_del sel = { .handle = v->handle };
+	const struct sa_entry *e = sa_table_find(s->t, &sel);
 
-	(void)v;
+	if (e && e->slot == v->slot && e->gen == v->gen && e->cfg.dir == UDPESP_DIR_IN)
+		return 0;
 	if (array_reserve((void **)&s->keys, s->n, &s->cap, sizeof(*s->keys)))
 		return -ENOMEM;
 	s->keys[s->n++] = *k;
 	return 0;
 }
 
+/* An inbound SA must still be in the maps as it was kept: same handle, slot, generation. */
+static bool adopt_in_maps(struct udpespd *d, const struct persist_sa *ps)
+{
+	struct udpesp_sa_key key = { .spi = ps->cfg.spi, .family = ps->cfg.dst.family };
+	struct udpesp_sa sa;
+
+	if (ps->cfg.dir != UDPESP_DIR_IN)
+		return true;
+	memcpy(key.daddr, ps->cfg.dst.addr, sizeof(key.daddr));
+	return !udpesp_maps_sa_get(&d->maps, &key, &sa) && sa.handle == ps->a.handle &&
+	       sa.slot == ps->a.slot && sa.gen == ps->a.gen && !(sa.flags & UDPESP_SA_F_DYING);
+}
+
+/* Take over one kept SA; outbound ones resume above their mark. */
+static int adopt_sa(struct udpespd *d, struct persist_sa *ps)
+{
+	char err[UDPESP_CTL_ERRMSG_MAX];
+	struct udpesp_ctl_sa_del sel = { .handle = ps->a.handle };
+	struct sa_entry *e;
+	int ret;
+
+	if (!ps->has_keys) {
+		pr_warn("kept SA %u: its keys are not in the keyring", ps->a.handle);
+		return -ENOKEY;
+	}
+	if (!adopt_in_maps(d, ps)) {
+		pr_warn("kept SA %u: not in the maps as it was kept", ps->a.handle);
+		return -ESTALE;
+	}
+	ps->a.cfg = &ps->cfg;
+	ret = sa_table_adopt_sa(&d->table, &ps->a, err, sizeof(err));
+	if (ret) {
+		pr_warn("kept SA %u: %s", ps->a.handle, err);
+		return ret;
+	}
+	e = sa_table_find(&d->table, &sel);
+	if (e && e->rt && e->cfg.dir == UDPESP_DIR_OUT) {
+		struct sa_rt *rt = e->rt;
+
+		/* The old senders may have used every number up to the mark. */
+		if (rt->encap.oseq < ps->oseq_mark)
+			rt->encap.oseq = ps->oseq_mark;
+	}
+	return 0;
+}
+
 /*
- * Parser entries are kept under their handles. SAs cannot be: their keys
- * died with the process that held them, so they are taken out of the
- * data path and the IKE daemon must install them again.
+ * What an earlier udpespd left: its parser entries in the pinned maps are
+ * kept under their handles. Its SAs are adopted when it kept them (state
+ * file and keyring, persist.h); any other SA in the maps lost its keys
+ * with the process that held them, so it is taken out of the data path
+ * and the IKE daemon must install it again.
  */
 static void adopt_leftovers(struct udpespd *d)
 {
-	struct stale_sas s = { 0 };
+	struct stale_sas s = { .t = &d->table };
+	struct persist_sa *kept = NULL;
+	size_t nkept = 0;
 
 	udpesp_maps_parser_for_each(&d->maps, adopt_parser, d);
+	persist_load(&d->persist, &d->table, d->pin_dir, &kept, &nkept);
+	/* Kept kfunc SAs need their contexts again; else it loads later. */
+	for (size_t i = 0; i < nkept && !kf_tried; i++)
+		if (kept[i].a.backend == UDPESP_BACKEND_KFUNC)
+			kfunc_start(d);
+	for (size_t i = 0; i < nkept; i++) {
+		if (adopt_sa(d, &kept[i]))
+			d->persist.dropped_sas++;
+		else
+			d->persist.adopted_sas++;
+	}
+	if (nkept) {
+		sa_table_adopt_done(&d->table, 0, 0);
+		d->persist.adopted = true;
+		d->persist.adopted_at = time(NULL);
+	}
+	if (persist_sync(&d->persist, kept, nkept))
+		pr_warn("%s: cannot rewrite the kept state: %s", d->persist.path, strerror(errno));
+	persist_free_loaded(kept, nkept);
+	if (nkept)
+		pr_info("adopted %u SAs kept by an earlier udpespd (%u could not be)",
+			d->persist.adopted_sas, d->persist.dropped_sas);
 	udpesp_maps_sa_for_each(&d->maps, collect_sa, &s);
 	for (size_t i = 0; i < s.n; i++) {
 		udpesp_maps_sa_mark_dying(&d->maps, &s.keys[i]);
@@ -438,6 +571,25 @@ static void adopt_leftovers(struct udpespd *d)
 		pr_warn("removed %zu SAs left by an earlier udpespd: their keys are gone, add them again",
 			s.n);
 	free(s.keys);
+}
+
+/* The links the earlier udpespd attached: this one's program takes them over. */
+static void adopt_links(struct udpespd *d)
+{
+	__u32 ifindex[LINKS_MAX_OWNED];
+	__u8 mode[LINKS_MAX_OWNED];
+	int n;
+
+	persist_links_get(&d->persist, ifindex, mode, &n);
+	for (int i = 0; i < n; i++) {
+		int err = links_adopt(&d->links, ifindex[i], mode[i]);
+
+		if (err)
+			pr_warn("kept link %u: not adopted: %s", ifindex[i], strerror(-err));
+		else
+			d->persist.adopted_links++;
+	}
+	persist_links_set(&d->persist, &d->links);
 }
 
 static void on_link_gone(void *arg, __u32 ifindex)
@@ -451,7 +603,10 @@ static void on_link_gone(void *arg, __u32 ifindex)
 /* udpespctl attached or detached udpesp_xdp: workers follow at once. */
 static void on_links_changed(void *arg)
 {
-	sync_workers(arg);
+	struct udpespd *d = arg;
+
+	persist_links_set(&d->persist, &d->links);
+	sync_workers(d);
 }
 
 static const struct links_ops links_ops = {
@@ -466,13 +621,27 @@ static void handle_outbound_notes(struct udpespd *d)
 	size_t n;
 
 	while ((n = notify_queue_pop(&d->out.notes, notes, 32))) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			if (notes[i].reserve) {
+				struct udpesp_ctl_sa_del sel = { .handle = notes[i].handle };
+				struct sa_entry *e = sa_table_find(&d->table, &sel);
+
+				if (e && e->rt)
+					persist_reserve(&d->persist, e->rt);
+				continue;
+			}
 			lifetime_expire(&d->life, notes[i].handle, notes[i].hard,
 					notes[i].hard ? UDPESP_LIMIT_PACKET_HARD
 						      : UDPESP_LIMIT_PACKET_SOFT,
 					notes[i].hard ? "sequence numbers used up, RFC 4303 3.3.3"
 						      : "sequence numbers running out");
+		}
 	}
+}
+
+static void ctl_state(void *ctx, struct udpesp_ctl_state *out)
+{
+	persist_info(ctx, out);
 }
 
 /* ---- set-up and main loop ---- */
@@ -483,12 +652,14 @@ struct options {
 	const char *tun;
 	const char *log;
 	const char *group;
+	const char *state; /* NULL: next to the socket (persist_default_path()) */
 	int xsk_cpu;
 	unsigned int keepalive;
 	unsigned int outer_mtu; /* 0: follow the interfaces udpesp runs on */
 	enum outbound_df df;
 	__u32 max_sa;
 	bool foreground;
+	bool flush_on_exit;
 	bool debug;
 	bool gso; /* --gso on (default): TUN offloads, GRO, batched sends */
 };
@@ -499,7 +670,8 @@ static void usage(FILE *f)
 		"Usage: udpespd [--socket PATH] [--pin-dir DIR] [--tun NAME] [--foreground]\n"
 		"               [--group GROUP] [--max-sa N] [--xsk-cpu FIRST]\n"
 		"               [--keepalive SECONDS] [--outer-mtu auto|N] [--df copy|set|clear]\n"
-		"               [--gso on|off] [--log FILE|syslog] [--debug]\n"
+		"               [--gso on|off] [--state FILE] [--flush-on-exit]\n"
+		"               [--log FILE|syslog] [--debug]\n"
 		"  --socket PATH   control socket (default %s)\n"
 		"  --pin-dir DIR   where the maps are pinned (default %s)\n"
 		"  --tun NAME      inner interface (default udpesp0)\n"
@@ -517,6 +689,10 @@ static void usage(FILE *f)
 		"  --gso MODE      on (default): udpesp0 takes TSO/USO super-packets and is\n"
 		"                  given GRO super-packets, outer packets leave in batches;\n"
 		"                  off: one packet per read, write and send\n"
+		"  --state FILE    where SAs are kept for the next udpespd, keys apart (default:\n"
+		"                  the socket's name with .state for .sock)\n"
+		"  --flush-on-exit delete every SA and wipe its keys on exit (default: keep\n"
+		"                  them for the next udpespd)\n"
 		"  --log FILE      log to FILE (reopened on SIGHUP) or to syslog;\n"
 		"                  default stderr in the foreground, syslog detached\n",
 		UDPESP_SOCKET_DEFAULT, UDPESP_PIN_DIR_DEFAULT, UDPESP_MAX_SA_DEFAULT);
@@ -536,6 +712,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "outer-mtu", required_argument, NULL, 'M' },
 		{ "df", required_argument, NULL, 'D' },
 		{ "log", required_argument, NULL, 'l' },
+		{ "state", required_argument, NULL, 'S' },
+		{ "flush-on-exit", no_argument, NULL, 'F' },
 		{ "debug", no_argument, NULL, 'd' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -552,7 +730,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       .keepalive = 20,
 			       .gso = true,
 			       .max_sa = UDPESP_MAX_SA_DEFAULT };
-	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:D:l:dVh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:D:l:S:FdVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': o->socket = optarg; break;
 		case 'p': o->pin_dir = optarg; break;
@@ -560,6 +738,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case 'f': o->foreground = true; break;
 		case 'g': o->group = optarg; break;
 		case 'l': o->log = optarg; break;
+		case 'S': o->state = optarg; break;
+		case 'F': o->flush_on_exit = true; break;
 		case 'd': o->debug = true; break;
 		case 'm': {
 			unsigned long v;
@@ -649,6 +829,27 @@ static int parse_options(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/*
+ * Whether a udpespd answers on the control socket: one that predates the
+ * state lock, or runs on another state file, must not see a second data
+ * path start next to it.
+ */
+static bool socket_alive(const char *path)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, ret;
+
+	if (strlen(path) >= sizeof(sun.sun_path))
+		return false;
+	strcpy(sun.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	ret = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	return !ret;
+}
+
 /* mkdir -p for the socket's directory, root only. */
 static int make_socket_dir(const char *sock)
 {
@@ -708,6 +909,9 @@ static void on_timer(void *ctx, __u32 events)
 	sync_workers(d);
 	dp_commit(d); /* retry a publish that found no memory */
 	outbound_keepalives(&d->out);
+	/* Senders ask when they need more numbers; this catches a lost note. */
+	for (size_t i = 0; i < d->out.nsas; i++)
+		persist_reserve(&d->persist, d->out.sas[i]);
 	pmtu_expire(d);
 	sa_rt_reclaim(&d->rt);
 	trim_memory(d);
@@ -780,9 +984,11 @@ int main(int argc, char **argv)
 	struct udpespd d = { .timer_fd = -1, .sig_fd = -1, .pmtu_fd = { -1, -1 }, .tun_fd = -1,
 			     .loop = { .epfd = -1 } };
 	struct ctl_server_cfg ctl = { 0 };
+	char state[PATH_MAX];
 	struct loader_opts lo;
 	struct options o;
 	sigset_t sigs;
+	__u32 holder;
 	int err, ret = 1;
 
 	err = parse_options(argc, argv, &o);
@@ -804,7 +1010,41 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
-	/* Another udpespd on this socket owns the maps: leave them alone. */
+	/*
+	 * Before anything else: one udpespd per state, so that two never
+	 * run data paths on the same SAs. A new one waits for the old one's exit.
+	 */
+	d.persist.fd = -1;
+	if (o.state)
+		snprintf(state, sizeof(state), "%s", o.state);
+	else
+		persist_default_path(o.socket, state, sizeof(state));
+	err = make_socket_dir(state);
+	if (!err)
+		err = persist_lock(&d.persist, state, 10, &holder);
+	for (int i = 0; !err && socket_alive(o.socket); i++) {
+		if (i == 100) {
+			pr_err("another udpespd answers on %s after 10 s: stop it first", o.socket);
+			persist_close(&d.persist);
+			return 1;
+		}
+		if (!i)
+			pr_info("another udpespd answers on %s; waiting up to 10 s for it to exit",
+				o.socket);
+		usleep(100 * 1000);
+	}
+	if (err == -EBUSY) {
+		pr_err("another udpespd (pid %u) still runs on %s after 10 s: stop it first",
+		       holder, state);
+		return 1;
+	}
+	if (err) {
+		pr_err("state file %s: %s", state, strerror(-err));
+		return 1;
+	}
+	d.flush_on_exit = o.flush_on_exit;
+	d.pin_dir = o.pin_dir;
+	/* A socket file a killed udpespd left is replaced; a live one refuses. */
 	err = restart_socket_claim(o.socket);
 	if (err) {
 		pr_err("control socket %s: %s", o.socket,
@@ -821,6 +1061,7 @@ int main(int argc, char **argv)
 	if (!d.skel) {
 		pr_err("loading the XDP object with maps under %s: %s", o.pin_dir,
 		       strerror(errno));
+		persist_close(&d.persist);
 		return 1;
 	}
 	err = udpesp_maps_from_obj(&d.maps, d.skel->obj);
@@ -852,15 +1093,13 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	adopt_leftovers(&d);
-	kfunc_load(&kf, &d.maps);
-	if (kf.ok)
-		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto); kernel AES %s: offload auto %s",
-			kf.aes_driver, kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
-	else
-		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
+	/* Kept, udpesp0 outlives us with its addresses and routes. */
+	if (d.persist.enabled && tun_set_persist(d.tun_fd, true))
+		pr_warn("%s: cannot keep it across restarts: %s", o.tun, strerror(errno));
 	err = links_init(&d.links, bpf_program__fd(d.skel->progs.udpesp_xdp), &links_ops, &d);
 	if (err)
 		pr_warn("no link events (libnl): SAs will not follow vanished interfaces");
+	adopt_links(&d);
 
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -881,6 +1120,8 @@ int main(int argc, char **argv)
 	ctl.table = &d.table;
 	ctl.maps = &d.maps;
 	ctl.links = &d.links;
+	ctl.state = ctl_state;
+	ctl.state_ctx = &d.persist;
 	if (!err)
 		err = ctl_server_open(&d.ctl, &d.loop, &ctl);
 	d.ctl_open = !err;
@@ -914,10 +1155,26 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	sync_workers(&d);
+	if (!kf_tried)
+		kfunc_start(&d);
 	pr_info("udpespd %s: socket %s, maps under %s, %u SA slots, crypto %s, inner interface %s",
 		UDPESP_VERSION, o.socket, o.pin_dir, d.maps.max_sa, esp_crypto_backend(), o.tun);
 	ret = evloop_run(&d.loop) ? 1 : 0;
 	unlink(o.socket);
+	if (d.flush_on_exit) {
+		struct udpesp_ctl_del_result res;
+
+		/* Every SA out of the data path and its keys wiped, then the rest. */
+		sa_table_flush(&d.table, &res);
+		persist_wipe(&d.persist);
+		tun_set_persist(d.tun_fd, false);
+		pr_info("--flush-on-exit: %u SAs deleted, their keys wiped", res.deleted);
+	} else if (d.persist.enabled) {
+		/* The next udpespd adopts them: the program stays attached. */
+		links_release(&d.links);
+		pr_info("SAs kept in %s and the kernel keyring for the next udpespd",
+			d.persist.path);
+	}
 out:
 	if (d.ctl_open)
 		ctl_server_close(&d.ctl);
@@ -938,6 +1195,7 @@ out:
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
 	loader_unload(d.skel);
+	persist_close(&d.persist); /* the next udpespd may start from here */
 	log_close();
 	return ret;
 }

@@ -52,6 +52,8 @@ enum udpesp_msg {
 	UDPESP_MSG_SPI_ALLOC,     /* udpesp_ctl_spi_req -> udpesp_ctl_spi */
 	UDPESP_MSG_SA_QUERY,      /* udpesp_ctl_sa_del (selects one) -> udpesp_ctl_sa_query */
 	UDPESP_MSG_SA_UPDATE,     /* udpesp_ctl_sa_update -> udpesp_ctl_handles */
+	UDPESP_MSG_STATE_GET,     /* empty -> STATE_INFO */
+	UDPESP_MSG_STATE_INFO,    /* udpesp_ctl_state */
 	UDPESP_MSG_MAX,
 };
 
@@ -272,5 +274,25 @@ struct udpesp_ctl_sa_update {
 	__be16 sport, dport;
 };
 _Static_assert(sizeof(struct udpesp_ctl_sa_update) == 80, "udpesp_ctl_sa_update ABI");
+
+enum udpesp_ctl_state_flags {
+	UDPESP_CTL_STATE_KEPT = 1 << 0,    /* SAs are kept for the next udpespd */
+	UDPESP_CTL_STATE_ADOPTED = 1 << 1, /* this one took over kept SAs */
+};
+
+/* What udpespd keeps across restarts and what it took over at start. */
+struct udpesp_ctl_state {
+	__u32 flags;         /* enum udpesp_ctl_state_flags */
+	__u32 adopted_sas;
+	__u32 dropped_sas;   /* kept, but their keys or map entries were gone */
+	__u32 adopted_links;
+	__u64 adopted_at;    /* CLOCK_REALTIME seconds; 0 = nothing adopted */
+	__u64 kept_since;    /* when the first udpespd of this state started */
+	__u64 seq_block;     /* outbound sequence numbers reserved at a time */
+	__u32 key_batches;   /* keys in the kernel keyring */
+	__u32 pad;
+	char path[256];      /* the state file */
+};
+_Static_assert(sizeof(struct udpesp_ctl_state) == 304, "udpesp_ctl_state ABI");
 
 #endif /* UDPESP_CTL_H */

@@ -82,9 +82,11 @@ say "3. udpespd on each end adopts the pinned maps and opens its AF_XDP workers:
 for side in client gw; do
 	ns=$NS_GW pin=$PIN_GW
 	[ $side = client ] && ns=$NS_CLIENT pin=$PIN_CLIENT
-	uet_echo nsenter --net="/run/netns/$ns" "$DAEMON" --foreground --pin-dir "$pin" --socket "$UET_TMP/$side.sock"
+	# --flush-on-exit: the demo's SAs and their keys in the kernel keyring
+	# go when it ends (by default udpespd keeps them for its next start).
+	uet_echo nsenter --net="/run/netns/$ns" "$DAEMON" --foreground --pin-dir "$pin" --socket "$UET_TMP/$side.sock" --flush-on-exit
 	nsenter --net="/run/netns/$ns" -- "$DAEMON" --foreground --pin-dir "$pin" \
-		--socket "$UET_TMP/$side.sock" --keepalive 5 --log "$UET_TMP/$side.log" &
+		--socket "$UET_TMP/$side.sock" --keepalive 5 --log "$UET_TMP/$side.log" --flush-on-exit &
 	UET_PIDS+=($!)
 	uet_wait 10 test -S "$UET_TMP/$side.sock" || die "udpespd ($side) did not start"
 done

@@ -1033,6 +1033,10 @@ test_ctl_restart_adopts_maps() {
 
 	ctl_daemon_stop KILL || return
 	[ -S "$CTL_SOCK" ] || fail "socket vanished with SIGKILL?" || return
+	# Its keyring gone (as if removed by hand): nothing can be adopted,
+	# the path of a udpespd that kept no state (restart.sh adopts).
+	q "$PYTHON" "$UET_ROOT/tests/e2e/keyring.py" purge "$CTL_DIR/run/udpespd.state" ||
+		fail "cannot remove the kept keyring" || return
 	ctl_refused 1 "udpespd is not running (nothing listens at $CTL_SOCK)" -- sa list || return
 	# The data path outlives the daemon: program attached, maps pinned.
 	[ "$(uet_xdp_json | jq -r .prog.name)" = udpesp_xdp ] || fail "XDP gone with the daemon" || return
@@ -1073,7 +1077,9 @@ test_ctl_sigterm_detaches_owned() {
 	q ip -n "$UET_NS_GW" link add uet-t0 type veth peer name uet-t1 &&
 		q ip -n "$UET_NS_GW" link set uet-t0 up && q ip -n "$UET_NS_GW" link set uet-t1 up ||
 		{ fail "cannot add veth uet-t0"; return; }
-	ctl_up || return
+	# Without --flush-on-exit SIGTERM keeps SAs and links for the next
+	# udpespd (restart.sh); with it, what it attached goes.
+	ctl_up --flush-on-exit || return
 	ctl_ok link attach dev "$UET_DEV_GW" || return
 	# Attached by iproute2 (its own maps under tc/globals): not udpespd's to remove.
 	q nsx "$UET_NS_GW" ip link set dev uet-t0 xdpgeneric obj "$UET_OBJ" sec xdp ||
@@ -1183,7 +1189,8 @@ test_ctl_unit_capabilities() {
 	grep -q '^NoNewPrivileges=yes$' "$unit" || { fail "$unit does not set NoNewPrivileges"; return; }
 	ctl_prepare || return
 	CTL_WRAP=(setpriv --bounding-set "$bset" --no-new-privs --)
-	ctl_daemon_start
+	# --flush-on-exit: the clean exit detaches and wipes the kept keys.
+	ctl_daemon_start --flush-on-exit
 	rc=$?
 	CTL_WRAP=()
 	[ $rc = 0 ] || return
@@ -1196,6 +1203,9 @@ test_ctl_unit_capabilities() {
 		ctl_ok sa list && ctl_ok -j stats && ctl_ok sa del handle 1 parser 1 || return
 	! grep -Eq 'error|Operation not permitted' "$CTL_LOG" ||
 		fail "udpespd logged errors: $(grep -E 'error|not permitted' "$CTL_LOG" | head -n 2)" || return
+	# Those capabilities are enough to keep SAs in the kernel keyring.
+	! grep -q 'will not be kept' "$CTL_LOG" ||
+		fail "SAs not kept under the unit's capabilities: $(grep 'will not be kept' "$CTL_LOG")" || return
 	ctl_daemon_stop TERM && [ "$CTL_DAEMON_RC" = 0 ] ||
 		fail "udpespd exit status $CTL_DAEMON_RC on SIGTERM" || return
 	[ "$(uet_xdp_json)" = null ] || fail "not detached on SIGTERM: $(uet_xdp_json)" || return

@@ -235,8 +235,13 @@ uet_leftovers() {
 # Undo uet_env_up and whatever a test attached or pinned. Deleting the
 # gateway namespace destroys its veth and with it the XDP program.
 uet_env_down() {
-	local ns
+	local ns st
 	uet_kill_pids
+	# udpespd keeps its SAs for the next start (issue 16): not across tests.
+	[ -n "$UET_TMP" ] && while read -r st; do
+		"$PYTHON" "$UET_ROOT/tests/e2e/keyring.py" purge "$st" >>"$UET_LOG" 2>&1
+		rm -f "$st"
+	done < <(find "$UET_TMP" -name '*.state' 2>/dev/null)
 	for ns in "$UET_NS_GW" "$UET_NS_PEER"; do
 		[ -e "/run/netns/$ns" ] && ip netns del "$ns" 2>/dev/null
 	done

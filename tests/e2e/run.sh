@@ -27,6 +27,9 @@ ALL_TESTS="$ALL_TESTS $TUNNEL_TESTS"
 # shellcheck source=tests/e2e/gso.sh
 . "$(dirname "${BASH_SOURCE[0]}")/gso.sh"
 ALL_TESTS="$ALL_TESTS $GSO_TESTS"
+# shellcheck source=tests/e2e/restart.sh
+. "$(dirname "${BASH_SOURCE[0]}")/restart.sh"
+ALL_TESTS="$ALL_TESTS $RESTART_TESTS"
 # shellcheck source=tests/e2e/napt.sh
 . "$(dirname "${BASH_SOURCE[0]}")/napt.sh"
 ALL_TESTS="$ALL_TESTS $NAPT_TESTS"

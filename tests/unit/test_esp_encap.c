@@ -1028,6 +1028,35 @@ Test(esp_encap, exhaustion_at_2_32_without_esn)
 	tx_teardown(&c);
 }
 
+/*
+ * A sender whose high-water mark is not stored yet takes no number past
+ * oseq_limit and changes nothing; once the limit is raised it goes on
+ * from the next number (issue 16: no number sent twice across restarts).
+ */
+Test(esp_encap, stops_at_the_reserved_limit)
+{
+	struct tx c;
+	__u8 buf[BUF_MAX], before[BUF_MAX];
+	struct esp_encap_out o;
+	size_t len;
+
+	tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 100, 0);
+	cr_assert_eq(c.sa.oseq_limit, 0xffffffffULL, "init: the whole space");
+	c.sa.oseq_limit = 101;
+	len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
+	encap_ok(&c, buf, len, &o);
+	cr_assert_eq(o.seq, 101);
+	len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
+	memcpy(before, buf, BUF_MAX);
+	cr_assert_eq(encap(&c, buf, len, 0, &o), ESP_ENCAP_SEQ_UNRESERVED);
+	cr_assert_eq(memcmp(before, buf, BUF_MAX), 0, "buffer changed");
+	cr_assert_eq(c.sa.oseq, 101, "a number was taken past the limit");
+	c.sa.oseq_limit = 200;
+	encap_ok(&c, buf, len, &o);
+	cr_assert_eq(o.seq, 102);
+	tx_teardown(&c);
+}
+
 Test(esp_encap, exhaustion_at_2_64_with_esn)
 {
 	struct tx c;

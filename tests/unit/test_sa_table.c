@@ -7,6 +7,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
 
@@ -704,4 +705,123 @@ Test(sa_table, walk_in_steps_sees_every_sa_once)
 	/* A finished walk stays finished. */
 	cr_assert_eq(sa_table_walk(&table, &pos, walk_mark, &steps), 0);
 	cr_assert_eq(steps.calls, 4);
+}
+
+/* ---- keeping SAs for a later udpespd (issue 16) ---- */
+
+static int persist_fail;  /* -errno for the next sa_persist */
+static int persisted, forgotten;
+
+static int fake_persist(void *ctx, struct sa_entry *e, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)e;
+	if (persist_fail) {
+		snprintf(err, errlen, "keeping the SA's keys in the kernel keyring: quota");
+		return persist_fail;
+	}
+	persisted++;
+	return 0;
+}
+
+static void fake_forget(void *ctx, struct sa_entry *e)
+{
+	(void)ctx;
+	(void)e;
+	forgotten++;
+}
+
+static const struct sa_table_ops persist_ops = {
+	.parser_add = fake_parser_add,
+	.parser_del = fake_parser_del,
+	.sa_add = fake_sa_add,
+	.sa_mark_dying = fake_sa_mark_dying,
+	.sa_del = fake_sa_del,
+	.commit = fake_commit,
+	.event = fake_event,
+	.sa_persist = fake_persist,
+	.sa_forget = fake_forget,
+};
+
+static void persist_setup(void)
+{
+	memset(&dp, 0, sizeof(dp));
+	persist_fail = persisted = forgotten = 0;
+	cr_assert_eq(sa_table_init(&table, 4, &persist_ops, &dp), 0);
+}
+
+TestSuite(sa_table_persist, .init = persist_setup, .fini = teardown);
+
+/* A store that refuses (EDQUOT) fails the add with nothing half-installed. */
+Test(sa_table_persist, refused_store_fails_the_add_cleanly)
+{
+	struct udpesp_ctl_sa sa = inbound(0x1001, "192.0.2.1");
+	struct udpesp_ctl_handles h = { 0 };
+	char err[256] = "";
+
+	persist_fail = -EDQUOT;
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), -EDQUOT);
+	cr_assert(strstr(err, "keyring"), "%s", err);
+	cr_assert_eq(dp.nsas, 0, "SA left in the data path");
+	cr_assert_eq(dp.nparsers, 0, "parser entry left in the data path");
+	cr_assert_eq(table.count, 0);
+	cr_assert_eq(dp.events[UDPESP_EV_SA_ADDED], 0);
+	persist_fail = 0;
+	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.handle, 1, "the refused add used up a handle");
+	cr_assert_eq(persisted, 1);
+}
+
+/* Deletes and flushes forget what was kept; sa_table_fini() (exit) does not. */
+Test(sa_table_persist, delete_and_flush_forget_exit_keeps)
+{
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1") };
+	struct udpesp_ctl_sa_del sel = { .handle = 1 };
+	struct udpesp_ctl_del_result res;
+	struct udpesp_ctl_handles h[3];
+	char err[256] = "";
+
+	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(persisted, 3);
+	cr_assert_eq(sa_table_del(&table, &sel, &res, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(forgotten, 1);
+	cr_assert_eq(sa_table_flush(&table, &res), 0);
+	cr_assert_eq(forgotten, 3);
+	cr_assert_eq(sa_table_add(&table, sa, 1, h, err, sizeof(err)), 0, "%s", err);
+	sa_table_fini(&table);
+	cr_assert_eq(forgotten, 3, "exit forgot a kept SA");
+	cr_assert_eq(sa_table_init(&table, 4, &persist_ops, &dp), 0);
+}
+
+/* An adopted SA keeps handle, slot, generation and parser; new ones go on from there. */
+Test(sa_table_persist, adopt_keeps_handles_and_slots)
+{
+	struct udpesp_ctl_sa cfg = inbound(0x1001, "192.0.2.1"), next = inbound(0x1002, "192.0.2.1");
+	struct udpesp_parser_key pk = { .port = htons(4500), .family = UDPESP_AF_INET };
+	struct udpesp_parser_val pv = { .handle = 3, .encap = UDPESP_ENCAP_ESPINUDP };
+	struct sa_table_adopt a = { .handle = 7, .slot = 2, .gen = 5, .parser = 3,
+				    .backend = UDPESP_BACKEND_XSK, .add_time = 1000, .cfg = &cfg };
+	struct udpesp_ctl_sa_del sel = { .handle = 7 };
+	struct udpesp_ctl_handles h;
+	struct sa_entry *e;
+	char err[256] = "";
+
+	cfg.parser = 3;
+	cr_assert_eq(sa_table_adopt_parser(&table, &pk, &pv), 0);
+	cr_assert_eq(sa_table_adopt_sa(&table, &a, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(sa_table_adopt_sa(&table, &a, err, sizeof(err)), -EEXIST);
+	sa_table_adopt_done(&table, 9, 4);
+	e = sa_table_find(&table, &sel);
+	cr_assert_not_null(e);
+	cr_assert_eq(e->slot, 2);
+	cr_assert_eq(e->gen, 5);
+	cr_assert_eq(e->add_time, 1000);
+	cr_assert_eq(sa_table_parser(&table, 3)->users, 1);
+	cr_assert_eq(dp.nsas, 0, "adoption wrote the maps");
+	cr_assert_eq(persisted, 0);
+	cr_assert_eq(sa_table_add(&table, &next, 1, &h, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(h.handle, 9);
+	cr_assert_eq(h.parser, 3);
+	cr_assert_neq(dp.vals[0].slot, 2, "the adopted slot was given again");
 }
