@@ -22,9 +22,10 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
  * uses (the AF_XDP metadata, the counter enum) into the object's BTF, for
  * bpftool, the AF_XDP workers' readers and tests/unit/test_abi.c.
  */
-static __attribute__((used)) int
-udpesp_btf_types(struct udpesp_xdp_meta *meta __attribute__((unused)),
-		 enum udpesp_counter counter __attribute__((unused)))
+static __attribute__((used)) int udpesp_btf_types(struct udpesp_xdp_meta *meta
+						  __attribute__((unused)),
+						  enum udpesp_counter counter
+						  __attribute__((unused)))
 {
 	return 0;
 }
@@ -88,8 +89,8 @@ static __always_inline int parse_ipv6(struct pkt *p, struct ipv6hdr *ip6)
  * (bit i of variants is lookup i). Shapes absent on the port are skipped:
  * each hash lookup costs about as much as the rest of the IKE path.
  */
-static __always_inline struct udpesp_parser_val *
-parser_lookup(struct xdp_md *ctx, const struct pkt *p, __u8 variants)
+static __always_inline struct udpesp_parser_val *parser_lookup(struct xdp_md *ctx,
+							       const struct pkt *p, __u8 variants)
 {
 	struct udpesp_parser_key key = {};
 	struct udpesp_parser_val *pe;
@@ -145,8 +146,7 @@ static __always_inline int put_meta(struct xdp_md *ctx, const struct pkt *p,
 }
 
 static __always_inline int to_xsk(struct xdp_md *ctx, const struct pkt *p,
-				  const struct udpesp_sa *sa,
-				  struct udpesp_sa_stats *st, __u64 seq)
+				  const struct udpesp_sa *sa, struct udpesp_sa_stats *st, __u64 seq)
 {
 	__u32 ifindex = ctx->ingress_ifindex, queue = ctx->rx_queue_index;
 	__u32 *base;
@@ -184,8 +184,8 @@ static __always_inline int to_kfunc(struct xdp_md *ctx, const struct pkt *p,
 }
 
 static __always_inline int esp_rx(struct xdp_md *ctx, const struct pkt *p,
-				  const struct udpesp_parser_val *pe,
-				  const struct esp_hdr *esp, __u32 esp_len)
+				  const struct udpesp_parser_val *pe, const struct esp_hdr *esp,
+				  __u32 esp_len)
 {
 	struct udpesp_sa_key key = {};
 	struct udpesp_sa_stats *st;

@@ -49,8 +49,7 @@ static const __u64 gcm_rem4[16] = {
  * The table of a key: t[v] = v(x) * H for every 4-bit v, where bit 3 of
  * v is the coefficient of x^0 (the first bit of a nibble in GCM order).
  */
-static __always_inline void gcm_table(__u64 hi[16], __u64 lo[16], __u64 h_hi,
-				      __u64 h_lo)
+static __always_inline void gcm_table(__u64 hi[16], __u64 lo[16], __u64 h_hi, __u64 h_lo)
 {
 	__u64 vh = h_hi, vl = h_lo, carry;
 
@@ -73,13 +72,13 @@ static __always_inline void gcm_table(__u64 hi[16], __u64 lo[16], __u64 h_hi,
 }
 
 /* One Horner step: Z = Z * x^4 + t[n]. */
-#define GCM_STEP(n)                                          \
-	do {                                                 \
-		__u64 r_ = gcm_rem4[zl & 15];                \
-		__u32 i_ = (n) & 15;                         \
-		zl = (zh << 60) | (zl >> 4);                 \
-		zh = (zh >> 4) ^ r_ ^ hi[i_];                \
-		zl ^= lo[i_];                                \
+#define GCM_STEP(n)                           \
+	do {                                  \
+		__u64 r_ = gcm_rem4[zl & 15]; \
+		__u32 i_ = (n) & 15;          \
+		zl = (zh << 60) | (zl >> 4);  \
+		zh = (zh >> 4) ^ r_ ^ hi[i_]; \
+		zl ^= lo[i_];                 \
 	} while (0)
 
 /*
@@ -96,10 +95,10 @@ GCM_MULT_ATTR void gcm_mult(const __u64 *hi, const __u64 *lo, __u64 *yh, __u64 *
 {
 	__u64 xh = *yh, xl = *yl, zh = 0, zl = 0;
 
-GCM_UNROLL
+	GCM_UNROLL
 	for (int k = 0; k < 64; k += 4)
 		GCM_STEP(xl >> k);
-GCM_UNROLL
+	GCM_UNROLL
 	for (int k = 0; k < 64; k += 4)
 		GCM_STEP(xh >> k);
 	*yh = zh;

@@ -30,9 +30,8 @@ struct bpf_crypto_ctx {
 	__u64 opaque[6];
 };
 
-extern struct bpf_crypto_ctx *
-bpf_crypto_ctx_create(const struct bpf_crypto_params *params, __u32 params__sz,
-		      int *err) __ksym;
+extern struct bpf_crypto_ctx *bpf_crypto_ctx_create(const struct bpf_crypto_params *params,
+						    __u32 params__sz, int *err) __ksym;
 extern void bpf_crypto_ctx_release(struct bpf_crypto_ctx *ctx) __ksym;
 extern int bpf_crypto_encrypt(struct bpf_crypto_ctx *ctx, const struct bpf_dynptr *src,
 			      const struct bpf_dynptr *dst,
@@ -47,13 +46,13 @@ extern int *bpf_iter_num_next(struct bpf_iter_num *it) __ksym;
 extern void bpf_iter_num_destroy(struct bpf_iter_num *it) __ksym;
 
 /* for (i = start; i < end; i++), verified as one loop body. */
-#define bpf_for(i, start, end)                                                    \
-	for (struct bpf_iter_num ___it __attribute__((cleanup(bpf_iter_num_destroy))), \
-	     *___p __attribute__((unused)) =                                          \
-		     (bpf_iter_num_new(&___it, (start), (end)), (void *)0);           \
-	     ({                                                                       \
-		     int *___n = bpf_iter_num_next(&___it);                           \
-		     ___n ? ((i) = *___n, 1) : 0;                                     \
+#define bpf_for(i, start, end)                                                                \
+	for (struct bpf_iter_num ___it __attribute__((cleanup(bpf_iter_num_destroy))),        \
+	     *___p                                                                            \
+	     __attribute__((unused)) = (bpf_iter_num_new(&___it, (start), (end)), (void *)0); \
+	     ({                                                                               \
+		     int *___n = bpf_iter_num_next(&___it);                                   \
+		     ___n ? ((i) = *___n, 1) : 0;                                             \
 	     });)
 
 #endif /* UDPESP_BPF_KF_DEFS_H */

@@ -65,14 +65,14 @@
  */
 enum kf_verdict {
 	KF_BUSY = UDPESP_DECAP_VERDICT_MAX, /* replay->lock not obtained in KF_LOCK_SPINS tries */
-	KF_TOO_BIG,  /* ciphertext over UDPESP_KF_CT_MAX: passed up */
-	KF_ERROR,    /* a helper or the kfunc failed */
+	KF_TOO_BIG,			    /* ciphertext over UDPESP_KF_CT_MAX: passed up */
+	KF_ERROR,			    /* a helper or the kfunc failed */
 };
 
 /* Per-CPU scratch: counter blocks, keystream, ciphertext/plaintext. */
 struct kf_scratch {
 	__u8 ctr[(KF_BLOCKS + 1) * 16]; /* J0, then inc32 for each block */
-	__u8 ks[(KF_BLOCKS + 1) * 16];  /* E_K of each */
+	__u8 ks[(KF_BLOCKS + 1) * 16];	/* E_K of each */
 	__u8 ct[UDPESP_KF_CT_MAX + 16]; /* zero-padded to a whole block */
 	__u8 l2[KF_L2_MAX];
 	__u8 ip[64];
@@ -95,7 +95,7 @@ struct kf_pkt {
 	__u64 seq;
 	/* results */
 	__u32 data_len; /* payload before padding (transport: the segment) */
-	__u32 out_len;  /* bytes of the inner packet in scratch */
+	__u32 out_len;	/* bytes of the inner packet in scratch */
 	__u8 nh;
 };
 
@@ -165,8 +165,7 @@ static __always_inline int kf_tag_ok(struct kf_scratch *s, const struct udpesp_k
 	yh = bpf_be64_to_cpu(*(const __u64 *)aad);
 	yl = bpf_be64_to_cpu(*(const __u64 *)(aad + 8));
 	gcm_mult(hi, lo, &yh, &yl);
-	bpf_for(j, 0, nb)
-	{
+	bpf_for(j, 0, nb) {
 		if (j >= KF_BLOCKS + 1)
 			break;
 		yh ^= bpf_be64_to_cpu(*(__u64 *)(s->ct + j * 16));
@@ -182,7 +181,8 @@ static __always_inline int kf_tag_ok(struct kf_scratch *s, const struct udpesp_k
 	mask_lo = ~0ULL << shift << shift;
 	diff = (yh ^ bpf_be64_to_cpu(*(__u64 *)s->ks) ^ bpf_be64_to_cpu(*(const __u64 *)icv)) |
 	       ((yl ^ bpf_be64_to_cpu(*(__u64 *)(s->ks + 8)) ^
-		 bpf_be64_to_cpu(*(const __u64 *)(icv + 8))) & mask_lo);
+		 bpf_be64_to_cpu(*(const __u64 *)(icv + 8))) &
+		mask_lo);
 	return diff == 0;
 }
 
@@ -205,8 +205,7 @@ static __always_inline int kf_replay_commit(struct udpesp_replay *r, __u64 seq)
 	__u32 i;
 
 	/* Workers hold it for a bitmap update only; bounded, then give up. */
-	bpf_for(i, 0, KF_LOCK_SPINS)
-	{
+	bpf_for(i, 0, KF_LOCK_SPINS) {
 		if (__sync_val_compare_and_swap(&r->lock, 0, 1) == 0) {
 			got = 1;
 			break;
@@ -322,8 +321,7 @@ static __always_inline int kf_transport_segment(struct kf_scratch *s, struct kf_
  * 3.1.2), exactly as esp_decap.c's transport_rebuild() and fix_l4_csum().
  */
 static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
-						 const struct udpesp_kf_sa *kf,
-						 struct kf_pkt *k)
+						 const struct udpesp_kf_sa *kf, struct kf_pkt *k)
 {
 	__u32 hlen = k->hlen, seg = k->data_len, alen, off;
 	__u8 *ip = s->ip, nh = k->nh;
@@ -335,8 +333,8 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
 		ip[9] = nh;
 		kf_put16(ip + 2, (__u16)(hlen + seg));
 		ip[10] = ip[11] = 0;
-		word = (__u16)~udpesp_csum_fold(udpesp_csum_add_max(0, ip, hlen,
-								    UDPESP_IPV4_HLEN_MAX));
+		word = (__u16)~udpesp_csum_fold(
+			udpesp_csum_add_max(0, ip, hlen, UDPESP_IPV4_HLEN_MAX));
 		__builtin_memcpy(ip + 10, &word, 2);
 		alen = 4;
 		off = 12;
@@ -348,8 +346,10 @@ static __always_inline void kf_transport_rebuild(struct kf_scratch *s,
 	}
 	k->out_len = hlen + seg;
 
-	coff = nh == IPPROTO_TCP ? 16 : nh == IPPROTO_UDP ? 6 :
-	       (nh == IPPROTO_ICMPV6 && k->family == UDPESP_AF_INET6) ? 2 : -1;
+	coff = nh == IPPROTO_TCP				      ? 16 :
+	       nh == IPPROTO_UDP				      ? 6 :
+	       (nh == IPPROTO_ICMPV6 && k->family == UDPESP_AF_INET6) ? 2 :
+									-1;
 	if (coff < 0)
 		return;
 	__builtin_memcpy(&csum, s->ct + coff, 2);
@@ -488,8 +488,7 @@ static __always_inline int kf_decap(struct xdp_md *ctx, struct kf_scratch *s,
 	if ((__u32)padlen + 2 > ct_len)
 		return UDPESP_DROP_PADDING;
 	k->data_len = ct_len - 2 - padlen;
-	bpf_for(i, 0, padlen)
-	{
+	bpf_for(i, 0, padlen) {
 		__u32 at = k->data_len + i;
 
 		if (at >= UDPESP_KF_CT_MAX)

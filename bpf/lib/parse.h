@@ -38,7 +38,7 @@ struct pkt {
 	__be32 daddr[4];
 	struct udphdr *udp;
 	int ip_payload; /* bytes after the IP header, per the IP header */
-	__u32 udp_len;  /* UDP length field, checked against ip_payload */
+	__u32 udp_len;	/* UDP length field, checked against ip_payload */
 };
 
 static __always_inline int is_vlan(__be16 proto)

@@ -4,9 +4,5 @@
 
 #define UDPESP_COUNTER_NAME(id, name, help) [UDPESP_CNT_##id] = name,
 #define UDPESP_COUNTER_HELP(id, name, help) [UDPESP_CNT_##id] = help,
-const char *const udpesp_counter_names[UDPESP_CNT_MAX] = {
-	UDPESP_COUNTERS(UDPESP_COUNTER_NAME)
-};
-const char *const udpesp_counter_help[UDPESP_CNT_MAX] = {
-	UDPESP_COUNTERS(UDPESP_COUNTER_HELP)
-};
+const char *const udpesp_counter_names[UDPESP_CNT_MAX] = { UDPESP_COUNTERS(UDPESP_COUNTER_NAME) };
+const char *const udpesp_counter_help[UDPESP_CNT_MAX] = { UDPESP_COUNTERS(UDPESP_COUNTER_HELP) };

@@ -28,8 +28,7 @@ struct ctl_len_rule {
 #define LEN_EMPTY LEN_FIXED(0)
 #define LEN_RANGE(lo, hi) { .ok = 1, .min = (lo), .max = (hi) }
 /* At least one element: an empty batch is a client bug, not a no-op. */
-#define LEN_ARRAY(sz)                                                      \
-	{ .ok = 1, .min = (sz), .max = UDPESP_CTL_MAX_PAYLOAD, .step = (sz) }
+#define LEN_ARRAY(sz) { .ok = 1, .min = (sz), .max = UDPESP_CTL_MAX_PAYLOAD, .step = (sz) }
 
 struct ctl_type_info {
 	const char *name;
@@ -38,22 +37,16 @@ struct ctl_type_info {
 
 /* One row per message type, transcribed from the comments in ctl.h. */
 static const struct ctl_type_info ctl_types[UDPESP_MSG_MAX] = {
-	[UDPESP_MSG_HELLO] = { "HELLO",
-			       LEN_FIXED(sizeof(struct udpesp_ctl_hello)),
+	[UDPESP_MSG_HELLO] = { "HELLO", LEN_FIXED(sizeof(struct udpesp_ctl_hello)),
 			       LEN_FIXED(sizeof(struct udpesp_ctl_hello)) },
-	[UDPESP_MSG_ERROR] = { "ERROR", LEN_NONE,
-			       LEN_RANGE(1, UDPESP_CTL_ERRMSG_MAX) },
+	[UDPESP_MSG_ERROR] = { "ERROR", LEN_NONE, LEN_RANGE(1, UDPESP_CTL_ERRMSG_MAX) },
 	[UDPESP_MSG_DONE] = { "DONE", LEN_NONE, LEN_EMPTY },
-	[UDPESP_MSG_SA_ADD] = { "SA_ADD",
-				LEN_ARRAY(sizeof(struct udpesp_ctl_sa)),
+	[UDPESP_MSG_SA_ADD] = { "SA_ADD", LEN_ARRAY(sizeof(struct udpesp_ctl_sa)),
 				LEN_ARRAY(sizeof(struct udpesp_ctl_handles)) },
-	[UDPESP_MSG_SA_DEL] = { "SA_DEL",
-				LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)),
+	[UDPESP_MSG_SA_DEL] = { "SA_DEL", LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)),
 				LEN_FIXED(sizeof(struct udpesp_ctl_del_result)) },
 	/* Answered with SA_INFO, never with an SA_GET. */
-	[UDPESP_MSG_SA_GET] = { "SA_GET",
-				LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)),
-				LEN_NONE },
+	[UDPESP_MSG_SA_GET] = { "SA_GET", LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)), LEN_NONE },
 	[UDPESP_MSG_SA_LIST] = { "SA_LIST", LEN_EMPTY, LEN_NONE },
 	[UDPESP_MSG_SA_INFO] = { "SA_INFO", LEN_NONE,
 				 LEN_FIXED(sizeof(struct udpesp_ctl_sa_info)) },
@@ -63,31 +56,24 @@ static const struct ctl_type_info ctl_types[UDPESP_MSG_MAX] = {
 	[UDPESP_MSG_PARSER_INFO] = { "PARSER_INFO", LEN_NONE,
 				     LEN_FIXED(sizeof(struct udpesp_ctl_parser)) },
 	[UDPESP_MSG_STATS] = { "STATS", LEN_EMPTY, LEN_NONE },
-	[UDPESP_MSG_STATS_INFO] = { "STATS_INFO", LEN_NONE,
-				    LEN_ARRAY(sizeof(__u64)) },
+	[UDPESP_MSG_STATS_INFO] = { "STATS_INFO", LEN_NONE, LEN_ARRAY(sizeof(__u64)) },
 	[UDPESP_MSG_SA_STATS] = { "SA_STATS", LEN_NONE,
 				  LEN_FIXED(sizeof(struct udpesp_ctl_sa_stats)) },
-	[UDPESP_MSG_LINK_ATTACH] = { "LINK_ATTACH",
-				     LEN_FIXED(sizeof(struct udpesp_ctl_link)),
+	[UDPESP_MSG_LINK_ATTACH] = { "LINK_ATTACH", LEN_FIXED(sizeof(struct udpesp_ctl_link)),
 				     LEN_FIXED(sizeof(struct udpesp_ctl_link)) },
-	[UDPESP_MSG_LINK_DETACH] = { "LINK_DETACH",
-				     LEN_FIXED(sizeof(struct udpesp_ctl_link)),
+	[UDPESP_MSG_LINK_DETACH] = { "LINK_DETACH", LEN_FIXED(sizeof(struct udpesp_ctl_link)),
 				     LEN_EMPTY },
 	[UDPESP_MSG_LINK_LIST] = { "LINK_LIST", LEN_EMPTY, LEN_NONE },
 	[UDPESP_MSG_LINK_INFO] = { "LINK_INFO", LEN_NONE,
 				   LEN_FIXED(sizeof(struct udpesp_ctl_link)) },
 	/* The subscription is answered by EVENTs only. */
 	[UDPESP_MSG_MONITOR] = { "MONITOR", LEN_EMPTY, LEN_NONE },
-	[UDPESP_MSG_EVENT] = { "EVENT", LEN_NONE,
-			       LEN_FIXED(sizeof(struct udpesp_ctl_event)) },
-	[UDPESP_MSG_SPI_ALLOC] = { "SPI_ALLOC",
-				   LEN_FIXED(sizeof(struct udpesp_ctl_spi_req)),
+	[UDPESP_MSG_EVENT] = { "EVENT", LEN_NONE, LEN_FIXED(sizeof(struct udpesp_ctl_event)) },
+	[UDPESP_MSG_SPI_ALLOC] = { "SPI_ALLOC", LEN_FIXED(sizeof(struct udpesp_ctl_spi_req)),
 				   LEN_FIXED(sizeof(struct udpesp_ctl_spi)) },
-	[UDPESP_MSG_SA_QUERY] = { "SA_QUERY",
-				  LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)),
+	[UDPESP_MSG_SA_QUERY] = { "SA_QUERY", LEN_FIXED(sizeof(struct udpesp_ctl_sa_del)),
 				  LEN_FIXED(sizeof(struct udpesp_ctl_sa_query)) },
-	[UDPESP_MSG_SA_UPDATE] = { "SA_UPDATE",
-				   LEN_FIXED(sizeof(struct udpesp_ctl_sa_update)),
+	[UDPESP_MSG_SA_UPDATE] = { "SA_UPDATE", LEN_FIXED(sizeof(struct udpesp_ctl_sa_update)),
 				   LEN_FIXED(sizeof(struct udpesp_ctl_handles)) },
 	[UDPESP_MSG_STATE_GET] = { "STATE_GET", LEN_EMPTY, LEN_NONE },
 	[UDPESP_MSG_STATE_INFO] = { "STATE_INFO", LEN_NONE,
@@ -169,11 +155,13 @@ static int ctl_ms_left(__s64 deadline)
 	return left > 0 ? (int)left : 0;
 }
 
-int ctl_send(int fd, __u32 type, __u32 seq, __s32 status,
-	     const void *payload, __u32 len)
+int ctl_send(int fd, __u32 type, __u32 seq, __s32 status, const void *payload, __u32 len)
 {
 	struct udpesp_ctl_hdr hdr = {
-		.type = type, .len = len, .seq = seq, .status = status,
+		.type = type,
+		.len = len,
+		.seq = seq,
+		.status = status,
 	};
 	struct iovec iov[2] = {
 		{ .iov_base = &hdr, .iov_len = sizeof(hdr) },
@@ -253,8 +241,7 @@ int ctl_send_error(int fd, __u32 seq, int err, const char *fmt, ...)
 	err = ctl_error_text(text, sizeof(text), err, fmt, ap);
 	va_end(ap);
 	/* vsnprintf truncated to sizeof(text) - 1 characters plus the NUL. */
-	return ctl_send(fd, UDPESP_MSG_ERROR, seq, -err, text,
-			strlen(text) + 1);
+	return ctl_send(fd, UDPESP_MSG_ERROR, seq, -err, text, strlen(text) + 1);
 }
 
 static void ctl_payload_free(void *payload, size_t len)

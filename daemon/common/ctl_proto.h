@@ -51,8 +51,7 @@ int ctl_check_len(__u32 type, __u32 len, bool reply);
  * UDPESP_CTL_MAX_PAYLOAD), which catches marshalling bugs at the sender.
  * Returns 0 or -errno; after an error part of the message may be sent.
  */
-int ctl_send(int fd, __u32 type, __u32 seq, __s32 status,
-	     const void *payload, __u32 len);
+int ctl_send(int fd, __u32 type, __u32 seq, __s32 status, const void *payload, __u32 len);
 
 /*
  * Error reply: type ERROR, status -err, payload the formatted text with

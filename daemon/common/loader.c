@@ -38,8 +38,8 @@ static int set_pinning(struct udpesp *skel, const char *pin_dir)
 		if (bpf_map__is_internal(map))
 			continue;
 		if (pin_dir) {
-			if (snprintf(path, sizeof(path), "%s/%s", pin_dir,
-				     bpf_map__name(map)) >= (int)sizeof(path))
+			if (snprintf(path, sizeof(path), "%s/%s", pin_dir, bpf_map__name(map)) >=
+			    (int)sizeof(path))
 				return -ENAMETOOLONG;
 			p = path;
 		}
@@ -58,8 +58,8 @@ static __u32 pinned_max_sa(const char *pin_dir)
 	char path[4096];
 	int fd;
 
-	if (!pin_dir || snprintf(path, sizeof(path), "%s/%s", pin_dir, UDPESP_MAP_SA) >=
-				(int)sizeof(path))
+	if (!pin_dir ||
+	    snprintf(path, sizeof(path), "%s/%s", pin_dir, UDPESP_MAP_SA) >= (int)sizeof(path))
 		return 0;
 	fd = bpf_obj_get(path);
 	if (fd < 0)

@@ -8,7 +8,7 @@
 struct udpesp; /* the skeleton, build/udpesp.skel.h */
 
 struct loader_opts {
-	__u32 max_sa;        /* SA slots; 0 = UDPESP_MAX_SA_DEFAULT */
+	__u32 max_sa;	     /* SA slots; 0 = UDPESP_MAX_SA_DEFAULT */
 	const char *pin_dir; /* reuse/pin maps there; NULL = no pinning */
 };
 

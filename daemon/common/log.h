@@ -22,8 +22,7 @@ void log_close(void);
 void log_set_rate(unsigned int burst, unsigned int interval_ms);
 /* Call now and then (udpespd: every second): reports a finished interval. */
 void log_tick(void);
-void log_msg(enum log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+void log_msg(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define pr_err(...) log_msg(LOG_LVL_ERR, __VA_ARGS__)
 #define pr_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)

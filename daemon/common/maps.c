@@ -30,14 +30,12 @@ static void maps_reset(struct udpesp_maps *m)
 static int *map_fd_slot(struct udpesp_maps *m, size_t i, const char **name)
 {
 	static const char *const names[] = {
-		UDPESP_MAP_PORTS,  UDPESP_MAP_PARSER,   UDPESP_MAP_SA,
-		UDPESP_MAP_REPLAY, UDPESP_MAP_SA_STATS, UDPESP_MAP_STATS,
-		UDPESP_MAP_XSKS,   UDPESP_MAP_XSK_BASE, UDPESP_MAP_XSK_CNT,
-		UDPESP_MAP_XSK_SA, UDPESP_MAP_KF_PROG,
+		UDPESP_MAP_PORTS,    UDPESP_MAP_PARSER, UDPESP_MAP_SA,	    UDPESP_MAP_REPLAY,
+		UDPESP_MAP_SA_STATS, UDPESP_MAP_STATS,	UDPESP_MAP_XSKS,    UDPESP_MAP_XSK_BASE,
+		UDPESP_MAP_XSK_CNT,  UDPESP_MAP_XSK_SA, UDPESP_MAP_KF_PROG,
 	};
-	int *fds[] = { &m->ports,    &m->parser, &m->sa,       &m->replay,
-		       &m->sa_stats, &m->stats,  &m->xsks,     &m->xsk_base,
-		       &m->xsk_cnt,  &m->xsk_sa, &m->kf_prog };
+	int *fds[] = { &m->ports, &m->parser,	&m->sa,	     &m->replay, &m->sa_stats, &m->stats,
+		       &m->xsks,  &m->xsk_base, &m->xsk_cnt, &m->xsk_sa, &m->kf_prog };
 
 	if (i >= sizeof(names) / sizeof(names[0]))
 		return NULL;
@@ -80,8 +78,7 @@ int udpesp_maps_open_pinned(struct udpesp_maps *m, const char *dir)
 	maps_reset(m);
 	m->owned = true;
 	for (size_t i = 0; (fd = map_fd_slot(m, i, &name)); i++) {
-		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
-		    (int)sizeof(path)) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
 			err = -ENAMETOOLONG;
 			goto fail;
 		}
@@ -159,8 +156,8 @@ struct port_scan {
 	struct udpesp_port_val val;
 };
 
-static int count_port(const struct udpesp_parser_key *k,
-		      const struct udpesp_parser_val *v, void *arg)
+static int count_port(const struct udpesp_parser_key *k, const struct udpesp_parser_val *v,
+		      void *arg)
 {
 	struct port_scan *ps = arg;
 
@@ -188,8 +185,7 @@ static int port_sync(const struct udpesp_maps *m, __be16 port_be)
 	return sys_err(bpf_map_update_elem(m->ports, &port, &ps.val, BPF_ANY));
 }
 
-int udpesp_maps_parser_add(const struct udpesp_maps *m,
-			   const struct udpesp_parser_key *key,
+int udpesp_maps_parser_add(const struct udpesp_maps *m, const struct udpesp_parser_key *key,
 			   const struct udpesp_parser_val *val)
 {
 	int err;
@@ -205,8 +201,7 @@ int udpesp_maps_parser_add(const struct udpesp_maps *m,
 	return err;
 }
 
-int udpesp_maps_parser_del(const struct udpesp_maps *m,
-			   const struct udpesp_parser_key *key)
+int udpesp_maps_parser_del(const struct udpesp_maps *m, const struct udpesp_parser_key *key)
 {
 	int err = sys_err(bpf_map_delete_elem(m->parser, key));
 
@@ -244,8 +239,7 @@ int udpesp_maps_sa_stats_zero(const struct udpesp_maps *m, __u32 slot)
 	return err;
 }
 
-int udpesp_maps_sa_add(const struct udpesp_maps *m,
-		       const struct udpesp_sa_key *key,
+int udpesp_maps_sa_add(const struct udpesp_maps *m, const struct udpesp_sa_key *key,
 		       const struct udpesp_sa *sa, __u32 window, __u64 top)
 {
 	struct udpesp_replay rp = { .top = top, .window = window };
@@ -265,14 +259,13 @@ int udpesp_maps_sa_add(const struct udpesp_maps *m,
 	return err;
 }
 
-int udpesp_maps_sa_get(const struct udpesp_maps *m,
-		       const struct udpesp_sa_key *key, struct udpesp_sa *sa)
+int udpesp_maps_sa_get(const struct udpesp_maps *m, const struct udpesp_sa_key *key,
+		       struct udpesp_sa *sa)
 {
 	return sys_err(bpf_map_lookup_elem(m->sa, key, sa));
 }
 
-int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m,
-			      const struct udpesp_sa_key *key)
+int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m, const struct udpesp_sa_key *key)
 {
 	struct udpesp_sa sa;
 	int err = udpesp_maps_sa_get(m, key, &sa);
@@ -283,20 +276,17 @@ int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m,
 	return sys_err(bpf_map_update_elem(m->sa, key, &sa, BPF_EXIST));
 }
 
-int udpesp_maps_sa_del(const struct udpesp_maps *m,
-		       const struct udpesp_sa_key *key)
+int udpesp_maps_sa_del(const struct udpesp_maps *m, const struct udpesp_sa_key *key)
 {
 	return sys_err(bpf_map_delete_elem(m->sa, key));
 }
 
-int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot,
-			   struct udpesp_replay *out)
+int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot, struct udpesp_replay *out)
 {
 	return sys_err(bpf_map_lookup_elem(m->replay, &slot, out));
 }
 
-int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot,
-			   const struct udpesp_replay *r)
+int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot, const struct udpesp_replay *r)
 {
 	if (slot >= m->max_sa || r->window > UDPESP_REPLAY_MAX)
 		return -EINVAL;
@@ -332,8 +322,7 @@ static int map_walk(int fd, void *key, void *next, size_t key_size, void *val,
  * and control-flow integrity, abort on it).
  */
 struct maps_parser_walk {
-	int (*fn)(const struct udpesp_parser_key *k, const struct udpesp_parser_val *v,
-		  void *arg);
+	int (*fn)(const struct udpesp_parser_key *k, const struct udpesp_parser_val *v, void *arg);
 	void *arg;
 };
 
@@ -369,8 +358,8 @@ static int maps_sa_visit(const void *k, const void *v, void *arg)
 }
 
 int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
-			    int (*fn)(const struct udpesp_sa_key *k,
-				      const struct udpesp_sa *v, void *arg),
+			    int (*fn)(const struct udpesp_sa_key *k, const struct udpesp_sa *v,
+				      void *arg),
 			    void *arg)
 {
 	struct maps_sa_walk w = { fn, arg };
@@ -380,8 +369,7 @@ int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
 	return map_walk(m->sa, &key, &next, sizeof(key), &val, maps_sa_visit, &w);
 }
 
-int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
-			__u64 *out)
+int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c, __u64 *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	__u32 key = c;
@@ -402,14 +390,12 @@ int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
 		*out += vals[i];
 	free(vals);
 	/* Plus what the AF_XDP workers counted. */
-	if (!err && m->xsk_cnt >= 0 &&
-	    !bpf_map_lookup_elem(m->xsk_cnt, &zero, &wk))
+	if (!err && m->xsk_cnt >= 0 && !bpf_map_lookup_elem(m->xsk_cnt, &zero, &wk))
 		*out += wk.c[c];
 	return err;
 }
 
-int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
-			 struct udpesp_sa_stats *out)
+int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot, struct udpesp_sa_stats *out)
 {
 	const size_t nfields = sizeof(*out) / sizeof(__u64);
 	int ncpu = libbpf_num_possible_cpus();
@@ -428,8 +414,7 @@ int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
 		for (size_t f = 0; f < nfields; f++)
 			((__u64 *)out)[f] += ((const __u64 *)&vals[i])[f];
 	/* Plus what the AF_XDP workers counted for the slot. */
-	if (!err && m->xsk_sa >= 0 &&
-	    !bpf_map_lookup_elem(m->xsk_sa, &slot, &vals[0]))
+	if (!err && m->xsk_sa >= 0 && !bpf_map_lookup_elem(m->xsk_sa, &slot, &vals[0]))
 		for (size_t f = 0; f < nfields; f++)
 			((__u64 *)out)[f] += ((const __u64 *)&vals[0])[f];
 	free(vals);
@@ -452,8 +437,7 @@ int udpesp_maps_xsk_base_set(const struct udpesp_maps *m, __u32 ifindex, int bas
 	return sys_err(bpf_map_update_elem(m->xsk_base, &ifindex, &b, BPF_ANY));
 }
 
-void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,
-			const __be32 daddr[4])
+void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family, const __be32 daddr[4])
 {
 	memset(k, 0, sizeof(*k));
 	k->spi = spi;
@@ -461,8 +445,8 @@ void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,
 	memcpy(k->daddr, daddr, sizeof(k->daddr));
 }
 
-void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex,
-			    __u16 port, __u8 family, const __be32 addr[4])
+void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex, __u16 port, __u8 family,
+			    const __be32 addr[4])
 {
 	memset(k, 0, sizeof(*k));
 	k->ifindex = ifindex;

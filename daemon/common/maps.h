@@ -25,13 +25,13 @@ struct udpesp_maps {
 	int xsk_base;
 	int xsk_cnt;
 	int xsk_sa;
-	int kf_prog; /* udpesp_kf_prog: the kfunc backend's tail call */
+	int kf_prog;  /* udpesp_kf_prog: the kfunc backend's tail call */
 	__u32 max_sa; /* max_entries of udpesp_sa (and the slot arrays) */
 	bool owned;   /* fds were opened here (pinned) and must be closed */
 	/* udpesp_maps_mmap(): the arrays the AF_XDP workers update in place. */
-	struct udpesp_replay *replay_mem;       /* [max_sa] */
+	struct udpesp_replay *replay_mem;	 /* [max_sa] */
 	struct udpesp_xsk_counters *xsk_cnt_mem; /* [1] */
-	struct udpesp_sa_stats *xsk_sa_mem;     /* [max_sa] */
+	struct udpesp_sa_stats *xsk_sa_mem;	 /* [max_sa] */
 };
 
 /* Take the fds of a loaded object (not owned: the object closes them). */
@@ -44,11 +44,9 @@ void udpesp_maps_close(struct udpesp_maps *m);
 int udpesp_maps_mmap(struct udpesp_maps *m);
 
 /* Parser entries; the udpesp_ports refcount follows adds and deletes. */
-int udpesp_maps_parser_add(const struct udpesp_maps *m,
-			   const struct udpesp_parser_key *key,
+int udpesp_maps_parser_add(const struct udpesp_maps *m, const struct udpesp_parser_key *key,
 			   const struct udpesp_parser_val *val);
-int udpesp_maps_parser_del(const struct udpesp_maps *m,
-			   const struct udpesp_parser_key *key);
+int udpesp_maps_parser_del(const struct udpesp_maps *m, const struct udpesp_parser_key *key);
 
 /*
  * Zero a slot's per-SA counters (XDP's per-CPU ones and the workers'):
@@ -62,26 +60,21 @@ int udpesp_maps_sa_stats_zero(const struct udpesp_maps *m, __u32 slot);
  * publishes the SA, so XDP never sees an SA with stale slot state.
  * Fails with -EEXIST when the key is taken.
  */
-int udpesp_maps_sa_add(const struct udpesp_maps *m,
-		       const struct udpesp_sa_key *key,
+int udpesp_maps_sa_add(const struct udpesp_maps *m, const struct udpesp_sa_key *key,
 		       const struct udpesp_sa *sa, __u32 window, __u64 top);
-int udpesp_maps_sa_get(const struct udpesp_maps *m,
-		       const struct udpesp_sa_key *key, struct udpesp_sa *sa);
+int udpesp_maps_sa_get(const struct udpesp_maps *m, const struct udpesp_sa_key *key,
+		       struct udpesp_sa *sa);
 /* Marks the SA dying (XDP stops using it at once); then delete it. */
-int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m,
-			      const struct udpesp_sa_key *key);
-int udpesp_maps_sa_del(const struct udpesp_maps *m,
-		       const struct udpesp_sa_key *key);
+int udpesp_maps_sa_mark_dying(const struct udpesp_maps *m, const struct udpesp_sa_key *key);
+int udpesp_maps_sa_del(const struct udpesp_maps *m, const struct udpesp_sa_key *key);
 
-int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot,
-			   struct udpesp_replay *out);
+int udpesp_maps_replay_get(const struct udpesp_maps *m, __u32 slot, struct udpesp_replay *out);
 /*
  * Replace the whole replay state of a slot (top, window, bitmap; lock is
  * written as given). Workers advance the state in place: only use this
  * while no packet of the slot's SA is in flight (restore, tests).
  */
-int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot,
-			   const struct udpesp_replay *r);
+int udpesp_maps_replay_set(const struct udpesp_maps *m, __u32 slot, const struct udpesp_replay *r);
 
 /*
  * Walk what the maps hold (e.g. left by an earlier udpespd); fn may not
@@ -92,15 +85,13 @@ int udpesp_maps_parser_for_each(const struct udpesp_maps *m,
 					  const struct udpesp_parser_val *v, void *arg),
 				void *arg);
 int udpesp_maps_sa_for_each(const struct udpesp_maps *m,
-			    int (*fn)(const struct udpesp_sa_key *k,
-				      const struct udpesp_sa *v, void *arg),
+			    int (*fn)(const struct udpesp_sa_key *k, const struct udpesp_sa *v,
+				      void *arg),
 			    void *arg);
 
 /* Counters summed over every possible CPU. */
-int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c,
-			__u64 *out);
-int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot,
-			 struct udpesp_sa_stats *out);
+int udpesp_maps_counter(const struct udpesp_maps *m, enum udpesp_counter c, __u64 *out);
+int udpesp_maps_sa_stats(const struct udpesp_maps *m, __u32 slot, struct udpesp_sa_stats *out);
 
 /*
  * Register (fd >= 0) or remove (fd < 0) the AF_XDP socket at index
@@ -111,9 +102,8 @@ int udpesp_maps_xsk_set(const struct udpesp_maps *m, __u32 index, int fd);
 int udpesp_maps_xsk_base_set(const struct udpesp_maps *m, __u32 ifindex, int base);
 
 /* Helpers for building keys (zeroed, so padding compares equal). */
-void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family,
-			const __be32 daddr[4]);
-void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex,
-			    __u16 port, __u8 family, const __be32 addr[4]);
+void udpesp_sa_key_init(struct udpesp_sa_key *k, __be32 spi, __u8 family, const __be32 daddr[4]);
+void udpesp_parser_key_init(struct udpesp_parser_key *k, __u32 ifindex, __u16 port, __u8 family,
+			    const __be32 addr[4]);
 
 #endif /* UDPESP_MAPS_H */

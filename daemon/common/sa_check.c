@@ -27,7 +27,7 @@ struct aead_desc {
 	bool encrypts;
 	__u8 salt;
 	const char *icvs;     /* the ICV sizes accepted, for messages */
-	__u8 icv_mask;        /* bit n: an ICV of 4 * n bytes */
+	__u8 icv_mask;	      /* bit n: an ICV of 4 * n bytes */
 	const char *icv_note; /* where the sizes come from */
 	__u8 nkeys;
 	__u8 keys[3]; /* accepted cipher key bytes, salt excluded */
@@ -42,14 +42,42 @@ struct aead_desc {
  * bytes.
  */
 static const struct aead_desc aeads[] = {
-	{ "rfc4106(gcm(aes))", UDPESP_ALG_AES_GCM_16, true, 4, "64, 96 or 128",
-	  ICV_8_12_16, "ENCR_AES_GCM_8/12/16, RFC 4106", 3, { 16, 24, 32 } },
-	{ "rfc4309(ccm(aes))", UDPESP_ALG_AES_CCM, true, 3, "64, 96 or 128",
-	  ICV_8_12_16, "ENCR_AES_CCM_8/12/16, RFC 4309", 3, { 16, 24, 32 } },
-	{ "rfc7539esp(chacha20,poly1305)", UDPESP_ALG_CHACHA20_POLY1305, true,
-	  4, "128", 1 << 4, "RFC 7634", 1, { 32 } },
-	{ "rfc4543(gcm(aes))", UDPESP_ALG_AES_GMAC, false, 4, "128", 1 << 4,
-	  "RFC 4543", 3, { 16, 24, 32 } },
+	{ "rfc4106(gcm(aes))",
+	  UDPESP_ALG_AES_GCM_16,
+	  true,
+	  4,
+	  "64, 96 or 128",
+	  ICV_8_12_16,
+	  "ENCR_AES_GCM_8/12/16, RFC 4106",
+	  3,
+	  { 16, 24, 32 } },
+	{ "rfc4309(ccm(aes))",
+	  UDPESP_ALG_AES_CCM,
+	  true,
+	  3,
+	  "64, 96 or 128",
+	  ICV_8_12_16,
+	  "ENCR_AES_CCM_8/12/16, RFC 4309",
+	  3,
+	  { 16, 24, 32 } },
+	{ "rfc7539esp(chacha20,poly1305)",
+	  UDPESP_ALG_CHACHA20_POLY1305,
+	  true,
+	  4,
+	  "128",
+	  1 << 4,
+	  "RFC 7634",
+	  1,
+	  { 32 } },
+	{ "rfc4543(gcm(aes))",
+	  UDPESP_ALG_AES_GMAC,
+	  false,
+	  4,
+	  "128",
+	  1 << 4,
+	  "RFC 4543",
+	  3,
+	  { 16, 24, 32 } },
 };
 
 struct enc_desc {
@@ -65,26 +93,30 @@ struct enc_desc {
 
 static const struct enc_desc encs[] = {
 	/* RFC 3602: a 16-byte IV, and the ciphertext is whole AES blocks. */
-	{ "cbc(aes)", "aes", UDPESP_ALG_AES_CBC_HMAC, 16, 16, 0, 3,
-	  { 16, 24, 32 } },
+	{ "cbc(aes)", "aes", UDPESP_ALG_AES_CBC_HMAC, 16, 16, 0, 3, { 16, 24, 32 } },
 	/* RFC 3686: key + 4-byte nonce, 8-byte IV, a stream: 4-byte padding. */
-	{ "rfc3686(ctr(aes))", "rfc3686(ctr(aes))", UDPESP_ALG_AES_CTR_HMAC, 8,
-	  ESP_ALIGN, 4, 3, { 16, 24, 32 } },
+	{ "rfc3686(ctr(aes))",
+	  "rfc3686(ctr(aes))",
+	  UDPESP_ALG_AES_CTR_HMAC,
+	  8,
+	  ESP_ALIGN,
+	  4,
+	  3,
+	  { 16, 24, 32 } },
 	/* RFC 2410: block size 1, so only ESP's own 4-byte alignment. */
-	{ "ecb(cipher_null)", "cipher_null", UDPESP_ALG_NULL_HMAC, 0, ESP_ALIGN,
-	  0, 1, { 0 } },
+	{ "ecb(cipher_null)", "cipher_null", UDPESP_ALG_NULL_HMAC, 0, ESP_ALIGN, 0, 1, { 0 } },
 };
 
 struct hmac_desc {
 	const char *name;
 	const char *alias;
 	enum esp_auth hmac;
-	__u8 key_len;       /* RFC 4868 2.1.1: the hash's output size */
-	__u16 bits;         /* RFC 4868 truncation */
-	__u16 linux_bits;   /* what ip xfrm's `auth NAME KEY` gives */
+	__u8 key_len;	  /* RFC 4868 2.1.1: the hash's output size */
+	__u16 bits;	  /* RFC 4868 truncation */
+	__u16 linux_bits; /* what ip xfrm's `auth NAME KEY` gives */
 	const char *rfc_name;
-	const char *rfc;    /* the RFC that fixes key and truncation */
-	const char *level;  /* RFC 8221's word when below SHOULD, for the log */
+	const char *rfc;   /* the RFC that fixes key and truncation */
+	const char *level; /* RFC 8221's word when below SHOULD, for the log */
 };
 
 static const struct hmac_desc hmacs[] = {
@@ -92,19 +124,18 @@ static const struct hmac_desc hmacs[] = {
 	 * Linux still truncates hmac(sha256) to 96 bits by default (an
 	 * early draft); RFC 4868 peers expect 128, so `auth` is refused.
 	 */
-	{ "hmac(sha256)", "sha256", ESP_AUTH_SHA256, 32, 128, 96,
-	  "HMAC-SHA-256-128", "RFC 4868", NULL },
-	{ "hmac(sha384)", "sha384", ESP_AUTH_SHA384, 48, 192, 192,
-	  "HMAC-SHA-384-192", "RFC 4868", NULL },
-	{ "hmac(sha512)", "sha512", ESP_AUTH_SHA512, 64, 256, 256,
-	  "HMAC-SHA-512-256", "RFC 4868", NULL },
+	{ "hmac(sha256)", "sha256", ESP_AUTH_SHA256, 32, 128, 96, "HMAC-SHA-256-128", "RFC 4868",
+	  NULL },
+	{ "hmac(sha384)", "sha384", ESP_AUTH_SHA384, 48, 192, 192, "HMAC-SHA-384-192", "RFC 4868",
+	  NULL },
+	{ "hmac(sha512)", "sha512", ESP_AUTH_SHA512, 64, 256, 256, "HMAC-SHA-512-256", "RFC 4868",
+	  NULL },
 	/* RFC 2404: a 160-bit key, 96 bits of the HMAC. */
-	{ "hmac(sha1)", "sha1", ESP_AUTH_SHA1, 20, 96, 96, "HMAC-SHA-1-96",
-	  "RFC 2404",
+	{ "hmac(sha1)", "sha1", ESP_AUTH_SHA1, 20, 96, 96, "HMAC-SHA-1-96", "RFC 2404",
 	  "RFC 8221 says MUST- (must be implemented; likely demoted later)" },
 	/* RFC 3566: an AES-128 key, 96 bits of the MAC. */
-	{ "xcbc(aes)", "aes_xcbc", ESP_AUTH_XCBC, 16, 96, 96, "AES-XCBC-MAC-96",
-	  "RFC 3566", "RFC 8221 says SHOULD NOT+ (likely demoted later)" },
+	{ "xcbc(aes)", "aes_xcbc", ESP_AUTH_XCBC, 16, 96, 96, "AES-XCBC-MAC-96", "RFC 3566",
+	  "RFC 8221 says SHOULD NOT+ (likely demoted later)" },
 };
 
 /* Refused whatever slot they appear in, with RFC 8221's verdict. */
@@ -113,23 +144,19 @@ static const struct {
 	const char *what;
 	const char *instead;
 } refused[] = {
-	{ "cbc(des)", "DES: RFC 8221 says MUST NOT",
-	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
-	{ "des", "DES: RFC 8221 says MUST NOT",
-	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+	{ "cbc(des)", "DES: RFC 8221 says MUST NOT", "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+	{ "des", "DES: RFC 8221 says MUST NOT", "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
 	{ "cbc(des3_ede)", "3DES: RFC 8221 says SHOULD NOT",
 	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
 	{ "des3_ede", "3DES: RFC 8221 says SHOULD NOT",
 	  "aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
-	{ "hmac(md5)", "HMAC-MD5-96: RFC 8221 says MUST NOT",
-	  "auth-trunc 'hmac(sha256)' KEY 128" },
-	{ "md5", "HMAC-MD5-96: RFC 8221 says MUST NOT",
-	  "auth-trunc 'hmac(sha256)' KEY 128" },
+	{ "hmac(md5)", "HMAC-MD5-96: RFC 8221 says MUST NOT", "auth-trunc 'hmac(sha256)' KEY 128" },
+	{ "md5", "HMAC-MD5-96: RFC 8221 says MUST NOT", "auth-trunc 'hmac(sha256)' KEY 128" },
 };
 
 /* The message for the user, and the code every refusal returns. */
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen, const char *fmt,
+						      ...)
 {
 	va_list ap;
 
@@ -191,8 +218,7 @@ static void fmt_bits(char *buf, size_t len, const __u8 *keys, int n)
 
 	buf[0] = '\0';
 	for (int i = 0; i < n && off < len; i++)
-		off += snprintf(buf + off, len - off, "%s%d", i ? "/" : "",
-				keys[i] * 8);
+		off += snprintf(buf + off, len - off, "%s%d", i ? "/" : "", keys[i] * 8);
 }
 
 static bool key_ok(const __u8 *keys, int n, __u32 len)
@@ -241,51 +267,48 @@ static bool family_ok(__u8 family)
  * A name that is not NUL-terminated inside its field, or a key longer
  * than the field, is a broken client: refuse before reading either.
  */
-static int check_slot(const struct udpesp_ctl_alg *a, const char *slot,
-		      char *err, size_t errlen)
+static int check_slot(const struct udpesp_ctl_alg *a, const char *slot, char *err, size_t errlen)
 {
 	if (!memchr(a->name, '\0', sizeof(a->name)))
-		return fail(err, errlen, "%s: algorithm name is not terminated",
-			    slot);
+		return fail(err, errlen, "%s: algorithm name is not terminated", slot);
 	if (a->key_len > UDPESP_KEY_MAX)
-		return fail(err, errlen, "%s: key of %u bytes exceeds %d", slot,
-			    a->key_len, UDPESP_KEY_MAX);
+		return fail(err, errlen, "%s: key of %u bytes exceeds %d", slot, a->key_len,
+			    UDPESP_KEY_MAX);
 	if (!a->name[0] && (a->key_len || a->bits))
-		return fail(err, errlen, "%s: key or length without an algorithm name",
-			    slot);
+		return fail(err, errlen, "%s: key or length without an algorithm name", slot);
 	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
 		if (!strcmp(a->name, refused[i].name))
-			return fail(err, errlen, "%s is refused (%s); use %s",
-				    a->name, refused[i].what, refused[i].instead);
+			return fail(err, errlen, "%s is refused (%s); use %s", a->name,
+				    refused[i].what, refused[i].instead);
 	return 0;
 }
 
-static int check_aead(const struct udpesp_ctl_alg *a, struct esp_suite *s,
-		      char *err, size_t errlen)
+static int check_aead(const struct udpesp_ctl_alg *a, struct esp_suite *s, char *err, size_t errlen)
 {
 	const struct aead_desc *d = find_aead(a->name);
 	char lens[32], bits[32], name[UDPESP_ALG_NAME_MAX + 2];
 
 	if (!d) {
 		if (find_enc(a->name) || find_hmac(a->name))
-			return fail(err, errlen,
-				    "%s is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS",
-				    a->name);
-		return fail(err, errlen,
-			    "unknown AEAD %s; accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))",
-			    shown(name, sizeof(name), a->name));
+			return fail(
+				err, errlen,
+				"%s is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS",
+				a->name);
+		return fail(
+			err, errlen,
+			"unknown AEAD %s; accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))",
+			shown(name, sizeof(name), a->name));
 	}
-	if (a->key_len < d->salt ||
-	    !key_ok(d->keys, d->nkeys, a->key_len - d->salt)) {
+	if (a->key_len < d->salt || !key_ok(d->keys, d->nkeys, a->key_len - d->salt)) {
 		fmt_lens(lens, sizeof(lens), d->keys, d->nkeys, d->salt);
 		fmt_bits(bits, sizeof(bits), d->keys, d->nkeys);
 		return fail(err, errlen,
-			    "%s needs a %s-byte key (%s-bit key + %d-byte salt), got %u",
-			    d->name, lens, bits, d->salt, a->key_len);
+			    "%s needs a %s-byte key (%s-bit key + %d-byte salt), got %u", d->name,
+			    lens, bits, d->salt, a->key_len);
 	}
 	if (a->bits % 32 || a->bits > 128 || !(d->icv_mask >> (a->bits / 32) & 1))
-		return fail(err, errlen, "%s: the ICV must be %s bits (%s), got %u",
-			    d->name, d->icvs, d->icv_note, a->bits);
+		return fail(err, errlen, "%s: the ICV must be %s bits (%s), got %u", d->name,
+			    d->icvs, d->icv_note, a->bits);
 	s->alg = d->alg;
 	s->enc_name = d->name;
 	s->aead = true;
@@ -298,9 +321,8 @@ static int check_aead(const struct udpesp_ctl_alg *a, struct esp_suite *s,
 	return 0;
 }
 
-static int check_enc_auth(const struct udpesp_ctl_alg *e,
-			  const struct udpesp_ctl_alg *a, struct esp_suite *s,
-			  char *err, size_t errlen)
+static int check_enc_auth(const struct udpesp_ctl_alg *e, const struct udpesp_ctl_alg *a,
+			  struct esp_suite *s, char *err, size_t errlen)
 {
 	const struct enc_desc *ed = find_enc(e->name);
 	const struct hmac_desc *hd = find_hmac(a->name);
@@ -309,54 +331,50 @@ static int check_enc_auth(const struct udpesp_ctl_alg *e,
 
 	if (!ed) {
 		if (find_aead(e->name))
-			return fail(err, errlen,
-				    "%s is an AEAD: use aead NAME KEY ICV_BITS",
+			return fail(err, errlen, "%s is an AEAD: use aead NAME KEY ICV_BITS",
 				    e->name);
-		return fail(err, errlen,
-			    "unknown encryption algorithm %s; accepted: cbc(aes), rfc3686(ctr(aes)), ecb(cipher_null)",
-			    shown(name, sizeof(name), e->name));
+		return fail(
+			err, errlen,
+			"unknown encryption algorithm %s; accepted: cbc(aes), rfc3686(ctr(aes)), ecb(cipher_null)",
+			shown(name, sizeof(name), e->name));
 	}
 	if (!hd) {
 		if (find_aead(a->name))
-			return fail(err, errlen,
-				    "%s is an AEAD: use aead NAME KEY ICV_BITS",
+			return fail(err, errlen, "%s is an AEAD: use aead NAME KEY ICV_BITS",
 				    a->name);
-		return fail(err, errlen,
-			    "unknown integrity algorithm %s; accepted: hmac(sha256), hmac(sha384), hmac(sha512), hmac(sha1), xcbc(aes)",
-			    shown(name, sizeof(name), a->name));
+		return fail(
+			err, errlen,
+			"unknown integrity algorithm %s; accepted: hmac(sha256), hmac(sha384), hmac(sha512), hmac(sha1), xcbc(aes)",
+			shown(name, sizeof(name), a->name));
 	}
 	if (!ed->keys[0] && e->key_len)
-		return fail(err, errlen,
-			    "%s takes an empty key (\"\"), got %u bytes", ed->name,
+		return fail(err, errlen, "%s takes an empty key (\"\"), got %u bytes", ed->name,
 			    e->key_len);
-	if (e->key_len < ed->nonce ||
-	    !key_ok(ed->keys, ed->nkeys, e->key_len - ed->nonce)) {
+	if (e->key_len < ed->nonce || !key_ok(ed->keys, ed->nkeys, e->key_len - ed->nonce)) {
 		fmt_lens(lens, sizeof(lens), ed->keys, ed->nkeys, ed->nonce);
 		fmt_bits(bits, sizeof(bits), ed->keys, ed->nkeys);
 		if (ed->nonce)
-			return fail(err, errlen,
-				    "%s needs a %s-byte key (%s-bit key + %u-byte nonce, RFC 3686), got %u",
-				    ed->name, lens, bits, ed->nonce, e->key_len);
-		return fail(err, errlen, "%s needs a %s-byte key (%s bits), got %u",
-			    ed->name, lens, bits, e->key_len);
+			return fail(
+				err, errlen,
+				"%s needs a %s-byte key (%s-bit key + %u-byte nonce, RFC 3686), got %u",
+				ed->name, lens, bits, ed->nonce, e->key_len);
+		return fail(err, errlen, "%s needs a %s-byte key (%s bits), got %u", ed->name, lens,
+			    bits, e->key_len);
 	}
 	if (a->key_len != hd->key_len)
-		return fail(err, errlen,
-			    "%s needs a %u-byte (%u-bit) key (%s), got %u",
-			    hd->name, hd->key_len, hd->key_len * 8, hd->rfc,
-			    a->key_len);
+		return fail(err, errlen, "%s needs a %u-byte (%u-bit) key (%s), got %u", hd->name,
+			    hd->key_len, hd->key_len * 8, hd->rfc, a->key_len);
 	if (!trunc) {
 		/* `auth NAME KEY`: whatever Linux would have used. */
 		if (hd->linux_bits != hd->bits)
-			return fail(err, errlen,
-				    "auth '%s' means Linux's %u-bit truncation, not RFC 4868's %u: use auth-trunc '%s' KEY %u",
-				    hd->name, hd->linux_bits, hd->bits, hd->name,
-				    hd->bits);
+			return fail(
+				err, errlen,
+				"auth '%s' means Linux's %u-bit truncation, not RFC 4868's %u: use auth-trunc '%s' KEY %u",
+				hd->name, hd->linux_bits, hd->bits, hd->name, hd->bits);
 		trunc = hd->bits;
 	}
 	if (trunc != hd->bits)
-		return fail(err, errlen,
-			    "%s: truncation must be %u bits (%s, %s), got %u",
+		return fail(err, errlen, "%s: truncation must be %u bits (%s, %s), got %u",
 			    hd->name, hd->bits, hd->rfc_name, hd->rfc, trunc);
 	s->alg = ed->alg;
 	s->hmac = hd->hmac;
@@ -372,8 +390,7 @@ static int check_enc_auth(const struct udpesp_ctl_alg *e,
 	return 0;
 }
 
-static int check_algs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
-		      char *err, size_t errlen)
+static int check_algs(const struct udpesp_ctl_sa *sa, struct esp_suite *s, char *err, size_t errlen)
 {
 	char name[UDPESP_ALG_NAME_MAX + 2];
 	bool aead, enc, auth;
@@ -387,25 +404,29 @@ static int check_algs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 	enc = sa->enc.name[0];
 	auth = sa->auth.name[0];
 	if (aead && (enc || auth))
-		return fail(err, errlen,
-			    "aead cannot be combined with enc or auth: an AEAD carries its own integrity");
+		return fail(
+			err, errlen,
+			"aead cannot be combined with enc or auth: an AEAD carries its own integrity");
 	if (aead)
 		return check_aead(&sa->aead, s, err, errlen);
 	if (enc && !auth)
-		return fail(err, errlen,
-			    "never offload unauthenticated ESP: enc %s needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead (RFC 8221 says MUST NOT)",
-			    shown(name, sizeof(name), sa->enc.name));
+		return fail(
+			err, errlen,
+			"never offload unauthenticated ESP: enc %s needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead (RFC 8221 says MUST NOT)",
+			shown(name, sizeof(name), sa->enc.name));
 	if (auth && !enc)
-		return fail(err, errlen,
-			    "integrity without encryption is AH, which is not offloaded: RFC 8221 prefers ESP with NULL encryption, enc 'ecb(cipher_null)' \"\"");
+		return fail(
+			err, errlen,
+			"integrity without encryption is AH, which is not offloaded: RFC 8221 prefers ESP with NULL encryption, enc 'ecb(cipher_null)' \"\"");
 	if (!enc)
-		return fail(err, errlen,
-			    "no algorithm: give aead NAME KEY ICV_BITS, or enc NAME KEY with auth-trunc NAME KEY BITS");
+		return fail(
+			err, errlen,
+			"no algorithm: give aead NAME KEY ICV_BITS, or enc NAME KEY with auth-trunc NAME KEY BITS");
 	return check_enc_auth(&sa->enc, &sa->auth, s, err, errlen);
 }
 
-static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
-		       char *err, size_t errlen)
+static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s, char *err,
+		       size_t errlen)
 {
 	const struct udpesp_ctl_addr *sel[2] = { &sa->sel_src, &sa->sel_dst };
 	static const char *const sel_name[2] = { "sel src", "sel dst" };
@@ -418,13 +439,11 @@ static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 	if (!family_ok(sa->src.family) || !family_ok(sa->dst.family))
 		return fail(err, errlen, "%s: address family %u is not IPv4 or IPv6",
 			    family_ok(sa->src.family) ? "dst" : "src",
-			    family_ok(sa->src.family) ? sa->dst.family :
-							sa->src.family);
+			    family_ok(sa->src.family) ? sa->dst.family : sa->src.family);
 	if (sa->src.family != sa->dst.family)
 		return fail(err, errlen,
 			    "src is %s and dst is %s: the outer addresses must be of one family",
-			    family_name(sa->src.family),
-			    family_name(sa->dst.family));
+			    family_name(sa->src.family), family_name(sa->dst.family));
 
 	for (int i = 0; i < 2; i++) {
 		__u8 f = sel[i]->family;
@@ -433,14 +452,11 @@ static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 		if (!f)
 			continue; /* any address, as without `sel` */
 		if (!family_ok(f))
-			return fail(err, errlen,
-				    "%s: address family %u is not IPv4 or IPv6",
+			return fail(err, errlen, "%s: address family %u is not IPv4 or IPv6",
 				    sel_name[i], f);
 		if (sel[i]->prefixlen > max)
-			return fail(err, errlen,
-				    "%s: prefix length %u exceeds %d for %s",
-				    sel_name[i], sel[i]->prefixlen, max,
-				    family_name(f));
+			return fail(err, errlen, "%s: prefix length %u exceeds %d for %s",
+				    sel_name[i], sel[i]->prefixlen, max, family_name(f));
 		if (inner && f != inner)
 			return fail(err, errlen,
 				    "sel src is %s and sel dst is %s: a selector has one family",
@@ -450,21 +466,22 @@ static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s,
 	/* Transport mode has no inner header: the selector is the outer family. */
 	if (sa->mode == UDPESP_MODE_TRANSPORT) {
 		if (inner && inner != outer)
-			return fail(err, errlen,
-				    "transport mode keeps the outer family: sel is %s but src and dst are %s",
-				    family_name(inner), family_name(outer));
+			return fail(
+				err, errlen,
+				"transport mode keeps the outer family: sel is %s but src and dst are %s",
+				family_name(inner), family_name(outer));
 		inner = outer;
 	}
 	s->inner_family = inner;
 	return 0;
 }
 
-static int check_encap(const struct udpesp_ctl_sa *sa, char *err,
-		       size_t errlen)
+static int check_encap(const struct udpesp_ctl_sa *sa, char *err, size_t errlen)
 {
 	if (sa->encap == UDPESP_ENCAP_NONE)
-		return fail(err, errlen,
-			    "UDP encapsulation is required: encap espinudp SPORT DPORT OADDR (RFC 3948)");
+		return fail(
+			err, errlen,
+			"UDP encapsulation is required: encap espinudp SPORT DPORT OADDR (RFC 3948)");
 	if (sa->encap != UDPESP_ENCAP_ESPINUDP)
 		return fail(err, errlen,
 			    "encapsulation type %u is not offloaded: only espinudp (RFC 3948)",
@@ -473,16 +490,16 @@ static int check_encap(const struct udpesp_ctl_sa *sa, char *err,
 		return fail(err, errlen, "encap: %s port 0 is not a UDP port",
 			    !sa->encap_sport ? "source" : "destination");
 	if (sa->encap_oa.family && sa->encap_oa.family != sa->src.family)
-		return fail(err, errlen,
-			    "encap: the original address must be %s like src and dst (%s when unknown)",
-			    family_name(sa->src.family),
-			    sa->src.family == UDPESP_AF_INET ? "0.0.0.0" : "::");
+		return fail(
+			err, errlen,
+			"encap: the original address must be %s like src and dst (%s when unknown)",
+			family_name(sa->src.family),
+			sa->src.family == UDPESP_AF_INET ? "0.0.0.0" : "::");
 	return 0;
 }
 
 /* Anti-replay and sequence numbers, with Linux's rules for `dir`. */
-static int check_replay(const struct udpesp_ctl_sa *sa, char *err,
-			size_t errlen)
+static int check_replay(const struct udpesp_ctl_sa *sa, char *err, size_t errlen)
 {
 	bool esn = sa->flags & UDPESP_CTL_SA_ESN;
 	bool in = sa->dir == UDPESP_DIR_IN;
@@ -490,8 +507,7 @@ static int check_replay(const struct udpesp_ctl_sa *sa, char *err,
 		      UDPESP_CTL_SA_HAS_REPLAY_OSEQ;
 
 	if (sa->flags & ~known)
-		return fail(err, errlen, "unknown flags 0x%x",
-			    sa->flags & ~known);
+		return fail(err, errlen, "unknown flags 0x%x", sa->flags & ~known);
 	if (sa->replay_window > UDPESP_REPLAY_MAX)
 		return fail(err, errlen,
 			    "replay-window %u exceeds %d, the largest window offloaded",
@@ -500,14 +516,17 @@ static int check_replay(const struct udpesp_ctl_sa *sa, char *err,
 		return fail(err, errlen,
 			    "flag esn needs a replay-window above 0 on an inbound SA (RFC 4304)");
 	if (!in && sa->replay_window)
-		return fail(err, errlen,
-			    "replay-window must be 0 on an outbound SA: only receivers check replay");
+		return fail(
+			err, errlen,
+			"replay-window must be 0 on an outbound SA: only receivers check replay");
 	if (!in && (sa->replay_seq || sa->replay_seq_hi))
-		return fail(err, errlen,
-			    "replay-seq and replay-seq-hi are for inbound SAs; an outbound SA takes replay-oseq");
+		return fail(
+			err, errlen,
+			"replay-seq and replay-seq-hi are for inbound SAs; an outbound SA takes replay-oseq");
 	if (in && (sa->replay_oseq || sa->replay_oseq_hi))
-		return fail(err, errlen,
-			    "replay-oseq and replay-oseq-hi are for outbound SAs; an inbound SA takes replay-seq");
+		return fail(
+			err, errlen,
+			"replay-oseq and replay-oseq-hi are for outbound SAs; an inbound SA takes replay-seq");
 	if (!esn && (sa->replay_seq_hi || sa->replay_oseq_hi))
 		return fail(err, errlen,
 			    "%s needs flag esn: without ESN sequence numbers are 32-bit",
@@ -515,8 +534,7 @@ static int check_replay(const struct udpesp_ctl_sa *sa, char *err,
 	return 0;
 }
 
-int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
-	     size_t errlen)
+int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err, size_t errlen)
 {
 	struct esp_suite s = {};
 	__u32 spi = ntohl(sa->spi);
@@ -528,31 +546,26 @@ int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
 		return sa->dir ? fail(err, errlen, "dir %u is not in or out", sa->dir) :
 				 fail(err, errlen, "dir is required: in or out");
 	if (sa->mode != UDPESP_MODE_TUNNEL && sa->mode != UDPESP_MODE_TRANSPORT)
-		return sa->mode ? fail(err, errlen,
-				       "mode %u is not tunnel or transport",
-				       sa->mode) :
-				  fail(err, errlen,
-				       "mode is required: tunnel or transport");
+		return sa->mode ?
+			       fail(err, errlen, "mode %u is not tunnel or transport", sa->mode) :
+			       fail(err, errlen, "mode is required: tunnel or transport");
 	if (!spi)
-		return fail(err, errlen,
-			    "SPI 0 is reserved (RFC 4303 2.1): use one above 255");
+		return fail(err, errlen, "SPI 0 is reserved (RFC 4303 2.1): use one above 255");
 	if (spi < 256)
-		return fail(err, errlen,
-			    "SPI %u is in 1-255, reserved by IANA (RFC 4303 2.1): use one above 255",
-			    spi);
+		return fail(
+			err, errlen,
+			"SPI %u is in 1-255, reserved by IANA (RFC 4303 2.1): use one above 255",
+			spi);
 	if (sa->offload > UDPESP_OFFLOAD_KFUNC)
-		return fail(err, errlen, "offload %u is not auto, xsk or kfunc",
-			    sa->offload);
+		return fail(err, errlen, "offload %u is not auto, xsk or kfunc", sa->offload);
 	/* sa->parser is the inbound parser entry; outbound SAs ignore it. */
-	if ((ret = check_addrs(sa, &s, err, errlen)) ||
-	    (ret = check_encap(sa, err, errlen)) ||
-	    (ret = check_replay(sa, err, errlen)) ||
-	    (ret = check_algs(sa, &s, err, errlen)))
+	if ((ret = check_addrs(sa, &s, err, errlen)) || (ret = check_encap(sa, err, errlen)) ||
+	    (ret = check_replay(sa, err, errlen)) || (ret = check_algs(sa, &s, err, errlen)))
 		return ret;
 
 	/* Header, IV, the 2 trailer bytes padded to the block, ICV. */
-	s.min_len = UDPESP_ESP_HLEN + s.iv_len +
-		    (ESP_TRAILER + s.block - 1) / s.block * s.block + s.icv_len;
+	s.min_len = UDPESP_ESP_HLEN + s.iv_len + (ESP_TRAILER + s.block - 1) / s.block * s.block +
+		    s.icv_len;
 	if (out)
 		*out = s;
 	return 0;

@@ -27,8 +27,7 @@
  * -EINVAL otherwise, with a message for the user in err naming what is
  * wrong and what is expected. Messages never contain key bytes.
  */
-int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err,
-	     size_t errlen);
+int sa_check(const struct udpesp_ctl_sa *sa, struct esp_suite *out, char *err, size_t errlen);
 
 /*
  * RFC 8221's word on an accepted suite's integrity algorithm when it is

@@ -9,15 +9,15 @@
 #include <stdlib.h>
 
 /* Format a message for the user into err (which may be NULL). */
-static inline __attribute__((format(printf, 3, 0))) void
-verrf(char *err, size_t errlen, const char *fmt, va_list ap)
+static inline __attribute__((format(printf, 3, 0))) void verrf(char *err, size_t errlen,
+							       const char *fmt, va_list ap)
 {
 	if (err && errlen)
 		vsnprintf(err, errlen, fmt, ap);
 }
 
-static inline __attribute__((format(printf, 3, 4))) void
-errf(char *err, size_t errlen, const char *fmt, ...)
+static inline __attribute__((format(printf, 3, 4))) void errf(char *err, size_t errlen,
+							      const char *fmt, ...)
 {
 	va_list ap;
 

@@ -11,7 +11,7 @@
 #include <udpesp/abi.h>
 
 struct esp_addr {
-	__u8 family;    /* UDPESP_AF_INET or UDPESP_AF_INET6; 0 = none */
+	__u8 family;	/* UDPESP_AF_INET or UDPESP_AF_INET6; 0 = none */
 	__u8 prefixlen; /* a prefix: the leading bits that count */
 	__u8 pad[2];
 	__be32 addr[4]; /* IPv4 in addr[0] */

@@ -38,7 +38,7 @@
 
 #include "esp_suite.h"
 
-struct esp_crypto;        /* per SA: expanded keys, wiped when freed */
+struct esp_crypto;	  /* per SA: expanded keys, wiped when freed */
 struct esp_crypto_thread; /* per worker thread: library state, scratch */
 
 /* "intel-ipsec-mb 1.3.0" or "OpenSSL 3.0.x": for logs and benchmarks. */
@@ -61,8 +61,8 @@ void esp_crypto_thread_free(struct esp_crypto_thread *t);
  * context keeps no pointer to either. NULL on failure (errno set:
  * EINVAL for a suite or key the backend does not take).
  */
-struct esp_crypto *esp_crypto_new(const struct esp_suite *suite,
-				  const __u8 *key, const __u8 *auth_key);
+struct esp_crypto *esp_crypto_new(const struct esp_suite *suite, const __u8 *key,
+				  const __u8 *auth_key);
 /* Wipes every byte of key material, then frees. NULL is a no-op. */
 void esp_crypto_free(struct esp_crypto *c);
 
@@ -75,8 +75,8 @@ void esp_crypto_free(struct esp_crypto *c);
  * 0 on success; -EBADMSG when the ICV does not verify, in which case the
  * buffer is unchanged.
  */
-int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
-		       __u8 *esp, size_t len, bool esn, __u32 seq_hi);
+int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		       bool esn, __u32 seq_hi);
 
 /*
  * Outbound: the buffer holds SPI, seq lo, the IV to use (the caller
@@ -84,8 +84,8 @@ int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
  * with its padding and trailer, and room for the ICV at the end. The
  * payload is encrypted in place and the ICV written. 0 or -errno.
  */
-int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
-		       __u8 *esp, size_t len, bool esn, __u32 seq_hi);
+int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		       bool esn, __u32 seq_hi);
 
 /*
  * The primitives under the suites, on one message, for published test
@@ -99,18 +99,16 @@ int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
  * decrypted in place; encrypt writes tag, decrypt checks it: -EBADMSG,
  * buffer as it came, when it does not verify.
  */
-int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
-			    const __u8 *key, size_t key_len, const __u8 *nonce,
-			    size_t nonce_len, const __u8 *aad, size_t aad_len,
-			    __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
+int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg, const __u8 *key,
+			    size_t key_len, const __u8 *nonce, size_t nonce_len, const __u8 *aad,
+			    size_t aad_len, __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
 			    bool encrypt);
 
 /*
  * MAC: HMAC (key up to the hash's block size) or AES-XCBC-MAC (16-byte
  * key) of msg, the first tag_len bytes (at most the suite's ICV) in tag.
  */
-int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h,
-			   const __u8 *key, size_t key_len, const __u8 *msg,
-			   size_t n, __u8 *tag, size_t tag_len);
+int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h, const __u8 *key,
+			   size_t key_len, const __u8 *msg, size_t n, __u8 *tag, size_t tag_len);
 
 #endif /* UDPESP_ESP_CRYPTO_H */

@@ -27,7 +27,7 @@
 #include "esp_crypto_priv.h"
 
 #define AES_ROUND_KEYS (16 * 15) /* AES-256: 15 round keys */
-#define GMAC_ICV_LEN 16          /* RFC 4543 3.4 */
+#define GMAC_ICV_LEN 16		 /* RFC 4543 3.4 */
 
 struct esp_crypto {
 	union {
@@ -51,8 +51,8 @@ struct esp_crypto {
 };
 
 struct esp_crypto_thread {
-	IMB_MGR *mgr;     /* direct GCM, GMAC and ChaCha20-Poly1305 calls */
-	IMB_MGR *job_mgr; /* AES-CBC and HMAC jobs: mgr or an AVX2 one */
+	IMB_MGR *mgr;	   /* direct GCM, GMAC and ChaCha20-Poly1305 calls */
+	IMB_MGR *job_mgr;  /* AES-CBC and HMAC jobs: mgr or an AVX2 one */
 	IMB_MGR *sha1_mgr; /* the same with HMAC-SHA-1: mgr or an SSE one */
 	struct gcm_context_data gcm;
 	struct chacha20_poly1305_context_data chacha;
@@ -140,8 +140,7 @@ static pthread_once_t backend_once = PTHREAD_ONCE_INIT;
 
 static void backend_init(void)
 {
-	snprintf(backend_name, sizeof(backend_name), "intel-ipsec-mb %s",
-		 imb_get_version_str());
+	snprintf(backend_name, sizeof(backend_name), "intel-ipsec-mb %s", imb_get_version_str());
 }
 
 const char *esp_crypto_backend(void)
@@ -185,10 +184,8 @@ struct esp_crypto_thread *esp_crypto_thread_new(void)
 	return t;
 }
 
-
 /* RFC 2104: H(K ^ ipad) and H(K ^ opad), one block each, kept mid-hash. */
-static void hmac_precompute(IMB_MGR *m, struct esp_crypto *c,
-			    const __u8 *key, size_t key_len)
+static void hmac_precompute(IMB_MGR *m, struct esp_crypto *c, const __u8 *key, size_t key_len)
 {
 	__u8 block[128];
 	size_t bs = esp_hmac_block(c->s.hmac);
@@ -265,8 +262,8 @@ static IMB_HASH_ALG hash_alg(enum esp_auth h)
 }
 
 /* A context for a suite whose lengths the caller checked. */
-static struct esp_crypto *ctx_new(const struct esp_suite *suite,
-				  const __u8 *key, const __u8 *auth_key)
+static struct esp_crypto *ctx_new(const struct esp_suite *suite, const __u8 *key,
+				  const __u8 *auth_key)
 {
 	struct esp_crypto *c;
 
@@ -312,8 +309,8 @@ static struct esp_crypto *ctx_new(const struct esp_suite *suite,
 	return c;
 }
 
-struct esp_crypto *esp_crypto_new(const struct esp_suite *suite,
-				  const __u8 *key, const __u8 *auth_key)
+struct esp_crypto *esp_crypto_new(const struct esp_suite *suite, const __u8 *key,
+				  const __u8 *auth_key)
 {
 	if (!suite || esp_crypto_suite_ok(suite, key, auth_key)) {
 		errno = EINVAL;
@@ -376,8 +373,8 @@ static IMB_JOB *job_init(IMB_MGR *m)
 	return job;
 }
 
-static void job_hmac(IMB_JOB *job, const struct esp_crypto *c,
-		     const __u8 *esp, size_t hash_len, __u8 *tag)
+static void job_hmac(IMB_JOB *job, const struct esp_crypto *c, const __u8 *esp, size_t hash_len,
+		     __u8 *tag)
 {
 	job->hash_alg = c->hash;
 	job->src = esp;
@@ -395,8 +392,8 @@ static void job_hmac(IMB_JOB *job, const struct esp_crypto *c,
 }
 
 /* AES-CBC with the packet's IV, or AES-CTR from ctr (RFC 3686 4). */
-static void job_cipher(IMB_JOB *job, const struct esp_crypto *c, __u8 *esp,
-		       size_t len, IMB_CIPHER_DIRECTION dir, __u8 ctr[16])
+static void job_cipher(IMB_JOB *job, const struct esp_crypto *c, __u8 *esp, size_t len,
+		       IMB_CIPHER_DIRECTION dir, __u8 ctr[16])
 {
 	size_t off = ESP_HDR_LEN + c->s.iv_len;
 
@@ -424,8 +421,7 @@ static void job_cipher(IMB_JOB *job, const struct esp_crypto *c, __u8 *esp,
  * starts (the ICV is at least 12 bytes) while the hash runs; the caller
  * puts the ICV back. Returns the number of bytes to hash.
  */
-static size_t hmac_span(const struct esp_crypto *c, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static size_t hmac_span(const struct esp_crypto *c, __u8 *esp, size_t len, bool esn, __u32 seq_hi)
 {
 	size_t n = len - c->s.icv_len;
 
@@ -441,9 +437,8 @@ static IMB_MGR *jobs_for(const struct esp_crypto *c, struct esp_crypto_thread *t
 	return c->s.hmac == ESP_AUTH_SHA1 ? t->sha1_mgr : t->job_mgr;
 }
 
-static int hmac_decrypt(const struct esp_crypto *c,
-			struct esp_crypto_thread *t, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static int hmac_decrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp,
+			size_t len, bool esn, __u32 seq_hi)
 {
 	size_t icv_off = len - c->s.icv_len;
 	__u8 icv[ESP_ICV_MAX], tag[ESP_ICV_MAX], ctr[16];
@@ -470,9 +465,8 @@ static int hmac_decrypt(const struct esp_crypto *c,
 	return run_job(m);
 }
 
-static int hmac_encrypt(const struct esp_crypto *c,
-			struct esp_crypto_thread *t, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static int hmac_encrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp,
+			size_t len, bool esn, __u32 seq_hi)
 {
 	__u8 tag[ESP_ICV_MAX], ctr[16];
 	IMB_MGR *m = jobs_for(c, t);
@@ -491,43 +485,41 @@ static int hmac_encrypt(const struct esp_crypto *c,
 	return ret;
 }
 
-static void gcm_crypt(IMB_MGR *m, const struct esp_crypto *c,
-		      struct gcm_context_data *ctx, __u8 *buf, size_t n,
-		      const __u8 *nonce, const __u8 *aad, size_t aad_len,
+static void gcm_crypt(IMB_MGR *m, const struct esp_crypto *c, struct gcm_context_data *ctx,
+		      __u8 *buf, size_t n, const __u8 *nonce, const __u8 *aad, size_t aad_len,
 		      __u8 *tag, size_t tag_len, bool enc)
 {
 	switch (c->s.key_len * 2 + enc) {
 	case 32 + 1:
-		IMB_AES128_GCM_ENC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad,
-				   aad_len, tag, tag_len);
+		IMB_AES128_GCM_ENC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad, aad_len, tag,
+				   tag_len);
 		break;
 	case 32:
-		IMB_AES128_GCM_DEC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad,
-				   aad_len, tag, tag_len);
+		IMB_AES128_GCM_DEC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad, aad_len, tag,
+				   tag_len);
 		break;
 	case 48 + 1:
-		IMB_AES192_GCM_ENC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad,
-				   aad_len, tag, tag_len);
+		IMB_AES192_GCM_ENC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad, aad_len, tag,
+				   tag_len);
 		break;
 	case 48:
-		IMB_AES192_GCM_DEC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad,
-				   aad_len, tag, tag_len);
+		IMB_AES192_GCM_DEC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad, aad_len, tag,
+				   tag_len);
 		break;
 	case 64 + 1:
-		IMB_AES256_GCM_ENC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad,
-				   aad_len, tag, tag_len);
+		IMB_AES256_GCM_ENC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad, aad_len, tag,
+				   tag_len);
 		break;
 	default:
-		IMB_AES256_GCM_DEC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad,
-				   aad_len, tag, tag_len);
+		IMB_AES256_GCM_DEC(m, &c->k.gcm, ctx, buf, buf, n, nonce, aad, aad_len, tag,
+				   tag_len);
 		break;
 	}
 }
 
 /* One AES-CBC or AES-CTR job on n bytes from src to dst. */
-static int aes_job(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		   IMB_CIPHER_MODE mode, const __u8 *iv, const __u8 *src,
-		   __u8 *dst, size_t n)
+static int aes_job(const struct esp_crypto *c, struct esp_crypto_thread *t, IMB_CIPHER_MODE mode,
+		   const __u8 *iv, const __u8 *src, __u8 *dst, size_t n)
 {
 	IMB_JOB *job = job_init(t->mgr);
 
@@ -544,8 +536,8 @@ static int aes_job(const struct esp_crypto *c, struct esp_crypto_thread *t,
 }
 
 /* CBC-MAC (RFC 3610 2.2): y chained over n bytes, a multiple of 16. */
-static int cbc_mac(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		   __u8 y[16], const __u8 *src, size_t n)
+static int cbc_mac(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 y[16],
+		   const __u8 *src, size_t n)
 {
 	while (n) {
 		size_t k = n < sizeof(t->mac_out) ? n : sizeof(t->mac_out);
@@ -565,10 +557,9 @@ static int cbc_mac(const struct esp_crypto *c, struct esp_crypto_thread *t,
  * length and the plaintext, encrypted with counter block 0; the payload
  * is encrypted from counter block 1.
  */
-static int ccm_parts(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		     const __u8 *nonce, size_t nonce_len, const __u8 *aad,
-		     size_t aad_len, __u8 *p, size_t n, bool enc, __u8 *tag,
-		     size_t tag_len)
+static int ccm_parts(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *nonce,
+		     size_t nonce_len, const __u8 *aad, size_t aad_len, __u8 *p, size_t n, bool enc,
+		     __u8 *tag, size_t tag_len)
 {
 	size_t l = 15 - nonce_len, h = 16, full = n / 16 * 16;
 	__u8 hdr[16 + 48] = { 0 }, y[16] = { 0 }, a[16] = { 0 }, last[16];
@@ -613,16 +604,14 @@ static int ccm_parts(const struct esp_crypto *c, struct esp_crypto_thread *t,
  * AES-CCM on n bytes at p, in place: encrypt (tag over the plaintext)
  * or decrypt (tag over what comes out). The caller compares the tag.
  */
-static int ccm_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		   const __u8 *nonce, size_t nonce_len, const __u8 *aad,
-		   size_t aad_len, __u8 *p, size_t n, bool enc, __u8 *tag,
-		   size_t tag_len)
+static int ccm_run(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *nonce,
+		   size_t nonce_len, const __u8 *aad, size_t aad_len, __u8 *p, size_t n, bool enc,
+		   __u8 *tag, size_t tag_len)
 {
 	IMB_JOB *job;
 
 	if (c->s.key_len == 24)
-		return ccm_parts(c, t, nonce, nonce_len, aad, aad_len, p, n,
-				 enc, tag, tag_len);
+		return ccm_parts(c, t, nonce, nonce_len, aad, aad_len, p, n, enc, tag, tag_len);
 	job = job_init(t->mgr);
 	job->cipher_mode = IMB_CIPHER_CCM;
 	job->hash_alg = IMB_AUTH_AES_CCM;
@@ -644,8 +633,8 @@ static int ccm_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	return run_job(t->mgr);
 }
 
-static void gmac_update(IMB_MGR *m, const struct esp_crypto *c,
-			struct gcm_context_data *ctx, const __u8 *p, size_t n)
+static void gmac_update(IMB_MGR *m, const struct esp_crypto *c, struct gcm_context_data *ctx,
+			const __u8 *p, size_t n)
 {
 	switch (c->s.key_len) {
 	case 16:
@@ -665,9 +654,8 @@ static void gmac_update(IMB_MGR *m, const struct esp_crypto *c,
  * between SPI and seq lo under ESN. The first 16 AAD bytes are built
  * apart (one whole GHASH block), the rest is read in place.
  */
-static void gmac_tag(IMB_MGR *m, const struct esp_crypto *c,
-		     struct gcm_context_data *ctx, const __u8 *esp, size_t len,
-		     bool esn, __u32 seq_hi, __u8 *tag)
+static void gmac_tag(IMB_MGR *m, const struct esp_crypto *c, struct gcm_context_data *ctx,
+		     const __u8 *esp, size_t len, bool esn, __u32 seq_hi, __u8 *tag)
 {
 	size_t n = len - GMAC_ICV_LEN;
 	__u8 nonce[ESP_AEAD_NONCE_MAX], head[16];
@@ -695,24 +683,20 @@ static void gmac_tag(IMB_MGR *m, const struct esp_crypto *c,
 	}
 	switch (c->s.key_len) {
 	case 16:
-		IMB_AES128_GMAC_FINALIZE(m, &c->k.gcm, ctx, tag,
-					 GMAC_ICV_LEN);
+		IMB_AES128_GMAC_FINALIZE(m, &c->k.gcm, ctx, tag, GMAC_ICV_LEN);
 		break;
 	case 24:
-		IMB_AES192_GMAC_FINALIZE(m, &c->k.gcm, ctx, tag,
-					 GMAC_ICV_LEN);
+		IMB_AES192_GMAC_FINALIZE(m, &c->k.gcm, ctx, tag, GMAC_ICV_LEN);
 		break;
 	default:
-		IMB_AES256_GMAC_FINALIZE(m, &c->k.gcm, ctx, tag,
-					 GMAC_ICV_LEN);
+		IMB_AES256_GMAC_FINALIZE(m, &c->k.gcm, ctx, tag, GMAC_ICV_LEN);
 		break;
 	}
 }
 
 /* Encrypt (or decrypt) the payload; the tag of the ciphertext in tag. */
-static int aead_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		    __u8 *esp, size_t len, bool esn, __u32 seq_hi, bool enc,
-		    __u8 *tag)
+static int aead_run(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		    bool esn, __u32 seq_hi, bool enc, __u8 *tag)
 {
 	size_t off = ESP_HDR_LEN + 8, n = len - off - c->s.icv_len;
 	__u8 nonce[ESP_AEAD_NONCE_MAX], aad[12];
@@ -721,31 +705,24 @@ static int aead_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	__u8 *p = esp + off;
 
 	if (c->s.alg == UDPESP_ALG_AES_GCM_16) {
-		gcm_crypt(t->mgr, c, &t->gcm, p, n, nonce, aad, aad_len, tag,
-			  c->s.icv_len, enc);
+		gcm_crypt(t->mgr, c, &t->gcm, p, n, nonce, aad, aad_len, tag, c->s.icv_len, enc);
 		return 0;
 	}
 	if (c->s.alg == UDPESP_ALG_AES_CCM)
-		return ccm_run(c, t, nonce, nonce_len, aad, aad_len, p, n, enc,
-			       tag, c->s.icv_len);
-	IMB_CHACHA20_POLY1305_INIT(t->mgr, c->k.chacha, &t->chacha, nonce, aad,
-				   aad_len);
+		return ccm_run(c, t, nonce, nonce_len, aad, aad_len, p, n, enc, tag, c->s.icv_len);
+	IMB_CHACHA20_POLY1305_INIT(t->mgr, c->k.chacha, &t->chacha, nonce, aad, aad_len);
 	if (enc) {
-		IMB_CHACHA20_POLY1305_ENC_UPDATE(t->mgr, c->k.chacha, &t->chacha,
-						 p, p, n);
-		IMB_CHACHA20_POLY1305_ENC_FINALIZE(t->mgr, &t->chacha, tag,
-						   16);
+		IMB_CHACHA20_POLY1305_ENC_UPDATE(t->mgr, c->k.chacha, &t->chacha, p, p, n);
+		IMB_CHACHA20_POLY1305_ENC_FINALIZE(t->mgr, &t->chacha, tag, 16);
 	} else {
-		IMB_CHACHA20_POLY1305_DEC_UPDATE(t->mgr, c->k.chacha, &t->chacha,
-						 p, p, n);
-		IMB_CHACHA20_POLY1305_DEC_FINALIZE(t->mgr, &t->chacha, tag,
-						   16);
+		IMB_CHACHA20_POLY1305_DEC_UPDATE(t->mgr, c->k.chacha, &t->chacha, p, p, n);
+		IMB_CHACHA20_POLY1305_DEC_FINALIZE(t->mgr, &t->chacha, tag, 16);
 	}
 	return 0;
 }
 
-int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
-		       __u8 *esp, size_t len, bool esn, __u32 seq_hi)
+int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		       bool esn, __u32 seq_hi)
 {
 	__u8 tag[16];
 	const __u8 *icv;
@@ -770,8 +747,8 @@ int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
 	return ret ? ret : -EBADMSG;
 }
 
-int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
-		       __u8 *esp, size_t len, bool esn, __u32 seq_hi)
+int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		       bool esn, __u32 seq_hi)
 {
 	__u8 *icv;
 
@@ -788,13 +765,14 @@ int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
 	return aead_run(c, t, esp, len, esn, seq_hi, true, icv);
 }
 
-int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
-			    const __u8 *key, size_t key_len, const __u8 *nonce,
-			    size_t nonce_len, const __u8 *aad, size_t aad_len,
-			    __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
+int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg, const __u8 *key,
+			    size_t key_len, const __u8 *nonce, size_t nonce_len, const __u8 *aad,
+			    size_t aad_len, __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
 			    bool encrypt)
 {
-	struct esp_suite s = { .alg = alg, .aead = true, .encrypts = true,
+	struct esp_suite s = { .alg = alg,
+			       .aead = true,
+			       .encrypts = true,
 			       .key_len = (__u8)key_len,
 			       .icv_len = (__u8)tag_len };
 	bool gcm = alg == UDPESP_ALG_AES_GCM_16;
@@ -802,12 +780,11 @@ int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
 	__u8 mine[16];
 	int ret = 0;
 
-	if (!t || !key || !nonce || (aad_len && !aad) || (n && !buf) ||
-	    !tag || !esp_aes_key_ok(key_len) || tag_len < 4 || tag_len > 16 ||
-	    n > ESP_CRYPTO_MAX_LEN ||
+	if (!t || !key || !nonce || (aad_len && !aad) || (n && !buf) || !tag ||
+	    !esp_aes_key_ok(key_len) || tag_len < 4 || tag_len > 16 || n > ESP_CRYPTO_MAX_LEN ||
 	    (gcm ? nonce_len != 12 :
-		   alg != UDPESP_ALG_AES_CCM || nonce_len < 7 ||
-			   nonce_len > 13 || aad_len > 46 || tag_len % 2))
+		   alg != UDPESP_ALG_AES_CCM || nonce_len < 7 || nonce_len > 13 || aad_len > 46 ||
+			     tag_len % 2))
 		return -EINVAL;
 	c = ctx_new(&s, key, NULL);
 	if (!c)
@@ -818,11 +795,11 @@ int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
 		int r = 0;
 
 		if (gcm)
-			gcm_crypt(t->mgr, c, &t->gcm, buf, n, nonce, aad,
-				  aad_len, mine, tag_len, enc);
+			gcm_crypt(t->mgr, c, &t->gcm, buf, n, nonce, aad, aad_len, mine, tag_len,
+				  enc);
 		else
-			r = ccm_run(c, t, nonce, nonce_len, aad, aad_len, buf,
-				    n, enc, mine, tag_len);
+			r = ccm_run(c, t, nonce, nonce_len, aad, aad_len, buf, n, enc, mine,
+				    tag_len);
 		if (pass)
 			break;
 		ret = r;
@@ -840,12 +817,13 @@ int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
 	return ret;
 }
 
-int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h,
-			   const __u8 *key, size_t key_len, const __u8 *msg,
-			   size_t n, __u8 *tag, size_t tag_len)
+int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h, const __u8 *key,
+			   size_t key_len, const __u8 *msg, size_t n, __u8 *tag, size_t tag_len)
 {
-	struct esp_suite s = { .alg = UDPESP_ALG_NULL_HMAC, .hmac = h,
-			       .block = 4, .icv_len = (__u8)esp_hmac_icv(h),
+	struct esp_suite s = { .alg = UDPESP_ALG_NULL_HMAC,
+			       .hmac = h,
+			       .block = 4,
+			       .icv_len = (__u8)esp_hmac_icv(h),
 			       .hmac_key_len = (__u8)key_len };
 	__u8 full[ESP_ICV_MAX];
 	struct esp_crypto *c;
@@ -853,8 +831,7 @@ int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h,
 	int ret;
 
 	if (!t || !key || (n && !msg) || !tag || key_len > 128 ||
-	    esp_crypto_suite_ok(&s, NULL, key) || tag_len > s.icv_len ||
-	    n > ESP_CRYPTO_MAX_LEN)
+	    esp_crypto_suite_ok(&s, NULL, key) || tag_len > s.icv_len || n > ESP_CRYPTO_MAX_LEN)
 		return -EINVAL;
 	c = ctx_new(&s, NULL, key);
 	if (!c)

@@ -34,10 +34,10 @@
 struct esp_crypto {
 	__u64 id; /* never reused, unlike addresses: names the keys in caches */
 	struct esp_suite s;
-	__u8 key[32];       /* cipher key, salt excluded */
+	__u8 key[32]; /* cipher key, salt excluded */
 	__u8 salt[4];
 	__u8 auth_key[128]; /* HMAC key, up to the hash's block size */
-	__u8 xk[3][16];     /* AES-XCBC-MAC's K1, K2, K3 (RFC 3566 4) */
+	__u8 xk[3][16];	    /* AES-XCBC-MAC's K1, K2, K3 (RFC 3566 4) */
 };
 
 enum { AES128, AES192, AES256, AES_SIZES };
@@ -54,10 +54,10 @@ struct esp_crypto_thread {
 	EVP_MAC *hmac;
 	EVP_MAC_CTX *mac[MAC_HASHES]; /* HMAC with SHA-1, -256, -384, -512 */
 	__u64 mac_id[MAC_HASHES];     /* whose key each holds */
-	EVP_CIPHER_CTX *xctx;         /* AES-XCBC-MAC's CBC, keyed with K1 */
+	EVP_CIPHER_CTX *xctx;	      /* AES-XCBC-MAC's CBC, keyed with K1 */
 	__u64 xctx_id;
-	__u8 xout[1024];              /* CBC output nobody reads but the end */
-	__u8 *ccm_copy;               /* a CCM ciphertext while it decrypts */
+	__u8 xout[1024]; /* CBC output nobody reads but the end */
+	__u8 *ccm_copy;	 /* a CCM ciphertext while it decrypts */
 };
 
 static __u64 next_id;
@@ -103,16 +103,11 @@ void esp_crypto_thread_free(struct esp_crypto_thread *t)
 
 struct esp_crypto_thread *esp_crypto_thread_new(void)
 {
-	static const char *const gcm[] = { "AES-128-GCM", "AES-192-GCM",
-					   "AES-256-GCM" };
-	static const char *const cbc[] = { "AES-128-CBC", "AES-192-CBC",
-					   "AES-256-CBC" };
-	static const char *const ctr[] = { "AES-128-CTR", "AES-192-CTR",
-					   "AES-256-CTR" };
-	static const char *const ccm[] = { "AES-128-CCM", "AES-192-CCM",
-					   "AES-256-CCM" };
-	static const char *const md[] = { "SHA1", "SHA256", "SHA384",
-					  "SHA512" };
+	static const char *const gcm[] = { "AES-128-GCM", "AES-192-GCM", "AES-256-GCM" };
+	static const char *const cbc[] = { "AES-128-CBC", "AES-192-CBC", "AES-256-CBC" };
+	static const char *const ctr[] = { "AES-128-CTR", "AES-192-CTR", "AES-256-CTR" };
+	static const char *const ccm[] = { "AES-128-CCM", "AES-192-CCM", "AES-256-CCM" };
+	static const char *const md[] = { "SHA1", "SHA256", "SHA384", "SHA512" };
 	struct esp_crypto_thread *t = calloc(1, sizeof(*t));
 	bool ok;
 
@@ -133,8 +128,7 @@ struct esp_crypto_thread *esp_crypto_thread_new(void)
 	}
 	for (int i = 0; ok && i < MAC_HASHES; i++) {
 		OSSL_PARAM p[] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-							 (char *)md[i], 0),
+			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)md[i], 0),
 			OSSL_PARAM_construct_end(),
 		};
 
@@ -167,8 +161,8 @@ static int xcbc_derive(struct esp_crypto *c, const __u8 *key)
 }
 
 /* A context for a suite whose lengths the caller checked. */
-static struct esp_crypto *ctx_new(const struct esp_suite *suite,
-				  const __u8 *key, const __u8 *auth_key)
+static struct esp_crypto *ctx_new(const struct esp_suite *suite, const __u8 *key,
+				  const __u8 *auth_key)
 {
 	struct esp_crypto *c = calloc(1, sizeof(*c));
 
@@ -192,8 +186,8 @@ static struct esp_crypto *ctx_new(const struct esp_suite *suite,
 	return c;
 }
 
-struct esp_crypto *esp_crypto_new(const struct esp_suite *suite,
-				  const __u8 *key, const __u8 *auth_key)
+struct esp_crypto *esp_crypto_new(const struct esp_suite *suite, const __u8 *key,
+				  const __u8 *auth_key)
 {
 	if (!suite || esp_crypto_suite_ok(suite, key, auth_key)) {
 		errno = EINVAL;
@@ -212,8 +206,7 @@ void esp_crypto_free(struct esp_crypto *c)
 
 static int aes_index(const struct esp_crypto *c)
 {
-	return c->s.key_len == 16 ? AES128 : c->s.key_len == 24 ? AES192 :
-								   AES256;
+	return c->s.key_len == 16 ? AES128 : c->s.key_len == 24 ? AES192 : AES256;
 }
 
 /*
@@ -227,8 +220,8 @@ static int cipher_init(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	bool same = t->loaded == cipher;
 	bool keyed = same && t->loaded_id == c->id && t->loaded_enc == enc;
 
-	if (!EVP_CipherInit_ex2(t->cctx, same ? NULL : cipher,
-				keyed ? NULL : c->key, iv, enc, NULL)) {
+	if (!EVP_CipherInit_ex2(t->cctx, same ? NULL : cipher, keyed ? NULL : c->key, iv, enc,
+				NULL)) {
 		t->loaded = NULL;
 		return -EIO;
 	}
@@ -239,8 +232,7 @@ static int cipher_init(const struct esp_crypto *c, struct esp_crypto_thread *t,
 }
 
 /* In place; n is what the caller checked (under ESP_CRYPTO_MAX_LEN). */
-static int cipher_update(struct esp_crypto_thread *t, __u8 *out,
-			 const __u8 *in, size_t n)
+static int cipher_update(struct esp_crypto_thread *t, __u8 *out, const __u8 *in, size_t n)
 {
 	int outl;
 
@@ -252,9 +244,8 @@ static int cipher_update(struct esp_crypto_thread *t, __u8 *out,
  * holding back the last block, which is XORed with K2 when whole, or
  * padded with 0x80 0 ... and XORed with K3.
  */
-static int xcbc_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		    const __u8 *a, size_t na, const __u8 *b, size_t nb,
-		    __u8 *tag)
+static int xcbc_tag(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *a,
+		    size_t na, const __u8 *b, size_t nb, __u8 *tag)
 {
 	static const __u8 zero[16];
 	bool keyed = t->xctx_id == c->id;
@@ -263,8 +254,8 @@ static int xcbc_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	int outl;
 
 	t->xctx_id = 0;
-	if (!EVP_EncryptInit_ex2(t->xctx, keyed ? NULL : t->cbc[AES128],
-				 keyed ? NULL : c->xk[0], zero, NULL) ||
+	if (!EVP_EncryptInit_ex2(t->xctx, keyed ? NULL : t->cbc[AES128], keyed ? NULL : c->xk[0],
+				 zero, NULL) ||
 	    !EVP_CIPHER_CTX_set_padding(t->xctx, 0))
 		return -EIO;
 	t->xctx_id = c->id;
@@ -276,8 +267,7 @@ static int xcbc_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 			size_t k;
 
 			if (have == 16) {
-				if (!EVP_EncryptUpdate(t->xctx, t->xout, &outl,
-						       last, 16))
+				if (!EVP_EncryptUpdate(t->xctx, t->xout, &outl, last, 16))
 					return -EIO;
 				have = 0;
 			}
@@ -286,8 +276,7 @@ static int xcbc_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 				k = (n - 1) / 16 * 16;
 				if (k > sizeof(t->xout))
 					k = sizeof(t->xout);
-				if (!EVP_EncryptUpdate(t->xctx, t->xout, &outl,
-						       p, (int)k))
+				if (!EVP_EncryptUpdate(t->xctx, t->xout, &outl, p, (int)k))
 					return -EIO;
 			} else {
 				k = n < 16 - have ? n : 16 - have;
@@ -312,13 +301,13 @@ static int xcbc_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 }
 
 /* The MAC of n bytes at p, then seq hi with ESN (RFC 4303 2.2.1). */
-static int mac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		   const __u8 *p, size_t n, bool esn, __u32 seq_hi, __u8 *tag)
+static int mac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *p, size_t n,
+		   bool esn, __u32 seq_hi, __u8 *tag)
 {
-	int h = c->s.hmac == ESP_AUTH_SHA1 ? MAC1 :
+	int h = c->s.hmac == ESP_AUTH_SHA1   ? MAC1 :
 		c->s.hmac == ESP_AUTH_SHA256 ? MAC256 :
 		c->s.hmac == ESP_AUTH_SHA384 ? MAC384 :
-					      MAC512;
+					       MAC512;
 	EVP_MAC_CTX *m = t->mac[h];
 	bool keyed = t->mac_id[h] == c->id;
 	__u8 hi[4];
@@ -329,8 +318,7 @@ static int mac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 		return xcbc_tag(c, t, p, n, hi, esn ? 4 : 0, tag);
 	/* Without a key, HMAC starts over with the one it has. */
 	t->mac_id[h] = 0;
-	if (!EVP_MAC_init(m, keyed ? NULL : c->auth_key,
-			  keyed ? 0 : c->s.hmac_key_len, NULL))
+	if (!EVP_MAC_init(m, keyed ? NULL : c->auth_key, keyed ? 0 : c->s.hmac_key_len, NULL))
 		return -EIO;
 	t->mac_id[h] = c->id;
 	if (!EVP_MAC_update(m, p, n) || (esn && !EVP_MAC_update(m, hi, 4)) ||
@@ -339,16 +327,15 @@ static int mac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	return 0;
 }
 
-static int hmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		    const __u8 *esp, size_t len, bool esn, __u32 seq_hi,
-		    __u8 *tag)
+static int hmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *esp,
+		    size_t len, bool esn, __u32 seq_hi, __u8 *tag)
 {
 	return mac_tag(c, t, esp, len - c->s.icv_len, esn, seq_hi, tag);
 }
 
 /* AES-CBC with the packet's IV, or AES-CTR (RFC 3686 4). */
-static int cbc_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		   __u8 *esp, size_t len, int enc)
+static int cbc_run(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		   int enc)
 {
 	size_t off = ESP_HDR_LEN + c->s.iv_len;
 	__u8 *p = esp + off, ctr[16];
@@ -359,8 +346,7 @@ static int cbc_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
 		/* A keystream: one key schedule serves both directions. */
 		ret = cipher_init(c, t, t->ctr[aes_index(c)], ctr, 1);
 	} else {
-		ret = cipher_init(c, t, t->cbc[aes_index(c)],
-				  esp + ESP_HDR_LEN, enc);
+		ret = cipher_init(c, t, t->cbc[aes_index(c)], esp + ESP_HDR_LEN, enc);
 	}
 	if (ret)
 		return ret;
@@ -369,9 +355,8 @@ static int cbc_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	return cipher_update(t, p, p, len - off - c->s.icv_len);
 }
 
-static int hmac_decrypt(const struct esp_crypto *c,
-			struct esp_crypto_thread *t, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static int hmac_decrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp,
+			size_t len, bool esn, __u32 seq_hi)
 {
 	__u8 tag[64];
 	int ret = hmac_tag(c, t, esp, len, esn, seq_hi, tag);
@@ -385,9 +370,8 @@ static int hmac_decrypt(const struct esp_crypto *c,
 	return cbc_run(c, t, esp, len, 0);
 }
 
-static int hmac_encrypt(const struct esp_crypto *c,
-			struct esp_crypto_thread *t, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static int hmac_encrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp,
+			size_t len, bool esn, __u32 seq_hi)
 {
 	__u8 tag[64];
 	int ret = 0;
@@ -402,20 +386,17 @@ static int hmac_encrypt(const struct esp_crypto *c,
 	return ret;
 }
 
-static const EVP_CIPHER *aead_cipher(const struct esp_crypto *c,
-				     const struct esp_crypto_thread *t)
+static const EVP_CIPHER *aead_cipher(const struct esp_crypto *c, const struct esp_crypto_thread *t)
 {
-	return c->s.alg == UDPESP_ALG_CHACHA20_POLY1305 ? t->chacha :
-							  t->gcm[aes_index(c)];
+	return c->s.alg == UDPESP_ALG_CHACHA20_POLY1305 ? t->chacha : t->gcm[aes_index(c)];
 }
 
 /*
  * RFC 4543 3.3: the whole packet up to the ICV is AAD, with seq hi
  * between SPI and seq lo under ESN; nothing is encrypted.
  */
-static int gmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		    const __u8 *esp, size_t len, bool esn, __u32 seq_hi,
-		    __u8 *tag)
+static int gmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *esp,
+		    size_t len, bool esn, __u32 seq_hi, __u8 *tag)
 {
 	__u8 nonce[ESP_AEAD_NONCE_MAX], hi[4];
 	size_t n = len - GMAC_ICV_LEN;
@@ -434,8 +415,7 @@ static int gmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
 		return -EIO;
 	}
 	if (!EVP_EncryptFinal_ex(t->cctx, nonce, &outl) ||
-	    !EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_GET_TAG,
-				 GMAC_ICV_LEN, tag))
+	    !EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_GET_TAG, GMAC_ICV_LEN, tag))
 		return -EIO;
 	return 0;
 }
@@ -447,33 +427,27 @@ static int gmac_tag(const struct esp_crypto *c, struct esp_crypto_thread *t,
  * OpenSSL wipes p when it fails. The context is set up from scratch
  * each time (CCM cannot keep a key without its nonce).
  */
-static int ccm_run(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		   const __u8 *nonce, size_t nonce_len, const __u8 *aad,
-		   size_t aad_len, __u8 *p, size_t n, int enc, __u8 *tag,
-		   size_t tag_len)
+static int ccm_run(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *nonce,
+		   size_t nonce_len, const __u8 *aad, size_t aad_len, __u8 *p, size_t n, int enc,
+		   __u8 *tag, size_t tag_len)
 {
 	EVP_CIPHER_CTX *x = t->cctx;
 	int outl, ret = -EIO;
 
 	t->loaded = NULL;
-	if (!EVP_CipherInit_ex2(x, t->ccm[aes_index(c)], NULL, NULL, enc,
-				NULL) ||
-	    !EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, (int)nonce_len,
-				 NULL) ||
-	    !EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)tag_len,
-				 enc ? NULL : tag) ||
+	if (!EVP_CipherInit_ex2(x, t->ccm[aes_index(c)], NULL, NULL, enc, NULL) ||
+	    !EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_IVLEN, (int)nonce_len, NULL) ||
+	    !EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, enc ? NULL : tag) ||
 	    !EVP_CipherInit_ex2(x, NULL, c->key, nonce, enc, NULL) ||
 	    !EVP_CipherUpdate(x, NULL, &outl, NULL, (int)n) ||
 	    (aad_len && !EVP_CipherUpdate(x, NULL, &outl, aad, (int)aad_len)))
 		goto out;
 	if (!enc) {
 		/* The tag is checked here, in constant time. */
-		ret = EVP_CipherUpdate(x, p, &outl, p, (int)n) > 0 ? 0 :
-								 -EBADMSG;
+		ret = EVP_CipherUpdate(x, p, &outl, p, (int)n) > 0 ? 0 : -EBADMSG;
 		goto out;
 	}
-	if (!EVP_CipherUpdate(x, p, &outl, p, (int)n) ||
-	    !EVP_CipherFinal_ex(x, p + n, &outl) ||
+	if (!EVP_CipherUpdate(x, p, &outl, p, (int)n) || !EVP_CipherFinal_ex(x, p + n, &outl) ||
 	    !EVP_CIPHER_CTX_ctrl(x, EVP_CTRL_AEAD_GET_TAG, (int)tag_len, tag))
 		goto out;
 	ret = 0;
@@ -483,24 +457,22 @@ out:
 	return ret;
 }
 
-static int ccm_decrypt(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		       const __u8 *nonce, size_t nonce_len, const __u8 *aad,
-		       size_t aad_len, __u8 *p, size_t n, __u8 *tag,
-		       size_t tag_len)
+static int ccm_decrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *nonce,
+		       size_t nonce_len, const __u8 *aad, size_t aad_len, __u8 *p, size_t n,
+		       __u8 *tag, size_t tag_len)
 {
 	int ret;
 
 	memcpy(t->ccm_copy, p, n);
-	ret = ccm_run(c, t, nonce, nonce_len, aad, aad_len, p, n, 0, tag,
-		      tag_len);
+	ret = ccm_run(c, t, nonce, nonce_len, aad, aad_len, p, n, 0, tag, tag_len);
 	if (ret)
 		memcpy(p, t->ccm_copy, n);
 	return ret;
 }
 
 /* Key, nonce and AAD set up for the payload to go through cipher_update(). */
-static int aead_init(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		     const __u8 *esp, bool esn, __u32 seq_hi, int enc)
+static int aead_init(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *esp,
+		     bool esn, __u32 seq_hi, int enc)
 {
 	__u8 nonce[ESP_AEAD_NONCE_MAX], aad[12];
 	size_t aad_len = esp_aead_aad(aad, esp, esn, seq_hi);
@@ -513,9 +485,8 @@ static int aead_init(const struct esp_crypto *c, struct esp_crypto_thread *t,
 	return 0;
 }
 
-static int aead_decrypt(const struct esp_crypto *c,
-			struct esp_crypto_thread *t, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static int aead_decrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp,
+			size_t len, bool esn, __u32 seq_hi)
 {
 	size_t icv_len = c->s.icv_len;
 	size_t off = ESP_HDR_LEN + 8, n = len - off - icv_len;
@@ -528,16 +499,14 @@ static int aead_decrypt(const struct esp_crypto *c,
 		size_t aad_len = esp_aead_aad(aad, esp, esn, seq_hi);
 		size_t nl = esp_aead_nonce(nonce, c->salt, 3, esp);
 
-		return ccm_decrypt(c, t, nonce, nl, aad, aad_len, p, n, icv,
-				   icv_len);
+		return ccm_decrypt(c, t, nonce, nl, aad, aad_len, p, n, icv, icv_len);
 	}
 	ret = aead_init(c, t, esp, esn, seq_hi, 0);
 	if (!ret)
 		ret = cipher_update(t, p, p, n);
 	if (ret)
 		goto undo;
-	if (!EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_SET_TAG, (int)icv_len,
-				 icv)) {
+	if (!EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_SET_TAG, (int)icv_len, icv)) {
 		ret = -EIO;
 		goto undo;
 	}
@@ -552,9 +521,8 @@ undo:
 	return ret;
 }
 
-static int aead_encrypt(const struct esp_crypto *c,
-			struct esp_crypto_thread *t, __u8 *esp, size_t len,
-			bool esn, __u32 seq_hi)
+static int aead_encrypt(const struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp,
+			size_t len, bool esn, __u32 seq_hi)
 {
 	size_t icv_len = c->s.icv_len;
 	size_t off = ESP_HDR_LEN + 8, n = len - off - icv_len;
@@ -566,8 +534,7 @@ static int aead_encrypt(const struct esp_crypto *c,
 		size_t aad_len = esp_aead_aad(aad, esp, esn, seq_hi);
 		size_t nl = esp_aead_nonce(nonce, c->salt, 3, esp);
 
-		return ccm_run(c, t, nonce, nl, aad, aad_len, p, n, 1, icv,
-			       icv_len);
+		return ccm_run(c, t, nonce, nl, aad, aad_len, p, n, 1, icv, icv_len);
 	}
 	ret = aead_init(c, t, esp, esn, seq_hi, 1);
 	if (!ret)
@@ -575,14 +542,13 @@ static int aead_encrypt(const struct esp_crypto *c,
 	if (ret)
 		return ret;
 	if (!EVP_EncryptFinal_ex(t->cctx, icv, &outl) ||
-	    !EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_GET_TAG, (int)icv_len,
-				 icv))
+	    !EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_GET_TAG, (int)icv_len, icv))
 		return -EIO;
 	return 0;
 }
 
-int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
-		       __u8 *esp, size_t len, bool esn, __u32 seq_hi)
+int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		       bool esn, __u32 seq_hi)
 {
 	__u8 tag[GMAC_ICV_LEN];
 	int ret;
@@ -597,58 +563,52 @@ int esp_crypto_decrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
 	ret = gmac_tag(c, t, esp, len, esn, seq_hi, tag);
 	if (ret)
 		return ret;
-	return CRYPTO_memcmp(tag, esp + len - GMAC_ICV_LEN, GMAC_ICV_LEN) ?
-		       -EBADMSG :
-		       0;
+	return CRYPTO_memcmp(tag, esp + len - GMAC_ICV_LEN, GMAC_ICV_LEN) ? -EBADMSG : 0;
 }
 
-int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t,
-		       __u8 *esp, size_t len, bool esn, __u32 seq_hi)
+int esp_crypto_encrypt(struct esp_crypto *c, struct esp_crypto_thread *t, __u8 *esp, size_t len,
+		       bool esn, __u32 seq_hi)
 {
 	if (!c || !t || !esp || !esp_crypto_len_ok(&c->s, len))
 		return -EINVAL;
 	if (!c->s.aead)
 		return hmac_encrypt(c, t, esp, len, esn, seq_hi);
 	if (c->s.alg == UDPESP_ALG_AES_GMAC)
-		return gmac_tag(c, t, esp, len, esn, seq_hi,
-				esp + len - GMAC_ICV_LEN);
+		return gmac_tag(c, t, esp, len, esn, seq_hi, esp + len - GMAC_ICV_LEN);
 	return aead_encrypt(c, t, esp, len, esn, seq_hi);
 }
 
 /* GCM on one message with a 12-byte nonce and any AAD (esp_crypto.h). */
-static int gcm_oneshot(const struct esp_crypto *c, struct esp_crypto_thread *t,
-		       const __u8 *nonce, const __u8 *aad, size_t aad_len,
-		       __u8 *buf, size_t n, __u8 *tag, size_t tag_len, int enc)
+static int gcm_oneshot(const struct esp_crypto *c, struct esp_crypto_thread *t, const __u8 *nonce,
+		       const __u8 *aad, size_t aad_len, __u8 *buf, size_t n, __u8 *tag,
+		       size_t tag_len, int enc)
 {
 	int outl;
 	__u8 end[16];
 
 	if (cipher_init(c, t, t->gcm[aes_index(c)], nonce, enc) ||
-	    (aad_len && !EVP_CipherUpdate(t->cctx, NULL, &outl, aad,
-					  (int)aad_len)) ||
+	    (aad_len && !EVP_CipherUpdate(t->cctx, NULL, &outl, aad, (int)aad_len)) ||
 	    (n && cipher_update(t, buf, buf, n)))
 		return -EIO;
 	if (!enc) {
-		if (!EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_SET_TAG,
-					 (int)tag_len, tag))
+		if (!EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, tag))
 			return -EIO;
-		return EVP_DecryptFinal_ex(t->cctx, end, &outl) > 0 ? 0 :
-								      -EBADMSG;
+		return EVP_DecryptFinal_ex(t->cctx, end, &outl) > 0 ? 0 : -EBADMSG;
 	}
 	if (!EVP_EncryptFinal_ex(t->cctx, end, &outl) ||
-	    !EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_GET_TAG, (int)tag_len,
-				 tag))
+	    !EVP_CIPHER_CTX_ctrl(t->cctx, EVP_CTRL_AEAD_GET_TAG, (int)tag_len, tag))
 		return -EIO;
 	return 0;
 }
 
-int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
-			    const __u8 *key, size_t key_len, const __u8 *nonce,
-			    size_t nonce_len, const __u8 *aad, size_t aad_len,
-			    __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
+int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg, const __u8 *key,
+			    size_t key_len, const __u8 *nonce, size_t nonce_len, const __u8 *aad,
+			    size_t aad_len, __u8 *buf, size_t n, __u8 *tag, size_t tag_len,
 			    bool encrypt)
 {
-	struct esp_suite s = { .alg = alg, .aead = true, .encrypts = true,
+	struct esp_suite s = { .alg = alg,
+			       .aead = true,
+			       .encrypts = true,
 			       .key_len = (__u8)key_len,
 			       .icv_len = (__u8)tag_len };
 	bool gcm = alg == UDPESP_ALG_AES_GCM_16;
@@ -656,31 +616,27 @@ int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
 	struct esp_crypto *c;
 	int ret;
 
-	if (!t || !key || !nonce || (aad_len && !aad) || (n && !buf) ||
-	    !tag || !esp_aes_key_ok(key_len) || tag_len < 4 || tag_len > 16 ||
-	    n > ESP_CRYPTO_MAX_LEN ||
+	if (!t || !key || !nonce || (aad_len && !aad) || (n && !buf) || !tag ||
+	    !esp_aes_key_ok(key_len) || tag_len < 4 || tag_len > 16 || n > ESP_CRYPTO_MAX_LEN ||
 	    (gcm ? nonce_len != 12 :
-		   alg != UDPESP_ALG_AES_CCM || nonce_len < 7 ||
-			   nonce_len > 13 || aad_len > 46 || tag_len % 2))
+		   alg != UDPESP_ALG_AES_CCM || nonce_len < 7 || nonce_len > 13 || aad_len > 46 ||
+			     tag_len % 2))
 		return -EINVAL;
 	c = ctx_new(&s, key, NULL);
 	if (!c)
 		return -errno;
 	if (gcm) {
 		memcpy(mine, tag, tag_len);
-		ret = gcm_oneshot(c, t, nonce, aad, aad_len, p, n, mine,
-				  tag_len, encrypt);
+		ret = gcm_oneshot(c, t, nonce, aad, aad_len, p, n, mine, tag_len, encrypt);
 		if (ret == -EBADMSG)
-			ret = gcm_oneshot(c, t, nonce, aad, aad_len, p, n, mine,
-					  tag_len, 1) ?: -EBADMSG;
+			ret = gcm_oneshot(c, t, nonce, aad, aad_len, p, n, mine, tag_len, 1) ?:
+				      -EBADMSG;
 		else if (!ret && encrypt)
 			memcpy(tag, mine, tag_len);
 	} else if (encrypt) {
-		ret = ccm_run(c, t, nonce, nonce_len, aad, aad_len, p, n, 1,
-			      tag, tag_len);
+		ret = ccm_run(c, t, nonce, nonce_len, aad, aad_len, p, n, 1, tag, tag_len);
 	} else {
-		ret = ccm_decrypt(c, t, nonce, nonce_len, aad, aad_len, p, n,
-				  tag, tag_len);
+		ret = ccm_decrypt(c, t, nonce, nonce_len, aad, aad_len, p, n, tag, tag_len);
 	}
 	t->loaded = NULL;
 	OPENSSL_cleanse(mine, sizeof(mine));
@@ -688,20 +644,20 @@ int esp_crypto_aead_oneshot(struct esp_crypto_thread *t, enum udpesp_alg alg,
 	return ret;
 }
 
-int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h,
-			   const __u8 *key, size_t key_len, const __u8 *msg,
-			   size_t n, __u8 *tag, size_t tag_len)
+int esp_crypto_mac_oneshot(struct esp_crypto_thread *t, enum esp_auth h, const __u8 *key,
+			   size_t key_len, const __u8 *msg, size_t n, __u8 *tag, size_t tag_len)
 {
-	struct esp_suite s = { .alg = UDPESP_ALG_NULL_HMAC, .hmac = h,
-			       .block = 4, .icv_len = (__u8)esp_hmac_icv(h),
+	struct esp_suite s = { .alg = UDPESP_ALG_NULL_HMAC,
+			       .hmac = h,
+			       .block = 4,
+			       .icv_len = (__u8)esp_hmac_icv(h),
 			       .hmac_key_len = (__u8)key_len };
 	__u8 full[64];
 	struct esp_crypto *c;
 	int ret;
 
 	if (!t || !key || (n && !msg) || !tag || key_len > 128 ||
-	    esp_crypto_suite_ok(&s, NULL, key) || tag_len > s.icv_len ||
-	    n > ESP_CRYPTO_MAX_LEN)
+	    esp_crypto_suite_ok(&s, NULL, key) || tag_len > s.icv_len || n > ESP_CRYPTO_MAX_LEN)
 		return -EINVAL;
 	c = ctx_new(&s, NULL, key);
 	if (!c)

@@ -19,11 +19,11 @@
 #include "esp_suite.h"
 
 #define ESP_HDR_LEN UDPESP_ESP_HLEN /* SPI + sequence number (RFC 4303 2) */
-#define ESP_AEAD_NONCE_MAX 12  /* salt (4, CCM 3) || IV (8) */
+#define ESP_AEAD_NONCE_MAX 12	    /* salt (4, CCM 3) || IV (8) */
 #define ESP_AEAD_IV_LEN 8
-#define ESP_ICV_MAX 32         /* HMAC-SHA-512-256 */
+#define ESP_ICV_MAX 32		 /* HMAC-SHA-512-256 */
 #define ESP_CRYPTO_MAX_LEN 65535 /* one UDP datagram's payload at most */
-#define ESP_XCBC_KEY_LEN 16    /* RFC 3566 4: AES-128 only */
+#define ESP_XCBC_KEY_LEN 16	 /* RFC 3566 4: AES-128 only */
 
 /* The HMAC's hash block: keys up to it are used as they are. */
 static inline size_t esp_hmac_block(enum esp_auth h)
@@ -60,8 +60,8 @@ static inline bool esp_aead_icv_ok(size_t n)
 
 static inline int esp_crypto_aead_ok(const struct esp_suite *s, const __u8 *key)
 {
-	if (!s->aead || s->hmac != ESP_AUTH_NONE || !key ||
-	    s->iv_len != ESP_AEAD_IV_LEN || s->block != 4 || s->hmac_key_len ||
+	if (!s->aead || s->hmac != ESP_AUTH_NONE || !key || s->iv_len != ESP_AEAD_IV_LEN ||
+	    s->block != 4 || s->hmac_key_len ||
 	    s->salt_len != (s->alg == UDPESP_ALG_AES_CCM ? 3 : 4) ||
 	    s->encrypts != (s->alg != UDPESP_ALG_AES_GMAC))
 		return -EINVAL;
@@ -69,12 +69,9 @@ static inline int esp_crypto_aead_ok(const struct esp_suite *s, const __u8 *key)
 	case UDPESP_ALG_CHACHA20_POLY1305:
 		return s->key_len == 32 && s->icv_len == 16 ? 0 : -EINVAL;
 	case UDPESP_ALG_AES_GMAC:
-		return esp_aes_key_ok(s->key_len) && s->icv_len == 16 ? 0 :
-									-EINVAL;
+		return esp_aes_key_ok(s->key_len) && s->icv_len == 16 ? 0 : -EINVAL;
 	default: /* GCM, CCM */
-		return esp_aes_key_ok(s->key_len) && esp_aead_icv_ok(s->icv_len) ?
-			       0 :
-			       -EINVAL;
+		return esp_aes_key_ok(s->key_len) && esp_aead_icv_ok(s->icv_len) ? 0 : -EINVAL;
 	}
 }
 
@@ -84,8 +81,8 @@ static inline int esp_crypto_aead_ok(const struct esp_suite *s, const __u8 *key)
  * may be any length up to the hash's block size (RFC 2104), so that the
  * RFC 4231 vectors with short keys apply too.
  */
-static inline int esp_crypto_suite_ok(const struct esp_suite *s,
-				      const __u8 *key, const __u8 *auth_key)
+static inline int esp_crypto_suite_ok(const struct esp_suite *s, const __u8 *key,
+				      const __u8 *auth_key)
 {
 	switch (s->alg) {
 	case UDPESP_ALG_AES_GCM_16:
@@ -94,19 +91,18 @@ static inline int esp_crypto_suite_ok(const struct esp_suite *s,
 	case UDPESP_ALG_AES_CCM:
 		return esp_crypto_aead_ok(s, key);
 	case UDPESP_ALG_AES_CBC_HMAC:
-		if (!key || s->iv_len != 16 || s->block != 16 || !s->encrypts ||
-		    s->salt_len || !esp_aes_key_ok(s->key_len))
+		if (!key || s->iv_len != 16 || s->block != 16 || !s->encrypts || s->salt_len ||
+		    !esp_aes_key_ok(s->key_len))
 			return -EINVAL;
 		break;
 	case UDPESP_ALG_AES_CTR_HMAC:
 		/* RFC 3686 4: a 4-byte nonce after the key, an 8-byte IV. */
-		if (!key || s->iv_len != 8 || s->block != 4 || !s->encrypts ||
-		    s->salt_len != 4 || !esp_aes_key_ok(s->key_len))
+		if (!key || s->iv_len != 8 || s->block != 4 || !s->encrypts || s->salt_len != 4 ||
+		    !esp_aes_key_ok(s->key_len))
 			return -EINVAL;
 		break;
 	case UDPESP_ALG_NULL_HMAC:
-		if (s->key_len || s->iv_len || s->block != 4 || s->encrypts ||
-		    s->salt_len)
+		if (s->key_len || s->iv_len || s->block != 4 || s->encrypts || s->salt_len)
 			return -EINVAL;
 		break;
 	default:
@@ -114,8 +110,7 @@ static inline int esp_crypto_suite_ok(const struct esp_suite *s,
 	}
 	if (s->aead || !auth_key || !s->hmac_key_len ||
 	    (s->hmac != ESP_AUTH_SHA256 && s->hmac != ESP_AUTH_SHA384 &&
-	     s->hmac != ESP_AUTH_SHA512 && s->hmac != ESP_AUTH_SHA1 &&
-	     s->hmac != ESP_AUTH_XCBC) ||
+	     s->hmac != ESP_AUTH_SHA512 && s->hmac != ESP_AUTH_SHA1 && s->hmac != ESP_AUTH_XCBC) ||
 	    s->icv_len != esp_hmac_icv(s->hmac))
 		return -EINVAL;
 	if (s->hmac == ESP_AUTH_XCBC)
@@ -150,9 +145,8 @@ static inline void esp_put_be32(__u8 *p, __u32 v)
  * RFC 4106 4, 4309 4, 7634 2: the nonce is salt || the packet's IV.
  * Returns its length (12, or 11 for CCM).
  */
-static inline size_t esp_aead_nonce(__u8 nonce[ESP_AEAD_NONCE_MAX],
-				    const __u8 *salt, size_t salt_len,
-				    const __u8 *esp)
+static inline size_t esp_aead_nonce(__u8 nonce[ESP_AEAD_NONCE_MAX], const __u8 *salt,
+				    size_t salt_len, const __u8 *esp)
 {
 	memcpy(nonce, salt, salt_len);
 	memcpy(nonce + salt_len, esp + ESP_HDR_LEN, ESP_AEAD_IV_LEN);
@@ -160,8 +154,7 @@ static inline size_t esp_aead_nonce(__u8 nonce[ESP_AEAD_NONCE_MAX],
 }
 
 /* RFC 3686 4: nonce || IV || block counter 1, big-endian. */
-static inline void esp_ctr_block(__u8 ctr[16], const __u8 *nonce,
-				 const __u8 *esp)
+static inline void esp_ctr_block(__u8 ctr[16], const __u8 *nonce, const __u8 *esp)
 {
 	memcpy(ctr, nonce, 4);
 	memcpy(ctr + 4, esp + ESP_HDR_LEN, 8);
@@ -175,8 +168,7 @@ static inline void esp_ctr_block(__u8 ctr[16], const __u8 *nonce,
  * RFC 4106 5, RFC 4309 5, RFC 7634 2.1: AAD = SPI || seq lo, or SPI || seq hi ||
  * seq lo with ESN. Returns its length (8 or 12).
  */
-static inline size_t esp_aead_aad(__u8 aad[12], const __u8 *esp, bool esn,
-				  __u32 seq_hi)
+static inline size_t esp_aead_aad(__u8 aad[12], const __u8 *esp, bool esn, __u32 seq_hi)
 {
 	memcpy(aad, esp, 4);
 	if (!esn) {

@@ -46,8 +46,7 @@ static inline void put16(__u8 *p, __u16 v)
  * prefix length is clamped to the family's width; sa_check() refuses
  * longer ones anyway.
  */
-static bool sel_match(const struct esp_addr *sel, __u8 family,
-		      const __u8 *addr)
+static bool sel_match(const struct esp_addr *sel, __u8 family, const __u8 *addr)
 {
 	const __u8 *pfx = (const __u8 *)sel->addr;
 	unsigned int max = family == UDPESP_AF_INET ? 32 : 128;
@@ -65,16 +64,15 @@ static bool sel_match(const struct esp_addr *sel, __u8 family,
 
 /* The outer headers as the metadata places them, every field checked. */
 struct outer {
-	size_t l3;      /* outer IP header */
-	size_t hlen;    /* its length, options included */
-	size_t esp;     /* ESP header */
+	size_t l3;	/* outer IP header */
+	size_t hlen;	/* its length, options included */
+	size_t esp;	/* ESP header */
 	size_t esp_len; /* SPI to ICV, from the UDP length */
 	__u8 family;
 };
 
 static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
-					     const struct udpesp_xdp_meta *m,
-					     struct outer *o)
+					     const struct udpesp_xdp_meta *m, struct outer *o)
 {
 	size_t l3 = m->l3_off, l4 = m->l4_off, hlen, ip_len, udp_len;
 	const __u8 *ip = f + l3;
@@ -122,9 +120,8 @@ static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
  * 2.7). Its source must lie in the selector (RFC 3948 3.1.1), and its
  * family in the SA's (sel src or sel dst, either may pin it).
  */
-static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa,
-					      const __u8 *p, size_t len, __u8 nh,
-					      struct esp_decap_out *out)
+static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa, const __u8 *p,
+					      size_t len, __u8 nh, struct esp_decap_out *out)
 {
 	const __u8 *src;
 	size_t ip_len;
@@ -184,8 +181,7 @@ static int l4_csum_off(__u8 nh, __u8 family)
  * ends it, so TFC padding after it is dropped (RFC 4303 2.7); TCP and
  * ICMPv6 must at least hold their checksum.
  */
-static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p,
-						   size_t *len, __u8 nh)
+static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p, size_t *len, __u8 nh)
 {
 	size_t udp_len;
 
@@ -222,8 +218,8 @@ static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p,
  * An IPv4 UDP checksum of 0 means "none" and stays 0; a computed UDP 0
  * is sent as 0xffff (RFC 768).
  */
-static void fix_l4_csum(const struct esp_decap_sa *sa, __u8 family,
-			const __u8 *ip, __u8 nh, __u8 *l4, size_t len)
+static void fix_l4_csum(const struct esp_decap_sa *sa, __u8 family, const __u8 *ip, __u8 nh,
+			__u8 *l4, size_t len)
 {
 	size_t alen = family == UDPESP_AF_INET ? 4 : 16;
 	const __u8 *saddr = ip + (family == UDPESP_AF_INET ? 12 : 8);
@@ -255,10 +251,8 @@ static void fix_l4_csum(const struct esp_decap_sa *sa, __u8 family,
  * header becomes the protocol, lengths shrink, the IPv4 header checksum
  * is recomputed. Options move along with the header.
  */
-static void transport_rebuild(const struct esp_decap_sa *sa, __u8 *frame,
-			      const struct outer *o, size_t seg_off,
-			      size_t seg_len, __u8 nh,
-			      struct esp_decap_out *out)
+static void transport_rebuild(const struct esp_decap_sa *sa, __u8 *frame, const struct outer *o,
+			      size_t seg_off, size_t seg_len, __u8 nh, struct esp_decap_out *out)
 {
 	size_t l3 = seg_off - o->hlen;
 	__u8 *ip = frame + l3;
@@ -325,9 +319,8 @@ static enum udpesp_decap_verdict replay_commit(struct udpesp_replay *r, __u64 se
 	return v;
 }
 
-enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
-				    struct esp_crypto_thread *t, __u8 *frame,
-				    size_t len, const struct udpesp_xdp_meta *meta,
+enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa, struct esp_crypto_thread *t,
+				    __u8 *frame, size_t len, const struct udpesp_xdp_meta *meta,
 				    struct esp_decap_out *out)
 {
 	const struct esp_suite *s = sa->suite;
@@ -356,13 +349,12 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 	 * number was just reused by the window moving on.
 	 */
 	seq = udpesp_replay_seq(__atomic_load_n(&r->top, __ATOMIC_RELAXED),
-				__atomic_load_n(&r->window, __ATOMIC_RELAXED),
-				get32(esp + 4), sa->esn);
+				__atomic_load_n(&r->window, __ATOMIC_RELAXED), get32(esp + 4),
+				sa->esn);
 	if (udpesp_replay_check(r, seq))
 		return UDPESP_DROP_REPLAY;
 
-	ret = esp_crypto_decrypt(sa->crypto, t, esp, o.esp_len, sa->esn,
-				 (__u32)(seq >> 32));
+	ret = esp_crypto_decrypt(sa->crypto, t, esp, o.esp_len, sa->esn, (__u32)(seq >> 32));
 	if (ret == -EBADMSG)
 		return UDPESP_DROP_ICV;
 	if (ret)
@@ -399,7 +391,8 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
 		 * the inner one; CE over Not-ECT cannot, and is dropped. The
 		 * packet is authentic, so it still takes its number.
 		 */
-		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3, o.family), pt, out->inner_len)) {
+		if (udpesp_ecn_decap_ip(udpesp_ecn_of(frame + o.l3, o.family), pt,
+					out->inner_len)) {
 			v = replay_commit(r, seq);
 			return v ? v : UDPESP_DROP_ECN;
 		}

@@ -31,7 +31,7 @@ struct esp_decap_sa {
 	const struct esp_suite *suite;
 	struct esp_crypto *crypto;
 	struct udpesp_replay *replay; /* the SA's slot in udpesp_replay (mmap) */
-	__u8 mode;                    /* enum udpesp_mode */
+	__u8 mode;		      /* enum udpesp_mode */
 	bool esn;
 	/* Tunnel mode: inner source must lie in it; family 0 = any. */
 	struct esp_addr sel_src;
@@ -52,8 +52,8 @@ struct esp_decap_out {
 	__u32 inner_len;   /* TFC padding excluded */
 	__u8 inner_family; /* UDPESP_AF_INET or UDPESP_AF_INET6 */
 	__u8 next_header;  /* inner protocol (tunnel: 4 or 41) */
-	__u64 seq;         /* full sequence number of the packet */
-	__u32 esp_len;     /* ESP bytes, SPI to ICV: the SA's byte count */
+	__u64 seq;	   /* full sequence number of the packet */
+	__u32 esp_len;	   /* ESP bytes, SPI to ICV: the SA's byte count */
 };
 
 /*
@@ -80,9 +80,8 @@ struct esp_decap_out {
  * The window is advanced under replay->lock after a second check, so
  * several workers may process one SA's packets at once.
  */
-enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa,
-				    struct esp_crypto_thread *t, __u8 *frame,
-				    size_t len, const struct udpesp_xdp_meta *meta,
+enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa, struct esp_crypto_thread *t,
+				    __u8 *frame, size_t len, const struct udpesp_xdp_meta *meta,
 				    struct esp_decap_out *out);
 
 #endif /* UDPESP_ESP_DECAP_H */

@@ -154,8 +154,7 @@ static enum esp_encap_verdict seq_take(struct esp_encap_sa *sa, __u64 *seq)
 			return ESP_ENCAP_SEQ_EXHAUSTED;
 		if (cur >= limit)
 			return ESP_ENCAP_SEQ_UNRESERVED;
-	} while (!__atomic_compare_exchange_n(&sa->oseq, &cur, cur + 1, true,
-					      __ATOMIC_RELAXED,
+	} while (!__atomic_compare_exchange_n(&sa->oseq, &cur, cur + 1, true, __ATOMIC_RELAXED,
 					      __ATOMIC_RELAXED));
 	*seq = cur + 1;
 	return ESP_ENCAP_OK;
@@ -166,10 +165,10 @@ struct inner {
 	size_t len;  /* the IP packet's own length */
 	size_t hlen; /* its header, options included (IPv6: 40) */
 	__u8 family;
-	__u8 proto;  /* IPv4 protocol / IPv6 next header */
-	__u8 tos;    /* TOS / traffic class */
+	__u8 proto; /* IPv4 protocol / IPv6 next header */
+	__u8 tos;   /* TOS / traffic class */
 	bool df;
-	bool frag;   /* IPv4 fragment */
+	bool frag; /* IPv4 fragment */
 };
 
 static bool parse_inner(const __u8 *p, size_t len, struct inner *in)
@@ -257,10 +256,9 @@ static size_t udp_payload_max(__u8 family)
 					   UDPESP_IP_MAX - UDPESP_IPV4_HLEN - UDPESP_UDP_HLEN;
 }
 
-enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
-				 struct esp_encap_thread *t, __u8 *buf,
-				 size_t size, size_t off, size_t len,
-				 size_t max_esp, struct esp_encap_out *out)
+enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa, struct esp_encap_thread *t, __u8 *buf,
+				 size_t size, size_t off, size_t len, size_t max_esp,
+				 struct esp_encap_out *out)
 {
 	const struct esp_suite *s = sa->suite;
 	size_t hdr = UDPESP_ESP_HLEN + s->iv_len, esp_off, data_off, pl, tfc_pl;
@@ -349,8 +347,7 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 	} else if (s->iv_len && random_bytes(t, esp + 8, s->iv_len)) {
 		return ESP_ENCAP_CRYPTO;
 	}
-	if (esp_crypto_encrypt(sa->crypto, t->crypto, esp, esp_len, sa->esn,
-			       (__u32)(seq >> 32)))
+	if (esp_crypto_encrypt(sa->crypto, t->crypto, esp, esp_len, sa->esn, (__u32)(seq >> 32)))
 		return ESP_ENCAP_CRYPTO;
 
 	out->esp_off = (__u32)esp_off;
@@ -370,8 +367,7 @@ enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
 	out->df = in.df;
 	out->soft_expire = seq >= esp_seq_soft(sa->esn) &&
 			   !__atomic_load_n(&sa->soft_done, __ATOMIC_RELAXED) &&
-			   !__atomic_exchange_n(&sa->soft_done, 1,
-						__ATOMIC_RELAXED);
+			   !__atomic_exchange_n(&sa->soft_done, 1, __ATOMIC_RELAXED);
 	return ESP_ENCAP_OK;
 }
 
@@ -382,17 +378,16 @@ static unsigned int ip_hlen(__u8 family)
 	return family == UDPESP_AF_INET6 ? UDPESP_IPV6_HLEN : UDPESP_IPV4_HLEN;
 }
 
-unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode,
-				__u8 outer_family)
+unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode, __u8 outer_family)
 {
-	unsigned int n = UDPESP_UDP_HLEN + UDPESP_ESP_HLEN + s->iv_len + s->block - 1 +
-			 2 + s->icv_len;
+	unsigned int n =
+		UDPESP_UDP_HLEN + UDPESP_ESP_HLEN + s->iv_len + s->block - 1 + 2 + s->icv_len;
 
 	return mode == UDPESP_MODE_TRANSPORT ? n : n + ip_hlen(outer_family);
 }
 
-unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
-				 __u8 outer_family, unsigned int outer_mtu)
+unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode, __u8 outer_family,
+				 unsigned int outer_mtu)
 {
 	unsigned int hl = ip_hlen(outer_family);
 	long p;
@@ -408,9 +403,8 @@ unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
 
 /* ---- outer headers for whole-frame senders ---- */
 
-long esp_encap_outer(const struct esp_encap_sa *sa,
-		     const struct esp_encap_out *out, __u8 *buf, __u8 ttl,
-		     __u16 ip_id)
+long esp_encap_outer(const struct esp_encap_sa *sa, const struct esp_encap_out *out, __u8 *buf,
+		     __u8 ttl, __u16 ip_id)
 {
 	__u8 family = sa->dst.family;
 	size_t hl, udp_len = UDPESP_UDP_HLEN + out->esp_len, l3;

@@ -30,20 +30,20 @@
 /* Why a packet was not encapsulated; nothing is sent in each case. */
 enum esp_encap_verdict {
 	ESP_ENCAP_OK = 0,
-	ESP_ENCAP_SEQ_EXHAUSTED, /* the next number would pass 2^32 - 1 (2^64 - 1
+	ESP_ENCAP_SEQ_EXHAUSTED,  /* the next number would pass 2^32 - 1 (2^64 - 1
 				  * with ESN): hard-expire the SA (RFC 4303
 				  * 3.3.3); the counter stays where it is */
-	ESP_ENCAP_TOO_BIG,       /* ESP would exceed max_esp: out->inner_mtu
+	ESP_ENCAP_TOO_BIG,	  /* ESP would exceed max_esp: out->inner_mtu
 				  * says what fits (ICMP "too big" to the
 				  * inner source) */
-	ESP_ENCAP_NO_ROOM,       /* off below the headroom, or the buffer ends
+	ESP_ENCAP_NO_ROOM,	  /* off below the headroom, or the buffer ends
 				  * before ESP would (the caller's sizes) */
-	ESP_ENCAP_INNER,         /* not an IP packet this SA carries: version,
+	ESP_ENCAP_INNER,	  /* not an IP packet this SA carries: version,
 				  * lengths, family not the SA's; transport:
 				  * an IPv4 fragment, or a next header that
 				  * must precede ESP or belongs to tunnel mode
 				  * (0, 4, 41, 43, 44, 59) */
-	ESP_ENCAP_CRYPTO,        /* no random IV (getrandom failed) or the
+	ESP_ENCAP_CRYPTO,	  /* no random IV (getrandom failed) or the
 				  * backend refused: the number is used up */
 	ESP_ENCAP_SEQ_UNRESERVED, /* the next number is above sa->oseq_limit: the
 				   * caller has not yet kept a higher mark where
@@ -62,9 +62,9 @@ struct esp_encap_sa {
 	const struct esp_suite *suite;
 	struct esp_crypto *crypto;
 	__be32 spi;
-	__u8 mode;     /* enum udpesp_mode */
+	__u8 mode; /* enum udpesp_mode */
 	bool esn;
-	__u32 tfcpad;  /* tunnel mode: pad inner packets to this length, 0 = off */
+	__u32 tfcpad; /* tunnel mode: pad inner packets to this length, 0 = off */
 	/* Outer header and UDP ports, for the caller and esp_encap_outer(). */
 	struct esp_addr src, dst;
 	__be16 sport, dport;
@@ -89,12 +89,12 @@ struct esp_encap_sa {
 /* What an outbound SA is made of, besides its suite and keys. */
 struct esp_encap_params {
 	__be32 spi;
-	__u8 mode;             /* enum udpesp_mode */
+	__u8 mode; /* enum udpesp_mode */
 	bool esn;
-	__u32 tfcpad;          /* tunnel mode: TFC padding target, 0 = off */
+	__u32 tfcpad;		  /* tunnel mode: TFC padding target, 0 = off */
 	struct esp_addr src, dst; /* outer addresses */
-	__be16 sport, dport;   /* UDP ports */
-	__u64 oseq;            /* the last sequence number used, 0 = none */
+	__be16 sport, dport;	  /* UDP ports */
+	__u64 oseq;		  /* the last sequence number used, 0 = none */
 };
 
 /*
@@ -117,20 +117,20 @@ struct esp_encap_thread *esp_encap_thread_new(struct esp_crypto_thread *crypto);
 void esp_encap_thread_free(struct esp_encap_thread *t);
 
 struct esp_encap_out {
-	__u32 esp_off;     /* ESP packet (SPI): buf + esp_off; the UDP payload */
-	__u32 esp_len;     /* SPI to ICV: the SA's byte count */
-	__u64 seq;         /* full sequence number the packet took */
-	__u32 hdr_off;     /* transport: the inner IP header, moved to just
+	__u32 esp_off;	   /* ESP packet (SPI): buf + esp_off; the UDP payload */
+	__u32 esp_len;	   /* SPI to ICV: the SA's byte count */
+	__u64 seq;	   /* full sequence number the packet took */
+	__u32 hdr_off;	   /* transport: the inner IP header, moved to just
 			    * before ESP, unchanged (hdr_off + hdr_len ==
 			    * esp_off); tunnel: 0 */
-	__u16 hdr_len;     /* transport: its length, options included */
+	__u16 hdr_len;	   /* transport: its length, options included */
 	__u16 inner_mtu;   /* ESP_ENCAP_TOO_BIG: the largest inner IP packet
 			    * whose ESP fits max_esp */
 	__u8 inner_family; /* UDPESP_AF_INET or UDPESP_AF_INET6 */
 	__u8 next_header;  /* in the trailer: 4 or 41 (tunnel), the inner
 			    * protocol (transport) */
-	__u8 tos;          /* outer DSCP + ECN: esp_outer_tos() of the inner */
-	bool df;           /* outer IPv4 DF: the inner's DF; IPv6 inner: set */
+	__u8 tos;	   /* outer DSCP + ECN: esp_outer_tos() of the inner */
+	bool df;	   /* outer IPv4 DF: the inner's DF; IPv6 inner: set */
 	bool soft_expire;  /* the first packet at or past esp_seq_soft():
 			    * true for exactly one packet of the SA */
 };
@@ -164,10 +164,9 @@ struct esp_encap_out {
  * ESP_ENCAP_OK and ESP_ENCAP_CRYPTO the buffer and the SA are as they
  * were. out is filled on ESP_ENCAP_OK; inner_mtu also on ESP_ENCAP_TOO_BIG.
  */
-enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa,
-				 struct esp_encap_thread *t, __u8 *buf,
-				 size_t size, size_t off, size_t len,
-				 size_t max_esp, struct esp_encap_out *out);
+enum esp_encap_verdict esp_encap(struct esp_encap_sa *sa, struct esp_encap_thread *t, __u8 *buf,
+				 size_t size, size_t off, size_t len, size_t max_esp,
+				 struct esp_encap_out *out);
 
 /* ---- sequence numbers (RFC 4303 3.3.3, RFC 4304) ---- */
 
@@ -207,8 +206,7 @@ static inline __u8 esp_outer_tos(__u8 inner_tos)
  * ICV, UDP header; in tunnel mode also the outer IP header (20 or 40
  * bytes, no options; transport mode reuses the inner one).
  */
-unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode,
-				__u8 outer_family);
+unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode, __u8 outer_family);
 
 /*
  * The largest inner IP packet whose ESP fits an outer MTU, padding
@@ -216,8 +214,8 @@ unsigned int esp_encap_overhead(const struct esp_suite *s, __u8 mode,
  * the MTU to give the inner interface. Transport mode: for inner
  * headers without IPv4 options. 0 when nothing fits.
  */
-unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
-				 __u8 outer_family, unsigned int outer_mtu);
+unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode, __u8 outer_family,
+				 unsigned int outer_mtu);
 
 /*
  * For a sender that writes whole frames (AF_XDP TX): the outer IPv4 or
@@ -229,8 +227,7 @@ unsigned int esp_encap_inner_mtu(const struct esp_suite *s, __u8 mode,
  * Returns the offset of the outer IP header in buf, or -1 when
  * out->esp_off leaves no room for it (or the family is unknown).
  */
-long esp_encap_outer(const struct esp_encap_sa *sa,
-		     const struct esp_encap_out *out, __u8 *buf, __u8 ttl,
-		     __u16 ip_id);
+long esp_encap_outer(const struct esp_encap_sa *sa, const struct esp_encap_out *out, __u8 *buf,
+		     __u8 ttl, __u16 ip_id);
 
 #endif /* UDPESP_ESP_ENCAP_H */

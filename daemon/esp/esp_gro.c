@@ -16,9 +16,9 @@
 #define GRO_MAX_LEN 0xffff
 
 enum esp_gro_kind {
-	GRO_NOT_IP,   /* not even an IP header to name a flow by */
-	GRO_IP,       /* an IP packet that does not merge */
-	GRO_TCP,      /* TCP or UDP that may merge */
+	GRO_NOT_IP, /* not even an IP header to name a flow by */
+	GRO_IP,	    /* an IP packet that does not merge */
+	GRO_TCP,    /* TCP or UDP that may merge */
 	GRO_UDP,
 };
 
@@ -31,8 +31,8 @@ struct esp_gro_info {
 
 struct esp_gro_open {
 	struct esp_gro_info fi; /* of the first packet */
-	__u32 next_seq;         /* TCP: where the item ends */
-	bool fixed_id;          /* IPv4: every id the first's (DF set) */
+	__u32 next_seq;		/* TCP: where the item ends */
+	bool fixed_id;		/* IPv4: every id the first's (DF set) */
 	bool open;
 };
 
@@ -58,7 +58,7 @@ static bool esp_gro_l4_csum_ok(const __u8 *p, __u32 len, const struct esp_gso_l4
 	__u32 l4len = len - l4->l4_off;
 
 	return udpesp_csum_fold(esp_gso_pseudo(p, l4->family, l4->proto, l4len) +
-				 udpesp_csum_add(0, p + l4->l4_off, l4len)) == 0xffff;
+				udpesp_csum_add(0, p + l4->l4_off, l4len)) == 0xffff;
 }
 
 static void esp_gro_classify(const struct esp_gro_pkt *pkt, struct esp_gro_info *in)
@@ -69,7 +69,8 @@ static void esp_gro_classify(const struct esp_gro_pkt *pkt, struct esp_gro_info 
 	if (esp_gso_parse(p, pkt->len, &in->l4)) {
 		/* A fragment or a bad length still names its addresses. */
 		in->kind = pkt->len >= 20 && p[0] >> 4 == 4 ? GRO_IP :
-			   pkt->len >= 40 && p[0] >> 4 == 6 ? GRO_IP : GRO_NOT_IP;
+			   pkt->len >= 40 && p[0] >> 4 == 6 ? GRO_IP :
+							      GRO_NOT_IP;
 		in->l4.family = in->kind == GRO_IP ? p[0] >> 4 : 0;
 		in->l4.proto = 0;
 		return;
@@ -100,8 +101,8 @@ static bool esp_gro_same_addrs(const __u8 *a, const __u8 *b, __u8 family)
 }
 
 /* Same flow: addresses, protocol and ports. */
-static bool esp_gro_same_flow(const __u8 *a, const struct esp_gro_info *ai,
-			      const __u8 *b, const struct esp_gro_info *bi)
+static bool esp_gro_same_flow(const __u8 *a, const struct esp_gro_info *ai, const __u8 *b,
+			      const struct esp_gro_info *bi)
 {
 	return ai->l4.family == bi->l4.family && ai->l4.proto == bi->l4.proto &&
 	       esp_gro_same_addrs(a, b, ai->l4.family) &&
@@ -113,8 +114,7 @@ static bool esp_gro_same_flow(const __u8 *a, const struct esp_gro_info *ai,
  * IPv4 ids: incrementing, or (DF set, decided by the second packet as
  * the kernel decides it) all the same.
  */
-static bool esp_gro_ip_compatible(const __u8 *f, const __u8 *q, struct esp_gro_open *o,
-				  __u16 count)
+static bool esp_gro_ip_compatible(const __u8 *f, const __u8 *q, struct esp_gro_open *o, __u16 count)
 {
 	const struct esp_gro_info *fi = &o->fi;
 
@@ -139,9 +139,9 @@ static bool esp_gro_tcp_merges(const __u8 *f, const __u8 *q, const struct esp_gr
 	__u8 fl = ft[13] & ~(TCP_CWR | TCP_FIN | TCP_PSH), ql = qt[13] & ~(TCP_FIN | TCP_PSH);
 
 	/* Header length, flags (CWR in q: never), window, ack, options. */
-	return qi->l4.hdr_len == o->fi.l4.hdr_len && qi->payload &&
-	       qi->payload <= o->fi.payload && get32(qt + 4) == o->next_seq &&
-	       !memcmp(ft + 8, qt + 8, 5) && fl == ql && !memcmp(ft + 14, qt + 14, 2) &&
+	return qi->l4.hdr_len == o->fi.l4.hdr_len && qi->payload && qi->payload <= o->fi.payload &&
+	       get32(qt + 4) == o->next_seq && !memcmp(ft + 8, qt + 8, 5) && fl == ql &&
+	       !memcmp(ft + 14, qt + 14, 2) &&
 	       !memcmp(ft + 20, qt + 20, o->fi.l4.hdr_len - o->fi.l4.l4_off - 20);
 }
 
@@ -193,24 +193,21 @@ static void esp_gro_close(struct esp_gro_pkt *pkts, struct esp_gro_item *items,
 	open[k].open = false;
 	if (items[k].count > 1)
 		esp_gro_complete(pkts, &items[k], o,
-				 o->fi.kind == GRO_TCP ?
-				 pkts[last[k]].data[o->fi.l4.l4_off + 13] : 0);
+				 o->fi.kind == GRO_TCP ? pkts[last[k]].data[o->fi.l4.l4_off + 13] :
+							 0);
 }
 
 /* Does q join item k (whose flow it is)? Updates the item if so. */
-static bool esp_gro_merge(struct esp_gro_pkt *pkts, struct esp_gro_item *it,
-			  struct esp_gro_open *o, __u16 *last_k, __u16 *next, unsigned int i,
-			  const struct esp_gro_info *qi)
+static bool esp_gro_merge(struct esp_gro_pkt *pkts, struct esp_gro_item *it, struct esp_gro_open *o,
+			  __u16 *last_k, __u16 *next, unsigned int i, const struct esp_gro_info *qi)
 {
 	const __u8 *f = pkts[it->first].data, *q = pkts[i].data;
 
 	/* Same header layout first: the comparisons below read as far as it goes. */
 	if (qi->l4.l4_off != o->fi.l4.l4_off || qi->l4.hdr_len != o->fi.l4.hdr_len ||
-	    it->len + qi->payload > GRO_MAX_LEN ||
-	    !esp_gro_ip_compatible(f, q, o, it->count))
+	    it->len + qi->payload > GRO_MAX_LEN || !esp_gro_ip_compatible(f, q, o, it->count))
 		return false;
-	if (qi->kind == GRO_TCP ? !esp_gro_tcp_merges(f, q, o, qi) :
-	    qi->payload > o->fi.payload)
+	if (qi->kind == GRO_TCP ? !esp_gro_tcp_merges(f, q, o, qi) : qi->payload > o->fi.payload)
 		return false;
 	next[*last_k] = i;
 	*last_k = i;
@@ -220,8 +217,8 @@ static bool esp_gro_merge(struct esp_gro_pkt *pkts, struct esp_gro_item *it,
 	return true;
 }
 
-unsigned int esp_gro_batch(struct esp_gro_pkt *pkts, unsigned int n,
-			   struct esp_gro_item *items, __u16 *next)
+unsigned int esp_gro_batch(struct esp_gro_pkt *pkts, unsigned int n, struct esp_gro_item *items,
+			   __u16 *next)
 {
 	struct esp_gro_open open[ESP_GRO_MAX];
 	__u16 last[ESP_GRO_MAX];

@@ -58,10 +58,10 @@ struct esp_gro_pkt {
 
 struct esp_gro_item {
 	struct virtio_net_hdr vh; /* all 0 for a packet alone */
-	__u16 first;              /* its first packet; next[] links the others */
-	__u16 count;              /* packets in it */
-	__u16 skip;               /* header bytes left out of the others */
-	__u32 len;                /* the item's IP packet: first + payloads */
+	__u16 first;		  /* its first packet; next[] links the others */
+	__u16 count;		  /* packets in it */
+	__u16 skip;		  /* header bytes left out of the others */
+	__u32 len;		  /* the item's IP packet: first + payloads */
 };
 
 /*
@@ -69,7 +69,7 @@ struct esp_gro_item {
  * in order and next[] (n entries): next[i] is the packet after i in its
  * item, ESP_GRO_END after the last. Returns the number of items.
  */
-unsigned int esp_gro_batch(struct esp_gro_pkt *pkts, unsigned int n,
-			   struct esp_gro_item *items, __u16 *next);
+unsigned int esp_gro_batch(struct esp_gro_pkt *pkts, unsigned int n, struct esp_gro_item *items,
+			   __u16 *next);
 
 #endif /* UDPESP_ESP_GRO_H */

@@ -132,9 +132,10 @@ int esp_gso_start(struct esp_gso *g, const struct virtio_net_hdr *vh, __u8 *pkt,
 		return err;
 	if (!vh->gso_size)
 		return -EINVAL;
-	if (type == VIRTIO_NET_HDR_GSO_UDP_L4 ? g->l4.proto != IPPROTO_UDP :
-	    g->l4.proto != IPPROTO_TCP ||
-	    g->l4.family != (type == VIRTIO_NET_HDR_GSO_TCPV4 ? 4 : 6))
+	if (type == VIRTIO_NET_HDR_GSO_UDP_L4 ?
+		    g->l4.proto != IPPROTO_UDP :
+		    g->l4.proto != IPPROTO_TCP ||
+			    g->l4.family != (type == VIRTIO_NET_HDR_GSO_TCPV4 ? 4 : 6))
 		return -EINVAL;
 	if (csum && (vh->csum_start != g->l4.l4_off ||
 		     vh->csum_offset != (g->l4.proto == IPPROTO_TCP ? 16 : 6)))
@@ -193,16 +194,16 @@ long esp_gso_next(struct esp_gso *g, __u8 *dst, size_t room)
 		if (g->index)
 			th[13] &= ~TCP_CWR;
 		memset(th + 16, 0, 2);
-		c = (__u16)~udpesp_csum_fold(esp_gso_pseudo(dst, l4->family, IPPROTO_TCP,
-							     n - l4->l4_off) +
-					      udpesp_csum_add(0, th, n - l4->l4_off));
+		c = (__u16)~udpesp_csum_fold(
+			esp_gso_pseudo(dst, l4->family, IPPROTO_TCP, n - l4->l4_off) +
+			udpesp_csum_add(0, th, n - l4->l4_off));
 		memcpy(th + 16, &c, 2);
 	} else {
 		put16(th + 4, n - l4->l4_off);
 		memset(th + 6, 0, 2);
-		c = (__u16)~udpesp_csum_fold(esp_gso_pseudo(dst, l4->family, IPPROTO_UDP,
-							     n - l4->l4_off) +
-					      udpesp_csum_add(0, th, n - l4->l4_off));
+		c = (__u16)~udpesp_csum_fold(
+			esp_gso_pseudo(dst, l4->family, IPPROTO_UDP, n - l4->l4_off) +
+			udpesp_csum_add(0, th, n - l4->l4_off));
 		if (!c)
 			c = 0xffff; /* RFC 768: 0 means no checksum */
 		memcpy(th + 6, &c, 2);

@@ -43,9 +43,9 @@
 
 /* Where a packet's layers start (IPv4 or IPv6 at offset 0). */
 struct esp_gso_l4 {
-	__u8 family;  /* 4 or 6 */
-	__u8 proto;   /* IPPROTO_TCP, IPPROTO_UDP, or another (no L4 parsed) */
-	__u16 l4_off; /* after IPv4 options / IPv6 extension headers */
+	__u8 family;   /* 4 or 6 */
+	__u8 proto;    /* IPPROTO_TCP, IPPROTO_UDP, or another (no L4 parsed) */
+	__u16 l4_off;  /* after IPv4 options / IPv6 extension headers */
 	__u16 hdr_len; /* l4_off + TCP header (options included) or 8 (UDP) */
 };
 
@@ -64,10 +64,10 @@ struct esp_gso {
 	struct esp_gso_l4 l4;
 	__u16 gso_size; /* payload bytes per segment; 0: the packet whole */
 	__u16 nsegs;
-	__u16 index;    /* the next segment */
-	__u16 ip_id;    /* IPv4: the first segment's identification */
-	__u32 seq;      /* TCP: the first segment's sequence number */
-	__u32 off;      /* payload bytes already cut */
+	__u16 index; /* the next segment */
+	__u16 ip_id; /* IPv4: the first segment's identification */
+	__u32 seq;   /* TCP: the first segment's sequence number */
+	__u32 off;   /* payload bytes already cut */
 };
 
 /*

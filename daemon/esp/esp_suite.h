@@ -17,8 +17,8 @@ enum esp_auth {
 	ESP_AUTH_SHA256,   /* HMAC-SHA-256-128 (RFC 4868) */
 	ESP_AUTH_SHA384,   /* HMAC-SHA-384-192 */
 	ESP_AUTH_SHA512,   /* HMAC-SHA-512-256 */
-	ESP_AUTH_SHA1,     /* HMAC-SHA-1-96 (RFC 2404) */
-	ESP_AUTH_XCBC,     /* AES-XCBC-MAC-96 (RFC 3566), 16-byte key */
+	ESP_AUTH_SHA1,	   /* HMAC-SHA-1-96 (RFC 2404) */
+	ESP_AUTH_XCBC,	   /* AES-XCBC-MAC-96 (RFC 3566), 16-byte key */
 };
 
 /*
@@ -34,16 +34,16 @@ struct esp_suite {
 	enum esp_auth hmac;
 	const char *enc_name;  /* canonical Linux name: aead or enc */
 	const char *auth_name; /* canonical Linux name, NULL for AEAD */
-	bool aead;             /* combined mode: one key: cipher key then salt */
-	bool encrypts;         /* false for AES-GMAC and NULL encryption */
-	__u8 key_len;          /* cipher key bytes, salt excluded */
-	__u8 salt_len;         /* implicit nonce part (RFC 3686/4106/4309/...) */
-	__u8 iv_len;           /* explicit IV carried in each packet */
-	__u8 block;            /* payload + pad + 2 trailer bytes align to it */
-	__u8 icv_len;          /* ICV bytes at the end of each packet */
+	bool aead;	       /* combined mode: one key: cipher key then salt */
+	bool encrypts;	       /* false for AES-GMAC and NULL encryption */
+	__u8 key_len;	       /* cipher key bytes, salt excluded */
+	__u8 salt_len;	       /* implicit nonce part (RFC 3686/4106/4309/...) */
+	__u8 iv_len;	       /* explicit IV carried in each packet */
+	__u8 block;	       /* payload + pad + 2 trailer bytes align to it */
+	__u8 icv_len;	       /* ICV bytes at the end of each packet */
 	__u8 hmac_key_len;     /* 0 for AEAD suites */
 	__u8 inner_family;     /* UDPESP_AF_*; 0 = either (tunnel, no sel) */
-	__u16 min_len;         /* smallest valid ESP: hdr + IV + trailer + ICV */
+	__u16 min_len;	       /* smallest valid ESP: hdr + IV + trailer + ICV */
 };
 
 #endif /* UDPESP_ESP_SUITE_H */

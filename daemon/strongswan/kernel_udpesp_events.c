@@ -121,8 +121,10 @@ kernel_udpesp_events_t *kernel_udpesp_events_create(const char *path, kernel_udp
 	);
 	this->thread = thread_create((thread_main_t)kernel_udpesp_events_main, this);
 	if (!this->thread) {
-		DBG0(DBG_KNL, "%s: cannot start the event thread: udpespd's expiries and NAT "
-		     "mappings will not reach charon", "kernel-udpesp");
+		DBG0(DBG_KNL,
+		     "%s: cannot start the event thread: udpespd's expiries and NAT "
+		     "mappings will not reach charon",
+		     "kernel-udpesp");
 	}
 	return &this->public;
 }

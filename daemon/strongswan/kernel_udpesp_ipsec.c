@@ -53,13 +53,13 @@ typedef struct private_kernel_udpesp_ipsec_t private_kernel_udpesp_ipsec_t;
 typedef struct kernel_udpesp_sa_t kernel_udpesp_sa_t;
 
 struct kernel_udpesp_sa_t {
-	uint32_t spi;  /* network order, as charon passes it */
-	host_t *dst;   /* as charon knows it: the lookup key with spi */
+	uint32_t spi; /* network order, as charon passes it */
+	host_t *dst;  /* as charon knows it: the lookup key with spi */
 	host_t *src;
 	uint32_t handle;
 	uint32_t reqid;
 	bool inbound;
-	bool gone;     /* udpespd removed it (hard expiry, link gone) */
+	bool gone;	  /* udpespd removed it (hard expiry, link gone) */
 	uint64_t packets; /* at the last query */
 	time_t last_use;  /* charon's monotonic clock, when packets last grew */
 };
@@ -67,9 +67,9 @@ struct kernel_udpesp_sa_t {
 struct private_kernel_udpesp_ipsec_t {
 	kernel_udpesp_ipsec_t public;
 	struct swan_conn conn;
-	mutex_t *mutex;            /* sas, by_handle */
-	hashtable_t *sas;          /* kernel_udpesp_sa_t by (spi, dst) */
-	hashtable_t *by_handle;    /* the same, by udpespd's handle (not the gone ones) */
+	mutex_t *mutex;		/* sas, by_handle */
+	hashtable_t *sas;	/* kernel_udpesp_sa_t by (spi, dst) */
+	hashtable_t *by_handle; /* the same, by udpespd's handle (not the gone ones) */
 	kernel_udpesp_routes_t *routes;
 	kernel_udpesp_events_t *events;
 	uint32_t spi_min, spi_max;
@@ -124,9 +124,8 @@ static host_t *kernel_udpesp_host(const struct udpesp_ctl_addr *a, uint16_t port
 {
 	int family = a->family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET;
 
-	return host_create_from_chunk(family,
-				      chunk_create((u_char *)a->addr, family == AF_INET ? 4 : 16),
-				      port);
+	return host_create_from_chunk(
+		family, chunk_create((u_char *)a->addr, family == AF_INET ? 4 : 16), port);
 }
 
 static status_t kernel_udpesp_status(int ret)
@@ -146,8 +145,8 @@ static status_t kernel_udpesp_status(int ret)
 }
 
 /* Find an SA by what charon passes; called with the mutex held. */
-static kernel_udpesp_sa_t *kernel_udpesp_sa_find(private_kernel_udpesp_ipsec_t *this,
-						 uint32_t spi, host_t *dst)
+static kernel_udpesp_sa_t *kernel_udpesp_sa_find(private_kernel_udpesp_ipsec_t *this, uint32_t spi,
+						 host_t *dst)
 {
 	kernel_udpesp_sa_t key = { .spi = spi, .dst = dst };
 
@@ -200,7 +199,9 @@ METHOD(kernel_ipsec_t, get_spi, status_t, private_kernel_udpesp_ipsec_t *this, h
        host_t *dst, uint8_t protocol, uint32_t *spi)
 {
 	struct udpesp_ctl_spi_req req = {
-		.min = this->spi_min, .max = this->spi_max, .timeout = KERNEL_UDPESP_SPI_TIMEOUT,
+		.min = this->spi_min,
+		.max = this->spi_max,
+		.timeout = KERNEL_UDPESP_SPI_TIMEOUT,
 	};
 	struct udpesp_ctl_spi out;
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
@@ -250,21 +251,29 @@ static void kernel_udpesp_selector(linked_list_t *list, struct udpesp_ctl_addr *
 
 		if (ts->get_protocol(ts) || ts->get_from_port(ts) != 0 ||
 		    ts->get_to_port(ts) != 0xffff)
-			DBG1(DBG_KNL, "%s: %s traffic selector %R: udpesp's selector has no protocol "
-			     "or ports, only its addresses are enforced", KU, side, ts);
+			DBG1(DBG_KNL,
+			     "%s: %s traffic selector %R: udpesp's selector has no protocol "
+			     "or ports, only its addresses are enforced",
+			     KU, side, ts);
 		if (!ts->to_subnet(ts, &net, &mask))
-			DBG1(DBG_KNL, "%s: %s traffic selector %R is a range, not a subnet: the "
-			     "subnet covering it is enforced", KU, side, ts);
+			DBG1(DBG_KNL,
+			     "%s: %s traffic selector %R is a range, not a subnet: the "
+			     "subnet covering it is enforced",
+			     KU, side, ts);
 		a = net->get_address(net);
-		if (xform_sel_merge(sel, ts->get_type(ts) == TS_IPV6_ADDR_RANGE ?
-					 UDPESP_AF_INET6 : UDPESP_AF_INET, a.ptr, mask))
+		if (xform_sel_merge(sel,
+				    ts->get_type(ts) == TS_IPV6_ADDR_RANGE ? UDPESP_AF_INET6 :
+									     UDPESP_AF_INET,
+				    a.ptr, mask))
 			any = TRUE;
 		net->destroy(net);
 	}
 	e->destroy(e);
 	if (any) {
-		DBG1(DBG_KNL, "%s: %s traffic selectors of both families: any inner address "
-		     "accepted", KU, side);
+		DBG1(DBG_KNL,
+		     "%s: %s traffic selectors of both families: any inner address "
+		     "accepted",
+		     KU, side);
 		memset(sel, 0, sizeof(*sel));
 	}
 }
@@ -273,16 +282,29 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
        kernel_ipsec_sa_id_t *id, kernel_ipsec_add_sa_t *data)
 {
 	struct xform_req r = {
-		.enc_alg = data->enc_alg, .int_alg = data->int_alg,
-		.enc_key = data->enc_key.ptr, .enc_key_len = data->enc_key.len,
-		.int_key = data->int_key.ptr, .int_key_len = data->int_key.len,
-		.mode = data->mode, .inbound = data->inbound, .esn = data->esn,
-		.encap = data->encap, .copy_df = data->copy_df, .copy_ecn = data->copy_ecn,
-		.copy_dscp = data->copy_dscp, .hw_offload = data->hw_offload,
-		.replay_window = data->replay_window, .tfc = data->tfc, .ipcomp = data->ipcomp,
-		.mark_value = data->mark.value, .mark_mask = data->mark.mask,
-		.id_mark_value = id->mark.value, .id_mark_mask = id->mark.mask,
-		.if_id = id->if_id, .label = data->label != NULL,
+		.enc_alg = data->enc_alg,
+		.int_alg = data->int_alg,
+		.enc_key = data->enc_key.ptr,
+		.enc_key_len = data->enc_key.len,
+		.int_key = data->int_key.ptr,
+		.int_key_len = data->int_key.len,
+		.mode = data->mode,
+		.inbound = data->inbound,
+		.esn = data->esn,
+		.encap = data->encap,
+		.copy_df = data->copy_df,
+		.copy_ecn = data->copy_ecn,
+		.copy_dscp = data->copy_dscp,
+		.hw_offload = data->hw_offload,
+		.replay_window = data->replay_window,
+		.tfc = data->tfc,
+		.ipcomp = data->ipcomp,
+		.mark_value = data->mark.value,
+		.mark_mask = data->mark.mask,
+		.id_mark_value = id->mark.value,
+		.id_mark_mask = id->mark.mask,
+		.if_id = id->if_id,
+		.label = data->label != NULL,
 	};
 	char err[UDPESP_CTL_ERRMSG_MAX] = "";
 	struct udpesp_ctl_handles h;
@@ -296,7 +318,8 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 		return NOT_SUPPORTED;
 	}
 	if (data->lifetime) {
-		r.time = (struct xform_limit){ data->lifetime->time.life, data->lifetime->time.rekey };
+		r.time = (struct xform_limit){ data->lifetime->time.life,
+					       data->lifetime->time.rekey };
 		r.bytes = (struct xform_limit){ data->lifetime->bytes.life,
 						data->lifetime->bytes.rekey };
 		r.packets = (struct xform_limit){ data->lifetime->packets.life,
@@ -310,8 +333,10 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 		return NOT_SUPPORTED;
 	}
 	if (data->interface)
-		DBG1(DBG_KNL, "%s: SA with SPI %.8x: interface %s not enforced, udpesp takes its "
-		     "ESP on every attached link", KU, ntohl(id->spi), data->interface);
+		DBG1(DBG_KNL,
+		     "%s: SA with SPI %.8x: interface %s not enforced, udpesp takes its "
+		     "ESP on every attached link",
+		     KU, ntohl(id->spi), data->interface);
 	sa.spi = id->spi;
 	sa.reqid = data->reqid;
 	sa.owner = UDPESP_OWNER_CHARON;
@@ -323,8 +348,8 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 	kernel_udpesp_selector(data->src_ts, &sa.sel_src, "source");
 	kernel_udpesp_selector(data->dst_ts, &sa.sel_dst, "destination");
 
-	ret = swan_conn_request(&this->conn, UDPESP_MSG_SA_ADD, &sa, sizeof(sa), &h, sizeof(h),
-				err, sizeof(err));
+	ret = swan_conn_request(&this->conn, UDPESP_MSG_SA_ADD, &sa, sizeof(sa), &h, sizeof(h), err,
+				sizeof(err));
 	memwipe(&sa, sizeof(sa));
 	if (ret) {
 		DBG1(DBG_KNL, "%s: adding SA %H..%H SPI %.8x failed: %s", KU, id->src, id->dst,
@@ -424,8 +449,8 @@ static status_t kernel_udpesp_query(private_kernel_udpesp_ipsec_t *this, uint32_
 }
 
 METHOD(kernel_ipsec_t, query_sa, status_t, private_kernel_udpesp_ipsec_t *this,
-       kernel_ipsec_sa_id_t *id, kernel_ipsec_query_sa_t *data, uint64_t *bytes,
-       uint64_t *packets, time_t *time)
+       kernel_ipsec_sa_id_t *id, kernel_ipsec_query_sa_t *data, uint64_t *bytes, uint64_t *packets,
+       time_t *time)
 {
 	kernel_udpesp_sa_t *sa;
 	uint32_t handle = 0;
@@ -519,7 +544,8 @@ static int kernel_udpesp_flush_owned(private_kernel_udpesp_ipsec_t *this, size_t
 				       sizeof(res), err, sizeof(err)))
 			(*deleted)++;
 		else
-			DBG1(DBG_KNL, "%s: deleting SA handle %u failed: %s", KU, o.handles[i], err);
+			DBG1(DBG_KNL, "%s: deleting SA handle %u failed: %s", KU, o.handles[i],
+			     err);
 	}
 	free(o.handles);
 	return 0;
@@ -553,16 +579,18 @@ METHOD(kernel_ipsec_t, add_policy, status_t, private_kernel_udpesp_ipsec_t *this
 		return NOT_SUPPORTED;
 	}
 	if (data->type != POLICY_IPSEC) {
-		DBG1(DBG_KNL, "%s: %s policy %R === %R refused: udpesp has no policy engine for "
-		     "bypass or drop policies", KU, data->type == POLICY_PASS ? "bypass" : "drop",
-		     id->src_ts, id->dst_ts);
+		DBG1(DBG_KNL,
+		     "%s: %s policy %R === %R refused: udpesp has no policy engine for "
+		     "bypass or drop policies",
+		     KU, data->type == POLICY_PASS ? "bypass" : "drop", id->src_ts, id->dst_ts);
 		return NOT_SUPPORTED;
 	}
 	/* Inbound, the SA's selector does the check; outbound, the route steers. */
 	if (id->dir != POLICY_OUT)
 		return SUCCESS;
 	return this->routes->add(this->routes, id->src_ts, id->dst_ts, data->src, data->dst) ?
-		       SUCCESS : FAILED;
+		       SUCCESS :
+		       FAILED;
 }
 
 METHOD(kernel_ipsec_t, query_policy, status_t, private_kernel_udpesp_ipsec_t *this,
@@ -590,7 +618,8 @@ METHOD(kernel_ipsec_t, query_policy, status_t, private_kernel_udpesp_ipsec_t *th
 	for (size_t i = 0; i < n; i++) {
 		time_t use = 0;
 
-		if (kernel_udpesp_query(this, handles[i], NULL, NULL, &use) == SUCCESS && use > newest)
+		if (kernel_udpesp_query(this, handles[i], NULL, NULL, &use) == SUCCESS &&
+		    use > newest)
 			newest = use;
 	}
 	if (!newest)
@@ -613,8 +642,7 @@ METHOD(kernel_ipsec_t, flush_policies, status_t, private_kernel_udpesp_ipsec_t *
 	return SUCCESS;
 }
 
-METHOD(kernel_ipsec_t, bypass_socket, bool, private_kernel_udpesp_ipsec_t *this, int fd,
-       int family)
+METHOD(kernel_ipsec_t, bypass_socket, bool, private_kernel_udpesp_ipsec_t *this, int fd, int family)
 {
 	/* XDP passes IKE (non-ESP marker) up untouched: the socket needs nothing. */
 	return TRUE;
@@ -746,10 +774,13 @@ static void kernel_udpesp_resync(private_kernel_udpesp_ipsec_t *this)
 	this->mutex->unlock(this->mutex);
 	free(l.sas);
 	if (nlost)
-		DBG0(DBG_KNL, "%s: udpespd lost %zu of charon's inbound SAs: rekeying their "
-		     "CHILD_SAs", KU, nlost);
+		DBG0(DBG_KNL,
+		     "%s: udpespd lost %zu of charon's inbound SAs: rekeying their "
+		     "CHILD_SAs",
+		     KU, nlost);
 	for (size_t i = 0; i < nlost; i++) {
-		charon->kernel->expire(charon->kernel, IPPROTO_ESP, lost[i].spi, lost[i].dst, FALSE);
+		charon->kernel->expire(charon->kernel, IPPROTO_ESP, lost[i].spi, lost[i].dst,
+				       FALSE);
 		lost[i].dst->destroy(lost[i].dst);
 	}
 	free(lost);
@@ -822,17 +853,18 @@ kernel_udpesp_ipsec_t *kernel_udpesp_ipsec_create(void)
 		.spi_max = lib->settings->get_int(lib->settings, "%s.spi_max", KERNEL_SPI_MAX,
 						  lib->ns),
 	);
-	path = lib->settings->get_str(lib->settings, "%s.plugins.%s.socket",
-				      UDPESP_SOCKET_DEFAULT, lib->ns, KU);
+	path = lib->settings->get_str(lib->settings, "%s.plugins.%s.socket", UDPESP_SOCKET_DEFAULT,
+				      lib->ns, KU);
 	ifname = lib->settings->get_str(lib->settings, "%s.plugins.%s.interface", "udpesp0",
 					lib->ns, KU);
 	swan_conn_init(&this->conn, path, kernel_udpesp_log, this);
 	this->routes = kernel_udpesp_routes_create(ifname);
 
 	if (swan_conn_connect(&this->conn, err, sizeof(err))) {
-		DBG0(DBG_KNL, "%s: %s. charon keeps udpesp as its IPsec backend (no fall-back to "
-		     "kernel XFRM): every CHILD_SA fails until udpespd answers at %s", KU, err,
-		     path);
+		DBG0(DBG_KNL,
+		     "%s: %s. charon keeps udpesp as its IPsec backend (no fall-back to "
+		     "kernel XFRM): every CHILD_SA fails until udpespd answers at %s",
+		     KU, err, path);
 	} else if (!kernel_udpesp_flush_owned(this, &stale) && stale) {
 		DBG1(DBG_KNL, "%s: removed %zu SAs a previous charon left in udpespd", KU, stale);
 	}

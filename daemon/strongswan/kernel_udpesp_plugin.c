@@ -33,7 +33,7 @@ METHOD(plugin_t, get_features, int, private_kernel_udpesp_plugin_t *this,
 {
 	static plugin_feature_t f[] = {
 		PLUGIN_CALLBACK(kernel_ipsec_register, kernel_udpesp_ipsec_create),
-			PLUGIN_PROVIDE(CUSTOM, "kernel-ipsec"),
+		PLUGIN_PROVIDE(CUSTOM, "kernel-ipsec"),
 	};
 
 	*features = f;
@@ -70,8 +70,10 @@ plugin_t *kernel_udpesp_plugin_create(void)
 	private_kernel_udpesp_plugin_t *this;
 
 	if (!kernel_udpesp_layout_ok()) {
-		DBG0(DBG_KNL, "%s: built for another charon (daemon_t layout differs: was ME "
-		     "defined as this charon's build defines it?); not loaded", KERNEL_UDPESP_NAME);
+		DBG0(DBG_KNL,
+		     "%s: built for another charon (daemon_t layout differs: was ME "
+		     "defined as this charon's build defines it?); not loaded",
+		     KERNEL_UDPESP_NAME);
 		return NULL;
 	}
 	DBG2(DBG_KNL, "%s: daemon_t layout matches this charon", KERNEL_UDPESP_NAME);

@@ -29,7 +29,7 @@ struct private_kernel_udpesp_routes_t {
 	kernel_udpesp_routes_t public;
 	char *ifname;
 	mutex_t *mutex;
-	linked_list_t *routes;   /* kernel_udpesp_route_t */
+	linked_list_t *routes;	 /* kernel_udpesp_route_t */
 	linked_list_t *excludes; /* kernel_udpesp_exclude_t */
 };
 
@@ -55,7 +55,7 @@ static void kernel_udpesp_exclude_release(private_kernel_udpesp_routes_t *this,
 
 /* The peer's own address must keep its route outside the tunnel. */
 static kernel_udpesp_exclude_t *kernel_udpesp_exclude_get(private_kernel_udpesp_routes_t *this,
-							 host_t *src, host_t *peer)
+							  host_t *src, host_t *peer)
 {
 	kernel_udpesp_exclude_t *ex;
 	enumerator_t *e;
@@ -88,8 +88,8 @@ static kernel_udpesp_exclude_t *kernel_udpesp_exclude_get(private_kernel_udpesp_
 		free(if_name);
 		return NULL;
 	}
-	INIT(ex, .dst = peer->clone(peer), .src = src->clone(src), .gtw = gtw,
-	     .if_name = if_name, .refs = 1);
+	INIT(ex, .dst = peer->clone(peer), .src = src->clone(src), .gtw = gtw, .if_name = if_name,
+	     .refs = 1);
 	this->excludes->insert_last(this->excludes, ex);
 	return ex;
 }
@@ -143,8 +143,10 @@ METHOD(kernel_udpesp_routes_t, add, bool, private_kernel_udpesp_routes_t *this,
 	}
 	if (dst_ts->is_host(dst_ts, peer)) {
 		this->mutex->unlock(this->mutex);
-		DBG1(DBG_KNL, "%s: traffic selector %R is the IKE peer itself: ESP-in-UDP to it "
-		     "cannot go through the tunnel", "kernel-udpesp", dst_ts);
+		DBG1(DBG_KNL,
+		     "%s: traffic selector %R is the IKE peer itself: ESP-in-UDP to it "
+		     "cannot go through the tunnel",
+		     "kernel-udpesp", dst_ts);
 		net->destroy(net);
 		return FALSE;
 	}

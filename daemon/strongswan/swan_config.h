@@ -25,11 +25,11 @@
 #define HAVE_SYS_PARAM_H 1
 #define HAVE_CLOCK_GETTIME 1
 #define HAVE_CONDATTR_CLOCK_MONOTONIC 1 /* libstrongswan imports pthread_condattr_setclock */
-#define HAVE_EXPLICIT_BZERO 1           /* glibc 2.25+ */
-#define HAVE_MEMRCHR 1                  /* glibc */
-#define HAVE_FMEMOPEN 1                 /* glibc */
-#define HAVE_SIGWAITINFO 1              /* imports sigwaitinfo from glibc */
-#define HAVE_CLOSEFROM 1                /* imports closefrom from glibc 2.34+ */
+#define HAVE_EXPLICIT_BZERO 1		/* glibc 2.25+ */
+#define HAVE_MEMRCHR 1			/* glibc */
+#define HAVE_FMEMOPEN 1			/* glibc */
+#define HAVE_SIGWAITINFO 1		/* imports sigwaitinfo from glibc */
+#define HAVE_CLOSEFROM 1		/* imports closefrom from glibc 2.34+ */
 
 /* glibc's register_printf_specifier: neither Vstr nor the builtin printf. */
 #undef USE_VSTR

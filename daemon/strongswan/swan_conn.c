@@ -159,8 +159,7 @@ int swan_conn_connect(struct swan_conn *c, char *err, size_t errlen)
 static void swan_conn_lost(struct swan_conn *c, int ret)
 {
 	snprintf(c->last_err, sizeof(c->last_err), "%s", strerror(-ret));
-	swan_conn_logf(c, 0, "lost the connection to udpespd at %s: %s", c->path,
-		       strerror(-ret));
+	swan_conn_logf(c, 0, "lost the connection to udpespd at %s: %s", c->path, strerror(-ret));
 	close(c->fd);
 	c->fd = -1;
 	c->next_try = 0; /* the next request tries at once, then backs off */
@@ -168,8 +167,8 @@ static void swan_conn_lost(struct swan_conn *c, int ret)
 
 /* Send and read messages of this seq until one that ends it; with c->lock held. */
 static int swan_conn_exchange(struct swan_conn *c, uint32_t type, const void *req, uint32_t len,
-			      int (*cb)(void *ctx, const struct ctl_msg *m), void *ctx,
-			      char *err, size_t errlen)
+			      int (*cb)(void *ctx, const struct ctl_msg *m), void *ctx, char *err,
+			      size_t errlen)
 {
 	uint32_t seq;
 	int ret, cb_ret = 0;
@@ -243,13 +242,15 @@ int swan_conn_request(struct swan_conn *c, uint32_t type, const void *req, uint3
 		snprintf(err, errlen, "udpespd sent no %s reply", ctl_msg_name(type));
 		ret = -EBADMSG;
 	} else if (ret == -EBADMSG && !err[0]) {
-		snprintf(err, errlen, "udpespd's %s reply has an unexpected size", ctl_msg_name(type));
+		snprintf(err, errlen, "udpespd's %s reply has an unexpected size",
+			 ctl_msg_name(type));
 	}
 	return ret;
 }
 
-int swan_conn_dump(struct swan_conn *c, uint32_t type, int (*cb)(void *ctx, const struct ctl_msg *m),
-		   void *ctx, char *err, size_t errlen)
+int swan_conn_dump(struct swan_conn *c, uint32_t type,
+		   int (*cb)(void *ctx, const struct ctl_msg *m), void *ctx, char *err,
+		   size_t errlen)
 {
 	int ret;
 

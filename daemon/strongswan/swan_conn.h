@@ -26,11 +26,11 @@ typedef void (*swan_conn_log_t)(void *ctx, int level, const char *msg);
 struct swan_conn {
 	pthread_mutex_t lock;
 	char path[108];
-	int fd;                 /* -1 while not connected */
+	int fd; /* -1 while not connected */
 	uint32_t seq;
-	uint64_t next_try;      /* CLOCK_MONOTONIC ms before which no connect is tried */
-	unsigned int backoff;   /* seconds, for the next failure */
-	bool ever_up;           /* a later connect is a reconnect */
+	uint64_t next_try;    /* CLOCK_MONOTONIC ms before which no connect is tried */
+	unsigned int backoff; /* seconds, for the next failure */
+	bool ever_up;	      /* a later connect is a reconnect */
 	char last_err[160];
 	swan_conn_log_t log;
 	void *log_ctx;
@@ -58,7 +58,8 @@ int swan_conn_request(struct swan_conn *c, uint32_t type, const void *req, uint3
 		      void *reply, uint32_t reply_len, char *err, size_t errlen);
 
 /* A dump: cb for every message until DONE; cb returning non-zero stops it (all read). */
-int swan_conn_dump(struct swan_conn *c, uint32_t type, int (*cb)(void *ctx, const struct ctl_msg *m),
-		   void *ctx, char *err, size_t errlen);
+int swan_conn_dump(struct swan_conn *c, uint32_t type,
+		   int (*cb)(void *ctx, const struct ctl_msg *m), void *ctx, char *err,
+		   size_t errlen);
 
 #endif /* UDPESP_SWAN_CONN_H */

@@ -123,7 +123,10 @@ static void xform_key_lens(const struct xform_alg *a, char *buf, size_t len)
 	buf[0] = 0;
 	for (int i = 0; i < a->nkeys && off < len; i++)
 		off += snprintf(buf + off, len - off, "%s%d",
-				!i ? "" : i == a->nkeys - 1 ? " or " : ", ", a->keys[i] + a->salt);
+				!i		  ? "" :
+				i == a->nkeys - 1 ? " or " :
+						    ", ",
+				a->keys[i] + a->salt);
 }
 
 static int xform_fill(const struct xform_alg *a, const uint8_t *key, size_t key_len,
@@ -155,21 +158,23 @@ int xform_algs(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, s
 				  r->enc_alg, xform_enc_refusal(r->enc_alg));
 	if (enc->aead) {
 		if (!no_integ)
-			return xform_fail(err, errlen, -EINVAL,
-					  "%s is an AEAD: integrity transform %u makes no sense with it",
-					  enc->name, r->int_alg);
+			return xform_fail(
+				err, errlen, -EINVAL,
+				"%s is an AEAD: integrity transform %u makes no sense with it",
+				enc->name, r->int_alg);
 		return xform_fill(enc, r->enc_key, r->enc_key_len, &sa->aead, err, errlen);
 	}
 	if (no_integ)
-		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "%s without an integrity transform refused: udpesp never offloads unauthenticated ESP",
-				  enc->name);
+		return xform_fail(
+			err, errlen, -EOPNOTSUPP,
+			"%s without an integrity transform refused: udpesp never offloads unauthenticated ESP",
+			enc->name);
 	integ = xform_find(xform_integs, xform_ninteg, r->int_alg);
 	if (!integ)
 		return xform_fail(err, errlen, -EOPNOTSUPP, "integrity transform %u refused: %s",
 				  r->int_alg, xform_integ_refusal(r->int_alg));
 	return xform_fill(enc, r->enc_key, r->enc_key_len, &sa->enc, err, errlen) ?:
-	       xform_fill(integ, r->int_key, r->int_key_len, &sa->auth, err, errlen);
+		       xform_fill(integ, r->int_key, r->int_key_len, &sa->auth, err, errlen);
 }
 
 void xform_lifetimes(const struct xform_req *r, struct udpesp_ctl_sa *sa)
@@ -189,11 +194,13 @@ int xform_flags(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, 
 				  "mode %d refused: udpesp offloads tunnel and transport mode only",
 				  r->mode);
 	if (!r->encap)
-		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "an SA without UDP encapsulation refused: udpesp carries ESP in UDP only (NAT-T must be forced)");
+		return xform_fail(
+			err, errlen, -EOPNOTSUPP,
+			"an SA without UDP encapsulation refused: udpesp carries ESP in UDP only (NAT-T must be forced)");
 	if (r->ipcomp)
 		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "IPComp transform %u refused: udpesp does not compress", r->ipcomp);
+				  "IPComp transform %u refused: udpesp does not compress",
+				  r->ipcomp);
 	if (r->mark_value || r->mark_mask || r->id_mark_value || r->id_mark_mask)
 		return xform_fail(err, errlen, -EOPNOTSUPP,
 				  "mark %#x/%#x refused: udpesp has no packet marks",
@@ -206,20 +213,24 @@ int xform_flags(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, 
 		return xform_fail(err, errlen, -EOPNOTSUPP,
 				  "security label refused: udpesp has no labeled IPsec");
 	if (r->hw_offload == XFORM_HW_OFFLOAD_YES)
-		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "hw_offload=yes refused: udpesp is the offload, NIC crypto offload is not used (use auto or no)");
+		return xform_fail(
+			err, errlen, -EOPNOTSUPP,
+			"hw_offload=yes refused: udpesp is the offload, NIC crypto offload is not used (use auto or no)");
 	if (!r->copy_df)
-		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "copy_df=no refused: udpesp always copies DF from the inner header");
+		return xform_fail(
+			err, errlen, -EOPNOTSUPP,
+			"copy_df=no refused: udpesp always copies DF from the inner header");
 	if (!r->copy_ecn)
 		return xform_fail(err, errlen, -EOPNOTSUPP,
 				  "copy_ecn=no refused: udpesp always propagates ECN (RFC 6040)");
 	if (r->copy_dscp != XFORM_DSCP_OUT_ONLY)
-		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "copy_dscp other than out refused: udpesp copies DSCP to the outer header only");
+		return xform_fail(
+			err, errlen, -EOPNOTSUPP,
+			"copy_dscp other than out refused: udpesp copies DSCP to the outer header only");
 	if (r->inbound && r->esn && !r->replay_window)
-		return xform_fail(err, errlen, -EOPNOTSUPP,
-				  "ESN with replay_window 0 refused: an inbound ESN SA needs a window (RFC 4304)");
+		return xform_fail(
+			err, errlen, -EOPNOTSUPP,
+			"ESN with replay_window 0 refused: an inbound ESN SA needs a window (RFC 4304)");
 	if (r->replay_window > UDPESP_REPLAY_MAX)
 		return xform_fail(err, errlen, -EOPNOTSUPP,
 				  "replay_window %u refused: udpesp offloads windows up to %d",

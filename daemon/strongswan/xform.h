@@ -55,7 +55,7 @@ enum xform_hw_offload { XFORM_HW_OFFLOAD_NO = 0, XFORM_HW_OFFLOAD_YES, XFORM_HW_
 
 /* One lifetime as charon's lifetime_cfg_t has it (jitter already applied). */
 struct xform_limit {
-	uint64_t life;  /* hard */
+	uint64_t life;	/* hard */
 	uint64_t rekey; /* soft */
 };
 
@@ -64,18 +64,18 @@ struct xform_req {
 	uint16_t enc_alg, int_alg;
 	const uint8_t *enc_key, *int_key;
 	size_t enc_key_len, int_key_len;
-	int mode;              /* enum xform_mode */
+	int mode; /* enum xform_mode */
 	bool inbound, esn, encap;
 	bool copy_df, copy_ecn;
-	int copy_dscp;         /* enum xform_dscp */
-	int hw_offload;        /* enum xform_hw_offload */
+	int copy_dscp;	/* enum xform_dscp */
+	int hw_offload; /* enum xform_hw_offload */
 	uint32_t replay_window;
 	uint32_t tfc;
-	uint16_t ipcomp;       /* 0 = none */
-	uint32_t mark_value, mark_mask; /* SA mark (data->mark) */
+	uint16_t ipcomp;		      /* 0 = none */
+	uint32_t mark_value, mark_mask;	      /* SA mark (data->mark) */
 	uint32_t id_mark_value, id_mark_mask; /* sa_id mark */
 	uint32_t if_id;
-	bool label;            /* a security label was given */
+	bool label; /* a security label was given */
 	struct xform_limit time, bytes, packets;
 };
 

@@ -25,7 +25,7 @@ static int conn_transport_error(int err, __u32 req)
 {
 	if (err == -ETIMEDOUT)
 		print_error("udpespd did not answer %s within %d s", ctl_msg_name(req),
-		       REPLY_TIMEOUT_MS / 1000);
+			    REPLY_TIMEOUT_MS / 1000);
 	else if (err == -ENOTCONN || err == -ECONNRESET || err == -EPIPE)
 		print_error("udpespd closed the connection");
 	else if (err == -EBADMSG || err == -EMSGSIZE)
@@ -105,9 +105,11 @@ int conn_open(void)
 		if (err == -ENOENT)
 			print_error("udpespd is not running (no socket at %s)", conn_sock_path);
 		else if (err == -ECONNREFUSED)
-			print_error("udpespd is not running (nothing listens at %s)", conn_sock_path);
+			print_error("udpespd is not running (nothing listens at %s)",
+				    conn_sock_path);
 		else
-			print_error("cannot connect to udpespd at %s: %s", conn_sock_path, strerror(-err));
+			print_error("cannot connect to udpespd at %s: %s", conn_sock_path,
+				    strerror(-err));
 		return err;
 	}
 	err = conn_call(UDPESP_MSG_HELLO, &hello, sizeof(hello), UDPESP_MSG_HELLO, &m);
@@ -115,8 +117,9 @@ int conn_open(void)
 		return err;
 	h = m.payload;
 	if (h->version != UDPESP_CTL_VERSION || h->abi_version != UDPESP_ABI_VERSION) {
-		print_error("version mismatch: udpespd speaks control protocol %u (map ABI %u), udpespctl %u (map ABI %u)",
-		       h->version, h->abi_version, UDPESP_CTL_VERSION, UDPESP_ABI_VERSION);
+		print_error(
+			"version mismatch: udpespd speaks control protocol %u (map ABI %u), udpespctl %u (map ABI %u)",
+			h->version, h->abi_version, UDPESP_CTL_VERSION, UDPESP_ABI_VERSION);
 		err = -EPROTO;
 	}
 	ctl_msg_free(&m);

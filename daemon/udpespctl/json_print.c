@@ -51,8 +51,8 @@ static bool json_print_fp(const struct json_print *p, enum print_type t, const c
 	return !p->json && (t & PRINT_FP) && fmt;
 }
 
-void json_print_u64(struct json_print *p, enum print_type t, const char *key,
-	    const char *fmt, __u64 v)
+void json_print_u64(struct json_print *p, enum print_type t, const char *key, const char *fmt,
+		    __u64 v)
 {
 	if (json_print_json(p, t))
 		json_writer_u64(&p->jw, key, v);
@@ -60,8 +60,8 @@ void json_print_u64(struct json_print *p, enum print_type t, const char *key,
 		fprintf(p->f, fmt, (unsigned long long)v);
 }
 
-void json_print_str(struct json_print *p, enum print_type t, const char *key,
-	    const char *fmt, const char *s)
+void json_print_str(struct json_print *p, enum print_type t, const char *key, const char *fmt,
+		    const char *s)
 {
 	if (json_print_json(p, t))
 		json_writer_string(&p->jw, key, s);
@@ -69,8 +69,8 @@ void json_print_str(struct json_print *p, enum print_type t, const char *key,
 		fprintf(p->f, fmt, s ? s : "(null)");
 }
 
-void json_print_bool(struct json_print *p, enum print_type t, const char *key,
-	     const char *fmt, bool v)
+void json_print_bool(struct json_print *p, enum print_type t, const char *key, const char *fmt,
+		     bool v)
 {
 	if (json_print_json(p, t))
 		json_writer_bool(&p->jw, key, v);
@@ -78,8 +78,7 @@ void json_print_bool(struct json_print *p, enum print_type t, const char *key,
 		fputs(fmt, p->f);
 }
 
-void json_print_null(struct json_print *p, enum print_type t, const char *key,
-	     const char *fmt)
+void json_print_null(struct json_print *p, enum print_type t, const char *key, const char *fmt)
 {
 	if (json_print_json(p, t))
 		json_writer_null(&p->jw, key);

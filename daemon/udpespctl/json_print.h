@@ -39,16 +39,15 @@ void json_print_close_object(struct json_print *p);
 void json_print_open_array(struct json_print *p, const char *key);
 void json_print_close_array(struct json_print *p);
 /* A NULL fmt prints nothing in text mode. */
-void json_print_u64(struct json_print *p, enum print_type t, const char *key,
-	    const char *fmt, __u64 v);
-void json_print_str(struct json_print *p, enum print_type t, const char *key,
-	    const char *fmt, const char *s);
+void json_print_u64(struct json_print *p, enum print_type t, const char *key, const char *fmt,
+		    __u64 v);
+void json_print_str(struct json_print *p, enum print_type t, const char *key, const char *fmt,
+		    const char *s);
 /* Text: fmt, a plain string without conversions, when v is true. */
-void json_print_bool(struct json_print *p, enum print_type t, const char *key,
-	     const char *fmt, bool v);
+void json_print_bool(struct json_print *p, enum print_type t, const char *key, const char *fmt,
+		     bool v);
 /* Text: fmt as a plain string. JSON: key: null. */
-void json_print_null(struct json_print *p, enum print_type t, const char *key,
-	     const char *fmt);
+void json_print_null(struct json_print *p, enum print_type t, const char *key, const char *fmt);
 /* Text mode only: printf-style. */
 void json_print_text(struct json_print *p, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -20,10 +20,10 @@
 
 struct json_writer {
 	FILE *f;
-	unsigned int depth;			 /* open objects and arrays */
-	bool in_object[JSON_MAX_DEPTH + 1];	 /* [d]: level d is an object */
-	bool has_items[JSON_MAX_DEPTH + 1];	 /* [d]: comma before the next */
-	int err;				 /* first misuse, sticky */
+	unsigned int depth;		    /* open objects and arrays */
+	bool in_object[JSON_MAX_DEPTH + 1]; /* [d]: level d is an object */
+	bool has_items[JSON_MAX_DEPTH + 1]; /* [d]: comma before the next */
+	int err;			    /* first misuse, sticky */
 };
 
 void json_writer_init(struct json_writer *w, FILE *f);

@@ -9,8 +9,9 @@
 #include "common/ctl_proto.h"
 #include "udpespctl.h"
 
-static const char *const xdp_mode_names[] = { "auto", [UDPESP_XDP_NATIVE] = "native",
-					      [UDPESP_XDP_GENERIC] = "generic" };
+static const char *const xdp_mode_names[] = {
+	"auto", [UDPESP_XDP_NATIVE] = "native", [UDPESP_XDP_GENERIC] = "generic"
+};
 
 static void link_print(const struct udpesp_ctl_link *l, const char *fmt)
 {
@@ -20,7 +21,8 @@ static void link_print(const struct udpesp_ctl_link *l, const char *fmt)
 	json_print_open_object(&print_out, NULL);
 	json_print_str(&print_out, PRINT_ANY, "dev", fmt, name);
 	json_print_u64(&print_out, PRINT_ANY, "ifindex", " ifindex %llu", l->ifindex);
-	json_print_str(&print_out, PRINT_ANY, "mode", " mode %s", NAME(xdp_mode_names, l->mode, "mode", b));
+	json_print_str(&print_out, PRINT_ANY, "mode", " mode %s",
+		       NAME(xdp_mode_names, l->mode, "mode", b));
 	json_print_u64(&print_out, PRINT_ANY, "prog_id", " prog-id %llu", l->prog_id);
 	json_print_bool(&print_out, PRINT_ANY, "owned", " owned", l->owned);
 	json_print_nl(&print_out);

@@ -31,7 +31,8 @@ static void monitor_print_event(const struct udpesp_ctl_event *e)
 	bool expiry = e->type == UDPESP_EV_SA_SOFT_EXPIRED || e->type == UDPESP_EV_SA_HARD_EXPIRED;
 
 	json_print_open_object(&print_out, NULL);
-	json_print_str(&print_out, PRINT_ANY, "event", "%s", NAME(event_names, e->type, "event", b));
+	json_print_str(&print_out, PRINT_ANY, "event", "%s",
+		       NAME(event_names, e->type, "event", b));
 	json_print_u64(&print_out, PRINT_JSON, "time", NULL, e->time);
 	if (e->type == UDPESP_EV_LINK_GONE) {
 		json_print_u64(&print_out, PRINT_ANY, "ifindex", " ifindex %llu", e->ifindex);
@@ -46,8 +47,9 @@ static void monitor_print_event(const struct udpesp_ctl_event *e)
 		print_addr("addr", NULL, &e->addr, false);
 		json_print_u64(&print_out, PRINT_JSON, "port", NULL, ntohs(e->port));
 		print_fmt_addr(&e->addr, false, a, sizeof(a));
-		json_print_text(&print_out, e->addr.family == AF_INET6 ? " new [%s]:%u" : " new %s:%u", a,
-			ntohs(e->port));
+		json_print_text(&print_out,
+				e->addr.family == AF_INET6 ? " new [%s]:%u" : " new %s:%u", a,
+				ntohs(e->port));
 	} else {
 		json_print_u64(&print_out, PRINT_ANY, "handle", " handle %llu", e->handle);
 		if (e->addr.family)
@@ -56,7 +58,7 @@ static void monitor_print_event(const struct udpesp_ctl_event *e)
 			print_spi(" spi 0x%08x", e->spi);
 		if (expiry)
 			json_print_str(&print_out, PRINT_ANY, "limit", " limit %s",
-			       NAME(print_limit_names, e->limit, "limit", b));
+				       NAME(print_limit_names, e->limit, "limit", b));
 	}
 	json_print_nl(&print_out);
 	json_print_close_object(&print_out);
@@ -86,7 +88,8 @@ int do_monitor(int argc, char **argv)
 	if (argc && args_matches(argv[0], "help"))
 		return monitor_usage(stdout), EXIT_OK;
 	if (argc)
-		return usage_error_with(monitor_usage, "monitor takes no command, got \"%s\"", argv[0]);
+		return usage_error_with(monitor_usage, "monitor takes no command, got \"%s\"",
+					argv[0]);
 	/* Signals only interrupt ppoll(), so none is lost between two checks. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGINT);

@@ -7,8 +7,9 @@
 #include "common/ctl_proto.h"
 #include "udpespctl.h"
 
-static const char *const family_names[] = { "any", [UDPESP_AF_INET] = "inet",
-					    [UDPESP_AF_INET6] = "inet6" };
+static const char *const family_names[] = {
+	"any", [UDPESP_AF_INET] = "inet", [UDPESP_AF_INET6] = "inet6"
+};
 
 static int parser_one(const struct ctl_msg *m)
 {
@@ -23,12 +24,13 @@ static int parser_one(const struct ctl_msg *m)
 	print_dev(" dev %s", p->ifindex);
 	json_print_u64(&print_out, PRINT_ANY, "port", " port %llu", ntohs(p->port));
 	json_print_str(&print_out, PRINT_ANY, "family", " family %s",
-	       NAME(family_names, p->addr.family, "family", b));
+		       NAME(family_names, p->addr.family, "family", b));
 	if (a[0] || a[1] || a[2] || a[3])
 		print_addr("addr", " addr %s", &p->addr, false);
 	else
 		json_print_null(&print_out, PRINT_JSON, "addr", NULL);
-	json_print_str(&print_out, PRINT_ANY, "encap", " encap %s", NAME(print_encap_names, p->encap, "encap", b));
+	json_print_str(&print_out, PRINT_ANY, "encap", " encap %s",
+		       NAME(print_encap_names, p->encap, "encap", b));
 	json_print_u64(&print_out, PRINT_ANY, "users", " users %llu\n", p->users);
 	json_print_close_object(&print_out);
 	return 0;

@@ -17,8 +17,7 @@
 struct json_print print_out;
 
 /* "Error: ..." on stderr; returns EXIT_FAIL. */
-__attribute__((format(printf, 1, 2)))
-int print_error(const char *fmt, ...)
+__attribute__((format(printf, 1, 2))) int print_error(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -34,11 +33,12 @@ int print_error(const char *fmt, ...)
 const char *const print_limit_names[UDPESP_LIMIT_MAX] = {
 	"time-soft", "time-hard", "byte-soft", "byte-hard", "packet-soft", "packet-hard",
 };
-const char *const print_encap_names[UDPESP_ENCAP_ESPINUDP + 1] = { [UDPESP_ENCAP_ESPINUDP] = "espinudp" };
+const char *const print_encap_names[UDPESP_ENCAP_ESPINUDP + 1] = { [UDPESP_ENCAP_ESPINUDP] =
+									   "espinudp" };
 
 /* names[v], or "what-v" in buf for a value this udpespctl does not know. */
-const char *print_name(const char *const *names, unsigned int n, unsigned int v,
-			   const char *what, char *buf, size_t len)
+const char *print_name(const char *const *names, unsigned int n, unsigned int v, const char *what,
+		       char *buf, size_t len)
 {
 	if (v < n && names[v])
 		return names[v];
@@ -47,8 +47,7 @@ const char *print_name(const char *const *names, unsigned int n, unsigned int v,
 }
 
 /* Address (with /len if prefix) in buf, or NULL when none is set. */
-const char *print_fmt_addr(const struct udpesp_ctl_addr *a, bool prefix, char *buf,
-			    size_t len)
+const char *print_fmt_addr(const struct udpesp_ctl_addr *a, bool prefix, char *buf, size_t len)
 {
 	char s[INET6_ADDRSTRLEN];
 
@@ -60,8 +59,7 @@ const char *print_fmt_addr(const struct udpesp_ctl_addr *a, bool prefix, char *b
 }
 
 /* JSON: the address or null; text: fmt with the address or "any". */
-void print_addr(const char *key, const char *fmt, const struct udpesp_ctl_addr *a,
-		       bool prefix)
+void print_addr(const char *key, const char *fmt, const struct udpesp_ctl_addr *a, bool prefix)
 {
 	char buf[INET6_ADDRSTRLEN + 8];
 	const char *s = print_fmt_addr(a, prefix, buf, sizeof(buf));

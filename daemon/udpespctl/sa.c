@@ -20,8 +20,8 @@
 #define BATCH_SAS (BATCH_FIT < 4096 ? BATCH_FIT : 4096)
 
 static const char *const dir_names[] = { [UDPESP_DIR_IN] = "in", [UDPESP_DIR_OUT] = "out" };
-static const char *const mode_names[] = { [UDPESP_MODE_TUNNEL] = "tunnel",
-					  [UDPESP_MODE_TRANSPORT] = "transport" };
+static const char *const
+	mode_names[] = { [UDPESP_MODE_TUNNEL] = "tunnel", [UDPESP_MODE_TRANSPORT] = "transport" };
 static const char *const offload_names[] = { [UDPESP_OFFLOAD_AUTO] = "auto",
 					     [UDPESP_OFFLOAD_XSK] = "xsk",
 					     [UDPESP_OFFLOAD_KFUNC] = "kfunc" };
@@ -43,7 +43,7 @@ static void sa_print_alg(const char *kind, const struct udpesp_ctl_alg *alg)
 	json_print_u64(&print_out, PRINT_ANY, "key_bits", " key %llu bits", alg->key_len * 8ull);
 	if (alg->bits)
 		json_print_u64(&print_out, PRINT_ANY, aead ? "icv_bits" : "trunc_bits",
-		       aead ? " icv %llu" : " trunc %llu", alg->bits);
+			       aead ? " icv %llu" : " trunc %llu", alg->bits);
 	json_print_nl(&print_out);
 	json_print_close_object(&print_out);
 }
@@ -61,13 +61,16 @@ static void sa_print(const struct udpesp_ctl_sa_info *si)
 	print_addr("src", " src %s", &sa->src, false);
 	print_addr("dst", " dst %s", &sa->dst, false);
 	print_spi(" spi 0x%08x", sa->spi);
-	json_print_str(&print_out, PRINT_ANY, "mode", " mode %s", NAME(mode_names, sa->mode, "mode", b));
+	json_print_str(&print_out, PRINT_ANY, "mode", " mode %s",
+		       NAME(mode_names, sa->mode, "mode", b));
 	json_print_u64(&print_out, PRINT_ANY, "slot", " slot %llu", si->slot);
 	if (sa->reqid)
 		json_print_u64(&print_out, PRINT_ANY, "reqid", " reqid %llu", sa->reqid);
 	/* Who added it: an IKE daemon's SAs are not to be edited by hand. */
 	json_print_str(&print_out, sa->owner ? PRINT_ANY : PRINT_JSON, "owner", " owner %s",
-		       sa->owner == UDPESP_OWNER_CHARON ? "charon" : sa->owner ? "?" : "none");
+		       sa->owner == UDPESP_OWNER_CHARON ? "charon" :
+		       sa->owner			? "?" :
+							  "none");
 	json_print_nl(&print_out);
 	sa_print_alg("aead", &sa->aead);
 	sa_print_alg("enc", &sa->enc);
@@ -75,7 +78,7 @@ static void sa_print(const struct udpesp_ctl_sa_info *si)
 	if (sa->encap) {
 		json_print_open_object(&print_out, "encap");
 		json_print_str(&print_out, PRINT_ANY, "type", "\tencap %s",
-		       NAME(print_encap_names, sa->encap, "encap", b));
+			       NAME(print_encap_names, sa->encap, "encap", b));
 		json_print_u64(&print_out, PRINT_ANY, "sport", " %llu", ntohs(sa->encap_sport));
 		json_print_u64(&print_out, PRINT_ANY, "dport", " %llu", ntohs(sa->encap_dport));
 		if (!print_fmt_addr(&sa->encap_oa, false, oa, sizeof(oa)))
@@ -83,17 +86,18 @@ static void sa_print(const struct udpesp_ctl_sa_info *si)
 		json_print_str(&print_out, PRINT_ANY, "oa", " %s\n", oa);
 		json_print_close_object(&print_out);
 	}
-	json_print_u64(&print_out, PRINT_ANY, "replay_window", "\treplay-window %llu", sa->replay_window);
+	json_print_u64(&print_out, PRINT_ANY, "replay_window", "\treplay-window %llu",
+		       sa->replay_window);
 	json_print_bool(&print_out, PRINT_ANY, "esn", " flag esn", sa->flags & UDPESP_CTL_SA_ESN);
-	json_print_u64(&print_out, PRINT_ANY, in ? "seq" : "oseq", in ? " seq 0x%llx\n" : " oseq 0x%llx\n",
-	       si->seq);
+	json_print_u64(&print_out, PRINT_ANY, in ? "seq" : "oseq",
+		       in ? " seq 0x%llx\n" : " oseq 0x%llx\n", si->seq);
 	json_print_open_object(&print_out, "sel");
 	print_addr("src", "\tsel src %s", &sa->sel_src, true);
 	print_addr("dst", " dst %s\n", &sa->sel_dst, true);
 	json_print_close_object(&print_out);
 	print_dev("\tdev %s", sa->ifindex);
 	json_print_str(&print_out, PRINT_ANY, "offload", " offload %s",
-	       NAME(offload_names, sa->offload, "offload", b));
+		       NAME(offload_names, sa->offload, "offload", b));
 	if (sa->tfcpad)
 		json_print_u64(&print_out, PRINT_ANY, "tfcpad", " tfcpad %llu", sa->tfcpad);
 	json_print_nl(&print_out);
@@ -101,13 +105,13 @@ static void sa_print(const struct udpesp_ctl_sa_info *si)
 	for (int i = 0; i < UDPESP_LIMIT_MAX; i++) {
 		json_print_u64(&print_out, PRINT_JSON, limit_keys[i], NULL, sa->limits[i]);
 		if (sa->limits[i])
-			json_print_text(&print_out, "%s %s %llu", limited ? "" : "\tlimit", print_limit_names[i],
-				(unsigned long long)sa->limits[i]);
+			json_print_text(&print_out, "%s %s %llu", limited ? "" : "\tlimit",
+					print_limit_names[i], (unsigned long long)sa->limits[i]);
 		limited |= !!sa->limits[i];
 	}
 	json_print_close_object(&print_out);
 	json_print_str(&print_out, PRINT_ANY, "state", limited ? " state %s" : "\tstate %s",
-	       NAME(state_names, si->state, "state", b));
+		       NAME(state_names, si->state, "state", b));
 	print_time("add_time", " added %s", si->add_time);
 	print_time("use_time", " used %s\n", si->use_time);
 	json_print_close_object(&print_out);
@@ -123,36 +127,37 @@ static void sa_print_handles(const struct udpesp_ctl_handles *h)
 
 static void sa_usage(FILE *f)
 {
-	fprintf(f, "Usage: udpespctl sa add dir in|out src ADDR dst ADDR spi SPI [proto esp]\n"
-		   "                 [mode tunnel|transport] ALGO... [encap espinudp SPORT DPORT OADDR]\n"
-		   "                 [replay-window N] [flag esn] [sel [src PREFIX] [dst PREFIX]]\n"
-		   "                 [dev IFNAME] [offload auto|xsk|kfunc] [reqid N] [tfcpad N]\n"
-		   "                 [replay-seq N] [replay-seq-hi N] [replay-oseq N] [replay-oseq-hi N]\n"
-		   "                 [limit LIMIT N]... [parser P]\n"
-		   "       udpespctl sa add-batch FILE|-\n"
-		   "       udpespctl sa { delete | show } SELECTOR\n"
-		   "       udpespctl sa [ list | flush ]\n"
-		   "ALGO := aead NAME KEY ICV_BITS | enc NAME KEY | auth NAME KEY |\n"
-		   "        auth-trunc NAME KEY TRUNC_BITS\n"
-		   "KEY := 0xHEX | @FILE | - | ''   (@FILE: read from FILE, -: the next line of\n"
-		   "        stdin; both keep the key out of ps, which shows the command line)\n"
-		   "Suites (KEY bytes: AES-128/192/256 key + salt or nonce; ICV bits):\n"
-		   "  aead 'rfc4106(gcm(aes))' KEY 64|96|128        KEY 20|28|36\n"
-		   "  aead 'rfc4309(ccm(aes))' KEY 64|96|128        KEY 19|27|35\n"
-		   "  aead 'rfc4543(gcm(aes))' KEY 128              KEY 20|28|36 (GMAC)\n"
-		   "  aead 'rfc7539esp(chacha20,poly1305)' KEY 128  KEY 36\n"
-		   "  enc 'cbc(aes)' KEY 16|24|32, enc 'rfc3686(ctr(aes))' KEY 20|28|36 or\n"
-		   "  enc 'ecb(cipher_null)' \"\", each with one of\n"
-		   "    auth-trunc 'hmac(sha256)' KEY32 128, 'hmac(sha384)' KEY48 192,\n"
-		   "    'hmac(sha512)' KEY64 256, 'hmac(sha1)' KEY20 96, 'xcbc(aes)' KEY16 96\n"
-		   "  Refused (RFC 8221): DES, 3DES, HMAC-MD5, ESP without integrity, AH.\n"
-		   "LIMIT := time-soft | time-hard | byte-soft | byte-hard | packet-soft | packet-hard\n"
-		   "SELECTOR := handle H [parser P] | dst ADDR spi SPI [parser P]\n"
-		   "add-batch reads FILE (- for stdin): one SA per line, the words that would\n"
-		   "follow \"sa add\"; '...' or \"...\" quotes a word, lines starting with # are\n"
-		   "skipped. Every line is parsed first, then they go to udpespd in SA_ADD\n"
-		   "messages of up to %zu SAs, each installed all or nothing.\n",
-		   (size_t)BATCH_SAS);
+	fprintf(f,
+		"Usage: udpespctl sa add dir in|out src ADDR dst ADDR spi SPI [proto esp]\n"
+		"                 [mode tunnel|transport] ALGO... [encap espinudp SPORT DPORT OADDR]\n"
+		"                 [replay-window N] [flag esn] [sel [src PREFIX] [dst PREFIX]]\n"
+		"                 [dev IFNAME] [offload auto|xsk|kfunc] [reqid N] [tfcpad N]\n"
+		"                 [replay-seq N] [replay-seq-hi N] [replay-oseq N] [replay-oseq-hi N]\n"
+		"                 [limit LIMIT N]... [parser P]\n"
+		"       udpespctl sa add-batch FILE|-\n"
+		"       udpespctl sa { delete | show } SELECTOR\n"
+		"       udpespctl sa [ list | flush ]\n"
+		"ALGO := aead NAME KEY ICV_BITS | enc NAME KEY | auth NAME KEY |\n"
+		"        auth-trunc NAME KEY TRUNC_BITS\n"
+		"KEY := 0xHEX | @FILE | - | ''   (@FILE: read from FILE, -: the next line of\n"
+		"        stdin; both keep the key out of ps, which shows the command line)\n"
+		"Suites (KEY bytes: AES-128/192/256 key + salt or nonce; ICV bits):\n"
+		"  aead 'rfc4106(gcm(aes))' KEY 64|96|128        KEY 20|28|36\n"
+		"  aead 'rfc4309(ccm(aes))' KEY 64|96|128        KEY 19|27|35\n"
+		"  aead 'rfc4543(gcm(aes))' KEY 128              KEY 20|28|36 (GMAC)\n"
+		"  aead 'rfc7539esp(chacha20,poly1305)' KEY 128  KEY 36\n"
+		"  enc 'cbc(aes)' KEY 16|24|32, enc 'rfc3686(ctr(aes))' KEY 20|28|36 or\n"
+		"  enc 'ecb(cipher_null)' \"\", each with one of\n"
+		"    auth-trunc 'hmac(sha256)' KEY32 128, 'hmac(sha384)' KEY48 192,\n"
+		"    'hmac(sha512)' KEY64 256, 'hmac(sha1)' KEY20 96, 'xcbc(aes)' KEY16 96\n"
+		"  Refused (RFC 8221): DES, 3DES, HMAC-MD5, ESP without integrity, AH.\n"
+		"LIMIT := time-soft | time-hard | byte-soft | byte-hard | packet-soft | packet-hard\n"
+		"SELECTOR := handle H [parser P] | dst ADDR spi SPI [parser P]\n"
+		"add-batch reads FILE (- for stdin): one SA per line, the words that would\n"
+		"follow \"sa add\"; '...' or \"...\" quotes a word, lines starting with # are\n"
+		"skipped. Every line is parsed first, then they go to udpespd in SA_ADD\n"
+		"messages of up to %zu SAs, each installed all or nothing.\n",
+		(size_t)BATCH_SAS);
 }
 
 static int sa_add(int argc, char **argv)
@@ -299,8 +304,8 @@ static int sa_add_batch(int argc, char **argv)
 		err = conn_open();
 	for (; ret == EXIT_OK && !err && done < n; done += k) {
 		k = n - done < BATCH_SAS ? n - done : BATCH_SAS;
-		err = conn_call(UDPESP_MSG_SA_ADD, buf + done, k * sizeof(*buf),
-				UDPESP_MSG_SA_ADD, &m);
+		err = conn_call(UDPESP_MSG_SA_ADD, buf + done, k * sizeof(*buf), UDPESP_MSG_SA_ADD,
+				&m);
 		if (err) {
 			fprintf(stderr, "(SAs %zu to %zu refused; %zu installed before them)\n",
 				done + 1, done + k, done);
@@ -347,17 +352,19 @@ static int sa_del(int argc, char **argv)
 	json_print_open_object(&print_out, NULL);
 	json_print_u64(&print_out, PRINT_JSON, "deleted", NULL, r->deleted);
 	if (sel.handle) {
-		json_print_u64(&print_out, PRINT_ANY, "handle", "deleted handle %llu\n", sel.handle);
+		json_print_u64(&print_out, PRINT_ANY, "handle", "deleted handle %llu\n",
+			       sel.handle);
 	} else {
 		print_addr("dst", "deleted dst %s", &sel.dst, false);
 		print_spi(" spi 0x%08x\n", sel.spi);
 	}
 	if (sel.parser) {
 		json_print_u64(&print_out, PRINT_ANY, "parser", "parser %llu ", sel.parser);
-		json_print_bool(&print_out, PRINT_ANY, "parser_removed", "removed\n", r->parser_gone);
+		json_print_bool(&print_out, PRINT_ANY, "parser_removed", "removed\n",
+				r->parser_gone);
 		if (!r->parser_gone)
-			json_print_u64(&print_out, PRINT_ANY, "parser_users", "still used by %llu SAs\n",
-			       r->parser_users);
+			json_print_u64(&print_out, PRINT_ANY, "parser_users",
+				       "still used by %llu SAs\n", r->parser_users);
 	}
 	json_print_close_object(&print_out);
 	ctl_msg_free(&m);
@@ -390,7 +397,7 @@ static int sa_flush(void)
 	json_print_open_object(&print_out, NULL);
 	json_print_u64(&print_out, PRINT_ANY, "deleted", "deleted %llu SAs", r->deleted);
 	json_print_u64(&print_out, PRINT_ANY, "parsers_removed", ", removed %llu parser entries\n",
-	       r->parser_gone);
+		       r->parser_gone);
 	json_print_close_object(&print_out);
 	ctl_msg_free(&m);
 	return EXIT_OK;

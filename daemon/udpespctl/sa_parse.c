@@ -39,8 +39,7 @@ struct shown {
 };
 
 /* The message for the user, and the code every grammar error returns. */
-__attribute__((format(printf, 2, 3)))
-static int fail(struct cursor *c, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static int fail(struct cursor *c, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,8 +57,7 @@ static const char *show(struct shown *b, const char *word)
 	if (sa_word_is_secret(word))
 		snprintf(b->s, sizeof(b->s), "a %zu-character word (hidden: it may be a key)", n);
 	else
-		snprintf(b->s, sizeof(b->s), "\"%.60s%s\"", word,
-			 n > 60 ? "..." : "");
+		snprintf(b->s, sizeof(b->s), "\"%.60s%s\"", word, n > 60 ? "..." : "");
 	return b->s;
 }
 
@@ -87,22 +85,20 @@ static int match(const char *word, const char *const *names, int n)
 }
 
 /* "auth, auth-trunc": the names word is a prefix of. */
-static const char *candidates(char *buf, size_t len, const char *word,
-			      const char *const *names, int n)
+static const char *candidates(char *buf, size_t len, const char *word, const char *const *names,
+			      int n)
 {
 	size_t off = 0, wl = strlen(word);
 
 	buf[0] = '\0';
 	for (int i = 0; i < n && off < len; i++)
 		if (names[i] && !strncmp(word, names[i], wl))
-			off += snprintf(buf + off, len - off, "%s%s",
-					off ? ", " : "", names[i]);
+			off += snprintf(buf + off, len - off, "%s%s", off ? ", " : "", names[i]);
 	return buf;
 }
 
 /* The next word, or NULL with "KW: missing WHAT". */
-static const char *next_word(struct cursor *c, const char *kw,
-			     const char *what)
+static const char *next_word(struct cursor *c, const char *kw, const char *what)
 {
 	if (c->i >= c->argc) {
 		fail(c, "%s: missing %s", kw, what);
@@ -112,8 +108,8 @@ static const char *next_word(struct cursor *c, const char *kw,
 }
 
 /* The next word as one of names[] (abbreviations allowed). */
-static int next_choice(struct cursor *c, const char *kw,
-		       const char *const *names, int n, const char *expected)
+static int next_choice(struct cursor *c, const char *kw, const char *const *names, int n,
+		       const char *expected)
 {
 	const char *w = next_word(c, kw, expected);
 	struct shown b;
@@ -127,8 +123,7 @@ static int next_choice(struct cursor *c, const char *kw,
 		return fail(c, "%s: %s is ambiguous: %s", kw, show(&b, w),
 			    candidates(list, sizeof(list), w, names, n));
 	if (id < 0)
-		return fail(c, "%s: expected %s, got %s", kw, expected,
-			    show(&b, w));
+		return fail(c, "%s: expected %s, got %s", kw, expected, show(&b, w));
 	return id;
 }
 
@@ -146,8 +141,7 @@ static int parse_num(const char *s, __u64 max, __u64 *out)
 	if (!*s)
 		return -EINVAL;
 	for (p = s; *p; p++)
-		if (base == 16 ? !isxdigit((unsigned char)*p) :
-				 !isdigit((unsigned char)*p))
+		if (base == 16 ? !isxdigit((unsigned char)*p) : !isdigit((unsigned char)*p))
 			return -EINVAL;
 	for (p = s; *p; p++) {
 		unsigned int d = isdigit((unsigned char)*p) ?
@@ -164,8 +158,7 @@ static int parse_num(const char *s, __u64 max, __u64 *out)
 	return 0;
 }
 
-static int next_num(struct cursor *c, const char *kw, const char *what,
-		    __u64 max, __u64 *out)
+static int next_num(struct cursor *c, const char *kw, const char *what, __u64 max, __u64 *out)
 {
 	const char *w = next_word(c, kw, what);
 	struct shown b;
@@ -177,13 +170,12 @@ static int next_num(struct cursor *c, const char *kw, const char *what,
 	if (ret == -EINVAL)
 		return fail(c, "%s: %s is not a number", kw, show(&b, w));
 	if (ret == -ERANGE)
-		return fail(c, "%s: %s is out of range (at most %llu)", kw,
-			    show(&b, w), (unsigned long long)max);
+		return fail(c, "%s: %s is out of range (at most %llu)", kw, show(&b, w),
+			    (unsigned long long)max);
 	return 0;
 }
 
-static int next_u32(struct cursor *c, const char *kw, const char *what,
-		    __u32 *out)
+static int next_u32(struct cursor *c, const char *kw, const char *what, __u32 *out)
 {
 	__u64 v;
 	int ret = next_num(c, kw, what, UINT32_MAX, &v);
@@ -193,8 +185,7 @@ static int next_u32(struct cursor *c, const char *kw, const char *what,
 	return ret;
 }
 
-static int next_addr(struct cursor *c, const char *kw,
-		     struct udpesp_ctl_addr *a)
+static int next_addr(struct cursor *c, const char *kw, struct udpesp_ctl_addr *a)
 {
 	const char *w = next_word(c, kw, "ADDR");
 	struct shown b;
@@ -203,16 +194,14 @@ static int next_addr(struct cursor *c, const char *kw,
 		return -EINVAL;
 	memset(a, 0, sizeof(*a));
 	if (udpesp_addr_parse(w, &a->family, a->addr))
-		return fail(c, "%s: %s is not an IPv4 or IPv6 address", kw,
-			    show(&b, w));
+		return fail(c, "%s: %s is not an IPv4 or IPv6 address", kw, show(&b, w));
 	/* One address: a host prefix, so it reads the same as a selector. */
 	a->prefixlen = a->family == UDPESP_AF_INET ? 32 : 128;
 	return 0;
 }
 
 /* ADDR[/LEN], LEN decimal and within the family's width. */
-static int next_prefix(struct cursor *c, const char *kw,
-		       struct udpesp_ctl_addr *a)
+static int next_prefix(struct cursor *c, const char *kw, struct udpesp_ctl_addr *a)
 {
 	const char *w = next_word(c, kw, "PREFIX"), *slash;
 	char addr[INET6_ADDRSTRLEN + 1];
@@ -240,18 +229,15 @@ static int next_prefix(struct cursor *c, const char *kw,
 	if (!slash[1] || strspn(slash + 1, "0123456789") != strlen(slash + 1))
 		goto bad;
 	if (parse_num(slash + 1, max, &len))
-		return fail(c, "%s: prefix length in %s is out of range (0-%d for %s)",
-			    kw, show(&b, w), max,
-			    max == 32 ? "IPv4" : "IPv6");
+		return fail(c, "%s: prefix length in %s is out of range (0-%d for %s)", kw,
+			    show(&b, w), max, max == 32 ? "IPv4" : "IPv6");
 	a->prefixlen = len;
 	return 0;
 bad:
-	return fail(c, "%s: %s is not an address prefix (ADDR[/LEN])", kw,
-		    show(&b, w));
+	return fail(c, "%s: %s is not an address prefix (ADDR[/LEN])", kw, show(&b, w));
 }
 
-static int next_alg_name(struct cursor *c, const char *kw,
-			 struct udpesp_ctl_alg *alg)
+static int next_alg_name(struct cursor *c, const char *kw, struct udpesp_ctl_alg *alg)
 {
 	const char *w = next_word(c, kw, "NAME");
 
@@ -261,11 +247,12 @@ static int next_alg_name(struct cursor *c, const char *kw,
 		return fail(c, "%s: NAME is empty", kw);
 	/* NAME left out, KEY in its place: say so without echoing it. */
 	if (sa_word_is_secret(w) || (w[0] == '0' && (w[1] == 'x' || w[1] == 'X')))
-		return fail(c, "%s: expected NAME, such as 'rfc4106(gcm(aes))', got what looks like a KEY",
-			    kw);
+		return fail(
+			c,
+			"%s: expected NAME, such as 'rfc4106(gcm(aes))', got what looks like a KEY",
+			kw);
 	if (strlen(w) >= sizeof(alg->name))
-		return fail(c, "%s: NAME is longer than %zu characters", kw,
-			    sizeof(alg->name) - 1);
+		return fail(c, "%s: NAME is longer than %zu characters", kw, sizeof(alg->name) - 1);
 	strcpy(alg->name, w);
 	return 0;
 }
@@ -281,8 +268,7 @@ static int hexval(char ch)
 }
 
 /* KEY text: "" or 0x + hex. No message quotes the text: it is the key. */
-static int parse_key(struct cursor *c, const char *kw, const char *w,
-		     struct udpesp_ctl_alg *alg)
+static int parse_key(struct cursor *c, const char *kw, const char *w, struct udpesp_ctl_alg *alg)
 {
 	__u8 key[UDPESP_KEY_MAX];
 	size_t digits;
@@ -293,22 +279,18 @@ static int parse_key(struct cursor *c, const char *kw, const char *w,
 		return 0;
 	}
 	if (w[0] != '0' || (w[1] != 'x' && w[1] != 'X') || !w[2])
-		return fail(c, "%s: KEY must be 0x followed by hex digits, or \"\" for none",
-			    kw);
+		return fail(c, "%s: KEY must be 0x followed by hex digits, or \"\" for none", kw);
 	w += 2;
 	digits = strlen(w);
 	if (digits % 2)
-		return fail(c, "%s: KEY has an odd number of hex digits (%zu)",
-			    kw, digits);
+		return fail(c, "%s: KEY has an odd number of hex digits (%zu)", kw, digits);
 	if (digits / 2 > UDPESP_KEY_MAX)
-		return fail(c, "%s: KEY is %zu bytes, at most %d", kw,
-			    digits / 2, UDPESP_KEY_MAX);
+		return fail(c, "%s: KEY is %zu bytes, at most %d", kw, digits / 2, UDPESP_KEY_MAX);
 	for (size_t i = 0; i < digits / 2; i++) {
 		int hi = hexval(w[2 * i]), lo = hexval(w[2 * i + 1]);
 
 		if (hi < 0 || lo < 0) {
-			ret = fail(c, "%s: KEY has a character that is not a hex digit",
-				   kw);
+			ret = fail(c, "%s: KEY has a character that is not a hex digit", kw);
 			goto out;
 		}
 		key[i] = hi << 4 | lo;
@@ -353,8 +335,7 @@ static ssize_t read_key_text(int fd, char *buf, size_t len, bool line)
 }
 
 /* The key text that @FILE or - names, without the blanks around it. */
-static int key_text(struct cursor *c, const char *kw, const char *w, char *buf,
-		    size_t len)
+static int key_text(struct cursor *c, const char *kw, const char *w, char *buf, size_t len)
 {
 	bool from_file = w[0] == '@';
 	const char *blank = " \t\r\n";
@@ -368,8 +349,8 @@ static int key_text(struct cursor *c, const char *kw, const char *w, char *buf,
 	if (from_file) {
 		fd = open(w + 1, O_RDONLY | O_CLOEXEC);
 		if (fd < 0)
-			return fail(c, "%s: cannot open key file \"%.200s\": %s", kw,
-				    w + 1, strerror(errno));
+			return fail(c, "%s: cannot open key file \"%.200s\": %s", kw, w + 1,
+				    strerror(errno));
 		n = read_key_text(fd, buf, len, false);
 		close(fd);
 	} else {
@@ -386,8 +367,7 @@ static int key_text(struct cursor *c, const char *kw, const char *w, char *buf,
 	lead = strspn(buf, blank);
 	memmove(buf, buf + lead, n - lead + 1);
 	if (!buf[0])
-		return fail(c, "%s: no KEY in %s", kw,
-			    from_file ? w + 1 : "standard input");
+		return fail(c, "%s: no KEY in %s", kw, from_file ? w + 1 : "standard input");
 	return 0;
 }
 
@@ -395,8 +375,7 @@ static int key_text(struct cursor *c, const char *kw, const char *w, char *buf,
  * KEY: the word itself, or with @FILE or - the text read from FILE or
  * the next line of standard input, which is wiped after use.
  */
-static int next_key(struct cursor *c, const char *kw,
-		    struct udpesp_ctl_alg *alg)
+static int next_key(struct cursor *c, const char *kw, struct udpesp_ctl_alg *alg)
 {
 	const char *w = next_word(c, kw, "KEY");
 	char text[KEY_TEXT_MAX];
@@ -406,8 +385,7 @@ static int next_key(struct cursor *c, const char *kw,
 		return -EINVAL;
 	if (w[0] != '@' && strcmp(w, "-"))
 		return parse_key(c, kw, w, alg);
-	ret = key_text(c, kw, w, text, sizeof(text)) ?:
-	      parse_key(c, kw, text, alg);
+	ret = key_text(c, kw, w, text, sizeof(text)) ?: parse_key(c, kw, text, alg);
 	explicit_bzero(text, sizeof(text));
 	return ret;
 }
@@ -478,12 +456,9 @@ static const char *const encaps[] = { "espinudp" };
 static const char *const flags[] = { "esn" };
 static const char *const sel_kws[] = { "src", "dst" };
 static const char *const limits[UDPESP_LIMIT_MAX] = {
-	[UDPESP_LIMIT_TIME_SOFT] = "time-soft",
-	[UDPESP_LIMIT_TIME_HARD] = "time-hard",
-	[UDPESP_LIMIT_BYTE_SOFT] = "byte-soft",
-	[UDPESP_LIMIT_BYTE_HARD] = "byte-hard",
-	[UDPESP_LIMIT_PACKET_SOFT] = "packet-soft",
-	[UDPESP_LIMIT_PACKET_HARD] = "packet-hard",
+	[UDPESP_LIMIT_TIME_SOFT] = "time-soft",	    [UDPESP_LIMIT_TIME_HARD] = "time-hard",
+	[UDPESP_LIMIT_BYTE_SOFT] = "byte-soft",	    [UDPESP_LIMIT_BYTE_HARD] = "byte-hard",
+	[UDPESP_LIMIT_PACKET_SOFT] = "packet-soft", [UDPESP_LIMIT_PACKET_HARD] = "packet-hard",
 };
 
 static int parse_proto(struct cursor *c)
@@ -491,7 +466,9 @@ static int parse_proto(struct cursor *c)
 	int id = next_choice(c, "proto", protos, ARRAY_SIZE(protos), "esp");
 
 	if (id == 1)
-		return fail(c, "proto: AH is not offloaded; RFC 8221 prefers ESP with NULL encryption (enc 'ecb(cipher_null)' \"\") for integrity only");
+		return fail(
+			c,
+			"proto: AH is not offloaded; RFC 8221 prefers ESP with NULL encryption (enc 'ecb(cipher_null)' \"\") for integrity only");
 	return id < 0 ? id : 0;
 }
 
@@ -500,8 +477,7 @@ static int parse_encap(struct cursor *c, struct udpesp_ctl_sa *sa)
 	__u64 sport, dport;
 	int ret;
 
-	ret = next_choice(c, "encap", encaps, ARRAY_SIZE(encaps),
-			  "espinudp (RFC 3948)");
+	ret = next_choice(c, "encap", encaps, ARRAY_SIZE(encaps), "espinudp (RFC 3948)");
 	if (ret < 0)
 		return ret;
 	if ((ret = next_num(c, "encap", "SPORT", UINT16_MAX, &sport)) ||
@@ -536,8 +512,7 @@ static int parse_sel(struct cursor *c, struct udpesp_ctl_sa *sa)
 	bool seen[2] = {};
 	int n = 0, id, ret;
 
-	while (c->i < c->argc &&
-	       (id = match(c->argv[c->i], sel_kws, ARRAY_SIZE(sel_kws))) >= 0) {
+	while (c->i < c->argc && (id = match(c->argv[c->i], sel_kws, ARRAY_SIZE(sel_kws))) >= 0) {
 		c->i++;
 		if (seen[id])
 			return fail(c, "sel: \"%s\" is given twice", sel_kws[id]);
@@ -552,11 +527,11 @@ static int parse_sel(struct cursor *c, struct udpesp_ctl_sa *sa)
 	return 0;
 }
 
-static int parse_limit(struct cursor *c, struct udpesp_ctl_sa *sa,
-		       unsigned int *seen)
+static int parse_limit(struct cursor *c, struct udpesp_ctl_sa *sa, unsigned int *seen)
 {
-	int id = next_choice(c, "limit", limits, UDPESP_LIMIT_MAX,
-			     "time-soft, time-hard, byte-soft, byte-hard, packet-soft or packet-hard");
+	int id = next_choice(
+		c, "limit", limits, UDPESP_LIMIT_MAX,
+		"time-soft, time-hard, byte-soft, byte-hard, packet-soft or packet-hard");
 	char kw[32];
 
 	if (id < 0)
@@ -577,8 +552,7 @@ static int parse_alg(struct cursor *c, int kw, struct udpesp_ctl_sa *sa)
 	alg = kw == KW_AEAD ? &sa->aead : kw == KW_ENC ? &sa->enc : &sa->auth;
 	/* auth and auth-trunc fill one slot: one integrity algorithm. */
 	if (alg == &sa->auth && alg->name[0])
-		return fail(c, "%s: an integrity algorithm is already given",
-			    name);
+		return fail(c, "%s: an integrity algorithm is already given", name);
 	if ((ret = next_alg_name(c, name, alg)) || (ret = next_key(c, name, alg)))
 		return ret;
 	if (kw == KW_AEAD)
@@ -631,8 +605,7 @@ static int parse_add_kw(struct cursor *c, int kw, struct udpesp_ctl_sa *sa,
 	case KW_PROTO:
 		return parse_proto(c);
 	case KW_MODE:
-		id = next_choice(c, "mode", modes, ARRAY_SIZE(modes),
-				 "tunnel or transport");
+		id = next_choice(c, "mode", modes, ARRAY_SIZE(modes), "tunnel or transport");
 		if (id < 0)
 			return id;
 		sa->mode = id ? UDPESP_MODE_TRANSPORT : UDPESP_MODE_TUNNEL;
@@ -701,8 +674,7 @@ static int next_keyword(struct cursor *c, const char *const *table, int n)
 	return kw;
 }
 
-int sa_parse_add(int argc, char **argv, struct udpesp_ctl_sa *out, char *err,
-		 size_t errlen)
+int sa_parse_add(int argc, char **argv, struct udpesp_ctl_sa *out, char *err, size_t errlen)
 {
 	return sa_parse_add_keys(argc, argv, NULL, out, err, errlen);
 }
@@ -750,15 +722,11 @@ fail:
 enum sel_kw { SEL_HANDLE, SEL_PARSER, SEL_DST, SEL_SPI, SEL_PROTO, SEL_MAX };
 
 static const char *const sel_select_kws[SEL_MAX] = {
-	[SEL_HANDLE] = "handle",
-	[SEL_PARSER] = "parser",
-	[SEL_DST] = "dst",
-	[SEL_SPI] = "spi",
-	[SEL_PROTO] = "proto",
+	[SEL_HANDLE] = "handle", [SEL_PARSER] = "parser", [SEL_DST] = "dst",
+	[SEL_SPI] = "spi",	 [SEL_PROTO] = "proto",
 };
 
-int sa_parse_select(int argc, char **argv, struct udpesp_ctl_sa_del *out,
-		    char *err, size_t errlen)
+int sa_parse_select(int argc, char **argv, struct udpesp_ctl_sa_del *out, char *err, size_t errlen)
 {
 	struct cursor c = { argc, argv, 0, err, errlen, NULL };
 	unsigned int seen = 0;
@@ -771,13 +739,14 @@ int sa_parse_select(int argc, char **argv, struct udpesp_ctl_sa_del *out,
 	while (c.i < c.argc) {
 		/* `ip xfrm state delete` names src too; the SA key has none. */
 		if (!strcmp(c.argv[c.i], "src"))
-			return fail(&c, "\"src\" is not used: an SA is selected by dst and spi, or by handle");
+			return fail(
+				&c,
+				"\"src\" is not used: an SA is selected by dst and spi, or by handle");
 		kw = next_keyword(&c, sel_select_kws, SEL_MAX);
 		if (kw < 0)
 			return kw;
 		if (seen & 1u << kw)
-			return fail(&c, "\"%s\" is given twice",
-				    sel_select_kws[kw]);
+			return fail(&c, "\"%s\" is given twice", sel_select_kws[kw]);
 		seen |= 1u << kw;
 		switch (kw) {
 		case SEL_HANDLE:

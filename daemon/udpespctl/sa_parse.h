@@ -38,7 +38,7 @@
 
 /* Where a KEY word of @FILE or - may read the key from. */
 struct sa_parse_keys {
-	int fd;     /* -: the next line of fd (standard input); -1 refuses - */
+	int fd;	    /* -: the next line of fd (standard input); -1 refuses - */
 	bool files; /* @FILE: the whole of FILE; false refuses @FILE */
 };
 
@@ -48,14 +48,12 @@ struct sa_parse_keys {
  * 0, or -EINVAL with a message in err (out is then wiped: it may hold
  * key bytes).
  */
-int sa_parse_add(int argc, char **argv, struct udpesp_ctl_sa *out, char *err,
-		 size_t errlen);
+int sa_parse_add(int argc, char **argv, struct udpesp_ctl_sa *out, char *err, size_t errlen);
 /* The same, with keys also from where keys allows (NULL: nowhere). */
 int sa_parse_add_keys(int argc, char **argv, const struct sa_parse_keys *keys,
 		      struct udpesp_ctl_sa *out, char *err, size_t errlen);
 
 /* The words after `sa del` or `sa show`. 0 or -EINVAL with a message. */
-int sa_parse_select(int argc, char **argv, struct udpesp_ctl_sa_del *out,
-		    char *err, size_t errlen);
+int sa_parse_select(int argc, char **argv, struct udpesp_ctl_sa_del *out, char *err, size_t errlen);
 
 #endif /* UDPESP_SA_PARSE_H */

@@ -16,7 +16,8 @@ static void state_print(const struct udpesp_ctl_state *st)
 	json_print_open_object(&print_out, NULL);
 	json_print_str(&print_out, PRINT_ANY, "path", "state %s", path);
 	json_print_bool(&print_out, PRINT_JSON, "kept", NULL, st->flags & UDPESP_CTL_STATE_KEPT);
-	json_print_text(&print_out, "%s", st->flags & UDPESP_CTL_STATE_KEPT ? " kept" : " not kept");
+	json_print_text(&print_out, "%s",
+			st->flags & UDPESP_CTL_STATE_KEPT ? " kept" : " not kept");
 	print_time("kept_since", " since %s\n", st->kept_since);
 	json_print_bool(&print_out, PRINT_JSON, "adopted", NULL, adopted);
 	json_print_text(&print_out, "%s", adopted ? "\tadopted" : "\tadopted nothing");
@@ -54,8 +55,7 @@ int do_state(int argc, char **argv)
 	ret = args_no_more(argc - !!argc, argv + !!argc);
 	if (ret)
 		return ret;
-	if (conn_open() ||
-	    conn_call(UDPESP_MSG_STATE_GET, NULL, 0, UDPESP_MSG_STATE_INFO, &m))
+	if (conn_open() || conn_call(UDPESP_MSG_STATE_GET, NULL, 0, UDPESP_MSG_STATE_INFO, &m))
 		return EXIT_FAIL;
 	state_print(m.payload);
 	ctl_msg_free(&m);

@@ -21,11 +21,18 @@ static const struct {
 	size_t off;
 } stats_sa_fields[] = {
 #define F(t, k) { t, #k, offsetof(struct udpesp_ctl_sa_stats, k) }
-	F("packets", packets), F("bytes", bytes), F("replay", replay),
-	F("integrity-failed", integrity_failed), F("bad-padding", bad_padding),
-	F("bad-next-header", bad_next_header), F("tmpl-mismatch", tmpl_mismatch),
-	F("no-worker", no_worker), F("hdr-error", hdr_error),
-	F("inner-error", inner_error), F("dummy", dummy), F("ecn-dropped", ecn_dropped),
+	F("packets", packets),
+	F("bytes", bytes),
+	F("replay", replay),
+	F("integrity-failed", integrity_failed),
+	F("bad-padding", bad_padding),
+	F("bad-next-header", bad_next_header),
+	F("tmpl-mismatch", tmpl_mismatch),
+	F("no-worker", no_worker),
+	F("hdr-error", hdr_error),
+	F("inner-error", inner_error),
+	F("dummy", dummy),
+	F("ecn-dropped", ecn_dropped),
 #undef F
 };
 
@@ -60,7 +67,8 @@ static int stats_one(const struct ctl_msg *m)
 		/* A newer or older udpespd may count more or fewer reasons. */
 		for (size_t i = 0; i < m->hdr.len / sizeof(*c) && i < UDPESP_CNT_MAX; i++) {
 			json_print_text(&print_out, "%-24s ", udpesp_counter_names[i]);
-			json_print_u64(&print_out, PRINT_ANY, udpesp_counter_names[i], "%llu\n", c[i]);
+			json_print_u64(&print_out, PRINT_ANY, udpesp_counter_names[i], "%llu\n",
+				       c[i]);
 		}
 		json_print_close_object(&print_out);
 		return 0;
@@ -75,7 +83,7 @@ static int stats_one(const struct ctl_msg *m)
 	for (size_t i = 0; i < ARRAY_SIZE(stats_sa_fields); i++) {
 		json_print_text(&print_out, " %s ", stats_sa_fields[i].text);
 		json_print_u64(&print_out, PRINT_ANY, stats_sa_fields[i].key, "%llu",
-		       *(const __u64 *)((const char *)s + stats_sa_fields[i].off));
+			       *(const __u64 *)((const char *)s + stats_sa_fields[i].off));
 	}
 	json_print_nl(&print_out);
 	json_print_close_object(&print_out);

@@ -22,11 +22,13 @@ _Static_assert(UDPESP_AF_INET == AF_INET && UDPESP_AF_INET6 == AF_INET6,
 
 static int udpespctl_usage(FILE *f, int status)
 {
-	fprintf(f, "Usage: udpespctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
-		   "       udpespctl -V\n"
-		   "OBJECT := { link | sa | parser | stats | monitor | state }\n"
-		   "OPTIONS := { -j[son] | -s[ocket] PATH | -P PIN_DIR | -V[ersion] | -h[elp] }\n"
-		   "The default socket is %s.\n", UDPESP_SOCKET_DEFAULT);
+	fprintf(f,
+		"Usage: udpespctl [ OPTIONS ] OBJECT { COMMAND | help }\n"
+		"       udpespctl -V\n"
+		"OBJECT := { link | sa | parser | stats | monitor | state }\n"
+		"OPTIONS := { -j[son] | -s[ocket] PATH | -P PIN_DIR | -V[ersion] | -h[elp] }\n"
+		"The default socket is %s.\n",
+		UDPESP_SOCKET_DEFAULT);
 	return status;
 }
 
@@ -40,7 +42,7 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } objects[] = {
-	{ "link", do_link }, { "sa", do_sa },           { "parser", do_parser },
+	{ "link", do_link },   { "sa", do_sa },		  { "parser", do_parser },
 	{ "stats", do_stats }, { "monitor", do_monitor }, { "state", do_state },
 	{ "help", do_help },
 };

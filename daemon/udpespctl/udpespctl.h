@@ -32,10 +32,10 @@ struct ctl_msg;
 #define usage_error_with(usage_fn, ...) (print_error(__VA_ARGS__), usage_fn(stderr), EXIT_USAGE)
 
 /* Step to the word after the keyword at argv[0], which must exist. */
-#define NEXT_ARG()                                                             \
-	do {                                                                   \
-		argc--, argv++;                                                \
-		if (argc <= 0)                                                 \
+#define NEXT_ARG()                                                                \
+	do {                                                                      \
+		argc--, argv++;                                                   \
+		if (argc <= 0)                                                    \
 			return usage_error("\"%s\" needs an argument", argv[-1]); \
 	} while (0)
 
@@ -80,14 +80,13 @@ extern const char *const print_encap_names[UDPESP_ENCAP_ESPINUDP + 1];
 /* "Error: ..." on stderr; returns EXIT_FAIL. */
 __attribute__((format(printf, 1, 2))) int print_error(const char *fmt, ...);
 /* names[v], or "what-v" in buf for a value this udpespctl does not know. */
-const char *print_name(const char *const *names, unsigned int n, unsigned int v,
-		    const char *what, char *buf, size_t len);
+const char *print_name(const char *const *names, unsigned int n, unsigned int v, const char *what,
+		       char *buf, size_t len);
 #define NAME(tbl, v, what, buf) print_name(tbl, ARRAY_SIZE(tbl), v, what, buf, sizeof(buf))
 /* Address (with /len if prefix) in buf, or NULL when none is set. */
 const char *print_fmt_addr(const struct udpesp_ctl_addr *a, bool prefix, char *buf, size_t len);
 /* JSON: the address or null; text: fmt with the address or "any". */
-void print_addr(const char *key, const char *fmt, const struct udpesp_ctl_addr *a,
-		bool prefix);
+void print_addr(const char *key, const char *fmt, const struct udpesp_ctl_addr *a, bool prefix);
 void print_spi(const char *fmt, __be32 spi);
 void print_dev(const char *fmt, __u32 ifindex);
 /* JSON: seconds since the epoch; text: local time, "-" for 0. */

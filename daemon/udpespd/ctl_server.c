@@ -48,7 +48,7 @@ struct ctl_server_client {
 	bool closing; /* dropped while its own request ran: closed after it */
 	bool eof;     /* it hung up: close once its replies are out */
 	struct ctl_reader rd;
-	char *out;    /* queued bytes: out[out_off .. out_len) */
+	char *out; /* queued bytes: out[out_off .. out_len) */
 	size_t out_off, out_len, out_size;
 	enum ctl_server_dump_kind dump;
 	__u32 dump_seq, dump_pos;
@@ -70,10 +70,15 @@ int ctl_server_open(struct ctl_server *s, struct evloop *loop, const struct ctl_
 	mode_t old;
 	int fd, err;
 
-	*s = (struct ctl_server){ .loop = loop, .listen_fd = -1, .reserve_fd = -1,
+	*s = (struct ctl_server){ .loop = loop,
+				  .listen_fd = -1,
+				  .reserve_fd = -1,
 				  .group = cfg->group,
-				  .has_group = cfg->has_group, .table = cfg->table,
-				  .maps = cfg->maps, .links = cfg->links, .state = cfg->state,
+				  .has_group = cfg->has_group,
+				  .table = cfg->table,
+				  .maps = cfg->maps,
+				  .links = cfg->links,
+				  .state = cfg->state,
 				  .state_ctx = cfg->state_ctx };
 	if (strlen(cfg->path) >= sizeof(sun.sun_path))
 		return -ENAMETOOLONG;
@@ -146,7 +151,8 @@ static void ctl_server_refuse(int fd, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	err = ctl_error_text(msg.text, sizeof(msg.text), err, fmt, ap);
 	va_end(ap);
-	msg.hdr = (struct udpesp_ctl_hdr){ .type = UDPESP_MSG_ERROR, .status = -err,
+	msg.hdr = (struct udpesp_ctl_hdr){ .type = UDPESP_MSG_ERROR,
+					   .status = -err,
 					   .len = strlen(msg.text) + 1 };
 	if (send(fd, &msg, sizeof(msg.hdr) + msg.hdr.len, MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 		pr_debug("refusing a control client: %s", strerror(errno));
@@ -231,7 +237,8 @@ static void ctl_server_accept(void *ctx, __u32 events)
 		}
 		if (!ctl_server_peer_allowed(s, fd, &pid)) {
 			pr_warn("control client refused: not root and not in the group");
-			ctl_server_refuse(fd, EACCES, "permission denied: udpespd answers root%s only",
+			ctl_server_refuse(fd, EACCES,
+					  "permission denied: udpespd answers root%s only",
 					  s->has_group ? " and its group" : "");
 			close(fd);
 			continue;
@@ -239,9 +246,10 @@ static void ctl_server_accept(void *ctx, __u32 events)
 		if (s->nclients >= CTL_SERVER_MAX_CLIENTS) {
 			pr_warn("control client (pid %d) refused: %d clients already", pid,
 				CTL_SERVER_MAX_CLIENTS);
-			ctl_server_refuse(fd, EBUSY,
-					  "udpespd serves at most %d clients at once: try again later",
-					  CTL_SERVER_MAX_CLIENTS);
+			ctl_server_refuse(
+				fd, EBUSY,
+				"udpespd serves at most %d clients at once: try again later",
+				CTL_SERVER_MAX_CLIENTS);
 			close(fd);
 			continue;
 		}
@@ -594,9 +602,9 @@ static int ctl_server_dump_sa_stats(const struct sa_entry *e, void *arg)
 /* The next step of the client's dump; DONE ends it. 0 or -errno. */
 static int ctl_server_dump_step(struct ctl_server_client *c)
 {
-	int ret = sa_table_walk(c->s->table, &c->dump_pos,
-				c->dump == CTL_DUMP_SA_LIST ? ctl_server_dump_sa
-							    : ctl_server_dump_sa_stats, c);
+	int ret = sa_table_walk(
+		c->s->table, &c->dump_pos,
+		c->dump == CTL_DUMP_SA_LIST ? ctl_server_dump_sa : ctl_server_dump_sa_stats, c);
 
 	if (ret < 0)
 		return ret;
@@ -651,8 +659,7 @@ static int ctl_server_parser_list(struct ctl_server_client *c, const struct ctl_
 
 		out.addr.family = p->key.family;
 		memcpy(out.addr.addr, p->key.addr, sizeof(out.addr.addr));
-		ret = ctl_server_queue(c, UDPESP_MSG_PARSER_INFO, m->hdr.seq, 0, &out,
-				       sizeof(out));
+		ret = ctl_server_queue(c, UDPESP_MSG_PARSER_INFO, m->hdr.seq, 0, &out, sizeof(out));
 		if (ret)
 			return ret;
 	}
@@ -667,8 +674,7 @@ static int ctl_server_stats(struct ctl_server_client *c, const struct ctl_msg *m
 	for (int i = 0; i < UDPESP_CNT_MAX; i++)
 		if (udpesp_maps_counter(c->s->maps, i, &counters[i]))
 			counters[i] = 0;
-	ret = ctl_server_queue(c, UDPESP_MSG_STATS_INFO, m->hdr.seq, 0, counters,
-			       sizeof(counters));
+	ret = ctl_server_queue(c, UDPESP_MSG_STATS_INFO, m->hdr.seq, 0, counters, sizeof(counters));
 	if (ret)
 		return ret;
 	return ctl_server_dump_start(c, CTL_DUMP_SA_STATS, m->hdr.seq);
@@ -712,8 +718,7 @@ static int ctl_server_link_list(struct ctl_server_client *c, const struct ctl_ms
 {
 	struct ctl_server_link_dump x = { c, m->hdr.seq };
 
-	return ctl_server_done(c, m->hdr.seq,
-			       links_list(c->s->links, ctl_server_send_link, &x));
+	return ctl_server_done(c, m->hdr.seq, links_list(c->s->links, ctl_server_send_link, &x));
 }
 
 static int ctl_server_monitor(struct ctl_server_client *c, const struct ctl_msg *m)
@@ -794,7 +799,8 @@ static int ctl_server_client_run(struct ctl_server_client *c)
 			if (ret < 0) {
 				/* Tell a live but confused client why before hanging up. */
 				if (ret == -EBADMSG || ret == -EMSGSIZE) {
-					__u32 seq = c->rd.got >= CTL_HDR_LEN ? c->rd.msg.hdr.seq : 0;
+					__u32 seq = c->rd.got >= CTL_HDR_LEN ? c->rd.msg.hdr.seq :
+									       0;
 
 					pr_info("control client sent a bad message: %s",
 						strerror(-ret));

@@ -27,8 +27,8 @@ struct ctl_server_client;
 #define CTL_SERVER_OUT_CAP (4u << 20)
 
 struct ctl_server_cfg {
-	const char *path;  /* the socket, created 0600 (0660 with a group) */
-	gid_t group;       /* members may use the socket too */
+	const char *path; /* the socket, created 0600 (0660 with a group) */
+	gid_t group;	  /* members may use the socket too */
 	bool has_group;
 	struct sa_table *table;
 	const struct udpesp_maps *maps;
@@ -42,9 +42,9 @@ struct ctl_server {
 	struct evloop *loop;
 	struct evloop_src *listen_src;
 	int listen_fd;
-	int reserve_fd;  /* /dev/null, given up to refuse a client at EMFILE */
-	bool paused;     /* out of fds without a reserve: not accepting */
-	bool fds_short;  /* logged that fds ran out; cleared when they are back */
+	int reserve_fd; /* /dev/null, given up to refuse a client at EMFILE */
+	bool paused;	/* out of fds without a reserve: not accepting */
+	bool fds_short; /* logged that fds ran out; cleared when they are back */
 	gid_t group;
 	bool has_group;
 	struct ctl_server_client *clients;

@@ -69,7 +69,8 @@ int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
 	}
 	if (req->dst.family != UDPESP_AF_INET && req->dst.family != UDPESP_AF_INET6)
 		return ctl_server_error(c, m->hdr.seq, EAFNOSUPPORT,
-				      "spi alloc: dst family %u is not IPv4 or IPv6", req->dst.family);
+					"spi alloc: dst family %u is not IPv4 or IPv6",
+					req->dst.family);
 	out.timeout = req->timeout ? req->timeout : CTL_SWAN_SPI_TIMEOUT;
 	ret = spi_resv_alloc(&ctl_swan_resv, &req->dst, min, max, ctl_swan_now(), out.timeout,
 			     ctl_swan_in_use, s->table, &out.spi);
@@ -79,19 +80,21 @@ int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
 	case -EINVAL:
 		/* SPIs 1-255 are reserved by IANA, 0 is never ESP (RFC 4303 2.1). */
 		return ctl_server_error(c, m->hdr.seq, EINVAL,
-				      "spi alloc: range 0x%x-0x%x is empty or below 0x100", min, max);
+					"spi alloc: range 0x%x-0x%x is empty or below 0x100", min,
+					max);
 	case -ENOSPC:
-		return ctl_server_error(c, m->hdr.seq, ENOSPC, "spi alloc: %d SPIs reserved already",
-				      SPI_RESV_MAX);
+		return ctl_server_error(c, m->hdr.seq, ENOSPC,
+					"spi alloc: %d SPIs reserved already", SPI_RESV_MAX);
 	case -EADDRINUSE:
 		return ctl_server_error(c, m->hdr.seq, EADDRINUSE,
-				      "spi alloc: no free SPI in 0x%x-0x%x", min, max);
+					"spi alloc: no free SPI in 0x%x-0x%x", min, max);
 	default:
 		return ctl_server_error(c, m->hdr.seq, -ret, "spi alloc: %s", strerror(-ret));
 	}
 }
 
-static int ctl_swan_no_sa(struct ctl_server_client *c, __u32 seq, const struct udpesp_ctl_sa_del *sel)
+static int ctl_swan_no_sa(struct ctl_server_client *c, __u32 seq,
+			  const struct udpesp_ctl_sa_del *sel)
 {
 	char abuf[INET6_ADDRSTRLEN] = "?";
 
@@ -100,7 +103,7 @@ static int ctl_swan_no_sa(struct ctl_server_client *c, __u32 seq, const struct u
 	inet_ntop(sel->dst.family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, sel->dst.addr, abuf,
 		  sizeof(abuf));
 	return ctl_server_error(c, seq, ENOENT, "no SA with dst %s spi 0x%x", abuf,
-			      ntohl(sel->spi));
+				ntohl(sel->spi));
 }
 
 int ctl_swan_sa_query(struct ctl_server_client *c, const struct ctl_msg *m)

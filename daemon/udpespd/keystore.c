@@ -171,8 +171,9 @@ int keystore_write(struct keystore *ks, __u32 b, const struct keystore_sa *sas, 
 	return err;
 }
 
-int keystore_rewrite(struct keystore *ks, __u32 b, bool (*keep)(void *arg, __u32 slot, __u32 handle),
-		     void *arg, const struct keystore_sa *add)
+int keystore_rewrite(struct keystore *ks, __u32 b,
+		     bool (*keep)(void *arg, __u32 slot, __u32 handle), void *arg,
+		     const struct keystore_sa *add)
 {
 	__u8 *old = malloc(KEYSTORE_PAYLOAD_MAX), *buf = malloc(KEYSTORE_PAYLOAD_MAX);
 	size_t len = 0, n = 0;

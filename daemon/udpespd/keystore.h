@@ -61,8 +61,9 @@ int keystore_write(struct keystore *ks, __u32 b, const struct keystore_sa *sas, 
  * batch is edited in the kernel's copy, never rebuilt from the daemon's.
  * 0 or -errno (-EDQUOT: root's keyring quota, -EBADMSG: not our format).
  */
-int keystore_rewrite(struct keystore *ks, __u32 b, bool (*keep)(void *arg, __u32 slot, __u32 handle),
-		     void *arg, const struct keystore_sa *add);
+int keystore_rewrite(struct keystore *ks, __u32 b,
+		     bool (*keep)(void *arg, __u32 slot, __u32 handle), void *arg,
+		     const struct keystore_sa *add);
 
 /*
  * Every SA in the store: fn gets its slot, handle and keys (in the key

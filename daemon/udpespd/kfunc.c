@@ -49,7 +49,8 @@ static bool kfunc_aes_accelerated(char *driver, size_t len)
 			prio = -1;
 			continue;
 		}
-		if (sscanf(line, "name : %63s", name) == 1 || sscanf(line, "driver : %63s", drv) == 1 ||
+		if (sscanf(line, "name : %63s", name) == 1 ||
+		    sscanf(line, "driver : %63s", drv) == 1 ||
 		    sscanf(line, "type : %31s", type) == 1)
 			continue;
 		sscanf(line, "priority : %d", &prio);
@@ -78,11 +79,16 @@ static int kfunc_reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
 		const char *name;
 		int fd;
 	} shared[] = {
-		{ UDPESP_MAP_PORTS, m->ports },       { UDPESP_MAP_PARSER, m->parser },
-		{ UDPESP_MAP_SA, m->sa },             { UDPESP_MAP_REPLAY, m->replay },
-		{ UDPESP_MAP_SA_STATS, m->sa_stats }, { UDPESP_MAP_STATS, m->stats },
-		{ UDPESP_MAP_XSKS, m->xsks },         { UDPESP_MAP_XSK_BASE, m->xsk_base },
-		{ UDPESP_MAP_XSK_CNT, m->xsk_cnt },   { UDPESP_MAP_XSK_SA, m->xsk_sa },
+		{ UDPESP_MAP_PORTS, m->ports },
+		{ UDPESP_MAP_PARSER, m->parser },
+		{ UDPESP_MAP_SA, m->sa },
+		{ UDPESP_MAP_REPLAY, m->replay },
+		{ UDPESP_MAP_SA_STATS, m->sa_stats },
+		{ UDPESP_MAP_STATS, m->stats },
+		{ UDPESP_MAP_XSKS, m->xsks },
+		{ UDPESP_MAP_XSK_BASE, m->xsk_base },
+		{ UDPESP_MAP_XSK_CNT, m->xsk_cnt },
+		{ UDPESP_MAP_XSK_SA, m->xsk_sa },
 		{ UDPESP_MAP_KF_PROG, m->kf_prog },
 	};
 	int err;
@@ -125,7 +131,7 @@ static int kfunc_run_init(struct udpesp_kf *skel, __u32 slot)
 }
 
 static int kfunc_sa_write(struct kfunc_backend *kb, __u32 slot, const struct udpesp_kf_sa *val,
-		  const __u8 *key, __u32 key_len)
+			  const __u8 *key, __u32 key_len)
 {
 	int fd = bpf_map__fd(kb->skel->maps.udpesp_kf_sa);
 	struct udpesp_kf_args a = { .slot = slot, .key_len = key_len };
@@ -162,8 +168,7 @@ void kfunc_load(struct kfunc_backend *kb, const struct udpesp_maps *m)
 	memset(kb, 0, sizeof(*kb));
 	kb->skel = udpesp_kf__open();
 	if (!kb->skel) {
-		snprintf(kb->why, sizeof(kb->why), "opening udpesp_kf.bpf.o: %s",
-			 strerror(errno));
+		snprintf(kb->why, sizeof(kb->why), "opening udpesp_kf.bpf.o: %s", strerror(errno));
 		return;
 	}
 	err = kfunc_reuse_maps(kb->skel, m);
@@ -173,9 +178,10 @@ void kfunc_load(struct kfunc_backend *kb, const struct udpesp_maps *m)
 	}
 	err = udpesp_kf__load(kb->skel);
 	if (err) {
-		snprintf(kb->why, sizeof(kb->why),
-			 "the kernel refused udpesp_kf.bpf.o (%s): no bpf_crypto kfuncs (Linux 6.10+, CONFIG_CRYPTO)?",
-			 strerror(-err));
+		snprintf(
+			kb->why, sizeof(kb->why),
+			"the kernel refused udpesp_kf.bpf.o (%s): no bpf_crypto kfuncs (Linux 6.10+, CONFIG_CRYPTO)?",
+			strerror(-err));
 		goto fail;
 	}
 	err = kfunc_probe(kb);
@@ -213,14 +219,18 @@ void kfunc_unload(struct kfunc_backend *kb, const struct udpesp_maps *m)
 }
 
 int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *cfg,
-			const struct esp_suite *s, char *err, size_t errlen)
+		   const struct esp_suite *s, char *err, size_t errlen)
 {
 	if (cfg->dir != UDPESP_DIR_IN) {
-		snprintf(err, errlen, "offload kfunc decapsulates inbound SAs only; outbound ESP is sent by udpespd (use offload auto or xsk)");
+		snprintf(
+			err, errlen,
+			"offload kfunc decapsulates inbound SAs only; outbound ESP is sent by udpespd (use offload auto or xsk)");
 		return -EOPNOTSUPP;
 	}
 	if (s->alg != UDPESP_ALG_AES_GCM_16) {
-		snprintf(err, errlen, "offload kfunc supports aead 'rfc4106(gcm(aes))' only, with a 64, 96 or 128-bit ICV (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
+		snprintf(
+			err, errlen,
+			"offload kfunc supports aead 'rfc4106(gcm(aes))' only, with a 64, 96 or 128-bit ICV (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
 		return -EOPNOTSUPP;
 	}
 	if (!kb->ok) {
@@ -229,8 +239,10 @@ int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *c
 		return -EOPNOTSUPP;
 	}
 	if (cfg->offload == UDPESP_OFFLOAD_AUTO && !kb->aes_fast) {
-		snprintf(err, errlen, "offload auto: the kernel's AES is %s (portable C), slower than the AF_XDP path; offload kfunc forces it",
-			 kb->aes_driver);
+		snprintf(
+			err, errlen,
+			"offload auto: the kernel's AES is %s (portable C), slower than the AF_XDP path; offload kfunc forces it",
+			kb->aes_driver);
 		return -EOPNOTSUPP;
 	}
 	return 0;
@@ -244,8 +256,8 @@ static void kfunc_addr(struct udpesp_kf_addr *k, const struct esp_addr *a)
 	memcpy(k->addr, a->addr, sizeof(k->addr));
 }
 
-int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen,
-		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s)
+int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct udpesp_ctl_sa *cfg,
+		 const struct esp_suite *s)
 {
 	struct udpesp_kf_sa val = { 0 };
 	struct esp_addr a;

@@ -41,11 +41,11 @@ void kfunc_unload(struct kfunc_backend *kb, const struct udpesp_maps *m);
  * also whether it should: only with an accelerated kernel AES.
  */
 int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *cfg,
-			const struct esp_suite *s, char *err, size_t errlen);
+		   const struct esp_suite *s, char *err, size_t errlen);
 
 /* The context and table of an inbound SA in slot, before it is published. */
-int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen,
-		      const struct udpesp_ctl_sa *cfg, const struct esp_suite *s);
+int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct udpesp_ctl_sa *cfg,
+		 const struct esp_suite *s);
 /* After the SA left udpesp_sa: release the context, drop the entry. */
 void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot);
 

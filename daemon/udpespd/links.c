@@ -194,8 +194,7 @@ int links_attach(struct links *l, struct udpesp_ctl_link *req, char *err, size_t
 	return 0;
 }
 
-int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err,
-		 size_t errlen)
+int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err, size_t errlen)
 {
 	char name[IF_NAMESIZE] = "?";
 	__u32 id;
@@ -224,8 +223,8 @@ int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err,
 	return 0;
 }
 
-int links_list(const struct links *l,
-	       int (*fn)(const struct udpesp_ctl_link *link, void *arg), void *arg)
+int links_list(const struct links *l, int (*fn)(const struct udpesp_ctl_link *link, void *arg),
+	       void *arg)
 {
 	struct if_nameindex *ifs = if_nameindex(), *i;
 	int ret = 0;

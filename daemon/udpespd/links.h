@@ -46,10 +46,9 @@ int links_fd(const struct links *l);
 void links_handle(struct links *l);
 
 int links_attach(struct links *l, struct udpesp_ctl_link *req, char *err, size_t errlen);
-int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err,
-		 size_t errlen);
+int links_detach(struct links *l, const struct udpesp_ctl_link *req, char *err, size_t errlen);
 /* Calls fn for every interface running udpesp_xdp. */
-int links_list(const struct links *l,
-	       int (*fn)(const struct udpesp_ctl_link *link, void *arg), void *arg);
+int links_list(const struct links *l, int (*fn)(const struct udpesp_ctl_link *link, void *arg),
+	       void *arg);
 
 #endif /* UDPESP_LINKS_H */

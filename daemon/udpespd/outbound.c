@@ -43,14 +43,14 @@ struct out_batch {
 		struct sockaddr_in6 v6;
 	} addr[OUT_BATCH];
 	struct sa_rt *rt[OUT_BATCH]; /* counted once sent */
-	__u32 len[OUT_BATCH];        /* inner bytes */
+	__u32 len[OUT_BATCH];	     /* inner bytes */
 };
 
 struct outbound_thread {
 	struct esp_encap_thread *et;
 	__u8 buf[OUT_BUF];
 	struct out_batch batch[2]; /* IPv4, IPv6 peers */
-	size_t used;               /* of arena */
+	size_t used;		   /* of arena */
 	__u8 arena[OUT_ARENA];
 };
 
@@ -82,16 +82,15 @@ static bool prefix_match(const __be32 *addr, const __be32 *net, unsigned int len
 	return ((a[bytes] ^ n[bytes]) & (0xff << (8 - bits))) == 0;
 }
 
-static bool sel_match(const struct sa_rt *rt, __u8 family, const __be32 *src,
-		      const __be32 *dst)
+static bool sel_match(const struct sa_rt *rt, __u8 family, const __be32 *src, const __be32 *dst)
 {
 	if (rt->suite.inner_family && rt->suite.inner_family != family)
 		return false;
-	if (rt->sel_dst_family && (rt->sel_dst_family != family ||
-				   !prefix_match(dst, rt->sel_dst, rt->sel_dst_len)))
+	if (rt->sel_dst_family &&
+	    (rt->sel_dst_family != family || !prefix_match(dst, rt->sel_dst, rt->sel_dst_len)))
 		return false;
-	if (rt->sel_src_family && (rt->sel_src_family != family ||
-				   !prefix_match(src, rt->sel_src, rt->sel_src_len)))
+	if (rt->sel_src_family &&
+	    (rt->sel_src_family != family || !prefix_match(src, rt->sel_src, rt->sel_src_len)))
 		return false;
 	return true;
 }
@@ -115,8 +114,7 @@ int outbound_add(struct outbound *o, struct sa_rt *rt)
 	 * by one), so that outbound_del() never fails.
 	 */
 	if (array_reserve((void **)&o->sas, o->nsas, &o->cap_sas, sizeof(*o->sas)) ||
-	    array_reserve((void **)&o->gone, o->nsas + o->ngone, &o->cap_gone,
-			  sizeof(*o->gone)))
+	    array_reserve((void **)&o->gone, o->nsas + o->ngone, &o->cap_gone, sizeof(*o->gone)))
 		return -ENOMEM;
 	rt->out_idx = o->nsas;
 	o->sas[o->nsas++] = rt;
@@ -187,18 +185,20 @@ static void peer_of(struct sa_rt *rt, struct esp_encap_sa *hdr)
 	pthread_mutex_unlock(&rt->mapping_lock);
 }
 
-static int send_ip(struct outbound *o, const struct esp_encap_sa *hdr,
-		   const __u8 *pkt, size_t len)
+static int send_ip(struct outbound *o, const struct esp_encap_sa *hdr, const __u8 *pkt, size_t len)
 {
 	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6 };
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 
 	if (hdr->dst.family == UDPESP_AF_INET) {
 		memcpy(&sin.sin_addr, hdr->dst.addr, 4);
-		return sendto(o->raw4, pkt, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0 ? -errno : 0;
+		return sendto(o->raw4, pkt, len, 0, (struct sockaddr *)&sin, sizeof(sin)) < 0 ?
+			       -errno :
+			       0;
 	}
 	memcpy(&sin6.sin6_addr, hdr->dst.addr, 16);
-	return sendto(o->raw6, pkt, len, 0, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -errno : 0;
+	return sendto(o->raw6, pkt, len, 0, (struct sockaddr *)&sin6, sizeof(sin6)) < 0 ? -errno :
+											  0;
 }
 
 /* Ask the control thread, once until it answered, to reserve numbers. */
@@ -232,7 +232,8 @@ static struct sa_rt *lookup_packet(struct outbound *o, const __u8 *ip, size_t le
 	rt = sa_lookup(o, family, src, dst);
 	if (!rt) {
 		pr_debug("outbound: no SA for an IPv%d packet (next header %u), dropped",
-			 family == UDPESP_AF_INET ? 4 : 6, family == UDPESP_AF_INET ? ip[9] : ip[6]);
+			 family == UDPESP_AF_INET ? 4 : 6,
+			 family == UDPESP_AF_INET ? ip[9] : ip[6]);
 		wk_count(o->maps, UDPESP_CNT_OUT_NO_STATES);
 	}
 	return rt;
@@ -243,9 +244,8 @@ static struct sa_rt *lookup_packet(struct outbound *o, const __u8 *ip, size_t le
  * size bytes) and the outer headers in front: the packet to send is
  * buf + *hoff, *olen bytes, to hdr->dst. 0, or -1: dropped and counted.
  */
-static int encap_packet(struct outbound *o, struct outbound_thread *ot, struct sa_rt *rt,
-			__u8 *buf, size_t size, size_t len, struct esp_encap_sa *hdr,
-			long *hoff, size_t *olen)
+static int encap_packet(struct outbound *o, struct outbound_thread *ot, struct sa_rt *rt, __u8 *buf,
+			size_t size, size_t len, struct esp_encap_sa *hdr, long *hoff, size_t *olen)
 {
 	struct esp_encap_out out;
 	enum esp_encap_verdict v;
@@ -255,8 +255,8 @@ static int encap_packet(struct outbound *o, struct outbound_thread *ot, struct s
 		wk_count(o->maps, UDPESP_CNT_OUT_SEQ_ERROR);
 		/* Tell the control thread once; it removes the SA. */
 		if (!__atomic_exchange_n(&rt->hard_noted, 1, __ATOMIC_RELAXED))
-			notify_queue_push(&o->notes,
-					  &(struct outbound_note){ .handle = rt->handle, .hard = true });
+			notify_queue_push(&o->notes, &(struct outbound_note){ .handle = rt->handle,
+									      .hard = true });
 		return -1;
 	}
 	if (v == ESP_ENCAP_SEQ_UNRESERVED)
@@ -343,8 +343,8 @@ static void out_flush(struct outbound *o, struct outbound_thread *ot)
 
 /* Queue the outer packet at pkt for hdr->dst; the batch leaves when full. */
 static void out_queue(struct outbound *o, struct outbound_thread *ot,
-		      const struct esp_encap_sa *hdr, __u8 *pkt, size_t olen,
-		      struct sa_rt *rt, size_t len)
+		      const struct esp_encap_sa *hdr, __u8 *pkt, size_t olen, struct sa_rt *rt,
+		      size_t len)
 {
 	int f = hdr->dst.family == UDPESP_AF_INET6;
 	struct out_batch *b = &ot->batch[f];
@@ -360,11 +360,12 @@ static void out_queue(struct outbound *o, struct outbound_thread *ot,
 	}
 	b->iov[k] = (struct iovec){ pkt, olen };
 	b->msg[k] = (struct mmsghdr){ .msg_hdr = {
-		.msg_name = &b->addr[k],
-		.msg_namelen = f ? sizeof(b->addr[k].v6) : sizeof(b->addr[k].v4),
-		.msg_iov = &b->iov[k],
-		.msg_iovlen = 1,
-	} };
+					      .msg_name = &b->addr[k],
+					      .msg_namelen = f ? sizeof(b->addr[k].v6) :
+								 sizeof(b->addr[k].v4),
+					      .msg_iov = &b->iov[k],
+					      .msg_iovlen = 1,
+				      } };
 	b->rt[k] = rt;
 	b->len[k] = len;
 	if (b->n == OUT_BATCH)
@@ -496,7 +497,8 @@ void outbound_keepalives(struct outbound *o)
 		bool dup = false;
 		long hoff;
 
-		if (now - __atomic_load_n(&rt->last_tx, __ATOMIC_RELAXED) < o->keepalive_s * 1000ULL)
+		if (now - __atomic_load_n(&rt->last_tx, __ATOMIC_RELAXED) <
+		    o->keepalive_s * 1000ULL)
 			continue;
 		peer_of(rt, &hdr);
 		for (size_t k = 0; k < nsent && !dup; k++)

@@ -35,14 +35,14 @@ enum outbound_df {
 /* What a sender thread tells the control thread about an SA. */
 struct outbound_note {
 	__u32 handle;
-	bool hard; /* sequence numbers used up: remove it; else soft expiry */
+	bool hard;    /* sequence numbers used up: remove it; else soft expiry */
 	bool reserve; /* less than half a block of numbers left (persist.h) */
 };
 
 struct outbound {
 	struct sa_rt_table *rt;
 	struct udpesp_maps *maps;
-	int raw4, raw6;           /* IPPROTO_RAW: whole IPv4 / IPv6 packets */
+	int raw4, raw6;		  /* IPPROTO_RAW: whole IPv4 / IPv6 packets */
 	unsigned int keepalive_s; /* 0 = no NAT-keepalives */
 	enum outbound_df df;
 	/*
@@ -52,11 +52,11 @@ struct outbound {
 	 */
 	bool gso;
 	struct out_snapshot *snap; /* selectors, published atomically */
-	struct sa_rt **sas;       /* control thread's list of outbound SAs */
+	struct sa_rt **sas;	   /* control thread's list of outbound SAs */
 	size_t nsas, cap_sas;
-	struct sa_rt **gone;      /* withdrawn, released once unpublished */
+	struct sa_rt **gone; /* withdrawn, released once unpublished */
 	size_t ngone, cap_gone;
-	bool dirty;               /* sas differs from what snap holds */
+	bool dirty;		   /* sas differs from what snap holds */
 	struct notify_queue notes; /* struct outbound_note, for the control thread */
 	/* The sender thread of the daemon's own TUN queue. */
 	int tun_fd;
@@ -68,8 +68,8 @@ struct outbound {
 /* A reading thread's state (per AF_XDP worker, and the sender thread). */
 struct outbound_thread;
 
-int outbound_init(struct outbound *o, struct sa_rt_table *rt,
-		  struct udpesp_maps *maps, unsigned int keepalive_s);
+int outbound_init(struct outbound *o, struct sa_rt_table *rt, struct udpesp_maps *maps,
+		  unsigned int keepalive_s);
 /* Start the sender thread on the daemon's own TUN queue. */
 int outbound_start(struct outbound *o, int tun_fd);
 void outbound_fini(struct outbound *o);
@@ -90,8 +90,7 @@ void outbound_thread_free(struct outbound_thread *ot);
  * Read up to max packets from a TUN queue and send them; the caller is
  * online (sa_rt_online). Returns how many were read (0: queue empty).
  */
-int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd,
-		   int max);
+int outbound_drain(struct outbound *o, struct outbound_thread *ot, int tun_fd, int max);
 
 /* Control thread, once a second: keepalives to peers idle keepalive_s. */
 void outbound_keepalives(struct outbound *o);

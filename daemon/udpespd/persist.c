@@ -396,7 +396,8 @@ static int persist_keys_write(struct persist *p, __u32 b, const struct sa_entry 
 	struct keystore_sa a;
 
 	if (add)
-		a = (struct keystore_sa){ .slot = add->slot, .handle = add->handle,
+		a = (struct keystore_sa){ .slot = add->slot,
+					  .handle = add->handle,
 					  .cfg = &add->cfg };
 	return keystore_rewrite(&p->ks, b, persist_keeps, &k, add ? &a : NULL);
 }
@@ -427,7 +428,8 @@ static int persist_rec_write(struct persist *p, const struct sa_entry *e, __u64 
 	memcpy(rec->cfg, &e->cfg, PERSIST_CFG_HEAD);
 	/* Lengths stay, no key byte: the keyring's bytes must fit them at adoption. */
 	for (int i = 0; i < 3; i++) {
-		const struct udpesp_ctl_alg *a = persist_cfg_alg((struct udpesp_ctl_sa *)&e->cfg, i);
+		const struct udpesp_ctl_alg *a =
+			persist_cfg_alg((struct udpesp_ctl_sa *)&e->cfg, i);
 
 		memcpy(rec->alg[i].name, a->name, sizeof(rec->alg[i].name));
 		rec->alg[i].key_len = a->key_len;

@@ -21,8 +21,7 @@ static unsigned int get16(const __u8 *p)
 
 static unsigned int get32(const __u8 *p)
 {
-	return (unsigned int)p[0] << 24 | (unsigned int)p[1] << 16 |
-	       (unsigned int)p[2] << 8 | p[3];
+	return (unsigned int)p[0] << 24 | (unsigned int)p[1] << 16 | (unsigned int)p[2] << 8 | p[3];
 }
 
 /* The quoted datagram: UDP from our port 4500; its destination is the peer. */
@@ -72,8 +71,8 @@ bool pmtu_parse(__u8 family, const __u8 *msg, size_t len, struct pmtu_report *r)
 			return false;
 		r->family = UDPESP_AF_INET6;
 		memcpy(r->addr, q + 24, 16);
-		return quoted_udp(q + UDPESP_IPV6_HLEN,
-				  len - UDPESP_ICMP_HLEN - UDPESP_IPV6_HLEN, r);
+		return quoted_udp(q + UDPESP_IPV6_HLEN, len - UDPESP_ICMP_HLEN - UDPESP_IPV6_HLEN,
+				  r);
 	}
 	return false;
 }
@@ -113,8 +112,7 @@ int pmtu_open6(void)
 	return fd;
 }
 
-void pmtu_drain(int fd, __u8 family, void (*fn)(void *arg, const struct pmtu_report *r),
-		void *arg)
+void pmtu_drain(int fd, __u8 family, void (*fn)(void *arg, const struct pmtu_report *r), void *arg)
 {
 	__u8 buf[2048];
 	struct pmtu_report r;

@@ -19,8 +19,8 @@
 #include <linux/types.h>
 
 #define PMTU_EXPIRE_S 600 /* net.ipv4.route.mtu_expires' default */
-#define PMTU_MIN4 552     /* below this a router's figure is not believed */
-#define PMTU_MIN6 1280    /* IPv6's minimum link MTU (RFC 8200 5) */
+#define PMTU_MIN4 552	  /* below this a router's figure is not believed */
+#define PMTU_MIN6 1280	  /* IPv6's minimum link MTU (RFC 8200 5) */
 
 /* What one ICMP error said: the peer (family, address, UDP port) and MTU. */
 struct pmtu_report {
@@ -43,7 +43,6 @@ int pmtu_open4(void);
 int pmtu_open6(void);
 
 /* Read what is queued on fd; call fn for each report. */
-void pmtu_drain(int fd, __u8 family, void (*fn)(void *arg, const struct pmtu_report *r),
-		void *arg);
+void pmtu_drain(int fd, __u8 family, void (*fn)(void *arg, const struct pmtu_report *r), void *arg);
 
 #endif /* UDPESP_PMTU_H */

@@ -16,8 +16,7 @@ struct sa_rt_retired {
 	struct sa_rt_retired *next;
 };
 
-int sa_rt_table_init(struct sa_rt_table *t, __u32 max_sa,
-		     struct udpesp_replay *replay_mem)
+int sa_rt_table_init(struct sa_rt_table *t, __u32 max_sa, struct udpesp_replay *replay_mem)
 {
 	memset(t, 0, sizeof(*t));
 	t->slots = calloc(max_sa, sizeof(*t->slots));

@@ -30,7 +30,7 @@ struct sa_rt {
 	__u32 handle;
 	__u32 slot;
 	__u32 gen;
-	__u8 dir; /* enum udpesp_dir */
+	__u8 dir;    /* enum udpesp_dir */
 	__u8 family; /* outer */
 	struct esp_suite suite;
 	struct esp_crypto *crypto;
@@ -48,10 +48,10 @@ struct sa_rt {
 	 * mappings (written under mapping_lock by the control thread).
 	 */
 	struct esp_encap_sa encap;
-	__u64 last_tx; /* CLOCK_MONOTONIC ms of the last packet sent (atomic) */
-	__u32 hard_noted; /* sequence numbers ran out and the daemon was told */
+	__u64 last_tx;	     /* CLOCK_MONOTONIC ms of the last packet sent (atomic) */
+	__u32 hard_noted;    /* sequence numbers ran out and the daemon was told */
 	__u32 reserve_noted; /* the daemon was asked for more numbers (persist.h) */
-	size_t out_idx;   /* its place in struct outbound's list (control thread) */
+	size_t out_idx;	     /* its place in struct outbound's list (control thread) */
 	/* Outbound, control thread: MTU a router reported (pmtu.h), until when. */
 	unsigned int path_mtu;
 	__u64 path_mtu_until; /* CLOCK_MONOTONIC seconds */
@@ -68,15 +68,14 @@ struct sa_rt_reader {
 struct sa_rt_table {
 	__u32 max_sa;
 	struct sa_rt **slots; /* by slot; read and written atomically */
-	__u64 gp;             /* grace-period counter (atomic) */
+	__u64 gp;	      /* grace-period counter (atomic) */
 	pthread_mutex_t lock; /* readers list and retired list */
 	struct sa_rt_reader *readers;
 	struct sa_rt_retired *retired;
 	struct udpesp_replay *replay_mem; /* mmap of udpesp_replay */
 };
 
-int sa_rt_table_init(struct sa_rt_table *t, __u32 max_sa,
-		     struct udpesp_replay *replay_mem);
+int sa_rt_table_init(struct sa_rt_table *t, __u32 max_sa, struct udpesp_replay *replay_mem);
 /* Frees everything; the workers must be stopped. */
 void sa_rt_table_fini(struct sa_rt_table *t);
 
@@ -103,8 +102,7 @@ void sa_rt_reader_del(struct sa_rt_table *t, struct sa_rt_reader *r);
 
 static inline void sa_rt_online(struct sa_rt_table *t, struct sa_rt_reader *r)
 {
-	__atomic_store_n(&r->seen, __atomic_load_n(&t->gp, __ATOMIC_ACQUIRE),
-			 __ATOMIC_SEQ_CST);
+	__atomic_store_n(&r->seen, __atomic_load_n(&t->gp, __ATOMIC_ACQUIRE), __ATOMIC_SEQ_CST);
 }
 
 static inline void sa_rt_offline(struct sa_rt_reader *r)

@@ -10,7 +10,7 @@
 #include "common/util.h"
 
 /* sa_table.due of a free slot, or of an SA without limits. */
-#define SA_DUE_NEVER ((__u64)-1)
+#define SA_DUE_NEVER ((__u64) - 1)
 
 static __u32 hash32(__u32 x)
 {
@@ -36,15 +36,13 @@ static __u32 entry_key_hash(const struct sa_entry *e)
 	return key_hash(e->cfg.dst.family, e->cfg.dst.addr, e->cfg.spi);
 }
 
-static bool entry_has_key(const struct sa_entry *e, __u8 family,
-			  const __be32 dst[4], __be32 spi)
+static bool entry_has_key(const struct sa_entry *e, __u8 family, const __be32 dst[4], __be32 spi)
 {
 	return e->cfg.spi == spi && e->cfg.dst.family == family &&
 	       !memcmp(e->cfg.dst.addr, dst, sizeof(e->cfg.dst.addr));
 }
 
-int sa_table_init(struct sa_table *t, __u32 max_sa,
-		  const struct sa_table_ops *ops, void *ctx)
+int sa_table_init(struct sa_table *t, __u32 max_sa, const struct sa_table_ops *ops, void *ctx)
 {
 	memset(t, 0, sizeof(*t));
 	t->ops = ops;
@@ -61,8 +59,8 @@ int sa_table_init(struct sa_table *t, __u32 max_sa,
 	t->slot_gen = calloc(max_sa, sizeof(*t->slot_gen));
 	t->by_slot = calloc(max_sa, sizeof(*t->by_slot));
 	t->due = malloc(max_sa * sizeof(*t->due));
-	if (!t->by_handle || !t->by_key || !t->free_slots || !t->slot_gen ||
-	    !t->by_slot || !t->due) {
+	if (!t->by_handle || !t->by_key || !t->free_slots || !t->slot_gen || !t->by_slot ||
+	    !t->due) {
 		sa_table_fini(t);
 		return -ENOMEM;
 	}
@@ -161,8 +159,7 @@ static struct parser_entry *parser_by_key(const struct sa_table *t,
 }
 
 /* The (interface, port, family) entry an inbound SA arrives through. */
-static void parser_key_for(const struct udpesp_ctl_sa *sa,
-			   struct udpesp_parser_key *key)
+static void parser_key_for(const struct udpesp_ctl_sa *sa, struct udpesp_parser_key *key)
 {
 	memset(key, 0, sizeof(*key));
 	key->ifindex = sa->ifindex;
@@ -181,8 +178,8 @@ static void parser_link(struct sa_table *t, struct parser_entry *p)
 	*pp = p;
 }
 
-static int parser_create(struct sa_table *t, const struct udpesp_parser_key *key,
-			 __u8 encap, struct parser_entry **out)
+static int parser_create(struct sa_table *t, const struct udpesp_parser_key *key, __u8 encap,
+			 struct parser_entry **out)
 {
 	struct udpesp_parser_val val = { .encap = encap };
 	struct parser_entry *p = calloc(1, sizeof(*p));
@@ -315,8 +312,8 @@ static struct sa_entry *find_handle(const struct sa_table *t, __u32 handle)
 	return NULL;
 }
 
-static struct sa_entry *find_key(const struct sa_table *t, __u8 family,
-				 const __be32 dst[4], __be32 spi)
+static struct sa_entry *find_key(const struct sa_table *t, __u8 family, const __be32 dst[4],
+				 __be32 spi)
 {
 	struct sa_entry *e = t->by_key[key_hash(family, dst, spi) & (t->nbuckets - 1)];
 
@@ -353,7 +350,8 @@ int sa_table_move(struct sa_table *t, struct sa_entry *e, const struct udpesp_ct
 		}
 	}
 	if (e->cfg.dir == UDPESP_DIR_IN && dport && dport != e->cfg.encap_dport) {
-		errf(err, errlen, "SA %u is inbound: its local port is its parser entry's", e->handle);
+		errf(err, errlen, "SA %u is inbound: its local port is its parser entry's",
+		     e->handle);
 		return -EOPNOTSUPP;
 	}
 	index_remove(t, e);
@@ -369,8 +367,7 @@ int sa_table_move(struct sa_table *t, struct sa_entry *e, const struct udpesp_ct
 	return 0;
 }
 
-struct sa_entry *sa_table_find(const struct sa_table *t,
-			       const struct udpesp_ctl_sa_del *sel)
+struct sa_entry *sa_table_find(const struct sa_table *t, const struct udpesp_ctl_sa_del *sel)
 {
 	if (sel->handle)
 		return find_handle(t, sel->handle);
@@ -379,8 +376,7 @@ struct sa_entry *sa_table_find(const struct sa_table *t,
 
 static void addr_str(const struct udpesp_ctl_addr *a, char *buf, size_t len)
 {
-	if (!inet_ntop(a->family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, a->addr,
-		       buf, len))
+	if (!inet_ntop(a->family == UDPESP_AF_INET6 ? AF_INET6 : AF_INET, a->addr, buf, len))
 		snprintf(buf, len, "?");
 }
 
@@ -414,7 +410,9 @@ static int choose_backend(const struct sa_table *t, const struct udpesp_ctl_sa *
 	    (cfg->offload == UDPESP_OFFLOAD_AUTO && cfg->dir != UDPESP_DIR_IN))
 		return UDPESP_BACKEND_XSK;
 	if (!t->ops->kfunc_ok) {
-		snprintf(why, sizeof(why), "offload kfunc: the in-kernel crypto backend is not in this build; use offload xsk or auto");
+		snprintf(
+			why, sizeof(why),
+			"offload kfunc: the in-kernel crypto backend is not in this build; use offload xsk or auto");
 		ret = -EOPNOTSUPP;
 	} else {
 		ret = t->ops->kfunc_ok(t->ctx, cfg, suite, why, sizeof(why));
@@ -431,8 +429,8 @@ static int choose_backend(const struct sa_table *t, const struct udpesp_ctl_sa *
  * Everything that can refuse one SA without touching the data path;
  * queued: SAs of the same batch to be installed before it.
  */
-static int check_one(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
-		     size_t queued, struct esp_suite *suite, char *err, size_t errlen)
+static int check_one(const struct sa_table *t, const struct udpesp_ctl_sa *cfg, size_t queued,
+		     struct esp_suite *suite, char *err, size_t errlen)
 {
 	struct udpesp_parser_key pkey;
 	struct parser_entry *p;
@@ -449,8 +447,8 @@ static int check_one(const struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 	dup = find_key(t, cfg->dst.family, cfg->dst.addr, cfg->spi);
 	if (dup) {
 		addr_str(&cfg->dst, abuf, sizeof(abuf));
-		errf(err, errlen, "an SA with dst %s spi 0x%x already exists (handle %u)",
-		     abuf, ntohl(cfg->spi), dup->handle);
+		errf(err, errlen, "an SA with dst %s spi 0x%x already exists (handle %u)", abuf,
+		     ntohl(cfg->spi), dup->handle);
 		return -EEXIST;
 	}
 	if (t->nfree <= queued) {
@@ -494,8 +492,7 @@ static int batch_key_cmp(const void *a, const void *b)
  * one already has: *later and *earlier, or n if none. Sorting keeps this
  * O(n log n) for batches of thousands.
  */
-static int batch_dup(const struct udpesp_ctl_sa *sa, size_t n, size_t *later,
-		     size_t *earlier)
+static int batch_dup(const struct udpesp_ctl_sa *sa, size_t n, size_t *later, size_t *earlier)
 {
 	struct batch_key *k;
 
@@ -625,8 +622,7 @@ static int add_one(struct sa_table *t, const struct udpesp_ctl_sa *cfg,
 		datapath_sa(e, &sa);
 		ret = t->ops->sa_add(t->ctx, &key, &sa, cfg->replay_window, top);
 		if (ret) {
-			errf(err, errlen, "installing the SA in the data path: %s",
-			     strerror(-ret));
+			errf(err, errlen, "installing the SA in the data path: %s", strerror(-ret));
 			if (t->ops->sa_detach)
 				t->ops->sa_detach(t->ctx, e);
 			entry_free(e);
@@ -783,7 +779,8 @@ static int del_one(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
 		} else {
 			ret = parser_remove(t, p);
 			if (ret) {
-				errf(err, errlen, "SA deleted, but removing parser entry %u failed: %s",
+				errf(err, errlen,
+				     "SA deleted, but removing parser entry %u failed: %s",
 				     sel->parser, strerror(-ret));
 				return ret;
 			}
@@ -794,9 +791,8 @@ static int del_one(struct sa_table *t, const struct udpesp_ctl_sa_del *sel,
 }
 
 /* Delete SAs matching pred; drop parser entries they leave unused. */
-static int remove_where(struct sa_table *t,
-			bool (*pred)(const struct sa_entry *e, __u32 arg), __u32 arg,
-			__u32 ev_type, __u32 *deleted)
+static int remove_where(struct sa_table *t, bool (*pred)(const struct sa_entry *e, __u32 arg),
+			__u32 arg, __u32 ev_type, __u32 *deleted)
 {
 	int ret = 0;
 
@@ -906,8 +902,8 @@ int sa_table_link_gone(struct sa_table *t, __u32 ifindex)
 	return changed(t, remove_link(t, ifindex));
 }
 
-int sa_table_for_each(const struct sa_table *t,
-		      int (*fn)(const struct sa_entry *e, void *arg), void *arg)
+int sa_table_for_each(const struct sa_table *t, int (*fn)(const struct sa_entry *e, void *arg),
+		      void *arg)
 {
 	for (__u32 b = 0; b < t->nbuckets; b++) {
 		const struct sa_entry *e;
@@ -969,8 +965,7 @@ void sa_table_life_update(struct sa_table *t, const struct sa_entry *e)
 		t->ops->sa_changed(t->ctx, e);
 }
 
-int sa_table_adopt_sa(struct sa_table *t, const struct sa_table_adopt *a, char *err,
-		      size_t errlen)
+int sa_table_adopt_sa(struct sa_table *t, const struct sa_table_adopt *a, char *err, size_t errlen)
 {
 	struct parser_entry *p = NULL;
 	struct esp_suite suite;

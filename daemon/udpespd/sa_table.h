@@ -25,16 +25,16 @@ struct sa_table_ops {
 	int (*parser_add)(void *ctx, const struct udpesp_parser_key *key,
 			  const struct udpesp_parser_val *val);
 	int (*parser_del)(void *ctx, const struct udpesp_parser_key *key);
-	int (*sa_add)(void *ctx, const struct udpesp_sa_key *key,
-		      const struct udpesp_sa *sa, __u32 window, __u64 top);
+	int (*sa_add)(void *ctx, const struct udpesp_sa_key *key, const struct udpesp_sa *sa,
+		      __u32 window, __u64 top);
 	int (*sa_mark_dying)(void *ctx, const struct udpesp_sa_key *key);
 	int (*sa_del)(void *ctx, const struct udpesp_sa_key *key);
 	/*
 	 * Whether an SA can use the in-kernel (kfunc) backend: 0, or
 	 * -errno with the reason in err. NULL: never.
 	 */
-	int (*kfunc_ok)(void *ctx, const struct udpesp_ctl_sa *cfg,
-			const struct esp_suite *suite, char *err, size_t errlen);
+	int (*kfunc_ok)(void *ctx, const struct udpesp_ctl_sa *cfg, const struct esp_suite *suite,
+			char *err, size_t errlen);
 	/*
 	 * Give the SA (either direction) to the packet workers before it is
 	 * published in the maps, and take it back after it left them: the
@@ -79,7 +79,7 @@ struct sa_entry {
 	time_t add_time;
 	bool soft_expired;
 	bool adopted; /* taken over from an earlier udpespd (sa_table_adopt_sa) */
-	void *rt; /* the workers' state of this SA (sa_table_ops.sa_attach) */
+	void *rt;     /* the workers' state of this SA (sa_table_ops.sa_attach) */
 	struct sa_entry *next_by_handle;
 	struct sa_entry *next_by_key;
 };
@@ -87,11 +87,11 @@ struct sa_entry {
 struct sa_table {
 	const struct sa_table_ops *ops;
 	void *ctx;
-	__u32 max_sa;     /* SA slots in the data path */
-	__u32 count;      /* SAs installed */
+	__u32 max_sa; /* SA slots in the data path */
+	__u32 count;  /* SAs installed */
 	__u32 next_handle;
 	__u32 next_parser;
-	__u32 nbuckets;   /* power of two */
+	__u32 nbuckets; /* power of two */
 	struct sa_entry **by_handle;
 	struct sa_entry **by_key;
 	__u32 *free_slots; /* stack of unused slots */
@@ -108,8 +108,7 @@ struct sa_table {
 	struct parser_entry *parsers;
 };
 
-int sa_table_init(struct sa_table *t, __u32 max_sa,
-		  const struct sa_table_ops *ops, void *ctx);
+int sa_table_init(struct sa_table *t, __u32 max_sa, const struct sa_table_ops *ops, void *ctx);
 /* Wipes every SA's keys and frees the table (the data path is left as is). */
 void sa_table_fini(struct sa_table *t);
 
@@ -155,17 +154,15 @@ struct sa_table_adopt {
  * with its replay window and counters. Call sa_table_adopt_done() after
  * the last one. 0 or -errno with err set.
  */
-int sa_table_adopt_sa(struct sa_table *t, const struct sa_table_adopt *a, char *err,
-		      size_t errlen);
+int sa_table_adopt_sa(struct sa_table *t, const struct sa_table_adopt *a, char *err, size_t errlen);
 void sa_table_adopt_done(struct sa_table *t, __u32 next_handle, __u32 next_parser);
 
-struct sa_entry *sa_table_find(const struct sa_table *t,
-			       const struct udpesp_ctl_sa_del *sel);
+struct sa_entry *sa_table_find(const struct sa_table *t, const struct udpesp_ctl_sa_del *sel);
 struct parser_entry *sa_table_parser(const struct sa_table *t, __u32 handle);
 
 /* Iterate over SAs in handle-bucket order; stop when fn returns non-zero. */
-int sa_table_for_each(const struct sa_table *t,
-		      int (*fn)(const struct sa_entry *e, void *arg), void *arg);
+int sa_table_for_each(const struct sa_table *t, int (*fn)(const struct sa_entry *e, void *arg),
+		      void *arg);
 /*
  * The same walk in steps, for dumps that must not outgrow a client's
  * buffer: from bucket *pos on; fn returns < 0 to stop (returned as is),

@@ -65,8 +65,8 @@ void secrets_clear_regs(void)
 				 "pxor %%xmm8, %%xmm8\n\tpxor %%xmm9, %%xmm9\n\t"
 				 "pxor %%xmm10, %%xmm10\n\tpxor %%xmm11, %%xmm11\n\t"
 				 "pxor %%xmm12, %%xmm12\n\tpxor %%xmm13, %%xmm13\n\t"
-				 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15"
-				 ::: "memory");
+				 "pxor %%xmm14, %%xmm14\n\tpxor %%xmm15, %%xmm15" ::
+					 : "memory");
 	/* AVX-512: vzeroall leaves zmm16-31 as they were. */
 	if (__builtin_cpu_supports("avx512f"))
 		__asm__ volatile("vpxord %%zmm16, %%zmm16, %%zmm16\n\t"
@@ -84,8 +84,8 @@ void secrets_clear_regs(void)
 				 "vpxord %%zmm28, %%zmm28, %%zmm28\n\t"
 				 "vpxord %%zmm29, %%zmm29, %%zmm29\n\t"
 				 "vpxord %%zmm30, %%zmm30, %%zmm30\n\t"
-				 "vpxord %%zmm31, %%zmm31, %%zmm31"
-				 ::: "memory");
+				 "vpxord %%zmm31, %%zmm31, %%zmm31" ::
+					 : "memory");
 #endif
 }
 

@@ -93,7 +93,8 @@ int spi_resv_alloc(struct spi_resv_table *t, const struct udpesp_ctl_addr *dst, 
 		return -EADDRINUSE;
 	if (array_reserve((void **)&t->v, t->n, &t->cap, sizeof(*t->v)))
 		return -ENOMEM;
-	t->v[t->n++] = (struct spi_resv){ .dst = *dst, .spi = htonl(found), .until = now + timeout };
+	t->v[t->n++] =
+		(struct spi_resv){ .dst = *dst, .spi = htonl(found), .until = now + timeout };
 	*spi = htonl(found);
 	return 0;
 }

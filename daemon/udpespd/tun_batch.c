@@ -7,8 +7,8 @@
 #include "tun_batch.h"
 #include "wk_count.h"
 
-void tun_batch_add(struct tun_batch *b, int fd, const struct udpesp_maps *maps,
-		   __u8 *pkt, __u32 len, __u32 slot)
+void tun_batch_add(struct tun_batch *b, int fd, const struct udpesp_maps *maps, __u8 *pkt,
+		   __u32 len, __u32 slot)
 {
 	if (b->n == ESP_GRO_MAX)
 		tun_batch_flush(b, fd, maps);
@@ -29,8 +29,8 @@ void tun_batch_flush(struct tun_batch *b, int fd, const struct udpesp_maps *maps
 		for (__u16 j = it->first; j != ESP_GRO_END; j = b->next[j]) {
 			size_t skip = j == it->first ? 0 : it->skip;
 
-			b->iov[niov++] = (struct iovec){ b->pkts[j].data + skip,
-							 b->pkts[j].len - skip };
+			b->iov[niov++] =
+				(struct iovec){ b->pkts[j].data + skip, b->pkts[j].len - skip };
 		}
 		ok = writev(fd, b->iov, niov) >= 0;
 		for (__u16 j = it->first; j != ESP_GRO_END; j = b->next[j]) {

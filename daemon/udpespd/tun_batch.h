@@ -30,8 +30,8 @@ struct tun_batch {
  * where it is until tun_batch_flush(), which it may rewrite. A full
  * batch is written first.
  */
-void tun_batch_add(struct tun_batch *b, int fd, const struct udpesp_maps *maps,
-		   __u8 *pkt, __u32 len, __u32 slot);
+void tun_batch_add(struct tun_batch *b, int fd, const struct udpesp_maps *maps, __u8 *pkt,
+		   __u32 len, __u32 slot);
 /* Coalesce and write what the batch holds; it is empty afterwards. */
 void tun_batch_flush(struct tun_batch *b, int fd, const struct udpesp_maps *maps);
 

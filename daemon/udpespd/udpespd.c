@@ -57,27 +57,27 @@ struct udpespd {
 	struct udpesp_maps maps;
 	struct sa_table table;
 	struct links links;
-	struct sa_rt_table rt;       /* the SAs as the packet workers see them */
-	struct xsk_workers workers;  /* AF_XDP sockets and their threads */
-	struct outbound out;         /* the send path and NAT-keepalives */
-	struct lifetime life;        /* soft and hard SA lifetimes */
-	struct ctl_server ctl;       /* udpespctl's socket and clients */
+	struct sa_rt_table rt;	    /* the SAs as the packet workers see them */
+	struct xsk_workers workers; /* AF_XDP sockets and their threads */
+	struct outbound out;	    /* the send path and NAT-keepalives */
+	struct lifetime life;	    /* soft and hard SA lifetimes */
+	struct ctl_server ctl;	    /* udpespctl's socket and clients */
 	struct evloop loop;
-	struct persist persist;      /* SAs kept for the next udpespd */
+	struct persist persist; /* SAs kept for the next udpespd */
 	bool flush_on_exit;
 	const char *tun_name;
 	const char *pin_dir;
-	unsigned int outer_mtu;      /* the inner interface's MTU follows it */
-	bool outer_mtu_auto;         /* outer_mtu follows the udpesp interfaces */
-	int pmtu_fd[2];              /* ICMP, ICMPv6: routers' too-big reports */
-	__u64 pmtu_next_expiry;      /* earliest path_mtu_until of any SA; 0: none */
-	unsigned int tun_mtu;        /* what follow_mtu() last set */
-	int tun_fd;                  /* keeps the inner TUN device alive */
+	unsigned int outer_mtu; /* the inner interface's MTU follows it */
+	bool outer_mtu_auto;	/* outer_mtu follows the udpesp interfaces */
+	int pmtu_fd[2];		/* ICMP, ICMPv6: routers' too-big reports */
+	__u64 pmtu_next_expiry; /* earliest path_mtu_until of any SA; 0: none */
+	unsigned int tun_mtu;	/* what follow_mtu() last set */
+	int tun_fd;		/* keeps the inner TUN device alive */
 	int timer_fd;
 	int sig_fd;
 	bool ctl_open;
-	__u32 sas_gone;              /* SAs removed since memory was last trimmed */
-	int trim_ticks;              /* ticks left to trim in after a big drop */
+	__u32 sas_gone; /* SAs removed since memory was last trimmed */
+	int trim_ticks; /* ticks left to trim in after a big drop */
 };
 
 /* ---- the data path as the SA table sees it ---- */
@@ -93,8 +93,8 @@ static int dp_parser_del(void *ctx, const struct udpesp_parser_key *key)
 	return udpesp_maps_parser_del(&((struct udpespd *)ctx)->maps, key);
 }
 
-static int dp_sa_add(void *ctx, const struct udpesp_sa_key *key,
-		     const struct udpesp_sa *sa, __u32 window, __u64 top)
+static int dp_sa_add(void *ctx, const struct udpesp_sa_key *key, const struct udpesp_sa *sa,
+		     __u32 window, __u64 top)
 {
 	return udpesp_maps_sa_add(&((struct udpespd *)ctx)->maps, key, sa, window, top);
 }
@@ -112,8 +112,8 @@ static int dp_sa_del(void *ctx, const struct udpesp_sa_key *key)
 /* The in-kernel crypto backend (kfunc.c), loaded once at start. */
 static struct kfunc_backend kf;
 
-static int dp_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg,
-		       const struct esp_suite *suite, char *err, size_t errlen)
+static int dp_kfunc_ok(void *ctx, const struct udpesp_ctl_sa *cfg, const struct esp_suite *suite,
+		       char *err, size_t errlen)
 {
 	(void)ctx;
 	return kfunc_supports(&kf, cfg, suite, err, errlen);
@@ -311,8 +311,7 @@ static void sync_workers(struct udpespd *d)
 
 static bool same_addr(const struct udpesp_ctl_addr *a, __u8 family, const __be32 addr[4])
 {
-	return a->family == family &&
-	       !memcmp(a->addr, addr, family == UDPESP_AF_INET ? 4 : 16);
+	return a->family == family && !memcmp(a->addr, addr, family == UDPESP_AF_INET ? 4 : 16);
 }
 
 struct mapping_scan {
@@ -368,8 +367,8 @@ static void handle_mappings(struct udpespd *d)
 
 				/* Re-indexed: cfg.dst is the table's hash key. */
 				memcpy(to.addr, ms[i].addr, sizeof(to.addr));
-				if (sa_table_move(&d->table, s.out[k], &none, &to, 0, ms[i].port, err,
-						  sizeof(err))) {
+				if (sa_table_move(&d->table, s.out[k], &none, &to, 0, ms[i].port,
+						  err, sizeof(err))) {
 					pr_warn("SA %u does not follow the mapping: %s",
 						s.out[k]->handle, err);
 					continue;
@@ -442,15 +441,16 @@ static void kfunc_start(struct udpespd *d)
 	kfunc_load(&kf, &d->maps);
 	if (kf.ok)
 		pr_info("kfunc backend ready: AES-GCM-16 SAs decapsulate inside XDP (bpf_crypto); kernel AES %s: offload auto %s",
-			kf.aes_driver, kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
+			kf.aes_driver,
+			kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
 	else
 		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
 }
 
 /* ---- leftovers of an earlier udpespd in pinned maps ---- */
 
-static int adopt_parser(const struct udpesp_parser_key *k,
-			const struct udpesp_parser_val *v, void *arg)
+static int adopt_parser(const struct udpesp_parser_key *k, const struct udpesp_parser_val *v,
+			void *arg)
 {
 	struct udpespd *d = arg;
 
@@ -631,10 +631,10 @@ static void handle_outbound_notes(struct udpespd *d)
 				continue;
 			}
 			lifetime_expire(&d->life, notes[i].handle, notes[i].hard,
-					notes[i].hard ? UDPESP_LIMIT_PACKET_HARD
-						      : UDPESP_LIMIT_PACKET_SOFT,
-					notes[i].hard ? "sequence numbers used up, RFC 4303 3.3.3"
-						      : "sequence numbers running out");
+					notes[i].hard ? UDPESP_LIMIT_PACKET_HARD :
+							UDPESP_LIMIT_PACKET_SOFT,
+					notes[i].hard ? "sequence numbers used up, RFC 4303 3.3.3" :
+							"sequence numbers running out");
 		}
 	}
 }
@@ -732,15 +732,33 @@ static int parse_options(int argc, char **argv, struct options *o)
 			       .max_sa = UDPESP_MAX_SA_DEFAULT };
 	while ((c = getopt_long(argc, argv, "s:p:t:fg:m:c:k:M:D:l:S:FdVh", opts, NULL)) != -1) {
 		switch (c) {
-		case 's': o->socket = optarg; break;
-		case 'p': o->pin_dir = optarg; break;
-		case 't': o->tun = optarg; break;
-		case 'f': o->foreground = true; break;
-		case 'g': o->group = optarg; break;
-		case 'l': o->log = optarg; break;
-		case 'S': o->state = optarg; break;
-		case 'F': o->flush_on_exit = true; break;
-		case 'd': o->debug = true; break;
+		case 's':
+			o->socket = optarg;
+			break;
+		case 'p':
+			o->pin_dir = optarg;
+			break;
+		case 't':
+			o->tun = optarg;
+			break;
+		case 'f':
+			o->foreground = true;
+			break;
+		case 'g':
+			o->group = optarg;
+			break;
+		case 'l':
+			o->log = optarg;
+			break;
+		case 'S':
+			o->state = optarg;
+			break;
+		case 'F':
+			o->flush_on_exit = true;
+			break;
+		case 'd':
+			o->debug = true;
+			break;
 		case 'm': {
 			unsigned long v;
 
@@ -760,7 +778,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 			errno = 0;
 			v = strtol(optarg, &end, 0);
 			if (errno || *end || v < 0 || v > 4095) {
-				fprintf(stderr, "Error: --xsk-cpu \"%s\": expected a CPU number 0 to 4095\n",
+				fprintf(stderr,
+					"Error: --xsk-cpu \"%s\": expected a CPU number 0 to 4095\n",
 					optarg);
 				return 2;
 			}
@@ -769,7 +788,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		}
 		case 'G':
 			if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-				fprintf(stderr, "Error: --gso \"%s\": expected on or off\n", optarg);
+				fprintf(stderr, "Error: --gso \"%s\": expected on or off\n",
+					optarg);
 				return 2;
 			}
 			o->gso = !strcmp(optarg, "on");
@@ -981,7 +1001,10 @@ static int watch(struct udpespd *d, int fd, evloop_fn fn)
 int main(int argc, char **argv)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
-	struct udpespd d = { .timer_fd = -1, .sig_fd = -1, .pmtu_fd = { -1, -1 }, .tun_fd = -1,
+	struct udpespd d = { .timer_fd = -1,
+			     .sig_fd = -1,
+			     .pmtu_fd = { -1, -1 },
+			     .tun_fd = -1,
 			     .loop = { .epfd = -1 } };
 	struct ctl_server_cfg ctl = { 0 };
 	char state[PATH_MAX];
@@ -1059,8 +1082,7 @@ int main(int argc, char **argv)
 	lo = (struct loader_opts){ .max_sa = o.max_sa, .pin_dir = o.pin_dir };
 	d.skel = loader_load(&lo);
 	if (!d.skel) {
-		pr_err("loading the XDP object with maps under %s: %s", o.pin_dir,
-		       strerror(errno));
+		pr_err("loading the XDP object with maps under %s: %s", o.pin_dir, strerror(errno));
 		persist_close(&d.persist);
 		return 1;
 	}
@@ -1110,8 +1132,7 @@ int main(int argc, char **argv)
 	d.sig_fd = signalfd(-1, &sigs, SFD_CLOEXEC);
 	err = evloop_init(&d.loop);
 	d.timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d.sig_fd < 0 || err || d.timer_fd < 0 ||
-	    timerfd_settime(d.timer_fd, 0, &tick, NULL)) {
+	if (d.sig_fd < 0 || err || d.timer_fd < 0 || timerfd_settime(d.timer_fd, 0, &tick, NULL)) {
 		pr_err("event loop set-up: %s", strerror(errno));
 		goto out;
 	}
@@ -1140,8 +1161,8 @@ int main(int argc, char **argv)
 	d.pmtu_fd[1] = pmtu_open6();
 	for (int i = 0; i < 2 && !err; i++)
 		if (d.pmtu_fd[i] < 0)
-			pr_warn("ICMP%s socket: %s; path MTU reports will be missed",
-				i ? "v6" : "", strerror(-d.pmtu_fd[i]));
+			pr_warn("ICMP%s socket: %s; path MTU reports will be missed", i ? "v6" : "",
+				strerror(-d.pmtu_fd[i]));
 		else
 			err = watch(&d, d.pmtu_fd[i], i ? on_pmtu6 : on_pmtu4);
 	if (!err)
@@ -1180,10 +1201,10 @@ out:
 		ctl_server_close(&d.ctl);
 	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
 	links_fini(&d.links);
-	sa_table_fini(&d.table); /* wipes every key */
+	sa_table_fini(&d.table);    /* wipes every key */
 	kfunc_unload(&kf, &d.maps); /* and the kernel's copies with it */
-	outbound_fini(&d.out);    /* after the table: it releases the last SAs */
-	sa_rt_table_fini(&d.rt);  /* and every expanded key */
+	outbound_fini(&d.out);	    /* after the table: it releases the last SAs */
+	sa_rt_table_fini(&d.rt);    /* and every expanded key */
 	evloop_fini(&d.loop);
 	if (d.tun_fd >= 0)
 		close(d.tun_fd);

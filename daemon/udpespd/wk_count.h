@@ -16,11 +16,10 @@ static inline void wk_count(const struct udpesp_maps *m, enum udpesp_counter c)
 }
 
 /* One field of struct udpesp_sa_stats of an SA slot, plus n. */
-#define WK_SA_COUNT(m, slot, field, n)                                          \
-	do {                                                                    \
-		if ((m)->xsk_sa_mem && (slot) < (m)->max_sa)                    \
-			__atomic_fetch_add(&(m)->xsk_sa_mem[slot].field, (n),  \
-					   __ATOMIC_RELAXED);                   \
+#define WK_SA_COUNT(m, slot, field, n)                                                           \
+	do {                                                                                     \
+		if ((m)->xsk_sa_mem && (slot) < (m)->max_sa)                                     \
+			__atomic_fetch_add(&(m)->xsk_sa_mem[slot].field, (n), __ATOMIC_RELAXED); \
 	} while (0)
 
 #endif /* UDPESP_WK_COUNT_H */

@@ -46,7 +46,7 @@ struct xsk_worker {
 	struct sa_rt_reader reader;
 	pthread_t thread;
 	bool started;
-	bool stop; /* atomic */
+	bool stop;		    /* atomic */
 	struct xdp_statistics seen; /* the socket's counters already counted */
 };
 
@@ -59,10 +59,10 @@ struct xsk_worker {
 static void count_drop(struct xsk_workers *ws, __u32 slot, enum udpesp_decap_verdict v)
 {
 	switch (v) {
-#define XSK_DROP(id, name, cnt, field)           \
-	case UDPESP_DROP_##id:                   \
-		count(ws, UDPESP_CNT_##cnt);     \
-		SA_COUNT(ws, slot, field, 1);    \
+#define XSK_DROP(id, name, cnt, field)        \
+	case UDPESP_DROP_##id:                \
+		count(ws, UDPESP_CNT_##cnt);  \
+		SA_COUNT(ws, slot, field, 1); \
 		break;
 		UDPESP_DECAP_DROPS(XSK_DROP)
 #undef XSK_DROP
@@ -78,15 +78,14 @@ static void count_drop(struct xsk_workers *ws, __u32 slot, enum udpesp_decap_ver
  * Called only for authenticated packets: the peer now sends from
  * addr:port. Record it and tell the main loop, once per change.
  */
-static void note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family,
-		      const __be32 addr[4], __be16 port)
+static void note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family, const __be32 addr[4],
+		      __be16 port)
 {
 	struct xsk_mapping m = { .handle = rt->handle, .family = family, .port = port };
 	bool changed;
 
 	pthread_mutex_lock(&rt->mapping_lock);
-	changed = rt->peer_port != port ||
-		  memcmp(rt->peer_addr, addr, sizeof(rt->peer_addr));
+	changed = rt->peer_port != port || memcmp(rt->peer_addr, addr, sizeof(rt->peer_addr));
 	if (changed) {
 		memcpy(m.old_addr, rt->peer_addr, sizeof(m.old_addr));
 		m.old_port = rt->peer_port;
@@ -103,9 +102,8 @@ static void note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family,
 /* ---- one frame ---- */
 
 /* The outer source address and UDP source port, before decap moves bytes. */
-static bool outer_source(const __u8 *frame, __u32 len,
-			 const struct udpesp_xdp_meta *m, __be32 addr[4],
-			 __be16 *port)
+static bool outer_source(const __u8 *frame, __u32 len, const struct udpesp_xdp_meta *m,
+			 __be32 addr[4], __be16 *port)
 {
 	memset(addr, 0, 16);
 	if (m->l4_off + 2u > len)
@@ -120,8 +118,8 @@ static bool outer_source(const __u8 *frame, __u32 len,
 	return true;
 }
 
-static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct,
-			  __u8 *frame, __u32 len)
+static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct, __u8 *frame,
+			  __u32 len)
 {
 	struct xsk_workers *ws = w->ws;
 	struct udpesp_xdp_meta m;
@@ -170,13 +168,11 @@ static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct,
 
 /* ---- the socket's own drops (XDP_STATISTICS) ---- */
 
-static void xsk_stats_add(struct xsk_workers *ws, enum udpesp_counter c, __u64 now,
-			  __u64 *seen)
+static void xsk_stats_add(struct xsk_workers *ws, enum udpesp_counter c, __u64 now, __u64 *seen)
 {
 	/* The kernel's counters only grow while the socket lives. */
 	if (now > *seen && ws->maps->xsk_cnt_mem)
-		__atomic_fetch_add(&ws->maps->xsk_cnt_mem->c[c], now - *seen,
-				   __ATOMIC_RELAXED);
+		__atomic_fetch_add(&ws->maps->xsk_cnt_mem->c[c], now - *seen, __ATOMIC_RELAXED);
 	*seen = now;
 }
 
@@ -277,8 +273,7 @@ static void *worker_main(void *arg)
 	if (ct && ws->out)
 		ot = outbound_thread_new(ct);
 	if (!ct || (ws->out && !ot)) {
-		pr_err("worker %u/%u: no crypto state: %s", w->ifindex, w->queue,
-		       strerror(errno));
+		pr_err("worker %u/%u: no crypto state: %s", w->ifindex, w->queue, strerror(errno));
 		esp_crypto_thread_free(ct);
 		return NULL;
 	}
@@ -288,8 +283,7 @@ static void *worker_main(void *arg)
 		CPU_ZERO(&set);
 		CPU_SET(w->cpu, &set);
 		if (pthread_setaffinity_np(pthread_self(), sizeof(set), &set))
-			pr_warn("worker %u/%u: cannot pin to CPU %d", w->ifindex,
-				w->queue, w->cpu);
+			pr_warn("worker %u/%u: cannot pin to CPU %d", w->ifindex, w->queue, w->cpu);
 	}
 	sa_rt_reader_add(ws->rt, &w->reader);
 	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
@@ -339,8 +333,8 @@ static void worker_free(struct xsk_worker *w)
 	free(w);
 }
 
-static int worker_new(struct xsk_workers *ws, __u32 ifindex, __u32 queue,
-		      __u32 index, int cpu, struct xsk_worker **out)
+static int worker_new(struct xsk_workers *ws, __u32 ifindex, __u32 queue, __u32 index, int cpu,
+		      struct xsk_worker **out)
 {
 	const struct xsk_umem_config ucfg = {
 		.fill_size = XSK_FRAMES,
@@ -470,8 +464,9 @@ static void if_slot_open(struct xsk_workers *ws, int s, __u32 ifindex)
 		return;
 	}
 	for (__u32 q = 0; q < nq; q++) {
-		int cpu = ws->cpu_first < 0 ? -1 :
-			  (int)((ws->cpu_first + s * UDPESP_MAX_QUEUES + q) % ws->ncpus);
+		int cpu = ws->cpu_first < 0 ?
+				  -1 :
+				  (int)((ws->cpu_first + s * UDPESP_MAX_QUEUES + q) % ws->ncpus);
 
 		err = worker_new(ws, ifindex, q, base + q, cpu, &ws->ifs[s].w[q]);
 		if (err)
@@ -480,8 +475,7 @@ static void if_slot_open(struct xsk_workers *ws, int s, __u32 ifindex)
 		else
 			ok++;
 	}
-	pr_info("interface %u: %u of %u RX queues have an AF_XDP worker", ifindex,
-		ok, nq);
+	pr_info("interface %u: %u of %u RX queues have an AF_XDP worker", ifindex, ok, nq);
 }
 
 void xsk_workers_sync(struct xsk_workers *ws, const __u32 *ifindexes, size_t n)
@@ -527,9 +521,8 @@ size_t xsk_workers_count(const struct xsk_workers *ws)
 	return n;
 }
 
-int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
-		     struct sa_rt_table *rt, struct outbound *out,
-		     const char *tun_name, int cpu_first)
+int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps, struct sa_rt_table *rt,
+		     struct outbound *out, const char *tun_name, int cpu_first)
 {
 	memset(ws, 0, sizeof(*ws));
 	ws->maps = maps;

@@ -41,22 +41,21 @@ struct xsk_workers {
 	struct sa_rt_table *rt;
 	struct outbound *out; /* workers also send what their TUN queue reads */
 	const char *tun_name;
-	bool gso;        /* TUN queues with virtio_net_hdr, GRO-coalesced writes */
-	int cpu_first;   /* pin worker i to CPU cpu_first + i; -1 = no pinning */
+	bool gso;      /* TUN queues with virtio_net_hdr, GRO-coalesced writes */
+	int cpu_first; /* pin worker i to CPU cpu_first + i; -1 = no pinning */
 	int ncpus;
 	struct {
-		__u32 ifindex;  /* 0 = free slot */
+		__u32 ifindex; /* 0 = free slot */
 		__u32 nqueues;
-		bool seen;      /* still running udpesp_xdp (sync bookkeeping) */
+		bool seen; /* still running udpesp_xdp (sync bookkeeping) */
 		struct xsk_worker *w[UDPESP_MAX_QUEUES];
 	} ifs[XSK_IF_SLOTS];
 	/* NAT mappings (struct xsk_mapping) noticed by workers, for the main loop. */
 	struct notify_queue mappings;
 };
 
-int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps,
-		     struct sa_rt_table *rt, struct outbound *out,
-		     const char *tun_name, int cpu_first);
+int xsk_workers_init(struct xsk_workers *ws, struct udpesp_maps *maps, struct sa_rt_table *rt,
+		     struct outbound *out, const char *tun_name, int cpu_first);
 /* Stops every worker and closes every socket. */
 void xsk_workers_fini(struct xsk_workers *ws);
 
@@ -65,7 +64,6 @@ void xsk_workers_fini(struct xsk_workers *ws);
  * ifindexes[] lists them. Logs what changes.
  */
 void xsk_workers_sync(struct xsk_workers *ws, const __u32 *ifindexes, size_t n);
-
 
 /* Number of running workers (for logs and tests). */
 size_t xsk_workers_count(const struct xsk_workers *ws);

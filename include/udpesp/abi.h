@@ -75,8 +75,8 @@ struct udpesp_parser_key {
 _Static_assert(sizeof(struct udpesp_parser_key) == 24, "udpesp_parser_key ABI");
 
 struct udpesp_parser_val {
-	__u32 handle;     /* parser-entry handle given out by udpespd */
-	__u8 encap;       /* enum udpesp_encap */
+	__u32 handle; /* parser-entry handle given out by udpespd */
+	__u8 encap;   /* enum udpesp_encap */
 	__u8 pad[3];
 };
 _Static_assert(sizeof(struct udpesp_parser_val) == 8, "udpesp_parser_val ABI");
@@ -89,10 +89,10 @@ _Static_assert(sizeof(struct udpesp_parser_val) == 8, "udpesp_parser_val ABI");
  * only the hash lookups that can match; 0 means "unknown: try all four".
  */
 enum udpesp_parser_variant {
-	UDPESP_PV_IF_ADDR = 1 << 0, /* this interface, this address */
-	UDPESP_PV_IF_ANY = 1 << 1,  /* this interface, any address */
+	UDPESP_PV_IF_ADDR = 1 << 0,  /* this interface, this address */
+	UDPESP_PV_IF_ANY = 1 << 1,   /* this interface, any address */
 	UDPESP_PV_ANY_ADDR = 1 << 2, /* any interface, this address */
-	UDPESP_PV_ANY_ANY = 1 << 3, /* any interface, any address */
+	UDPESP_PV_ANY_ANY = 1 << 3,  /* any interface, any address */
 };
 
 struct udpesp_port_val {
@@ -113,7 +113,7 @@ _Static_assert(sizeof(struct udpesp_sa_key) == 24, "udpesp_sa_key ABI");
 
 enum udpesp_backend {
 	UDPESP_BACKEND_NONE = 0,
-	UDPESP_BACKEND_XSK = 1,   /* AF_XDP userspace worker */
+	UDPESP_BACKEND_XSK = 1,	  /* AF_XDP userspace worker */
 	UDPESP_BACKEND_KFUNC = 2, /* bpf_crypto kfuncs inside XDP */
 };
 
@@ -125,13 +125,13 @@ enum udpesp_mode {
 /* Suites; the daemon maps Linux crypto names onto these. */
 enum udpesp_alg {
 	UDPESP_ALG_NONE = 0,
-	UDPESP_ALG_AES_GCM_16 = 1,      /* rfc4106(gcm(aes)), ICV 8, 12 or 16 */
+	UDPESP_ALG_AES_GCM_16 = 1,	  /* rfc4106(gcm(aes)), ICV 8, 12 or 16 */
 	UDPESP_ALG_CHACHA20_POLY1305 = 2, /* rfc7539esp(chacha20,poly1305) */
-	UDPESP_ALG_AES_GMAC = 3,        /* rfc4543(gcm(aes)) */
-	UDPESP_ALG_AES_CBC_HMAC = 4,    /* cbc(aes) + hmac(sha1/sha2) or xcbc(aes) */
-	UDPESP_ALG_NULL_HMAC = 5,       /* ecb(cipher_null) + the same */
-	UDPESP_ALG_AES_CCM = 6,         /* rfc4309(ccm(aes)), ICV 8, 12 or 16 */
-	UDPESP_ALG_AES_CTR_HMAC = 7,    /* rfc3686(ctr(aes)) + the same */
+	UDPESP_ALG_AES_GMAC = 3,	  /* rfc4543(gcm(aes)) */
+	UDPESP_ALG_AES_CBC_HMAC = 4,	  /* cbc(aes) + hmac(sha1/sha2) or xcbc(aes) */
+	UDPESP_ALG_NULL_HMAC = 5,	  /* ecb(cipher_null) + the same */
+	UDPESP_ALG_AES_CCM = 6,		  /* rfc4309(ccm(aes)), ICV 8, 12 or 16 */
+	UDPESP_ALG_AES_CTR_HMAC = 7,	  /* rfc3686(ctr(aes)) + the same */
 };
 
 enum udpesp_sa_flags {
@@ -145,17 +145,17 @@ enum udpesp_sa_flags {
  * rest of the SA stay in udpespd (or in kernel crypto contexts).
  */
 struct udpesp_sa {
-	__u32 handle;        /* SA handle given out by udpespd */
-	__u32 slot;          /* index into udpesp_replay and udpesp_sa_stats */
-	__u32 parser;        /* handle of the parser entry it belongs to */
-	__u32 flags;         /* enum udpesp_sa_flags */
-	__u8 backend;        /* enum udpesp_backend */
-	__u8 mode;           /* enum udpesp_mode */
-	__u8 alg;            /* enum udpesp_alg */
-	__u8 encap;          /* enum udpesp_encap the packet must arrive with */
-	__u16 min_len;       /* smallest valid ESP (header+IV+trailer+ICV) */
-	__u16 pad16;         /* the replay window lives in udpesp_replay */
-	__u32 gen;           /* bumped each time the slot is reused */
+	__u32 handle;  /* SA handle given out by udpespd */
+	__u32 slot;    /* index into udpesp_replay and udpesp_sa_stats */
+	__u32 parser;  /* handle of the parser entry it belongs to */
+	__u32 flags;   /* enum udpesp_sa_flags */
+	__u8 backend;  /* enum udpesp_backend */
+	__u8 mode;     /* enum udpesp_mode */
+	__u8 alg;      /* enum udpesp_alg */
+	__u8 encap;    /* enum udpesp_encap the packet must arrive with */
+	__u16 min_len; /* smallest valid ESP (header+IV+trailer+ICV) */
+	__u16 pad16;   /* the replay window lives in udpesp_replay */
+	__u32 gen;     /* bumped each time the slot is reused */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct udpesp_sa) == 32, "udpesp_sa ABI");
@@ -173,25 +173,24 @@ struct udpesp_replay {
 	__u32 window;
 	__u64 bitmap[UDPESP_REPLAY_MAX / 64];
 };
-_Static_assert(sizeof(struct udpesp_replay) == 16 + UDPESP_REPLAY_MAX / 8,
-	       "udpesp_replay ABI");
+_Static_assert(sizeof(struct udpesp_replay) == 16 + UDPESP_REPLAY_MAX / 8, "udpesp_replay ABI");
 
 /* Per-SA counters (per-CPU in udpesp_sa_stats; sum the CPUs). */
 struct udpesp_sa_stats {
-	__u64 rx_packets;       /* ESP packets that reached this SA in XDP */
+	__u64 rx_packets; /* ESP packets that reached this SA in XDP */
 	__u64 rx_bytes;
-	__u64 packets;          /* decapsulated: authenticated and delivered */
+	__u64 packets; /* decapsulated: authenticated and delivered */
 	__u64 bytes;
-	__u64 replay;           /* replayed or too old */
+	__u64 replay;		/* replayed or too old */
 	__u64 integrity_failed; /* ICV did not verify */
 	__u64 bad_padding;
 	__u64 bad_next_header;
-	__u64 tmpl_mismatch;    /* inner source outside the selector */
-	__u64 no_worker;        /* no AF_XDP socket on the RX queue */
-	__u64 hdr_error;        /* too short for the SA's suite */
-	__u64 inner_error;      /* decrypted inner packet malformed */
-	__u64 dummy;            /* dummy packets (next header 59), dropped */
-	__u64 ecn_dropped;      /* outer CE over Not-ECT inner (RFC 6040), dropped */
+	__u64 tmpl_mismatch; /* inner source outside the selector */
+	__u64 no_worker;     /* no AF_XDP socket on the RX queue */
+	__u64 hdr_error;     /* too short for the SA's suite */
+	__u64 inner_error;   /* decrypted inner packet malformed */
+	__u64 dummy;	     /* dummy packets (next header 59), dropped */
+	__u64 ecn_dropped;   /* outer CE over Not-ECT inner (RFC 6040), dropped */
 	__u64 pad[2];
 };
 _Static_assert(sizeof(struct udpesp_sa_stats) == 128, "udpesp_sa_stats ABI");
@@ -219,51 +218,56 @@ _Static_assert(sizeof(struct udpesp_xdp_meta) == 24, "udpesp_xdp_meta ABI");
  * Global counters, by reason. Names follow /proc/net/xfrm_stat where one
  * exists. X(enum suffix, user-visible name, one-line meaning).
  */
-#define UDPESP_COUNTERS(X)                                                        \
-	X(RX_ENCAP, "RxEncap", "UDP datagrams matching a parser entry")           \
-	X(RX_KEEPALIVE, "RxKeepalive", "NAT-keepalives (one 0xFF byte), dropped") \
-	X(RX_IKE, "RxIke", "IKE behind the non-ESP marker, passed up")            \
-	X(RX_SHORT, "RxShort", "other payloads of 8 bytes or less, passed up")    \
-	X(RX_ESP, "RxEsp", "ESP packets classified")                              \
-	X(RX_REDIRECT, "RxXskRedirect", "ESP redirected to an AF_XDP worker")     \
-	X(RX_NO_WORKER, "RxNoWorker", "no AF_XDP socket on the queue, passed up") \
-	X(RX_NO_BACKEND, "RxNoBackend", "SA backend unavailable, passed up")      \
-	X(RX_IP_FRAGMENT, "RxIpFragment", "IPv4 UDP fragments, passed up")        \
-	X(RX_IPV6_EXTHDR, "RxIpv6ExtHdr", "IPv6 with extension headers, passed up") \
-	X(RX_META_ERROR, "RxMetaError", "no room for XDP metadata, passed up")     \
-	X(DECAP_OK, "DecapOk", "ESP authenticated and decapsulated")              \
-	X(DECAP_DUMMY, "DecapDummy", "dummy packets (next header 59), dropped")   \
-	X(DECAP_BAD_PADDING, "DecapBadPadding", "ESP padding malformed, dropped") \
-	X(DECAP_BAD_NEXT_HDR, "DecapBadNextHeader", "next header not allowed by the SA mode, dropped") \
-	X(DECAP_STALE_SA, "DecapStaleSa", "SA deleted or replaced while queued, dropped") \
-	X(DECAP_ECN_DROP, "DecapEcnDrop", "outer ECN CE over a Not-ECT inner packet (RFC 6040), dropped") \
-	X(IN_ERROR, "XfrmInError", "other input errors")                          \
-	X(IN_HDR_ERROR, "XfrmInHdrError", "malformed IP/UDP/ESP header, dropped") \
-	X(IN_NO_STATES, "XfrmInNoStates", "unknown SPI, passed up")               \
-	X(IN_STATE_PROTO_ERROR, "XfrmInStateProtoError", "ICV or trailer error")  \
-	X(IN_STATE_MODE_ERROR, "XfrmInStateModeError", "inner packet malformed")  \
-	X(IN_STATE_SEQ_ERROR, "XfrmInStateSeqError", "replayed or too old, dropped") \
-	X(IN_STATE_EXPIRED, "XfrmInStateExpired", "SA expired")                   \
-	X(IN_STATE_MISMATCH, "XfrmInStateMismatch", "SA encapsulation differs, dropped") \
-	X(IN_STATE_INVALID, "XfrmInStateInvalid", "SA dying, passed up")          \
-	X(IN_TMPL_MISMATCH, "XfrmInTmplMismatch", "inner source outside selector") \
-	X(IN_BUFFER_ERROR, "XfrmInBufferError", "no buffer left")                 \
-	X(TX_ESP, "TxEsp", "ESP packets sent")                                     \
-	X(TX_KEEPALIVE, "TxKeepalive", "NAT-keepalives sent")                      \
-	X(OUT_NO_STATES, "XfrmOutNoStates", "inner packet matched no outbound SA, dropped") \
-	X(OUT_SEQ_ERROR, "XfrmOutStateSeqError", "sequence numbers used up, dropped") \
-	X(OUT_ERROR, "XfrmOutError", "inner packet malformed or too big, or send failed") \
-	X(XSK_RX_DROPPED, "RxXskDropped", "redirected ESP an AF_XDP socket dropped (no free frame, or other)") \
-	X(XSK_RX_RING_FULL, "RxXskRingFull", "redirected ESP dropped: the worker's RX ring was full") \
-	X(XSK_RX_RING_LEFT, "RxXskRingLeft", "redirected ESP left in a worker's RX ring when it stopped") \
-	X(XSK_FILL_EMPTY, "RxXskFillEmpty", "times a worker's fill ring was empty (drops: RxXskDropped)") \
+#define UDPESP_COUNTERS(X)                                                                    \
+	X(RX_ENCAP, "RxEncap", "UDP datagrams matching a parser entry")                       \
+	X(RX_KEEPALIVE, "RxKeepalive", "NAT-keepalives (one 0xFF byte), dropped")             \
+	X(RX_IKE, "RxIke", "IKE behind the non-ESP marker, passed up")                        \
+	X(RX_SHORT, "RxShort", "other payloads of 8 bytes or less, passed up")                \
+	X(RX_ESP, "RxEsp", "ESP packets classified")                                          \
+	X(RX_REDIRECT, "RxXskRedirect", "ESP redirected to an AF_XDP worker")                 \
+	X(RX_NO_WORKER, "RxNoWorker", "no AF_XDP socket on the queue, passed up")             \
+	X(RX_NO_BACKEND, "RxNoBackend", "SA backend unavailable, passed up")                  \
+	X(RX_IP_FRAGMENT, "RxIpFragment", "IPv4 UDP fragments, passed up")                    \
+	X(RX_IPV6_EXTHDR, "RxIpv6ExtHdr", "IPv6 with extension headers, passed up")           \
+	X(RX_META_ERROR, "RxMetaError", "no room for XDP metadata, passed up")                \
+	X(DECAP_OK, "DecapOk", "ESP authenticated and decapsulated")                          \
+	X(DECAP_DUMMY, "DecapDummy", "dummy packets (next header 59), dropped")               \
+	X(DECAP_BAD_PADDING, "DecapBadPadding", "ESP padding malformed, dropped")             \
+	X(DECAP_BAD_NEXT_HDR, "DecapBadNextHeader",                                           \
+	  "next header not allowed by the SA mode, dropped")                                  \
+	X(DECAP_STALE_SA, "DecapStaleSa", "SA deleted or replaced while queued, dropped")     \
+	X(DECAP_ECN_DROP, "DecapEcnDrop",                                                     \
+	  "outer ECN CE over a Not-ECT inner packet (RFC 6040), dropped")                     \
+	X(IN_ERROR, "XfrmInError", "other input errors")                                      \
+	X(IN_HDR_ERROR, "XfrmInHdrError", "malformed IP/UDP/ESP header, dropped")             \
+	X(IN_NO_STATES, "XfrmInNoStates", "unknown SPI, passed up")                           \
+	X(IN_STATE_PROTO_ERROR, "XfrmInStateProtoError", "ICV or trailer error")              \
+	X(IN_STATE_MODE_ERROR, "XfrmInStateModeError", "inner packet malformed")              \
+	X(IN_STATE_SEQ_ERROR, "XfrmInStateSeqError", "replayed or too old, dropped")          \
+	X(IN_STATE_EXPIRED, "XfrmInStateExpired", "SA expired")                               \
+	X(IN_STATE_MISMATCH, "XfrmInStateMismatch", "SA encapsulation differs, dropped")      \
+	X(IN_STATE_INVALID, "XfrmInStateInvalid", "SA dying, passed up")                      \
+	X(IN_TMPL_MISMATCH, "XfrmInTmplMismatch", "inner source outside selector")            \
+	X(IN_BUFFER_ERROR, "XfrmInBufferError", "no buffer left")                             \
+	X(TX_ESP, "TxEsp", "ESP packets sent")                                                \
+	X(TX_KEEPALIVE, "TxKeepalive", "NAT-keepalives sent")                                 \
+	X(OUT_NO_STATES, "XfrmOutNoStates", "inner packet matched no outbound SA, dropped")   \
+	X(OUT_SEQ_ERROR, "XfrmOutStateSeqError", "sequence numbers used up, dropped")         \
+	X(OUT_ERROR, "XfrmOutError", "inner packet malformed or too big, or send failed")     \
+	X(XSK_RX_DROPPED, "RxXskDropped",                                                     \
+	  "redirected ESP an AF_XDP socket dropped (no free frame, or other)")                \
+	X(XSK_RX_RING_FULL, "RxXskRingFull",                                                  \
+	  "redirected ESP dropped: the worker's RX ring was full")                            \
+	X(XSK_RX_RING_LEFT, "RxXskRingLeft",                                                  \
+	  "redirected ESP left in a worker's RX ring when it stopped")                        \
+	X(XSK_FILL_EMPTY, "RxXskFillEmpty",                                                   \
+	  "times a worker's fill ring was empty (drops: RxXskDropped)")                       \
 	X(XSK_RX_INVALID, "RxXskInvalidDescs", "invalid descriptors on a worker's fill ring") \
 	X(XSK_TX_INVALID, "TxXskInvalidDescs", "invalid descriptors on a worker's TX ring")
 
 #define UDPESP_COUNTER_ENUM(id, name, help) UDPESP_CNT_##id,
 enum udpesp_counter {
-	UDPESP_COUNTERS(UDPESP_COUNTER_ENUM)
-	UDPESP_CNT_MAX,
+	UDPESP_COUNTERS(UDPESP_COUNTER_ENUM) UDPESP_CNT_MAX,
 };
 #undef UDPESP_COUNTER_ENUM
 
@@ -291,7 +295,7 @@ struct udpesp_kf_args {
 	__u32 key_len; /* AES key bytes (16, 24, 32); the salt is not here */
 	__s32 err;     /* out: 0 or -errno */
 	__u32 pad;
-	__u8 key[32];  /* wiped by udpespd after the call */
+	__u8 key[32]; /* wiped by udpespd after the call */
 };
 _Static_assert(sizeof(struct udpesp_kf_args) == 48, "udpesp_kf_args ABI");
 
@@ -306,17 +310,17 @@ struct bpf_crypto_ctx;
  */
 struct udpesp_kf_sa {
 #ifdef __bpf__
-	struct bpf_crypto_ctx __attribute__((btf_type_tag("kptr"))) *ctx;
+	struct bpf_crypto_ctx __attribute__((btf_type_tag("kptr"))) * ctx;
 #else
 	__u64 ctx; /* ecb(aes) context (kernel pointer; never visible) */
 #endif
-	__u32 gen;          /* udpesp_sa.gen of the SA it belongs to */
-	__u8 mode;          /* enum udpesp_mode */
-	__u8 inner_family;  /* tunnel: the family sel pins, 0 = either */
-	__u8 ready;         /* 1 once the GHASH table is in place */
-	__u8 esn;           /* the high half of the number is in the AAD */
-	__u8 salt[4];       /* RFC 4106 nonce salt */
-	__u8 icv_len;       /* 8, 12 or 16 (RFC 4106 3) */
+	__u32 gen;	   /* udpesp_sa.gen of the SA it belongs to */
+	__u8 mode;	   /* enum udpesp_mode */
+	__u8 inner_family; /* tunnel: the family sel pins, 0 = either */
+	__u8 ready;	   /* 1 once the GHASH table is in place */
+	__u8 esn;	   /* the high half of the number is in the AAD */
+	__u8 salt[4];	   /* RFC 4106 nonce salt */
+	__u8 icv_len;	   /* 8, 12 or 16 (RFC 4106 3) */
 	__u8 pad2[3];
 	struct udpesp_kf_addr {
 		__u8 family; /* 0: none */
@@ -324,7 +328,7 @@ struct udpesp_kf_sa {
 		__u8 pad[2];
 		__be32 addr[4];
 	} sel_src, orig_src; /* tunnel: selector; transport: NAT-OA */
-	__u64 ghash_hi[16]; /* 4-bit (Shoup) table of H = E_K(0^128) */
+	__u64 ghash_hi[16];  /* 4-bit (Shoup) table of H = E_K(0^128) */
 	__u64 ghash_lo[16];
 };
 _Static_assert(sizeof(struct udpesp_kf_sa) == 320, "udpesp_kf_sa ABI");

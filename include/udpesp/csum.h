@@ -89,8 +89,7 @@ static __always_inline __u16 udpesp_csum_fold(__u64 sum)
  * a bound on len known when compiling (BPF: every read stays below
  * p + max for the verifier); userspace passes len.
  */
-static __always_inline __u64 udpesp_csum_add_max(__u64 sum, const void *p, __u32 len,
-						  __u32 max)
+static __always_inline __u64 udpesp_csum_add_max(__u64 sum, const void *p, __u32 len, __u32 max)
 {
 	const __u8 *b = p;
 	__u32 i, at, words = len / 4;
@@ -133,7 +132,7 @@ static __always_inline __u16 udpesp_csum(const void *p, __u32 len)
  * protocol and the upper-layer length (RFC 768, RFC 793, RFC 8200 8.1).
  */
 static __always_inline __u64 udpesp_csum_pseudo(const void *addrs, __u32 alen, __u8 proto,
-						 __u16 len)
+						__u16 len)
 {
 	__u64 sum = udpesp_csum_add_max(0, addrs, 2 * alen, 32);
 
@@ -146,7 +145,7 @@ static __always_inline __u64 udpesp_csum_pseudo(const void *addrs, __u32 alen, _
  * old and new as they lie in memory.
  */
 static __always_inline __u16 udpesp_csum_replace(__u16 check, const void *old, const void *new,
-						  __u32 len)
+						 __u32 len)
 {
 	const __u8 *o = old, *n = new;
 	__u64 sum = (__u16)~check;

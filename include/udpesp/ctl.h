@@ -28,37 +28,37 @@ struct udpesp_ctl_hdr {
 _Static_assert(sizeof(struct udpesp_ctl_hdr) == 16, "udpesp_ctl_hdr ABI");
 
 enum udpesp_msg {
-	UDPESP_MSG_HELLO = 1,     /* both ways: struct udpesp_ctl_hello */
-	UDPESP_MSG_ERROR,         /* reply: status < 0, payload: message text */
-	UDPESP_MSG_DONE,          /* reply: end of a dump (no payload) */
-	UDPESP_MSG_SA_ADD,        /* n x udpesp_ctl_sa -> n x udpesp_ctl_handles */
-	UDPESP_MSG_SA_DEL,        /* udpesp_ctl_sa_del -> udpesp_ctl_del_result */
-	UDPESP_MSG_SA_GET,        /* udpesp_ctl_sa_del (selects one) -> SA_INFO */
-	UDPESP_MSG_SA_LIST,       /* empty -> SA_INFO... DONE */
-	UDPESP_MSG_SA_INFO,       /* udpesp_ctl_sa_info, keys zeroed */
-	UDPESP_MSG_SA_FLUSH,      /* empty -> udpesp_ctl_del_result */
-	UDPESP_MSG_PARSER_LIST,   /* empty -> PARSER_INFO... DONE */
-	UDPESP_MSG_PARSER_INFO,   /* udpesp_ctl_parser */
-	UDPESP_MSG_STATS,         /* empty -> STATS_INFO, SA_STATS... DONE */
-	UDPESP_MSG_STATS_INFO,    /* __u64 counters[n] (n from the length) */
-	UDPESP_MSG_SA_STATS,      /* udpesp_ctl_sa_stats */
-	UDPESP_MSG_LINK_ATTACH,   /* udpesp_ctl_link -> udpesp_ctl_link */
-	UDPESP_MSG_LINK_DETACH,   /* udpesp_ctl_link -> empty */
-	UDPESP_MSG_LINK_LIST,     /* empty -> LINK_INFO... DONE */
-	UDPESP_MSG_LINK_INFO,     /* udpesp_ctl_link */
-	UDPESP_MSG_MONITOR,       /* empty -> EVENT... until the client leaves */
-	UDPESP_MSG_EVENT,         /* udpesp_ctl_event */
+	UDPESP_MSG_HELLO = 1,	/* both ways: struct udpesp_ctl_hello */
+	UDPESP_MSG_ERROR,	/* reply: status < 0, payload: message text */
+	UDPESP_MSG_DONE,	/* reply: end of a dump (no payload) */
+	UDPESP_MSG_SA_ADD,	/* n x udpesp_ctl_sa -> n x udpesp_ctl_handles */
+	UDPESP_MSG_SA_DEL,	/* udpesp_ctl_sa_del -> udpesp_ctl_del_result */
+	UDPESP_MSG_SA_GET,	/* udpesp_ctl_sa_del (selects one) -> SA_INFO */
+	UDPESP_MSG_SA_LIST,	/* empty -> SA_INFO... DONE */
+	UDPESP_MSG_SA_INFO,	/* udpesp_ctl_sa_info, keys zeroed */
+	UDPESP_MSG_SA_FLUSH,	/* empty -> udpesp_ctl_del_result */
+	UDPESP_MSG_PARSER_LIST, /* empty -> PARSER_INFO... DONE */
+	UDPESP_MSG_PARSER_INFO, /* udpesp_ctl_parser */
+	UDPESP_MSG_STATS,	/* empty -> STATS_INFO, SA_STATS... DONE */
+	UDPESP_MSG_STATS_INFO,	/* __u64 counters[n] (n from the length) */
+	UDPESP_MSG_SA_STATS,	/* udpesp_ctl_sa_stats */
+	UDPESP_MSG_LINK_ATTACH, /* udpesp_ctl_link -> udpesp_ctl_link */
+	UDPESP_MSG_LINK_DETACH, /* udpesp_ctl_link -> empty */
+	UDPESP_MSG_LINK_LIST,	/* empty -> LINK_INFO... DONE */
+	UDPESP_MSG_LINK_INFO,	/* udpesp_ctl_link */
+	UDPESP_MSG_MONITOR,	/* empty -> EVENT... until the client leaves */
+	UDPESP_MSG_EVENT,	/* udpesp_ctl_event */
 	/* For IKE daemons (the charon plugin): */
-	UDPESP_MSG_SPI_ALLOC,     /* udpesp_ctl_spi_req -> udpesp_ctl_spi */
-	UDPESP_MSG_SA_QUERY,      /* udpesp_ctl_sa_del (selects one) -> udpesp_ctl_sa_query */
-	UDPESP_MSG_SA_UPDATE,     /* udpesp_ctl_sa_update -> udpesp_ctl_handles */
-	UDPESP_MSG_STATE_GET,     /* empty -> STATE_INFO */
-	UDPESP_MSG_STATE_INFO,    /* udpesp_ctl_state */
+	UDPESP_MSG_SPI_ALLOC,  /* udpesp_ctl_spi_req -> udpesp_ctl_spi */
+	UDPESP_MSG_SA_QUERY,   /* udpesp_ctl_sa_del (selects one) -> udpesp_ctl_sa_query */
+	UDPESP_MSG_SA_UPDATE,  /* udpesp_ctl_sa_update -> udpesp_ctl_handles */
+	UDPESP_MSG_STATE_GET,  /* empty -> STATE_INFO */
+	UDPESP_MSG_STATE_INFO, /* udpesp_ctl_state */
 	UDPESP_MSG_MAX,
 };
 
 struct udpesp_ctl_hello {
-	__u32 version;     /* UDPESP_CTL_VERSION */
+	__u32 version;	   /* UDPESP_CTL_VERSION */
 	__u32 abi_version; /* UDPESP_ABI_VERSION of the maps */
 };
 _Static_assert(sizeof(struct udpesp_ctl_hello) == 8, "udpesp_ctl_hello ABI");
@@ -77,7 +77,7 @@ enum udpesp_offload { UDPESP_OFFLOAD_AUTO = 0, UDPESP_OFFLOAD_XSK = 1, UDPESP_OF
 
 enum udpesp_ctl_sa_flags {
 	UDPESP_CTL_SA_ESN = 1 << 0,
-	UDPESP_CTL_SA_HAS_REPLAY_SEQ = 1 << 1,  /* replay-seq(-hi) given */
+	UDPESP_CTL_SA_HAS_REPLAY_SEQ = 1 << 1,	/* replay-seq(-hi) given */
 	UDPESP_CTL_SA_HAS_REPLAY_OSEQ = 1 << 2, /* replay-oseq(-hi) given */
 };
 
@@ -97,38 +97,38 @@ enum udpesp_limit {
 /* One algorithm as `ip xfrm state` names it: name, key, ICV/trunc bits. */
 struct udpesp_ctl_alg {
 	char name[UDPESP_ALG_NAME_MAX]; /* "" = not given */
-	__u32 key_len;                  /* bytes used of key[] */
-	__u32 bits;                     /* ICV length (aead) or truncation (auth) */
+	__u32 key_len;			/* bytes used of key[] */
+	__u32 bits;			/* ICV length (aead) or truncation (auth) */
 	__u8 key[UDPESP_KEY_MAX];
 };
 _Static_assert(sizeof(struct udpesp_ctl_alg) == 136, "udpesp_ctl_alg ABI");
 
 /* Who added an SA; an IKE daemon removes what its previous instance left. */
 enum udpesp_owner {
-	UDPESP_OWNER_NONE = 0,   /* udpespctl, by hand */
+	UDPESP_OWNER_NONE = 0,	 /* udpespctl, by hand */
 	UDPESP_OWNER_CHARON = 1, /* strongSwan's charon, plugin kernel-udpesp */
 };
 
 /* An SA as `udpespctl sa add` describes it. */
 struct udpesp_ctl_sa {
-	__u32 parser;  /* parser-entry handle to reuse; 0 = find or create */
-	__u8 dir;      /* enum udpesp_dir */
-	__u8 mode;     /* enum udpesp_mode */
-	__u8 encap;    /* enum udpesp_encap */
-	__u8 offload;  /* enum udpesp_offload */
+	__u32 parser; /* parser-entry handle to reuse; 0 = find or create */
+	__u8 dir;     /* enum udpesp_dir */
+	__u8 mode;    /* enum udpesp_mode */
+	__u8 encap;   /* enum udpesp_encap */
+	__u8 offload; /* enum udpesp_offload */
 	__be32 spi;
-	__u32 flags;   /* enum udpesp_ctl_sa_flags */
-	struct udpesp_ctl_addr src, dst;        /* outer addresses */
-	struct udpesp_ctl_addr encap_oa;        /* original address (NAT-OA) */
+	__u32 flags;				 /* enum udpesp_ctl_sa_flags */
+	struct udpesp_ctl_addr src, dst;	 /* outer addresses */
+	struct udpesp_ctl_addr encap_oa;	 /* original address (NAT-OA) */
 	struct udpesp_ctl_addr sel_src, sel_dst; /* inner selector */
 	__be16 encap_sport, encap_dport;
-	__u32 ifindex;  /* dev, resolved by the client; 0 = any */
+	__u32 ifindex; /* dev, resolved by the client; 0 = any */
 	__u32 reqid;
 	__u32 replay_window;
 	__u32 replay_seq, replay_seq_hi;   /* inbound window start */
 	__u32 replay_oseq, replay_oseq_hi; /* outbound next sequence number */
 	__u32 tfcpad;
-	__u32 owner;    /* enum udpesp_owner: who added it */
+	__u32 owner; /* enum udpesp_owner: who added it */
 	__u32 pad;
 	__u64 limits[UDPESP_LIMIT_MAX]; /* 0 = no limit; time in seconds */
 	struct udpesp_ctl_alg aead, enc, auth;
@@ -152,9 +152,9 @@ struct udpesp_ctl_sa_del {
 _Static_assert(sizeof(struct udpesp_ctl_sa_del) == 36, "udpesp_ctl_sa_del ABI");
 
 struct udpesp_ctl_del_result {
-	__u32 deleted;       /* SAs removed */
-	__u32 parser_gone;   /* 1 if the parser entry was removed too */
-	__u32 parser_users;  /* SAs still using it otherwise */
+	__u32 deleted;	    /* SAs removed */
+	__u32 parser_gone;  /* 1 if the parser entry was removed too */
+	__u32 parser_users; /* SAs still using it otherwise */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct udpesp_ctl_del_result) == 16, "udpesp_ctl_del_result ABI");
@@ -164,10 +164,10 @@ struct udpesp_ctl_sa_info {
 	struct udpesp_ctl_sa sa;
 	__u32 handle;
 	__u32 slot;
-	__u64 seq;       /* inbound: top of the window; outbound: next to send */
-	__u64 add_time;  /* CLOCK_REALTIME seconds */
-	__u64 use_time;  /* 0 = never used */
-	__u32 state;     /* 0 valid, 1 soft-expired, 2 dying */
+	__u64 seq;	/* inbound: top of the window; outbound: next to send */
+	__u64 add_time; /* CLOCK_REALTIME seconds */
+	__u64 use_time; /* 0 = never used */
+	__u32 state;	/* 0 valid, 1 soft-expired, 2 dying */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct udpesp_ctl_sa_info) == 616 + 40, "udpesp_ctl_sa_info ABI");
@@ -196,8 +196,8 @@ enum udpesp_xdp_mode_req { UDPESP_XDP_NATIVE = 1, UDPESP_XDP_GENERIC = 2 };
 
 struct udpesp_ctl_link {
 	__u32 ifindex;
-	__u8 mode;     /* enum udpesp_xdp_mode_req; 0 = driver's best */
-	__u8 owned;    /* attached by udpespd (detached on exit) */
+	__u8 mode;  /* enum udpesp_xdp_mode_req; 0 = driver's best */
+	__u8 owned; /* attached by udpespd (detached on exit) */
 	__u8 pad[2];
 	__u32 prog_id;
 	char name[16];
@@ -220,10 +220,10 @@ struct udpesp_ctl_event {
 	__u32 handle; /* SA or parser handle */
 	__u32 ifindex;
 	__be32 spi;
-	__u64 time;   /* CLOCK_REALTIME seconds */
+	__u64 time;		     /* CLOCK_REALTIME seconds */
 	struct udpesp_ctl_addr addr; /* dst of the SA, or new peer address */
-	__be16 port;  /* new peer port (mapping) */
-	__u8 limit;   /* enum udpesp_limit that expired */
+	__be16 port;		     /* new peer port (mapping) */
+	__u8 limit;		     /* enum udpesp_limit that expired */
 	__u8 pad;
 	__u32 pad2[2];
 };
@@ -236,8 +236,8 @@ _Static_assert(sizeof(struct udpesp_ctl_event) == 56, "udpesp_ctl_event ABI");
  */
 struct udpesp_ctl_spi_req {
 	struct udpesp_ctl_addr dst; /* this host's address: inbound SAs' dst */
-	__u32 min, max;             /* 0, 0: 0xc0000000..0xcfffffff */
-	__u32 timeout;              /* seconds; 0: 180 */
+	__u32 min, max;		    /* 0, 0: 0xc0000000..0xcfffffff */
+	__u32 timeout;		    /* seconds; 0: 180 */
 	__u32 pad;
 };
 _Static_assert(sizeof(struct udpesp_ctl_spi_req) == 36, "udpesp_ctl_spi_req ABI");
@@ -251,12 +251,12 @@ _Static_assert(sizeof(struct udpesp_ctl_spi) == 8, "udpesp_ctl_spi ABI");
 /* SA_QUERY: one SA's counters, without dumping the table. */
 struct udpesp_ctl_sa_query {
 	__u32 handle;
-	__u8 dir;     /* enum udpesp_dir */
-	__u8 state;   /* as udpesp_ctl_sa_info.state */
+	__u8 dir;   /* enum udpesp_dir */
+	__u8 state; /* as udpesp_ctl_sa_info.state */
 	__u8 pad[2];
 	__u64 packets; /* inbound: authenticated and delivered; outbound: sent */
 	__u64 bytes;
-	__u64 seq;     /* as udpesp_ctl_sa_info.seq */
+	__u64 seq;	/* as udpesp_ctl_sa_info.seq */
 	__u64 add_time; /* CLOCK_REALTIME seconds */
 };
 _Static_assert(sizeof(struct udpesp_ctl_sa_query) == 40, "udpesp_ctl_sa_query ABI");
@@ -276,22 +276,22 @@ struct udpesp_ctl_sa_update {
 _Static_assert(sizeof(struct udpesp_ctl_sa_update) == 80, "udpesp_ctl_sa_update ABI");
 
 enum udpesp_ctl_state_flags {
-	UDPESP_CTL_STATE_KEPT = 1 << 0,    /* SAs are kept for the next udpespd */
+	UDPESP_CTL_STATE_KEPT = 1 << 0,	   /* SAs are kept for the next udpespd */
 	UDPESP_CTL_STATE_ADOPTED = 1 << 1, /* this one took over kept SAs */
 };
 
 /* What udpespd keeps across restarts and what it took over at start. */
 struct udpesp_ctl_state {
-	__u32 flags;         /* enum udpesp_ctl_state_flags */
+	__u32 flags; /* enum udpesp_ctl_state_flags */
 	__u32 adopted_sas;
-	__u32 dropped_sas;   /* kept, but their keys or map entries were gone */
+	__u32 dropped_sas; /* kept, but their keys or map entries were gone */
 	__u32 adopted_links;
-	__u64 adopted_at;    /* CLOCK_REALTIME seconds; 0 = nothing adopted */
-	__u64 kept_since;    /* when the first udpespd of this state started */
-	__u64 seq_block;     /* outbound sequence numbers reserved at a time */
-	__u32 key_batches;   /* keys in the kernel keyring */
+	__u64 adopted_at;  /* CLOCK_REALTIME seconds; 0 = nothing adopted */
+	__u64 kept_since;  /* when the first udpespd of this state started */
+	__u64 seq_block;   /* outbound sequence numbers reserved at a time */
+	__u32 key_batches; /* keys in the kernel keyring */
 	__u32 pad;
-	char path[256];      /* the state file */
+	char path[256]; /* the state file */
 };
 _Static_assert(sizeof(struct udpesp_ctl_state) == 304, "udpesp_ctl_state ABI");
 

@@ -7,17 +7,17 @@
 #ifndef UDPESP_HDR_H
 #define UDPESP_HDR_H
 
-#define UDPESP_ETH_HLEN 14      /* Ethernet, untagged */
-#define UDPESP_VLAN_HLEN 4      /* one 802.1Q / 802.1ad tag */
-#define UDPESP_IPV4_HLEN 20     /* IPv4 without options */
+#define UDPESP_ETH_HLEN 14	/* Ethernet, untagged */
+#define UDPESP_VLAN_HLEN 4	/* one 802.1Q / 802.1ad tag */
+#define UDPESP_IPV4_HLEN 20	/* IPv4 without options */
 #define UDPESP_IPV4_HLEN_MAX 60 /* IHL 15 */
 #define UDPESP_IPV6_HLEN 40
 #define UDPESP_UDP_HLEN 8
-#define UDPESP_ESP_HLEN 8 /* SPI + sequence number (RFC 4303 2) */
-#define UDPESP_ICMP_HLEN 8 /* ICMP, ICMPv6: type, code, checksum, 4 more bytes */
-#define UDPESP_IP_MAX 65535     /* IPv4 total length, IPv6 payload length */
+#define UDPESP_ESP_HLEN 8   /* SPI + sequence number (RFC 4303 2) */
+#define UDPESP_ICMP_HLEN 8  /* ICMP, ICMPv6: type, code, checksum, 4 more bytes */
+#define UDPESP_IP_MAX 65535 /* IPv4 total length, IPv6 payload length */
 
-#define UDPESP_IPV4_DF 0x4000        /* flags and fragment offset: DF */
+#define UDPESP_IPV4_DF 0x4000	     /* flags and fragment offset: DF */
 #define UDPESP_IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
 
 #endif /* UDPESP_HDR_H */

@@ -23,8 +23,7 @@
  * Returns 0 for a number that cannot be valid (0 itself, or an ESN number
  * below the first subspace); 0 is never a valid sequence number.
  */
-static __always_inline __u64 udpesp_replay_seq(__u64 top, __u32 window,
-					       __u32 seq_lo, int esn)
+static __always_inline __u64 udpesp_replay_seq(__u64 top, __u32 window, __u32 seq_lo, int esn)
 {
 	__u32 top_lo = (__u32)top, top_hi = (__u32)(top >> 32);
 	__u32 hi = top_hi, bottom;
@@ -32,7 +31,7 @@ static __always_inline __u64 udpesp_replay_seq(__u64 top, __u32 window,
 	if (!esn)
 		return seq_lo;
 	if (window == 0)
-		window = 1; /* ESN always has a window; be safe */
+		window = 1;	      /* ESN always has a window; be safe */
 	bottom = top_lo - window + 1; /* wraps on purpose */
 	if (top_lo >= window - 1) {
 		/* Case A: the window lies inside one 2^32 subspace. */
@@ -49,8 +48,7 @@ static __always_inline __u64 udpesp_replay_seq(__u64 top, __u32 window,
 	return ((__u64)hi << 32) | seq_lo;
 }
 
-static __always_inline int udpesp_replay_bit(const struct udpesp_replay *r,
-					     __u64 seq)
+static __always_inline int udpesp_replay_bit(const struct udpesp_replay *r, __u64 seq)
 {
 	/* The mask keeps the index inside the bitmap (and the verifier happy). */
 	__u32 word = (__u32)(seq >> 6) & (UDPESP_REPLAY_WORDS - 1);
@@ -62,8 +60,7 @@ static __always_inline int udpesp_replay_bit(const struct udpesp_replay *r,
  * 0 when seq may be accepted, -1 when it is replayed or below the window.
  * A window of 0 disables the check (as XFRM does), but 0 is still refused.
  */
-static __always_inline int udpesp_replay_check(const struct udpesp_replay *r,
-					       __u64 seq)
+static __always_inline int udpesp_replay_check(const struct udpesp_replay *r, __u64 seq)
 {
 	__u64 top = r->top;
 	__u32 window = r->window;

@@ -35,22 +35,21 @@
  *  ECN:      tunnel: outer CE over a Not-ECT inner packet (RFC 6040
  *            4.2); authentic, its number taken
  */
-#define UDPESP_DECAP_DROPS(X)                                              \
-	X(HDR, "hdr-error", IN_HDR_ERROR, hdr_error)                       \
-	X(REPLAY, "replay", IN_STATE_SEQ_ERROR, replay)                    \
-	X(ICV, "icv-failed", IN_STATE_PROTO_ERROR, integrity_failed)       \
-	X(PADDING, "bad-padding", DECAP_BAD_PADDING, bad_padding)          \
+#define UDPESP_DECAP_DROPS(X)                                               \
+	X(HDR, "hdr-error", IN_HDR_ERROR, hdr_error)                        \
+	X(REPLAY, "replay", IN_STATE_SEQ_ERROR, replay)                     \
+	X(ICV, "icv-failed", IN_STATE_PROTO_ERROR, integrity_failed)        \
+	X(PADDING, "bad-padding", DECAP_BAD_PADDING, bad_padding)           \
 	X(NEXT_HDR, "bad-next-header", DECAP_BAD_NEXT_HDR, bad_next_header) \
-	X(DUMMY, "dummy", DECAP_DUMMY, dummy)                              \
-	X(SELECTOR, "selector-mismatch", IN_TMPL_MISMATCH, tmpl_mismatch)  \
-	X(INNER, "inner-malformed", IN_STATE_MODE_ERROR, inner_error)      \
+	X(DUMMY, "dummy", DECAP_DUMMY, dummy)                               \
+	X(SELECTOR, "selector-mismatch", IN_TMPL_MISMATCH, tmpl_mismatch)   \
+	X(INNER, "inner-malformed", IN_STATE_MODE_ERROR, inner_error)       \
 	X(ECN, "ecn-ce-not-ect", DECAP_ECN_DROP, ecn_dropped)
 
 #define UDPESP_DECAP_ENUM(id, name, cnt, field) UDPESP_DROP_##id,
 enum udpesp_decap_verdict {
 	UDPESP_DECAP_OK = 0, /* delivered: DecapOk, the SA's packets and bytes */
-	UDPESP_DECAP_DROPS(UDPESP_DECAP_ENUM)
-	UDPESP_DECAP_VERDICT_MAX,
+	UDPESP_DECAP_DROPS(UDPESP_DECAP_ENUM) UDPESP_DECAP_VERDICT_MAX,
 };
 #undef UDPESP_DECAP_ENUM
 

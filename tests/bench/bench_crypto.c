@@ -42,10 +42,14 @@ struct bench_suite {
 static struct esp_suite aead_icv(enum udpesp_alg alg, __u8 key_len, __u8 icv)
 {
 	return (struct esp_suite){
-		.alg = alg, .aead = true,
+		.alg = alg,
+		.aead = true,
 		.encrypts = alg != UDPESP_ALG_AES_GMAC,
-		.key_len = key_len, .salt_len = alg == UDPESP_ALG_AES_CCM ? 3 : 4,
-		.iv_len = 8, .block = 4, .icv_len = icv,
+		.key_len = key_len,
+		.salt_len = alg == UDPESP_ALG_AES_CCM ? 3 : 4,
+		.iv_len = 8,
+		.block = 4,
+		.icv_len = icv,
 	};
 }
 
@@ -54,21 +58,30 @@ static struct esp_suite aead(enum udpesp_alg alg, __u8 key_len)
 	return aead_icv(alg, key_len, 16);
 }
 
-static struct esp_suite hmac(enum udpesp_alg alg, __u8 key_len,
-			    enum esp_auth h)
+static struct esp_suite hmac(enum udpesp_alg alg, __u8 key_len, enum esp_auth h)
 {
 	bool cbc = alg == UDPESP_ALG_AES_CBC_HMAC;
 	bool ctr = alg == UDPESP_ALG_AES_CTR_HMAC;
-	__u8 icv = h == ESP_AUTH_SHA256 ? 16 : h == ESP_AUTH_SHA384 ? 24 :
-		   h == ESP_AUTH_SHA512 ? 32 : 12;
+	__u8 icv = h == ESP_AUTH_SHA256 ? 16 :
+		   h == ESP_AUTH_SHA384 ? 24 :
+		   h == ESP_AUTH_SHA512 ? 32 :
+					  12;
 
 	return (struct esp_suite){
-		.alg = alg, .hmac = h, .encrypts = cbc || ctr, .key_len = key_len,
-		.salt_len = ctr ? 4 : 0, .iv_len = cbc ? 16 : ctr ? 8 : 0,
-		.block = cbc ? 16 : 4, .icv_len = icv,
+		.alg = alg,
+		.hmac = h,
+		.encrypts = cbc || ctr,
+		.key_len = key_len,
+		.salt_len = ctr ? 4 : 0,
+		.iv_len = cbc ? 16 :
+			  ctr ? 8 :
+				0,
+		.block = cbc ? 16 : 4,
+		.icv_len = icv,
 		/* RFC 4868: the hash's size; RFC 2404: 20; RFC 3566: 16. */
-		.hmac_key_len = h == ESP_AUTH_SHA1 ? 20 : h == ESP_AUTH_XCBC ? 16 :
-								   icv * 2,
+		.hmac_key_len = h == ESP_AUTH_SHA1 ? 20 :
+				h == ESP_AUTH_XCBC ? 16 :
+						     icv * 2,
 	};
 }
 
@@ -130,8 +143,10 @@ int main(void)
 		{ .name = "aes-gcm-256", .s = aead(UDPESP_ALG_AES_GCM_16, 32) },
 		{ .name = "chacha20-poly1305", .s = aead(UDPESP_ALG_CHACHA20_POLY1305, 32) },
 		{ .name = "aes-gmac-128", .s = aead(UDPESP_ALG_AES_GMAC, 16) },
-		{ .name = "aes-cbc-128/sha256", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA256) },
-		{ .name = "aes-cbc-256/sha512", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 32, ESP_AUTH_SHA512) },
+		{ .name = "aes-cbc-128/sha256",
+		  .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA256) },
+		{ .name = "aes-cbc-256/sha512",
+		  .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 32, ESP_AUTH_SHA512) },
 		{ .name = "null/sha256", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_SHA256) },
 		/* RFC 8221's other suites (issue 14). */
 		{ .name = "aes-gcm-128-icv8", .s = aead_icv(UDPESP_ALG_AES_GCM_16, 16, 8) },
@@ -141,11 +156,16 @@ int main(void)
 		{ .name = "aes-ccm-192", .s = aead(UDPESP_ALG_AES_CCM, 24) },
 		{ .name = "aes-ccm-256-icv12", .s = aead_icv(UDPESP_ALG_AES_CCM, 32, 12) },
 		{ .name = "aes-gmac-256", .s = aead(UDPESP_ALG_AES_GMAC, 32) },
-		{ .name = "aes-cbc-128/sha1", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA1) },
-		{ .name = "aes-cbc-128/xcbc", .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_XCBC) },
-		{ .name = "aes-ctr-128/sha1", .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 16, ESP_AUTH_SHA1) },
-		{ .name = "aes-ctr-128/sha256", .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 16, ESP_AUTH_SHA256) },
-		{ .name = "aes-ctr-256/xcbc", .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 32, ESP_AUTH_XCBC) },
+		{ .name = "aes-cbc-128/sha1",
+		  .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_SHA1) },
+		{ .name = "aes-cbc-128/xcbc",
+		  .s = hmac(UDPESP_ALG_AES_CBC_HMAC, 16, ESP_AUTH_XCBC) },
+		{ .name = "aes-ctr-128/sha1",
+		  .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 16, ESP_AUTH_SHA1) },
+		{ .name = "aes-ctr-128/sha256",
+		  .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 16, ESP_AUTH_SHA256) },
+		{ .name = "aes-ctr-256/xcbc",
+		  .s = hmac(UDPESP_ALG_AES_CTR_HMAC, 32, ESP_AUTH_XCBC) },
 		{ .name = "null/sha1", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_SHA1) },
 		{ .name = "null/xcbc", .s = hmac(UDPESP_ALG_NULL_HMAC, 0, ESP_AUTH_XCBC) },
 	};
@@ -169,8 +189,7 @@ int main(void)
 	for (size_t i = 0; i < nb; i++) {
 		b[i].c = esp_crypto_new(&b[i].s, key, key);
 		if (!b[i].c) {
-			fprintf(stderr, "%s: esp_crypto_new: %s\n", b[i].name,
-				strerror(errno));
+			fprintf(stderr, "%s: esp_crypto_new: %s\n", b[i].name, strerror(errno));
 			return 1;
 		}
 		b[i].len = build(&b[i].s, b[i].pkt);
@@ -194,14 +213,12 @@ int main(void)
 			t0 = now_ns();
 			for (unsigned long k = 0; k < repeat; k++) {
 				memcpy(work, b[i].pkt, b[i].len);
-				bad |= esp_crypto_decrypt(b[i].c, t, work, b[i].len,
-							  false, 0);
+				bad |= esp_crypto_decrypt(b[i].c, t, work, b[i].len, false, 0);
 			}
 			b[i].dec[r] = (now_ns() - t0) / repeat - copy[r];
 			t0 = now_ns();
 			for (unsigned long k = 0; k < repeat; k++)
-				bad |= esp_crypto_encrypt(b[i].c, t, work, b[i].len,
-							  false, 0);
+				bad |= esp_crypto_encrypt(b[i].c, t, work, b[i].len, false, 0);
 			b[i].enc[r] = (now_ns() - t0) / repeat;
 			if (bad) {
 				fprintf(stderr, "%s: a packet failed\n", b[i].name);
@@ -213,11 +230,10 @@ int main(void)
 	printf("bench_crypto: %s, %zu-byte payload, median of %lu rounds of %lu packets%s\n",
 	       esp_crypto_backend(), (size_t)PAYLOAD, rounds, repeat,
 	       quick ? " (BENCH_QUICK)" : "");
-	printf("%-20s %8s %14s %14s\n", "suite", "ESP len", "decrypt ns/pkt",
-	       "encrypt ns/pkt");
+	printf("%-20s %8s %14s %14s\n", "suite", "ESP len", "decrypt ns/pkt", "encrypt ns/pkt");
 	for (size_t i = 0; i < nb; i++) {
-		printf("%-20s %8zu %14.0f %14.0f\n", b[i].name, b[i].len,
-		       median(b[i].dec, rounds), median(b[i].enc, rounds));
+		printf("%-20s %8zu %14.0f %14.0f\n", b[i].name, b[i].len, median(b[i].dec, rounds),
+		       median(b[i].enc, rounds));
 		esp_crypto_free(b[i].c);
 	}
 	printf("(decrypt excludes the %.0f ns copy of the packet each decrypt starts from)\n",

@@ -162,12 +162,12 @@ struct frames {
 
 /* One measurement of the whole path. */
 struct path_m {
-	double offered, decap;     /* pps */
-	double loss, loss_xsk;     /* fractions of frames sent */
+	double offered, decap; /* pps */
+	double loss, loss_xsk; /* fractions of frames sent */
 	double worker_ns, sender_ns;
-	double busy;               /* worker CPU time / time until drained */
-	double runq;               /* its time waiting for a CPU / the same */
-	double udp_ratio;          /* datagrams that reached UDP / DecapOk */
+	double busy;	  /* worker CPU time / time until drained */
+	double runq;	  /* its time waiting for a CPU / the same */
+	double udp_ratio; /* datagrams that reached UDP / DecapOk */
 };
 
 struct result {
@@ -179,7 +179,7 @@ struct result {
 struct deliver {
 	double tun_ns[ROUNDS_MAX], xsk_ns[ROUNDS_MAX];
 	double tun_share[ROUNDS_MAX]; /* TUN write / worker, first suite */
-	double tun_ok, xsk_ok;         /* smallest arrived / written seen */
+	double tun_ok, xsk_ok;	      /* smallest arrived / written seen */
 };
 
 struct bench {
@@ -193,7 +193,7 @@ struct bench {
 	struct bench_ctl ctl;
 	struct udpesp_maps maps;
 	__u8 gw_mac[ETH_ALEN], peer_mac[ETH_ALEN], x0_mac[ETH_ALEN], x1_mac[ETH_ALEN];
-	int tx_fd, tx_ifindex;  /* AF_PACKET in the peer namespace */
+	int tx_fd, tx_ifindex; /* AF_PACKET in the peer namespace */
 	int udp_fd, tun_fd;
 	struct esp_crypto_thread *ct;
 	struct bench_suite su[NSUITES];
@@ -210,11 +210,14 @@ struct bench {
 	struct deliver dl[NSIZES];
 };
 
-static struct bench b = { .w = { .peer_ns = -1, .gw_ns = -1 }, .ctl = { .fd = -1 }, .tx_fd = -1,
-			  .udp_fd = -1, .tun_fd = -1, .maps = { .sa = -1 } };
+static struct bench b = { .w = { .peer_ns = -1, .gw_ns = -1 },
+			  .ctl = { .fd = -1 },
+			  .tx_fd = -1,
+			  .udp_fd = -1,
+			  .tun_fd = -1,
+			  .maps = { .sa = -1 } };
 
 /* ---- namespaces and interfaces ---- */
-
 
 static void net_setup(void)
 {
@@ -222,7 +225,8 @@ static void net_setup(void)
 
 	bench_world_veth(&b.w, DEV_GW, DEV_PEER, GW4, PEER4);
 	/* The pair for the AF_XDP TX comparison, both ends in the gateway. */
-	ns_run(b.w.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1, NULL);
+	ns_run(b.w.gw_ns, "ip", "link", "add", DEV_X0, "type", "veth", "peer", "name", DEV_X1,
+	       NULL);
 	ns_run(b.w.gw_ns, "ip", "link", "set", DEV_X0, "up", NULL);
 	ns_run(b.w.gw_ns, "ip", "link", "set", DEV_X1, "up", NULL);
 
@@ -250,9 +254,13 @@ static void net_setup(void)
 			die("AF_PACKET bind: %s", strerror(errno));
 	}
 	get_mac(b.tx_fd, DEV_PEER, b.peer_mac);
-	b.flow = (struct bench_flow){ .src = PEER4, .dst = GW4, .src_mac = b.peer_mac,
-				      .dst_mac = b.gw_mac, .inner_src = INNER_SRC,
-				      .inner_dst = INNER_DST, .inner_sport = INNER_SPORT,
+	b.flow = (struct bench_flow){ .src = PEER4,
+				      .dst = GW4,
+				      .src_mac = b.peer_mac,
+				      .dst_mac = b.gw_mac,
+				      .inner_src = INNER_SRC,
+				      .inner_dst = INNER_DST,
+				      .inner_sport = INNER_SPORT,
 				      .inner_dport = INNER_DPORT };
 }
 
@@ -321,11 +329,11 @@ static __u64 decap_ok_now(void)
 
 /* Every counter that means a frame of ours was refused: all must stay 0. */
 static const enum udpesp_counter bad_counters[] = {
-	UDPESP_CNT_RX_NO_WORKER,	  UDPESP_CNT_RX_META_ERROR,
-	UDPESP_CNT_IN_HDR_ERROR,	  UDPESP_CNT_IN_NO_STATES,
+	UDPESP_CNT_RX_NO_WORKER,	 UDPESP_CNT_RX_META_ERROR,
+	UDPESP_CNT_IN_HDR_ERROR,	 UDPESP_CNT_IN_NO_STATES,
 	UDPESP_CNT_IN_STATE_PROTO_ERROR, UDPESP_CNT_IN_STATE_MODE_ERROR,
-	UDPESP_CNT_IN_STATE_SEQ_ERROR,	  UDPESP_CNT_IN_BUFFER_ERROR,
-	UDPESP_CNT_DECAP_BAD_PADDING,	  UDPESP_CNT_DECAP_STALE_SA,
+	UDPESP_CNT_IN_STATE_SEQ_ERROR,	 UDPESP_CNT_IN_BUFFER_ERROR,
+	UDPESP_CNT_DECAP_BAD_PADDING,	 UDPESP_CNT_DECAP_STALE_SA,
 };
 
 static __u64 bad_total(void)
@@ -485,12 +493,16 @@ static double alone_crypto(struct bench_suite *s)
 static double alone_decap(struct bench_suite *s)
 {
 	const struct udpesp_xdp_meta meta = {
-		.magic = UDPESP_META_MAGIC, .l3_off = IP_OFF, .l4_off = UDP_OFF,
-		.esp_off = ESP_OFF, .family = UDPESP_AF_INET,
+		.magic = UDPESP_META_MAGIC,
+		.l3_off = IP_OFF,
+		.l4_off = UDP_OFF,
+		.esp_off = ESP_OFF,
+		.family = UDPESP_AF_INET,
 	};
 	static struct udpesp_replay replay;
-	struct esp_decap_sa sa = { .suite = &s->s, .crypto = s->c, .replay = &replay,
-				   .mode = UDPESP_MODE_TUNNEL };
+	struct esp_decap_sa sa = {
+		.suite = &s->s, .crypto = s->c, .replay = &replay, .mode = UDPESP_MODE_TUNNEL
+	};
 	double copy = alone_copy(0, b.f.len);
 	struct esp_decap_out out;
 	__u64 t0 = thread_ns();
@@ -584,7 +596,8 @@ static double alone_xsk(__u32 size, double *arrived)
 	u0 = udp_arrived(b.udp_fd);
 	t0 = thread_ns() + task_ns(b.ksoftirqd[1]);
 	while (done < b.alone) {
-		__u32 idx, n = xsk_ring_cons__peek(&b.xcomp, XSK_RING_CONS__DEFAULT_NUM_DESCS, &idx);
+		__u32 idx,
+			n = xsk_ring_cons__peek(&b.xcomp, XSK_RING_CONS__DEFAULT_NUM_DESCS, &idx);
 
 		if (n) {
 			xsk_ring_cons__release(&b.xcomp, n);
@@ -636,7 +649,8 @@ static void inner_setup(void)
 static void warm_up(void)
 {
 	for (int i = 0; i < NSUITES; i++) {
-		__u64 ok0 = counter(UDPESP_CNT_DECAP_OK), udp0 = udp_arrived(b.udp_fd), ok1 = ok0, udp1;
+		__u64 ok0 = counter(UDPESP_CNT_DECAP_OK), udp0 = udp_arrived(b.udp_fd), ok1 = ok0,
+		      udp1;
 		__u64 bad0 = bad_total(), t0;
 
 		build_frames(&b.su[i], sizes[0], WARMUP);
@@ -656,8 +670,8 @@ static void warm_up(void)
 		udp1 = udp_arrived(b.udp_fd);
 		if (ok1 - ok0 != WARMUP || bad_total() != bad0) {
 			bench_log_tail(b.w.log);
-			die("%s: %llu of %u warm-up frames decapsulated, %llu refused", b.su[i].name,
-			    (unsigned long long)(ok1 - ok0), WARMUP,
+			die("%s: %llu of %u warm-up frames decapsulated, %llu refused",
+			    b.su[i].name, (unsigned long long)(ok1 - ok0), WARMUP,
 			    (unsigned long long)(bad_total() - bad0));
 		}
 		if (udp1 - udp0 != WARMUP)
@@ -689,11 +703,11 @@ static void print_results(void)
 {
 	double tmp[ROUNDS_MAX];
 
-#define MED(expr)                                        \
-	({                                               \
+#define MED(expr)                                       \
+	({                                              \
 		for (__u32 r_ = 0; r_ < b.rounds; r_++) \
 			tmp[r_] = (expr);               \
-		median(tmp, b.rounds);                   \
+		median(tmp, b.rounds);                  \
 	})
 	printf("%-18s %5s %7s %6s %6s %5s %5s %4s %4s %6s %6s %7s %7s %6s\n", "suite", "inner",
 	       "offered", "decap", "decap", "loss", "xsk", "busy", "runq", "worker", "crypto",
@@ -785,8 +799,8 @@ int main(void)
 
 	b.quick = quick && !strcmp(quick, "1");
 	b.rounds = env_u32("BENCH_ROUNDS", b.quick ? ROUNDS_QUICK : ROUNDS_DEFAULT, 1, ROUNDS_MAX);
-	b.packets = env_u32("BENCH_PACKETS", b.quick ? PACKETS_QUICK : PACKETS_DEFAULT, SET,
-			    4000000);
+	b.packets =
+		env_u32("BENCH_PACKETS", b.quick ? PACKETS_QUICK : PACKETS_DEFAULT, SET, 4000000);
 	b.alone = env_u32("BENCH_ALONE", b.quick ? ALONE_QUICK : ALONE_DEFAULT, SET, 10000000);
 	b.sender_cpu = 0;
 	b.worker_cpu = ncpu > 1 ? 1 : 0;
@@ -831,7 +845,8 @@ int main(void)
 				x->crypto_ns[r] = alone_crypto(&b.su[i]);
 				x->decap_ns[r] = alone_decap(&b.su[i]);
 				x->ratio[r] = x->p[r].worker_ns / x->crypto_ns[r];
-				fprintf(stderr, "round %u %-24s offered %4.0f kpps, decap %4.0f kpps, busy %3.0f%%, runq %3.0f%%, worker %4.0f ns, crypto %4.0f ns\n",
+				fprintf(stderr,
+					"round %u %-24s offered %4.0f kpps, decap %4.0f kpps, busy %3.0f%%, runq %3.0f%%, worker %4.0f ns, crypto %4.0f ns\n",
 					r + 1, what, x->p[r].offered / 1e3, x->p[r].decap / 1e3,
 					x->p[r].busy * 100, x->p[r].runq * 100, x->p[r].worker_ns,
 					x->crypto_ns[r]);

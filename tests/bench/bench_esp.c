@@ -57,8 +57,8 @@ static struct udpesp_ctl_alg *bench_suite_more(struct bench_suite *s, int i)
 	return &sa->enc;
 }
 
-void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src,
-		      const char *dst, __u32 replay_window, __u8 offload)
+void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src, const char *dst,
+		      __u32 replay_window, __u8 offload)
 {
 	struct udpesp_ctl_sa *sa = &s->sa;
 	struct udpesp_ctl_alg *key_alg;
@@ -112,11 +112,10 @@ void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src,
 	/* The daemon's own verdict gives the suite this side encrypts with. */
 	if (sa_check(sa, &s->s, err, sizeof(err)))
 		die("%s: %s", s->name, err);
-	s->c = esp_crypto_new(&s->s,
-			      s->s.aead || sa->enc.key_len ?
-				      (s->s.aead ? sa->aead.key : sa->enc.key) :
-				      NULL,
-			      s->s.aead ? NULL : sa->auth.key);
+	s->c = esp_crypto_new(
+		&s->s,
+		s->s.aead || sa->enc.key_len ? (s->s.aead ? sa->aead.key : sa->enc.key) : NULL,
+		s->s.aead ? NULL : sa->auth.key);
 	if (!s->c)
 		die("%s: esp_crypto_new: %s", s->name, strerror(errno));
 	s->next_seq = 1;
@@ -141,8 +140,7 @@ static void put32(__u8 *p, __u32 v)
 	put16(p + 2, v & 0xffff);
 }
 
-void bench_ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src, const char *dst,
-		   __u16 id)
+void bench_ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src, const char *dst, __u16 id)
 {
 	__u16 csum;
 
@@ -171,9 +169,8 @@ void bench_inner_packet(__u8 *p, const struct bench_flow *fl, __u32 size, __u32 
 	put16(p + 26, 0);
 	for (__u32 i = 8; i < ulen; i++)
 		p[20 + i] = (__u8)(seq + i * 7);
-	csum = (__u16)~udpesp_csum_fold(udpesp_csum_add(udpesp_csum_pseudo(p + 12, 4, IPPROTO_UDP,
-									     (__u16)ulen),
-							  p + 20, ulen));
+	csum = (__u16)~udpesp_csum_fold(udpesp_csum_add(
+		udpesp_csum_pseudo(p + 12, 4, IPPROTO_UDP, (__u16)ulen), p + 20, ulen));
 	if (!csum)
 		csum = 0xffff;
 	memcpy(p + 26, &csum, 2);

@@ -25,7 +25,7 @@
 #define BENCH_ESP_OFF 42u
 
 struct bench_suite {
-	const char *name;        /* "aes-gcm-128", ... */
+	const char *name;	 /* "aes-gcm-128", ... */
 	struct udpesp_ctl_sa sa; /* as sent to udpespd; holds the keys */
 	struct esp_suite s;
 	struct esp_crypto *c;
@@ -34,7 +34,7 @@ struct bench_suite {
 
 /* Where frames go: outer addresses and MACs, inner addresses and ports. */
 struct bench_flow {
-	const char *src, *dst;             /* outer IPv4 */
+	const char *src, *dst; /* outer IPv4 */
 	const __u8 *src_mac, *dst_mac;
 	const char *inner_src, *inner_dst; /* inner IPv4 */
 	__u16 inner_sport, inner_dport;
@@ -46,15 +46,14 @@ struct bench_flow {
  * dst with fresh random keys, checked by sa_check() and with its crypto
  * context ready. offload: enum udpesp_offload. Dies on failure.
  */
-void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src,
-		      const char *dst, __u32 replay_window, __u8 offload);
+void bench_suite_init(struct bench_suite *s, int i, __u32 spi, const char *src, const char *dst,
+		      __u32 replay_window, __u8 offload);
 /* Wipe the keys and free the context. */
 void bench_suite_free(struct bench_suite *s);
 
 void bench_eth_hdr(__u8 *p, const __u8 *dst, const __u8 *src);
 /* IPv4 header without options, DF, TTL 64; checksum filled in. */
-void bench_ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src, const char *dst,
-		   __u16 id);
+void bench_ip4_hdr(__u8 *p, __u16 tot_len, __u8 proto, const char *src, const char *dst, __u16 id);
 /* The inner packet: IPv4/UDP of size bytes in all, payload from seq. */
 void bench_inner_packet(__u8 *p, const struct bench_flow *fl, __u32 size, __u32 seq);
 

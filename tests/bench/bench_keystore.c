@@ -83,7 +83,7 @@ static long slab_kib(void)
 
 struct ks_result {
 	unsigned long added; /* SAs the kernel took before it refused */
-	int refusal;         /* errno of the first refusal, 0 if none */
+	int refusal;	     /* errno of the first refusal, 0 if none */
 	double add_s, adopt_s;
 	long quota, slab_kib;
 };
@@ -169,8 +169,8 @@ int main(void)
 	printf("keyring key store, %zu key bytes per SA (quota root_maxbytes: see "
 	       "/proc/sys/kernel/keys)\n",
 	       payload);
-	printf("%-8s %9s %10s %12s %12s %14s %12s  %s\n", "layout", "SAs", "added",
-	       "add us/SA", "adopt us/SA", "quota B/SA", "slab B/SA", "refused");
+	printf("%-8s %9s %10s %12s %12s %14s %12s  %s\n", "layout", "SAs", "added", "add us/SA",
+	       "adopt us/SA", "quota B/SA", "slab B/SA", "refused");
 	for (unsigned int s = 0; s < nsizes; s++) {
 		for (unsigned int l = 0; l < 2; l++) {
 			unsigned int b = l ? batch : 1;

@@ -54,17 +54,22 @@ static const __u32 sizes[] = { 64, 512, 1400 };
 
 static const __u8 mac_gw[6] = { 0x02, 0, 0, 0, 0, 1 }, mac_peer[6] = { 0x02, 0, 0, 0, 0, 2 };
 static const struct bench_flow flow = {
-	.src = "198.51.100.7", .dst = "192.0.2.1", .src_mac = mac_peer, .dst_mac = mac_gw,
-	.inner_src = "203.0.113.5", .inner_dst = "198.51.100.1",
-	.inner_sport = 4000, .inner_dport = 5000,
+	.src = "198.51.100.7",
+	.dst = "192.0.2.1",
+	.src_mac = mac_peer,
+	.dst_mac = mac_gw,
+	.inner_src = "203.0.113.5",
+	.inner_dst = "198.51.100.1",
+	.inner_sport = 4000,
+	.inner_dport = 5000,
 };
 
 /* One test run; the kernel's ns for it (repeat runs: the average). */
-static double run_ns(int prog, const void *data, __u32 len, __u32 repeat, int want,
-		     __u8 *out, __u32 *out_len)
+static double run_ns(int prog, const void *data, __u32 len, __u32 repeat, int want, __u8 *out,
+		     __u32 *out_len)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len,
-		    .repeat = repeat, .data_out = out, .data_size_out = out ? FRAME_MAX : 0);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = data, .data_size_in = len, .repeat = repeat,
+		    .data_out = out, .data_size_out = out ? FRAME_MAX : 0);
 
 	if (bpf_prog_test_run_opts(prog, &o))
 		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
@@ -78,9 +83,14 @@ static double run_ns(int prog, const void *data, __u32 len, __u32 repeat, int wa
 static void install(struct udpesp_maps *m, struct kfunc_backend *kf, struct bench_suite *s,
 		    __u32 slot, __u8 backend)
 {
-	struct udpesp_sa sa = { .handle = slot, .slot = slot, .parser = 1, .gen = 1,
-				.backend = backend, .mode = UDPESP_MODE_TUNNEL,
-				.alg = s->s.alg, .encap = UDPESP_ENCAP_ESPINUDP,
+	struct udpesp_sa sa = { .handle = slot,
+				.slot = slot,
+				.parser = 1,
+				.gen = 1,
+				.backend = backend,
+				.mode = UDPESP_MODE_TUNNEL,
+				.alg = s->s.alg,
+				.encap = UDPESP_ENCAP_ESPINUDP,
 				.min_len = s->s.min_len };
 	struct udpesp_sa_key key = { .spi = s->sa.spi, .family = UDPESP_AF_INET };
 	int err;
@@ -167,10 +177,14 @@ int main(void)
 		__u32 esp_len = flen[i][0] - BENCH_ESP_OFF, ct = esp_len - 32, olen;
 		__u32 ghash_bytes = 16 + (ct + 15) / 16 * 16 + 16;
 		struct udpesp_replay rp = { 0 };
-		struct esp_decap_sa dsa = { .suite = &s_kf.s, .crypto = s_kf.c, .replay = &rp,
+		struct esp_decap_sa dsa = { .suite = &s_kf.s,
+					    .crypto = s_kf.c,
+					    .replay = &rp,
 					    .mode = UDPESP_MODE_TUNNEL };
-		struct udpesp_xdp_meta meta = { .magic = UDPESP_META_MAGIC, .l3_off = BENCH_IP_OFF,
-						.l4_off = BENCH_UDP_OFF, .esp_off = BENCH_ESP_OFF,
+		struct udpesp_xdp_meta meta = { .magic = UDPESP_META_MAGIC,
+						.l3_off = BENCH_IP_OFF,
+						.l4_off = BENCH_UDP_OFF,
+						.esp_off = BENCH_ESP_OFF,
 						.family = UDPESP_AF_INET };
 		struct esp_decap_out dout;
 
@@ -187,9 +201,10 @@ int main(void)
 			__u64 t0;
 
 			for (__u32 j = 0; j < n; j++) {
-				one[j] = run_ns(xdp, frames[i][0], flen[i][0], 1, XDP_PASS, NULL, NULL);
-				one_b[j] = run_ns(bare_fd, frames[i][0], flen[i][0], 1, XDP_PASS, NULL,
-						  NULL);
+				one[j] = run_ns(xdp, frames[i][0], flen[i][0], 1, XDP_PASS, NULL,
+						NULL);
+				one_b[j] = run_ns(bare_fd, frames[i][0], flen[i][0], 1, XDP_PASS,
+						  NULL, NULL);
 			}
 			v[0][r] = median(one, n);
 			v[1][r] = median(one_b, n);
@@ -201,8 +216,8 @@ int main(void)
 			v[2][r] = median(one, n) - v[1][r];
 			parts->bss->nbytes = ghash_bytes;
 			for (__u32 j = 0; j < n; j++)
-				one[j] = run_ns(bpf_program__fd(parts->progs.kfb_ghash), frames[i][0],
-						64, 1, XDP_DROP, NULL, NULL);
+				one[j] = run_ns(bpf_program__fd(parts->progs.kfb_ghash),
+						frames[i][0], 64, 1, XDP_DROP, NULL, NULL);
 			v[3][r] = median(one, n) - v[1][r];
 			v[4][r] = run_ns(xdp, frames[i][1], flen[i][1], n, XDP_PASS, NULL, NULL);
 			t0 = now_ns();

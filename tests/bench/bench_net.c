@@ -330,15 +330,15 @@ void bench_world_cleanup(struct bench_world *w)
 
 #define DAEMON_START_TIMEOUT_S 30
 
-pid_t bench_world_daemon(struct bench_world *w, const char *daemon, int cpu,
-			 struct bench_ctl *ctl, struct udpesp_maps *maps)
+pid_t bench_world_daemon(struct bench_world *w, const char *daemon, int cpu, struct bench_ctl *ctl,
+			 struct udpesp_maps *maps)
 {
 	char cpu_s[16];
 	/* BENCH_GSO=off: the daemon without TUN offloads, for comparison. */
 	const char *gso = getenv("BENCH_GSO") ? getenv("BENCH_GSO") : "on";
-	char *argv[] = { (char *)daemon, "--foreground", "--socket", w->sock, "--pin-dir", w->pin,
-			 "--max-sa", "64", "--xsk-cpu", cpu_s, "--log", w->log, "--gso", (char *)gso,
-			 NULL };
+	char *argv[] = { (char *)daemon, "--foreground", "--socket", w->sock,	  "--pin-dir",
+			 w->pin,	 "--max-sa",	 "64",	     "--xsk-cpu", cpu_s,
+			 "--log",	 w->log,	 "--gso",    (char *)gso, NULL };
 	struct udpesp_ctl_hello h = { UDPESP_CTL_VERSION, UDPESP_ABI_VERSION };
 	struct ctl_msg m;
 	pid_t pid;

@@ -38,8 +38,8 @@ struct udpesp_maps;
  * worker pinned to cpu: connected and greeted over ctl, its pinned maps
  * opened and mmap()ed into maps. Returns its pid; dies on failure.
  */
-pid_t bench_world_daemon(struct bench_world *w, const char *daemon, int cpu,
-			 struct bench_ctl *ctl, struct udpesp_maps *maps);
+pid_t bench_world_daemon(struct bench_world *w, const char *daemon, int cpu, struct bench_ctl *ctl,
+			 struct udpesp_maps *maps);
 
 /* Write val to a /proc or /sys file; dies on failure. */
 void write_file(const char *path, const char *val);

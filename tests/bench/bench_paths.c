@@ -162,8 +162,10 @@ struct bench {
 	int ncases;
 };
 
-static struct bench b = { .w = { .peer_ns = -1, .gw_ns = -1 }, .ctl = { .fd = -1 },
-			  .maps = { .sa = -1 }, .sink = { .fd = -1 } };
+static struct bench b = { .w = { .peer_ns = -1, .gw_ns = -1 },
+			  .ctl = { .fd = -1 },
+			  .maps = { .sa = -1 },
+			  .sink = { .fd = -1 } };
 
 /* ---- udpespd ---- */
 
@@ -180,8 +182,8 @@ static void udpesp_link(bool attach)
 
 	if (b.udpesp_attached == attach)
 		return;
-	bench_ctl_call(&b.ctl, type, &req, sizeof(req), attach ? type : UDPESP_MSG_LINK_DETACH,
-		       &m, NULL, 0);
+	bench_ctl_call(&b.ctl, type, &req, sizeof(req), attach ? type : UDPESP_MSG_LINK_DETACH, &m,
+		       NULL, 0);
 	ctl_msg_free(&m);
 	b.udpesp_attached = attach;
 }
@@ -191,8 +193,7 @@ static void add_sas(int i)
 {
 	struct ctl_msg m;
 
-	bench_suite_init(&b.xsk[i], i, SPI_XSK + i, PEER4, GW4, REPLAY_WINDOW,
-			 UDPESP_OFFLOAD_XSK);
+	bench_suite_init(&b.xsk[i], i, SPI_XSK + i, PEER4, GW4, REPLAY_WINDOW, UDPESP_OFFLOAD_XSK);
 	bench_ctl_call(&b.ctl, UDPESP_MSG_SA_ADD, &b.xsk[i].sa, sizeof(b.xsk[i].sa),
 		       UDPESP_MSG_SA_ADD, &m, NULL, 0);
 	ctl_msg_free(&m);
@@ -216,10 +217,10 @@ static __u64 counter(enum udpesp_counter c)
 
 /* Every counter that means a frame of ours was refused: all must stay 0. */
 static const enum udpesp_counter bad_counters[] = {
-	UDPESP_CNT_RX_META_ERROR,	  UDPESP_CNT_IN_HDR_ERROR,
-	UDPESP_CNT_IN_NO_STATES,	  UDPESP_CNT_IN_STATE_PROTO_ERROR,
+	UDPESP_CNT_RX_META_ERROR,	UDPESP_CNT_IN_HDR_ERROR,
+	UDPESP_CNT_IN_NO_STATES,	UDPESP_CNT_IN_STATE_PROTO_ERROR,
 	UDPESP_CNT_IN_STATE_MODE_ERROR, UDPESP_CNT_IN_STATE_SEQ_ERROR,
-	UDPESP_CNT_IN_BUFFER_ERROR,	  UDPESP_CNT_DECAP_BAD_PADDING,
+	UDPESP_CNT_IN_BUFFER_ERROR,	UDPESP_CNT_DECAP_BAD_PADDING,
 	UDPESP_CNT_DECAP_STALE_SA,
 };
 
@@ -284,8 +285,8 @@ static __u32 gen_run(int prog_fd, __u64 *cpu)
 {
 	struct xdp_md ctx = { .data_end = b.frame_len, .ingress_ifindex = b.peer_ifindex };
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = b.fmem, .data_size_in = b.frame_len,
-		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx),
-		    .flags = BPF_F_TEST_XDP_LIVE_FRAMES, .batch_size = 64);
+		    .ctx_in = &ctx, .ctx_size_in = sizeof(ctx), .flags = BPF_F_TEST_XDP_LIVE_FRAMES,
+		    .batch_size = 64);
 	__u64 c0 = thread_ns();
 
 	b.gen->bss->gen_next = 0;
@@ -335,8 +336,8 @@ static double gen_alone(void)
 
 static void xdp_set(int prog_fd)
 {
-	int err = prog_fd >= 0 ? bpf_xdp_attach(b.gw_ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL)
-			       : bpf_xdp_detach(b.gw_ifindex, XDP_FLAGS_DRV_MODE, NULL);
+	int err = prog_fd >= 0 ? bpf_xdp_attach(b.gw_ifindex, prog_fd, XDP_FLAGS_DRV_MODE, NULL) :
+				 bpf_xdp_detach(b.gw_ifindex, XDP_FLAGS_DRV_MODE, NULL);
 
 	if (err)
 		die("XDP on %s: %s", DEV_GW, strerror(-err));
@@ -529,13 +530,15 @@ static void measure_crypto(struct bench_suite *s, struct meas *m)
 	/* The copy each in-place decryption starts from is timed and taken off. */
 	t0 = thread_ns();
 	for (__u32 k = 0; k < n; k++) {
-		memcpy(b.work, b.fmem + (size_t)(k % CRYPTO_SET) * GEN_SLOT + BENCH_ESP_OFF, esp_len);
+		memcpy(b.work, b.fmem + (size_t)(k % CRYPTO_SET) * GEN_SLOT + BENCH_ESP_OFF,
+		       esp_len);
 		__asm__ volatile("" : : "r"(b.work) : "memory");
 	}
 	copy = thread_ns() - t0;
 	t0 = thread_ns();
 	for (__u32 k = 0; k < n; k++) {
-		memcpy(b.work, b.fmem + (size_t)(k % CRYPTO_SET) * GEN_SLOT + BENCH_ESP_OFF, esp_len);
+		memcpy(b.work, b.fmem + (size_t)(k % CRYPTO_SET) * GEN_SLOT + BENCH_ESP_OFF,
+		       esp_len);
 		bad |= esp_crypto_decrypt(s->c, b.ct, b.work, esp_len, false, 0);
 	}
 	t0 = thread_ns() - t0;
@@ -636,12 +639,12 @@ static struct bcase *find_case(enum path p, int suite, __u32 size)
 
 /* ---- report ---- */
 
-#define MED(c, field)                                              \
-	({                                                         \
-		double v_[ROUNDS_MAX];                             \
-		for (__u32 r_ = 0; r_ < b.rounds; r_++)           \
-			v_[r_] = (c)->m[r_].field;                 \
-		median(v_, b.rounds);                              \
+#define MED(c, field)                                   \
+	({                                              \
+		double v_[ROUNDS_MAX];                  \
+		for (__u32 r_ = 0; r_ < b.rounds; r_++) \
+			v_[r_] = (c)->m[r_].field;      \
+		median(v_, b.rounds);                   \
 	})
 
 /* Median over rounds of a.pps / o.pps; 0 when either is not measured. */
@@ -668,13 +671,13 @@ static void print_table(void)
 		const char *sn = b.xsk[c->suite].name;
 
 		if (c->error[0]) {
-			printf("%-10s %-19s %5u   unavailable: %s\n", path_name[c->path], sn, c->size,
-			       c->error);
+			printf("%-10s %-19s %5u   unavailable: %s\n", path_name[c->path], sn,
+			       c->size, c->error);
 			continue;
 		}
-		printf("%-10s %-19s %5u %9.0f %9.0f %9.0f %5.0f %7.1f", path_name[c->path], sn, c->size,
-		       MED(c, pps) / 1e3, MED(c, cpu_ns), MED(c, rx_cpu_ns), 100 * MED(c, busy),
-		       100 * MED(c, drops) / MED(c, sent));
+		printf("%-10s %-19s %5u %9.0f %9.0f %9.0f %5.0f %7.1f", path_name[c->path], sn,
+		       c->size, MED(c, pps) / 1e3, MED(c, cpu_ns), MED(c, rx_cpu_ns),
+		       100 * MED(c, busy), 100 * MED(c, drops) / MED(c, sent));
 		if (c->path == P_AF_XDP)
 			printf(" %8s\n", "-");
 		else
@@ -702,7 +705,8 @@ static void print_aims(void)
 	printf("  AF_XDP path >= 50%% of the AF_XDP rxdrop ceiling at 64 bytes: %.0f%% -> %s\n",
 	       r2 * 100, r2 >= 0.5 ? "met" : "not met");
 	printf("  AF_XDP path >= 70%% of the AF_XDP rxdrop ceiling at 64 bytes (issue 17): "
-	       "%.0f%% -> %s\n", r2 * 100, r2 >= 0.7 ? "met" : "not met");
+	       "%.0f%% -> %s\n",
+	       r2 * 100, r2 >= 0.7 ? "met" : "not met");
 	printf("  AF_XDP path ÷ cleartext at 1400 bytes (reported): %.2f\n", r3);
 }
 
@@ -716,8 +720,8 @@ static void write_json(void)
 		struct bcase *c = &b.cases[i];
 		struct bcase *ax = find_case(P_AF_XDP, c->suite, c->size);
 
-		fprintf(f, "{\"path\": \"%s\", \"suite\": \"%s\", \"payload\": %u", path_name[c->path],
-			b.xsk[c->suite].name, c->size);
+		fprintf(f, "{\"path\": \"%s\", \"suite\": \"%s\", \"payload\": %u",
+			path_name[c->path], b.xsk[c->suite].name, c->size);
 		if (c->error[0]) {
 			fprintf(f, ", \"error\": ");
 			bench_json_str(f, c->error);
@@ -776,9 +780,13 @@ static void net_setup(void)
 	get_mac(s, DEV_PEER, b.peer_mac);
 	close(s);
 	enter_ns(b.w.gw_ns);
-	b.flow = (struct bench_flow){ .src = PEER4, .dst = GW4, .src_mac = b.peer_mac,
-				      .dst_mac = b.gw_mac, .inner_src = INNER_SRC,
-				      .inner_dst = INNER_DST, .inner_sport = INNER_SPORT,
+	b.flow = (struct bench_flow){ .src = PEER4,
+				      .dst = GW4,
+				      .src_mac = b.peer_mac,
+				      .dst_mac = b.gw_mac,
+				      .inner_src = INNER_SRC,
+				      .inner_dst = INNER_DST,
+				      .inner_sport = INNER_SPORT,
 				      .inner_dport = INNER_DPORT };
 	if (udp_sink_open(&b.sink, INNER_DPORT))
 		die("UDP socket on port %d: %s", INNER_DPORT, strerror(errno));
@@ -868,7 +876,8 @@ int main(void)
 			if (c->error[0])
 				continue;
 			measure(c, &c->m[r]);
-			fprintf(stderr, "round %u %-8s %-19s %4u: %6.0f kpps, cpu %5.0f ns, rx cpu %5.0f ns, drops %4.1f%%\n",
+			fprintf(stderr,
+				"round %u %-8s %-19s %4u: %6.0f kpps, cpu %5.0f ns, rx cpu %5.0f ns, drops %4.1f%%\n",
 				r + 1, path_name[c->path], b.xsk[c->suite].name, c->size,
 				c->m[r].pps / 1e3, c->m[r].cpu_ns, c->m[r].rx_cpu_ns,
 				c->m[r].sent ? 100 * c->m[r].drops / c->m[r].sent : 0);

@@ -14,11 +14,10 @@
 static const __u8 mac_dst[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x01 };
 static const __u8 mac_src[ETH_ALEN] = { 0x02, 0x00, 0x00, 0x00, 0x00, 0x02 };
 
-int bench_pkt_udp4(struct bench_pkt *p, const char *saddr, const char *daddr,
-		   __u16 sport, __u16 dport, const void *payload, size_t plen)
+int bench_pkt_udp4(struct bench_pkt *p, const char *saddr, const char *daddr, __u16 sport,
+		   __u16 dport, const void *payload, size_t plen)
 {
-	size_t len = sizeof(struct ethhdr) + sizeof(struct iphdr) +
-		     sizeof(struct udphdr) + plen;
+	size_t len = sizeof(struct ethhdr) + sizeof(struct iphdr) + sizeof(struct udphdr) + plen;
 	struct ethhdr *eth = (void *)p->data;
 	struct iphdr *iph = (void *)(eth + 1);
 	struct udphdr *udp = (void *)(iph + 1);

@@ -19,8 +19,8 @@ struct bench_pkt {
 };
 
 /* Ethernet + IPv4 (no options, DF) + UDP around payload; addresses in text. */
-int bench_pkt_udp4(struct bench_pkt *p, const char *saddr, const char *daddr,
-		   __u16 sport, __u16 dport, const void *payload, size_t plen);
+int bench_pkt_udp4(struct bench_pkt *p, const char *saddr, const char *daddr, __u16 sport,
+		   __u16 dport, const void *payload, size_t plen);
 
 /*
  * ESP payload (RFC 4303) of plen bytes: SPI, sequence number, then an

@@ -93,7 +93,7 @@ static const __u32 batch_sizes[NBATCH] = { 64, 512, BATCH_MAX };
 struct op {
 	double s[ROUNDS_MAX];
 	double cpu_ns[ROUNDS_MAX], usr[ROUNDS_MAX], sys[ROUNDS_MAX]; /* ticks */
-	__u64 msgs, sas; /* per round */
+	__u64 msgs, sas;					     /* per round */
 };
 
 struct bench {
@@ -112,7 +112,7 @@ struct bench {
 	struct op hello, rej1, add1, del1;
 	struct op rej[NBATCH], add[NBATCH], flush[NBATCH];
 	double dec_s[NBATCH][ROUNDS_MAX][DECILES]; /* s from the fill's start */
-	double rest[NBATCH][ROUNDS_MAX]; /* udpespd's load at rest, table full */
+	double rest[NBATCH][ROUNDS_MAX];	   /* udpespd's load at rest, table full */
 	bool mounted;
 };
 
@@ -121,8 +121,8 @@ static struct bench b = { .fd = -1, .maps = { .sa = -1 } };
 /* ---- udpespd's CPU time: its main thread runs the control server ---- */
 
 struct cpu_snap {
-	double ns;	   /* on-CPU time, schedstat */
-	double usr, sys;   /* clock ticks, stat */
+	double ns;	 /* on-CPU time, schedstat */
+	double usr, sys; /* clock ticks, stat */
 };
 
 static void cpu_snap(struct cpu_snap *c)
@@ -144,8 +144,8 @@ static void cpu_snap(struct cpu_snap *c)
 	fclose(f);
 	/* Fields after the command name, which may hold spaces: utime is 14th. */
 	p = strrchr(line, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			 &usr, &sys) != 2)
+	if (!p ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &usr, &sys) != 2)
 		die("%s: unexpected format", path);
 	c->ns = run;
 	c->usr = usr;
@@ -340,8 +340,7 @@ static void run_hello(__u32 r)
 }
 
 /* SAs first..first+count-1 in messages of n; handles[] from the replies. */
-static void run_add(struct op *o, __u32 r, __u32 n, __u32 count,
-		    double *decile_s)
+static void run_add(struct op *o, __u32 r, __u32 n, __u32 count, double *decile_s)
 {
 	__u32 next = 0, sent, k, dec = 1, cur = 0;
 	struct ctl_msg m;
@@ -466,8 +465,8 @@ static void spot_check(__u32 count, bool present)
 		if (err)
 			die("SA %u not in udpesp_sa: %s", idx[i], strerror(-err));
 		if (sa.handle != b.handles[idx[i]])
-			die("SA %u: udpesp_sa has handle %u, the reply said %u", idx[i],
-			    sa.handle, b.handles[idx[i]]);
+			die("SA %u: udpesp_sa has handle %u, the reply said %u", idx[i], sa.handle,
+			    b.handles[idx[i]]);
 		err = udpesp_maps_replay_get(&b.maps, sa.slot, &rp);
 		if (err || rp.window != REPLAY_WINDOW)
 			die("SA %u: replay slot %u not set up", idx[i], sa.slot);
@@ -486,8 +485,10 @@ static void check_memory(void)
 
 	/* Kernel: replay, per-CPU counters, hash element; udpespd: its entry. */
 	need = (double)b.max_sa *
-	       (sizeof(struct udpesp_replay) + (ncpu > 0 ? ncpu : 1) * sizeof(struct udpesp_sa_stats) +
-		136 + sizeof(struct sa_entry) + 32 + 4) / (1024 * 1024);
+	       (sizeof(struct udpesp_replay) +
+		(ncpu > 0 ? ncpu : 1) * sizeof(struct udpesp_sa_stats) + 136 +
+		sizeof(struct sa_entry) + 32 + 4) /
+	       (1024 * 1024);
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
 		return;
@@ -547,8 +548,8 @@ static void make_namespaces(void)
 static void start_daemon(void)
 {
 	char max_sa[16];
-	char *argv[] = { b.daemon, "--foreground", "--socket", b.sock, "--pin-dir", b.pin,
-			 "--max-sa", max_sa, "--log", b.log, NULL };
+	char *argv[] = { b.daemon,   "--foreground", "--socket", b.sock, "--pin-dir", b.pin,
+			 "--max-sa", max_sa,	     "--log",	 b.log,	 NULL };
 	double t0 = now_s();
 
 	snprintf(max_sa, sizeof(max_sa), "%u", b.max_sa);
@@ -625,23 +626,23 @@ static double us_per_msg(const struct op *o, __u32 r)
 }
 
 /* Medians of a per-round quantity. */
-#define MED(expr)                                             \
-	({                                                    \
-		double v_[ROUNDS_MAX] = { 0 };                \
-		for (__u32 r = 0; r < b.rounds; r++)          \
-			v_[r] = (expr);                       \
-		median(v_, b.rounds);                         \
+#define MED(expr)                                    \
+	({                                           \
+		double v_[ROUNDS_MAX] = { 0 };       \
+		for (__u32 r = 0; r < b.rounds; r++) \
+			v_[r] = (expr);              \
+		median(v_, b.rounds);                \
 	})
 
-static void print_row(const char *what, const char *per, const struct op *o,
-		      const struct op *base)
+static void print_row(const char *what, const char *per, const struct op *o, const struct op *base)
 {
 	char g0[32], g1[32];
 	double cpu = MED(o->cpu_ns[r] / 1e3 / (o->sas ? o->sas : o->msgs));
 	double usr = MED(o->usr[r]), sys = MED(o->sys[r]);
 	double busy = MED(o->cpu_ns[r] / 1e9 / o->s[r]);
 
-	printf("%-32s %7s %10s %10s %10.1f", what, per, grouped(o->sas ? o->sas : o->msgs, g0, sizeof(g0)),
+	printf("%-32s %7s %10s %10s %10.1f", what, per,
+	       grouped(o->sas ? o->sas : o->msgs, g0, sizeof(g0)),
 	       o->sas ? grouped(MED(rate(o, r)) + 0.5, g1, sizeof(g1)) : "-",
 	       MED(us_per_msg(o, r)));
 	if (base)
@@ -729,10 +730,12 @@ static void print_results(void)
 		FILE *f = bench_json_open();
 
 		if (f) {
-			fprintf(f, "{\"path\": \"sa_install\", \"sas_per_msg\": 1, \"sas_per_s\": %.0f, \"daemon_cpu_us_per_sa\": %.2f}\n",
+			fprintf(f,
+				"{\"path\": \"sa_install\", \"sas_per_msg\": 1, \"sas_per_s\": %.0f, \"daemon_cpu_us_per_sa\": %.2f}\n",
 				MED(rate(&b.add1, r)), MED(b.add1.cpu_ns[r] / 1e3 / b.add1.sas));
 			for (int i = 0; i < NBATCH; i++)
-				fprintf(f, "{\"path\": \"sa_install\", \"sas_per_msg\": %u, \"sas\": %u, \"sas_per_s\": %.0f, \"daemon_cpu_us_per_sa\": %.2f}\n",
+				fprintf(f,
+					"{\"path\": \"sa_install\", \"sas_per_msg\": %u, \"sas\": %u, \"sas_per_s\": %.0f, \"daemon_cpu_us_per_sa\": %.2f}\n",
 					batch_sizes[i], b.total, MED(rate(&b.add[i], r)),
 					MED(b.add[i].cpu_ns[r] / 1e3 / b.add[i].sas));
 			fclose(f);
@@ -757,8 +760,8 @@ static void print_header(void)
 	uname(&u);
 	printf("udpesp SA install benchmark: udpespd's control socket, %u round%s%s\n", b.rounds,
 	       b.rounds > 1 ? "s" : "", b.quick ? " (BENCH_QUICK)" : "");
-	printf("kernel %s, %ld CPUs online; udpespd %s\n", u.release,
-	       sysconf(_SC_NPROCESSORS_ONLN), b.daemon);
+	printf("kernel %s, %ld CPUs online; udpespd %s\n", u.release, sysconf(_SC_NPROCESSORS_ONLN),
+	       b.daemon);
 	printf("udpespd: --max-sa %s, listening %.1f s after start (maps preallocated)\n",
 	       grouped(b.max_sa, g0, sizeof(g0)), b.start_s);
 	printf("SAs: inbound, tunnel, ESP-in-UDP 4500, %s 128-bit ICV, replay-window %u,\n"

@@ -118,8 +118,8 @@ void bench_log_tail(const char *log)
 	fclose(f);
 }
 
-pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
-			 int timeout_s, int *fd)
+pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log, int timeout_s,
+			 int *fd)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	double t0 = now_s();
@@ -159,8 +159,8 @@ pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
 	}
 }
 
-int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 len,
-		   __u32 want, struct ctl_msg *m, char *err, size_t errlen)
+int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 len, __u32 want,
+		   struct ctl_msg *m, char *err, size_t errlen)
 {
 	int e = ctl_send(c->fd, type, ++c->seq, 0, payload, len);
 

@@ -14,8 +14,8 @@
 /* "<program>: message" on stderr, then exit(1). */
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-double now_s(void);   /* CLOCK_MONOTONIC, seconds */
-__u64 now_ns(void);   /* CLOCK_MONOTONIC, nanoseconds */
+double now_s(void); /* CLOCK_MONOTONIC, seconds */
+__u64 now_ns(void); /* CLOCK_MONOTONIC, nanoseconds */
 
 /* An unsigned from the environment: def when unset, dies when malformed. */
 __u32 env_u32(const char *name, __u32 def, __u32 min, __u32 max);
@@ -33,8 +33,8 @@ const char *grouped(unsigned long long v, char *buf, size_t len);
  * log, if it exits first or never listens. Returns its pid; *fd is the
  * connected socket.
  */
-pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log,
-			 int timeout_s, int *fd);
+pid_t bench_daemon_start(char *const argv[], const char *sock, const char *log, int timeout_s,
+			 int *fd);
 /* The last 20 lines of udpespd's log, on stderr. */
 void bench_log_tail(const char *log);
 
@@ -68,7 +68,7 @@ struct bench_ctl {
  * is in *m (the caller frees it). -1: udpespd refused; err gets its
  * message (dies instead when err is NULL). Dies when the socket fails.
  */
-int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 len,
-		   __u32 want, struct ctl_msg *m, char *err, size_t errlen);
+int bench_ctl_call(struct bench_ctl *c, __u32 type, const void *payload, __u32 len, __u32 want,
+		   struct ctl_msg *m, char *err, size_t errlen);
 
 #endif /* UDPESP_BENCH_UTIL_H */

@@ -90,14 +90,14 @@ struct bench_case {
 	const char *id;
 	const char *section; /* heading printed above the row, or NULL */
 	const char *what;
-	const char *path;    /* action and counter, for the table */
+	const char *path; /* action and counter, for the table */
 	struct inst *inst;
 	const struct bench_pkt *pkt;
-	bool xsk;            /* socket registered on queue 0 during the run */
-	bool shim;           /* run behind meta_reset (both sides) */
-	__u32 expect;        /* XDP action udpesp must return */
+	bool xsk;     /* socket registered on queue 0 during the run */
+	bool shim;    /* run behind meta_reset (both sides) */
+	__u32 expect; /* XDP action udpesp must return */
 	enum udpesp_counter cnt;
-	__u64 cnt_per_run;   /* how much cnt must grow per run: 0 or 1 */
+	__u64 cnt_per_run; /* how much cnt must grow per run: 0 or 1 */
 	double ns_u[BENCH_ROUNDS_MAX], ns_b[BENCH_ROUNDS_MAX];
 	double ratio[BENCH_ROUNDS_MAX];
 	double med_u, med_b, med_ratio;
@@ -113,14 +113,14 @@ struct bench {
 	size_t umem_len;
 	struct inst small, big;
 	struct bench_pkt pkt_udp, pkt_ike, pkt_esp;
-	int jit;             /* bpf_jit_enable, read before leaving init_net */
+	int jit;		    /* bpf_jit_enable, read before leaving init_net */
 	double need_mib, avail_mib; /* for the big table; see check_memory() */
 };
 
 static const char *xdp_action_name(__u32 act)
 {
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS",
-					     "XDP_TX", "XDP_REDIRECT" };
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
+					     "XDP_REDIRECT" };
 
 	return act < sizeof(names) / sizeof(names[0]) ? names[act] : "XDP_?";
 }
@@ -132,8 +132,7 @@ static const char *xdp_action_name(__u32 act)
  */
 static void big_key(__u32 i, struct udpesp_sa_key *k, char *addr, size_t len)
 {
-	static const __u8 nets[3][3] = { { 192, 0, 2 }, { 198, 51, 100 },
-					 { 203, 0, 113 } };
+	static const __u8 nets[3][3] = { { 192, 0, 2 }, { 198, 51, 100 }, { 203, 0, 113 } };
 	__u32 h = i % (3 * 254);
 	__be32 daddr[4] = { 0 };
 	__u8 *a = (__u8 *)daddr;
@@ -191,8 +190,8 @@ static void check_memory(struct bench *b, __u32 max_sa)
 	/* Replay state, per-CPU counters (+ pointer), hash element and bucket. */
 	b->need_mib = (double)max_sa *
 		      (sizeof(struct udpesp_replay) +
-		       (ncpu > 0 ? ncpu : 1) * sizeof(struct udpesp_sa_stats) + 8 +
-		       128) / (1024 * 1024);
+		       (ncpu > 0 ? ncpu : 1) * sizeof(struct udpesp_sa_stats) + 8 + 128) /
+		      (1024 * 1024);
 	f = fopen("/proc/meminfo", "r");
 	if (!f)
 		return; /* cannot tell: let the load decide */
@@ -203,8 +202,8 @@ static void check_memory(struct bench *b, __u32 max_sa)
 	b->avail_mib = kib / 1024.0;
 	/* Half again as much as needed, for the kernel's own rounding and slack. */
 	if (kib && b->avail_mib < b->need_mib * 1.5)
-		die("%u SA slots need about %.0f MiB of kernel memory; %.0f MiB available",
-		    max_sa, b->need_mib, b->avail_mib);
+		die("%u SA slots need about %.0f MiB of kernel memory; %.0f MiB available", max_sa,
+		    b->need_mib, b->avail_mib);
 }
 
 static void load_inst(struct inst *in, __u32 max_sa)
@@ -262,15 +261,16 @@ static void fill_inst(struct inst *in, __u32 n)
  */
 static int xsk_open(struct bench *b)
 {
-	struct sockaddr_xdp sxdp = { .sxdp_family = AF_XDP, .sxdp_queue_id = 0,
+	struct sockaddr_xdp sxdp = { .sxdp_family = AF_XDP,
+				     .sxdp_queue_id = 0,
 				     .sxdp_flags = XDP_COPY };
 	const int frames = 64, frame = 4096;
 	struct xdp_umem_reg mr = { 0 };
 	int fd, ring = frames;
 
 	b->umem_len = (size_t)frames * frame;
-	b->umem = mmap(NULL, b->umem_len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	b->umem =
+		mmap(NULL, b->umem_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (b->umem == MAP_FAILED)
 		return -errno;
 	fd = socket(AF_XDP, SOCK_RAW | SOCK_CLOEXEC, 0);
@@ -283,8 +283,8 @@ static int xsk_open(struct bench *b)
 	if (setsockopt(fd, SOL_XDP, XDP_UMEM_REG, &mr, sizeof(mr)) ||
 	    setsockopt(fd, SOL_XDP, XDP_UMEM_FILL_RING, &ring, sizeof(ring)) ||
 	    setsockopt(fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &ring, sizeof(ring)) ||
-	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &ring, sizeof(ring)) ||
-	    !sxdp.sxdp_ifindex || bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp))) {
+	    setsockopt(fd, SOL_XDP, XDP_RX_RING, &ring, sizeof(ring)) || !sxdp.sxdp_ifindex ||
+	    bind(fd, (struct sockaddr *)&sxdp, sizeof(sxdp))) {
 		int err = -errno;
 
 		close(fd);
@@ -305,17 +305,15 @@ static void xsk_state(struct bench *b, struct inst *in, bool on)
 	if (!err)
 		err = udpesp_maps_xsk_set(&in->maps, 0, on ? b->xsk_fd : -1);
 	if (err)
-		die("%s the AF_XDP socket: %s", on ? "registering" : "removing",
-		    strerror(-err));
+		die("%s the AF_XDP socket: %s", on ? "registering" : "removing", strerror(-err));
 	in->xsk_on = on;
 }
 
 /* One BPF_PROG_TEST_RUN; returns the kernel's average ns per run. */
-static __u32 test_run(int fd, const struct bench_pkt *pkt, __u32 repeat,
-		      __u32 *retval)
+static __u32 test_run(int fd, const struct bench_pkt *pkt, __u32 repeat, __u32 *retval)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt->data,
-		    .data_size_in = pkt->len, .repeat = repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt->data, .data_size_in = pkt->len,
+		    .repeat = repeat);
 
 	if (bpf_prog_test_run_opts(fd, &o))
 		die("BPF_PROG_TEST_RUN: %s", strerror(errno));
@@ -329,8 +327,7 @@ static __u32 test_run(int fd, const struct bench_pkt *pkt, __u32 repeat,
  * counter grew by exactly one per run, so every run, not only the last,
  * took the path named in the table.
  */
-static __u32 measure(struct bench *b, struct bench_case *c, bool bare,
-		     __u32 repeat)
+static __u32 measure(struct bench *b, struct bench_case *c, bool bare, __u32 repeat)
 {
 	int fd = bare ? b->bare_fd : c->inst->prog_fd;
 	__u32 expect = bare ? XDP_PASS : c->expect, act, ns;
@@ -348,8 +345,7 @@ static __u32 measure(struct bench *b, struct bench_case *c, bool bare,
 		xsk_state(b, c->inst, c->xsk);
 		err = udpesp_maps_counter(&c->inst->maps, c->cnt, &before);
 		if (err)
-			die("reading %s: %s", udpesp_counter_names[c->cnt],
-			    strerror(-err));
+			die("reading %s: %s", udpesp_counter_names[c->cnt], strerror(-err));
 	}
 	ns = test_run(fd, c->pkt, repeat, &act);
 	if (act != expect)
@@ -359,13 +355,11 @@ static __u32 measure(struct bench *b, struct bench_case *c, bool bare,
 	if (!bare) {
 		err = udpesp_maps_counter(&c->inst->maps, c->cnt, &after);
 		if (err)
-			die("reading %s: %s", udpesp_counter_names[c->cnt],
-			    strerror(-err));
+			die("reading %s: %s", udpesp_counter_names[c->cnt], strerror(-err));
 		if (after - before != c->cnt_per_run * repeat)
-			die("case %s: %s grew by %llu in %u runs, expected %llu",
-			    c->id, udpesp_counter_names[c->cnt],
-			    (unsigned long long)(after - before), repeat,
-			    (unsigned long long)(c->cnt_per_run * repeat));
+			die("case %s: %s grew by %llu in %u runs, expected %llu", c->id,
+			    udpesp_counter_names[c->cnt], (unsigned long long)(after - before),
+			    repeat, (unsigned long long)(c->cnt_per_run * repeat));
 	}
 	return ns;
 }
@@ -406,8 +400,8 @@ static void print_memory(const struct bench *b)
 		sa[i] = map_memlock(m->sa);
 		rp[i] = map_memlock(m->replay);
 		st[i] = map_memlock(m->sa_stats);
-		other[i] = map_memlock(m->ports) + map_memlock(m->parser) +
-			   map_memlock(m->stats) + map_memlock(m->xsks);
+		other[i] = map_memlock(m->ports) + map_memlock(m->parser) + map_memlock(m->stats) +
+			   map_memlock(m->xsks);
 		per[i] = sa[i] + rp[i] + st[i];
 	}
 	printf("\nMap memory (fdinfo memlock; every map preallocated, so the same with 1 SA as full):\n");
@@ -439,7 +433,8 @@ static void print_memory(const struct bench *b)
 		FILE *f = bench_json_open();
 
 		for (int i = 0; f && i < 2; i++)
-			fprintf(f, "{\"path\": \"sa_memory\", \"max_sa\": %u, \"bytes_per_sa\": %.0f, \"map_bytes\": %llu}\n",
+			fprintf(f,
+				"{\"path\": \"sa_memory\", \"max_sa\": %u, \"bytes_per_sa\": %.0f, \"map_bytes\": %llu}\n",
 				in[i]->maps.max_sa, (double)per[i] / in[i]->maps.max_sa,
 				per[i] + other[i]);
 		if (f)
@@ -452,25 +447,24 @@ static const char *met(bool ok)
 	return ok ? "met" : "NOT met";
 }
 
-static void print_results(const struct bench *b, const struct bench_case *cases,
-			  int n)
+static void print_results(const struct bench *b, const struct bench_case *cases, int n)
 {
 	const struct bench_case *c1 = &cases[0], *c2 = &cases[1];
 	const struct bench_case *c3 = &cases[2], *c4 = &cases[3];
 	double r43[BENCH_ROUNDS_MAX], n43[BENCH_ROUNDS_MAX];
 	double q43, q43net;
 
-	printf("\n%-4s %-40s %-24s %8s %8s %7s\n", "case", "packet", "udpesp_xdp path",
-	       "udpesp", "bare", "ratio");
-	printf("%-4s %-40s %-24s %8s %8s %7s\n", "", "", "(action, counter)",
-	       "ns/pkt", "ns/pkt", "u/bare");
+	printf("\n%-4s %-40s %-24s %8s %8s %7s\n", "case", "packet", "udpesp_xdp path", "udpesp",
+	       "bare", "ratio");
+	printf("%-4s %-40s %-24s %8s %8s %7s\n", "", "", "(action, counter)", "ns/pkt", "ns/pkt",
+	       "u/bare");
 	for (int i = 0; i < n; i++) {
 		const struct bench_case *c = &cases[i];
 
 		if (c->section)
 			printf("  %s\n", c->section);
-		printf("%-4s %-40s %-24s %8.0f %8.0f %7.2f\n", c->id, c->what, c->path,
-		       c->med_u, c->med_b, c->med_ratio);
+		printf("%-4s %-40s %-24s %8.0f %8.0f %7.2f\n", c->id, c->what, c->path, c->med_u,
+		       c->med_b, c->med_ratio);
 	}
 	/* Cases 3 and 4 ran a fraction of a second apart in every round: pair them too. */
 	for (__u32 r = 0; r < b->rounds; r++) {
@@ -483,7 +477,8 @@ static void print_results(const struct bench *b, const struct bench_case *cases,
 	q43net = median(n43, b->rounds);
 
 	printf("\nns/pkt: median over %u rounds of the kernel's per-run average (whole ns);\n"
-	       "ratio: median of the per-round udpesp/bare ratios.\n", b->rounds);
+	       "ratio: median of the per-round udpesp/bare ratios.\n",
+	       b->rounds);
 	printf("Per round, udpesp/bare ns:\n");
 	for (int i = 0; i < n; i++) {
 		printf("  %-3s", cases[i].id);
@@ -493,9 +488,8 @@ static void print_results(const struct bench *b, const struct bench_case *cases,
 	}
 
 	printf("\nAims (reported, not asserted):\n");
-	printf("  non-ESP within 1.5x of bare: case 1 %.2fx, case 2 %.2fx -> %s\n",
-	       c1->med_ratio, c2->med_ratio,
-	       met(c1->med_ratio <= 1.5 && c2->med_ratio <= 1.5));
+	printf("  non-ESP within 1.5x of bare: case 1 %.2fx, case 2 %.2fx -> %s\n", c1->med_ratio,
+	       c2->med_ratio, met(c1->med_ratio <= 1.5 && c2->med_ratio <= 1.5));
 	printf("  lookup at 1,000,000 SAs within 1.2x of 1 SA: case 4 / case 3 = %.2fx -> %s\n",
 	       q43, met(q43 <= 1.2));
 	printf("    (net of bare, (u4 - b4) / (u3 - b3) = %.2fx; both medians of per-round quotients)\n",
@@ -507,11 +501,13 @@ static void print_results(const struct bench *b, const struct bench_case *cases,
 			fprintf(f, "{\"path\": \"xdp_classify\", \"case\": \"%s\", \"packet\": ",
 				cases[i].id);
 			bench_json_str(f, cases[i].what);
-			fprintf(f, ", \"ns_per_pkt\": %.0f, \"bare_ns_per_pkt\": %.0f, \"ratio\": %.3f}\n",
+			fprintf(f,
+				", \"ns_per_pkt\": %.0f, \"bare_ns_per_pkt\": %.0f, \"ratio\": %.3f}\n",
 				cases[i].med_u, cases[i].med_b, cases[i].med_ratio);
 		}
 		if (f) {
-			fprintf(f, "{\"path\": \"sa_lookup_scale\", \"sas\": [1, %u], \"ns_per_pkt\": [%.0f, %.0f], \"ratio\": %.3f, \"ratio_net_of_bare\": %.3f}\n",
+			fprintf(f,
+				"{\"path\": \"sa_lookup_scale\", \"sas\": [1, %u], \"ns_per_pkt\": [%.0f, %.0f], \"ratio\": %.3f, \"ratio_net_of_bare\": %.3f}\n",
 				BENCH_BIG_SA, c3->med_u, c4->med_u, q43, q43net);
 			fclose(f);
 		}
@@ -529,22 +525,21 @@ static void print_header(const struct bench *b)
 
 	uname(&u);
 	printf("udpesp XDP benchmark: BPF_PROG_TEST_RUN, repeat %s, %u rounds%s%s\n",
-	       grouped(b->repeat, g0, sizeof(g0)), b->rounds,
-	       b->quick ? " (BENCH_QUICK)" : "",
+	       grouped(b->repeat, g0, sizeof(g0)), b->rounds, b->quick ? " (BENCH_QUICK)" : "",
 	       b->repeat < BENCH_REPEAT_DEFAULT ? " (repeat below 1,000,000 by request)" : "");
 	printf("kernel %s, %ld CPUs online, bpf_jit_enable=%d\n", u.release,
 	       sysconf(_SC_NPROCESSORS_ONLN), b->jit);
 	printf("parser entry: any interface, any address, UDP 4500, ESP-in-UDP "
 	       "(matched by the 4th parser lookup)\n");
 	printf("SAs: backend XSK, AES-GCM-16, IPv4; hit SA: window %u, top %u, packet seq %u "
-	       "(bitmap read)\n", BENCH_WINDOW, BENCH_TOP, BENCH_SEQ);
+	       "(bitmap read)\n",
+	       BENCH_WINDOW, BENCH_TOP, BENCH_SEQ);
 	printf("tables: %s SA in max_sa %s (load %.2f s); %s SAs in max_sa %s "
 	       "(load %.1f s, filled in %.1f s by udpesp_maps_sa_add)\n",
 	       grouped(b->small.n_sa, g0, sizeof(g0)),
 	       grouped(b->small.maps.max_sa, g1, sizeof(g1)), b->small.load_s,
-	       grouped(b->big.n_sa, g2, sizeof(g2)),
-	       grouped(b->big.maps.max_sa, g3, sizeof(g3)), b->big.load_s,
-	       b->big.fill_s);
+	       grouped(b->big.n_sa, g2, sizeof(g2)), grouped(b->big.maps.max_sa, g3, sizeof(g3)),
+	       b->big.load_s, b->big.fill_s);
 	printf("memory: the %s-slot table needs about %.0f MiB; %.0f MiB were available\n",
 	       grouped(b->big.maps.max_sa, g0, sizeof(g0)), b->need_mib, b->avail_mib);
 }
@@ -565,8 +560,7 @@ static void build_packets(struct bench *b)
 	memset(payload, 0, 4);
 	if (bench_pkt_udp4(&b->pkt_ike, saddr, daddr, 4500, 4500, payload, 4 + 28 + 40))
 		die("building the IKE packet");
-	if (bench_esp_payload(payload, BENCH_ESP_LEN, BENCH_SPI_BASE + BENCH_HIT,
-			      BENCH_SEQ) ||
+	if (bench_esp_payload(payload, BENCH_ESP_LEN, BENCH_SPI_BASE + BENCH_HIT, BENCH_SEQ) ||
 	    bench_pkt_udp4(&b->pkt_esp, saddr, daddr, 4500, 4500, payload, BENCH_ESP_LEN))
 		die("building the ESP packet");
 }
@@ -581,36 +575,66 @@ static void build_packets(struct bench *b)
  */
 static int setup_cases(struct bench *b, struct bench_case *c)
 {
-	c[0] = (struct bench_case){
-		.id = "1", .what = "UDP/IPv4 to port 53 (not 4500)",
-		.path = "PASS", .inst = &b->small, .pkt = &b->pkt_udp,
-		.expect = XDP_PASS, .cnt = UDPESP_CNT_RX_ENCAP, .cnt_per_run = 0 };
-	c[1] = (struct bench_case){
-		.id = "2", .what = "IKE to 4500 (4-byte zero marker)",
-		.path = "PASS, RxIke", .inst = &b->small, .pkt = &b->pkt_ike,
-		.expect = XDP_PASS, .cnt = UDPESP_CNT_RX_IKE, .cnt_per_run = 1 };
+	c[0] = (struct bench_case){ .id = "1",
+				    .what = "UDP/IPv4 to port 53 (not 4500)",
+				    .path = "PASS",
+				    .inst = &b->small,
+				    .pkt = &b->pkt_udp,
+				    .expect = XDP_PASS,
+				    .cnt = UDPESP_CNT_RX_ENCAP,
+				    .cnt_per_run = 0 };
+	c[1] = (struct bench_case){ .id = "2",
+				    .what = "IKE to 4500 (4-byte zero marker)",
+				    .path = "PASS, RxIke",
+				    .inst = &b->small,
+				    .pkt = &b->pkt_ike,
+				    .expect = XDP_PASS,
+				    .cnt = UDPESP_CNT_RX_IKE,
+				    .cnt_per_run = 1 };
 	c[2] = (struct bench_case){
-		.id = "3", .what = "ESP to 4500, SA hit, 1 SA",
+		.id = "3",
+		.what = "ESP to 4500, SA hit, 1 SA",
 		.section = "ESP, no AF_XDP socket on the queue: SA lookup and replay "
 			   "pre-check, then passed up",
-		.path = "PASS, RxNoWorker", .inst = &b->small, .pkt = &b->pkt_esp,
-		.expect = XDP_PASS, .cnt = UDPESP_CNT_RX_NO_WORKER, .cnt_per_run = 1 };
-	c[3] = (struct bench_case){
-		.id = "4", .what = "ESP to 4500, SA hit, 1,000,000 SAs",
-		.path = "PASS, RxNoWorker", .inst = &b->big, .pkt = &b->pkt_esp,
-		.expect = XDP_PASS, .cnt = UDPESP_CNT_RX_NO_WORKER, .cnt_per_run = 1 };
+		.path = "PASS, RxNoWorker",
+		.inst = &b->small,
+		.pkt = &b->pkt_esp,
+		.expect = XDP_PASS,
+		.cnt = UDPESP_CNT_RX_NO_WORKER,
+		.cnt_per_run = 1
+	};
+	c[3] = (struct bench_case){ .id = "4",
+				    .what = "ESP to 4500, SA hit, 1,000,000 SAs",
+				    .path = "PASS, RxNoWorker",
+				    .inst = &b->big,
+				    .pkt = &b->pkt_esp,
+				    .expect = XDP_PASS,
+				    .cnt = UDPESP_CNT_RX_NO_WORKER,
+				    .cnt_per_run = 1 };
 	c[4] = (struct bench_case){
-		.id = "3x", .what = "ESP to 4500, SA hit, 1 SA",
+		.id = "3x",
+		.what = "ESP to 4500, SA hit, 1 SA",
 		.section = "ESP, AF_XDP socket on the queue: redirected (both sides "
 			   "behind meta_reset, see xdp_bare.bpf.c)",
-		.path = "REDIRECT, RxXskRedirect", .inst = &b->small, .pkt = &b->pkt_esp,
-		.xsk = true, .shim = true, .expect = XDP_REDIRECT,
-		.cnt = UDPESP_CNT_RX_REDIRECT, .cnt_per_run = 1 };
-	c[5] = (struct bench_case){
-		.id = "4x", .what = "ESP to 4500, SA hit, 1,000,000 SAs",
-		.path = "REDIRECT, RxXskRedirect", .inst = &b->big, .pkt = &b->pkt_esp,
-		.xsk = true, .shim = true, .expect = XDP_REDIRECT,
-		.cnt = UDPESP_CNT_RX_REDIRECT, .cnt_per_run = 1 };
+		.path = "REDIRECT, RxXskRedirect",
+		.inst = &b->small,
+		.pkt = &b->pkt_esp,
+		.xsk = true,
+		.shim = true,
+		.expect = XDP_REDIRECT,
+		.cnt = UDPESP_CNT_RX_REDIRECT,
+		.cnt_per_run = 1
+	};
+	c[5] = (struct bench_case){ .id = "4x",
+				    .what = "ESP to 4500, SA hit, 1,000,000 SAs",
+				    .path = "REDIRECT, RxXskRedirect",
+				    .inst = &b->big,
+				    .pkt = &b->pkt_esp,
+				    .xsk = true,
+				    .shim = true,
+				    .expect = XDP_REDIRECT,
+				    .cnt = UDPESP_CNT_RX_REDIRECT,
+				    .cnt_per_run = 1 };
 	return 6;
 }
 
@@ -650,8 +674,7 @@ int main(void)
 
 	b.quick = quick && !strcmp(quick, "1");
 	b.repeat = env_u32("BENCH_REPEAT", BENCH_REPEAT_DEFAULT, 1, UINT_MAX);
-	b.rounds = env_u32("BENCH_ROUNDS",
-			   b.quick ? BENCH_ROUNDS_QUICK : BENCH_ROUNDS_DEFAULT, 1,
+	b.rounds = env_u32("BENCH_ROUNDS", b.quick ? BENCH_ROUNDS_QUICK : BENCH_ROUNDS_DEFAULT, 1,
 			   BENCH_ROUNDS_MAX);
 	/* A sysctl of the initial namespace only: read it before leaving. */
 	b.jit = read_jit();

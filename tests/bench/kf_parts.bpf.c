@@ -111,8 +111,7 @@ int kfb_ghash(struct xdp_md *ctx)
 	b = bpf_map_lookup_elem(&kfb_buf, &zero);
 	if (!b)
 		return XDP_ABORTED;
-	bpf_for(j, 0, n)
-	{
+	bpf_for(j, 0, n) {
 		if (j >= KFB_MAX / 16)
 			break;
 		yh ^= bpf_be64_to_cpu(*(__u64 *)(b->in + j * 16));

@@ -46,14 +46,17 @@ void sock_decap_run(const struct bench_suite *s, const char *addr, const char *t
 		    struct sock_decap_stats *st)
 {
 	const struct udpesp_xdp_meta meta = {
-		.magic = UDPESP_META_MAGIC, .l3_off = BENCH_IP_OFF,
-		.l4_off = BENCH_UDP_OFF, .esp_off = BENCH_ESP_OFF,
+		.magic = UDPESP_META_MAGIC,
+		.l3_off = BENCH_IP_OFF,
+		.l4_off = BENCH_UDP_OFF,
+		.esp_off = BENCH_ESP_OFF,
 		.family = UDPESP_AF_INET,
 	};
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(BENCH_NATT_PORT) };
 	static struct udpesp_replay replay;
-	struct esp_decap_sa sa = { .suite = &s->s, .crypto = s->c, .replay = &replay,
-				   .mode = UDPESP_MODE_TUNNEL };
+	struct esp_decap_sa sa = {
+		.suite = &s->s, .crypto = s->c, .replay = &replay, .mode = UDPESP_MODE_TUNNEL
+	};
 	struct esp_crypto_thread *ct = esp_crypto_thread_new();
 	struct mmsghdr msg[BATCH];
 	struct iovec iov[BATCH];
@@ -72,8 +75,7 @@ void sock_decap_run(const struct bench_suite *s, const char *addr, const char *t
 	if (fd < 0 || inet_pton(AF_INET, addr, &sin.sin_addr) != 1 ||
 	    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) ||
 	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)))
-		die("sock_decap: UDP socket on %s:%d: %s", addr, BENCH_NATT_PORT,
-		    strerror(errno));
+		die("sock_decap: UDP socket on %s:%d: %s", addr, BENCH_NATT_PORT, strerror(errno));
 	bench_ip4_hdr(tmpl + BENCH_IP_OFF, 0, IPPROTO_UDP, "192.0.2.2", addr, 0);
 	memset(msg, 0, sizeof(msg));
 	for (__u32 i = 0; i < BATCH; i++) {
@@ -104,7 +106,8 @@ void sock_decap_run(const struct bench_suite *s, const char *addr, const char *t
 				st->refused++;
 				continue;
 			}
-			if (write(tun_fd, f + out.inner_off, out.inner_len) != (ssize_t)out.inner_len)
+			if (write(tun_fd, f + out.inner_off, out.inner_len) !=
+			    (ssize_t)out.inner_len)
 				die("sock_decap: write to %s: %s", tun, strerror(errno));
 			st->ok++;
 		}

@@ -15,9 +15,9 @@
 /* Shared with the parent (MAP_SHARED): what the baseline did. */
 struct sock_decap_stats {
 	__u64 received; /* datagrams read from the socket */
-	__u64 ok;       /* inner packets written to the TUN device */
-	__u64 refused;  /* esp_decap() verdicts other than UDPESP_DECAP_OK, bad SPI */
-	int ready;      /* set once the socket is bound and TUN is up */
+	__u64 ok;	/* inner packets written to the TUN device */
+	__u64 refused;	/* esp_decap() verdicts other than UDPESP_DECAP_OK, bad SPI */
+	int ready;	/* set once the socket is bound and TUN is up */
 };
 
 /*

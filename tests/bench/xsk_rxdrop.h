@@ -12,7 +12,7 @@
 
 struct xsk_rxdrop_stats {
 	__u64 received; /* frames taken from the RX ring */
-	int ready;      /* set once the socket is in the XSKMAP */
+	int ready;	/* set once the socket is in the XSKMAP */
 };
 
 /*

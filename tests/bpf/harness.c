@@ -20,8 +20,7 @@
 
 struct harness h = { .prog_fd = -1, .xsk_fd = -1 };
 
-const struct xdp_in xdp_in_lo = { .ifindex = LO_IFINDEX,
-				  .rx_queue = XSK_QUEUE };
+const struct xdp_in xdp_in_lo = { .ifindex = LO_IFINDEX, .rx_queue = XSK_QUEUE };
 
 /* Our rings: the tests never move packets through them, only the socket. */
 static struct xsk_ring_prod fill_ring;
@@ -39,8 +38,7 @@ void harness_init(void)
 			cr_skip_test("bpf() not permitted: %s (run as root, or "
 				     "with CAP_BPF, CAP_NET_ADMIN, CAP_SYS_ADMIN)",
 				     strerror(err));
-		cr_assert_fail("loading build/udpesp.bpf.o failed: %s",
-			       strerror(err));
+		cr_assert_fail("loading build/udpesp.bpf.o failed: %s", strerror(err));
 	}
 	err = udpesp_maps_from_obj(&h.m, h.skel->obj);
 	cr_assert_eq(err, 0, "udpesp_maps_from_obj: %s", strerror(-err));
@@ -55,8 +53,7 @@ void harness_init(void)
 	if (unshare(CLONE_NEWNET)) {
 		err = errno;
 		if (err == EPERM)
-			cr_skip_test("unshare(CLONE_NEWNET) not permitted: %s",
-				     strerror(err));
+			cr_skip_test("unshare(CLONE_NEWNET) not permitted: %s", strerror(err));
 		cr_assert_fail("unshare(CLONE_NEWNET): %s", strerror(err));
 	}
 }
@@ -83,16 +80,12 @@ void harness_init_xsk(void)
 	int err;
 
 	harness_init();
-	h.umem_area = mmap(NULL, size, PROT_READ | PROT_WRITE,
-			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	h.umem_area = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	cr_assert_neq(h.umem_area, MAP_FAILED, "mmap umem: %s", strerror(errno));
-	err = xsk_umem__create(&h.umem, h.umem_area, size, &fill_ring,
-			       &comp_ring, &ucfg);
+	err = xsk_umem__create(&h.umem, h.umem_area, size, &fill_ring, &comp_ring, &ucfg);
 	cr_assert_eq(err, 0, "xsk_umem__create: %s", strerror(-err));
-	err = xsk_socket__create(&h.xsk, "lo", XSK_QUEUE, h.umem, &rx_ring,
-				 NULL, &scfg);
-	cr_assert_eq(err, 0, "xsk_socket__create on lo queue %d: %s",
-		     XSK_QUEUE, strerror(-err));
+	err = xsk_socket__create(&h.xsk, "lo", XSK_QUEUE, h.umem, &rx_ring, NULL, &scfg);
+	cr_assert_eq(err, 0, "xsk_socket__create on lo queue %d: %s", XSK_QUEUE, strerror(-err));
 	h.xsk_fd = xsk_socket__fd(h.xsk);
 	/* lo's sockets start at index 0 of udpesp_xsks. */
 	err = udpesp_maps_xsk_base_set(&h.m, LO_IFINDEX, 0);
@@ -108,22 +101,19 @@ void harness_fini(void)
 	if (h.umem)
 		xsk_umem__delete(h.umem);
 	if (h.umem_area && h.umem_area != MAP_FAILED)
-		munmap(h.umem_area,
-		       (size_t)UMEM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
+		munmap(h.umem_area, (size_t)UMEM_FRAMES * XSK_UMEM__DEFAULT_FRAME_SIZE);
 	if (h.skel)
 		loader_unload(h.skel);
 	h = (struct harness){ .prog_fd = -1, .xsk_fd = -1 };
 }
 
-int run_xdp(const void *pkt, __u32 len, const struct xdp_in *in,
-	    struct xdp_out *out)
+int run_xdp(const void *pkt, __u32 len, const struct xdp_in *in, struct xdp_out *out)
 {
 	struct xdp_md ctx_in = { 0 };
 	LIBBPF_OPTS(bpf_test_run_opts, opts);
 	int err;
 
-	cr_assert_geq(len, UDPESP_ETH_HLEN, "XDP test-run needs >= 14 bytes, got %u",
-		      len);
+	cr_assert_geq(len, UDPESP_ETH_HLEN, "XDP test-run needs >= 14 bytes, got %u", len);
 	/* Fresh output every call: nothing of an earlier run can pass for this one. */
 	memset(out, 0, sizeof(*out));
 	opts.data_in = pkt;
@@ -142,11 +132,9 @@ int run_xdp(const void *pkt, __u32 len, const struct xdp_in *in,
 		opts.ctx_size_out = sizeof(out->ctx);
 	}
 	err = bpf_prog_test_run_opts(h.prog_fd, &opts);
-	cr_assert_eq(err, 0, "BPF_PROG_TEST_RUN (%u bytes): %s", len,
-		     strerror(errno));
+	cr_assert_eq(err, 0, "BPF_PROG_TEST_RUN (%u bytes): %s", len, strerror(errno));
 	cr_assert_leq(opts.data_size_out, sizeof(out->data),
-		      "test-run output (%u bytes) did not fit",
-		      opts.data_size_out);
+		      "test-run output (%u bytes) did not fit", opts.data_size_out);
 	out->len = opts.data_size_out;
 	out->action = (int)opts.retval;
 	return out->action;
@@ -157,8 +145,8 @@ void cnt_snap(struct cnt_snap *s)
 	for (int c = 0; c < UDPESP_CNT_MAX; c++) {
 		int err = udpesp_maps_counter(&h.m, c, &s->v[c]);
 
-		cr_assert_eq(err, 0, "reading counter %s: %s",
-			     udpesp_counter_names[c], strerror(-err));
+		cr_assert_eq(err, 0, "reading counter %s: %s", udpesp_counter_names[c],
+			     strerror(-err));
 	}
 }
 
@@ -171,15 +159,12 @@ void cnt_delta(const struct cnt_snap *before, long long moved[UDPESP_CNT_MAX])
 		moved[c] = (long long)(now.v[c] - before->v[c]);
 }
 
-void cnt_expect_at(const struct cnt_snap *before, const int *delta,
-		   const char *file, int line)
+void cnt_expect_at(const struct cnt_snap *before, const int *delta, const char *file, int line)
 {
 	long long moved[UDPESP_CNT_MAX];
 
 	cnt_delta(before, moved);
 	for (int c = 0; c < UDPESP_CNT_MAX; c++)
-		cr_assert_eq(moved[c], delta[c],
-			     "%s:%d: counter %s moved by %lld, expected %d",
-			     file, line, udpesp_counter_names[c], moved[c],
-			     delta[c]);
+		cr_assert_eq(moved[c], delta[c], "%s:%d: counter %s moved by %lld, expected %d",
+			     file, line, udpesp_counter_names[c], moved[c], delta[c]);
 }

@@ -68,8 +68,7 @@ extern const struct xdp_in xdp_in_lo;
  * ctx_out is returned). Fails the test if the syscall fails. Returns the
  * XDP action, also stored in out->action.
  */
-int run_xdp(const void *pkt, __u32 len, const struct xdp_in *in,
-	    struct xdp_out *out);
+int run_xdp(const void *pkt, __u32 len, const struct xdp_in *in, struct xdp_out *out);
 
 /* Global counters at one moment. */
 struct cnt_snap {
@@ -83,10 +82,8 @@ void cnt_delta(const struct cnt_snap *before, long long moved[UDPESP_CNT_MAX]);
  * Assert that each global counter moved by exactly delta[c] since the
  * snapshot: the ones that must move did, and no other did.
  */
-void cnt_expect_at(const struct cnt_snap *before, const int *delta,
-		   const char *file, int line);
-#define cnt_expect(before, ...)                                            \
-	cnt_expect_at(before, (const int[UDPESP_CNT_MAX]){ __VA_ARGS__ }, \
-		      __FILE__, __LINE__)
+void cnt_expect_at(const struct cnt_snap *before, const int *delta, const char *file, int line);
+#define cnt_expect(before, ...) \
+	cnt_expect_at(before, (const int[UDPESP_CNT_MAX]){ __VA_ARGS__ }, __FILE__, __LINE__)
 
 #endif /* UDPESP_TEST_HARNESS_H */

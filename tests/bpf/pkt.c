@@ -51,7 +51,9 @@ static int doc_addr(int family, const char *s, __u8 *out)
 		return -EINVAL;
 	if (family == AF_INET) {
 		static const __u8 nets[][3] = {
-			{ 192, 0, 2 }, { 198, 51, 100 }, { 203, 0, 113 },
+			{ 192, 0, 2 },
+			{ 198, 51, 100 },
+			{ 203, 0, 113 },
 		};
 
 		for (size_t i = 0; i < sizeof(nets) / sizeof(nets[0]); i++)
@@ -125,8 +127,7 @@ static size_t put_eth(__u8 *p, const struct pkt_spec *s, __u16 ethertype)
 }
 
 /* Fill in the L4 header at p (l4len bytes including payload) and its checksum. */
-static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
-		   __u64 pseudo_sum)
+static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s, __u64 pseudo_sum)
 {
 	__u16 sport = s->sport ? s->sport : PKT_PORT_NATT;
 	__u16 dport = s->dport ? s->dport : PKT_PORT_NATT;
@@ -147,8 +148,8 @@ static void put_l4(__u8 *p, size_t l4len, const struct pkt_spec *s,
 		put16(p + 2, dport);
 		put32(p + 4, 1);      /* sequence number */
 		put32(p + 8, 0);      /* acknowledgment */
-		p[12] = 5 << 4;       /* data offset: no options */
-		p[13] = 0x18;         /* PSH|ACK */
+		p[12] = 5 << 4;	      /* data offset: no options */
+		p[13] = 0x18;	      /* PSH|ACK */
 		put16(p + 14, 65535); /* window */
 		put16(p + 16, 0);
 		put16(p + 18, 0);
@@ -234,8 +235,7 @@ static int put_ipv6(__u8 *p, const struct pkt_spec *s, size_t l4len)
 	return 0;
 }
 
-int pkt_build(void *buf, size_t cap, const struct pkt_spec *s,
-	      struct pkt_layout *lay)
+int pkt_build(void *buf, size_t cap, const struct pkt_spec *s, struct pkt_layout *lay)
 {
 	size_t l3hlen, l4len, len, off;
 	struct pkt_layout l = { 0 };

@@ -52,25 +52,25 @@ enum pkt_ext {
 
 struct pkt_spec {
 	/* Link layer */
-	int vlans;          /* 0, 1 or 2 tags */
+	int vlans;	    /* 0, 1 or 2 tags */
 	__u16 vlan_tpid[2]; /* outer first; 0: 802.1ad outer, 802.1Q inner */
 	__u16 vlan_id[2];   /* 0: 100 and 200 */
 	__u16 ethertype;    /* family 0 only: a non-IP frame of this type */
 
 	/* Network layer */
-	int family;          /* AF_INET, AF_INET6, or 0 for non-IP */
-	const char *src;     /* NULL: PKT_V4_SRC / PKT_V6_SRC */
-	const char *dst;     /* NULL: PKT_V4_DST / PKT_V6_DST */
+	int family;		 /* AF_INET, AF_INET6, or 0 for non-IP */
+	const char *src;	 /* NULL: PKT_V4_SRC / PKT_V6_SRC */
+	const char *dst;	 /* NULL: PKT_V4_DST / PKT_V6_DST */
 	unsigned int ip_opt_len; /* IPv4 option bytes: multiple of 4, <= 40 */
-	__u16 frag;          /* IPv4 PKT_IP_* flags | offset in 8-byte units */
-	enum pkt_ext ext;    /* IPv6 only */
-	int ip_len_delta;    /* added to tot_len/payload_len: malformed input */
+	__u16 frag;		 /* IPv4 PKT_IP_* flags | offset in 8-byte units */
+	enum pkt_ext ext;	 /* IPv6 only */
+	int ip_len_delta;	 /* added to tot_len/payload_len: malformed input */
 
 	/* Transport */
 	enum pkt_l4 l4;
-	__u16 sport;        /* 0: PKT_PORT_NATT */
-	__u16 dport;        /* 0: PKT_PORT_NATT */
-	int udp_len_delta;  /* added to the UDP length field */
+	__u16 sport;	   /* 0: PKT_PORT_NATT */
+	__u16 dport;	   /* 0: PKT_PORT_NATT */
+	int udp_len_delta; /* added to the UDP length field */
 	const void *payload;
 	size_t payload_len;
 
@@ -81,9 +81,9 @@ struct pkt_spec {
 
 /* Where the builder put each header, from the start of the frame. */
 struct pkt_layout {
-	size_t len;         /* whole frame */
-	size_t l3_off;      /* IPv4/IPv6 header (or payload of a non-IP frame) */
-	size_t l4_off;      /* UDP/TCP/ICMP header */
+	size_t len;	    /* whole frame */
+	size_t l3_off;	    /* IPv4/IPv6 header (or payload of a non-IP frame) */
+	size_t l4_off;	    /* UDP/TCP/ICMP header */
 	size_t payload_off; /* first byte after the L4 header */
 };
 
@@ -92,8 +92,7 @@ struct pkt_layout {
  * length, or -EINVAL (bad spec or an address outside the documentation
  * ranges) or -ENOSPC. lay may be NULL.
  */
-int pkt_build(void *buf, size_t cap, const struct pkt_spec *s,
-	      struct pkt_layout *lay);
+int pkt_build(void *buf, size_t cap, const struct pkt_spec *s, struct pkt_layout *lay);
 
 /* Recompute the IPv4 header checksum after a test edited the header. */
 void pkt_ipv4_csum_fix(void *buf, const struct pkt_layout *lay);

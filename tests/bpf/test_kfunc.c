@@ -84,8 +84,7 @@ static void vec_cfg_suite(const struct decap_vec *v, const struct decap_suite *d
 	cs->spi = vec_spi ? vec_spi : htonl(0x1001);
 	cs->src.family = cs->dst.family = v->family;
 	cs->src.prefixlen = cs->dst.prefixlen = v4 ? 32 : 128;
-	inet_pton(v4 ? AF_INET : AF_INET6, v4 ? "198.51.100.7" : "2001:db8:1::7",
-		  cs->src.addr);
+	inet_pton(v4 ? AF_INET : AF_INET6, v4 ? "198.51.100.7" : "2001:db8:1::7", cs->src.addr);
 	inet_pton(v4 ? AF_INET : AF_INET6, v4 ? "192.0.2.1" : "2001:db8::1", cs->dst.addr);
 	cs->encap_sport = cs->encap_dport = htons(4500);
 	cs->replay_window = v->window;
@@ -181,8 +180,11 @@ static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
 			struct afxdp_result *res)
 {
 	struct udpesp_xdp_meta m = {
-		.magic = UDPESP_META_MAGIC, .l3_off = v->l3_off, .l4_off = v->l4_off,
-		.esp_off = v->esp_off, .family = v->family,
+		.magic = UDPESP_META_MAGIC,
+		.l3_off = v->l3_off,
+		.l4_off = v->l4_off,
+		.esp_off = v->esp_off,
+		.family = v->family,
 	};
 	struct esp_decap_sa sa;
 	struct esp_crypto_thread *t = esp_crypto_thread_new();
@@ -237,15 +239,14 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 			if (moved[k])
 				cr_log_error("%s: %s moved %lld", v->name, udpesp_counter_names[k],
 					     moved[k]);
-	cr_assert_eq(moved[c], 1, "%s: counter %s moved %lld", v->name,
-		     udpesp_counter_names[c], moved[c]);
+	cr_assert_eq(moved[c], 1, "%s: counter %s moved %lld", v->name, udpesp_counter_names[c],
+		     moved[c]);
 	cr_assert_eq(moved[UDPESP_CNT_IN_ERROR], 0, "%s: XfrmInError", v->name);
 	cr_assert_eq(udpesp_maps_replay_get(&h.m, SLOT, &r), 0);
 	cr_assert_eq(r.lock, 0, "%s: lock left held", v->name);
 	cr_assert_eq(memcmp(&r, &want->replay, sizeof(r)), 0,
-		     "%s: replay window differs from the AF_XDP path's (top %llu vs %llu)",
-		     v->name, (unsigned long long)r.top,
-		     (unsigned long long)want->replay.top);
+		     "%s: replay window differs from the AF_XDP path's (top %llu vs %llu)", v->name,
+		     (unsigned long long)r.top, (unsigned long long)want->replay.top);
 	if (want->v != UDPESP_DECAP_OK)
 		return act;
 	/* Ethernet header (VLAN tags kept), then exactly the inner packet. */
@@ -253,8 +254,8 @@ static int check_frame(const struct decap_vec *v, const struct udpesp_ctl_sa *cs
 		     out.len);
 	cr_assert_eq(memcmp(out.data, frame, v->l3_off - 2), 0, "%s: L2 header", v->name);
 	cr_assert_eq(out.data[v->l3_off - 2] << 8 | out.data[v->l3_off - 1],
-		     want->out.inner_family == UDPESP_AF_INET ? 0x0800 : 0x86dd,
-		     "%s: EtherType", v->name);
+		     want->out.inner_family == UDPESP_AF_INET ? 0x0800 : 0x86dd, "%s: EtherType",
+		     v->name);
 	cr_assert_eq(memcmp(out.data + v->l3_off, want->frame + want->out.inner_off,
 			    want->out.inner_len),
 		     0, "%s: inner packet differs from the AF_XDP path's", v->name);
@@ -279,7 +280,8 @@ Test(kfunc, every_gcm_frame_as_the_afxdp_path, FX, .timeout = 120)
 			     udpesp_decap_verdict_name(want.v));
 		if (want.v == UDPESP_DECAP_OK)
 			cr_assert_eq(memcmp(want.frame + want.out.inner_off, v->inner,
-					    v->inner_len), 0, "%s: scapy", v->name);
+					    v->inner_len),
+				     0, "%s: scapy", v->name);
 		check_frame(v, &cs, &suite, v->frame, v->frame_len, &want);
 		/* A delivered packet again: the window now refuses it. */
 		if (want.v == UDPESP_DECAP_OK || want.v == UDPESP_DROP_DUMMY) {
@@ -406,8 +408,8 @@ Test(kfunc, daemon_refusals_and_stale_slot, FX)
 	suite.alg = UDPESP_ALG_AES_GCM_16;
 	for (__u8 icv = 8; icv <= 16; icv += 4) {
 		suite.icv_len = icv;
-		cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), 0,
-			     "ICV %u: %s", icv, err);
+		cr_assert_eq(kfunc_supports(&kf, &cs, &suite, err, sizeof(err)), 0, "ICV %u: %s",
+			     icv, err);
 	}
 
 	/* udpesp_sa names generation GEN + 1: the context is another SA's. */

@@ -45,8 +45,7 @@ struct tpkt {
 
 static const char *act_name(int act)
 {
-	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP",
-					     "XDP_PASS", "XDP_TX",
+	static const char *const names[] = { "XDP_ABORTED", "XDP_DROP", "XDP_PASS", "XDP_TX",
 					     "XDP_REDIRECT" };
 
 	return act >= 0 && act <= XDP_REDIRECT ? names[act] : "XDP_?";
@@ -76,8 +75,7 @@ static void esp_fill(__u8 *buf, size_t len, __u32 spi, __u32 seq)
 }
 
 /* A UDP/4500 datagram carrying ESP with the given SPI and sequence number. */
-static void build_esp(struct tpkt *t, struct pkt_spec s, __u32 spi, __u32 seq,
-		      size_t esp_len)
+static void build_esp(struct tpkt *t, struct pkt_spec s, __u32 spi, __u32 seq, size_t esp_len)
 {
 	__u8 esp[PKT_MAX];
 
@@ -88,8 +86,7 @@ static void build_esp(struct tpkt *t, struct pkt_spec s, __u32 spi, __u32 seq,
 }
 
 /* A UDP/4500 datagram with the given payload. */
-static void build_udp(struct tpkt *t, struct pkt_spec s, const void *payload,
-		      size_t len)
+static void build_udp(struct tpkt *t, struct pkt_spec s, const void *payload, size_t len)
 {
 	s.payload = payload;
 	s.payload_len = len;
@@ -103,9 +100,8 @@ static void addr_of(const char *s, __be32 addr[4])
 	cr_assert_eq(udpesp_addr_parse(s, &family, addr), 0, "address %s", s);
 }
 
-static struct udpesp_parser_key parser_add_encap(__u32 ifindex, __u16 port,
-						 int family, const char *addr,
-						 __u8 encap)
+static struct udpesp_parser_key parser_add_encap(__u32 ifindex, __u16 port, int family,
+						 const char *addr, __u8 encap)
 {
 	const struct udpesp_parser_val val = { .handle = 1, .encap = encap };
 	struct udpesp_parser_key key;
@@ -120,11 +116,9 @@ static struct udpesp_parser_key parser_add_encap(__u32 ifindex, __u16 port,
 	return key;
 }
 
-static struct udpesp_parser_key parser_add(__u32 ifindex, __u16 port,
-					   int family, const char *addr)
+static struct udpesp_parser_key parser_add(__u32 ifindex, __u16 port, int family, const char *addr)
 {
-	return parser_add_encap(ifindex, port, family, addr,
-				UDPESP_ENCAP_ESPINUDP);
+	return parser_add_encap(ifindex, port, family, addr, UDPESP_ENCAP_ESPINUDP);
 }
 
 /* What the daemon installs for a plain NAT-T setup: any interface, any address. */
@@ -161,8 +155,7 @@ static struct udpesp_sa sa_val(const struct sa_cfg *c)
 
 static struct udpesp_sa_key sa_add(const struct sa_cfg *c)
 {
-	const char *dst = c->dst ? c->dst :
-		c->family == AF_INET6 ? PKT_V6_DST : PKT_V4_DST;
+	const char *dst = c->dst ? c->dst : c->family == AF_INET6 ? PKT_V6_DST : PKT_V4_DST;
 	struct udpesp_sa sa = sa_val(c);
 	struct udpesp_sa_key key;
 	__be32 a[4];
@@ -178,9 +171,8 @@ static struct udpesp_sa_key sa_add(const struct sa_cfg *c)
 /* The SA most cases use: AES-GCM-16, window 64, nothing received yet. */
 static struct udpesp_sa_key sa_add_default(int family)
 {
-	return sa_add(&(struct sa_cfg){ .spi = SPI, .family = family,
-					.min_len = ESP_MIN_LEN,
-					.window = 64 });
+	return sa_add(&(struct sa_cfg){
+		.spi = SPI, .family = family, .min_len = ESP_MIN_LEN, .window = 64 });
 }
 
 /* Mark sequence numbers seen, as a worker does after the ICV verified. */
@@ -191,56 +183,55 @@ static void replay_mark_seen(__u32 slot, const __u64 *seqs, size_t n)
 
 	cr_assert_eq(err, 0, "udpesp_maps_replay_get: %s", strerror(-err));
 	for (size_t i = 0; i < n; i++)
-		r.bitmap[(seqs[i] / 64) % UDPESP_REPLAY_WORDS] |=
-			1ULL << (seqs[i] % 64);
+		r.bitmap[(seqs[i] / 64) % UDPESP_REPLAY_WORDS] |= 1ULL << (seqs[i] % 64);
 	err = udpesp_maps_replay_set(&h.m, slot, &r);
 	cr_assert_eq(err, 0, "udpesp_maps_replay_set: %s", strerror(-err));
 }
 
-#define SA_STATS_FIELDS(X)                                                  \
-	X(rx_packets) X(rx_bytes) X(packets) X(bytes) X(replay)             \
-	X(integrity_failed) X(bad_padding) X(bad_next_header)               \
-	X(tmpl_mismatch) X(no_worker) X(hdr_error)
+#define SA_STATS_FIELDS(X)  \
+	X(rx_packets)       \
+	X(rx_bytes)         \
+	X(packets)          \
+	X(bytes)            \
+	X(replay)           \
+	X(integrity_failed) \
+	X(bad_padding)      \
+	X(bad_next_header)  \
+	X(tmpl_mismatch)    \
+	X(no_worker)        \
+	X(hdr_error)
 
 /* Per-SA counters are zeroed by udpesp_maps_sa_add: compare absolutes. */
-static void expect_sa_stats_at(__u32 slot, const struct udpesp_sa_stats *want,
-			       int line)
+static void expect_sa_stats_at(__u32 slot, const struct udpesp_sa_stats *want, int line)
 {
 	struct udpesp_sa_stats got;
 	int err = udpesp_maps_sa_stats(&h.m, slot, &got);
 
 	cr_assert_eq(err, 0, "udpesp_maps_sa_stats: %s", strerror(-err));
-#define CHECK_FIELD(f)                                                       \
-	cr_assert_eq(got.f, want->f,                                         \
-		     "line %d: SA slot %u " #f " = %llu, expected %llu", line, \
-		     slot, (unsigned long long)got.f,                        \
-		     (unsigned long long)want->f);
+#define CHECK_FIELD(f)                                                                         \
+	cr_assert_eq(got.f, want->f, "line %d: SA slot %u " #f " = %llu, expected %llu", line, \
+		     slot, (unsigned long long)got.f, (unsigned long long)want->f);
 	SA_STATS_FIELDS(CHECK_FIELD)
 #undef CHECK_FIELD
 }
 
-#define expect_sa_stats(slot, ...)                                          \
-	expect_sa_stats_at(slot, &(const struct udpesp_sa_stats){ __VA_ARGS__ }, \
-			   __LINE__)
+#define expect_sa_stats(slot, ...) \
+	expect_sa_stats_at(slot, &(const struct udpesp_sa_stats){ __VA_ARGS__ }, __LINE__)
 
 static void expect_action(const struct xdp_out *o, int want, const char *what)
 {
-	cr_assert_eq(o->action, want, "%s: got %s, expected %s", what,
-		     act_name(o->action), act_name(want));
+	cr_assert_eq(o->action, want, "%s: got %s, expected %s", what, act_name(o->action),
+		     act_name(want));
 }
 
 /* XDP_PASS (or DROP) leaves no metadata: out must be the input, byte for byte. */
-static void expect_untouched(const struct xdp_out *o, const void *in,
-			     __u32 len, const char *what)
+static void expect_untouched(const struct xdp_out *o, const void *in, __u32 len, const char *what)
 {
-	cr_assert_eq(o->len, len, "%s: output %u bytes, input %u", what, o->len,
-		     len);
-	cr_assert_arr_eq(o->data, in, len, "%s: output differs from input",
-			 what);
+	cr_assert_eq(o->len, len, "%s: output %u bytes, input %u", what, o->len, len);
+	cr_assert_arr_eq(o->data, in, len, "%s: output differs from input", what);
 }
 
-static void expect_pass_untouched(const struct xdp_out *o,
-				  const struct tpkt *t, const char *what)
+static void expect_pass_untouched(const struct xdp_out *o, const struct tpkt *t, const char *what)
 {
 	expect_action(o, XDP_PASS, what);
 	expect_untouched(o, t->b, t->len, what);
@@ -250,38 +241,33 @@ static void expect_pass_untouched(const struct xdp_out *o,
  * XDP_REDIRECT: test-run output starts at data_meta, so a udpesp_xdp_meta
  * comes first, then the frame, unchanged.
  */
-static void expect_redirect(const struct xdp_out *o, const struct tpkt *t,
-			    int family, __u32 seq_hi, const char *what)
+static void expect_redirect(const struct xdp_out *o, const struct tpkt *t, int family, __u32 seq_hi,
+			    const char *what)
 {
 	struct udpesp_xdp_meta meta;
 
 	expect_action(o, XDP_REDIRECT, what);
-	cr_assert_eq(o->len, sizeof(meta) + t->len,
-		     "%s: output %u bytes, expected meta + %u", what, o->len,
-		     t->len);
+	cr_assert_eq(o->len, sizeof(meta) + t->len, "%s: output %u bytes, expected meta + %u", what,
+		     o->len, t->len);
 	memcpy(&meta, o->data, sizeof(meta));
-	cr_assert_eq(meta.magic, UDPESP_META_MAGIC, "%s: magic %#x", what,
-		     meta.magic);
+	cr_assert_eq(meta.magic, UDPESP_META_MAGIC, "%s: magic %#x", what, meta.magic);
 	cr_assert_eq(meta.slot, SLOT, "%s: slot %u", what, meta.slot);
 	cr_assert_eq(meta.gen, GEN, "%s: gen %u", what, meta.gen);
-	cr_assert_eq(meta.seq_hi, seq_hi, "%s: seq_hi %u, expected %u", what,
-		     meta.seq_hi, seq_hi);
-	cr_assert_eq(meta.l3_off, t->l.l3_off, "%s: l3_off %u, expected %zu",
-		     what, meta.l3_off, t->l.l3_off);
-	cr_assert_eq(meta.l4_off, t->l.l4_off, "%s: l4_off %u, expected %zu",
-		     what, meta.l4_off, t->l.l4_off);
-	cr_assert_eq(meta.esp_off, t->l.payload_off,
-		     "%s: esp_off %u, expected %zu", what, meta.esp_off,
-		     t->l.payload_off);
+	cr_assert_eq(meta.seq_hi, seq_hi, "%s: seq_hi %u, expected %u", what, meta.seq_hi, seq_hi);
+	cr_assert_eq(meta.l3_off, t->l.l3_off, "%s: l3_off %u, expected %zu", what, meta.l3_off,
+		     t->l.l3_off);
+	cr_assert_eq(meta.l4_off, t->l.l4_off, "%s: l4_off %u, expected %zu", what, meta.l4_off,
+		     t->l.l4_off);
+	cr_assert_eq(meta.esp_off, t->l.payload_off, "%s: esp_off %u, expected %zu", what,
+		     meta.esp_off, t->l.payload_off);
 	cr_assert_eq(meta.family, family, "%s: family %u", what, meta.family);
 	cr_assert_eq(meta.pad, 0, "%s: pad %u", what, meta.pad);
 	cr_assert_arr_eq(o->data + sizeof(meta), t->b, t->len,
 			 "%s: frame behind the metadata changed", what);
 	/* ctx_out agrees: data sits sizeof(meta) after data_meta. */
-	cr_assert_eq(o->ctx.data, sizeof(meta), "%s: ctx_out.data %u", what,
-		     o->ctx.data);
-	cr_assert_eq(o->ctx.data_end, sizeof(meta) + t->len,
-		     "%s: ctx_out.data_end %u", what, o->ctx.data_end);
+	cr_assert_eq(o->ctx.data, sizeof(meta), "%s: ctx_out.data %u", what, o->ctx.data);
+	cr_assert_eq(o->ctx.data_end, sizeof(meta) + t->len, "%s: ctx_out.data_end %u", what,
+		     o->ctx.data_end);
 }
 
 /* Link-layer variants the parser must see through. */
@@ -340,10 +326,9 @@ Test(xdp_rx, two_ff_bytes_are_not_a_keepalive, FX)
 static void ike_all_vlans(int family)
 {
 	/* Non-ESP marker, then the start of an IKE_SA_INIT header. */
-	static const __u8 ike[] = { 0, 0, 0, 0, 0x11, 0x22, 0x33, 0x44,
-				    0x55, 0x66, 0x77, 0x88, 0, 0, 0, 0,
-				    0, 0, 0, 0, 0x21, 0x20, 0x22, 0x08,
-				    0, 0, 0, 0, 0, 0, 0, 28 };
+	static const __u8 ike[] = { 0,	  0,	0, 0, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+				    0x88, 0,	0, 0, 0,    0,	  0,	0,    0,    0x21, 0x20,
+				    0x22, 0x08, 0, 0, 0,    0,	  0,	0,    0,    28 };
 
 	parser_natt(family);
 	for (size_t i = 0; i < ARRAY_SIZE(vlan_cases); i++) {
@@ -394,8 +379,7 @@ Test(xdp_rx, bare_non_esp_marker_is_ike, FX)
 
 Test(xdp_rx, short_payloads_passed_up_as_short, FX)
 {
-	static const __u8 word[8] = { 0x01, 0x02, 0x03, 0x04,
-				      0x05, 0x06, 0x07, 0x08 };
+	static const __u8 word[8] = { 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08 };
 	static const __u8 zero[3];
 	static const __u8 one[] = { 0x00, 0x01, 0xfe };
 	const int families[] = { AF_INET, AF_INET6 };
@@ -409,8 +393,7 @@ Test(xdp_rx, short_payloads_passed_up_as_short, FX)
 	/* 2..8 bytes, non-zero first word: neither IKE nor ESP (needs > 8). */
 	for (size_t len = 2; len <= sizeof(word); len++) {
 		for (size_t f = 0; f < ARRAY_SIZE(families); f++) {
-			build_udp(&t, (struct pkt_spec){ .family = families[f] },
-				  word, len);
+			build_udp(&t, (struct pkt_spec){ .family = families[f] }, word, len);
 			cnt_snap(&before);
 			run_xdp(t.b, t.len, &xdp_in_lo, &o);
 			expect_pass_untouched(&o, &t, "short");
@@ -445,8 +428,8 @@ Test(xdp_rx, spi_zero_is_ike_never_esp, FX_XSK)
 	struct tpkt t;
 
 	parser_natt(AF_INET);
-	sa_add(&(struct sa_cfg){ .spi = 0, .family = AF_INET,
-				 .min_len = ESP_MIN_LEN, .window = 64 });
+	sa_add(&(struct sa_cfg){
+		.spi = 0, .family = AF_INET, .min_len = ESP_MIN_LEN, .window = 64 });
 	build_esp(&t, (struct pkt_spec){ .family = AF_INET }, 0, 1, ESP_LEN);
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
@@ -463,13 +446,11 @@ Test(xdp_rx, unknown_spi_passed_up_as_no_state, FX_XSK)
 
 	parser_natt(AF_INET);
 	sa_add_default(AF_INET);
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET }, SPI + 1, 1,
-		  ESP_LEN);
+	build_esp(&t, (struct pkt_spec){ .family = AF_INET }, SPI + 1, 1, ESP_LEN);
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_pass_untouched(&o, &t, "unknown spi");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(IN_NO_STATES) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(IN_NO_STATES) = 1);
 	expect_sa_stats(SLOT, .rx_packets = 0);
 }
 
@@ -482,13 +463,11 @@ Test(xdp_rx, known_spi_to_other_destination_is_no_state, FX_XSK)
 
 	parser_natt(AF_INET6);
 	sa_add_default(AF_INET6);
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET6, .dst = V6_OTHER },
-		  SPI, 1, ESP_LEN);
+	build_esp(&t, (struct pkt_spec){ .family = AF_INET6, .dst = V6_OTHER }, SPI, 1, ESP_LEN);
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_pass_untouched(&o, &t, "other dst");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(IN_NO_STATES) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(IN_NO_STATES) = 1);
 }
 
 /* ---- ESP to the AF_XDP backend ---- */
@@ -503,8 +482,7 @@ static void redirect_case(const struct pkt_spec *s, const char *what)
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_redirect(&o, &t, s->family, 0, what);
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(RX_REDIRECT) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_REDIRECT) = 1);
 }
 
 Test(xdp_rx, known_spi_redirected_with_metadata_ipv4, FX_XSK)
@@ -529,16 +507,12 @@ Test(xdp_rx, known_spi_redirected_with_metadata_vlan_and_options, FX_XSK)
 	parser_natt(AF_INET);
 	parser_natt(AF_INET6);
 	sa_add_default(AF_INET);
-	sa_add(&(struct sa_cfg){ .spi = SPI, .family = AF_INET6,
-				 .min_len = ESP_MIN_LEN, .window = 64 });
-	redirect_case(&(struct pkt_spec){ .family = AF_INET, .vlans = 1 },
-		      "v4 802.1Q");
-	redirect_case(&(struct pkt_spec){ .family = AF_INET6, .vlans = 2 },
-		      "v6 QinQ");
-	redirect_case(&(struct pkt_spec){ .family = AF_INET, .ip_opt_len = 12 },
-		      "v4 ihl 8");
-	redirect_case(&(struct pkt_spec){ .family = AF_INET, .vlans = 2,
-					  .ip_opt_len = 40 },
+	sa_add(&(struct sa_cfg){
+		.spi = SPI, .family = AF_INET6, .min_len = ESP_MIN_LEN, .window = 64 });
+	redirect_case(&(struct pkt_spec){ .family = AF_INET, .vlans = 1 }, "v4 802.1Q");
+	redirect_case(&(struct pkt_spec){ .family = AF_INET6, .vlans = 2 }, "v6 QinQ");
+	redirect_case(&(struct pkt_spec){ .family = AF_INET, .ip_opt_len = 12 }, "v4 ihl 8");
+	redirect_case(&(struct pkt_spec){ .family = AF_INET, .vlans = 2, .ip_opt_len = 40 },
 		      "v4 QinQ ihl 15");
 	/* Both SAs share SLOT here: four packets reached it. */
 	expect_sa_stats(SLOT, .rx_packets = 4, .rx_bytes = 4 * ESP_LEN);
@@ -557,8 +531,7 @@ Test(xdp_rx, default_test_run_context_is_lo_queue_0, FX_XSK)
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, NULL, &o);
 	expect_action(&o, XDP_REDIRECT, "no ctx_in");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(RX_REDIRECT) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_REDIRECT) = 1);
 }
 
 Test(xdp_rx, known_spi_without_socket_passed_up_as_no_worker, FX)
@@ -573,15 +546,12 @@ Test(xdp_rx, known_spi_without_socket_passed_up_as_no_worker, FX)
 
 		parser_natt(families[i]);
 		key = sa_add_default(families[i]);
-		build_esp(&t, (struct pkt_spec){ .family = families[i] }, SPI, 1,
-			  ESP_LEN);
+		build_esp(&t, (struct pkt_spec){ .family = families[i] }, SPI, 1, ESP_LEN);
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		expect_pass_untouched(&o, &t, "no socket");
-		cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-			   CNT(RX_NO_WORKER) = 1);
-		expect_sa_stats(SLOT, .rx_packets = 1, .rx_bytes = ESP_LEN,
-				.no_worker = 1);
+		cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_NO_WORKER) = 1);
+		expect_sa_stats(SLOT, .rx_packets = 1, .rx_bytes = ESP_LEN, .no_worker = 1);
 		cr_assert_eq(udpesp_maps_sa_del(&h.m, &key), 0);
 	}
 }
@@ -601,10 +571,8 @@ Test(xdp_rx, socket_of_another_queue_is_not_used, FX_XSK)
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_pass_untouched(&o, &t, "socket on queue 1");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(RX_NO_WORKER) = 1);
-	expect_sa_stats(SLOT, .rx_packets = 1, .rx_bytes = ESP_LEN,
-			.no_worker = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_NO_WORKER) = 1);
+	expect_sa_stats(SLOT, .rx_packets = 1, .rx_bytes = ESP_LEN, .no_worker = 1);
 }
 
 /* A worker going away mid-stream: the next packet goes up, not into nothing. */
@@ -624,10 +592,8 @@ Test(xdp_rx, removed_socket_falls_back_to_pass, FX_XSK)
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_pass_untouched(&o, &t, "socket removed");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(RX_NO_WORKER) = 1);
-	expect_sa_stats(SLOT, .rx_packets = 2, .rx_bytes = 2 * ESP_LEN,
-			.no_worker = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_NO_WORKER) = 1);
+	expect_sa_stats(SLOT, .rx_packets = 2, .rx_bytes = 2 * ESP_LEN, .no_worker = 1);
 }
 
 /* ---- Anti-replay pre-check ---- */
@@ -648,8 +614,7 @@ static void expect_seq_dropped(__u32 seq, const char *what)
 	cnt_snap(&before);
 	send_seq(seq, &o, &t);
 	expect_action(&o, XDP_DROP, what);
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(IN_STATE_SEQ_ERROR) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(IN_STATE_SEQ_ERROR) = 1);
 }
 
 static void expect_seq_redirected(__u32 seq, __u32 seq_hi, const char *what)
@@ -661,15 +626,17 @@ static void expect_seq_redirected(__u32 seq, __u32 seq_hi, const char *what)
 	cnt_snap(&before);
 	send_seq(seq, &o, &t);
 	expect_redirect(&o, &t, AF_INET, seq_hi, what);
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(RX_REDIRECT) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_REDIRECT) = 1);
 }
 
 static void sa_add_window(__u32 flags, __u32 window, __u64 top)
 {
 	parser_natt(AF_INET);
-	sa_add(&(struct sa_cfg){ .spi = SPI, .family = AF_INET, .flags = flags,
-				 .min_len = ESP_MIN_LEN, .window = window,
+	sa_add(&(struct sa_cfg){ .spi = SPI,
+				 .family = AF_INET,
+				 .flags = flags,
+				 .min_len = ESP_MIN_LEN,
+				 .window = window,
 				 .top = top });
 }
 
@@ -678,8 +645,7 @@ Test(xdp_rx, replay_below_window_dropped, FX_XSK)
 	sa_add_window(0, 64, 100);
 	expect_seq_dropped(36, "top - 64"); /* top - seq == window: just out */
 	expect_seq_dropped(1, "seq 1");
-	expect_sa_stats(SLOT, .rx_packets = 2, .rx_bytes = 2 * ESP_LEN,
-			.replay = 2);
+	expect_sa_stats(SLOT, .rx_packets = 2, .rx_bytes = 2 * ESP_LEN, .replay = 2);
 }
 
 Test(xdp_rx, replay_sequence_number_zero_dropped, FX_XSK)
@@ -712,8 +678,7 @@ Test(xdp_rx, replay_seen_inside_window_dropped, FX_XSK)
 	expect_seq_dropped(50, "seen 50");
 	expect_seq_dropped(100, "seen top");
 	expect_seq_redirected(51, 0, "unseen neighbour");
-	expect_sa_stats(SLOT, .rx_packets = 4, .rx_bytes = 4 * ESP_LEN,
-			.replay = 3);
+	expect_sa_stats(SLOT, .rx_packets = 4, .rx_bytes = 4 * ESP_LEN, .replay = 3);
 }
 
 /* XDP only reads the window: advancing it is the worker's job, after the ICV. */
@@ -770,8 +735,7 @@ Test(xdp_rx, esn_seen_in_previous_subspace_dropped, FX_XSK)
 	expect_seq_dropped(0xfffffff0u, "seen, previous subspace");
 	expect_seq_dropped(3, "seen, this subspace");
 	expect_seq_redirected(0xfffffff1u, 0, "unseen, previous subspace");
-	expect_sa_stats(SLOT, .rx_packets = 3, .rx_bytes = 3 * ESP_LEN,
-			.replay = 2);
+	expect_sa_stats(SLOT, .rx_packets = 3, .rx_bytes = 3 * ESP_LEN, .replay = 2);
 }
 
 /* Window inside one subspace: low halves under its bottom mean the next one. */
@@ -808,8 +772,7 @@ Test(xdp_rx, dying_sa_passed_up_as_state_invalid, FX_XSK)
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_pass_untouched(&o, &t, "dying");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(IN_STATE_INVALID) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(IN_STATE_INVALID) = 1);
 	expect_sa_stats(SLOT, .rx_packets = 0);
 }
 
@@ -827,21 +790,18 @@ Test(xdp_rx, esp_shorter_than_suite_minimum_dropped, FX_XSK)
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		expect_action(&o, XDP_DROP, "short ESP");
-		cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-			   CNT(IN_HDR_ERROR) = 1);
+		cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(IN_HDR_ERROR) = 1);
 	}
 	expect_sa_stats(SLOT, .rx_packets = ESP_MIN_LEN - 9,
 			.rx_bytes = (ESP_MIN_LEN - 9) * (9 + ESP_MIN_LEN - 1) / 2,
 			.hdr_error = ESP_MIN_LEN - 9);
 
 	/* Exactly the minimum is fine. */
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET }, SPI, 1,
-		  ESP_MIN_LEN);
+	build_esp(&t, (struct pkt_spec){ .family = AF_INET }, SPI, 1, ESP_MIN_LEN);
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_redirect(&o, &t, AF_INET, 0, "minimum ESP");
-	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1,
-		   CNT(RX_REDIRECT) = 1);
+	cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_ESP) = 1, CNT(RX_REDIRECT) = 1);
 }
 
 /*
@@ -874,11 +834,14 @@ Test(xdp_rx, each_suites_minimum_from_sa_check, FX_XSK)
 	parser_natt(AF_INET);
 	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
 		struct udpesp_ctl_sa cs = {
-			.dir = UDPESP_DIR_IN, .mode = UDPESP_MODE_TUNNEL,
-			.encap = UDPESP_ENCAP_ESPINUDP, .spi = htonl(SPI + 1 + i),
+			.dir = UDPESP_DIR_IN,
+			.mode = UDPESP_MODE_TUNNEL,
+			.encap = UDPESP_ENCAP_ESPINUDP,
+			.spi = htonl(SPI + 1 + i),
 			.src = { .family = UDPESP_AF_INET, .prefixlen = 32 },
 			.dst = { .family = UDPESP_AF_INET, .prefixlen = 32 },
-			.encap_sport = htons(4500), .encap_dport = htons(4500),
+			.encap_sport = htons(4500),
+			.encap_dport = htons(4500),
 			.replay_window = 64,
 		};
 		struct udpesp_ctl_alg *a = strcmp(c[i].slot, "aead") ? &cs.enc : &cs.aead;
@@ -898,8 +861,10 @@ Test(xdp_rx, each_suites_minimum_from_sa_check, FX_XSK)
 		cr_assert_eq(sa_check(&cs, &suite, err, sizeof(err)), 0, "%s: %s", c[i].name, err);
 		cr_assert_eq(suite.min_len, c[i].want, "%s: min_len %u, want %u", c[i].name,
 			     suite.min_len, c[i].want);
-		sa_add(&(struct sa_cfg){ .spi = SPI + 1 + i, .family = AF_INET,
-					 .min_len = suite.min_len, .window = 64 });
+		sa_add(&(struct sa_cfg){ .spi = SPI + 1 + i,
+					 .family = AF_INET,
+					 .min_len = suite.min_len,
+					 .window = 64 });
 		build_esp(&t, (struct pkt_spec){ .family = AF_INET }, SPI + 1 + i, 1,
 			  suite.min_len - 1);
 		cnt_snap(&before);
@@ -937,9 +902,8 @@ Test(xdp_rx, udp_length_below_header_dropped, FX_XSK)
 	for (int udp_len = 0; udp_len < UDPESP_UDP_HLEN; udp_len++) {
 		int delta = udp_len - (UDPESP_UDP_HLEN + ESP_LEN);
 
-		build_esp(&t, (struct pkt_spec){ .family = AF_INET,
-						 .udp_len_delta = delta },
-			  SPI, 1, ESP_LEN);
+		build_esp(&t, (struct pkt_spec){ .family = AF_INET, .udp_len_delta = delta }, SPI,
+			  1, ESP_LEN);
 		expect_hdr_error(&t, t.len, "udp len < 8");
 	}
 	expect_sa_stats(SLOT, .rx_packets = 0);
@@ -953,17 +917,16 @@ Test(xdp_rx, udp_length_beyond_ip_payload_dropped, FX_XSK)
 	parser_natt(AF_INET);
 	parser_natt(AF_INET6);
 	sa_add_default(AF_INET);
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET, .udp_len_delta = 1,
-					 .pad_to = 200 },
+	build_esp(&t, (struct pkt_spec){ .family = AF_INET, .udp_len_delta = 1, .pad_to = 200 },
 		  SPI, 1, ESP_LEN);
 	expect_hdr_error(&t, t.len, "v4 udp > ip");
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET6, .ip_len_delta = -1,
-					 .pad_to = 200 },
+	build_esp(&t, (struct pkt_spec){ .family = AF_INET6, .ip_len_delta = -1, .pad_to = 200 },
 		  SPI, 1, ESP_LEN);
 	expect_hdr_error(&t, t.len, "v6 payload_len < udp");
 	/* An IPv4 total length that covers only the IP header. */
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET,
-					 .ip_len_delta = -(UDPESP_UDP_HLEN + ESP_LEN) },
+	build_esp(&t,
+		  (struct pkt_spec){ .family = AF_INET,
+				     .ip_len_delta = -(UDPESP_UDP_HLEN + ESP_LEN) },
 		  SPI, 1, ESP_LEN);
 	expect_hdr_error(&t, t.len, "v4 tot_len == ihl*4");
 	expect_sa_stats(SLOT, .rx_packets = 0);
@@ -976,12 +939,12 @@ Test(xdp_rx, udp_length_beyond_frame_dropped, FX_XSK)
 
 	parser_natt(AF_INET);
 	parser_natt(AF_INET6);
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET, .ip_len_delta = 10,
-					 .udp_len_delta = 10 },
+	build_esp(&t,
+		  (struct pkt_spec){ .family = AF_INET, .ip_len_delta = 10, .udp_len_delta = 10 },
 		  SPI, 1, ESP_LEN);
 	expect_hdr_error(&t, t.len, "v4 beyond frame");
-	build_esp(&t, (struct pkt_spec){ .family = AF_INET6, .ip_len_delta = 10,
-					 .udp_len_delta = 10 },
+	build_esp(&t,
+		  (struct pkt_spec){ .family = AF_INET6, .ip_len_delta = 10, .udp_len_delta = 10 },
 		  SPI, 1, ESP_LEN);
 	expect_hdr_error(&t, t.len, "v6 beyond frame");
 }
@@ -995,8 +958,7 @@ Test(xdp_rx, ethernet_padding_ignored, FX)
 	struct tpkt t;
 
 	parser_natt(AF_INET);
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .pad_to = 60 }, &ff,
-		  1);
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .pad_to = 60 }, &ff, 1);
 	cr_assert_eq(t.len, 60);
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
@@ -1013,8 +975,8 @@ Test(xdp_rx, udp_length_shorter_than_ip_payload_wins, FX)
 	struct tpkt t;
 
 	parser_natt(AF_INET);
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .udp_len_delta = -4 },
-		  ff_then_junk, sizeof(ff_then_junk));
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .udp_len_delta = -4 }, ff_then_junk,
+		  sizeof(ff_then_junk));
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_action(&o, XDP_DROP, "keepalive inside longer IP payload");
@@ -1045,33 +1007,25 @@ Test(xdp_rx, non_parser_traffic_passed_untouched, FX_XSK)
 	parser_natt(AF_INET6);
 	sa_add_default(AF_INET);
 
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .dport = 4501 },
-		  esp, sizeof(esp));
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .dport = 4501 }, esp, sizeof(esp));
 	expect_ignored(&t, "v4 udp/4501");
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET6, .dport = 500 }, &ff,
-		  1);
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET6, .dport = 500 }, &ff, 1);
 	expect_ignored(&t, "v6 udp/500 keepalive-like");
 	/* The source port 4500 does not matter, only the destination. */
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .dport = 33434 },
-		  &ff, 1);
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .dport = 33434 }, &ff, 1);
 	expect_ignored(&t, "v4 from 4500 to 33434");
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .l4 = PKT_L4_TCP },
-		  esp, sizeof(esp));
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .l4 = PKT_L4_TCP }, esp, sizeof(esp));
 	expect_ignored(&t, "v4 tcp/4500");
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET6, .l4 = PKT_L4_TCP },
-		  esp, sizeof(esp));
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET6, .l4 = PKT_L4_TCP }, esp, sizeof(esp));
 	expect_ignored(&t, "v6 tcp/4500");
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .l4 = PKT_L4_ICMP },
-		  esp, sizeof(esp));
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET, .l4 = PKT_L4_ICMP }, esp, sizeof(esp));
 	expect_ignored(&t, "icmp echo");
-	build_udp(&t, (struct pkt_spec){ .family = AF_INET6, .l4 = PKT_L4_ICMP },
-		  esp, sizeof(esp));
+	build_udp(&t, (struct pkt_spec){ .family = AF_INET6, .l4 = PKT_L4_ICMP }, esp, sizeof(esp));
 	expect_ignored(&t, "icmpv6 echo");
 	/* ARP-sized non-IP frame (28 bytes of "ARP"). */
 	build_udp(&t, (struct pkt_spec){ .ethertype = PKT_ETH_P_ARP }, esp, 28);
 	expect_ignored(&t, "arp");
-	build_udp(&t, (struct pkt_spec){ .ethertype = PKT_ETH_P_ARP, .vlans = 2 },
-		  esp, 28);
+	build_udp(&t, (struct pkt_spec){ .ethertype = PKT_ETH_P_ARP, .vlans = 2 }, esp, 28);
 	expect_ignored(&t, "arp in QinQ");
 	/* Bare Ethernet header, nothing behind it. */
 	build_udp(&t, (struct pkt_spec){ .ethertype = PKT_ETH_P_IP }, NULL, 0);
@@ -1127,23 +1081,19 @@ static void truncation_sweep(const struct pkt_spec *s)
 		}
 		cnt_snap(&before);
 		run_xdp(t.b, len, &xdp_in_lo, &o);
-		cr_assert_eq(o.action, want_act,
-			     "cut at %u of %u bytes: got %s, expected %s", len,
+		cr_assert_eq(o.action, want_act, "cut at %u of %u bytes: got %s, expected %s", len,
 			     t.len, act_name(o.action), act_name(want_act));
 		if (want_act == XDP_REDIRECT) {
 			expect_redirect(&o, &t, s->family, 0, "full frame");
 		} else {
-			cr_assert_eq(o.len, len, "cut at %u: output %u bytes",
-				     len, o.len);
-			cr_assert_arr_eq(o.data, t.b, len,
-					 "cut at %u: output changed", len);
+			cr_assert_eq(o.len, len, "cut at %u: output %u bytes", len, o.len);
+			cr_assert_arr_eq(o.data, t.b, len, "cut at %u: output changed", len);
 		}
 		cnt_delta(&before, moved);
 		for (int c = 0; c < UDPESP_CNT_MAX; c++)
 			cr_assert_eq(moved[c], want[c],
-				     "cut at %u of %u: %s moved by %lld, expected %d",
-				     len, t.len, udpesp_counter_names[c],
-				     moved[c], want[c]);
+				     "cut at %u of %u: %s moved by %lld, expected %d", len, t.len,
+				     udpesp_counter_names[c], moved[c], want[c]);
 	}
 	/* Only the full frame got as far as the SA. */
 	expect_sa_stats(SLOT, .rx_packets = 1, .rx_bytes = ESP_LEN);
@@ -1167,8 +1117,7 @@ Test(xdp_rx, truncated_esp_qinq_ipv4_options_never_redirected, FX_XSK)
 {
 	parser_natt(AF_INET);
 	sa_add_default(AF_INET);
-	truncation_sweep(&(struct pkt_spec){ .family = AF_INET, .vlans = 2,
-					     .ip_opt_len = 8 });
+	truncation_sweep(&(struct pkt_spec){ .family = AF_INET, .vlans = 2, .ip_opt_len = 8 });
 }
 
 Test(xdp_rx, truncated_esp_vlan_ipv6_never_redirected, FX_XSK)
@@ -1190,17 +1139,14 @@ Test(xdp_rx, ipv4_options_ike_and_keepalive_classified, FX)
 
 	parser_natt(AF_INET);
 	for (unsigned int opt = 4; opt <= 40; opt += 4) {
-		build_udp(&t, (struct pkt_spec){ .family = AF_INET,
-						 .ip_opt_len = opt },
-			  ike, sizeof(ike));
+		build_udp(&t, (struct pkt_spec){ .family = AF_INET, .ip_opt_len = opt }, ike,
+			  sizeof(ike));
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		expect_pass_untouched(&o, &t, "ike with options");
 		cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_IKE) = 1);
 
-		build_udp(&t, (struct pkt_spec){ .family = AF_INET,
-						 .ip_opt_len = opt },
-			  &ff, 1);
+		build_udp(&t, (struct pkt_spec){ .family = AF_INET, .ip_opt_len = opt }, &ff, 1);
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		expect_action(&o, XDP_DROP, "keepalive with options");
@@ -1211,8 +1157,7 @@ Test(xdp_rx, ipv4_options_ike_and_keepalive_classified, FX)
 Test(xdp_rx, ipv4_fragments_passed_up_and_counted, FX_XSK)
 {
 	/* First (MF), middle (MF + offset), last (offset), and DF with an offset. */
-	static const __u16 frags[] = { PKT_IP_MF, PKT_IP_MF | 185, 185,
-				       PKT_IP_DF | 1 };
+	static const __u16 frags[] = { PKT_IP_MF, PKT_IP_MF | 185, 185, PKT_IP_DF | 1 };
 	struct cnt_snap before;
 	struct xdp_out o;
 	struct tpkt t;
@@ -1220,9 +1165,8 @@ Test(xdp_rx, ipv4_fragments_passed_up_and_counted, FX_XSK)
 	parser_natt(AF_INET);
 	sa_add_default(AF_INET);
 	for (size_t i = 0; i < ARRAY_SIZE(frags); i++) {
-		build_esp(&t, (struct pkt_spec){ .family = AF_INET,
-						 .frag = frags[i] },
-			  SPI, 1, ESP_LEN);
+		build_esp(&t, (struct pkt_spec){ .family = AF_INET, .frag = frags[i] }, SPI, 1,
+			  ESP_LEN);
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		expect_pass_untouched(&o, &t, "fragment");
@@ -1236,14 +1180,12 @@ Test(xdp_rx, ipv4_dont_fragment_is_not_a_fragment, FX_XSK)
 {
 	parser_natt(AF_INET);
 	sa_add_default(AF_INET);
-	redirect_case(&(struct pkt_spec){ .family = AF_INET, .frag = PKT_IP_DF },
-		      "DF");
+	redirect_case(&(struct pkt_spec){ .family = AF_INET, .frag = PKT_IP_DF }, "DF");
 }
 
 Test(xdp_rx, ipv6_extension_header_passed_up_and_counted, FX_XSK)
 {
-	static const enum pkt_ext exts[] = { PKT_EXT_HOPOPTS, PKT_EXT_DSTOPTS,
-					     PKT_EXT_FRAGMENT };
+	static const enum pkt_ext exts[] = { PKT_EXT_HOPOPTS, PKT_EXT_DSTOPTS, PKT_EXT_FRAGMENT };
 	struct cnt_snap before;
 	struct xdp_out o;
 	struct tpkt t;
@@ -1251,9 +1193,8 @@ Test(xdp_rx, ipv6_extension_header_passed_up_and_counted, FX_XSK)
 	parser_natt(AF_INET6);
 	sa_add_default(AF_INET6);
 	for (size_t i = 0; i < ARRAY_SIZE(exts); i++) {
-		build_esp(&t, (struct pkt_spec){ .family = AF_INET6,
-						 .ext = exts[i] },
-			  SPI, 1, ESP_LEN);
+		build_esp(&t, (struct pkt_spec){ .family = AF_INET6, .ext = exts[i] }, SPI, 1,
+			  ESP_LEN);
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		expect_pass_untouched(&o, &t, "extension header");
@@ -1264,17 +1205,14 @@ Test(xdp_rx, ipv6_extension_header_passed_up_and_counted, FX_XSK)
 
 /* ---- Parser entries ---- */
 
-static void expect_keepalive_dropped(int family, const char *dst, __u16 dport,
-				     const char *what)
+static void expect_keepalive_dropped(int family, const char *dst, __u16 dport, const char *what)
 {
 	static const __u8 ff = 0xff;
 	struct cnt_snap before;
 	struct xdp_out o;
 	struct tpkt t;
 
-	build_udp(&t, (struct pkt_spec){ .family = family, .dst = dst,
-					 .dport = dport },
-		  &ff, 1);
+	build_udp(&t, (struct pkt_spec){ .family = family, .dst = dst, .dport = dport }, &ff, 1);
 	cnt_snap(&before);
 	run_xdp(t.b, t.len, &xdp_in_lo, &o);
 	expect_action(&o, XDP_DROP, what);
@@ -1282,15 +1220,12 @@ static void expect_keepalive_dropped(int family, const char *dst, __u16 dport,
 }
 
 /* No entry matched: the keepalive goes up untouched and nothing counts. */
-static void expect_keepalive_ignored(int family, const char *dst, __u16 dport,
-				     const char *what)
+static void expect_keepalive_ignored(int family, const char *dst, __u16 dport, const char *what)
 {
 	static const __u8 ff = 0xff;
 	struct tpkt t;
 
-	build_udp(&t, (struct pkt_spec){ .family = family, .dst = dst,
-					 .dport = dport },
-		  &ff, 1);
+	build_udp(&t, (struct pkt_spec){ .family = family, .dst = dst, .dport = dport }, &ff, 1);
 	expect_ignored(&t, what);
 }
 
@@ -1372,14 +1307,13 @@ Test(xdp_rx, parser_most_specific_entry_wins, FX)
 
 	build_udp(&t, (struct pkt_spec){ .family = AF_INET }, &ff, 1);
 	for (size_t i = 0; i < ARRAY_SIZE(steps); i++) {
-		parser_add_encap(steps[i].ifindex, PKT_PORT_NATT, AF_INET,
-				 steps[i].addr, steps[i].encap);
+		parser_add_encap(steps[i].ifindex, PKT_PORT_NATT, AF_INET, steps[i].addr,
+				 steps[i].encap);
 		cnt_snap(&before);
 		run_xdp(t.b, t.len, &xdp_in_lo, &o);
 		if (steps[i].encap == UDPESP_ENCAP_ESPINUDP) {
 			expect_action(&o, XDP_DROP, "espinudp entry chosen");
-			cnt_expect(&before, CNT(RX_ENCAP) = 1,
-				   CNT(RX_KEEPALIVE) = 1);
+			cnt_expect(&before, CNT(RX_ENCAP) = 1, CNT(RX_KEEPALIVE) = 1);
 		} else {
 			expect_pass_untouched(&o, &t, "other entry chosen");
 			cnt_expect(&before, CNT(RX_ENCAP) = 1);

@@ -23,8 +23,7 @@ static __u8 pt[FZ_FRAME_MAX];
 
 int LLVMFuzzerTestOneInput(const __u8 *data, size_t size);
 
-static const __u8 fuzz_csum_protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6,
-					 IPPROTO_UDP };
+static const __u8 fuzz_csum_protos[] = { IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6, IPPROTO_UDP };
 
 int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 {
@@ -47,8 +46,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		nh = IPPROTO_TCP;
 	s = &sas[suite][v6];
 	if (!s->crypto)
-		fz_sa_init(s, suite, UDPESP_MODE_TRANSPORT, family, false,
-			   UDPESP_DIR_IN);
+		fz_sa_init(s, suite, UDPESP_MODE_TRANSPORT, family, false, UDPESP_DIR_IN);
 	fz_replay_reset(s, 0);
 	memset(&s->dsa.orig_src, 0, sizeof(s->dsa.orig_src));
 
@@ -65,16 +63,14 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		fz_addr(&s->dsa.orig_src, family, data[1]);
 		pt[coff] = pt[coff + 1] = 0;
 		c = (__u16)~fz_csum_fold(fz_l4_sum(family, (const __u8 *)s->dsa.orig_src.addr,
-						   (const __u8 *)s->cfg.dst.addr, nh, pt,
-						   seg_len));
+						   (const __u8 *)s->cfg.dst.addr, nh, pt, seg_len));
 		if (nh == IPPROTO_UDP && !c)
 			c = 0xffff;
 		fz_put16(pt + coff, c);
 	}
 	/* Self-describing padding 1, 2, 3 ..., pad length, next header. */
 	pt_len = seg_len;
-	pad = (unsigned int)((s->suite.block - (seg_len + 2) % s->suite.block) %
-			     s->suite.block);
+	pad = (unsigned int)((s->suite.block - (seg_len + 2) % s->suite.block) % s->suite.block);
 	for (i = 0; i < pad; i++)
 		pt[pt_len++] = (__u8)(i + 1);
 	pt[pt_len++] = (__u8)pad;

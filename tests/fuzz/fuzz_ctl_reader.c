@@ -56,8 +56,7 @@ static void fuzz_ctl_decode(const struct ctl_msg *msg, bool reply)
 		break;
 	}
 	case UDPESP_MSG_ERROR:
-		if (msg->hdr.status >= 0 ||
-		    strlen(msg->payload) >= msg->hdr.len)
+		if (msg->hdr.status >= 0 || strlen(msg->payload) >= msg->hdr.len)
 			abort();
 		break;
 	default:

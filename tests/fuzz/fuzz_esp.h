@@ -71,8 +71,8 @@ static inline void fz_addr(struct udpesp_ctl_addr *a, __u8 family, __u8 last)
 	}
 }
 
-static inline void fz_alg(struct udpesp_ctl_alg *a, const char *name,
-			  __u32 key_len, __u32 bits, __u8 seed)
+static inline void fz_alg(struct udpesp_ctl_alg *a, const char *name, __u32 key_len, __u32 bits,
+			  __u8 seed)
 {
 	memset(a, 0, sizeof(*a));
 	snprintf(a->name, sizeof(a->name), "%s", name);
@@ -83,8 +83,8 @@ static inline void fz_alg(struct udpesp_ctl_alg *a, const char *name,
 }
 
 /* Both directions share the keys, so what esp_encap() seals decaps. */
-static inline void fz_sa_init(struct fz_sa *s, unsigned int suite, __u8 mode,
-			      __u8 family, bool esn, __u8 dir)
+static inline void fz_sa_init(struct fz_sa *s, unsigned int suite, __u8 mode, __u8 family, bool esn,
+			      __u8 dir)
 {
 	const struct fz_suite_desc *d = &fz_suites[suite % FZ_NSUITES];
 	char err[UDPESP_CTL_ERRMSG_MAX];
@@ -108,8 +108,8 @@ static inline void fz_sa_init(struct fz_sa *s, unsigned int suite, __u8 mode,
 	}
 	if (sa_check(c, &s->suite, err, sizeof(err)))
 		fz_die(err);
-	s->crypto = esp_crypto_new(&s->suite, d->key_len ? c->aead.key_len ?
-				   c->aead.key : c->enc.key : NULL,
+	s->crypto = esp_crypto_new(&s->suite,
+				   d->key_len ? c->aead.key_len ? c->aead.key : c->enc.key : NULL,
 				   d->aead ? NULL : c->auth.key);
 	s->t = esp_crypto_thread_new();
 	if (!s->crypto || !s->t)
@@ -168,9 +168,8 @@ static inline int fz_l4_csum_off(__u8 nh, __u8 family)
  * The pseudo-header sum of a segment of len bytes between saddr and
  * daddr, plus the segment itself (its checksum field as it is).
  */
-static inline __u32 fz_l4_sum(__u8 family, const __u8 *saddr,
-			      const __u8 *daddr, __u8 nh, const __u8 *l4,
-			      size_t len)
+static inline __u32 fz_l4_sum(__u8 family, const __u8 *saddr, const __u8 *daddr, __u8 nh,
+			      const __u8 *l4, size_t len)
 {
 	size_t alen = family == UDPESP_AF_INET ? 4 : 16;
 	__u32 sum = fz_csum_add(0, saddr, alen);
@@ -195,14 +194,12 @@ static inline bool fz_l4_csum_ok(const __u8 *ip, size_t len, __u8 family)
 
 	if (off < 0 || len < hlen + off + 2)
 		return true;
-	if (nh == IPPROTO_UDP && family == UDPESP_AF_INET &&
-	    !ip[hlen + 6] && !ip[hlen + 7])
+	if (nh == IPPROTO_UDP && family == UDPESP_AF_INET && !ip[hlen + 6] && !ip[hlen + 7])
 		return true;
 	/* A computed UDP checksum of 0 goes out as 0xffff (RFC 768). */
 	if (nh == IPPROTO_UDP && !ip[hlen + 6] && !ip[hlen + 7])
 		return false;
-	return fz_csum_fold(fz_l4_sum(family, sa, da, nh, ip + hlen,
-				      len - hlen)) == 0xffff;
+	return fz_csum_fold(fz_l4_sum(family, sa, da, nh, ip + hlen, len - hlen)) == 0xffff;
 }
 
 /*
@@ -214,8 +211,8 @@ static inline size_t fz_esp_off(__u8 family)
 	return FZ_ETH_HLEN + (family == UDPESP_AF_INET ? 20 : 40) + 8;
 }
 
-static inline size_t fz_outer(const struct fz_sa *s, __u8 *f, size_t esp_len,
-			      __u8 tos, struct udpesp_xdp_meta *m)
+static inline size_t fz_outer(const struct fz_sa *s, __u8 *f, size_t esp_len, __u8 tos,
+			      struct udpesp_xdp_meta *m)
 {
 	const struct udpesp_ctl_sa *c = &s->cfg;
 	__u8 family = c->src.family;
@@ -261,8 +258,8 @@ static inline size_t fz_outer(const struct fz_sa *s, __u8 *f, size_t esp_len,
  * the result authenticates, whatever pt says. pt_len is rounded up to
  * the block with zero bytes. Returns the ESP length, 0 if it does not fit.
  */
-static inline size_t fz_seal(struct fz_sa *s, __u8 *esp, size_t room,
-			     const __u8 *pt, size_t pt_len, __u64 seq)
+static inline size_t fz_seal(struct fz_sa *s, __u8 *esp, size_t room, const __u8 *pt, size_t pt_len,
+			     __u64 seq)
 {
 	const struct esp_suite *su = &s->suite;
 	size_t body = pt_len, len;
@@ -281,8 +278,7 @@ static inline size_t fz_seal(struct fz_sa *s, __u8 *esp, size_t room,
 		esp[8 + i] = (__u8)(seq >> (8 * (i % 8)));
 	memcpy(esp + 8 + su->iv_len, pt, pt_len);
 	memset(esp + 8 + su->iv_len + pt_len, 0, body - pt_len);
-	if (esp_crypto_encrypt(s->crypto, s->t, esp, len, s->dsa.esn,
-			       (__u32)(seq >> 32)))
+	if (esp_crypto_encrypt(s->crypto, s->t, esp, len, s->dsa.esn, (__u32)(seq >> 32)))
 		return 0;
 	return len;
 }

@@ -82,8 +82,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		}
 		if (flags & 2)
 			fz_addr(&s->dsa.orig_src, s->cfg.src.family, 42);
-		esp_len = fz_seal(s, frame + off, sizeof(frame) - off, data + 8,
-				  size - 8, seq);
+		esp_len = fz_seal(s, frame + off, sizeof(frame) - off, data + 8, size - 8, seq);
 		if (!esp_len)
 			return 0;
 		len = fz_outer(s, frame, esp_len, tos, &m);
@@ -95,8 +94,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	v = esp_decap(&s->dsa, s->t, frame, len, &m, &out);
 	if (v >= ESP_VERDICT_MAX)
 		abort();
-	if (v == ESP_OK && ((size_t)out.inner_off + out.inner_len > len ||
-			    out.inner_len == 0))
+	if (v == ESP_OK && ((size_t)out.inner_off + out.inner_len > len || out.inner_len == 0))
 		abort();
 	if ((v == ESP_DROP_HDR || v == ESP_DROP_ICV) && memcmp(before, frame, len))
 		abort();

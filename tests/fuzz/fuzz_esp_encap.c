@@ -93,8 +93,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		__u8 mode = tr ? UDPESP_MODE_TRANSPORT : UDPESP_MODE_TUNNEL;
 		struct fz_sa *oc = &out_cfg[suite][tr][v6][esn];
 
-		fz_sa_init(&in_sas[suite][tr][v6][esn], suite, mode, family, esn,
-			   UDPESP_DIR_IN);
+		fz_sa_init(&in_sas[suite][tr][v6][esn], suite, mode, family, esn, UDPESP_DIR_IN);
 		fz_sa_init(oc, suite, mode, family, esn, UDPESP_DIR_OUT);
 		esp_encap_sa_init(sa, &oc->cfg, &oc->suite, oc->crypto);
 	}
@@ -104,8 +103,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	len = size - 8;
 	memset(buf, 0, sizeof(buf));
 	memcpy(buf + FZ_OFF, data + 8, len);
-	v = esp_encap(sa, et, buf, sizeof(buf), FZ_OFF, len,
-		      (size_t)data[2] << 8 | data[3], &o);
+	v = esp_encap(sa, et, buf, sizeof(buf), FZ_OFF, len, (size_t)data[2] << 8 | data[3], &o);
 	if (v >= ESP_ENCAP_VERDICT_MAX)
 		abort();
 	if (v != ESP_ENCAP_OK)
@@ -115,7 +113,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		abort();
 	/* The inner packet ends where its own length says. */
 	inner_len = data[8] >> 4 == 4 ? (size_t)data[8 + 2] << 8 | data[8 + 3] :
-		    40 + ((size_t)data[8 + 4] << 8 | data[8 + 5]);
+					40 + ((size_t)data[8 + 4] << 8 | data[8 + 5]);
 	if (inner_len > len)
 		abort();
 	memcpy(orig, data + 8, inner_len);
@@ -129,7 +127,6 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	m.l4_off = (__u16)(o.esp_off - 8);
 	m.esp_off = (__u16)o.esp_off;
 	m.family = family;
-	fuzz_esp_encap_check(&in_sas[suite][tr][v6][esn], &o, &m,
-			     o.esp_off + o.esp_len, inner_len);
+	fuzz_esp_encap_check(&in_sas[suite][tr][v6][esn], &o, &m, o.esp_off + o.esp_len, inner_len);
 	return 0;
 }

@@ -17,7 +17,8 @@ static const struct {
 } gcm_draft[] = {
 	{ /* #1 */
 	  .key = "4c80cdefbb5d10da906ac73c3613a634",
-	  .spi = "00004321", .seq = "8765432100000000",
+	  .spi = "00004321",
+	  .seq = "8765432100000000",
 	  .nonce = "2e443b684956ed7e3b244cfe",
 	  .plain = "45000048699a000080114db7c0a80102"
 		   "c0a801010a9bf15638d3010000010000"
@@ -32,7 +33,8 @@ static const struct {
 		"2fd04796562dfdb4" },
 	{ /* #2 */
 	  .key = "feffe9928665731c6d6a8f9467308308",
-	  .spi = "0000a5f8", .seq = "0000000a",
+	  .spi = "0000a5f8",
+	  .seq = "0000000a",
 	  .nonce = "cafebabefacedbaddecaf888",
 	  .plain = "4500003e698f000080114dccc0a80102"
 		   "c0a801010a980035002a2343b2d00100"
@@ -46,7 +48,8 @@ static const struct {
 	{ /* #3 */
 	  .key = "abbccddef00112233445566778899aab"
 		 "abbccddef00112233445566778899aab",
-	  .spi = "4a2cbfe3", .seq = "00000002",
+	  .spi = "4a2cbfe3",
+	  .seq = "00000002",
 	  .nonce = "112233440102030405060708",
 	  .plain = "4500003069a6400080062690c0a80102"
 		   "9389155e0a9e008b2dc57ee000000000"
@@ -59,7 +62,8 @@ static const struct {
 		"15956c96" },
 	{ /* #4 */
 	  .key = "00000000000000000000000000000000",
-	  .spi = "00000000", .seq = "00000001",
+	  .spi = "00000000",
+	  .seq = "00000001",
 	  .nonce = "000000000000000000000000",
 	  .plain = "4500003c99c500008001cb7a40679318"
 		   "010101010800075c0200440061626364"
@@ -72,7 +76,8 @@ static const struct {
 		"f821d496eeb096e98ad2b69e4799c71d" },
 	{ /* #5 */
 	  .key = "3de09874b388e6491988d0c3607eae1f",
-	  .spi = "42f67e3f", .seq = "1010101010101010",
+	  .spi = "42f67e3f",
+	  .seq = "1010101010101010",
 	  .nonce = "57690e434e280000a2fca1a3",
 	  .plain = "4500003c99c300008001cb7c40679318"
 		   "010101010800085c0200430061626364"
@@ -85,7 +90,8 @@ static const struct {
 		"e0d731cc978ecafaeae88f00e80d6e48" },
 	{ /* #6 */
 	  .key = "3de09874b388e6491988d0c3607eae1f",
-	  .spi = "42f67e3f", .seq = "1010101010101010",
+	  .spi = "42f67e3f",
+	  .seq = "1010101010101010",
 	  .nonce = "57690e434e280000a2fca1a3",
 	  .plain = "4500001c42a200008001441f406793b6"
 		   "e00000020a00f5ff01020201",
@@ -95,7 +101,8 @@ static const struct {
 	{ /* #7 */
 	  .key = "feffe9928665731c6d6a8f9467308308"
 		 "feffe9928665731c",
-	  .spi = "0000a5f8", .seq = "0000000a",
+	  .spi = "0000a5f8",
+	  .seq = "0000000a",
 	  .nonce = "cafebabefacedbaddecaf888",
 	  .plain = "45000028a4ad4000400678800a01038f"
 		   "0a010612802306b8cb712602dd6bb03e"
@@ -106,7 +113,8 @@ static const struct {
 		"18027b5b4cd7a636" },
 	{ /* #8 */
 	  .key = "abbccddef00112233445566778899aab",
-	  .spi = "00000100", .seq = "0000000000000001",
+	  .spi = "00000100",
+	  .seq = "0000000000000001",
 	  .nonce = "decaf888cafedebaceface74",
 	  .plain = "4500004933ba00007f119106c3fb1d10"
 		   "c2b1d326c02831ce0035dd7b800302d5"
@@ -122,7 +130,8 @@ static const struct {
 	{ /* #9 */
 	  .key = "abbccddef00112233445566778899aab"
 		 "abbccddef00112233445566778899aab",
-	  .spi = "17405e67", .seq = "156f3126dd0db99b",
+	  .spi = "17405e67",
+	  .seq = "156f3126dd0db99b",
 	  .nonce = "73616c74616e640169766563",
 	  .plain = "45080028732c00004006e9f90a010612"
 		   "0a01038f06b88023dd6bafbecb712602"
@@ -133,7 +142,8 @@ static const struct {
 		"b7eebca614c89b35" },
 	{ /* #10 */
 	  .key = "3de09874b388e6491988d0c3607eae1f",
-	  .spi = "42f67e3f", .seq = "1010101010101010",
+	  .spi = "42f67e3f",
+	  .seq = "1010101010101010",
 	  .nonce = "57690e434e280000a2fca1a3",
 	  .plain = "45000049333e00007f119182c3fb1d10"
 		   "c2b1d326c02831ce0035cb458003025b"
@@ -149,7 +159,8 @@ static const struct {
 	{ /* #11 */
 	  .key = "abbccddef00112233445566778899aab"
 		 "abbccddef00112233445566778899aab",
-	  .spi = "17405e67", .seq = "156f3126dd0db99b",
+	  .spi = "17405e67",
+	  .seq = "156f3126dd0db99b",
 	  .nonce = "73616c74616e640169766563",
 	  .plain = "636973636f0172756c65730174686501"
 		   "6e6574776501646566696e6501746865"
@@ -164,14 +175,16 @@ static const struct {
 		"11e24f30e44ccc76" },
 	{ /* #12 */
 	  .key = "7d773d00c144c525ac619d18c84a3f47",
-	  .spi = "335467ae", .seq = "ffffffff",
+	  .spi = "335467ae",
+	  .seq = "ffffffff",
 	  .nonce = "d966426743457e9182443bc6",
 	  .plain = "01020201",
 	  .ct = "437f866bcb3f699fe9b0822bac961c45"
 		"04bef270" },
 	{ /* #13 */
 	  .key = "abbccddef00112233445566778899aab",
-	  .spi = "00000100", .seq = "0000000000000001",
+	  .spi = "00000100",
+	  .seq = "0000000000000001",
 	  .nonce = "decaf888cafedebaceface74",
 	  .plain = "746f016265016f72016e6f7401746f01"
 		   "62650001",
@@ -181,7 +194,8 @@ static const struct {
 	{ /* #14 */
 	  .key = "6c6567616c697a656d6172696a75616e"
 		 "61616e64646f69746265666f72656961",
-	  .spi = "796b6963", .seq = "ffffffffffffffff",
+	  .spi = "796b6963",
+	  .seq = "ffffffffffffffff",
 	  .nonce = "7475726e333021696765746d",
 	  .plain = "45000030da3a00008001df3bc0a80005"
 		   "c0a800010800c6cd0200070061626364"

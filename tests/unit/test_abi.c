@@ -44,11 +44,12 @@ struct abi_member {
 	size_t size;
 };
 
-#define MEMBER(s, field, t)                                            \
-	{                                                              \
-		.name = #field, .type = #t,                            \
-		.offset = offsetof(struct s, field),                   \
-		.size = sizeof(((struct s *)0)->field),                \
+#define MEMBER(s, field, t)                             \
+	{                                               \
+		.name = #field,                         \
+		.type = #t,                             \
+		.offset = offsetof(struct s, field),    \
+		.size = sizeof(((struct s *)0)->field), \
 	}
 
 /*
@@ -57,10 +58,8 @@ struct abi_member {
  * struct byte for byte.
  */
 static const struct abi_member parser_key_members[] = {
-	MEMBER(udpesp_parser_key, ifindex, __u32),
-	MEMBER(udpesp_parser_key, port, __be16),
-	MEMBER(udpesp_parser_key, family, __u8),
-	MEMBER(udpesp_parser_key, pad, __u8),
+	MEMBER(udpesp_parser_key, ifindex, __u32), MEMBER(udpesp_parser_key, port, __be16),
+	MEMBER(udpesp_parser_key, family, __u8),   MEMBER(udpesp_parser_key, pad, __u8),
 	MEMBER(udpesp_parser_key, addr, __be32),
 };
 
@@ -84,18 +83,12 @@ static const struct abi_member sa_key_members[] = {
 };
 
 static const struct abi_member sa_members[] = {
-	MEMBER(udpesp_sa, handle, __u32),
-	MEMBER(udpesp_sa, slot, __u32),
-	MEMBER(udpesp_sa, parser, __u32),
-	MEMBER(udpesp_sa, flags, __u32),
-	MEMBER(udpesp_sa, backend, __u8),
-	MEMBER(udpesp_sa, mode, __u8),
-	MEMBER(udpesp_sa, alg, __u8),
-	MEMBER(udpesp_sa, encap, __u8),
-	MEMBER(udpesp_sa, min_len, __u16),
-	MEMBER(udpesp_sa, pad16, __u16),
-	MEMBER(udpesp_sa, gen, __u32),
-	MEMBER(udpesp_sa, pad, __u32),
+	MEMBER(udpesp_sa, handle, __u32),  MEMBER(udpesp_sa, slot, __u32),
+	MEMBER(udpesp_sa, parser, __u32),  MEMBER(udpesp_sa, flags, __u32),
+	MEMBER(udpesp_sa, backend, __u8),  MEMBER(udpesp_sa, mode, __u8),
+	MEMBER(udpesp_sa, alg, __u8),	   MEMBER(udpesp_sa, encap, __u8),
+	MEMBER(udpesp_sa, min_len, __u16), MEMBER(udpesp_sa, pad16, __u16),
+	MEMBER(udpesp_sa, gen, __u32),	   MEMBER(udpesp_sa, pad, __u32),
 };
 
 static const struct abi_member replay_members[] = {
@@ -124,14 +117,10 @@ static const struct abi_member sa_stats_members[] = {
 };
 
 static const struct abi_member xdp_meta_members[] = {
-	MEMBER(udpesp_xdp_meta, magic, __u32),
-	MEMBER(udpesp_xdp_meta, slot, __u32),
-	MEMBER(udpesp_xdp_meta, gen, __u32),
-	MEMBER(udpesp_xdp_meta, seq_hi, __u32),
-	MEMBER(udpesp_xdp_meta, l3_off, __u16),
-	MEMBER(udpesp_xdp_meta, l4_off, __u16),
-	MEMBER(udpesp_xdp_meta, esp_off, __u16),
-	MEMBER(udpesp_xdp_meta, family, __u8),
+	MEMBER(udpesp_xdp_meta, magic, __u32),	 MEMBER(udpesp_xdp_meta, slot, __u32),
+	MEMBER(udpesp_xdp_meta, gen, __u32),	 MEMBER(udpesp_xdp_meta, seq_hi, __u32),
+	MEMBER(udpesp_xdp_meta, l3_off, __u16),	 MEMBER(udpesp_xdp_meta, l4_off, __u16),
+	MEMBER(udpesp_xdp_meta, esp_off, __u16), MEMBER(udpesp_xdp_meta, family, __u8),
 	MEMBER(udpesp_xdp_meta, pad, __u8),
 };
 
@@ -142,8 +131,8 @@ static void btf_open(void)
 	const char *path = bpf_obj_path();
 
 	btf = btf__parse_elf(path, NULL);
-	cr_assert_not_null(btf, "no BTF in %s (%s): run make, or set UDPESP_BPF_OBJ",
-			   path, strerror(errno));
+	cr_assert_not_null(btf, "no BTF in %s (%s): run make, or set UDPESP_BPF_OBJ", path,
+			   strerror(errno));
 }
 
 static void btf_close(void)
@@ -165,24 +154,24 @@ static const struct btf_type *element_type(__u32 id)
 }
 
 /* The C side alone: the table covers the struct with no hole, in order. */
-static void check_table_covers(const char *name, size_t size,
-			       const struct abi_member *m, size_t n)
+static void check_table_covers(const char *name, size_t size, const struct abi_member *m, size_t n)
 {
 	size_t end = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		cr_assert_eq(m[i].offset, end,
-			     "struct %s: member %s at %zu, expected %zu (hole, or a member missing from the table)",
-			     name, m[i].name, m[i].offset, end);
+		cr_assert_eq(
+			m[i].offset, end,
+			"struct %s: member %s at %zu, expected %zu (hole, or a member missing from the table)",
+			name, m[i].name, m[i].offset, end);
 		end = m[i].offset + m[i].size;
 	}
-	cr_assert_eq(end, size,
-		     "struct %s: table ends at %zu but sizeof is %zu (member missing from the table?)",
-		     name, end, size);
+	cr_assert_eq(
+		end, size,
+		"struct %s: table ends at %zu but sizeof is %zu (member missing from the table?)",
+		name, end, size);
 }
 
-static void check_struct(const char *name, size_t size,
-			 const struct abi_member *m, size_t n)
+static void check_struct(const char *name, size_t size, const struct abi_member *m, size_t n)
 {
 	const struct btf_member *bm;
 	const struct btf_type *t;
@@ -191,15 +180,14 @@ static void check_struct(const char *name, size_t size,
 	check_table_covers(name, size, m, n);
 
 	id = btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT);
-	cr_assert_gt(id, 0, "struct %s is not in the BTF of %s", name,
-		     bpf_obj_path());
+	cr_assert_gt(id, 0, "struct %s is not in the BTF of %s", name, bpf_obj_path());
 	t = btf__type_by_id(btf, id);
 	cr_assert_not_null(t);
 	cr_assert_eq(btf__resolve_size(btf, id), (__s64)size,
 		     "struct %s: BTF size %lld, sizeof %zu", name,
 		     (long long)btf__resolve_size(btf, id), size);
-	cr_assert_eq(btf_vlen(t), n, "struct %s: %u members in BTF, %zu in C",
-		     name, btf_vlen(t), n);
+	cr_assert_eq(btf_vlen(t), n, "struct %s: %u members in BTF, %zu in C", name, btf_vlen(t),
+		     n);
 
 	bm = btf_members(t);
 	for (size_t i = 0; i < n; i++, bm++) {
@@ -212,21 +200,19 @@ static void check_struct(const char *name, size_t size,
 		cr_assert_eq(btf_member_bitfield_size(t, i), 0,
 			     "struct %s: %s is a bitfield in BTF", name, bname);
 		cr_assert_eq(btf_member_bit_offset(t, i), m[i].offset * 8,
-			     "struct %s: %s at bit %u in BTF, %zu in C", name,
-			     bname, btf_member_bit_offset(t, i), m[i].offset * 8);
+			     "struct %s: %s at bit %u in BTF, %zu in C", name, bname,
+			     btf_member_bit_offset(t, i), m[i].offset * 8);
 		cr_assert_eq(btf__resolve_size(btf, bm->type), (__s64)m[i].size,
-			     "struct %s: %s has %lld bytes in BTF, %zu in C", name,
-			     bname, (long long)btf__resolve_size(btf, bm->type),
-			     m[i].size);
+			     "struct %s: %s has %lld bytes in BTF, %zu in C", name, bname,
+			     (long long)btf__resolve_size(btf, bm->type), m[i].size);
 		cr_assert_not_null(et, "struct %s: %s has no type", name, bname);
 		tname = btf__name_by_offset(btf, et->name_off);
-		cr_assert_str_eq(tname, m[i].type, "struct %s: %s is %s in BTF, %s in C",
-				 name, bname, tname, m[i].type);
+		cr_assert_str_eq(tname, m[i].type, "struct %s: %s is %s in BTF, %s in C", name,
+				 bname, tname, m[i].type);
 	}
 }
 
-#define CHECK_STRUCT(s, members) \
-	check_struct(#s, sizeof(struct s), members, ARRAY_SIZE(members))
+#define CHECK_STRUCT(s, members) check_struct(#s, sizeof(struct s), members, ARRAY_SIZE(members))
 
 TestSuite(abi, .init = btf_open, .fini = btf_close);
 
@@ -284,8 +270,7 @@ struct counter_enumerator {
 
 #define COUNTER_ENUMERATOR(id, name, help) { "UDPESP_CNT_" #id, UDPESP_CNT_##id },
 static const struct counter_enumerator counters[] = {
-	UDPESP_COUNTERS(COUNTER_ENUMERATOR)
-	{ "UDPESP_CNT_MAX", UDPESP_CNT_MAX },
+	UDPESP_COUNTERS(COUNTER_ENUMERATOR){ "UDPESP_CNT_MAX", UDPESP_CNT_MAX },
 };
 #undef COUNTER_ENUMERATOR
 
@@ -300,21 +285,19 @@ Test(abi, counter_enum_matches_btf)
 
 	id = btf__find_by_name_kind(btf, "udpesp_counter", BTF_KIND_ENUM);
 	if (id <= 0)
-		cr_skip_test("enum udpesp_counter is not in the BTF of %s",
-			     bpf_obj_path());
+		cr_skip_test("enum udpesp_counter is not in the BTF of %s", bpf_obj_path());
 	t = btf__type_by_id(btf, id);
 	cr_assert_eq(btf_vlen(t), ARRAY_SIZE(counters),
-		     "enum udpesp_counter: %u enumerators in BTF, %zu in C",
-		     btf_vlen(t), ARRAY_SIZE(counters));
+		     "enum udpesp_counter: %u enumerators in BTF, %zu in C", btf_vlen(t),
+		     ARRAY_SIZE(counters));
 	e = btf_enum(t);
 	for (size_t i = 0; i < ARRAY_SIZE(counters); i++, e++) {
 		const char *name = btf__name_by_offset(btf, e->name_off);
 
-		cr_assert_str_eq(name, counters[i].name,
-				 "enumerator %zu is %s in BTF, %s in C", i, name,
-				 counters[i].name);
-		cr_assert_eq(e->val, counters[i].value, "%s = %d in BTF, %d in C",
-			     name, e->val, counters[i].value);
+		cr_assert_str_eq(name, counters[i].name, "enumerator %zu is %s in BTF, %s in C", i,
+				 name, counters[i].name);
+		cr_assert_eq(e->val, counters[i].value, "%s = %d in BTF, %d in C", name, e->val,
+			     counters[i].value);
 	}
 }
 
@@ -328,15 +311,12 @@ struct map_types {
 };
 
 static const struct map_types maps[] = {
-	{ UDPESP_MAP_PORTS, "__u32", "struct udpesp_port_val", 4,
-	  sizeof(struct udpesp_port_val) },
-	{ UDPESP_MAP_PARSER, "struct udpesp_parser_key",
-	  "struct udpesp_parser_val", sizeof(struct udpesp_parser_key),
-	  sizeof(struct udpesp_parser_val) },
-	{ UDPESP_MAP_SA, "struct udpesp_sa_key", "struct udpesp_sa",
-	  sizeof(struct udpesp_sa_key), sizeof(struct udpesp_sa) },
-	{ UDPESP_MAP_REPLAY, "__u32", "struct udpesp_replay", 4,
-	  sizeof(struct udpesp_replay) },
+	{ UDPESP_MAP_PORTS, "__u32", "struct udpesp_port_val", 4, sizeof(struct udpesp_port_val) },
+	{ UDPESP_MAP_PARSER, "struct udpesp_parser_key", "struct udpesp_parser_val",
+	  sizeof(struct udpesp_parser_key), sizeof(struct udpesp_parser_val) },
+	{ UDPESP_MAP_SA, "struct udpesp_sa_key", "struct udpesp_sa", sizeof(struct udpesp_sa_key),
+	  sizeof(struct udpesp_sa) },
+	{ UDPESP_MAP_REPLAY, "__u32", "struct udpesp_replay", 4, sizeof(struct udpesp_replay) },
 	{ UDPESP_MAP_SA_STATS, "__u32", "struct udpesp_sa_stats", 4,
 	  sizeof(struct udpesp_sa_stats) },
 	{ UDPESP_MAP_STATS, "__u32", "__u64", 4, 8 },
@@ -344,15 +324,13 @@ static const struct map_types maps[] = {
 	{ UDPESP_MAP_XSK_BASE, "__u32", "__u32", 4, 4 },
 	{ UDPESP_MAP_XSK_CNT, "__u32", "struct udpesp_xsk_counters", 4,
 	  sizeof(struct udpesp_xsk_counters) },
-	{ UDPESP_MAP_XSK_SA, "__u32", "struct udpesp_sa_stats", 4,
-	  sizeof(struct udpesp_sa_stats) },
+	{ UDPESP_MAP_XSK_SA, "__u32", "struct udpesp_sa_stats", 4, sizeof(struct udpesp_sa_stats) },
 	{ UDPESP_MAP_KF_PROG, "__u32", "__u32", 4, 4 },
 };
 
 static struct bpf_object *obj;
 
-static int libbpf_quiet(enum libbpf_print_level level, const char *fmt,
-			va_list ap)
+static int libbpf_quiet(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (level == LIBBPF_DEBUG)
 		return 0;
@@ -365,8 +343,8 @@ static void obj_open(void)
 
 	libbpf_set_print(libbpf_quiet);
 	obj = bpf_object__open_file(path, NULL);
-	cr_assert_not_null(obj, "cannot open %s (%s): run make, or set UDPESP_BPF_OBJ",
-			   path, strerror(errno));
+	cr_assert_not_null(obj, "cannot open %s (%s): run make, or set UDPESP_BPF_OBJ", path,
+			   strerror(errno));
 }
 
 static void obj_close(void)
@@ -413,20 +391,20 @@ Test(abi, maps_typed_with_shared_structs, .init = obj_open, .fini = obj_close)
 		cr_assert_not_null(want, "map %s is not in the test's table", mname);
 		seen++;
 		btf_type_name(b, bpf_map__btf_key_type_id(map), name, sizeof(name));
-		cr_assert_str_eq(name, want->key, "map %s: key is %s, expected %s",
-				 mname, name, want->key);
+		cr_assert_str_eq(name, want->key, "map %s: key is %s, expected %s", mname, name,
+				 want->key);
 		btf_type_name(b, bpf_map__btf_value_type_id(map), name, sizeof(name));
-		cr_assert_str_eq(name, want->value, "map %s: value is %s, expected %s",
-				 mname, name, want->value);
+		cr_assert_str_eq(name, want->value, "map %s: value is %s, expected %s", mname, name,
+				 want->value);
 		cr_assert_eq(bpf_map__key_size(map), want->key_size,
-			     "map %s: key_size %u, expected %zu", mname,
-			     bpf_map__key_size(map), want->key_size);
+			     "map %s: key_size %u, expected %zu", mname, bpf_map__key_size(map),
+			     want->key_size);
 		cr_assert_eq(bpf_map__value_size(map), want->value_size,
-			     "map %s: value_size %u, expected %zu", mname,
-			     bpf_map__value_size(map), want->value_size);
+			     "map %s: value_size %u, expected %zu", mname, bpf_map__value_size(map),
+			     want->value_size);
 	}
-	cr_assert_eq(seen, ARRAY_SIZE(maps), "%zu maps in the object, %zu expected",
-		     seen, ARRAY_SIZE(maps));
+	cr_assert_eq(seen, ARRAY_SIZE(maps), "%zu maps in the object, %zu expected", seen,
+		     ARRAY_SIZE(maps));
 }
 
 Test(abi, map_names_prefixed_and_short, .init = obj_open, .fini = obj_close)
@@ -438,11 +416,10 @@ Test(abi, map_names_prefixed_and_short, .init = obj_open, .fini = obj_close)
 		const char *name = bpf_map__name(map);
 
 		n++;
-		cr_assert_eq(strncmp(name, "udpesp_", 7), 0,
-			     "map %s does not start with udpesp_", name);
-		cr_assert_leq(strlen(name), OBJ_NAME_MAX,
-			      "map %s is longer than %d characters", name,
-			      OBJ_NAME_MAX);
+		cr_assert_eq(strncmp(name, "udpesp_", 7), 0, "map %s does not start with udpesp_",
+			     name);
+		cr_assert_leq(strlen(name), OBJ_NAME_MAX, "map %s is longer than %d characters",
+			      name, OBJ_NAME_MAX);
 	}
 	cr_assert_gt(n, 0, "no maps in %s", bpf_obj_path());
 }
@@ -454,8 +431,8 @@ Test(abi, map_sizes_follow_abi_limits, .init = obj_open, .fini = obj_close)
 	map = bpf_object__find_map_by_name(obj, UDPESP_MAP_STATS);
 	cr_assert_not_null(map);
 	cr_assert_eq(bpf_map__max_entries(map), UDPESP_CNT_MAX,
-		     "udpesp_stats has %u slots for %d counters",
-		     bpf_map__max_entries(map), UDPESP_CNT_MAX);
+		     "udpesp_stats has %u slots for %d counters", bpf_map__max_entries(map),
+		     UDPESP_CNT_MAX);
 	map = bpf_object__find_map_by_name(obj, UDPESP_MAP_PORTS);
 	cr_assert_not_null(map);
 	cr_assert_eq(bpf_map__max_entries(map), 65536, "one slot per UDP port");
@@ -483,8 +460,7 @@ Test(abi, xdp_program_in_xdp_section, .init = obj_open, .fini = obj_close)
 	size_t n = 0;
 
 	prog = bpf_object__find_program_by_name(obj, UDPESP_PROG_XDP);
-	cr_assert_not_null(prog, "no program %s in %s", UDPESP_PROG_XDP,
-			   bpf_obj_path());
+	cr_assert_not_null(prog, "no program %s in %s", UDPESP_PROG_XDP, bpf_obj_path());
 	cr_assert_str_eq(bpf_program__section_name(prog), "xdp");
 	cr_assert_eq(bpf_program__type(prog), BPF_PROG_TYPE_XDP);
 
@@ -494,10 +470,9 @@ Test(abi, xdp_program_in_xdp_section, .init = obj_open, .fini = obj_close)
 		n++;
 		cr_assert_eq(strncmp(name, "udpesp_", 7), 0,
 			     "program %s does not start with udpesp_", name);
-		cr_assert_leq(strlen(name), OBJ_NAME_MAX,
-			      "program %s is longer than %d characters", name,
-			      OBJ_NAME_MAX);
+		cr_assert_leq(strlen(name), OBJ_NAME_MAX, "program %s is longer than %d characters",
+			      name, OBJ_NAME_MAX);
 	}
-	cr_assert_eq(n, 1, "%zu programs in %s, expected only %s", n,
-		     bpf_obj_path(), UDPESP_PROG_XDP);
+	cr_assert_eq(n, 1, "%zu programs in %s, expected only %s", n, bpf_obj_path(),
+		     UDPESP_PROG_XDP);
 }

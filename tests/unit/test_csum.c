@@ -61,8 +61,8 @@ Test(csum, rfc1071_example)
 Test(csum, ipv4_header_worked_by_hand)
 {
 	/* ICMP 192.0.2.1 -> 198.51.100.2, ID 0x1234, DF, TTL 64: 0x3c3e. */
-	__u8 h[20] = { 0x45, 0, 0, 0x54, 0x12, 0x34, 0x40, 0, 64, 1, 0, 0,
-		       192, 0, 2, 1, 198, 51, 100, 2 };
+	__u8 h[20] = { 0x45, 0, 0,   0x54, 0x12, 0x34, 0x40, 0,	 64,  1,
+		       0,    0, 192, 0,	   2,	 1,    198,  51, 100, 2 };
 	__u16 c = udpesp_csum(h, sizeof(h));
 
 	cr_assert_eq(be(c), 0x3c3e);
@@ -165,8 +165,8 @@ Test(csum, incremental_equals_full_recompute)
 		c = udpesp_csum_replace(c, old, h + at, len);
 		memcpy(h + 10, &c, 2);
 		h[10] = h[11] = 0;
-		cr_assert_eq(be(c), (__u16)~ref_sum(h, hl), "case %d: %u bytes at %u of %u", n,
-			     len, at, hl);
+		cr_assert_eq(be(c), (__u16)~ref_sum(h, hl), "case %d: %u bytes at %u of %u", n, len,
+			     at, hl);
 		tried++;
 	}
 	cr_assert_gt(tried, 10000);

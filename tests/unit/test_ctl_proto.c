@@ -69,8 +69,7 @@ static void prng_fill(void *buf, size_t len)
 
 static void make_pair(int sv[2])
 {
-	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0,
-		     "socketpair: %s", strerror(errno));
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0, "socketpair: %s", strerror(errno));
 }
 
 static void close_pair(int sv[2])
@@ -98,11 +97,14 @@ static void write_all(int fd, const void *buf, size_t len)
 }
 
 /* Serialise a message the way the wire carries it; returns its size. */
-static size_t put_msg(void *buf, __u32 type, __u32 len, __u32 seq,
-		      __s32 status, const void *payload)
+static size_t put_msg(void *buf, __u32 type, __u32 len, __u32 seq, __s32 status,
+		      const void *payload)
 {
 	struct udpesp_ctl_hdr h = {
-		.type = type, .len = len, .seq = seq, .status = status,
+		.type = type,
+		.len = len,
+		.seq = seq,
+		.status = status,
 	};
 
 	memcpy(buf, &h, sizeof(h));
@@ -132,8 +134,7 @@ static void *sender_main(void *arg)
 {
 	struct sender *s = arg;
 
-	s->rc = ctl_send(s->fd, s->type, s->seq, s->status, s->payload,
-			 s->len);
+	s->rc = ctl_send(s->fd, s->type, s->seq, s->status, s->payload, s->len);
 	return NULL;
 }
 
@@ -329,12 +330,11 @@ static void case_payload(__u32 type, void *buf, __u32 len)
 		((char *)buf)[len - 1] = '\0';
 }
 
-static void expect_same(const struct ctl_msg *m, __u32 type, __u32 len,
-			__u32 seq, __s32 status, const void *payload)
+static void expect_same(const struct ctl_msg *m, __u32 type, __u32 len, __u32 seq, __s32 status,
+			const void *payload)
 {
 	cr_assert_eq(m->hdr.type, type);
-	cr_assert_eq(m->hdr.len, len, "%s: len %u, want %u",
-		     ctl_msg_name(type), m->hdr.len, len);
+	cr_assert_eq(m->hdr.len, len, "%s: len %u, want %u", ctl_msg_name(type), m->hdr.len, len);
 	cr_assert_eq(m->hdr.seq, seq);
 	cr_assert_eq(m->hdr.status, status);
 	if (!len) {
@@ -342,8 +342,8 @@ static void expect_same(const struct ctl_msg *m, __u32 type, __u32 len,
 		return;
 	}
 	cr_assert_not_null(m->payload);
-	cr_assert_eq(memcmp(m->payload, payload, len), 0,
-		     "%s: payload differs", ctl_msg_name(type));
+	cr_assert_eq(memcmp(m->payload, payload, len), 0, "%s: payload differs",
+		     ctl_msg_name(type));
 }
 
 /* Every type, both directions where valid, through ctl_recv and the reader. */
@@ -366,16 +366,13 @@ Test(ctl_proto, round_trip_every_type)
 			continue;
 		case_payload(c->type, payload, c->len);
 
-		cr_assert_eq(ctl_send(sv[0], c->type, seq, status, payload,
-				      c->len), 0);
-		cr_assert_eq(ctl_recv(sv[1], &m, c->reply, 1000), 0,
-			     "%s", ctl_msg_name(c->type));
+		cr_assert_eq(ctl_send(sv[0], c->type, seq, status, payload, c->len), 0);
+		cr_assert_eq(ctl_recv(sv[1], &m, c->reply, 1000), 0, "%s", ctl_msg_name(c->type));
 		expect_same(&m, c->type, c->len, seq, status, payload);
 		ctl_msg_free(&m);
 
 		/* The other direction, from the daemon's side this time. */
-		cr_assert_eq(ctl_send(sv[1], c->type, seq, status, payload,
-				      c->len), 0);
+		cr_assert_eq(ctl_send(sv[1], c->type, seq, status, payload, c->len), 0);
 		ctl_reader_init(&r, c->reply);
 		cr_assert_eq(ctl_reader_feed(&r, sv[0]), 1);
 		expect_same(&r.msg, c->type, c->len, seq, status, payload);
@@ -418,15 +415,13 @@ Test(ctl_proto, batch_of_1000_sa_add)
 	pthread_join(s.tid, NULL);
 	cr_assert_eq(s.rc, 0);
 	expect_same(&m, UDPESP_MSG_SA_ADD, n * SZ_SA, 42, 0, sas);
-	cr_assert_eq(((struct udpesp_ctl_sa *)m.payload)[n - 1].spi,
-		     (__be32)(0x1000 + n - 1));
+	cr_assert_eq(((struct udpesp_ctl_sa *)m.payload)[n - 1].spi, (__be32)(0x1000 + n - 1));
 	ctl_msg_free(&m);
 
 	/* The reply: one pair of handles per SA, in order. */
 	for (size_t i = 0; i < n; i++)
 		h[i] = (struct udpesp_ctl_handles){ .handle = i + 1, .parser = 1 };
-	cr_assert_eq(ctl_send(sv[1], UDPESP_MSG_SA_ADD, 42, 0, h,
-			      n * sizeof(*h)), 0);
+	cr_assert_eq(ctl_send(sv[1], UDPESP_MSG_SA_ADD, 42, 0, h, n * sizeof(*h)), 0);
 	cr_assert_eq(ctl_recv(sv[0], &m, REP, 1000), 0);
 	expect_same(&m, UDPESP_MSG_SA_ADD, n * SZ_HANDLES, 42, 0, h);
 	ctl_msg_free(&m);
@@ -450,8 +445,8 @@ Test(ctl_proto, batch_limits)
 	fill_sas(sas, n + 1);
 	make_pair(sv);
 
-	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_SA_ADD, 1, 0, sas,
-			      (n + 1) * sizeof(*sas)), -EMSGSIZE);
+	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_SA_ADD, 1, 0, sas, (n + 1) * sizeof(*sas)),
+		     -EMSGSIZE);
 	cr_assert_lt(queued(sv[1], &m, sizeof(m)), 0, "nothing may be sent");
 
 	s.fd = sv[0];
@@ -474,14 +469,11 @@ Test(ctl_proto, send_refuses_bad_arguments)
 	int sv[2];
 
 	make_pair(sv);
-	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_SA_DEL, 1, 0, NULL, SZ_SA_DEL),
-		     -EINVAL);
-	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_SA_DEL, 1, 0, buf, 20),
-		     -EBADMSG);
+	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_SA_DEL, 1, 0, NULL, SZ_SA_DEL), -EINVAL);
+	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_SA_DEL, 1, 0, buf, 20), -EBADMSG);
 	cr_assert_eq(ctl_send(sv[0], 0, 1, 0, NULL, 0), -EBADMSG);
 	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_MAX, 1, 0, NULL, 0), -EBADMSG);
-	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_STATS_INFO, 1, 0, buf, MAXP + 8),
-		     -EMSGSIZE);
+	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_STATS_INFO, 1, 0, buf, MAXP + 8), -EMSGSIZE);
 	/* Nothing of the refused messages reached the peer. */
 	cr_assert_lt(queued(sv[1], buf, sizeof(buf)), 0);
 	close_pair(sv);
@@ -496,8 +488,7 @@ Test(ctl_proto, send_to_closed_peer)
 	make_pair(sv);
 	close(sv[1]);
 	sv[1] = -1;
-	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_HELLO, 1, 0, &hello,
-			      sizeof(hello)), -EPIPE);
+	cr_assert_eq(ctl_send(sv[0], UDPESP_MSG_HELLO, 1, 0, &hello, sizeof(hello)), -EPIPE);
 	close_pair(sv);
 }
 
@@ -553,8 +544,7 @@ Test(ctl_proto, eof_between_messages)
 Test(ctl_proto, truncated_messages)
 {
 	unsigned char wire[16 + SZ_SA_DEL], payload[SZ_SA_DEL];
-	const size_t cuts[] = { 1, 7, 15, 16, 17, 16 + SZ_SA_DEL / 2,
-				16 + SZ_SA_DEL - 1 };
+	const size_t cuts[] = { 1, 7, 15, 16, 17, 16 + SZ_SA_DEL / 2, 16 + SZ_SA_DEL - 1 };
 	size_t len;
 
 	prng_seed(5);
@@ -571,8 +561,7 @@ Test(ctl_proto, truncated_messages)
 		make_pair(sv);
 		write_all(sv[0], wire, cuts[i]);
 		shutdown(sv[0], SHUT_WR);
-		cr_assert_eq(ctl_recv(sv[1], &m, REQ, 1000), -ECONNRESET,
-			     "cut at %zu", cuts[i]);
+		cr_assert_eq(ctl_recv(sv[1], &m, REQ, 1000), -ECONNRESET, "cut at %zu", cuts[i]);
 		cr_assert_null(m.payload);
 		/* With the whole header in, its seq is there to answer. */
 		cr_assert_eq(m.hdr.seq, cuts[i] >= 16 ? 77u : 0u);
@@ -603,7 +592,9 @@ Test(ctl_proto, oversized_length)
 	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
 		for (size_t j = 0; j < ARRAY_SIZE(types); j++) {
 			struct udpesp_ctl_hdr h = {
-				.type = types[j], .len = lens[i], .seq = 5,
+				.type = types[j],
+				.len = lens[i],
+				.seq = 5,
 			};
 			struct ctl_reader r;
 			struct ctl_msg m;
@@ -619,8 +610,7 @@ Test(ctl_proto, oversized_length)
 			cr_assert_eq(m.hdr.len, lens[i]);
 			cr_assert_eq(m.hdr.seq, 5);
 			/* The bytes after the header are still queued. */
-			cr_assert_eq(queued(sv[1], got, sizeof(got)),
-				     (ssize_t)sizeof(tail));
+			cr_assert_eq(queued(sv[1], got, sizeof(got)), (ssize_t)sizeof(tail));
 			cr_assert_eq(memcmp(got, tail, sizeof(tail)), 0);
 
 			write_all(sv[0], wire, sizeof(wire));
@@ -629,8 +619,7 @@ Test(ctl_proto, oversized_length)
 			cr_assert_null(r.msg.payload);
 			cr_assert_eq(r.got, 16);
 			cr_assert_eq(ctl_reader_feed(&r, sv[1]), -EMSGSIZE);
-			cr_assert_eq(queued(sv[1], got, sizeof(got)),
-				     (ssize_t)sizeof(tail));
+			cr_assert_eq(queued(sv[1], got, sizeof(got)), (ssize_t)sizeof(tail));
 			ctl_reader_reset(&r);
 			close_pair(sv);
 		}
@@ -638,8 +627,8 @@ Test(ctl_proto, oversized_length)
 }
 
 /* Expect -EBADMSG for this header (and payload), with the payload unread. */
-static void expect_badmsg(const struct udpesp_ctl_hdr *h, bool reply,
-			  const void *payload, size_t plen, bool header_only)
+static void expect_badmsg(const struct udpesp_ctl_hdr *h, bool reply, const void *payload,
+			  size_t plen, bool header_only)
 {
 	unsigned char wire[16 + 1024], rest[sizeof(wire)];
 	struct ctl_reader r;
@@ -653,8 +642,8 @@ static void expect_badmsg(const struct udpesp_ctl_hdr *h, bool reply,
 
 	make_pair(sv);
 	write_all(sv[0], wire, 16 + plen);
-	cr_assert_eq(ctl_recv(sv[1], &m, reply, 1000), -EBADMSG,
-		     "type %u len %u status %d", h->type, h->len, h->status);
+	cr_assert_eq(ctl_recv(sv[1], &m, reply, 1000), -EBADMSG, "type %u len %u status %d",
+		     h->type, h->len, h->status);
 	cr_assert_null(m.payload);
 	cr_assert_eq(m.hdr.seq, h->seq);
 	if (header_only && plen)
@@ -679,32 +668,32 @@ Test(ctl_proto, garbage_headers)
 	prng_fill(junk, sizeof(junk));
 
 	/* Unknown types. */
-	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = 0, .seq = 1 }, false,
-		      NULL, 0, true);
-	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_MAX, .seq = 2 },
-		      true, NULL, 0, true);
-	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = 0xdeadbeef, .len = 8,
-						.seq = 3 },
-		      false, junk, 8, true);
+	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = 0, .seq = 1 }, false, NULL, 0, true);
+	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_MAX, .seq = 2 }, true, NULL, 0,
+		      true);
+	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = 0xdeadbeef, .len = 8, .seq = 3 }, false,
+		      junk, 8, true);
 	/* A length the type cannot have. */
 	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_SA_DEL,
-						.len = SZ_SA_DEL - 1, .seq = 4 },
+						.len = SZ_SA_DEL - 1,
+						.seq = 4 },
 		      false, junk, SZ_SA_DEL - 1, true);
-	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_SA_ADD,
-						.len = SZ_HANDLES, .seq = 5 },
-		      false, junk, SZ_HANDLES, true);
+	expect_badmsg(
+		&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_SA_ADD, .len = SZ_HANDLES, .seq = 5 },
+		false, junk, SZ_HANDLES, true);
 	/* Right length, wrong direction. */
-	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_SA_INFO,
-						.len = SZ_SA_INFO, .seq = 6 },
-		      false, junk, SZ_SA_INFO, true);
+	expect_badmsg(
+		&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_SA_INFO, .len = SZ_SA_INFO, .seq = 6 },
+		false, junk, SZ_SA_INFO, true);
 	/* ERROR must say it is one, and its text must end. */
 	snprintf(text, sizeof(text), "no such SA");
+	expect_badmsg(
+		&(struct udpesp_ctl_hdr){
+			.type = UDPESP_MSG_ERROR, .len = strlen(text) + 1, .seq = 8, .status = 0 },
+		true, text, strlen(text) + 1, true);
 	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_ERROR,
-						.len = strlen(text) + 1,
-						.seq = 8, .status = 0 },
-		      true, text, strlen(text) + 1, true);
-	expect_badmsg(&(struct udpesp_ctl_hdr){ .type = UDPESP_MSG_ERROR,
-						.len = strlen(text), .seq = 9,
+						.len = strlen(text),
+						.seq = 9,
 						.status = -ENOENT },
 		      true, text, strlen(text), false);
 }
@@ -736,9 +725,8 @@ Test(ctl_proto, random_headers)
 
 		make_pair(sv);
 		write_all(sv[0], &h, sizeof(h));
-		cr_assert_eq(ctl_recv(sv[1], &m, REP, 0), want,
-			     "type %u len %u status %d", h.type, h.len,
-			     h.status);
+		cr_assert_eq(ctl_recv(sv[1], &m, REP, 0), want, "type %u len %u status %d", h.type,
+			     h.len, h.status);
 		cr_assert_null(m.payload);
 		close_pair(sv);
 		tested++;
@@ -804,8 +792,7 @@ Test(ctl_proto, reader_byte_by_byte)
 	cr_assert_eq(ctl_reader_feed(&r, sv[1]), 0);
 	for (size_t i = 0; i < len; i++) {
 		write_all(sv[0], wire + i, 1);
-		cr_assert_eq(ctl_reader_feed(&r, sv[1]), i + 1 == len ? 1 : 0,
-			     "byte %zu", i);
+		cr_assert_eq(ctl_reader_feed(&r, sv[1]), i + 1 == len ? 1 : 0, "byte %zu", i);
 		cr_assert_eq(r.got, i + 1);
 		/* The payload buffer appears only once the header is in. */
 		if (i < 15)
@@ -832,8 +819,7 @@ Test(ctl_proto, recv_byte_by_byte)
 
 	prng_seed(10);
 	prng_fill(payload, sizeof(payload));
-	w.len = put_msg(wire, UDPESP_MSG_SA_ADD, sizeof(payload), 4, 0,
-			payload);
+	w.len = put_msg(wire, UDPESP_MSG_SA_ADD, sizeof(payload), 4, 0, payload);
 	make_pair(sv);
 	w.fd = sv[0];
 	cr_assert_eq(pthread_create(&w.tid, NULL, writer_main, &w), 0);
@@ -939,8 +925,7 @@ static void spy_release(void *payload, size_t len)
 	free(payload);
 }
 
-static void expect_wiped_on_free(const char *what,
-				 void (*release)(void *ctx), void *ctx,
+static void expect_wiped_on_free(const char *what, void (*release)(void *ctx), void *ctx,
 				 void *payload, size_t len)
 {
 	void (*saved)(void *, size_t) = ctl_payload_release;
@@ -1156,10 +1141,8 @@ Test(ctl_proto, fuzz_reader)
 
 		while ((rc = ctl_reader_feed(&r, sv[1])) >= 0) {
 			/* Everything is queued and EOF follows: no waiting. */
-			cr_assert_eq(rc, 1, "run %d: feed wants more after EOF",
-				     run);
-			cr_assert_eq(ctl_check_len(r.msg.hdr.type, r.msg.hdr.len,
-						   r.reply), 0);
+			cr_assert_eq(rc, 1, "run %d: feed wants more after EOF", run);
+			cr_assert_eq(ctl_check_len(r.msg.hdr.type, r.msg.hdr.len, r.reply), 0);
 			cr_assert_eq(r.got, 16 + r.msg.hdr.len);
 			ctl_reader_reset(&r);
 			messages++;
@@ -1176,8 +1159,8 @@ Test(ctl_proto, fuzz_reader)
 		close_pair(sv);
 	}
 	ctl_reader_reset(&r);
-	cr_log_info("fuzz: %u messages; ENOTCONN %u ECONNRESET %u EMSGSIZE %u EBADMSG %u",
-		    messages, outcome[0], outcome[1], outcome[2], outcome[3]);
+	cr_log_info("fuzz: %u messages; ENOTCONN %u ECONNRESET %u EMSGSIZE %u EBADMSG %u", messages,
+		    outcome[0], outcome[1], outcome[2], outcome[3]);
 	/* The generator reaches every outcome, or it tests less than it seems. */
 	cr_assert_gt(messages, 100);
 	for (int i = 0; i < 4; i++)
@@ -1203,8 +1186,8 @@ Test(ctl_proto, wrapping_length_in_a_partial_header)
 		make_pair(sv);
 		ctl_reader_init(&r, i == 0);
 		cr_assert_eq(write(sv[0], half, sizeof(half)), (ssize_t)sizeof(half));
-		cr_assert_eq(ctl_reader_feed(&r, sv[1]), 0,
-			     "type %u: 8 bytes are not a message", types[i]);
+		cr_assert_eq(ctl_reader_feed(&r, sv[1]), 0, "type %u: 8 bytes are not a message",
+			     types[i]);
 		cr_assert_null(r.msg.payload);
 		/* The rest of the header: now the length is judged, and refused. */
 		cr_assert_eq(write(sv[0], rest, sizeof(rest)), (ssize_t)sizeof(rest));

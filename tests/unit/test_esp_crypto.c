@@ -114,22 +114,27 @@ static const char *hmac_name(enum esp_auth h)
 
 static __u32 hmac_bits(enum esp_auth h)
 {
-	return h == ESP_AUTH_SHA256 ? 128 : h == ESP_AUTH_SHA384 ? 192 :
-	       h == ESP_AUTH_SHA512 ? 256 : 96;
+	return h == ESP_AUTH_SHA256 ? 128 :
+	       h == ESP_AUTH_SHA384 ? 192 :
+	       h == ESP_AUTH_SHA512 ? 256 :
+				      96;
 }
 
 static __u32 hmac_key_bytes(enum esp_auth h)
 {
-	return h == ESP_AUTH_SHA256 ? 32 : h == ESP_AUTH_SHA384 ? 48 :
-	       h == ESP_AUTH_SHA512 ? 64 : h == ESP_AUTH_SHA1 ? 20 : 16;
+	return h == ESP_AUTH_SHA256 ? 32 :
+	       h == ESP_AUTH_SHA384 ? 48 :
+	       h == ESP_AUTH_SHA512 ? 64 :
+	       h == ESP_AUTH_SHA1   ? 20 :
+				      16;
 }
 
 /*
  * The suite sa_check() gives an inbound tunnel SA with these algorithms;
  * icv_bits 0: 128 for an AEAD.
  */
-static struct esp_suite suite_icv(enum udpesp_alg alg, enum esp_auth hmac,
-				  unsigned int key_len, unsigned int icv_bits)
+static struct esp_suite suite_icv(enum udpesp_alg alg, enum esp_auth hmac, unsigned int key_len,
+				  unsigned int icv_bits)
 {
 	struct udpesp_ctl_sa sa = {
 		.dir = UDPESP_DIR_IN,
@@ -181,13 +186,11 @@ static struct esp_suite suite_icv(enum udpesp_alg alg, enum esp_auth hmac,
 		sa.auth.key_len = hmac_key_bytes(hmac);
 		sa.auth.bits = hmac_bits(hmac);
 	}
-	cr_assert_eq(sa_check(&sa, &s, err, sizeof(err)), 0, "sa_check: %s",
-		     err);
+	cr_assert_eq(sa_check(&sa, &s, err, sizeof(err)), 0, "sa_check: %s", err);
 	return s;
 }
 
-static struct esp_suite suite_of(enum udpesp_alg alg, enum esp_auth hmac,
-				 unsigned int key_len)
+static struct esp_suite suite_of(enum udpesp_alg alg, enum esp_auth hmac, unsigned int key_len)
 {
 	return suite_icv(alg, hmac, key_len, 0);
 }
@@ -271,8 +274,7 @@ static struct esp_crypto *context_for(const struct esp_suite *s)
 	fill(key, sizeof(key));
 	fill(akey, sizeof(akey));
 	c = esp_crypto_new(s, key, akey);
-	cr_assert_not_null(c, "esp_crypto_new(%s): %s", s->enc_name,
-			   strerror(errno));
+	cr_assert_not_null(c, "esp_crypto_new(%s): %s", s->enc_name, strerror(errno));
 	return c;
 }
 
@@ -298,10 +300,9 @@ static size_t build(const struct esp_suite *s, __u8 *pkt, size_t payload)
 }
 
 /* Decrypt wire into plain, then encrypt plain back into wire exactly. */
-static void known_answer(const char *what, const struct esp_suite *s,
-			 const __u8 *key, const __u8 *auth_key, bool esn,
-			 __u32 seq_hi, const __u8 *plain, const __u8 *wire,
-			 size_t len)
+static void known_answer(const char *what, const struct esp_suite *s, const __u8 *key,
+			 const __u8 *auth_key, bool esn, __u32 seq_hi, const __u8 *plain,
+			 const __u8 *wire, size_t len)
 {
 	struct esp_crypto *c = esp_crypto_new(s, key, auth_key);
 	size_t icv = s->icv_len;
@@ -313,9 +314,8 @@ static void known_answer(const char *what, const struct esp_suite *s,
 	memcpy(buf, wire, len);
 	ret = esp_crypto_decrypt(c, t, buf, len, esn, seq_hi);
 	cr_assert_eq(ret, 0, "%s: decrypt returned %d", what, ret);
-	cr_assert_eq(diff_at(buf, plain, len - icv), -1,
-		     "%s: plaintext differs from byte %ld", what,
-		     diff_at(buf, plain, len - icv));
+	cr_assert_eq(diff_at(buf, plain, len - icv), -1, "%s: plaintext differs from byte %ld",
+		     what, diff_at(buf, plain, len - icv));
 	cr_assert_eq(diff_at(buf + len - icv, wire + len - icv, icv), -1,
 		     "%s: decrypt touched the ICV", what);
 
@@ -324,8 +324,8 @@ static void known_answer(const char *what, const struct esp_suite *s,
 	ret = esp_crypto_encrypt(c, t, buf, len, esn, seq_hi);
 	cr_assert_eq(ret, 0, "%s: encrypt returned %d", what, ret);
 	cr_assert_eq(diff_at(buf, wire, len), -1,
-		     "%s: encrypted packet differs from byte %ld (ICV at %zu)",
-		     what, diff_at(buf, wire, len), len - icv);
+		     "%s: encrypted packet differs from byte %ld (ICV at %zu)", what,
+		     diff_at(buf, wire, len), len - icv);
 	free(buf);
 	esp_crypto_free(c);
 }
@@ -334,8 +334,7 @@ Test(esp_crypto, backend_names_itself)
 {
 	const char *name = esp_crypto_backend();
 
-	cr_assert(!strncmp(name, "intel-ipsec-mb ", 15) ||
-			  !strncmp(name, "OpenSSL ", 8),
+	cr_assert(!strncmp(name, "intel-ipsec-mb ", 15) || !strncmp(name, "OpenSSL ", 8),
 		  "backend \"%s\"", name);
 	cr_assert(strpbrk(name, "0123456789"), "no version in \"%s\"", name);
 }
@@ -353,8 +352,7 @@ Test(esp_crypto, aes_gcm_draft_mcgrew_gcm_test_01)
 		char what[64];
 		struct esp_suite s;
 
-		snprintf(what, sizeof(what), "draft-mcgrew-gcm-test-01 #%zu",
-			 i + 1);
+		snprintf(what, sizeof(what), "draft-mcgrew-gcm-test-01 #%zu", i + 1);
 		unhex(nonce, 12, gcm_draft[i].nonce);
 		memcpy(key + klen, nonce, 4); /* key || salt */
 		s = suite_of(UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, klen);
@@ -369,9 +367,7 @@ Test(esp_crypto, aes_gcm_draft_mcgrew_gcm_test_01)
 		memcpy(plain, wire, 16);
 		memset(plain + 16 + n, 0, 16);
 		known_answer(what, &s, key, NULL, esn,
-			     esn ? (__u32)seq[0] << 24 | seq[1] << 16 |
-					   seq[2] << 8 | seq[3] :
-				   0,
+			     esn ? (__u32)seq[0] << 24 | seq[1] << 16 | seq[2] << 8 | seq[3] : 0,
 			     plain, wire, len);
 	}
 }
@@ -380,8 +376,7 @@ Test(esp_crypto, aes_gcm_draft_mcgrew_gcm_test_01)
 Test(esp_crypto, chacha20_poly1305_rfc7634_appendix_a)
 {
 	__u8 key[36], plain[128], wire[128];
-	struct esp_suite s =
-		suite_of(UDPESP_ALG_CHACHA20_POLY1305, ESP_AUTH_NONE, 32);
+	struct esp_suite s = suite_of(UDPESP_ALG_CHACHA20_POLY1305, ESP_AUTH_NONE, 32);
 	size_t n, len;
 
 	unhex(key, sizeof(key),
@@ -413,21 +408,17 @@ static const struct {
 	const char *key, *esp_hdr_iv, *payload, *ciphertext;
 	__u8 next_header;
 } cbc_rfc3602[] = {
-	{ "90d382b410eeba7ad938c46cec1a82bf",
-	  "00004321 00000001 e96e8c08ab465763fd098d45dd3ff893",
+	{ "90d382b410eeba7ad938c46cec1a82bf", "00004321 00000001 e96e8c08ab465763fd098d45dd3ff893",
 	  "08000ebda70a00008e9c083db95b070008090a0b0c0d0e0f1011121314151617"
 	  "18191a1b1c1d1e1f202122232425262728292a2b2c2d2e2f3031323334353637",
 	  "f663c25d325c18c6a9453e194e120849a4870b66cc6b9965330013b4898dc856"
 	  "a4699e523a55db080b59ec3a8e4b7e52775b07d1db34ed9c538ab50c551b874a"
 	  "a269add047ad2d5913ac19b7cfbad4a6",
 	  1 },
-	{ "90d382b410eeba7ad938c46cec1a82bf",
-	  "00004321 00000008 69d08df7d203329db093fc4924e5bd80",
+	{ "90d382b410eeba7ad938c46cec1a82bf", "00004321 00000008 69d08df7d203329db093fc4924e5bd80",
 	  "0800b5e8a80a0500a69c083d0b660e00777777777777777777777777",
-	  "f51995881ec4e0c4488987ce742e8109689bb379d2d750c0d915dca346a89f75",
-	  1 },
-	{ "0123456789abcdef0123456789abcdef",
-	  "00008765 00000002 f4e765244f6407adf13dc1380f673f37",
+	  "f51995881ec4e0c4488987ce742e8109689bb379d2d750c0d915dca346a89f75", 1 },
+	{ "0123456789abcdef0123456789abcdef", "00008765 00000002 f4e765244f6407adf13dc1380f673f37",
 	  "45000054090400004001f988c0a87b03c0a87bc808009f76a90a0100b49c083d"
 	  "02a2040008090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223"
 	  "2425262728292a2b2c2d2e2f3031323334353637",
@@ -435,8 +426,7 @@ static const struct {
 	  "e4ecaec78ac53aad7a0f022b859243c647752e94a859352b8a4d4d2decd136e5"
 	  "c177f132ad3fbfb2201ac9904c74ee0a109e0ca1e4dfe9d5a100b842f1c22f0d",
 	  4 },
-	{ "0123456789abcdef0123456789abcdef",
-	  "00008765 00000005 85d47224b5f3dd5d2101d4ea8dffab22",
+	{ "0123456789abcdef0123456789abcdef", "00008765 00000005 85d47224b5f3dd5d2101d4ea8dffab22",
 	  "45000044090c00004001f990c0a87b03c0a87bc80800d63caa0a0200c69c083d"
 	  "a3de0300ffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
 	  "ffffffff",
@@ -448,8 +438,7 @@ static const struct {
 
 Test(esp_crypto, aes_cbc_rfc3602_cases_5_to_8)
 {
-	struct esp_suite s =
-		suite_of(UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16);
+	struct esp_suite s = suite_of(UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16);
 	__u8 akey[32];
 
 	fill(akey, sizeof(akey));
@@ -475,15 +464,13 @@ Test(esp_crypto, aes_cbc_rfc3602_cases_5_to_8)
 		c = esp_crypto_new(&s, key, akey);
 		cr_assert_not_null(c);
 		cr_assert_eq(esp_crypto_encrypt(c, t, buf, len, false, 0), 0);
-		cr_assert_eq(memcmp(buf, clear, off), 0,
-			     "case %zu: header or IV changed", i + 5);
+		cr_assert_eq(memcmp(buf, clear, off), 0, "case %zu: header or IV changed", i + 5);
 		cr_assert_eq(diff_at(buf + off, ct, m), -1,
-			     "case %zu: ciphertext differs from byte %ld",
-			     i + 5, diff_at(buf + off, ct, m));
+			     "case %zu: ciphertext differs from byte %ld", i + 5,
+			     diff_at(buf + off, ct, m));
 		cr_assert_eq(esp_crypto_decrypt(c, t, buf, len, false, 0), 0,
 			     "case %zu: ICV of our own packet", i + 5);
-		cr_assert_eq(memcmp(buf, clear, off + m), 0,
-			     "case %zu: decrypted payload", i + 5);
+		cr_assert_eq(memcmp(buf, clear, off + m), 0, "case %zu: decrypted payload", i + 5);
 		esp_crypto_free(c);
 	}
 }
@@ -493,9 +480,8 @@ Test(esp_crypto, aes_cbc_rfc3602_cases_5_to_8)
  * message of a multiple of 4 bytes (at least 12) is an ESP packet, and
  * with ESN its last 4 bytes can ride as seq hi instead.
  */
-static void mac_vector(const char *what, enum esp_auth h, const __u8 *key,
-		       size_t key_len, const __u8 *msg, size_t n,
-		       const char *want_hex)
+static void mac_vector(const char *what, enum esp_auth h, const __u8 *key, size_t key_len,
+		       const __u8 *msg, size_t n, const char *want_hex)
 {
 	struct esp_suite s = suite_of(UDPESP_ALG_NULL_HMAC, h, 0);
 	size_t wn;
@@ -522,22 +508,20 @@ static void mac_vector(const char *what, enum esp_auth h, const __u8 *key,
 			hi = (__u32)msg[n - 4] << 24 | (__u32)msg[n - 3] << 16 |
 			     (__u32)msg[n - 2] << 8 | msg[n - 1];
 		cr_assert_eq(esp_crypto_encrypt(c, t, buf, len, esn, hi), 0);
-		cr_assert_eq(memcmp(buf, msg, body), 0,
-			     "%s: NULL encryption changed the payload", what);
-		cr_assert_eq(diff_at(buf + body, want, cmp), -1,
-			     "%s%s: ICV differs from byte %ld", what,
-			     esn ? " (ESN)" : "", diff_at(buf + body, want, cmp));
-		cr_assert_eq(esp_crypto_decrypt(c, t, buf, len, esn, hi), 0,
-			     "%s%s: decrypt", what, esn ? " (ESN)" : "");
+		cr_assert_eq(memcmp(buf, msg, body), 0, "%s: NULL encryption changed the payload",
+			     what);
+		cr_assert_eq(diff_at(buf + body, want, cmp), -1, "%s%s: ICV differs from byte %ld",
+			     what, esn ? " (ESN)" : "", diff_at(buf + body, want, cmp));
+		cr_assert_eq(esp_crypto_decrypt(c, t, buf, len, esn, hi), 0, "%s%s: decrypt", what,
+			     esn ? " (ESN)" : "");
 	}
 	esp_crypto_free(c);
 }
 
-static void hmac_vector(const char *what, enum esp_auth h, const __u8 *key,
-			size_t key_len, const char *msg, const char *want_hex)
+static void hmac_vector(const char *what, enum esp_auth h, const __u8 *key, size_t key_len,
+			const char *msg, const char *want_hex)
 {
-	mac_vector(what, h, key, key_len, (const __u8 *)msg, strlen(msg),
-		   want_hex);
+	mac_vector(what, h, key, key_len, (const __u8 *)msg, strlen(msg), want_hex);
 }
 
 Test(esp_crypto, hmac_sha2_rfc4868_auth_2)
@@ -563,25 +547,25 @@ Test(esp_crypto, hmac_sha2_rfc4231_cases_2_and_5)
 {
 	__u8 key5[20];
 
-	hmac_vector("RFC 4231 #2 SHA-256", ESP_AUTH_SHA256, (const __u8 *)"Jefe",
-		    4, "what do ya want for nothing?",
+	hmac_vector("RFC 4231 #2 SHA-256", ESP_AUTH_SHA256, (const __u8 *)"Jefe", 4,
+		    "what do ya want for nothing?",
 		    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
-	hmac_vector("RFC 4231 #2 SHA-384", ESP_AUTH_SHA384, (const __u8 *)"Jefe",
-		    4, "what do ya want for nothing?",
+	hmac_vector("RFC 4231 #2 SHA-384", ESP_AUTH_SHA384, (const __u8 *)"Jefe", 4,
+		    "what do ya want for nothing?",
 		    "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e"
 		    "8e2240ca5e69e2c78b3239ecfab21649");
-	hmac_vector("RFC 4231 #2 SHA-512", ESP_AUTH_SHA512, (const __u8 *)"Jefe",
-		    4, "what do ya want for nothing?",
+	hmac_vector("RFC 4231 #2 SHA-512", ESP_AUTH_SHA512, (const __u8 *)"Jefe", 4,
+		    "what do ya want for nothing?",
 		    "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea250554"
 		    "9758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737");
 	/* Test case 5 publishes the first 128 bits only. */
 	memset(key5, 0x0c, sizeof(key5));
-	hmac_vector("RFC 4231 #5 SHA-256", ESP_AUTH_SHA256, key5, 20,
-		    "Test With Truncation", "a3b6167473100ee06e0c796c2955552b");
-	hmac_vector("RFC 4231 #5 SHA-384", ESP_AUTH_SHA384, key5, 20,
-		    "Test With Truncation", "3abf34c3503b2a23a46efc619baef897");
-	hmac_vector("RFC 4231 #5 SHA-512", ESP_AUTH_SHA512, key5, 20,
-		    "Test With Truncation", "415fad6271580a531d4179bc891d87a6");
+	hmac_vector("RFC 4231 #5 SHA-256", ESP_AUTH_SHA256, key5, 20, "Test With Truncation",
+		    "a3b6167473100ee06e0c796c2955552b");
+	hmac_vector("RFC 4231 #5 SHA-384", ESP_AUTH_SHA384, key5, 20, "Test With Truncation",
+		    "3abf34c3503b2a23a46efc619baef897");
+	hmac_vector("RFC 4231 #5 SHA-512", ESP_AUTH_SHA512, key5, 20, "Test With Truncation",
+		    "415fad6271580a531d4179bc891d87a6");
 }
 
 /*
@@ -599,8 +583,7 @@ Test(esp_crypto, hmac_sha1_96_rfc2202_and_rfc2404)
 	} v[] = {
 		{ "0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b", "4869205468657265",
 		  "b617318655057264e28bc0b6" },
-		{ "4a656665",
-		  "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
+		{ "4a656665", "7768617420646f2079612077616e7420666f72206e6f7468696e673f",
 		  "effcdf6ae5eb2fa2d27416d5" },
 		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 		  "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
@@ -611,8 +594,7 @@ Test(esp_crypto, hmac_sha1_96_rfc2202_and_rfc2404)
 		  "cdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcdcd",
 		  "4c9007f4026250c6bc8414f9" },
 		{ "0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c0c",
-		  "546573742057697468205472756e636174696f6e",
-		  "4c1a03424b55e07fe7f27be1" },
+		  "546573742057697468205472756e636174696f6e", "4c1a03424b55e07fe7f27be1" },
 	};
 	__u8 key5[20];
 
@@ -622,18 +604,18 @@ Test(esp_crypto, hmac_sha1_96_rfc2202_and_rfc2404)
 		size_t mn = unhex(msg, sizeof(msg), v[i].msg);
 
 		unhex(want, sizeof(want), v[i].mac);
-		cr_assert_eq(esp_crypto_mac_oneshot(t, ESP_AUTH_SHA1, key, kn, msg,
-						    mn, tag, sizeof(tag)),
+		cr_assert_eq(esp_crypto_mac_oneshot(t, ESP_AUTH_SHA1, key, kn, msg, mn, tag,
+						    sizeof(tag)),
 			     0, "RFC 2202 case %zu", i + 1);
 		cr_assert_eq(diff_at(tag, want, 12), -1,
-			     "RFC 2202 case %zu: HMAC-SHA-1-96 differs from byte %ld",
-			     i + 1, diff_at(tag, want, 12));
+			     "RFC 2202 case %zu: HMAC-SHA-1-96 differs from byte %ld", i + 1,
+			     diff_at(tag, want, 12));
 	}
-	hmac_vector("RFC 2202 #2 SHA-1-96", ESP_AUTH_SHA1, (const __u8 *)"Jefe",
-		    4, "what do ya want for nothing?", "effcdf6ae5eb2fa2d27416d5");
+	hmac_vector("RFC 2202 #2 SHA-1-96", ESP_AUTH_SHA1, (const __u8 *)"Jefe", 4,
+		    "what do ya want for nothing?", "effcdf6ae5eb2fa2d27416d5");
 	memset(key5, 0x0c, sizeof(key5));
-	hmac_vector("RFC 2202 #5 SHA-1-96", ESP_AUTH_SHA1, key5, 20,
-		    "Test With Truncation", "4c1a03424b55e07fe7f27be1");
+	hmac_vector("RFC 2202 #5 SHA-1-96", ESP_AUTH_SHA1, key5, 20, "Test With Truncation",
+		    "4c1a03424b55e07fe7f27be1");
 }
 
 /*
@@ -660,12 +642,12 @@ Test(esp_crypto, aes_xcbc_mac_96_rfc3566)
 		for (size_t j = 0; j < lens[i]; j++)
 			msg[j] = lens[i] == 1000 ? 0 : j;
 		unhex(want, sizeof(want), mac[i]);
-		cr_assert_eq(esp_crypto_mac_oneshot(t, ESP_AUTH_XCBC, key, 16, msg,
-						    lens[i], tag, sizeof(tag)),
+		cr_assert_eq(esp_crypto_mac_oneshot(t, ESP_AUTH_XCBC, key, 16, msg, lens[i], tag,
+						    sizeof(tag)),
 			     0, "RFC 3566 case %zu", i + 1);
 		cr_assert_eq(diff_at(tag, want, 12), -1,
-			     "RFC 3566 case %zu: AES-XCBC-MAC-96 differs from byte %ld",
-			     i + 1, diff_at(tag, want, 12));
+			     "RFC 3566 case %zu: AES-XCBC-MAC-96 differs from byte %ld", i + 1,
+			     diff_at(tag, want, 12));
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
 		char what[32];
@@ -701,28 +683,24 @@ static const struct {
 	  "20212223",
 	  "c1cf48a89f2ffdd9cf4652e9efdb72d74540a42bde6d7836d59a5ceaaef31053"
 	  "25b2072f" },
-	{ "16af5b145fc9f579c175f93e3bfb0eed863d06ccfdb78515", "00000048",
-	  "36733c147d6d93cb", "53696e676c6520626c6f636b206d7367",
-	  "4b55384fe259c9c84e7935a003cbe928" },
-	{ "7c5cb2401b3dc33c19e7340819e0f69c678c3db8e6f6a91a", "0096b03b",
-	  "020c6eadc2cb500d",
+	{ "16af5b145fc9f579c175f93e3bfb0eed863d06ccfdb78515", "00000048", "36733c147d6d93cb",
+	  "53696e676c6520626c6f636b206d7367", "4b55384fe259c9c84e7935a003cbe928" },
+	{ "7c5cb2401b3dc33c19e7340819e0f69c678c3db8e6f6a91a", "0096b03b", "020c6eadc2cb500d",
 	  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
 	  "453243fc609b23327edfaafa7131cd9f8490701c5ad4a79cfc1fe0ff42f4fb00" },
-	{ "02bf391ee8ecb159b959617b0965279bf59b60a786d3e0fe", "0007bdfd",
-	  "5cbd60278dcc0912",
+	{ "02bf391ee8ecb159b959617b0965279bf59b60a786d3e0fe", "0007bdfd", "5cbd60278dcc0912",
 	  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 	  "20212223",
 	  "96893fc55e5c722f540b7dd1ddf7e758d288bc95c69165884536c811662f2188"
 	  "abee0935" },
-	{ "776beff2851db06f4c8a0542c8696f6c6a81af1eec96b4d37fc1d689e6c1c104",
-	  "00000060", "db5672c97aa8f0b2", "53696e676c6520626c6f636b206d7367",
+	{ "776beff2851db06f4c8a0542c8696f6c6a81af1eec96b4d37fc1d689e6c1c104", "00000060",
+	  "db5672c97aa8f0b2", "53696e676c6520626c6f636b206d7367",
 	  "145ad01dbf824ec7560863dc71e3e0c0" },
-	{ "f6d66d6bd52d59bb0796365879eff886c66dd51a5b6a99744b50590c87a23884",
-	  "00faac24", "c1585ef15a43d875",
-	  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+	{ "f6d66d6bd52d59bb0796365879eff886c66dd51a5b6a99744b50590c87a23884", "00faac24",
+	  "c1585ef15a43d875", "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
 	  "f05e231b3894612c49ee000b804eb2a9b8306b508f839d6a5530831d9344af1c" },
-	{ "ff7a617ce69148e4f1726e2f43581de2aa62d9f805532edff1eed687fb54153d",
-	  "001cc5b7", "51a51d70a1c11148",
+	{ "ff7a617ce69148e4f1726e2f43581de2aa62d9f805532edff1eed687fb54153d", "001cc5b7",
+	  "51a51d70a1c11148",
 	  "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 	  "20212223",
 	  "eb6c52821d0bbbf7ce7594462aca4faab407df866569fd07f48cc0b583d6071f"
@@ -734,8 +712,7 @@ Test(esp_crypto, aes_ctr_rfc3686_vectors_1_to_9)
 	for (size_t i = 0; i < ARRAY_SIZE(ctr_rfc3686); i++) {
 		__u8 key[36], akey[20], buf[128], clear[128], ct[64];
 		size_t kn = unhex(key, 32, ctr_rfc3686[i].key), n, m, len;
-		struct esp_suite s =
-			suite_of(UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_SHA1, kn);
+		struct esp_suite s = suite_of(UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_SHA1, kn);
 		struct esp_crypto *c;
 
 		unhex(key + kn, 4, ctr_rfc3686[i].nonce);
@@ -752,8 +729,8 @@ Test(esp_crypto, aes_ctr_rfc3686_vectors_1_to_9)
 		cr_assert_not_null(c);
 		cr_assert_eq(esp_crypto_encrypt(c, t, buf, len, false, 0), 0);
 		cr_assert_eq(diff_at(buf + 16, ct, n), -1,
-			     "RFC 3686 vector %zu: ciphertext differs from byte %ld",
-			     i + 1, diff_at(buf + 16, ct, n));
+			     "RFC 3686 vector %zu: ciphertext differs from byte %ld", i + 1,
+			     diff_at(buf + 16, ct, n));
 		cr_assert_eq(esp_crypto_decrypt(c, t, buf, len, false, 0), 0,
 			     "RFC 3686 vector %zu: ICV of our own packet", i + 1);
 		cr_assert_eq(memcmp(buf, clear, 16 + n), 0,
@@ -764,8 +741,8 @@ Test(esp_crypto, aes_ctr_rfc3686_vectors_1_to_9)
 
 /* One AEAD vector: encrypt to CT || tag, then decrypt it back. */
 static void aead_vector(const char *what, enum udpesp_alg alg, const char *key_hex,
-			const char *nonce_hex, const char *aad_hex,
-			const char *plain_hex, const char *ct_tag_hex)
+			const char *nonce_hex, const char *aad_hex, const char *plain_hex,
+			const char *ct_tag_hex)
 {
 	__u8 key[32], nonce[16], aad[64], plain[64], want[96], buf[64], tag[16];
 	size_t kn = unhex(key, sizeof(key), key_hex);
@@ -776,24 +753,19 @@ static void aead_vector(const char *what, enum udpesp_alg alg, const char *key_h
 	int ret;
 
 	memcpy(buf, plain, pn);
-	ret = esp_crypto_aead_oneshot(t, alg, key, kn, nonce, nn, aad, an, buf,
-				      pn, tag, tn, true);
+	ret = esp_crypto_aead_oneshot(t, alg, key, kn, nonce, nn, aad, an, buf, pn, tag, tn, true);
 	cr_assert_eq(ret, 0, "%s: encrypt returned %d", what, ret);
-	cr_assert_eq(diff_at(buf, want, pn), -1,
-		     "%s: ciphertext differs from byte %ld", what,
+	cr_assert_eq(diff_at(buf, want, pn), -1, "%s: ciphertext differs from byte %ld", what,
 		     diff_at(buf, want, pn));
-	cr_assert_eq(diff_at(tag, want + pn, tn), -1,
-		     "%s: %zu-byte tag differs from byte %ld", what, tn,
-		     diff_at(tag, want + pn, tn));
-	ret = esp_crypto_aead_oneshot(t, alg, key, kn, nonce, nn, aad, an, buf,
-				      pn, tag, tn, false);
+	cr_assert_eq(diff_at(tag, want + pn, tn), -1, "%s: %zu-byte tag differs from byte %ld",
+		     what, tn, diff_at(tag, want + pn, tn));
+	ret = esp_crypto_aead_oneshot(t, alg, key, kn, nonce, nn, aad, an, buf, pn, tag, tn, false);
 	cr_assert_eq(ret, 0, "%s: decrypt returned %d", what, ret);
 	cr_assert_eq(memcmp(buf, plain, pn), 0, "%s: decrypted", what);
 	/* A flipped tag bit: refused, ciphertext as it came. */
 	memcpy(buf, want, pn);
 	tag[tn - 1] ^= 1;
-	ret = esp_crypto_aead_oneshot(t, alg, key, kn, nonce, nn, aad, an, buf,
-				      pn, tag, tn, false);
+	ret = esp_crypto_aead_oneshot(t, alg, key, kn, nonce, nn, aad, an, buf, pn, tag, tn, false);
 	cr_assert_eq(ret, -EBADMSG, "%s: bad tag gave %d", what, ret);
 	cr_assert_eq(memcmp(buf, want, pn), 0, "%s: buffer after a bad tag", what);
 }
@@ -812,9 +784,8 @@ Test(esp_crypto, aes_ccm_rfc3610_and_nist_sp800_38c)
 	static const struct {
 		const char *what, *key, *nonce, *aad, *plain, *ct;
 	} v[] = {
-		{ "RFC 3610 #1", "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf",
-		  "00000003020100a0a1a2a3a4a5", "0001020304050607",
-		  "08090a0b0c0d0e0f101112131415161718191a1b1c1d1e",
+		{ "RFC 3610 #1", "c0c1c2c3c4c5c6c7c8c9cacbcccdcecf", "00000003020100a0a1a2a3a4a5",
+		  "0001020304050607", "08090a0b0c0d0e0f101112131415161718191a1b1c1d1e",
 		  "588c979a61c663d2f066d0c2c0f989806d5f6b61dac384"
 		  "17e8d12cfdf926e0" },
 		{ "VNT128 Nlen 11 count 40", "e6ab9e70a4fb51b01c2e262233e64c0d",
@@ -834,21 +805,18 @@ Test(esp_crypto, aes_ccm_rfc3610_and_nist_sp800_38c)
 		  "d71864877f2578db092daba2d6a1f9f4698a9c356c7830a1",
 		  "b4dd74e7a0cc51aea45dfb401a41d5822c96901a83247ea0d6965f5aa6e31302"
 		  "a9cc2b36" },
-		{ "VNT192 Nlen 11 count 40",
-		  "af84c6f302c59aeee6d5728ed5da2e3c64a5a781c52c4d1b",
+		{ "VNT192 Nlen 11 count 40", "af84c6f302c59aeee6d5728ed5da2e3c64a5a781c52c4d1b",
 		  "df990c42a268950677c433",
 		  "a6ab5d78427f297a4b7e21f1091ff3a5b20caa3fe1cbcb09459d9df596a6c8e1",
 		  "6db41aeb5f7c24df8929dbc30483b3c7934b3bd1cdce5bb9",
 		  "8c9328258bf71970d33e23a3ff81cc1c9cbe196a1294264bfd6a7255e4801963"
 		  "bb30a63de3fc5b82" },
-		{ "VTT192 Tlen 8 count 20",
-		  "bdf277af2226f03ec1a0ba7a8532ade6aea9b3d519fe2d38",
+		{ "VTT192 Tlen 8 count 20", "bdf277af2226f03ec1a0ba7a8532ade6aea9b3d519fe2d38",
 		  "cc3c596be884e7caed503315c0",
 		  "4d6546167b3ed55f01c62bd384e02e1039c0d67ef7abe33291fecb136272f73b",
 		  "0ff89eff92a530b66684cd75a39481e7e069a7d05e89b692",
 		  "6ef66a52c866bd5df20ec5096de92167ad83cab0e095ad0c778a299f1224f10c" },
-		{ "VTT192 Tlen 12 count 40",
-		  "5a5667197f46b8027980d0a3166c0a419713d4df0629a860",
+		{ "VTT192 Tlen 12 count 40", "5a5667197f46b8027980d0a3166c0a419713d4df0629a860",
 		  "6236b01079d180fce156fbaab4",
 		  "29bdf65b29394d363d5243d4249bad087520f8d733a763daa1356be458d487e5",
 		  "d0e4024d6e33daafc011fe463545ed20f172872f6f33cefa",
@@ -878,19 +846,17 @@ Test(esp_crypto, aes_ccm_rfc3610_and_nist_sp800_38c)
 	__u8 key[16], nonce[7], aad[32], ct[28], copy[24];
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-		aead_vector(v[i].what, UDPESP_ALG_AES_CCM, v[i].key, v[i].nonce,
-			    v[i].aad, v[i].plain, v[i].ct);
+		aead_vector(v[i].what, UDPESP_ALG_AES_CCM, v[i].key, v[i].nonce, v[i].aad,
+			    v[i].plain, v[i].ct);
 
 	/* DVPT128 [Alen = 32, Plen = 24, Nlen = 7, Tlen = 4] count 181: Fail. */
 	unhex(key, sizeof(key), "f9fdca4ac64fe7f014de0f43039c7571");
 	unhex(nonce, sizeof(nonce), "fdd2d6f503c915");
-	unhex(aad, sizeof(aad),
-	      "5b92394f21ddc3ad49d9b0881b829a5935cb3a4d23e292a62fb66b5e7ab7020e");
-	unhex(ct, sizeof(ct),
-	      "4cc57a9927a6bc401441870d3193bf89ebd163f5c01501c728a66b69");
+	unhex(aad, sizeof(aad), "5b92394f21ddc3ad49d9b0881b829a5935cb3a4d23e292a62fb66b5e7ab7020e");
+	unhex(ct, sizeof(ct), "4cc57a9927a6bc401441870d3193bf89ebd163f5c01501c728a66b69");
 	memcpy(copy, ct, 24);
-	cr_assert_eq(esp_crypto_aead_oneshot(t, UDPESP_ALG_AES_CCM, key, 16, nonce,
-					     7, aad, 32, ct, 24, ct + 24, 4, false),
+	cr_assert_eq(esp_crypto_aead_oneshot(t, UDPESP_ALG_AES_CCM, key, 16, nonce, 7, aad, 32, ct,
+					     24, ct + 24, 4, false),
 		     -EBADMSG, "DVPT128 count 181 verified");
 	cr_assert_eq(memcmp(ct, copy, 24), 0, "DVPT128 count 181: buffer changed");
 }
@@ -909,36 +875,40 @@ Test(esp_crypto, aes_gcm_truncated_tags_nist_cavp)
 		{ "gcmEncryptExtIV128 Taglen 64", "e9ac1e944502a2a76768872d5f994c21",
 		  "abd6886bd16151d08d86fe70", "347e12e6e8ffe41286dd35ef6a3618ae25d9be73",
 		  "cd1f675f713866b209ecbf9c6bc819cb",
-		  "816f73be161083f525d1aae1c12c0484" "5f7224f6af05e7f1" },
+		  "816f73be161083f525d1aae1c12c0484"
+		  "5f7224f6af05e7f1" },
 		{ "gcmEncryptExtIV128 Taglen 96", "90bf5dc928e91cc2f05f8c55dc1ffbc0",
 		  "db658c4362e7d6a03faa8492", "ee192a6b71e57f3f2b27efc9b1cb385d6c1be0c4",
 		  "99eac872b13b623f255bcdc0eeb1c529",
-		  "93d95389595d76131b8b763e50a5fe79" "0c37dd797b78bdecceb9c2a7" },
+		  "93d95389595d76131b8b763e50a5fe79"
+		  "0c37dd797b78bdecceb9c2a7" },
 		{ "gcmEncryptExtIV192 Taglen 64",
-		  "70f20794c9198a3af891cdf518a657d5d555ee4d3a138ca8",
-		  "7042238e06e8d799954eee41", "251524ce6feab5087b9bddfe474f5c549c05fa86",
-		  "b8f9138513e88c9464f45ce980b36e8f",
-		  "b8b98b87ee15f37a4e5ef502c3107503" "67d664d40143b910" },
+		  "70f20794c9198a3af891cdf518a657d5d555ee4d3a138ca8", "7042238e06e8d799954eee41",
+		  "251524ce6feab5087b9bddfe474f5c549c05fa86", "b8f9138513e88c9464f45ce980b36e8f",
+		  "b8b98b87ee15f37a4e5ef502c3107503"
+		  "67d664d40143b910" },
 		{ "gcmEncryptExtIV192 Taglen 96",
-		  "783e8302c2ec8e36f3caf5e14e8c61dcc20bd2bb90a01702",
-		  "625e5690395df430d2b9f1d5", "8473751fa178265600c7ebcd9254da67ddd47433",
-		  "847f039af1e9a880181e92be5c63bae0",
-		  "020e94cbc9a041c750d8c19a48c9e0a3" "b922bab3f43c8f6ec85fafb7" },
+		  "783e8302c2ec8e36f3caf5e14e8c61dcc20bd2bb90a01702", "625e5690395df430d2b9f1d5",
+		  "8473751fa178265600c7ebcd9254da67ddd47433", "847f039af1e9a880181e92be5c63bae0",
+		  "020e94cbc9a041c750d8c19a48c9e0a3"
+		  "b922bab3f43c8f6ec85fafb7" },
 		{ "gcmEncryptExtIV256 Taglen 64",
 		  "790915f0da0e8d91d13ddabd99fa6cae2760875ca4c4a4aca880c34488893ef2",
 		  "0de373a32ea6712eddf551aa", "a191bbe17a80f89077562dd64d423e6722a7c7b6",
 		  "efae9b74961c0028907ef40cfd73266a",
-		  "582d86a0abf9a21590dbf6afdbcc816f" "e253fd9b12d5e7ea" },
+		  "582d86a0abf9a21590dbf6afdbcc816f"
+		  "e253fd9b12d5e7ea" },
 		{ "gcmEncryptExtIV256 Taglen 96",
 		  "02168b4fdd00870a8f9f443e79ee379b676c3c383c60a027b435722ae41af284",
 		  "62bbebbc68e5423d27fe5d59", "4bcc4045752634c528fd9450e56c960ffafdc7fb",
 		  "08422dd3e9d87ef50a0c989a1088dc1e",
-		  "9b46212802e81fe366efdb4e279bc9b7" "7106445c3261652764102b1d" },
+		  "9b46212802e81fe366efdb4e279bc9b7"
+		  "7106445c3261652764102b1d" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++)
-		aead_vector(v[i].what, UDPESP_ALG_AES_GCM_16, v[i].key, v[i].iv,
-			    v[i].aad, v[i].plain, v[i].ct);
+		aead_vector(v[i].what, UDPESP_ALG_AES_GCM_16, v[i].key, v[i].iv, v[i].aad,
+			    v[i].plain, v[i].ct);
 }
 
 /* Packets from Scapy and python-cryptography (gen_esp_vectors.py). */
@@ -949,25 +919,24 @@ Test(esp_crypto, cross_check_scapy_and_cryptography)
 	cr_assert_gt(ARRAY_SIZE(esp_xvecs), 0);
 	for (size_t i = 0; i < ARRAY_SIZE(esp_xvecs); i++) {
 		const struct esp_xvec *v = &esp_xvecs[i];
-		struct esp_suite s = suite_icv(v->alg, v->hmac, v->key_len,
-					       v->icv_bits);
+		struct esp_suite s = suite_icv(v->alg, v->hmac, v->key_len, v->icv_bits);
 
 		cr_assert_eq(v->auth_key_len, s.hmac_key_len, "%s", v->name);
-		known_answer(v->name, &s, v->key, v->auth_key, v->esn,
-			     v->seq_hi, v->plain, v->wire, v->len);
+		known_answer(v->name, &s, v->key, v->auth_key, v->esn, v->seq_hi, v->plain, v->wire,
+			     v->len);
 		seen[v->alg][v->esn] = true;
 	}
 	for (int a = UDPESP_ALG_AES_GCM_16; a <= UDPESP_ALG_AES_CTR_HMAC; a++)
 		cr_assert(seen[a][0] && seen[a][1],
-			  "no generated vector for alg %d with and without ESN",
-			  a);
+			  "no generated vector for alg %d with and without ESN", a);
 }
 
 /* Encrypt, then decrypt: every suite, ESN on and off, many lengths. */
 Test(esp_crypto, round_trip_every_suite)
 {
-	static const size_t payloads[] = { 0, 1, 2, 3, 13, 14, 15, 16, 17,
-					   64, 255, 1000, 1400, 1900 };
+	static const size_t payloads[] = {
+		0, 1, 2, 3, 13, 14, 15, 16, 17, 64, 255, 1000, 1400, 1900
+	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
 		struct esp_suite s = suite_case_of(&suites[i]);
@@ -985,21 +954,17 @@ Test(esp_crypto, round_trip_every_suite)
 				memcpy(orig, pkt, len);
 				memcpy(twin, pkt, len);
 				ret = esp_crypto_encrypt(c, t, pkt, len, esn, hi);
-				cr_assert_eq(ret, 0, "%s payload %zu: encrypt %d",
-					     suites[i].name, payloads[p], ret);
-				cr_assert_eq(memcmp(pkt, orig, off), 0,
-					     "%s: header or IV changed",
+				cr_assert_eq(ret, 0, "%s payload %zu: encrypt %d", suites[i].name,
+					     payloads[p], ret);
+				cr_assert_eq(memcmp(pkt, orig, off), 0, "%s: header or IV changed",
 					     suites[i].name);
 				/* Only payloads of a block or more must change. */
 				if (s.encrypts && body - off >= 16)
-					cr_assert_neq(memcmp(pkt + off, orig + off,
-							     body - off),
-						      0, "%s: not encrypted",
-						      suites[i].name);
+					cr_assert_neq(memcmp(pkt + off, orig + off, body - off), 0,
+						      "%s: not encrypted", suites[i].name);
 				if (!s.encrypts)
 					cr_assert_eq(memcmp(pkt, orig, body), 0,
-						     "%s: payload changed",
-						     suites[i].name);
+						     "%s: payload changed", suites[i].name);
 				/* Twice in a row: the second reuses what the first set up. */
 				cr_assert_eq(esp_crypto_encrypt(c, t, twin, len, esn, hi), 0);
 				cr_assert_eq(memcmp(twin, pkt, len), 0,
@@ -1007,11 +972,10 @@ Test(esp_crypto, round_trip_every_suite)
 					     suites[i].name, payloads[p]);
 				ret = esp_crypto_decrypt(c, t, pkt, len, esn, hi);
 				cr_assert_eq(ret, 0, "%s payload %zu esn %d: decrypt %d",
-					     suites[i].name, payloads[p], esn,
-					     ret);
+					     suites[i].name, payloads[p], esn, ret);
 				cr_assert_eq(memcmp(pkt, orig, body), 0,
-					     "%s payload %zu: round trip differs",
-					     suites[i].name, payloads[p]);
+					     "%s payload %zu: round trip differs", suites[i].name,
+					     payloads[p]);
 				cr_assert_eq(esp_crypto_decrypt(c, t, twin, len, esn, hi), 0);
 				cr_assert_eq(memcmp(twin, orig, body), 0,
 					     "%s payload %zu: second decryption differs",
@@ -1023,8 +987,8 @@ Test(esp_crypto, round_trip_every_suite)
 }
 
 /* -EBADMSG, and the buffer exactly as it came in. */
-static void rejected(const char *what, struct esp_crypto *c, __u8 *pkt,
-		     size_t len, bool esn, __u32 hi)
+static void rejected(const char *what, struct esp_crypto *c, __u8 *pkt, size_t len, bool esn,
+		     __u32 hi)
 {
 	__u8 copy[MAX_PKT];
 	int ret;
@@ -1032,8 +996,7 @@ static void rejected(const char *what, struct esp_crypto *c, __u8 *pkt,
 	memcpy(copy, pkt, len);
 	ret = esp_crypto_decrypt(c, t, pkt, len, esn, hi);
 	cr_assert_eq(ret, -EBADMSG, "%s: decrypt returned %d", what, ret);
-	cr_assert_eq(diff_at(pkt, copy, len), -1,
-		     "%s: buffer changed at byte %ld", what,
+	cr_assert_eq(diff_at(pkt, copy, len), -1, "%s: buffer changed at byte %ld", what,
 		     diff_at(pkt, copy, len));
 }
 
@@ -1058,14 +1021,14 @@ Test(esp_crypto, icv_failure_leaves_buffer_unchanged)
 				__u8 bit = 1u << (b % 8);
 
 				snprintf(what, sizeof(what),
-					 "%s esn %d: bit %zu of byte %zu of %zu",
-					 suites[i].name, esn, b % 8, b, len);
+					 "%s esn %d: bit %zu of byte %zu of %zu", suites[i].name,
+					 esn, b % 8, b, len);
 				pkt[b] ^= bit;
 				rejected(what, c, pkt, len, esn, hi);
 				pkt[b] ^= bit;
 			}
-			snprintf(what, sizeof(what), "%s esn %d: wrong seq hi",
-				 suites[i].name, esn);
+			snprintf(what, sizeof(what), "%s esn %d: wrong seq hi", suites[i].name,
+				 esn);
 			if (esn) {
 				rejected(what, c, pkt, len, true, hi + 1);
 				rejected(what, c, pkt, len, true, hi ^ 0x80000000);
@@ -1074,9 +1037,8 @@ Test(esp_crypto, icv_failure_leaves_buffer_unchanged)
 				rejected(what, c, pkt, len, true, 0);
 			}
 			/* Still intact: the failures changed nothing. */
-			cr_assert_eq(esp_crypto_decrypt(c, t, pkt, len, esn, hi),
-				     0, "%s esn %d: good packet after failures",
-				     suites[i].name, esn);
+			cr_assert_eq(esp_crypto_decrypt(c, t, pkt, len, esn, hi), 0,
+				     "%s esn %d: good packet after failures", suites[i].name, esn);
 		}
 		esp_crypto_free(c);
 	}
@@ -1131,34 +1093,30 @@ Test(esp_crypto, bad_lengths_are_einval)
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
 		struct esp_suite s = suite_case_of(&suites[i]);
 		struct esp_crypto *c = context_for(&s);
-		size_t bad[] = { 0, 1, 8, s.min_len - 1, s.min_len + 1,
-				 s.min_len + s.block / 2, 65536, sizeof(big) };
+		size_t bad[] = {
+			0,     1,	   8, s.min_len - 1, s.min_len + 1, s.min_len + s.block / 2,
+			65536, sizeof(big)
+		};
 
-		cr_assert_eq(s.min_len, 8 + s.iv_len +
-						(2 + s.block - 1) / s.block * s.block +
-						s.icv_len);
+		cr_assert_eq(s.min_len,
+			     8 + s.iv_len + (2 + s.block - 1) / s.block * s.block + s.icv_len);
 		fill(big, sizeof(big));
 		for (size_t k = 0; k < ARRAY_SIZE(bad); k++) {
 			__u8 before[64];
 
 			memcpy(before, big, sizeof(before));
-			cr_assert_eq(esp_crypto_decrypt(c, t, big, bad[k], false, 0),
-				     -EINVAL, "%s len %zu decrypt", suites[i].name,
-				     bad[k]);
-			cr_assert_eq(esp_crypto_encrypt(c, t, big, bad[k], true, 1),
-				     -EINVAL, "%s len %zu encrypt", suites[i].name,
-				     bad[k]);
+			cr_assert_eq(esp_crypto_decrypt(c, t, big, bad[k], false, 0), -EINVAL,
+				     "%s len %zu decrypt", suites[i].name, bad[k]);
+			cr_assert_eq(esp_crypto_encrypt(c, t, big, bad[k], true, 1), -EINVAL,
+				     "%s len %zu encrypt", suites[i].name, bad[k]);
 			cr_assert_eq(memcmp(before, big, sizeof(before)), 0);
 		}
 		/* The shortest valid packet is accepted (and fails its ICV). */
-		cr_assert_eq(esp_crypto_decrypt(c, t, big, s.min_len, false, 0),
-			     -EBADMSG, "%s min_len", suites[i].name);
-		cr_assert_eq(esp_crypto_decrypt(NULL, t, big, s.min_len, false, 0),
-			     -EINVAL);
-		cr_assert_eq(esp_crypto_decrypt(c, NULL, big, s.min_len, false, 0),
-			     -EINVAL);
-		cr_assert_eq(esp_crypto_encrypt(c, t, NULL, s.min_len, false, 0),
-			     -EINVAL);
+		cr_assert_eq(esp_crypto_decrypt(c, t, big, s.min_len, false, 0), -EBADMSG,
+			     "%s min_len", suites[i].name);
+		cr_assert_eq(esp_crypto_decrypt(NULL, t, big, s.min_len, false, 0), -EINVAL);
+		cr_assert_eq(esp_crypto_decrypt(c, NULL, big, s.min_len, false, 0), -EINVAL);
+		cr_assert_eq(esp_crypto_encrypt(c, t, NULL, s.min_len, false, 0), -EINVAL);
 		esp_crypto_free(c);
 	}
 }
@@ -1168,8 +1126,7 @@ Test(esp_crypto, bad_suites_are_refused)
 {
 	__u8 key[128] = { 1 };
 	struct esp_suite gcm = suite_of(UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE, 16);
-	struct esp_suite cbc =
-		suite_of(UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16);
+	struct esp_suite cbc = suite_of(UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, 16);
 	struct esp_suite nul = suite_of(UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA512, 0);
 	struct {
 		const char *what;
@@ -1195,8 +1152,7 @@ Test(esp_crypto, bad_suites_are_refused)
 	bad[8].s.alg = UDPESP_ALG_NONE;
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
-		cr_assert_null(esp_crypto_new(&bad[i].s, bad[i].key,
-					      bad[i].auth_key),
+		cr_assert_null(esp_crypto_new(&bad[i].s, bad[i].key, bad[i].auth_key),
 			       "%s accepted", bad[i].what);
 		cr_assert_eq(errno, EINVAL, "%s: errno %d", bad[i].what, errno);
 	}
@@ -1252,14 +1208,11 @@ Test(esp_crypto, one_context_many_threads)
 
 		for (int k = 0; k < 4; k++) {
 			args[k] = (struct worker_arg){ .c = c, .s = &s };
-			cr_assert_eq(pthread_create(&th[k], NULL, worker,
-						    &args[k]),
-				     0);
+			cr_assert_eq(pthread_create(&th[k], NULL, worker, &args[k]), 0);
 		}
 		for (int k = 0; k < 4; k++) {
 			pthread_join(th[k], NULL);
-			cr_assert_eq(args[k].failures, 0, "%s thread %d",
-				     suites[i].name, k);
+			cr_assert_eq(args[k].failures, 0, "%s thread %d", suites[i].name, k);
 		}
 		esp_crypto_free(c);
 	}

@@ -61,8 +61,8 @@ static void text_addr(struct udpesp_ctl_addr *a, const char *s)
 	}
 }
 
-static void ctl_alg(struct udpesp_ctl_alg *a, const char *name,
-		    const __u8 *key, __u32 key_len, __u32 bits)
+static void ctl_alg(struct udpesp_ctl_alg *a, const char *name, const __u8 *key, __u32 key_len,
+		    __u32 bits)
 {
 	memset(a, 0, sizeof(*a));
 	strcpy(a->name, name);
@@ -94,11 +94,9 @@ static void sa_setup(struct sa_ctx *c, const struct decap_vec *v)
 		ctl_alg(&cs.aead, ds->aead, ds->key, ds->key_len, ds->bits);
 	} else {
 		ctl_alg(&cs.enc, ds->enc, ds->key, ds->key_len, 0);
-		ctl_alg(&cs.auth, ds->auth, ds->auth_key, ds->auth_key_len,
-			ds->bits);
+		ctl_alg(&cs.auth, ds->auth, ds->auth_key, ds->auth_key_len, ds->bits);
 	}
-	cr_assert_eq(sa_check(&cs, &c->suite, err, sizeof(err)), 0, "%s: %s",
-		     v->name, err);
+	cr_assert_eq(sa_check(&cs, &c->suite, err, sizeof(err)), 0, "%s: %s", v->name, err);
 
 	c->sa.suite = &c->suite;
 	c->sa.crypto = esp_crypto_new(&c->suite, ds->key_len ? ds->key : NULL,
@@ -114,8 +112,8 @@ static void sa_setup(struct sa_ctx *c, const struct decap_vec *v)
 	c->replay.window = v->window;
 	c->replay.top = v->top;
 	for (int i = 0; i < v->nseen; i++)
-		c->replay.bitmap[(v->seen[i] / 64) % UDPESP_REPLAY_WORDS] |=
-			1ULL << (v->seen[i] % 64);
+		c->replay.bitmap[(v->seen[i] / 64) % UDPESP_REPLAY_WORDS] |= 1ULL
+									     << (v->seen[i] % 64);
 	c->t = esp_crypto_thread_new();
 	cr_assert_not_null(c->t);
 }
@@ -140,8 +138,7 @@ static struct udpesp_xdp_meta vec_meta(const struct decap_vec *v)
 }
 
 static enum udpesp_decap_verdict decap(struct sa_ctx *c, __u8 *buf, size_t len,
-			      const struct udpesp_xdp_meta *m,
-			      struct esp_decap_out *out)
+				       const struct udpesp_xdp_meta *m, struct esp_decap_out *out)
 {
 	memset(out, 0xa5, sizeof(*out));
 	return esp_decap(&c->sa, c->t, buf, len, m, out);
@@ -161,9 +158,8 @@ static bool l4_csum_ok(const __u8 *ip, size_t len, __u8 family)
 	size_t seg = len - hl;
 	__u64 sum = 0;
 
-	if (proto == IPPROTO_UDP && family == UDPESP_AF_INET &&
-	    !ip[hl + 6] && !ip[hl + 7])
-		return true; /* no checksum */
+	if (proto == IPPROTO_UDP && family == UDPESP_AF_INET && !ip[hl + 6] && !ip[hl + 7])
+		return true;	   /* no checksum */
 	if (proto != IPPROTO_ICMP) /* ICMP alone has no pseudo-header */
 		sum = udpesp_csum_pseudo(saddr, alen, proto, (__u16)seg);
 	return udpesp_csum_fold(udpesp_csum_add(sum, ip + hl, seg)) == 0xffff;
@@ -204,44 +200,37 @@ static void check_vec(const struct decap_vec *v)
 		cr_assert_eq(memcmp(&c.replay, &before, sizeof(before)), 0,
 			     "%s: a drop moved the replay window", v->name);
 		/* Before the ICV verified, not one byte may change. */
-		if (got == UDPESP_DROP_HDR || got == UDPESP_DROP_REPLAY ||
-		    got == UDPESP_DROP_ICV)
+		if (got == UDPESP_DROP_HDR || got == UDPESP_DROP_REPLAY || got == UDPESP_DROP_ICV)
 			cr_assert_eq(memcmp(buf, v->frame, v->frame_len), 0,
-				     "%s: unauthenticated frame modified",
-				     v->name);
+				     "%s: unauthenticated frame modified", v->name);
 		free(buf);
 		sa_teardown(&c);
 		return;
 	}
 
 	/* Authentic: the number is taken, earlier ones are kept. */
-	cr_assert_eq(out.seq, v->seq, "%s: seq %llx", v->name,
-		     (unsigned long long)out.seq);
+	cr_assert_eq(out.seq, v->seq, "%s: seq %llx", v->name, (unsigned long long)out.seq);
 	cr_assert_eq(out.esp_len, v->esp_len, "%s", v->name);
 	cr_assert_eq(out.next_header, v->next_header, "%s", v->name);
-	cr_assert_eq(c.replay.top, v->seq > v->top ? v->seq : v->top, "%s",
-		     v->name);
+	cr_assert_eq(c.replay.top, v->seq > v->top ? v->seq : v->top, "%s", v->name);
 	cr_assert(seq_seen(&c.replay, v->seq), "%s", v->name);
 	for (int i = 0; i < v->nseen; i++)
 		if (c.replay.top - v->seen[i] < c.replay.window)
-			cr_assert(seq_seen(&c.replay, v->seen[i]),
-				  "%s: forgot %llu", v->name,
+			cr_assert(seq_seen(&c.replay, v->seen[i]), "%s: forgot %llu", v->name,
 				  (unsigned long long)v->seen[i]);
 
 	if (got == UDPESP_DECAP_OK) {
 		const __u8 *inner = buf + out.inner_off;
 
 		cr_assert_eq(out.inner_family, v->inner_family, "%s", v->name);
-		cr_assert_leq((size_t)out.inner_off + out.inner_len,
-			      v->frame_len, "%s", v->name);
-		cr_assert_eq(out.inner_len, v->inner_len,
-			     "%s: inner %u bytes, expected %u", v->name,
-			     out.inner_len, v->inner_len);
+		cr_assert_leq((size_t)out.inner_off + out.inner_len, v->frame_len, "%s", v->name);
+		cr_assert_eq(out.inner_len, v->inner_len, "%s: inner %u bytes, expected %u",
+			     v->name, out.inner_len, v->inner_len);
 		cr_assert_eq(memcmp(inner, v->inner, v->inner_len), 0,
 			     "%s: inner packet differs from Scapy's", v->name);
 		if (v->mode == UDPESP_MODE_TRANSPORT) {
-			cr_assert(l4_csum_ok(inner, out.inner_len, v->family),
-				  "%s: checksum", v->name);
+			cr_assert(l4_csum_ok(inner, out.inner_len, v->family), "%s: checksum",
+				  v->name);
 			if (v->family == UDPESP_AF_INET)
 				cr_assert(ipv4_csum_ok(inner), "%s", v->name);
 		}
@@ -253,8 +242,7 @@ static void check_vec(const struct decap_vec *v)
 	got = decap(&c, buf, v->frame_len, &m, &out);
 	cr_assert_eq(got, UDPESP_DROP_REPLAY, "%s again: %s", v->name,
 		     udpesp_decap_verdict_name(got));
-	cr_assert_eq(memcmp(&c.replay, &before, sizeof(before)), 0, "%s",
-		     v->name);
+	cr_assert_eq(memcmp(&c.replay, &before, sizeof(before)), 0, "%s", v->name);
 	free(buf);
 	sa_teardown(&c);
 }
@@ -270,8 +258,7 @@ static void run_scenario(const char *scenario)
 		n++;
 	}
 	/* Each scenario exists once per suite. */
-	cr_assert_eq(n, ARRAY_SIZE(decap_suites), "%s: %zu vectors", scenario,
-		     n);
+	cr_assert_eq(n, ARRAY_SIZE(decap_suites), "%s: %zu vectors", scenario, n);
 }
 
 static const struct decap_vec *find_vec(const char *name)
@@ -286,32 +273,69 @@ static const struct decap_vec *find_vec(const char *name)
 TestSuite(esp_decap);
 
 /* One test per scenario of gen_decap_frames.py, each over every suite. */
-#define SCENARIOS(X)                                                         \
-	X(tunnel_v4_in_v4) X(tunnel_v6_in_v4) X(tunnel_v4_in_v6)               \
-	X(tunnel_v6_in_v6) X(tunnel_vlan_ipopt) X(tunnel_tfc_v4)               \
-	X(tunnel_tfc_v6) X(tunnel_long_padding) X(tunnel_sel_any)              \
-	X(tunnel_sel_edge_v4) X(tunnel_sel_mismatch_v4)                        \
-	X(tunnel_sel_mismatch_v6) X(tunnel_sel_family)                         \
-	X(tunnel_bad_next_header) X(tunnel_version_mismatch)                   \
-	X(tunnel_inner_truncated) X(tunnel_inner_short) X(tunnel_dummy)        \
-	X(bad_pad_bytes) X(bad_pad_len) X(replayed) X(too_old) X(seq_zero)     \
-	X(late_in_window) X(tampered_payload) X(tampered_icv) X(tampered_seq)  \
-	X(tampered_iv) X(esn_hi) X(esn_below_2_32) X(esn_above_2_32)          \
-	X(esn_cross_forward) X(esn_wrong_hi) X(esn_replayed) X(esn_dummy)     \
-	X(esp_too_short) X(esp_misaligned) X(transport_udp_v4_oa) X(transport_udp_v4_recompute) \
-	X(transport_tcp_v4_oa) X(transport_tcp_v4_recompute)                   \
-	X(transport_udp_v4_csum0) X(transport_udp_v4_csum0_recompute)          \
-	X(transport_udp_v4_tfc) X(transport_udp_v4_ipopt) X(transport_no_nat)  \
-	X(transport_icmp_v4) X(transport_tcp_v6_oa)                            \
-	X(transport_tcp_v6_recompute) X(transport_udp_v6_oa)                   \
-	X(transport_icmp6_v6_oa) X(transport_icmp6_v6_recompute)               \
-	X(transport_bad_next_header) X(transport_ipv6_in_transport)            \
-	X(transport_udp_bad_len) X(transport_tcp_short) X(transport_dummy)
+#define SCENARIOS(X)                        \
+	X(tunnel_v4_in_v4)                  \
+	X(tunnel_v6_in_v4)                  \
+	X(tunnel_v4_in_v6)                  \
+	X(tunnel_v6_in_v6)                  \
+	X(tunnel_vlan_ipopt)                \
+	X(tunnel_tfc_v4)                    \
+	X(tunnel_tfc_v6)                    \
+	X(tunnel_long_padding)              \
+	X(tunnel_sel_any)                   \
+	X(tunnel_sel_edge_v4)               \
+	X(tunnel_sel_mismatch_v4)           \
+	X(tunnel_sel_mismatch_v6)           \
+	X(tunnel_sel_family)                \
+	X(tunnel_bad_next_header)           \
+	X(tunnel_version_mismatch)          \
+	X(tunnel_inner_truncated)           \
+	X(tunnel_inner_short)               \
+	X(tunnel_dummy)                     \
+	X(bad_pad_bytes)                    \
+	X(bad_pad_len)                      \
+	X(replayed)                         \
+	X(too_old)                          \
+	X(seq_zero)                         \
+	X(late_in_window)                   \
+	X(tampered_payload)                 \
+	X(tampered_icv)                     \
+	X(tampered_seq)                     \
+	X(tampered_iv)                      \
+	X(esn_hi)                           \
+	X(esn_below_2_32)                   \
+	X(esn_above_2_32)                   \
+	X(esn_cross_forward)                \
+	X(esn_wrong_hi)                     \
+	X(esn_replayed)                     \
+	X(esn_dummy)                        \
+	X(esp_too_short)                    \
+	X(esp_misaligned)                   \
+	X(transport_udp_v4_oa)              \
+	X(transport_udp_v4_recompute)       \
+	X(transport_tcp_v4_oa)              \
+	X(transport_tcp_v4_recompute)       \
+	X(transport_udp_v4_csum0)           \
+	X(transport_udp_v4_csum0_recompute) \
+	X(transport_udp_v4_tfc)             \
+	X(transport_udp_v4_ipopt)           \
+	X(transport_no_nat)                 \
+	X(transport_icmp_v4)                \
+	X(transport_tcp_v6_oa)              \
+	X(transport_tcp_v6_recompute)       \
+	X(transport_udp_v6_oa)              \
+	X(transport_icmp6_v6_oa)            \
+	X(transport_icmp6_v6_recompute)     \
+	X(transport_bad_next_header)        \
+	X(transport_ipv6_in_transport)      \
+	X(transport_udp_bad_len)            \
+	X(transport_tcp_short)              \
+	X(transport_dummy)
 
-#define SCENARIO_TEST(n)              \
-	Test(esp_decap, n)            \
-	{                             \
-		run_scenario(#n);     \
+#define SCENARIO_TEST(n)          \
+	Test(esp_decap, n)        \
+	{                         \
+		run_scenario(#n); \
 	}
 SCENARIOS(SCENARIO_TEST)
 
@@ -338,7 +362,7 @@ Test(esp_decap, verdict_names)
 					  udpesp_decap_verdict_name(j));
 	}
 	cr_assert_str_eq(udpesp_decap_verdict_name(UDPESP_DECAP_VERDICT_MAX), "unknown");
-	cr_assert_str_eq(udpesp_decap_verdict_name((enum udpesp_decap_verdict)-1), "unknown");
+	cr_assert_str_eq(udpesp_decap_verdict_name((enum udpesp_decap_verdict) - 1), "unknown");
 }
 
 /* ---- frames the generator does not make ---- */
@@ -445,8 +469,7 @@ Test(esp_decap, outer_headers_that_lie_v6)
 Test(esp_decap, truncated_at_every_length)
 {
 	const char *names[] = { "gcm128/tunnel_v4_in_v4", "chacha/tunnel_v6_in_v6",
-				"null_sha512/transport_tcp_v6_oa",
-				"cbc_sha256/tunnel_vlan_ipopt" };
+				"null_sha512/transport_tcp_v6_oa", "cbc_sha256/tunnel_vlan_ipopt" };
 
 	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
 		const struct decap_vec *v = find_vec(names[k]);
@@ -463,8 +486,7 @@ Test(esp_decap, truncated_at_every_length)
 /* Bytes after the IP packet (Ethernet padding) are not ESP. */
 Test(esp_decap, ethernet_padding_ignored)
 {
-	const char *names[] = { "gcm256/transport_udp_v4_oa",
-				"cbc_sha256/tunnel_v6_in_v4" };
+	const char *names[] = { "gcm256/transport_udp_v4_oa", "cbc_sha256/tunnel_v6_in_v4" };
 
 	for (size_t k = 0; k < ARRAY_SIZE(names); k++) {
 		const struct decap_vec *v = find_vec(names[k]);
@@ -476,8 +498,8 @@ Test(esp_decap, ethernet_padding_ignored)
 		sa_setup(&c, v);
 		memcpy(buf, v->frame, v->frame_len);
 		memset(buf + v->frame_len, 0, 30);
-		cr_assert_eq(decap(&c, buf, v->frame_len + 30, &m, &out), UDPESP_DECAP_OK,
-			     "%s", v->name);
+		cr_assert_eq(decap(&c, buf, v->frame_len + 30, &m, &out), UDPESP_DECAP_OK, "%s",
+			     v->name);
 		cr_assert_eq(out.inner_len, v->inner_len);
 		cr_assert_eq(memcmp(buf + out.inner_off, v->inner, v->inner_len), 0);
 		sa_teardown(&c);
@@ -532,7 +554,7 @@ struct race {
 	__u8 (*esp)[FRAME_MAX]; /* RACE_PACKETS ESP packets, seq i + 1 */
 	size_t esp_len;
 	unsigned int *accepted; /* per sequence number */
-	unsigned int others;    /* verdicts other than OK and REPLAY */
+	unsigned int others;	/* verdicts other than OK and REPLAY */
 	pthread_barrier_t *start;
 	int id;
 };
@@ -564,8 +586,7 @@ static void *race_worker(void *arg)
 			i = (k + RACE_PACKETS / 2) % RACE_PACKETS;
 		memcpy(buf, r->v->frame, r->v->esp_off);
 		memcpy(buf + r->v->esp_off, r->esp[i], r->esp_len);
-		v = esp_decap(&r->c->sa, t, buf, r->v->esp_off + r->esp_len, &m,
-			      &out);
+		v = esp_decap(&r->c->sa, t, buf, r->v->esp_off + r->esp_len, &m, &out);
 		if (v == UDPESP_DECAP_OK)
 			__atomic_add_fetch(&r->accepted[i], 1, __ATOMIC_RELAXED);
 		else if (v != UDPESP_DROP_REPLAY)
@@ -617,9 +638,7 @@ static void race(__u32 window, bool exactly_once)
 			pt[v->inner_len + p] = p + 1;
 		pt[pt_len - 2] = pad;
 		pt[pt_len - 1] = IPPROTO_IPIP;
-		cr_assert_eq(esp_crypto_encrypt(c.sa.crypto, c.t, e, esp_len,
-						false, 0),
-			     0);
+		cr_assert_eq(esp_crypto_encrypt(c.sa.crypto, c.t, e, esp_len, false, 0), 0);
 	}
 
 	for (int round = 0; round < RACE_ROUNDS; round++) {
@@ -628,29 +647,26 @@ static void race(__u32 window, bool exactly_once)
 		memset(accepted, 0, RACE_PACKETS * sizeof(*accepted));
 		pthread_barrier_init(&start, NULL, RACE_THREADS);
 		for (int k = 0; k < RACE_THREADS; k++) {
-			r[k] = (struct race){ .c = &c, .v = v, .esp = esp,
+			r[k] = (struct race){ .c = &c,
+					      .v = v,
+					      .esp = esp,
 					      .esp_len = esp_len,
 					      .accepted = accepted,
-					      .start = &start, .id = k };
-			cr_assert_eq(pthread_create(&th[k], NULL, race_worker,
-						    &r[k]),
-				     0);
+					      .start = &start,
+					      .id = k };
+			cr_assert_eq(pthread_create(&th[k], NULL, race_worker, &r[k]), 0);
 		}
 		for (int k = 0; k < RACE_THREADS; k++) {
 			pthread_join(th[k], NULL);
-			cr_assert_eq(r[k].others, 0, "worker %d: other verdicts",
-				     k);
+			cr_assert_eq(r[k].others, 0, "worker %d: other verdicts", k);
 		}
 		pthread_barrier_destroy(&start);
 		total = 0;
 		for (int i = 0; i < RACE_PACKETS; i++) {
-			cr_assert_leq(accepted[i], 1,
-				      "round %d: seq %d delivered %u times",
-				      round, i + 1, accepted[i]);
+			cr_assert_leq(accepted[i], 1, "round %d: seq %d delivered %u times", round,
+				      i + 1, accepted[i]);
 			if (exactly_once)
-				cr_assert_eq(accepted[i], 1,
-					     "round %d: seq %d lost", round,
-					     i + 1);
+				cr_assert_eq(accepted[i], 1, "round %d: seq %d lost", round, i + 1);
 			total += accepted[i];
 		}
 		/* The highest number can never be too old: someone took it. */
@@ -658,8 +674,8 @@ static void race(__u32 window, bool exactly_once)
 		cr_assert_eq(accepted[RACE_PACKETS - 1], 1);
 		cr_assert_eq(c.replay.lock, 0);
 	}
-	cr_log_info("window %u, %d rounds: %lu of %d delivered once in the last",
-		    window, RACE_ROUNDS, total, RACE_PACKETS);
+	cr_log_info("window %u, %d rounds: %lu of %d delivered once in the last", window,
+		    RACE_ROUNDS, total, RACE_PACKETS);
 	free(esp);
 	free(accepted);
 	sa_teardown(&c);

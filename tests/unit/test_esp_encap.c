@@ -51,18 +51,18 @@ struct suite_def {
 	const char *kind; /* check_esp_encap.py: gcm[8|12] ccm[8|12] chacha gmac cbc ctr null */
 	const char *hash; /* sha256 sha384 sha512 sha1 xcbc; NULL for AEAD */
 	const char *alg;  /* Linux name: aead, or enc with hash */
-	__u32 key_len;    /* aead: key + salt; enc: key (+ CTR's nonce) */
+	__u32 key_len;	  /* aead: key + salt; enc: key (+ CTR's nonce) */
 	const char *tshark_enc; /* tshark 4.0's name; NULL: it has none */
-	__u32 icv_bits;   /* aead: 64, 96 or 128 */
+	__u32 icv_bits;		/* aead: 64, 96 or 128 */
 };
 
 static const struct suite_def suites[] = {
-	{ "gcm128", "gcm", NULL, "rfc4106(gcm(aes))", 20,
-	  "AES-GCM with 16 octet ICV [RFC4106]", 128 },
-	{ "gcm192", "gcm", NULL, "rfc4106(gcm(aes))", 28,
-	  "AES-GCM with 16 octet ICV [RFC4106]", 128 },
-	{ "gcm256", "gcm", NULL, "rfc4106(gcm(aes))", 36,
-	  "AES-GCM with 16 octet ICV [RFC4106]", 128 },
+	{ "gcm128", "gcm", NULL, "rfc4106(gcm(aes))", 20, "AES-GCM with 16 octet ICV [RFC4106]",
+	  128 },
+	{ "gcm192", "gcm", NULL, "rfc4106(gcm(aes))", 28, "AES-GCM with 16 octet ICV [RFC4106]",
+	  128 },
+	{ "gcm256", "gcm", NULL, "rfc4106(gcm(aes))", 36, "AES-GCM with 16 octet ICV [RFC4106]",
+	  128 },
 	{ "gcm128_icv8", "gcm8", NULL, "rfc4106(gcm(aes))", 20,
 	  "AES-GCM with 8 octet ICV [RFC4106]", 64 },
 	{ "gcm256_icv8", "gcm8", NULL, "rfc4106(gcm(aes))", 36,
@@ -85,10 +85,8 @@ static const struct suite_def suites[] = {
 	{ "cbc128_sha1", "cbc", "sha1", "cbc(aes)", 16, "AES-CBC [RFC3602]", 0 },
 	{ "cbc256_xcbc", "cbc", "xcbc", "cbc(aes)", 32, NULL, 0 },
 	{ "ctr128_sha1", "ctr", "sha1", "rfc3686(ctr(aes))", 20, "AES-CTR [RFC3686]", 0 },
-	{ "ctr192_sha256", "ctr", "sha256", "rfc3686(ctr(aes))", 28,
-	  "AES-CTR [RFC3686]", 0 },
-	{ "ctr256_sha512", "ctr", "sha512", "rfc3686(ctr(aes))", 36,
-	  "AES-CTR [RFC3686]", 0 },
+	{ "ctr192_sha256", "ctr", "sha256", "rfc3686(ctr(aes))", 28, "AES-CTR [RFC3686]", 0 },
+	{ "ctr256_sha512", "ctr", "sha512", "rfc3686(ctr(aes))", 36, "AES-CTR [RFC3686]", 0 },
 	{ "ctr128_xcbc", "ctr", "xcbc", "rfc3686(ctr(aes))", 20, NULL, 0 },
 	{ "null_sha256", "null", "sha256", "ecb(cipher_null)", 0, "NULL", 0 },
 	{ "null_sha384", "null", "sha384", "ecb(cipher_null)", 0, "NULL", 0 },
@@ -108,8 +106,11 @@ static const struct suite_def *suite_named(const char *name)
 
 static __u32 hash_key_len(const char *h)
 {
-	return !strcmp(h, "sha256") ? 32 : !strcmp(h, "sha384") ? 48 :
-	       !strcmp(h, "sha512") ? 64 : !strcmp(h, "sha1") ? 20 : 16;
+	return !strcmp(h, "sha256") ? 32 :
+	       !strcmp(h, "sha384") ? 48 :
+	       !strcmp(h, "sha512") ? 64 :
+	       !strcmp(h, "sha1")   ? 20 :
+				      16;
 }
 
 /* RFC 4868 truncates to half the hash; RFC 2404 and 3566 to 96 bits. */
@@ -156,8 +157,7 @@ static __u32 get32(const __u8 *p)
 
 static void addr(void *dst, const char *s)
 {
-	cr_assert(inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, dst) == 1,
-		  "%s", s);
+	cr_assert(inet_pton(strchr(s, ':') ? AF_INET6 : AF_INET, s, dst) == 1, "%s", s);
 }
 
 /* The IPv4 header checksum of a 20-byte header, put in place. */
@@ -203,7 +203,7 @@ static void fill_l4(__u8 *l4, size_t seg, __u8 proto, unsigned int seed)
 		put16(l4, 40001);
 		put16(l4 + 2, 443);
 		l4[12] = 5 << 4; /* data offset */
-		l4[13] = 0x18;   /* PSH ACK */
+		l4[13] = 0x18;	 /* PSH ACK */
 	}
 }
 
@@ -212,8 +212,8 @@ static void fill_l4(__u8 *l4, size_t seg, __u8 proto, unsigned int seed)
  * esp_encap_outer() writes them in these tests, so that a transport
  * packet comes back from esp_decap() as it went in.
  */
-static size_t ipv4_packet(__u8 *p, size_t len, __u8 proto, __u8 tos, bool df,
-			  const char *src, const char *dst)
+static size_t ipv4_packet(__u8 *p, size_t len, __u8 proto, __u8 tos, bool df, const char *src,
+			  const char *dst)
 {
 	memset(p, 0, 20);
 	p[0] = 0x45;
@@ -231,8 +231,8 @@ static size_t ipv4_packet(__u8 *p, size_t len, __u8 proto, __u8 tos, bool df,
 	return len;
 }
 
-static size_t ipv6_packet(__u8 *p, size_t len, __u8 nh, __u8 tclass,
-			  const char *src, const char *dst)
+static size_t ipv6_packet(__u8 *p, size_t len, __u8 nh, __u8 tclass, const char *src,
+			  const char *dst)
 {
 	memset(p, 0, 40);
 	p[0] = (__u8)(0x60 | tclass >> 4);
@@ -268,8 +268,7 @@ struct tx {
 	struct udpesp_replay replay;
 };
 
-static void ctl_alg(struct udpesp_ctl_alg *a, const char *name, __u32 len,
-		    __u32 bits, __u8 seed)
+static void ctl_alg(struct udpesp_ctl_alg *a, const char *name, __u32 len, __u32 bits, __u8 seed)
 {
 	memset(a, 0, sizeof(*a));
 	strcpy(a->name, name);
@@ -283,8 +282,8 @@ static void ctl_alg(struct udpesp_ctl_alg *a, const char *name, __u32 len,
  * mode, outer family (UDPESP_AF_*), ESN, last sequence number used,
  * tfcpad; through sa_check() as udpespd gets it.
  */
-static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
-		     __u8 family, bool esn, __u64 oseq, __u32 tfcpad)
+static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode, __u8 family, bool esn,
+		     __u64 oseq, __u32 tfcpad)
 {
 	struct udpesp_ctl_sa *s = &c->cfg, in;
 	struct esp_encap_params p;
@@ -316,13 +315,11 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 		else
 			snprintf(auth, sizeof(auth), "hmac(%s)", d->hash);
 		ctl_alg(&s->enc, d->alg, d->key_len, 0, 0x31);
-		ctl_alg(&s->auth, auth, hash_key_len(d->hash), hash_bits(d->hash),
-			0x47);
+		ctl_alg(&s->auth, auth, hash_key_len(d->hash), hash_bits(d->hash), 0x47);
 	} else {
 		ctl_alg(&s->aead, d->alg, d->key_len, d->icv_bits, 0x31);
 	}
-	cr_assert_eq(sa_check(s, &c->suite, err, sizeof(err)), 0, "%s: %s",
-		     d->name, err);
+	cr_assert_eq(sa_check(s, &c->suite, err, sizeof(err)), 0, "%s: %s", d->name, err);
 	key = d->hash ? s->enc.key : s->aead.key;
 	akey = d->hash ? s->auth.key : NULL;
 	c->ct = esp_crypto_thread_new();
@@ -340,11 +337,9 @@ static void tx_setup(struct tx *c, const struct suite_def *d, __u8 mode,
 	in.replay_window = 128;
 	in.replay_oseq = in.replay_oseq_hi = 0;
 	in.tfcpad = 0;
-	cr_assert_eq(sa_check(&in, &c->rx_suite, err, sizeof(err)), 0, "%s",
-		     err);
+	cr_assert_eq(sa_check(&in, &c->rx_suite, err, sizeof(err)), 0, "%s", err);
 	c->rx.suite = &c->rx_suite;
-	c->rx.crypto = esp_crypto_new(&c->rx_suite, d->key_len ? key : NULL,
-				      akey);
+	c->rx.crypto = esp_crypto_new(&c->rx_suite, d->key_len ? key : NULL, akey);
 	cr_assert_not_null(c->rx.crypto);
 	c->rx.replay = &c->replay;
 	c->rx.mode = mode;
@@ -367,12 +362,12 @@ static const __u8 *tx_key(const struct tx *c)
 
 /* The inner packets of the tests, by kind. */
 enum inner_kind {
-	IN_V4_UDP,  /* IPv4, UDP */
-	IN_V6_UDP,  /* IPv6, UDP */
-	IN_V4_TCP,  /* IPv4, TCP */
-	IN_V6_TCP,  /* IPv6, TCP */
-	IN_V4_RAW,  /* IPv4, protocol 253 (RFC 3692), any length from 20 */
-	IN_V6_RAW,  /* IPv6, next header 253, any length from 40 */
+	IN_V4_UDP, /* IPv4, UDP */
+	IN_V6_UDP, /* IPv6, UDP */
+	IN_V4_TCP, /* IPv4, TCP */
+	IN_V6_TCP, /* IPv6, TCP */
+	IN_V4_RAW, /* IPv4, protocol 253 (RFC 3692), any length from 20 */
+	IN_V6_RAW, /* IPv6, next header 253, any length from 40 */
 };
 
 static bool kind_v6(enum inner_kind k)
@@ -384,35 +379,32 @@ static bool kind_v6(enum inner_kind k)
  * Tunnel mode carries packets between the inner networks; transport
  * mode packets travel between the SA's own addresses.
  */
-static size_t inner_packet(const struct tx *c, __u8 *p, enum inner_kind k,
-			   size_t len, __u8 tos, bool df)
+static size_t inner_packet(const struct tx *c, __u8 *p, enum inner_kind k, size_t len, __u8 tos,
+			   bool df)
 {
 	bool tun = c->sa.mode == UDPESP_MODE_TUNNEL;
 	__u8 proto = k == IN_V4_UDP || k == IN_V6_UDP ? IPPROTO_UDP :
 		     k == IN_V4_TCP || k == IN_V6_TCP ? IPPROTO_TCP :
-							 253;
+							253;
 
 	if (kind_v6(k))
 		return ipv6_packet(p, len, proto, tos, tun ? IN_SRC6 : LOCAL6,
 				   tun ? IN_DST6 : PEER6);
-	return ipv4_packet(p, len, proto, tos, df, tun ? IN_SRC4 : LOCAL4,
-			   tun ? IN_DST4 : PEER4);
+	return ipv4_packet(p, len, proto, tos, df, tun ? IN_SRC4 : LOCAL4, tun ? IN_DST4 : PEER4);
 }
 
-static enum esp_encap_verdict encap(struct tx *c, __u8 *buf, size_t len,
-				    size_t max_esp, struct esp_encap_out *o)
+static enum esp_encap_verdict encap(struct tx *c, __u8 *buf, size_t len, size_t max_esp,
+				    struct esp_encap_out *o)
 {
 	memset(o, 0xa5, sizeof(*o));
 	return esp_encap(&c->sa, c->t, buf, BUF_MAX, OFF, len, max_esp, o);
 }
 
-static void encap_ok(struct tx *c, __u8 *buf, size_t len,
-		     struct esp_encap_out *o)
+static void encap_ok(struct tx *c, __u8 *buf, size_t len, struct esp_encap_out *o)
 {
 	enum esp_encap_verdict v = encap(c, buf, len, 0, o);
 
-	cr_assert_eq(v, ESP_ENCAP_OK, "%s: %s", c->d->name,
-		     esp_encap_verdict_name(v));
+	cr_assert_eq(v, ESP_ENCAP_OK, "%s: %s", c->d->name, esp_encap_verdict_name(v));
 }
 
 /* ESP bytes for p bytes of payload, from RFC 4303 2.4 directly. */
@@ -427,8 +419,8 @@ static size_t esp_bytes(const struct esp_suite *s, size_t p)
  * The frame udpesp_xdp would redirect: Ethernet, then the outer headers
  * from esp_encap_outer() in front of the ESP packet.
  */
-static __u8 *frame_of(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
-		      size_t *flen, struct udpesp_xdp_meta *m)
+static __u8 *frame_of(struct tx *c, __u8 *buf, const struct esp_encap_out *o, size_t *flen,
+		      struct udpesp_xdp_meta *m)
 {
 	bool v6 = c->sa.dst.family == UDPESP_AF_INET6;
 	size_t hl = v6 ? 40 : 20;
@@ -456,8 +448,8 @@ static __u8 *frame_of(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
  * mode the packet itself, transport mode the outer header rebuilt into
  * the inner one (the same TTL, ID, TOS and DF as esp_encap_outer() got).
  */
-static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
-		       const __u8 *inner, size_t inner_len, const char *what)
+static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o, const __u8 *inner,
+		       size_t inner_len, const char *what)
 {
 	struct udpesp_xdp_meta m;
 	struct esp_decap_out d;
@@ -475,10 +467,10 @@ static void decap_back(struct tx *c, __u8 *buf, const struct esp_encap_out *o,
 	cr_assert_eq(d.seq, o->seq, "%s %s", c->d->name, what);
 	cr_assert_eq(d.esp_len, o->esp_len);
 	cr_assert_eq(d.next_header, o->next_header);
-	cr_assert_eq(d.inner_len, inner_len, "%s %s: %u bytes back, sent %zu",
-		     c->d->name, what, d.inner_len, inner_len);
-	cr_assert_eq(memcmp(f + d.inner_off, inner, inner_len), 0,
-		     "%s %s: inner packet differs", c->d->name, what);
+	cr_assert_eq(d.inner_len, inner_len, "%s %s: %u bytes back, sent %zu", c->d->name, what,
+		     d.inner_len, inner_len);
+	cr_assert_eq(memcmp(f + d.inner_off, inner, inner_len), 0, "%s %s: inner packet differs",
+		     c->d->name, what);
 }
 
 TestSuite(esp_encap);
@@ -488,12 +480,10 @@ Test(esp_encap, verdict_names)
 	for (int i = 0; i < ESP_ENCAP_VERDICT_MAX; i++) {
 		cr_assert_str_neq(esp_encap_verdict_name(i), "unknown", "%d", i);
 		for (int j = 0; j < i; j++)
-			cr_assert_str_neq(esp_encap_verdict_name(i),
-					  esp_encap_verdict_name(j));
+			cr_assert_str_neq(esp_encap_verdict_name(i), esp_encap_verdict_name(j));
 	}
 	cr_assert_str_eq(esp_encap_verdict_name(ESP_ENCAP_VERDICT_MAX), "unknown");
-	cr_assert_str_eq(esp_encap_verdict_name((enum esp_encap_verdict)-1),
-			 "unknown");
+	cr_assert_str_eq(esp_encap_verdict_name((enum esp_encap_verdict) - 1), "unknown");
 	errno = 0;
 	cr_assert_null(esp_encap_thread_new(NULL));
 	cr_assert_eq(errno, EINVAL);
@@ -527,8 +517,7 @@ static const struct rt_case {
 };
 
 /* Three packets of one case on a fresh SA, each back through esp_decap(). */
-static void round_trip(const struct suite_def *d, const struct rt_case *rc,
-		       bool esn)
+static void round_trip(const struct suite_def *d, const struct rt_case *rc, bool esn)
 {
 	__u64 start = esn ? 0xfffffffeULL : 0;
 	size_t hl = kind_v6(rc->kind) ? 40 : 20;
@@ -555,10 +544,8 @@ static void round_trip(const struct suite_def *d, const struct rt_case *rc,
 		}
 		/* Nothing written outside the packet. */
 		for (size_t b = 0; b < BUF_MAX; b++)
-			if (b < (o.hdr_len ? o.hdr_off : o.esp_off) ||
-			    b >= o.esp_off + o.esp_len)
-				cr_assert_eq(buf[b], 0xcc, "%s: byte %zu written",
-					     rc->name, b);
+			if (b < (o.hdr_len ? o.hdr_off : o.esp_off) || b >= o.esp_off + o.esp_len)
+				cr_assert_eq(buf[b], 0xcc, "%s: byte %zu written", rc->name, b);
 		decap_back(&c, buf, &o, inner, len, rc->name);
 	}
 	tx_teardown(&c);
@@ -575,8 +562,7 @@ Test(esp_encap, round_trip_every_suite_through_esp_decap)
 			round_trip(&suites[i], &rt_cases[k], false);
 			round_trip(&suites[i], &rt_cases[k], true);
 		}
-	cr_log_info("%zu packets round-tripped",
-		    ARRAY_SIZE(suites) * ARRAY_SIZE(rt_cases) * 2 * 3);
+	cr_log_info("%zu packets round-tripped", ARRAY_SIZE(suites) * ARRAY_SIZE(rt_cases) * 2 * 3);
 }
 
 /* ---- the Python side: Scapy and python-cryptography ---- */
@@ -590,19 +576,17 @@ static void hex(FILE *f, const __u8 *p, size_t n)
 }
 
 /* One line for check_esp_encap.py. */
-static void record(FILE *f, const struct tx *c, const char *tag,
-		   const __u8 *buf, const struct esp_encap_out *o,
-		   const __u8 *payload, size_t plen, size_t tfc, bool v6)
+static void record(FILE *f, const struct tx *c, const char *tag, const __u8 *buf,
+		   const struct esp_encap_out *o, const __u8 *payload, size_t plen, size_t tfc,
+		   bool v6)
 {
-	fprintf(f, "%s/%s/%s %s %s ", c->d->name, tag, v6 ? "v6" : "v4",
-		c->d->kind, c->d->hash ? c->d->hash : "-");
+	fprintf(f, "%s/%s/%s %s %s ", c->d->name, tag, v6 ? "v6" : "v4", c->d->kind,
+		c->d->hash ? c->d->hash : "-");
 	hex(f, tx_key(c), c->d->key_len);
 	fputc(' ', f);
 	hex(f, c->cfg.auth.key, c->d->hash ? hash_key_len(c->d->hash) : 0);
-	fprintf(f, " 0x%x %d %llu %s %u ", SPI, c->sa.esn,
-		(unsigned long long)o->seq,
-		c->sa.mode == UDPESP_MODE_TUNNEL ? "tunnel" : "transport",
-		o->next_header);
+	fprintf(f, " 0x%x %d %llu %s %u ", SPI, c->sa.esn, (unsigned long long)o->seq,
+		c->sa.mode == UDPESP_MODE_TUNNEL ? "tunnel" : "transport", o->next_header);
 	hex(f, payload, plen);
 	fprintf(f, " %zu ", tfc);
 	hex(f, buf + o->esp_off, o->esp_len);
@@ -713,8 +697,7 @@ static unsigned int scapy_records(FILE *f, const struct suite_def *d)
 		for (size_t l = 40; l < 1500; l += 683, n++) {
 			__u8 inner[BUF_MAX];
 
-			len = inner_packet(&c, buf + OFF, IN_V6_UDP, l < 48 ? 48 : l,
-					   0, false);
+			len = inner_packet(&c, buf + OFF, IN_V6_UDP, l < 48 ? 48 : l, 0, false);
 			memcpy(inner, buf + OFF, len);
 			encap_ok(&c, buf, len, &o);
 			record(f, &c, "tunnel-v6", buf, &o, inner, len, 0, true);
@@ -729,8 +712,7 @@ static unsigned int scapy_records(FILE *f, const struct suite_def *d)
 			len = inner_packet(&c, buf + OFF, IN_V4_UDP, 60, 0, false);
 			memcpy(inner, buf + OFF, len);
 			encap_ok(&c, buf, len, &o);
-			record(f, &c, "tunnel-tfc", buf, &o, inner, len, 301 - 60,
-			       false);
+			record(f, &c, "tunnel-tfc", buf, &o, inner, len, 301 - 60, false);
 			n++;
 		}
 		tx_teardown(&c);
@@ -824,8 +806,7 @@ Test(esp_encap, tshark_decrypts_and_verifies_icv, .timeout = 120)
 				fputs("0x", uat);
 				hex(uat, tx_key(&c), d->key_len);
 			}
-			fprintf(uat, "\",\"%s\",\"",
-				d->hash ? tshark_auth(d->hash) : "NULL");
+			fprintf(uat, "\",\"%s\",\"", d->hash ? tshark_auth(d->hash) : "NULL");
 			if (d->hash) {
 				fputs("0x", uat);
 				hex(uat, c.cfg.auth.key, hash_key_len(d->hash));
@@ -840,8 +821,7 @@ Test(esp_encap, tshark_decrypts_and_verifies_icv, .timeout = 120)
 				size_t len, flen;
 				__u8 *fr;
 
-				len = inner_packet(&c, buf + OFF,
-						   k ? IN_V6_UDP : IN_V4_UDP,
+				len = inner_packet(&c, buf + OFF, k ? IN_V6_UDP : IN_V4_UDP,
 						   100 + 37 * k + i, 0, false);
 				encap_ok(&c, buf, len, &o);
 				fr = frame_of(&c, buf, &o, &flen, &m);
@@ -901,14 +881,12 @@ Test(esp_encap, tshark_decrypts_and_verifies_icv, .timeout = 120)
 		cr_assert_str_eq(f[6], "4500,9", "frame %u: UDP ports %s", nr, f[6]);
 		cr_assert_str_eq(f[7], out6 ? (in6 ? "" : "1") : (in6 ? "1" : "1,1"),
 				 "frame %u: IPv4 checksum status %s", nr, f[7]);
-		cr_assert_str_eq(f[8], out6 ? "1,1" : "3,1",
-				 "frame %u: UDP checksum status %s", nr, f[8]);
+		cr_assert_str_eq(f[8], out6 ? "1,1" : "3,1", "frame %u: UDP checksum status %s", nr,
+				 f[8]);
 		good++;
 	}
-	cr_assert_eq(good, frames, "%u of %u frames verified\n%s", good, frames,
-		     out);
-	cr_log_info("tshark: %u frames of %u SAs, every ICV correct", frames,
-		    spi_n);
+	cr_assert_eq(good, frames, "%u of %u frames verified\n%s", good, frames, out);
+	cr_log_info("tshark: %u frames of %u SAs, every ICV correct", frames, spi_n);
 }
 
 /* ---- padding, lengths, next header ---- */
@@ -918,21 +896,19 @@ Test(esp_encap, tshark_decrypts_and_verifies_icv, .timeout = 120)
  * and read the trailer: pad bytes 1, 2, 3 ..., the fewest that align
  * payload + 2 to the block; the payload as it went in.
  */
-static void check_trailer(struct tx *c, const __u8 *buf,
-			  const struct esp_encap_out *o, const __u8 *payload,
-			  size_t plen, __u8 nh)
+static void check_trailer(struct tx *c, const __u8 *buf, const struct esp_encap_out *o,
+			  const __u8 *payload, size_t plen, __u8 nh)
 {
 	const struct esp_suite *s = &c->suite;
 	size_t ct = o->esp_len - 8 - s->iv_len - s->icv_len, pad;
 	__u8 copy[BUF_MAX], *pt = copy + 8 + s->iv_len;
 
 	memcpy(copy, buf + o->esp_off, o->esp_len);
-	cr_assert_eq(esp_crypto_decrypt(c->rx.crypto, c->ct, copy, o->esp_len,
-					c->sa.esn, (__u32)(o->seq >> 32)),
+	cr_assert_eq(esp_crypto_decrypt(c->rx.crypto, c->ct, copy, o->esp_len, c->sa.esn,
+					(__u32)(o->seq >> 32)),
 		     0, "%s", c->d->name);
 	pad = (s->block - (plen + 2) % s->block) % s->block;
-	cr_assert_eq(ct, plen + pad + 2, "%s: payload %zu, %zu bytes", c->d->name,
-		     plen, ct);
+	cr_assert_eq(ct, plen + pad + 2, "%s: payload %zu, %zu bytes", c->d->name, plen, ct);
 	cr_assert_eq(ct % s->block, 0);
 	cr_assert_eq(pt[ct - 2], pad, "%s: pad length", c->d->name);
 	cr_assert_eq(pt[ct - 1], nh);
@@ -948,13 +924,11 @@ Test(esp_encap, padding_for_every_length)
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
 		struct tx c;
 
-		tx_setup(&c, &suites[i], UDPESP_MODE_TRANSPORT, UDPESP_AF_INET,
-			 false, 0, 0);
+		tx_setup(&c, &suites[i], UDPESP_MODE_TRANSPORT, UDPESP_AF_INET, false, 0, 0);
 		for (size_t p = 0; p <= 2u * c.suite.block; p++) {
 			__u8 buf[BUF_MAX], payload[64];
 			struct esp_encap_out o;
-			size_t len = inner_packet(&c, buf + OFF, IN_V4_RAW, 20 + p,
-						  0, false);
+			size_t len = inner_packet(&c, buf + OFF, IN_V4_RAW, 20 + p, 0, false);
 
 			memcpy(payload, buf + OFF + 20, p);
 			encap_ok(&c, buf, len, &o);
@@ -965,13 +939,11 @@ Test(esp_encap, padding_for_every_length)
 		}
 		tx_teardown(&c);
 
-		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET6,
-			 true, 0, 0);
+		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET6, true, 0, 0);
 		for (size_t l = 40; l <= 40 + 2u * c.suite.block; l++) {
 			__u8 buf[BUF_MAX], inner[128];
 			struct esp_encap_out o;
-			size_t len = inner_packet(&c, buf + OFF, IN_V6_RAW, l, 0,
-						  false);
+			size_t len = inner_packet(&c, buf + OFF, IN_V6_RAW, l, 0, false);
 
 			memcpy(inner, buf + OFF, len);
 			encap_ok(&c, buf, len, &o);
@@ -1010,8 +982,7 @@ Test(esp_encap, exhaustion_at_2_32_without_esn)
 	struct esp_encap_out o;
 	size_t len;
 
-	tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false,
-		 0xfffffffeULL, 0);
+	tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 0xfffffffeULL, 0);
 	len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
 	encap_ok(&c, buf, len, &o);
 	cr_assert_eq(o.seq, 0xffffffffULL, "2^32 - 1 is the last number sent");
@@ -1064,8 +1035,7 @@ Test(esp_encap, exhaustion_at_2_64_with_esn)
 	struct esp_encap_out o;
 	size_t len;
 
-	tx_setup(&c, suite_named("chacha"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true,
-		 ~0ULL - 1, 0);
+	tx_setup(&c, suite_named("chacha"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true, ~0ULL - 1, 0);
 	len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
 	encap_ok(&c, buf, len, &o);
 	cr_assert_eq(o.seq, ~0ULL);
@@ -1092,20 +1062,17 @@ Test(esp_encap, esn_high_half_carried)
 		struct esp_encap_out o;
 		size_t len;
 
-		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true,
-			 0xffffffffULL, 0);
+		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true, 0xffffffffULL,
+			 0);
 		len = inner_packet(&c, buf + OFF, IN_V4_UDP, 90, 0, false);
 		encap_ok(&c, buf, len, &o);
 		cr_assert_eq(o.seq, 1ULL << 32);
 		cr_assert_eq(get32(buf + o.esp_off + 4), 0, "%s: seq lo", suites[i].name);
 		memcpy(copy, buf + o.esp_off, o.esp_len);
-		cr_assert_eq(esp_crypto_decrypt(c.rx.crypto, c.ct, copy, o.esp_len,
-						true, 0),
-			     -EBADMSG, "%s: verifies without the high half",
-			     suites[i].name);
-		cr_assert_eq(esp_crypto_decrypt(c.rx.crypto, c.ct, copy, o.esp_len,
-						true, 1),
-			     0, "%s", suites[i].name);
+		cr_assert_eq(esp_crypto_decrypt(c.rx.crypto, c.ct, copy, o.esp_len, true, 0),
+			     -EBADMSG, "%s: verifies without the high half", suites[i].name);
+		cr_assert_eq(esp_crypto_decrypt(c.rx.crypto, c.ct, copy, o.esp_len, true, 1), 0,
+			     "%s", suites[i].name);
 		tx_teardown(&c);
 	}
 }
@@ -1115,7 +1082,7 @@ Test(esp_encap, esn_high_half_carried)
 
 struct seq_worker {
 	struct tx *c;
-	__u64 *seqs;     /* SEQ_PACKETS numbers this worker got */
+	__u64 *seqs; /* SEQ_PACKETS numbers this worker got */
 	unsigned int ok, exhausted, soft, bad;
 	pthread_barrier_t *start;
 };
@@ -1217,8 +1184,7 @@ Test(esp_encap, seq_unique_across_threads, .timeout = 120)
 	cr_assert_eq(seq_race(false, 0, &soft), SEQ_THREADS * SEQ_PACKETS);
 	cr_assert_eq(soft, 0);
 	/* ESN, the low half wrapping while they race. */
-	cr_assert_eq(seq_race(true, 0xffffffffULL - SEQ_PACKETS, &soft),
-		     SEQ_THREADS * SEQ_PACKETS);
+	cr_assert_eq(seq_race(true, 0xffffffffULL - SEQ_PACKETS, &soft), SEQ_THREADS * SEQ_PACKETS);
 	cr_assert_eq(soft, 0);
 }
 
@@ -1238,8 +1204,7 @@ Test(esp_encap, soft_expiry_race, .timeout = 120)
 {
 	unsigned int soft;
 
-	cr_assert_eq(seq_race(false, esp_seq_soft(false) - 5000, &soft),
-		     SEQ_THREADS * SEQ_PACKETS);
+	cr_assert_eq(seq_race(false, esp_seq_soft(false) - 5000, &soft), SEQ_THREADS * SEQ_PACKETS);
 	cr_assert_eq(soft, 1, "soft expiry reported %u times", soft);
 }
 
@@ -1269,8 +1234,7 @@ Test(esp_encap, soft_expiry_once)
 		for (int p = 1; p <= 6; p++) {
 			__u8 buf[BUF_MAX];
 			struct esp_encap_out o;
-			size_t len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0,
-						  false);
+			size_t len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
 
 			encap_ok(&c, buf, len, &o);
 			cr_assert_eq(o.soft_expire, p == cases[i].first,
@@ -1305,8 +1269,7 @@ Test(esp_encap, cbc_ivs_never_repeat)
 		__u8 buf[BUF_MAX], inner[256];
 		struct esp_encap_out o;
 		enum esp_encap_verdict v;
-		size_t len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64 + i % 50, 0,
-					  false);
+		size_t len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64 + i % 50, 0, false);
 
 		memcpy(inner, buf + OFF, len);
 		/* Two thread states alternating: their batches differ too. */
@@ -1338,8 +1301,8 @@ Test(esp_encap, aead_iv_is_the_sequence_number)
 
 		if (suites[i].hash && strcmp(suites[i].kind, "ctr"))
 			continue;
-		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true,
-			 0x123456789aULL, 0);
+		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, true, 0x123456789aULL,
+			 0);
 		len = inner_packet(&c, buf + OFF, IN_V4_UDP, 64, 0, false);
 		encap_ok(&c, buf, len, &o);
 		cr_assert_eq(o.seq, 0x123456789bULL);
@@ -1361,8 +1324,7 @@ Test(esp_encap, tfc_padding_and_its_limits)
 	for (size_t i = 0; i < ARRAY_SIZE(suites); i++) {
 		const struct esp_suite *s;
 
-		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false,
-			 0, 1000);
+		tx_setup(&c, &suites[i], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 0, 1000);
 		s = &c.suite;
 		len = inner_packet(&c, buf + OFF, IN_V4_UDP, 100, 0, false);
 		memcpy(inner, buf + OFF, len);
@@ -1376,14 +1338,13 @@ Test(esp_encap, tfc_padding_and_its_limits)
 		cr_assert_leq(o.esp_len, 500);
 		for (p = 0; esp_bytes(s, p) <= 500; p++)
 			;
-		cr_assert_eq(o.esp_len, esp_bytes(s, p - 1), "%s: %u bytes",
-			     suites[i].name, o.esp_len);
+		cr_assert_eq(o.esp_len, esp_bytes(s, p - 1), "%s: %u bytes", suites[i].name,
+			     o.esp_len);
 		decap_back(&c, buf, &o, inner, len, "tfc to the MTU");
 
 		/* So does the buffer. */
 		len = inner_packet(&c, buf + OFF, IN_V4_UDP, 100, 0, false);
-		cr_assert_eq(esp_encap(&c.sa, c.t, buf, OFF + 400, OFF, len, 0, &o),
-			     ESP_ENCAP_OK);
+		cr_assert_eq(esp_encap(&c.sa, c.t, buf, OFF + 400, OFF, len, 0, &o), ESP_ENCAP_OK);
 		cr_assert_leq(o.esp_off + o.esp_len, OFF + 400);
 		cr_assert_gt(o.esp_off + o.esp_len + s->block, OFF + 400);
 		decap_back(&c, buf, &o, inner, len, "tfc to the buffer");
@@ -1395,8 +1356,7 @@ Test(esp_encap, tfc_padding_and_its_limits)
 		tx_teardown(&c);
 
 		/* Transport mode: no TFC (TCP could not tell where it ends). */
-		tx_setup(&c, &suites[i], UDPESP_MODE_TRANSPORT, UDPESP_AF_INET,
-			 false, 0, 1000);
+		tx_setup(&c, &suites[i], UDPESP_MODE_TRANSPORT, UDPESP_AF_INET, false, 0, 1000);
 		len = inner_packet(&c, buf + OFF, IN_V4_TCP, 100, 0, false);
 		encap_ok(&c, buf, len, &o);
 		cr_assert_eq(o.esp_len, esp_bytes(s, 80));
@@ -1437,8 +1397,8 @@ static void mtu_exact(const struct suite_def *d, __u8 mode, bool v6)
 		len = inner_packet(&c, buf + OFF, kind, in + 1, 0, false);
 		v = esp_encap(&c.sa, c.t, buf, sizeof(buf), OFF, len, max_esp, &o);
 		cr_assert_eq(v, ESP_ENCAP_TOO_BIG);
-		cr_assert_eq(o.inner_mtu, in, "%s mtu %u: %u, not %u", d->name,
-			     mtus[m], o.inner_mtu, in);
+		cr_assert_eq(o.inner_mtu, in, "%s mtu %u: %u, not %u", d->name, mtus[m],
+			     o.inner_mtu, in);
 	}
 	/* Overhead: never more than the bound, and equal to it once. */
 	for (size_t l = 100; l < 100 + 2u * c.suite.block; l++) {
@@ -1449,8 +1409,7 @@ static void mtu_exact(const struct suite_def *d, __u8 mode, bool v6)
 		if (o > worst)
 			worst = o;
 	}
-	cr_assert_eq(worst, ov, "%s: overhead %u, worst seen %zu", d->name, ov,
-		     worst);
+	cr_assert_eq(worst, ov, "%s: overhead %u, worst seen %zu", d->name, ov, worst);
 	tx_teardown(&c);
 }
 
@@ -1469,28 +1428,26 @@ Test(esp_encap, mtu_known_values)
 
 	/* AES-GCM-16 over IPv4: 1500 - 20 - 8 - 8 - 8 - 16 = 1440 = 1438 + 2. */
 	tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL, UDPESP_AF_INET, false, 0, 0);
-	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL,
-					 UDPESP_AF_INET, 1500), 1438);
-	cr_assert_eq(esp_encap_overhead(&c.suite, UDPESP_MODE_TUNNEL,
-					UDPESP_AF_INET), 20 + 8 + 8 + 8 + 3 + 2 + 16);
-	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL,
-					 UDPESP_AF_INET, 40), 0);
+	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL, UDPESP_AF_INET, 1500), 1438);
+	cr_assert_eq(esp_encap_overhead(&c.suite, UDPESP_MODE_TUNNEL, UDPESP_AF_INET),
+		     20 + 8 + 8 + 8 + 3 + 2 + 16);
+	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL, UDPESP_AF_INET, 40), 0);
 	tx_teardown(&c);
 	/* AES-CBC / SHA-256 over IPv6: 1500 - 48 - 24 - 16 = 1412 -> 1408 - 2. */
-	tx_setup(&c, suite_named("cbc128_sha256"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET6, false, 0, 0);
-	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL,
-					 UDPESP_AF_INET6, 1500), 1406);
-	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TRANSPORT,
-					 UDPESP_AF_INET6, 1500), 1446);
+	tx_setup(&c, suite_named("cbc128_sha256"), UDPESP_MODE_TUNNEL, UDPESP_AF_INET6, false, 0,
+		 0);
+	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TUNNEL, UDPESP_AF_INET6, 1500),
+		     1406);
+	cr_assert_eq(esp_encap_inner_mtu(&c.suite, UDPESP_MODE_TRANSPORT, UDPESP_AF_INET6, 1500),
+		     1446);
 	tx_teardown(&c);
 }
 
 /* ---- refusals ---- */
 
 /* A refused packet: the verdict, and neither buffer nor SA changed. */
-static void refused(struct tx *c, __u8 *buf, size_t size, size_t off,
-		    size_t len, size_t max_esp, enum esp_encap_verdict want,
-		    const char *what)
+static void refused(struct tx *c, __u8 *buf, size_t size, size_t off, size_t len, size_t max_esp,
+		    enum esp_encap_verdict want, const char *what)
 {
 	static __u8 before[BUF_MAX];
 	__u64 oseq = c->sa.oseq;
@@ -1499,8 +1456,8 @@ static void refused(struct tx *c, __u8 *buf, size_t size, size_t off,
 
 	memcpy(before, buf, BUF_MAX);
 	v = esp_encap(&c->sa, c->t, buf, size, off, len, max_esp, &o);
-	cr_assert_eq(v, want, "%s: %s, expected %s", what,
-		     esp_encap_verdict_name(v), esp_encap_verdict_name(want));
+	cr_assert_eq(v, want, "%s: %s, expected %s", what, esp_encap_verdict_name(v),
+		     esp_encap_verdict_name(want));
 	cr_assert_eq(memcmp(before, buf, BUF_MAX), 0, "%s: buffer changed", what);
 	cr_assert_eq(c->sa.oseq, oseq, "%s: a number was taken", what);
 }
@@ -1516,23 +1473,18 @@ Test(esp_encap, refusals_change_nothing)
 #define V4(n) (len = inner_packet(&c, buf + OFF, IN_V4_UDP, (n), 0, false))
 	V4(100), refused(&c, buf, BUF_MAX, 23, len, 0, ESP_ENCAP_NO_ROOM, "headroom");
 	V4(100), refused(&c, buf, BUF_MAX, 0, len, 0, ESP_ENCAP_NO_ROOM, "off 0");
-	V4(100), refused(&c, buf, OFF + 100 + 10, OFF, len, 0, ESP_ENCAP_NO_ROOM,
-			 "tailroom");
-	V4(100), refused(&c, buf, OFF + 50, OFF, len, 0, ESP_ENCAP_NO_ROOM,
-			 "len past size");
-	V4(100), refused(&c, buf, BUF_MAX, BUF_MAX + 1, 0, 0, ESP_ENCAP_NO_ROOM,
-			 "off past size");
+	V4(100), refused(&c, buf, OFF + 100 + 10, OFF, len, 0, ESP_ENCAP_NO_ROOM, "tailroom");
+	V4(100), refused(&c, buf, OFF + 50, OFF, len, 0, ESP_ENCAP_NO_ROOM, "len past size");
+	V4(100), refused(&c, buf, BUF_MAX, BUF_MAX + 1, 0, 0, ESP_ENCAP_NO_ROOM, "off past size");
 	V4(100), refused(&c, buf, BUF_MAX, OFF, len, 100, ESP_ENCAP_TOO_BIG, "max_esp");
 	V4(100), refused(&c, buf, BUF_MAX, OFF, 19, 0, ESP_ENCAP_INNER, "short");
 	V4(100), refused(&c, buf, BUF_MAX, OFF, 0, 0, ESP_ENCAP_INNER, "empty");
-	V4(100), refused(&c, buf, BUF_MAX, OFF, 99, 0, ESP_ENCAP_INNER,
-			 "IP length past len");
-	V4(100), buf[OFF] = 0x44,
-		 refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "IHL 4");
+	V4(100), refused(&c, buf, BUF_MAX, OFF, 99, 0, ESP_ENCAP_INNER, "IP length past len");
+	V4(100), buf[OFF] = 0x44, refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "IHL 4");
 	V4(100), buf[OFF] = 0x55,
 		 refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "version 5");
 	V4(100), put16(buf + OFF + 2, 19),
-		 refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "IP length 19");
+		refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "IP length 19");
 	len = inner_packet(&c, buf + OFF, IN_V6_UDP, 100, 0, false);
 	refused(&c, buf, BUF_MAX, OFF, 39, 0, ESP_ENCAP_INNER, "v6 short");
 	refused(&c, buf, BUF_MAX, OFF, 99, 0, ESP_ENCAP_INNER, "v6 length past len");
@@ -1546,9 +1498,9 @@ Test(esp_encap, refusals_change_nothing)
 
 	tx_setup(&c, &suites[0], UDPESP_MODE_TRANSPORT, UDPESP_AF_INET, false, 7, 0);
 	V4(100), put16(buf + OFF + 6, 0x2000),
-		 refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "MF");
+		refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "MF");
 	V4(100), put16(buf + OFF + 6, 0x0001),
-		 refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "offset");
+		refused(&c, buf, BUF_MAX, OFF, len, 0, ESP_ENCAP_INNER, "offset");
 	for (size_t k = 0; k < ARRAY_SIZE(transport_refused); k++) {
 		char what[32];
 
@@ -1580,9 +1532,8 @@ Test(esp_encap, ecn_decap_rfc6040_table)
 {
 	for (int in = 0; in < 4; in++)
 		for (int o = 0; o < 4; o++)
-			cr_assert_eq(udpesp_ecn_decap(fig4_outer[o], (__u8)in),
-				     rfc6040_fig4[in][o], "inner %d outer %d", in,
-				     fig4_outer[o]);
+			cr_assert_eq(udpesp_ecn_decap(fig4_outer[o], (__u8)in), rfc6040_fig4[in][o],
+				     "inner %d outer %d", in, fig4_outer[o]);
 	/* Only the ECN bits count: whole TOS bytes work too. */
 	cr_assert_eq(udpesp_ecn_decap(0xb8 | UDPESP_ECN_CE, 0x28 | UDPESP_ECN_ECT0), UDPESP_ECN_CE);
 }
@@ -1595,10 +1546,8 @@ Test(esp_encap, ecn_decap_packet)
 			int want = rfc6040_fig4[in][o];
 			__u8 outer = (__u8)(0xa0 | fig4_outer[o]);
 
-			ipv4_packet(p4, 64, IPPROTO_UDP, (__u8)(0xb8 | in), true,
-				    IN_SRC4, IN_DST4);
-			ipv6_packet(p6, 80, IPPROTO_UDP, (__u8)(0xb8 | in), IN_SRC6,
-				    IN_DST6);
+			ipv4_packet(p4, 64, IPPROTO_UDP, (__u8)(0xb8 | in), true, IN_SRC4, IN_DST4);
+			ipv6_packet(p6, 80, IPPROTO_UDP, (__u8)(0xb8 | in), IN_SRC6, IN_DST6);
 			memcpy(orig4, p4, 64);
 			memcpy(orig6, p6, 80);
 			cr_assert_eq(udpesp_ecn_decap_ip(outer, p4, 64), want < 0 ? -1 : 0);
@@ -1633,8 +1582,10 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 	static const struct {
 		__u8 outer;
 		enum inner_kind kind;
-	} cases[] = { { UDPESP_AF_INET, IN_V4_UDP }, { UDPESP_AF_INET, IN_V6_UDP },
-		      { UDPESP_AF_INET6, IN_V4_TCP }, { UDPESP_AF_INET6, IN_V6_TCP } };
+	} cases[] = { { UDPESP_AF_INET, IN_V4_UDP },
+		      { UDPESP_AF_INET, IN_V6_UDP },
+		      { UDPESP_AF_INET6, IN_V4_TCP },
+		      { UDPESP_AF_INET6, IN_V6_TCP } };
 
 	for (size_t k = 0; k < ARRAY_SIZE(cases); k++)
 		for (int in = 0; in < 4; in++)
@@ -1649,8 +1600,8 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 				struct tx c;
 				__u8 *f, *l3;
 
-				tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL,
-					 cases[k].outer, false, 0, 0);
+				tx_setup(&c, &suites[0], UDPESP_MODE_TUNNEL, cases[k].outer, false,
+					 0, 0);
 				len = inner_packet(&c, buf + OFF, cases[k].kind, 200,
 						   (__u8)(0x28 | in), true);
 				memcpy(inner, buf + OFF, len);
@@ -1675,8 +1626,8 @@ Test(esp_encap, ecn_decap_in_esp_decap)
 					cr_assert_eq(v, UDPESP_DECAP_OK,
 						     "case %zu in %d out %d: %s", k, in, o,
 						     udpesp_decap_verdict_name(v));
-					cr_assert_eq(udpesp_ecn_decap_ip(fig4_outer[o], inner,
-									  len), 0);
+					cr_assert_eq(udpesp_ecn_decap_ip(fig4_outer[o], inner, len),
+						     0);
 					cr_assert_eq(d.inner_len, len);
 					cr_assert_eq(memcmp(f + d.inner_off, inner, len), 0,
 						     "case %zu in %d out %d", k, in, o);
@@ -1708,14 +1659,12 @@ Test(esp_encap, outer_tos_and_df)
 			size_t len;
 
 			cr_assert_eq(esp_outer_tos((__u8)tos), tos);
-			len = inner_packet(&c4, buf + OFF, IN_V4_UDP, 80, (__u8)tos,
-					   tos & 1);
+			len = inner_packet(&c4, buf + OFF, IN_V4_UDP, 80, (__u8)tos, tos & 1);
 			encap_ok(&c4, buf, len, &o);
 			cr_assert_eq(o.tos, tos);
 			cr_assert_eq(o.df, tos & 1, "DF copied");
 			cr_assert_eq(o.inner_family, UDPESP_AF_INET);
-			len = inner_packet(&c6, buf + OFF, IN_V6_UDP, 80, (__u8)tos,
-					   false);
+			len = inner_packet(&c6, buf + OFF, IN_V6_UDP, 80, (__u8)tos, false);
 			encap_ok(&c6, buf, len, &o);
 			cr_assert_eq(o.tos, tos, "traffic class %x -> %x", tos, o.tos);
 			cr_assert(o.df);

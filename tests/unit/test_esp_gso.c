@@ -119,8 +119,10 @@ static size_t tcp4(__u8 *p, size_t plen)
 Test(esp_gso, refuses_what_does_not_describe_the_packet)
 {
 	struct virtio_net_hdr vh = { .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4, .gso_size = 100,
-				     .csum_start = 20, .csum_offset = 16 };
+				     .gso_type = VIRTIO_NET_HDR_GSO_TCPV4,
+				     .gso_size = 100,
+				     .csum_start = 20,
+				     .csum_offset = 16 };
 	struct esp_gso g;
 	__u8 p[400], seg[200];
 	size_t len = tcp4(p, 300);
@@ -147,7 +149,8 @@ Test(esp_gso, refuses_what_does_not_describe_the_packet)
 	p[32] = 4 << 4;
 	cr_expect_eq(esp_gso_start(&g, &vh, p, len), -EINVAL, "TCP header of 16 bytes");
 	vh = (struct virtio_net_hdr){ .flags = VIRTIO_NET_HDR_F_NEEDS_CSUM,
-				      .csum_start = 20, .csum_offset = len - 20 - 1 };
+				      .csum_start = 20,
+				      .csum_offset = len - 20 - 1 };
 	cr_expect_eq(esp_gso_start(&g, &vh, p, len), -EINVAL, "checksum field past the end");
 }
 
@@ -155,7 +158,10 @@ Test(esp_gro, not_ip_ends_every_open_item)
 {
 	__u8 a[1100], b[1100], c[8] = { 0 }, d[1100];
 	struct esp_gro_pkt pkts[4] = {
-		{ a, tcp4(a, 1000) }, { b, tcp4(b, 1000) }, { c, sizeof(c) }, { d, tcp4(d, 1000) },
+		{ a, tcp4(a, 1000) },
+		{ b, tcp4(b, 1000) },
+		{ c, sizeof(c) },
+		{ d, tcp4(d, 1000) },
 	};
 	struct esp_gro_item items[4];
 	__u16 next[4];
@@ -172,7 +178,7 @@ Test(esp_gro, not_ip_ends_every_open_item)
 		csum = (__u16)~udpesp_csum_fold(udpesp_csum_add(0, p, 20));
 		memcpy(p + 10, &csum, 2);
 		csum = (__u16)~udpesp_csum_fold(esp_gso_pseudo(p, 4, IPPROTO_TCP, 1020) +
-						 udpesp_csum_add(0, p + 20, 1020));
+						udpesp_csum_add(0, p + 20, 1020));
 		memcpy(p + 36, &csum, 2);
 	}
 	cr_assert_eq(esp_gro_batch(pkts, 4, items, next), 3);
@@ -241,7 +247,7 @@ static size_t rt_packet(__u8 *p, struct rt_flow *f, size_t plen, __u8 fl, unsign
 		rt_put16(th + 4, l4 + plen);
 	}
 	c = (__u16)~udpesp_csum_fold(esp_gso_pseudo(p, f->family, f->proto, len - ip) +
-				      udpesp_csum_add(0, th, len - ip));
+				     udpesp_csum_add(0, th, len - ip));
 	if (f->proto == IPPROTO_UDP && !c)
 		c = 0xffff;
 	memcpy(th + (f->proto == IPPROTO_TCP ? 16 : 6), &c, 2);

@@ -118,8 +118,7 @@ Test(json_print, numbers)
 	json_writer_s64(&w, NULL, -1);
 	json_writer_end_array(&w);
 	cr_assert_eq(w.err, 0);
-	cr_assert_str_eq(mem_take(),
-			 "[0,18446744073709551615,-9223372036854775808,-1]\n");
+	cr_assert_str_eq(mem_take(), "[0,18446744073709551615,-9223372036854775808,-1]\n");
 }
 
 Test(json_print, scalars)
@@ -163,9 +162,8 @@ Test(json_print, nesting)
 	json_writer_end_object(&w);
 	cr_assert_eq(w.err, 0);
 	cr_assert_eq(w.depth, 0);
-	cr_assert_str_eq(mem_take(),
-			 "{\"counters\":{\"RxEsp\":3,\"DecapOk\":2},"
-			 "\"sa\":[{\"handle\":1},{},[]],\"empty\":{}}\n");
+	cr_assert_str_eq(mem_take(), "{\"counters\":{\"RxEsp\":3,\"DecapOk\":2},"
+				     "\"sa\":[{\"handle\":1},{},[]],\"empty\":{}}\n");
 }
 
 Test(json_print, top_level_values_are_lines)
@@ -179,8 +177,7 @@ Test(json_print, top_level_values_are_lines)
 		json_writer_end_object(&w);
 	}
 	json_writer_u64(&w, NULL, 7);
-	cr_assert_str_eq(mem_take(),
-			 "{\"handle\":1}\n{\"handle\":2}\n{\"handle\":3}\n7\n");
+	cr_assert_str_eq(mem_take(), "{\"handle\":1}\n{\"handle\":2}\n{\"handle\":3}\n7\n");
 }
 
 Test(json_print, depth_limit)
@@ -206,8 +203,8 @@ Test(json_print, misuse_writes_nothing)
 	json_writer_init(&w, mf);
 	cr_assert_eq(json_writer_u64(&w, "key-at-top", 1), -EINVAL);
 	json_writer_begin_object(&w, NULL);
-	cr_assert_eq(json_writer_u64(&w, NULL, 1), -EINVAL);     /* no key in an object */
-	cr_assert_eq(json_writer_end_array(&w), -EINVAL);        /* wrong closer */
+	cr_assert_eq(json_writer_u64(&w, NULL, 1), -EINVAL); /* no key in an object */
+	cr_assert_eq(json_writer_end_array(&w), -EINVAL);    /* wrong closer */
 	json_writer_begin_array(&w, "a");
 	cr_assert_eq(json_writer_string(&w, "k", "v"), -EINVAL); /* key in an array */
 	json_writer_end_array(&w);
@@ -233,8 +230,7 @@ Test(json_print, print_any_text)
 	json_print_u64(&p, PRINT_ANY, "nofmt", NULL, 2);
 	json_print_nl(&p);
 	json_print_close_object(&p);
-	cr_assert_str_eq(mem_take(),
-			 "handle 7 dir in spi 0x00001001 flag esn dev any fp-only 1\n");
+	cr_assert_str_eq(mem_take(), "handle 7 dir in spi 0x00001001 flag esn dev any fp-only 1\n");
 }
 
 Test(json_print, print_any_json)

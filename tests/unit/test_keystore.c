@@ -80,7 +80,8 @@ Test(keystore, write_load_rewrite_revoke)
 	cr_assert_eq(s.n, 3);
 	for (int i = 0; i < 3; i++) {
 		if (s.handle[i] == 11)
-			cr_assert(s.slot[i] == 1 && s.first_key_byte[i] == 0xa1 && s.key_len[i] == 36);
+			cr_assert(s.slot[i] == 1 && s.first_key_byte[i] == 0xa1 &&
+				  s.key_len[i] == 36);
 		else if (s.handle[i] == 12)
 			cr_assert(s.slot[i] == 2 && s.first_key_byte[i] == 0xb2);
 		else

@@ -84,17 +84,18 @@ Test(kf_gcm, table_mult_equals_bitwise)
 		gcm_table(th, tl, hh, hl);
 		gcm_mult(th, tl, &yh, &yl);
 		ref_mult(xh, xl, hh, hl, &rh, &rl);
-		cr_assert(yh == rh && yl == rl, "case %d: table %016llx%016llx, bitwise %016llx%016llx",
-			  n, (unsigned long long)yh, (unsigned long long)yl,
-			  (unsigned long long)rh, (unsigned long long)rl);
+		cr_assert(yh == rh && yl == rl,
+			  "case %d: table %016llx%016llx, bitwise %016llx%016llx", n,
+			  (unsigned long long)yh, (unsigned long long)yl, (unsigned long long)rh,
+			  (unsigned long long)rl);
 		if (n == 1)
 			cr_assert(yh == hh && yl == hl, "1 * H must be H");
 	}
 }
 
 /* GHASH_H(A, C) over whole and partial blocks, as the backend runs it. */
-static void ghash(const __u8 h[16], const __u8 *a, size_t alen, const __u8 *c,
-		  size_t clen, __u8 out[16])
+static void ghash(const __u8 h[16], const __u8 *a, size_t alen, const __u8 *c, size_t clen,
+		  __u8 out[16])
 {
 	__u64 th[16], tl[16], yh = 0, yl = 0;
 	__u8 blk[16];
@@ -138,9 +139,11 @@ Test(kf_gcm, published_ghash_test_case_4)
 
 	hex(h, "b83b533708bf535d0aa6e52980d53b78", 16);
 	hex(a, "feedfacedeadbeeffeedfacedeadbeefabaddad2", 20);
-	hex(c, "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e23"
-	       "29aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac97"
-	       "3d58e091", 60);
+	hex(c,
+	    "42831ec2217774244b7221b784d0d49ce3aa212f2c02a4e035c17e23"
+	    "29aca12e21d514b25466931c7d8f6a5aac84aa051ba30b396a0aac97"
+	    "3d58e091",
+	    60);
 	hex(want, "698e57f70e6ecc7fd9463b7260a9ae5f", 16);
 	ghash(h, a, 20, c, 60, got);
 	cr_assert_arr_eq(got, want, 16);
@@ -149,15 +152,15 @@ Test(kf_gcm, published_ghash_test_case_4)
 /* Every (top, seq) shape: same window, bitmap and top as replay.h. */
 Test(kf_replay, word_advance_equals_bitwise)
 {
-	static const __u64 gaps[] = { 1, 2, 3, 63, 64, 65, 127, 128, 129, 1000,
-				      4031, 4094, 4095, 4096, 4097, 10000 };
+	static const __u64 gaps[] = { 1,   2,	 3,    63,   64,   65,	 127,  128,
+				      129, 1000, 4031, 4094, 4095, 4096, 4097, 10000 };
 	struct udpesp_replay a, b;
 
 	srandom(4303);
 	for (int n = 0; n < 4000; n++) {
 		__u64 top = (__u64)random() % 100000 + (n % 7 == 0 ? 0xffffff00ULL : 0);
-		__u64 seq = n % 3 ? top + gaps[n % (sizeof(gaps) / sizeof(gaps[0]))]
-				  : top - (random() % 64);
+		__u64 seq = n % 3 ? top + gaps[n % (sizeof(gaps) / sizeof(gaps[0]))] :
+				    top - (random() % 64);
 
 		memset(&a, 0, sizeof(a));
 		for (int w = 0; w < UDPESP_REPLAY_WORDS; w++)
@@ -167,7 +170,7 @@ Test(kf_replay, word_advance_equals_bitwise)
 		b = a;
 		udpesp_replay_advance(&a, seq);
 		kf_replay_advance(&b, seq);
-		cr_assert(!memcmp(&a, &b, sizeof(a)), "top %llu seq %llu",
-			  (unsigned long long)top, (unsigned long long)seq);
+		cr_assert(!memcmp(&a, &b, sizeof(a)), "top %llu seq %llu", (unsigned long long)top,
+			  (unsigned long long)seq);
 	}
 }

@@ -60,7 +60,8 @@ Test(persist, mark_kept_before_use_and_read_back)
 	rt.encap.oseq_limit = esp_seq_max(false);
 	cr_assert_eq(persist_sa_add(&p, &e, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(rt.encap.oseq_limit, 100 + PERSIST_SEQ_BLOCK);
-	cr_assert_eq(mark_on_disk(path, 3), 100 + PERSIST_SEQ_BLOCK, "limit raised before the mark was kept");
+	cr_assert_eq(mark_on_disk(path, 3), 100 + PERSIST_SEQ_BLOCK,
+		     "limit raised before the mark was kept");
 
 	/* More than half a block left: nothing moves. */
 	rt.encap.oseq = 100 + PERSIST_SEQ_BLOCK / 2 - 1;

@@ -22,8 +22,8 @@ static void put16(__u8 *p, unsigned int v)
  * ICMP type 3 code 4 with the next-hop MTU, then the quoted IPv4 header
  * (us -> peer) and UDP header (sport -> dport). Returns the length.
  */
-static size_t icmp4(__u8 *b, __u8 type, __u8 code, unsigned int mtu,
-		    __u8 proto, unsigned int sport, unsigned int dport)
+static size_t icmp4(__u8 *b, __u8 type, __u8 code, unsigned int mtu, __u8 proto, unsigned int sport,
+		    unsigned int dport)
 {
 	memset(b, 0, 20 + 8 + 20 + 8);
 	b[0] = 0x45, b[9] = IPPROTO_ICMP;
@@ -40,8 +40,8 @@ static size_t icmp4(__u8 *b, __u8 type, __u8 code, unsigned int mtu,
 }
 
 /* ICMPv6 as a raw ICMPv6 socket delivers it: no IPv6 header. */
-static size_t icmp6(__u8 *b, __u8 type, unsigned int mtu, __u8 nh,
-		    unsigned int sport, unsigned int dport)
+static size_t icmp6(__u8 *b, __u8 type, unsigned int mtu, __u8 nh, unsigned int sport,
+		    unsigned int dport)
 {
 	memset(b, 0, 8 + 40 + 8);
 	b[0] = type;

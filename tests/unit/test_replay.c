@@ -56,8 +56,7 @@ Test(replay, in_order_accepted)
 	replay_init(64, 0);
 	/* Each number is above T, so each is new and becomes T. */
 	for (__u64 s = 1; s <= 200; s++) {
-		cr_assert_eq(receive(s), ACCEPT, "seq %llu in order",
-			     (unsigned long long)s);
+		cr_assert_eq(receive(s), ACCEPT, "seq %llu in order", (unsigned long long)s);
 		cr_assert_eq(r.top, s);
 	}
 	/* 137..200 are the 64 numbers in the window, all seen. */
@@ -184,8 +183,7 @@ Test(replay, window_4096_every_number_tracked)
 {
 	replay_init(4096, 0);
 	for (__u64 s = 1; s <= 4096; s++)
-		cr_assert_eq(receive(s), ACCEPT, "seq %llu",
-			     (unsigned long long)s);
+		cr_assert_eq(receive(s), ACCEPT, "seq %llu", (unsigned long long)s);
 	/* T = 4096 = W: 1..4096 are all inside and all seen. */
 	for (__u64 s = 1; s <= 4096; s++)
 		cr_assert_eq(udpesp_replay_check(&r, s), REJECT, "seq %llu again",
@@ -226,8 +224,7 @@ Test(replay, far_jump_clears_whole_window)
 	 * were never received: they must read as unseen.
 	 */
 	for (__u64 s = 4097; s <= 4105; s++)
-		cr_assert_eq(udpesp_replay_check(&r, s), ACCEPT, "seq %llu",
-			     (unsigned long long)s);
+		cr_assert_eq(udpesp_replay_check(&r, s), ACCEPT, "seq %llu", (unsigned long long)s);
 	/* 11 is T - 4095: inside, never received. 10 is T - 4096: outside. */
 	cr_assert_eq(udpesp_replay_check(&r, 11), ACCEPT);
 	cr_assert_eq(udpesp_replay_check(&r, 10), REJECT);
@@ -243,8 +240,7 @@ Test(replay, farther_jump_clears_whole_window)
 	cr_assert_eq(receive(1000000), ACCEPT);
 	/* Window 999937..1000000: nothing but the top seen. */
 	for (__u64 s = 999937; s < 1000000; s++)
-		cr_assert_eq(udpesp_replay_check(&r, s), ACCEPT, "seq %llu",
-			     (unsigned long long)s);
+		cr_assert_eq(udpesp_replay_check(&r, s), ACCEPT, "seq %llu", (unsigned long long)s);
 	cr_assert_eq(udpesp_replay_check(&r, 1000000), REJECT);
 	cr_assert_eq(udpesp_replay_check(&r, 999936), REJECT);
 }
@@ -258,8 +254,7 @@ Test(replay, near_jump_clears_stale_bits)
 	cr_assert_eq(receive(4100), ACCEPT);
 	/* Window 5..4100. 5..100 were received and are still seen. */
 	for (__u64 s = 5; s <= 100; s++)
-		cr_assert_eq(udpesp_replay_check(&r, s), REJECT, "seq %llu",
-			     (unsigned long long)s);
+		cr_assert_eq(udpesp_replay_check(&r, s), REJECT, "seq %llu", (unsigned long long)s);
 	/* 4 is T - 4096: outside. */
 	cr_assert_eq(udpesp_replay_check(&r, 4), REJECT);
 	/*
@@ -267,8 +262,7 @@ Test(replay, near_jump_clears_stale_bits)
 	 * they were skipped, so they read as unseen. 101..4096 likewise.
 	 */
 	for (__u64 s = 101; s <= 4099; s++)
-		cr_assert_eq(udpesp_replay_check(&r, s), ACCEPT, "seq %llu",
-			     (unsigned long long)s);
+		cr_assert_eq(udpesp_replay_check(&r, s), ACCEPT, "seq %llu", (unsigned long long)s);
 	cr_assert_eq(receive(4097), ACCEPT);
 	cr_assert_eq(receive(4097), REJECT);
 }
@@ -294,8 +288,7 @@ Test(replay, slow_advance_reuses_bits)
 	/* Move the window by one 8200 times: each bit is reused twice. */
 	replay_init(4096, 0);
 	for (__u64 s = 1; s <= 8200; s++)
-		cr_assert_eq(receive(s), ACCEPT, "seq %llu",
-			     (unsigned long long)s);
+		cr_assert_eq(receive(s), ACCEPT, "seq %llu", (unsigned long long)s);
 	/* Window 4105..8200, all seen; 4104 outside. */
 	cr_assert_eq(udpesp_replay_check(&r, 4105), REJECT);
 	cr_assert_eq(udpesp_replay_check(&r, 8200), REJECT);

@@ -26,8 +26,7 @@ static void addr(struct udpesp_ctl_addr *a, const char *s, __u8 plen)
 	a->prefixlen = plen;
 }
 
-static void alg(struct udpesp_ctl_alg *a, const char *name, __u32 key_len,
-		__u32 bits)
+static void alg(struct udpesp_ctl_alg *a, const char *name, __u32 key_len, __u32 bits)
 {
 	memset(a, 0, sizeof(*a));
 	strcpy(a->name, name);
@@ -83,8 +82,8 @@ static void refused(const struct udpesp_ctl_sa *sa, const char *want)
 	cr_assert_eq(ret, -EINVAL, "accepted, expected \"%s\"", want);
 	cr_assert(strstr(err, want), "message \"%s\" lacks \"%s\"", err, want);
 	cr_assert(!strcasestr(err, "a5a5"), "key bytes in \"%s\"", err);
-	cr_assert_lt(strlen(err), UDPESP_CTL_ERRMSG_MAX - 1,
-		     "message may be truncated: \"%s\"", err);
+	cr_assert_lt(strlen(err), UDPESP_CTL_ERRMSG_MAX - 1, "message may be truncated: \"%s\"",
+		     err);
 }
 
 static void refused_exact(const struct udpesp_ctl_sa *sa, const char *want)
@@ -119,45 +118,44 @@ static const struct suite_case {
 	__u8 key_len, salt_len, iv_len, block, icv_len, hmac_key_len;
 	__u16 min_len;
 } suites[] = {
-	{ "rfc4106(gcm(aes))", 20, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16,
-	  ESP_AUTH_NONE, "rfc4106(gcm(aes))", NULL, true, 16, 4, 8, 4, 16, 0, 36 },
-	{ "rfc4106(gcm(aes))", 28, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16,
-	  ESP_AUTH_NONE, "rfc4106(gcm(aes))", NULL, true, 24, 4, 8, 4, 16, 0, 36 },
-	{ "rfc4106(gcm(aes))", 36, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16,
-	  ESP_AUTH_NONE, "rfc4106(gcm(aes))", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
-	{ "rfc7539esp(chacha20,poly1305)", 36, 128, NULL, 0, 0,
-	  UDPESP_ALG_CHACHA20_POLY1305, ESP_AUTH_NONE,
-	  "rfc7539esp(chacha20,poly1305)", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
-	{ "rfc4543(gcm(aes))", 20, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC,
-	  ESP_AUTH_NONE, "rfc4543(gcm(aes))", NULL, false, 16, 4, 8, 4, 16, 0, 36 },
-	{ "rfc4543(gcm(aes))", 28, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC,
-	  ESP_AUTH_NONE, "rfc4543(gcm(aes))", NULL, false, 24, 4, 8, 4, 16, 0, 36 },
-	{ "rfc4543(gcm(aes))", 36, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC,
-	  ESP_AUTH_NONE, "rfc4543(gcm(aes))", NULL, false, 32, 4, 8, 4, 16, 0, 36 },
-	{ "cbc(aes)", 16, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
-	{ "cbc(aes)", 24, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 24, 0, 16, 16, 16, 32, 56 },
-	{ "cbc(aes)", 32, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 32, 0, 16, 16, 16, 32, 56 },
-	{ "cbc(aes)", 16, 0, "hmac(sha384)", 48, 192, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA384, "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
-	{ "cbc(aes)", 32, 0, "hmac(sha512)", 64, 256, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA512, "cbc(aes)", "hmac(sha512)", true, 32, 0, 16, 16, 32, 64, 72 },
+	{ "rfc4106(gcm(aes))", 20, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE,
+	  "rfc4106(gcm(aes))", NULL, true, 16, 4, 8, 4, 16, 0, 36 },
+	{ "rfc4106(gcm(aes))", 28, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE,
+	  "rfc4106(gcm(aes))", NULL, true, 24, 4, 8, 4, 16, 0, 36 },
+	{ "rfc4106(gcm(aes))", 36, 128, NULL, 0, 0, UDPESP_ALG_AES_GCM_16, ESP_AUTH_NONE,
+	  "rfc4106(gcm(aes))", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
+	{ "rfc7539esp(chacha20,poly1305)", 36, 128, NULL, 0, 0, UDPESP_ALG_CHACHA20_POLY1305,
+	  ESP_AUTH_NONE, "rfc7539esp(chacha20,poly1305)", NULL, true, 32, 4, 8, 4, 16, 0, 36 },
+	{ "rfc4543(gcm(aes))", 20, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC, ESP_AUTH_NONE,
+	  "rfc4543(gcm(aes))", NULL, false, 16, 4, 8, 4, 16, 0, 36 },
+	{ "rfc4543(gcm(aes))", 28, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC, ESP_AUTH_NONE,
+	  "rfc4543(gcm(aes))", NULL, false, 24, 4, 8, 4, 16, 0, 36 },
+	{ "rfc4543(gcm(aes))", 36, 128, NULL, 0, 0, UDPESP_ALG_AES_GMAC, ESP_AUTH_NONE,
+	  "rfc4543(gcm(aes))", NULL, false, 32, 4, 8, 4, 16, 0, 36 },
+	{ "cbc(aes)", 16, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256,
+	  "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
+	{ "cbc(aes)", 24, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256,
+	  "cbc(aes)", "hmac(sha256)", true, 24, 0, 16, 16, 16, 32, 56 },
+	{ "cbc(aes)", 32, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256,
+	  "cbc(aes)", "hmac(sha256)", true, 32, 0, 16, 16, 16, 32, 56 },
+	{ "cbc(aes)", 16, 0, "hmac(sha384)", 48, 192, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA384,
+	  "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
+	{ "cbc(aes)", 32, 0, "hmac(sha512)", 64, 256, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA512,
+	  "cbc(aes)", "hmac(sha512)", true, 32, 0, 16, 16, 32, 64, 72 },
 	/* `auth` (bits 0): Linux's default, which is RFC 4868's for these. */
-	{ "cbc(aes)", 16, 0, "hmac(sha384)", 48, 0, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA384, "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
-	{ "cbc(aes)", 16, 0, "hmac(sha512)", 64, 0, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA512, "cbc(aes)", "hmac(sha512)", true, 16, 0, 16, 16, 32, 64, 72 },
+	{ "cbc(aes)", 16, 0, "hmac(sha384)", 48, 0, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA384,
+	  "cbc(aes)", "hmac(sha384)", true, 16, 0, 16, 16, 24, 48, 64 },
+	{ "cbc(aes)", 16, 0, "hmac(sha512)", 64, 0, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA512,
+	  "cbc(aes)", "hmac(sha512)", true, 16, 0, 16, 16, 32, 64, 72 },
 	/* Linux's compat names. */
-	{ "aes", 16, 0, "sha256", 32, 128, UDPESP_ALG_AES_CBC_HMAC,
-	  ESP_AUTH_SHA256, "cbc(aes)", "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
-	{ "ecb(cipher_null)", 0, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_NULL_HMAC,
-	  ESP_AUTH_SHA256, "ecb(cipher_null)", "hmac(sha256)", false, 0, 0, 0, 4, 16, 32, 28 },
-	{ "ecb(cipher_null)", 0, 0, "hmac(sha384)", 48, 192, UDPESP_ALG_NULL_HMAC,
-	  ESP_AUTH_SHA384, "ecb(cipher_null)", "hmac(sha384)", false, 0, 0, 0, 4, 24, 48, 36 },
-	{ "cipher_null", 0, 0, "hmac(sha512)", 64, 256, UDPESP_ALG_NULL_HMAC,
-	  ESP_AUTH_SHA512, "ecb(cipher_null)", "hmac(sha512)", false, 0, 0, 0, 4, 32, 64, 44 },
+	{ "aes", 16, 0, "sha256", 32, 128, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA256, "cbc(aes)",
+	  "hmac(sha256)", true, 16, 0, 16, 16, 16, 32, 56 },
+	{ "ecb(cipher_null)", 0, 0, "hmac(sha256)", 32, 128, UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA256,
+	  "ecb(cipher_null)", "hmac(sha256)", false, 0, 0, 0, 4, 16, 32, 28 },
+	{ "ecb(cipher_null)", 0, 0, "hmac(sha384)", 48, 192, UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA384,
+	  "ecb(cipher_null)", "hmac(sha384)", false, 0, 0, 0, 4, 24, 48, 36 },
+	{ "cipher_null", 0, 0, "hmac(sha512)", 64, 256, UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA512,
+	  "ecb(cipher_null)", "hmac(sha512)", false, 0, 0, 0, 4, 32, 64, 44 },
 };
 
 Test(sa_check, every_suite)
@@ -192,8 +190,7 @@ Test(sa_check, every_suite)
 		cr_expect_eq(s.block, t->block, "case %zu", i);
 		cr_expect_eq(s.icv_len, t->icv_len, "case %zu", i);
 		cr_expect_eq(s.hmac_key_len, t->hmac_key_len, "case %zu", i);
-		cr_expect_eq(s.min_len, t->min_len, "case %zu: min_len %u",
-			     i, s.min_len);
+		cr_expect_eq(s.min_len, t->min_len, "case %zu: min_len %u", i, s.min_len);
 	}
 }
 
@@ -258,12 +255,15 @@ Test(sa_check, aead_icv_lengths)
 	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		base(&sa);
 		sa.aead.bits = bad[i];
-		refused(&sa, "rfc4106(gcm(aes)): the ICV must be 64, 96 or 128 bits (ENCR_AES_GCM_8/12/16, RFC 4106), got");
+		refused(&sa,
+			"rfc4106(gcm(aes)): the ICV must be 64, 96 or 128 bits (ENCR_AES_GCM_8/12/16, RFC 4106), got");
 		alg(&sa.aead, "rfc4309(ccm(aes))", 19, bad[i]);
-		refused(&sa, "rfc4309(ccm(aes)): the ICV must be 64, 96 or 128 bits (ENCR_AES_CCM_8/12/16, RFC 4309), got");
+		refused(&sa,
+			"rfc4309(ccm(aes)): the ICV must be 64, 96 or 128 bits (ENCR_AES_CCM_8/12/16, RFC 4309), got");
 	}
 	alg(&sa.aead, "rfc7539esp(chacha20,poly1305)", 36, 96);
-	refused_exact(&sa, "rfc7539esp(chacha20,poly1305): the ICV must be 128 bits (RFC 7634), got 96");
+	refused_exact(&sa,
+		      "rfc7539esp(chacha20,poly1305): the ICV must be 128 bits (RFC 7634), got 96");
 	alg(&sa.aead, "rfc4543(gcm(aes))", 20, 0);
 	refused_exact(&sa, "rfc4543(gcm(aes)): the ICV must be 128 bits (RFC 4543), got 0");
 }
@@ -297,16 +297,24 @@ Test(sa_check, hmac_truncation)
 
 	base_cbc(&sa);
 	sa.auth.bits = 96;
-	refused_exact(&sa, "hmac(sha256): truncation must be 128 bits (HMAC-SHA-256-128, RFC 4868), got 96");
+	refused_exact(
+		&sa,
+		"hmac(sha256): truncation must be 128 bits (HMAC-SHA-256-128, RFC 4868), got 96");
 	sa.auth.bits = 256;
 	refused(&sa, "got 256");
 	alg(&sa.auth, "hmac(sha384)", 48, 128);
-	refused_exact(&sa, "hmac(sha384): truncation must be 192 bits (HMAC-SHA-384-192, RFC 4868), got 128");
+	refused_exact(
+		&sa,
+		"hmac(sha384): truncation must be 192 bits (HMAC-SHA-384-192, RFC 4868), got 128");
 	alg(&sa.auth, "hmac(sha512)", 64, 128);
-	refused_exact(&sa, "hmac(sha512): truncation must be 256 bits (HMAC-SHA-512-256, RFC 4868), got 128");
+	refused_exact(
+		&sa,
+		"hmac(sha512): truncation must be 256 bits (HMAC-SHA-512-256, RFC 4868), got 128");
 	/* `auth 'hmac(sha256)' KEY`: Linux would truncate to 96 bits. */
 	alg(&sa.auth, "hmac(sha256)", 32, 0);
-	refused_exact(&sa, "auth 'hmac(sha256)' means Linux's 96-bit truncation, not RFC 4868's 128: use auth-trunc 'hmac(sha256)' KEY 128");
+	refused_exact(
+		&sa,
+		"auth 'hmac(sha256)' means Linux's 96-bit truncation, not RFC 4868's 128: use auth-trunc 'hmac(sha256)' KEY 128");
 }
 
 Test(sa_check, unknown_algorithms_list_accepted_names)
@@ -315,19 +323,26 @@ Test(sa_check, unknown_algorithms_list_accepted_names)
 
 	base(&sa);
 	strcpy(sa.aead.name, "rfc4309(gcm(aes))");
-	refused_exact(&sa, "unknown AEAD \"rfc4309(gcm(aes))\"; accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
+	refused_exact(
+		&sa,
+		"unknown AEAD \"rfc4309(gcm(aes))\"; accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
 	strcpy(sa.aead.name, "cbc(aes)");
-	refused_exact(&sa, "cbc(aes) is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS");
+	refused_exact(&sa,
+		      "cbc(aes) is not an AEAD: use enc NAME KEY with auth-trunc NAME KEY BITS");
 
 	base_cbc(&sa);
 	strcpy(sa.enc.name, "cbc(twofish)");
-	refused_exact(&sa, "unknown encryption algorithm \"cbc(twofish)\"; accepted: cbc(aes), rfc3686(ctr(aes)), ecb(cipher_null)");
+	refused_exact(
+		&sa,
+		"unknown encryption algorithm \"cbc(twofish)\"; accepted: cbc(aes), rfc3686(ctr(aes)), ecb(cipher_null)");
 	strcpy(sa.enc.name, "rfc4106(gcm(aes))");
 	refused_exact(&sa, "rfc4106(gcm(aes)) is an AEAD: use aead NAME KEY ICV_BITS");
 
 	base_cbc(&sa);
 	strcpy(sa.auth.name, "cmac(aes)");
-	refused_exact(&sa, "unknown integrity algorithm \"cmac(aes)\"; accepted: hmac(sha256), hmac(sha384), hmac(sha512), hmac(sha1), xcbc(aes)");
+	refused_exact(
+		&sa,
+		"unknown integrity algorithm \"cmac(aes)\"; accepted: hmac(sha256), hmac(sha384), hmac(sha512), hmac(sha1), xcbc(aes)");
 	strcpy(sa.auth.name, "rfc4543(gcm(aes))");
 	refused_exact(&sa, "rfc4543(gcm(aes)) is an AEAD: use aead NAME KEY ICV_BITS");
 	/* Names are matched exactly, as the kernel does. */
@@ -344,7 +359,9 @@ Test(sa_check, key_like_name_hidden)
 	base(&sa);
 	strcpy(sa.aead.name, "0x0123456789abcdef0123456789abcdef");
 	cr_assert_eq(sa_check(&sa, NULL, err, sizeof(err)), -EINVAL);
-	cr_assert_str_eq(err, "unknown AEAD (a name that looks like a key, not shown); accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
+	cr_assert_str_eq(
+		err,
+		"unknown AEAD (a name that looks like a key, not shown); accepted: rfc4106(gcm(aes)), rfc4309(ccm(aes)), rfc7539esp(chacha20,poly1305), rfc4543(gcm(aes))");
 	cr_assert(!strstr(err, "0123456789abcdef"), "%s", err);
 	strcpy(sa.aead.name, "0123456789abcdef0123456789abcdef");
 	cr_assert_eq(sa_check(&sa, NULL, err, sizeof(err)), -EINVAL);
@@ -358,11 +375,14 @@ Test(sa_check, rfc8221_refusals)
 		const char *name;
 		const char *msg;
 	} cases[] = {
-		{ 1, "cbc(des)", "cbc(des) is refused (DES: RFC 8221 says MUST NOT); use aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+		{ 1, "cbc(des)",
+		  "cbc(des) is refused (DES: RFC 8221 says MUST NOT); use aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
 		{ 1, "des", "des is refused (DES: RFC 8221 says MUST NOT)" },
-		{ 1, "cbc(des3_ede)", "cbc(des3_ede) is refused (3DES: RFC 8221 says SHOULD NOT); use aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
+		{ 1, "cbc(des3_ede)",
+		  "cbc(des3_ede) is refused (3DES: RFC 8221 says SHOULD NOT); use aead 'rfc4106(gcm(aes))' or enc 'cbc(aes)'" },
 		{ 1, "des3_ede", "des3_ede is refused (3DES: RFC 8221 says SHOULD NOT)" },
-		{ 2, "hmac(md5)", "hmac(md5) is refused (HMAC-MD5-96: RFC 8221 says MUST NOT); use auth-trunc 'hmac(sha256)' KEY 128" },
+		{ 2, "hmac(md5)",
+		  "hmac(md5) is refused (HMAC-MD5-96: RFC 8221 says MUST NOT); use auth-trunc 'hmac(sha256)' KEY 128" },
 		{ 2, "md5", "md5 is refused (HMAC-MD5-96: RFC 8221 says MUST NOT)" },
 		/* In the wrong slot too. */
 		{ 0, "cbc(des3_ede)", "cbc(des3_ede) is refused (3DES: RFC 8221" },
@@ -373,8 +393,7 @@ Test(sa_check, rfc8221_refusals)
 		struct udpesp_ctl_alg *slot;
 
 		base_cbc(&sa);
-		slot = cases[i].slot == 0 ? &sa.aead :
-		       cases[i].slot == 1 ? &sa.enc : &sa.auth;
+		slot = cases[i].slot == 0 ? &sa.aead : cases[i].slot == 1 ? &sa.enc : &sa.auth;
 		if (cases[i].slot == 0) {
 			memset(&sa.enc, 0, sizeof(sa.enc));
 			memset(&sa.auth, 0, sizeof(sa.auth));
@@ -391,21 +410,28 @@ Test(sa_check, algorithm_combinations)
 	/* Integrity alone is what AH does. */
 	base_cbc(&sa);
 	memset(&sa.enc, 0, sizeof(sa.enc));
-	refused_exact(&sa, "integrity without encryption is AH, which is not offloaded: RFC 8221 prefers ESP with NULL encryption, enc 'ecb(cipher_null)' \"\"");
+	refused_exact(
+		&sa,
+		"integrity without encryption is AH, which is not offloaded: RFC 8221 prefers ESP with NULL encryption, enc 'ecb(cipher_null)' \"\"");
 
 	base_cbc(&sa);
 	memset(&sa.auth, 0, sizeof(sa.auth));
-	refused_exact(&sa, "never offload unauthenticated ESP: enc \"cbc(aes)\" needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead (RFC 8221 says MUST NOT)");
+	refused_exact(
+		&sa,
+		"never offload unauthenticated ESP: enc \"cbc(aes)\" needs auth-trunc 'hmac(sha256)' KEY 128, or use an aead (RFC 8221 says MUST NOT)");
 	alg(&sa.enc, "ecb(cipher_null)", 0, 0);
 	refused(&sa, "never offload unauthenticated ESP: enc \"ecb(cipher_null)\"");
 
 	base(&sa);
 	memset(&sa.aead, 0, sizeof(sa.aead));
-	refused_exact(&sa, "no algorithm: give aead NAME KEY ICV_BITS, or enc NAME KEY with auth-trunc NAME KEY BITS");
+	refused_exact(
+		&sa,
+		"no algorithm: give aead NAME KEY ICV_BITS, or enc NAME KEY with auth-trunc NAME KEY BITS");
 
 	base(&sa);
 	alg(&sa.enc, "cbc(aes)", 16, 0);
-	refused_exact(&sa, "aead cannot be combined with enc or auth: an AEAD carries its own integrity");
+	refused_exact(
+		&sa, "aead cannot be combined with enc or auth: an AEAD carries its own integrity");
 	base(&sa);
 	alg(&sa.auth, "hmac(sha256)", 32, 128);
 	refused(&sa, "aead cannot be combined with enc or auth");
@@ -489,7 +515,8 @@ Test(sa_check, replay_window_and_esn)
 	sa.replay_window = 0;
 	accepted(&sa, NULL);
 	sa.replay_window = 32;
-	refused_exact(&sa, "replay-window must be 0 on an outbound SA: only receivers check replay");
+	refused_exact(&sa,
+		      "replay-window must be 0 on an outbound SA: only receivers check replay");
 
 	base(&sa);
 	sa.flags |= 1u << 7;
@@ -506,7 +533,9 @@ Test(sa_check, sequence_numbers_by_direction)
 	sa.replay_seq_hi = 2;
 	accepted(&sa, NULL);
 	sa.replay_oseq = 1;
-	refused_exact(&sa, "replay-oseq and replay-oseq-hi are for outbound SAs; an inbound SA takes replay-seq");
+	refused_exact(
+		&sa,
+		"replay-oseq and replay-oseq-hi are for outbound SAs; an inbound SA takes replay-seq");
 
 	base(&sa);
 	sa.flags = UDPESP_CTL_SA_HAS_REPLAY_SEQ;
@@ -520,11 +549,14 @@ Test(sa_check, sequence_numbers_by_direction)
 	sa.replay_oseq = 7;
 	accepted(&sa, NULL);
 	sa.replay_oseq_hi = 1;
-	refused_exact(&sa, "replay-oseq-hi needs flag esn: without ESN sequence numbers are 32-bit");
+	refused_exact(&sa,
+		      "replay-oseq-hi needs flag esn: without ESN sequence numbers are 32-bit");
 	sa.flags |= UDPESP_CTL_SA_ESN;
 	accepted(&sa, NULL);
 	sa.replay_seq = 1;
-	refused_exact(&sa, "replay-seq and replay-seq-hi are for inbound SAs; an outbound SA takes replay-oseq");
+	refused_exact(
+		&sa,
+		"replay-seq and replay-seq-hi are for inbound SAs; an outbound SA takes replay-oseq");
 }
 
 Test(sa_check, encapsulation)
@@ -533,7 +565,8 @@ Test(sa_check, encapsulation)
 
 	base(&sa);
 	sa.encap = UDPESP_ENCAP_NONE;
-	refused_exact(&sa, "UDP encapsulation is required: encap espinudp SPORT DPORT OADDR (RFC 3948)");
+	refused_exact(&sa,
+		      "UDP encapsulation is required: encap espinudp SPORT DPORT OADDR (RFC 3948)");
 	sa.encap = UDPESP_ENCAP_MAX;
 	refused_exact(&sa, "encapsulation type 2 is not offloaded: only espinudp (RFC 3948)");
 
@@ -546,7 +579,9 @@ Test(sa_check, encapsulation)
 
 	base(&sa);
 	addr(&sa.encap_oa, "::", 128);
-	refused_exact(&sa, "encap: the original address must be IPv4 like src and dst (0.0.0.0 when unknown)");
+	refused_exact(
+		&sa,
+		"encap: the original address must be IPv4 like src and dst (0.0.0.0 when unknown)");
 	memset(&sa.encap_oa, 0, sizeof(sa.encap_oa)); /* none given */
 	accepted(&sa, NULL);
 }
@@ -567,7 +602,8 @@ Test(sa_check, address_families)
 	refused_exact(&sa, "dst: address family 7 is not IPv4 or IPv6");
 	base(&sa);
 	addr(&sa.dst, "2001:db8::1", 128);
-	refused_exact(&sa, "src is IPv4 and dst is IPv6: the outer addresses must be of one family");
+	refused_exact(&sa,
+		      "src is IPv4 and dst is IPv6: the outer addresses must be of one family");
 
 	/* IPv6 outside, with its own original-address spelling. */
 	base(&sa);
@@ -623,7 +659,8 @@ Test(sa_check, selectors)
 	cr_expect_eq(s.inner_family, UDPESP_AF_INET);
 	addr(&sa.sel_src, "2001:db8::", 64);
 	addr(&sa.sel_dst, "2001:db8:1::", 64);
-	refused_exact(&sa, "transport mode keeps the outer family: sel is IPv6 but src and dst are IPv4");
+	refused_exact(
+		&sa, "transport mode keeps the outer family: sel is IPv6 but src and dst are IPv4");
 	memset(&sa.sel_src, 0, sizeof(sa.sel_src));
 	memset(&sa.sel_dst, 0, sizeof(sa.sel_dst));
 	accepted(&sa, &s);
@@ -660,20 +697,19 @@ Test(sa_check, sha1_xcbc_ctr_accepted)
 		enum esp_auth h;
 		const char *note;
 	} ok[] = {
-		{ "cbc(aes)", 16, "hmac(sha1)", 20, 96, UDPESP_ALG_AES_CBC_HMAC,
-		  ESP_AUTH_SHA1, "RFC 8221 says MUST-" },
-		{ "aes", 32, "sha1", 20, 0, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA1,
-		  "MUST-" },
-		{ "cbc(aes)", 24, "xcbc(aes)", 16, 96, UDPESP_ALG_AES_CBC_HMAC,
-		  ESP_AUTH_XCBC, "RFC 8221 says SHOULD NOT+" },
-		{ "rfc3686(ctr(aes))", 20, "hmac(sha256)", 32, 128,
-		  UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_SHA256, NULL },
-		{ "rfc3686(ctr(aes))", 28, "hmac(sha1)", 20, 96,
-		  UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_SHA1, "MUST-" },
-		{ "rfc3686(ctr(aes))", 36, "xcbc(aes)", 16, 96,
-		  UDPESP_ALG_AES_CTR_HMAC, ESP_AUTH_XCBC, "SHOULD NOT+" },
-		{ "ecb(cipher_null)", 0, "hmac(sha1)", 20, 96, UDPESP_ALG_NULL_HMAC,
+		{ "cbc(aes)", 16, "hmac(sha1)", 20, 96, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA1,
+		  "RFC 8221 says MUST-" },
+		{ "aes", 32, "sha1", 20, 0, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_SHA1, "MUST-" },
+		{ "cbc(aes)", 24, "xcbc(aes)", 16, 96, UDPESP_ALG_AES_CBC_HMAC, ESP_AUTH_XCBC,
+		  "RFC 8221 says SHOULD NOT+" },
+		{ "rfc3686(ctr(aes))", 20, "hmac(sha256)", 32, 128, UDPESP_ALG_AES_CTR_HMAC,
+		  ESP_AUTH_SHA256, NULL },
+		{ "rfc3686(ctr(aes))", 28, "hmac(sha1)", 20, 96, UDPESP_ALG_AES_CTR_HMAC,
 		  ESP_AUTH_SHA1, "MUST-" },
+		{ "rfc3686(ctr(aes))", 36, "xcbc(aes)", 16, 96, UDPESP_ALG_AES_CTR_HMAC,
+		  ESP_AUTH_XCBC, "SHOULD NOT+" },
+		{ "ecb(cipher_null)", 0, "hmac(sha1)", 20, 96, UDPESP_ALG_NULL_HMAC, ESP_AUTH_SHA1,
+		  "MUST-" },
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ok); i++) {
@@ -693,8 +729,7 @@ Test(sa_check, sha1_xcbc_ctr_accepted)
 			cr_assert_null(note, "%s: note %s", ok[i].auth, note);
 		} else {
 			cr_assert_not_null(note, "%s: no note", ok[i].auth);
-			cr_assert(strstr(note, ok[i].note), "%s: note \"%s\"",
-				  ok[i].auth, note);
+			cr_assert(strstr(note, ok[i].note), "%s: note \"%s\"", ok[i].auth, note);
 		}
 		if (ok[i].alg == UDPESP_ALG_AES_CTR_HMAC) {
 			cr_assert_eq(s.key_len, ok[i].enc_key - 4);
@@ -715,21 +750,27 @@ Test(sa_check, sha1_xcbc_ctr_ccm_lengths)
 	alg(&sa.auth, "hmac(sha1)", 32, 96);
 	refused_exact(&sa, "hmac(sha1) needs a 20-byte (160-bit) key (RFC 2404), got 32");
 	alg(&sa.auth, "hmac(sha1)", 20, 160);
-	refused_exact(&sa, "hmac(sha1): truncation must be 96 bits (HMAC-SHA-1-96, RFC 2404), got 160");
+	refused_exact(&sa,
+		      "hmac(sha1): truncation must be 96 bits (HMAC-SHA-1-96, RFC 2404), got 160");
 	alg(&sa.auth, "xcbc(aes)", 32, 96);
 	refused_exact(&sa, "xcbc(aes) needs a 16-byte (128-bit) key (RFC 3566), got 32");
 	alg(&sa.auth, "xcbc(aes)", 16, 128);
-	refused_exact(&sa, "xcbc(aes): truncation must be 96 bits (AES-XCBC-MAC-96, RFC 3566), got 128");
+	refused_exact(&sa,
+		      "xcbc(aes): truncation must be 96 bits (AES-XCBC-MAC-96, RFC 3566), got 128");
 
 	base_cbc(&sa);
 	alg(&sa.enc, "rfc3686(ctr(aes))", 16, 0);
-	refused_exact(&sa, "rfc3686(ctr(aes)) needs a 20, 28 or 36-byte key (128/192/256-bit key + 4-byte nonce, RFC 3686), got 16");
+	refused_exact(
+		&sa,
+		"rfc3686(ctr(aes)) needs a 20, 28 or 36-byte key (128/192/256-bit key + 4-byte nonce, RFC 3686), got 16");
 	alg(&sa.enc, "rfc3686(ctr(aes))", 3, 0);
 	refused(&sa, "got 3");
 
 	base(&sa);
 	alg(&sa.aead, "rfc4309(ccm(aes))", 20, 128);
-	refused_exact(&sa, "rfc4309(ccm(aes)) needs a 19, 27 or 35-byte key (128/192/256-bit key + 3-byte salt), got 20");
+	refused_exact(
+		&sa,
+		"rfc4309(ccm(aes)) needs a 19, 27 or 35-byte key (128/192/256-bit key + 3-byte salt), got 20");
 	alg(&sa.aead, "rfc4309(ccm(aes))", 35, 128);
 	accepted(&sa, NULL);
 	alg(&sa.aead, "rfc4543(gcm(aes))", 36, 128);

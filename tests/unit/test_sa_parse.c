@@ -40,8 +40,7 @@ static void split(struct words *w, const char *line)
 	cr_assert_lt(strlen(line), sizeof(w->buf));
 	strcpy(w->buf, line);
 	w->argc = 0;
-	for (tok = strtok_r(w->buf, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
+	for (tok = strtok_r(w->buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
 		cr_assert_lt(w->argc, 95);
 		w->argv[w->argc++] = strcmp(tok, "''") ? tok : tok + 2;
 	}
@@ -93,18 +92,15 @@ static void add_err_has(const char *line, const char *want)
 	char err[ERRLEN] = "";
 
 	cr_assert_eq(add(line, &sa, err), -EINVAL, "accepted \"%s\"", line);
-	cr_assert(strstr(err, want), "\"%s\": message \"%s\" lacks \"%s\"",
-		  line, err, want);
+	cr_assert(strstr(err, want), "\"%s\": message \"%s\" lacks \"%s\"", line, err, want);
 }
 
-static void addr_is(const struct udpesp_ctl_addr *a, const char *s,
-		    __u8 plen)
+static void addr_is(const struct udpesp_ctl_addr *a, const char *s, __u8 plen)
 {
 	__be32 want[4] = {};
 	__u8 family = strchr(s, ':') ? UDPESP_AF_INET6 : UDPESP_AF_INET;
 
-	cr_assert_eq(inet_pton(family == UDPESP_AF_INET ? AF_INET : AF_INET6, s,
-			       want), 1);
+	cr_assert_eq(inet_pton(family == UDPESP_AF_INET ? AF_INET : AF_INET6, s, want), 1);
 	cr_expect_eq(a->family, family, "%s", s);
 	cr_expect_eq(a->prefixlen, plen, "%s: prefixlen %u", s, a->prefixlen);
 	cr_expect_arr_eq(a->addr, want, sizeof(want), "%s", s);
@@ -158,8 +154,8 @@ Test(sa_parse, every_keyword)
 	struct udpesp_ctl_sa sa;
 
 	add_ok("dir out src 2001:db8::7 dst 2001:db8::1 spi 4097 proto esp "
-	       "mode transport enc cbc(aes) " KEY16 " auth-trunc hmac(sha256) "
-	       KEY32 " 128 encap espinudp 4501 4500 :: replay-window 0 "
+	       "mode transport enc cbc(aes) " KEY16 " auth-trunc hmac(sha256) " KEY32
+	       " 128 encap espinudp 4501 4500 :: replay-window 0 "
 	       "flag esn sel src 2001:db8:a::/48 dst 2001:db8:b::1 dev lo "
 	       "offload kfunc reqid 0xffffffff replay-seq 10 replay-seq-hi 11 "
 	       "replay-oseq 12 replay-oseq-hi 13 limit time-soft 60 "
@@ -245,16 +241,13 @@ Test(sa_parse, values)
 	cr_expect_str_eq(sa.auth.name, "hmac(sha512)");
 	cr_expect_eq(sa.auth.bits, 0);
 	/* The null cipher's empty key, and upper-case hex digits. */
-	add_ok(BASE "enc ecb(cipher_null) '' auth-trunc hmac(sha256) 0XABCDEF 128",
-	       &sa);
+	add_ok(BASE "enc ecb(cipher_null) '' auth-trunc hmac(sha256) 0XABCDEF 128", &sa);
 	cr_expect_eq(sa.enc.key_len, 0);
 	cr_expect_eq(sa.auth.key_len, 3);
 	cr_expect_eq(sa.auth.key[0], 0xab);
 	cr_expect_eq(sa.auth.key[2], 0xef);
 	/* The longest key. */
-	add_ok(BASE "enc cbc(aes) " KEY16 " auth-trunc hmac(sha512) "
-	       KEY32 HEX32 " 256",
-	       &sa);
+	add_ok(BASE "enc cbc(aes) " KEY16 " auth-trunc hmac(sha512) " KEY32 HEX32 " 256", &sa);
 	cr_expect_eq(sa.auth.key_len, 64);
 	/* Selector without /LEN is one host; /0 is everything. */
 	add_ok(BASE "sel dst 10.1.2.3 src 0.0.0.0/0", &sa);
@@ -267,8 +260,7 @@ Test(sa_parse, values)
 	add_ok(BASE "flag esn esn flag esn", &sa);
 	cr_expect_eq(sa.flags, UDPESP_CTL_SA_ESN);
 	/* A name is any one word, as the shell hands it over. */
-	add_ok(BASE "aead rfc7539esp(chacha20,poly1305) " KEY32 "01020304 128",
-	       &sa);
+	add_ok(BASE "aead rfc7539esp(chacha20,poly1305) " KEY32 "01020304 128", &sa);
 	cr_expect_str_eq(sa.aead.name, "rfc7539esp(chacha20,poly1305)");
 	cr_expect_eq(sa.aead.key_len, 36);
 }
@@ -322,20 +314,15 @@ Test(sa_parse, ambiguous)
 {
 	add_err(BASE "d lo", "\"d\" is ambiguous: dir, dst, dev");
 	add_err(BASE "s 1", "\"s\" is ambiguous: src, spi, sel");
-	add_err(BASE "aut hmac(sha256) " KEY32,
-		"\"aut\" is ambiguous: auth, auth-trunc");
+	add_err(BASE "aut hmac(sha256) " KEY32, "\"aut\" is ambiguous: auth, auth-trunc");
 	add_err(BASE "en x", "\"en\" is ambiguous: enc, encap");
 	add_err(BASE "p 1", "\"p\" is ambiguous: proto, parser");
 	add_err(BASE "r 1",
 		"\"r\" is ambiguous: replay-window, reqid, replay-seq, replay-seq-hi, replay-oseq, replay-oseq-hi");
-	add_err(BASE "replay-s 1",
-		"\"replay-s\" is ambiguous: replay-seq, replay-seq-hi");
-	add_err(BASE "mode t",
-		"mode: \"t\" is ambiguous: tunnel, transport");
-	add_err(BASE "limit time 5",
-		"limit: \"time\" is ambiguous: time-soft, time-hard");
-	add_err(BASE "limit p 5",
-		"limit: \"p\" is ambiguous: packet-soft, packet-hard");
+	add_err(BASE "replay-s 1", "\"replay-s\" is ambiguous: replay-seq, replay-seq-hi");
+	add_err(BASE "mode t", "mode: \"t\" is ambiguous: tunnel, transport");
+	add_err(BASE "limit time 5", "limit: \"time\" is ambiguous: time-soft, time-hard");
+	add_err(BASE "limit p 5", "limit: \"p\" is ambiguous: packet-soft, packet-hard");
 }
 
 Test(sa_parse, required)
@@ -353,21 +340,17 @@ Test(sa_parse, unknown_and_duplicate)
 	add_err(BASE "if_id 5", "unknown keyword \"if_id\"");
 	add_err(BASE "spi 0x1002", "\"spi\" is given twice");
 	add_err(BASE "mode tunnel mode transport", "\"mode\" is given twice");
-	add_err(BASE "sel src 10.0.0.0/8 sel dst 10.0.0.0/8",
-		"\"sel\" is given twice");
-	add_err(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128 aead rfc4106(gcm(aes)) "
-		KEY20 " 128", "\"aead\" is given twice");
-	add_err(BASE "auth hmac(sha256) " KEY32 " auth-trunc hmac(sha256) " KEY32
-		" 128", "auth-trunc: an integrity algorithm is already given");
-	add_err(BASE "auth-trunc hmac(sha256) " KEY32 " 128 auth hmac(sha256) "
-		KEY32, "auth: an integrity algorithm is already given");
-	add_err(BASE "limit time-soft 5 limit time-soft 6",
-		"\"limit time-soft\" is given twice");
-	add_err(BASE "sel src 10.0.0.0/8 src 10.0.0.0/8",
-		"sel: \"src\" is given twice");
+	add_err(BASE "sel src 10.0.0.0/8 sel dst 10.0.0.0/8", "\"sel\" is given twice");
+	add_err(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128 aead rfc4106(gcm(aes)) " KEY20 " 128",
+		"\"aead\" is given twice");
+	add_err(BASE "auth hmac(sha256) " KEY32 " auth-trunc hmac(sha256) " KEY32 " 128",
+		"auth-trunc: an integrity algorithm is already given");
+	add_err(BASE "auth-trunc hmac(sha256) " KEY32 " 128 auth hmac(sha256) " KEY32,
+		"auth: an integrity algorithm is already given");
+	add_err(BASE "limit time-soft 5 limit time-soft 6", "\"limit time-soft\" is given twice");
+	add_err(BASE "sel src 10.0.0.0/8 src 10.0.0.0/8", "sel: \"src\" is given twice");
 	/* A long hex word is never echoed: it may be a key. */
-	add_err(BASE KEY20,
-		"unknown keyword a 42-character word (hidden: it may be a key)");
+	add_err(BASE KEY20, "unknown keyword a 42-character word (hidden: it may be a key)");
 	add_err(BASE "0102030405060708090a0b0c0d0e0f10",
 		"unknown keyword a 32-character word (hidden: it may be a key)");
 }
@@ -382,8 +365,7 @@ Test(sa_parse, missing_values)
 	add_err(BASE "aead", "aead: missing NAME");
 	add_err(BASE "aead rfc4106(gcm(aes))", "aead: missing KEY");
 	add_err(BASE "aead rfc4106(gcm(aes)) " KEY20, "aead: missing ICV_BITS");
-	add_err(BASE "auth-trunc hmac(sha256) " KEY32,
-		"auth-trunc: missing TRUNC_BITS");
+	add_err(BASE "auth-trunc hmac(sha256) " KEY32, "auth-trunc: missing TRUNC_BITS");
 	add_err(BASE "enc cbc(aes)", "enc: missing KEY");
 	add_err(BASE "encap", "encap: missing espinudp (RFC 3948)");
 	add_err(BASE "encap espinudp", "encap: missing SPORT");
@@ -407,31 +389,23 @@ Test(sa_parse, missing_values)
 
 Test(sa_parse, bad_numbers)
 {
-	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 0xZZ",
-		"spi: \"0xZZ\" is not a number");
-	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 0x",
-		"spi: \"0x\" is not a number");
-	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi -1",
-		"spi: \"-1\" is not a number");
-	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi +5",
-		"spi: \"+5\" is not a number");
-	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi ''",
-		"spi: \"\" is not a number");
-	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 12ab",
-		"spi: \"12ab\" is not a number");
+	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 0xZZ", "spi: \"0xZZ\" is not a number");
+	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 0x", "spi: \"0x\" is not a number");
+	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi -1", "spi: \"-1\" is not a number");
+	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi +5", "spi: \"+5\" is not a number");
+	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi ''", "spi: \"\" is not a number");
+	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 12ab", "spi: \"12ab\" is not a number");
 	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 4294967296",
 		"spi: \"4294967296\" is out of range (at most 4294967295)");
 	add_err("dir in src 198.51.100.7 dst 192.0.2.1 spi 0x100000000",
 		"spi: \"0x100000000\" is out of range (at most 4294967295)");
 	add_err(BASE "encap espinudp 70000 4500 0.0.0.0",
 		"encap: \"70000\" is out of range (at most 65535)");
-	add_err(BASE "encap espinudp 4500 port 0.0.0.0",
-		"encap: \"port\" is not a number");
+	add_err(BASE "encap espinudp 4500 port 0.0.0.0", "encap: \"port\" is not a number");
 	add_err(BASE "replay-window 1e3", "replay-window: \"1e3\" is not a number");
 	add_err(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128bits",
 		"aead: \"128bits\" is not a number");
-	add_err(BASE "auth-trunc hmac(sha256) " KEY32 " 0",
-		"auth-trunc: TRUNC_BITS must not be 0");
+	add_err(BASE "auth-trunc hmac(sha256) " KEY32 " 0", "auth-trunc: TRUNC_BITS must not be 0");
 	add_err(BASE "limit byte-hard 18446744073709551616",
 		"limit byte-hard: \"18446744073709551616\" is out of range (at most 18446744073709551615)");
 	add_err(BASE "limit packet-hard 99999999999999999999999",
@@ -451,16 +425,14 @@ Test(sa_parse, bad_words)
 		"encap: expected espinudp (RFC 3948), got \"espintcp\"");
 	add_err(BASE "encap espinudp-nonike 4500 4500 0.0.0.0",
 		"encap: expected espinudp (RFC 3948), got \"espinudp-nonike\"");
-	add_err(BASE "offload crypto",
-		"offload: expected auto, xsk or kfunc, got \"crypto\"");
+	add_err(BASE "offload crypto", "offload: expected auto, xsk or kfunc, got \"crypto\"");
 	add_err(BASE "flag noecn", "flag: expected esn, got \"noecn\"");
 	add_err(BASE "limit time-use-soft 5",
 		"limit: expected time-soft, time-hard, byte-soft, byte-hard, packet-soft or packet-hard, got \"time-use-soft\"");
 	add_err(BASE "proto comp", "proto: expected esp, got \"comp\"");
 	add_err_has(BASE "proto ah", "proto: AH is not offloaded; RFC 8221");
 	add_err(BASE "dev nosuchdev0", "dev: no device \"nosuchdev0\"");
-	add_err(BASE "dev qqqqqqqqqqqqqqqqqqqq",
-		"dev: no device \"qqqqqqqqqqqqqqqqqqqq\"");
+	add_err(BASE "dev qqqqqqqqqqqqqqqqqqqq", "dev: no device \"qqqqqqqqqqqqqqqqqqqq\"");
 }
 
 Test(sa_parse, bad_addresses)
@@ -485,8 +457,7 @@ Test(sa_parse, bad_addresses)
 		"sel dst: \"198.18.0.0/0x18\" is not an address prefix (ADDR[/LEN])");
 	add_err(BASE "sel dst 198.18.0.0/-1",
 		"sel dst: \"198.18.0.0/-1\" is not an address prefix (ADDR[/LEN])");
-	add_err(BASE "sel src foo/24",
-		"sel src: \"foo/24\" is not an address prefix (ADDR[/LEN])");
+	add_err(BASE "sel src foo/24", "sel src: \"foo/24\" is not an address prefix (ADDR[/LEN])");
 	add_err(BASE "sel src 1111:2222:3333:4444:5555:6666:7777:8888:9999/64",
 		"sel src: \"1111:2222:3333:4444:5555:6666:7777:8888:9999/64\" is not an address prefix (ADDR[/LEN])");
 }
@@ -510,8 +481,8 @@ Test(sa_parse, bad_keys)
 	add_err(BASE "enc 0xab 128",
 		"enc: expected NAME, such as 'rfc4106(gcm(aes))', got what looks like a KEY");
 	add_err(BASE "enc '' " KEY16, "enc: NAME is empty");
-	add_err(BASE "enc zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz "
-		KEY16, "enc: NAME is longer than 63 characters");
+	add_err(BASE "enc zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz " KEY16,
+		"enc: NAME is longer than 63 characters");
 }
 
 /* A refusal after a key was parsed leaves no key bytes in *out. */
@@ -520,8 +491,7 @@ Test(sa_parse, output_wiped_on_error)
 	struct udpesp_ctl_sa sa;
 	char err[ERRLEN];
 
-	cr_assert_eq(add(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128 foo", &sa,
-			 err), -EINVAL);
+	cr_assert_eq(add(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128 foo", &sa, err), -EINVAL);
 	cr_expect(zeroed(&sa, sizeof(sa)));
 	cr_expect(!strstr(err, "0102030405"), "%s", err);
 }
@@ -540,8 +510,8 @@ static void key_file(char *path, size_t len, const char *text)
 	close(fd);
 }
 
-static int add_keys(const char *line, const struct sa_parse_keys *keys,
-		    struct udpesp_ctl_sa *sa, char *err)
+static int add_keys(const char *line, const struct sa_parse_keys *keys, struct udpesp_ctl_sa *sa,
+		    char *err)
 {
 	struct words w;
 
@@ -579,8 +549,8 @@ Test(sa_parse, key_from_stdin)
 	cr_assert_eq(write(p[1], input, strlen(input)), (ssize_t)strlen(input));
 	close(p[1]);
 	cr_assert_eq(add_keys(BASE "enc cbc(aes) - auth hmac(sha256) -",
-			      &(struct sa_parse_keys){ p[0], false }, &got, err), 0,
-		     "%s", err);
+			      &(struct sa_parse_keys){ p[0], false }, &got, err),
+		     0, "%s", err);
 	cr_expect_arr_eq(&got, &want, sizeof(want));
 	cr_expect_eq(read(p[0], rest, sizeof(rest) - 1), 5);
 	cr_expect_str_eq(rest, "rest\n");
@@ -610,9 +580,9 @@ Test(sa_parse, key_file_errors)
 	char path[64], line[256], big[KEY_BIG + 1], err[ERRLEN] = "";
 	int p[2];
 
-	cr_expect_eq(add_keys(BASE "enc cbc(aes) @/nonexistent/key", &keys, &sa, err),
-		     -EINVAL);
-	cr_expect_str_eq(err, "enc: cannot open key file \"/nonexistent/key\": No such file or directory");
+	cr_expect_eq(add_keys(BASE "enc cbc(aes) @/nonexistent/key", &keys, &sa, err), -EINVAL);
+	cr_expect_str_eq(
+		err, "enc: cannot open key file \"/nonexistent/key\": No such file or directory");
 
 	key_file(path, sizeof(path), " \n");
 	snprintf(line, sizeof(line), BASE "enc cbc(aes) @%s", path);
@@ -639,8 +609,9 @@ Test(sa_parse, key_file_errors)
 	/* End of input before a key. */
 	cr_assert_eq(pipe(p), 0);
 	close(p[1]);
-	cr_expect_eq(add_keys(BASE "enc cbc(aes) -", &(struct sa_parse_keys){ p[0], false },
-			      &sa, err), -EINVAL);
+	cr_expect_eq(add_keys(BASE "enc cbc(aes) -", &(struct sa_parse_keys){ p[0], false }, &sa,
+			      err),
+		     -EINVAL);
 	cr_expect_str_eq(err, "enc: no KEY in standard input");
 	close(p[0]);
 }
@@ -712,8 +683,7 @@ Test(sa_parse, select_errors)
 	sel_err("handle", "handle: missing H");
 	sel_err("handle x", "handle: \"x\" is not a number");
 	sel_err("handle 7 handle 8", "\"handle\" is given twice");
-	sel_err("handle 7 dst 192.0.2.1",
-		"\"handle\" and \"dst\"/\"spi\" exclude each other");
+	sel_err("handle 7 dst 192.0.2.1", "\"handle\" and \"dst\"/\"spi\" exclude each other");
 	sel_err("spi 1 handle 7", "\"handle\" and \"dst\"/\"spi\" exclude each other");
 	sel_err("dst 192.0.2.1", "\"spi\" is required with \"dst\"");
 	sel_err("spi 0x1001", "\"dst\" is required with \"spi\"");
@@ -722,6 +692,5 @@ Test(sa_parse, select_errors)
 		"\"src\" is not used: an SA is selected by dst and spi, or by handle");
 	sel_err("p 1", "\"p\" is ambiguous: parser, proto");
 	sel_err("foo", "unknown keyword \"foo\"");
-	sel_err("dst 192.0.2.1 spi 1 proto comp",
-		"proto: expected esp, got \"comp\"");
+	sel_err("dst 192.0.2.1 spi 1 proto comp", "proto: expected esp, got \"comp\"");
 }

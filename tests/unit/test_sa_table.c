@@ -22,14 +22,14 @@ struct fake_dp {
 	struct udpesp_sa_key sas[FAKE_MAX];
 	struct udpesp_sa vals[FAKE_MAX];
 	int nsas;
-	int fail_sa_add;     /* -errno returned by the next sa_add */
-	int fail_parser_add; /* -errno returned by the next parser_add */
-	int events[16];      /* count per event type */
+	int fail_sa_add;		  /* -errno returned by the next sa_add */
+	int fail_parser_add;		  /* -errno returned by the next parser_add */
+	int events[16];			  /* count per event type */
 	struct udpesp_ctl_event last[16]; /* the latest event of each type */
 	int dying_marks;
-	int writes;          /* data-path calls, failed ones included */
-	int commits;         /* sa_table_ops.commit calls */
-	int sas_at_commit;   /* nsas when commit last ran */
+	int writes;	   /* data-path calls, failed ones included */
+	int commits;	   /* sa_table_ops.commit calls */
+	int sas_at_commit; /* nsas when commit last ran */
 };
 
 static int fake_parser_add(void *ctx, const struct udpesp_parser_key *key,
@@ -60,8 +60,8 @@ static int fake_parser_del(void *ctx, const struct udpesp_parser_key *key)
 	return -ENOENT;
 }
 
-static int fake_sa_add(void *ctx, const struct udpesp_sa_key *key,
-		       const struct udpesp_sa *sa, __u32 window, __u64 top)
+static int fake_sa_add(void *ctx, const struct udpesp_sa_key *key, const struct udpesp_sa *sa,
+		       __u32 window, __u64 top)
 {
 	struct fake_dp *dp = ctx;
 
@@ -203,8 +203,7 @@ Test(sa_table, inbound_add_creates_parser_and_returns_both_handles)
 
 Test(sa_table, second_inbound_sa_shares_the_parser_entry)
 {
-	struct udpesp_ctl_sa sa[2] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1") };
+	struct udpesp_ctl_sa sa[2] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1") };
 	struct udpesp_ctl_handles h[2];
 	char err[256] = "";
 
@@ -247,8 +246,7 @@ Test(sa_table, duplicate_dst_spi_names_the_handle)
 
 Test(sa_table, delete_keeps_parser_unless_asked_and_unused)
 {
-	struct udpesp_ctl_sa sa[2] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1") };
+	struct udpesp_ctl_sa sa[2] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1") };
 	struct udpesp_ctl_sa_del sel = { .handle = 1, .parser = 1 };
 	struct udpesp_ctl_del_result res;
 	struct udpesp_ctl_handles h[2];
@@ -339,8 +337,7 @@ Test(sa_table, failed_parser_add_installs_nothing)
 
 Test(sa_table, failed_batch_is_rolled_back_whole)
 {
-	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1"),
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
 				       inbound(0x1001, "192.0.2.1") /* duplicate */ };
 	struct udpesp_ctl_handles h[3];
 	char err[256] = "";
@@ -377,7 +374,7 @@ Test(sa_table, outbound_sa_ignores_parser_and_datapath)
 
 	sa.dir = UDPESP_DIR_OUT;
 	sa.replay_window = 0; /* only receivers keep a window */
-	sa.parser = 99; /* ignored for outbound, as the Windows request does */
+	sa.parser = 99;	      /* ignored for outbound, as the Windows request does */
 	inet_pton(AF_INET, "192.0.2.1", sa.src.addr);
 	cr_assert_eq(sa_table_add(&table, &sa, 1, &h, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(h.parser, 0);
@@ -417,8 +414,7 @@ static void assert_untouched(void)
 
 Test(sa_table, refused_batch_never_touches_the_datapath)
 {
-	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1"),
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
 				       inbound(0x1003, "192.0.2.1") };
 	struct udpesp_ctl_handles h[3];
 	char err[256] = "";
@@ -442,16 +438,15 @@ Test(sa_table, refused_batch_never_touches_the_datapath)
 Test(sa_table, duplicate_inside_a_batch_names_both_places)
 {
 	/* B repeats at 4 and A at 5: the first repeat in batch order is reported. */
-	struct udpesp_ctl_sa sa[5] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1"),
-				       inbound(0x1003, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1"),
+	struct udpesp_ctl_sa sa[5] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
+				       inbound(0x1003, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
 				       inbound(0x1001, "192.0.2.1") };
 	struct udpesp_ctl_handles h[5];
 	char err[256] = "";
 
 	cr_assert_eq(sa_table_add(&table, sa, 5, h, err, sizeof(err)), -EEXIST);
-	cr_assert(strstr(err, "SA 4: an SA with dst 192.0.2.1 spi 0x1002 is also SA 2 of this batch"),
+	cr_assert(strstr(err,
+			 "SA 4: an SA with dst 192.0.2.1 spi 0x1002 is also SA 2 of this batch"),
 		  "%s", err);
 	assert_untouched();
 	/* Same SPI, other destination: no conflict. */
@@ -462,8 +457,7 @@ Test(sa_table, duplicate_inside_a_batch_names_both_places)
 
 Test(sa_table, batch_larger_than_the_free_slots_installs_nothing)
 {
-	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1"),
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
 				       inbound(0x1003, "192.0.2.1") };
 	struct udpesp_ctl_handles h[3];
 	char err[256] = "";
@@ -474,7 +468,8 @@ Test(sa_table, batch_larger_than_the_free_slots_installs_nothing)
 	sa[0] = inbound(0x1004, "192.0.2.1");
 	sa[1] = inbound(0x1005, "192.0.2.1");
 	cr_assert_eq(sa_table_add(&table, sa, 3, h, err, sizeof(err)), -ENOSPC);
-	cr_assert(strstr(err, "SA 3: SA table full (4 SAs); restart udpespd with a larger --max-sa"),
+	cr_assert(strstr(err,
+			 "SA 3: SA table full (4 SAs); restart udpespd with a larger --max-sa"),
 		  "%s", err);
 	assert_untouched();
 	cr_assert_eq(table.count, 2);
@@ -552,8 +547,7 @@ Test(sa_table, lifetime_scan_visits_only_sas_that_can_be_due)
 /* A batch is one change for the data path: one commit, after all of it. */
 Test(sa_table, commit_once_per_request_after_its_changes)
 {
-	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"),
-				       inbound(0x1002, "192.0.2.1"),
+	struct udpesp_ctl_sa sa[3] = { inbound(0x1001, "192.0.2.1"), inbound(0x1002, "192.0.2.1"),
 				       inbound(0x1003, "192.0.2.1") };
 	struct udpesp_ctl_handles h[3];
 	struct udpesp_ctl_sa_del sel = { .handle = 0 };
@@ -629,7 +623,8 @@ Test(sa_table, move_reindexes_an_outbound_sa_under_its_new_dst)
 
 Test(sa_table, move_refuses_what_would_change_a_lookup_key_it_cannot)
 {
-	struct udpesp_ctl_sa in = inbound(0x1001, "192.0.2.1"), out = inbound(0x2002, "198.51.100.7");
+	struct udpesp_ctl_sa in = inbound(0x1001, "192.0.2.1"),
+			     out = inbound(0x2002, "198.51.100.7");
 	struct udpesp_ctl_sa other = inbound(0x2002, "198.51.100.9");
 	struct udpesp_ctl_addr none = { 0 }, v6 = { .family = UDPESP_AF_INET6, .prefixlen = 128 };
 	struct udpesp_ctl_addr peer = addr4("198.51.100.77"), local = addr4("192.0.2.2");
@@ -654,12 +649,14 @@ Test(sa_table, move_refuses_what_would_change_a_lookup_key_it_cannot)
 		     "%s", err);
 	cr_assert_eq(ntohs(ein->cfg.encap_sport), 1234);
 	cr_assert_eq(ein->cfg.src.addr[0], peer.addr[0]);
-	cr_assert_eq(sa_table_move(&table, ein, &none, &local, 0, 0, err, sizeof(err)), -EOPNOTSUPP);
+	cr_assert_eq(sa_table_move(&table, ein, &none, &local, 0, 0, err, sizeof(err)),
+		     -EOPNOTSUPP);
 	cr_assert(strstr(err, "lookup key"), "%s", err);
 	cr_assert_eq(sa_table_move(&table, ein, &none, &none, 0, htons(4501), err, sizeof(err)),
 		     -EOPNOTSUPP);
 	cr_assert(strstr(err, "parser entry"), "%s", err);
-	cr_assert_eq(sa_table_move(&table, eout, &none, &v6, 0, 0, err, sizeof(err)), -EAFNOSUPPORT);
+	cr_assert_eq(sa_table_move(&table, eout, &none, &v6, 0, 0, err, sizeof(err)),
+		     -EAFNOSUPPORT);
 	cr_assert(strstr(err, "address family"), "%s", err);
 	cr_assert_eq(sa_table_move(&table, eout, &none, &taken, 0, 0, err, sizeof(err)), -EEXIST);
 	cr_assert(strstr(err, "already has dst and spi 0x2002"), "%s", err);
@@ -709,7 +706,7 @@ Test(sa_table, walk_in_steps_sees_every_sa_once)
 
 /* ---- keeping SAs for a later udpespd (issue 16) ---- */
 
-static int persist_fail;  /* -errno for the next sa_persist */
+static int persist_fail; /* -errno for the next sa_persist */
 static int persisted, forgotten;
 
 static int fake_persist(void *ctx, struct sa_entry *e, char *err, size_t errlen)
@@ -797,11 +794,17 @@ Test(sa_table_persist, delete_and_flush_forget_exit_keeps)
 /* An adopted SA keeps handle, slot, generation and parser; new ones go on from there. */
 Test(sa_table_persist, adopt_keeps_handles_and_slots)
 {
-	struct udpesp_ctl_sa cfg = inbound(0x1001, "192.0.2.1"), next = inbound(0x1002, "192.0.2.1");
+	struct udpesp_ctl_sa cfg = inbound(0x1001, "192.0.2.1"),
+			     next = inbound(0x1002, "192.0.2.1");
 	struct udpesp_parser_key pk = { .port = htons(4500), .family = UDPESP_AF_INET };
 	struct udpesp_parser_val pv = { .handle = 3, .encap = UDPESP_ENCAP_ESPINUDP };
-	struct sa_table_adopt a = { .handle = 7, .slot = 2, .gen = 5, .parser = 3,
-				    .backend = UDPESP_BACKEND_XSK, .add_time = 1000, .cfg = &cfg };
+	struct sa_table_adopt a = { .handle = 7,
+				    .slot = 2,
+				    .gen = 5,
+				    .parser = 3,
+				    .backend = UDPESP_BACKEND_XSK,
+				    .add_time = 1000,
+				    .cfg = &cfg };
 	struct udpesp_ctl_sa_del sel = { .handle = 7 };
 	struct udpesp_ctl_handles h;
 	struct sa_entry *e;

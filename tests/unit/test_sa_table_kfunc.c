@@ -78,15 +78,18 @@ static const struct sa_table_ops ops = {
 
 static struct udpesp_ctl_sa sa_words(const char *alg, const char *offload, const char *dir)
 {
-	char *argv[] = { "dir", (char *)dir, "src", "198.51.100.7", "dst", "192.0.2.1",
-			 "spi", "0x1001", "mode", "tunnel", "aead", (char *)alg, NULL, "128",
-			 "encap", "espinudp", "4500", "4500", "0.0.0.0", "offload",
+	char *argv[] = { "dir",		 (char *)dir, "src",	"198.51.100.7", "dst",
+			 "192.0.2.1",	 "spi",	      "0x1001", "mode",		"tunnel",
+			 "aead",	 (char *)alg, NULL,	"128",		"encap",
+			 "espinudp",	 "4500",      "4500",	"0.0.0.0",	"offload",
 			 (char *)offload };
 	struct udpesp_ctl_sa sa;
 	char err[UDPESP_CTL_ERRMSG_MAX];
 
-	argv[12] = !strcmp(alg, "rfc4106(gcm(aes))") ? "0x000102030405060708090a0b0c0d0e0f10111213" :
-		   "0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223";
+	argv[12] =
+		!strcmp(alg, "rfc4106(gcm(aes))") ?
+			"0x000102030405060708090a0b0c0d0e0f10111213" :
+			"0x000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f20212223";
 	cr_assert_eq(sa_parse_add(sizeof(argv) / sizeof(argv[0]), argv, &sa, err, sizeof(err)), 0,
 		     "%s", err);
 	return sa;

@@ -59,7 +59,8 @@ Test(spi_resv, a_small_range_is_used_up_exactly_then_refused)
 		seen[ntohl(spi) - 0x1000] = true;
 		cr_assert(spi_resv_held(&t, &a, spi));
 	}
-	cr_assert_eq(spi_resv_alloc(&t, &a, 0x1000, 0x1003, 100, 30, NULL, NULL, &spi), -EADDRINUSE);
+	cr_assert_eq(spi_resv_alloc(&t, &a, 0x1000, 0x1003, 100, 30, NULL, NULL, &spi),
+		     -EADDRINUSE);
 }
 
 Test(spi_resv, unique_per_destination_only)
@@ -85,7 +86,8 @@ Test(spi_resv, spis_of_installed_sas_are_never_handed_out)
 	f.spi[1] = htonl(0x3002);
 	for (int i = 0; i < 20; i++) {
 		spi_resv_fini(&t);
-		cr_assert_eq(spi_resv_alloc(&t, &a, 0x3000, 0x3002, 100, 30, fake_in_use, &f, &spi), 0);
+		cr_assert_eq(spi_resv_alloc(&t, &a, 0x3000, 0x3002, 100, 30, fake_in_use, &f, &spi),
+			     0);
 		cr_assert_eq(ntohl(spi), 0x3001, "got 0x%x", ntohl(spi));
 	}
 }
@@ -130,8 +132,10 @@ Test(spi_resv, large_ranges_are_random_and_stay_inside)
 
 	for (int i = 0; i < 200; i++) {
 		cr_assert_eq(spi_resv_alloc(&t, &a, 0xc0000000u, 0xcfffffffu, 100, 30, NULL, NULL,
-					    &spi), 0);
-		cr_assert(ntohl(spi) >= 0xc0000000u && ntohl(spi) <= 0xcfffffffu, "0x%x", ntohl(spi));
+					    &spi),
+			     0);
+		cr_assert(ntohl(spi) >= 0xc0000000u && ntohl(spi) <= 0xcfffffffu, "0x%x",
+			  ntohl(spi));
 		if (!i)
 			first = spi;
 		differ |= spi != first;

@@ -121,7 +121,8 @@ static int query(struct swan_conn *c, struct udpesp_ctl_sa_query *q, char *err, 
 {
 	struct udpesp_ctl_sa_del sel = { .handle = 7 };
 
-	return swan_conn_request(c, UDPESP_MSG_SA_QUERY, &sel, sizeof(sel), q, sizeof(*q), err, len);
+	return swan_conn_request(c, UDPESP_MSG_SA_QUERY, &sel, sizeof(sel), q, sizeof(*q), err,
+				 len);
 }
 
 Test(swan_conn, the_reply_with_the_request_seq_is_the_answer)

@@ -32,10 +32,18 @@ TestSuite(swan_xform, .init = fill_keys);
 static struct xform_req req(uint16_t enc, size_t enc_len, uint16_t integ, size_t int_len)
 {
 	return (struct xform_req){
-		.enc_alg = enc, .enc_key = key_a, .enc_key_len = enc_len,
-		.int_alg = integ, .int_key = key_b, .int_key_len = int_len,
-		.mode = XFORM_MODE_TUNNEL, .inbound = true, .encap = true,
-		.copy_df = true, .copy_ecn = true, .copy_dscp = XFORM_DSCP_OUT_ONLY,
+		.enc_alg = enc,
+		.enc_key = key_a,
+		.enc_key_len = enc_len,
+		.int_alg = integ,
+		.int_key = key_b,
+		.int_key_len = int_len,
+		.mode = XFORM_MODE_TUNNEL,
+		.inbound = true,
+		.encap = true,
+		.copy_df = true,
+		.copy_ecn = true,
+		.copy_dscp = XFORM_DSCP_OUT_ONLY,
 		.replay_window = 32,
 	};
 }
@@ -61,8 +69,8 @@ static void expect_installable(const struct xform_req *r, struct udpesp_ctl_sa *
 	cr_assert_eq(ret, 0, "xform_sa(enc %u, int %u): %d %s", r->enc_alg, r->int_alg, ret, err);
 	outer(sa);
 	ret = sa_check(sa, &s, err, sizeof(err));
-	cr_assert_eq(ret, 0, "udpespd refuses what xform made of enc %u/int %u: %s",
-		     r->enc_alg, r->int_alg, err);
+	cr_assert_eq(ret, 0, "udpespd refuses what xform made of enc %u/int %u: %s", r->enc_alg,
+		     r->int_alg, err);
 }
 
 Test(swan_xform, every_aead_and_key_size_is_installable_with_salt_kept_in_the_key)
@@ -76,7 +84,8 @@ Test(swan_xform, every_aead_and_key_size_is_installable_with_salt_kept_in_the_ke
 			continue;
 		cr_assert_eq(a->salt, 4, "%s: RFC 4106/4543/7634 salt is 4 bytes", a->name);
 		for (int k = 0; k < a->nkeys; k++) {
-			struct xform_req r = req(a->id, a->keys[k] + a->salt, XFORM_AUTH_UNDEFINED, 0);
+			struct xform_req r =
+				req(a->id, a->keys[k] + a->salt, XFORM_AUTH_UNDEFINED, 0);
 			struct udpesp_ctl_sa sa;
 
 			expect_installable(&r, &sa);
@@ -115,7 +124,8 @@ Test(swan_xform, every_cipher_with_every_hmac_is_installable)
 				cr_assert_str_eq(sa.auth.name, h->name);
 				cr_assert_eq(sa.auth.key_len, h->keys[0]);
 				cr_assert_arr_eq(sa.auth.key, key_b, h->keys[0]);
-				cr_assert_eq(sa.auth.bits, h->keys[0] * 8 / 2, "RFC 4868: half the hash");
+				cr_assert_eq(sa.auth.bits, h->keys[0] * 8 / 2,
+					     "RFC 4868: half the hash");
 				cr_assert_eq(sa.aead.name[0], 0);
 				n++;
 			}
@@ -131,11 +141,11 @@ Test(swan_xform, the_suites_of_the_brief_map_to_their_names)
 		size_t enc_len, int_len;
 		const char *aead, *enc_name, *auth_name;
 	} v[] = {
-		{ 20, 1024, 20, 0, "rfc4106(gcm(aes))", "", "" },               /* AES-GCM-128 */
-		{ 20, 1024, 36, 0, "rfc4106(gcm(aes))", "", "" },               /* AES-GCM-256 */
+		{ 20, 1024, 20, 0, "rfc4106(gcm(aes))", "", "" }, /* AES-GCM-128 */
+		{ 20, 1024, 36, 0, "rfc4106(gcm(aes))", "", "" }, /* AES-GCM-256 */
 		{ 28, 1024, 36, 0, "rfc7539esp(chacha20,poly1305)", "", "" },
-		{ 21, 1024, 20, 0, "rfc4543(gcm(aes))", "", "" },               /* AES-GMAC-128 */
-		{ 12, 12, 32, 32, "", "cbc(aes)", "hmac(sha256)" },             /* AES-256-CBC/SHA-256 */
+		{ 21, 1024, 20, 0, "rfc4543(gcm(aes))", "", "" },   /* AES-GMAC-128 */
+		{ 12, 12, 32, 32, "", "cbc(aes)", "hmac(sha256)" }, /* AES-256-CBC/SHA-256 */
 		{ 12, 13, 16, 48, "", "cbc(aes)", "hmac(sha384)" },
 		{ 11, 14, 0, 64, "", "ecb(cipher_null)", "hmac(sha512)" },
 	};
@@ -170,13 +180,16 @@ Test(swan_xform, refused_transforms_name_their_reason)
 		{ XFORM_ENCR_CAMELLIA_CBC, 12, -EOPNOTSUPP, "Camellia" },
 		{ XFORM_ENCR_UNDEFINED, 12, -EOPNOTSUPP, "AH is not offloaded" },
 		{ 999, 12, -EOPNOTSUPP, "encryption transform 999 refused: not offloaded" },
-		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_MD5_96, -EOPNOTSUPP, "MD5-96: RFC 8221 says MUST NOT" },
+		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_MD5_96, -EOPNOTSUPP,
+		  "MD5-96: RFC 8221 says MUST NOT" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_SHA1_96, -EOPNOTSUPP, "HMAC-SHA1-96" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_AES_XCBC_96, -EOPNOTSUPP, "AES-XCBC-96" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_AES_CMAC_96, -EOPNOTSUPP, "AES-CMAC-96" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_SHA2_256_96, -EOPNOTSUPP, "not RFC 4868" },
-		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_UNDEFINED, -EOPNOTSUPP, "never offloads unauthenticated" },
-		{ XFORM_ENCR_NULL, XFORM_AUTH_UNDEFINED, -EOPNOTSUPP, "never offloads unauthenticated" },
+		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_UNDEFINED, -EOPNOTSUPP,
+		  "never offloads unauthenticated" },
+		{ XFORM_ENCR_NULL, XFORM_AUTH_UNDEFINED, -EOPNOTSUPP,
+		  "never offloads unauthenticated" },
 		{ XFORM_ENCR_AES_GCM_ICV16, 12, -EINVAL, "is an AEAD" },
 	};
 
@@ -186,7 +199,8 @@ Test(swan_xform, refused_transforms_name_their_reason)
 		char err[256] = "";
 		int ret = xform_algs(&r, &sa, err, sizeof(err));
 
-		cr_assert_eq(ret, v[i].ret, "enc %u int %u: %d (%s)", v[i].enc, v[i].integ, ret, err);
+		cr_assert_eq(ret, v[i].ret, "enc %u int %u: %d (%s)", v[i].enc, v[i].integ, ret,
+			     err);
 		cr_assert(strstr(err, v[i].why), "enc %u int %u: \"%s\" lacks \"%s\"", v[i].enc,
 			  v[i].integ, err, v[i].why);
 		cr_assert_eq(sa.aead.key_len + sa.enc.key_len + sa.auth.key_len, 0,
@@ -215,7 +229,8 @@ Test(swan_xform, wrong_key_lengths_are_refused_with_the_lengths_expected)
 		struct udpesp_ctl_sa sa = { 0 };
 		char err[256] = "";
 
-		cr_assert_eq(xform_algs(&r, &sa, err, sizeof(err)), -EINVAL, "case %zu: %s", i, err);
+		cr_assert_eq(xform_algs(&r, &sa, err, sizeof(err)), -EINVAL, "case %zu: %s", i,
+			     err);
 		cr_assert(strstr(err, v[i].why), "case %zu: \"%s\" lacks \"%s\"", i, err, v[i].why);
 	}
 }
@@ -269,20 +284,51 @@ Test(swan_xform, direction_mode_replay_esn_tfc)
 static void refusal_case(int i, struct xform_req *r)
 {
 	switch (i) {
-	case 0: r->mode = XFORM_MODE_BEET; break;
-	case 1: r->encap = false; break;
-	case 2: r->ipcomp = 2; break;
-	case 3: r->mark_value = 42; r->mark_mask = 0xff; break;
-	case 4: r->id_mark_value = 7; r->id_mark_mask = ~0u; break;
-	case 5: r->if_id = 9; break;
-	case 6: r->label = true; break;
-	case 7: r->hw_offload = XFORM_HW_OFFLOAD_YES; break;
-	case 8: r->copy_df = false; break;
-	case 9: r->copy_ecn = false; break;
-	case 10: r->copy_dscp = XFORM_DSCP_YES; break;
-	case 11: r->copy_dscp = XFORM_DSCP_NO; break;
-	case 12: r->esn = true; r->replay_window = 0; break;
-	case 13: r->replay_window = 5000; break;
+	case 0:
+		r->mode = XFORM_MODE_BEET;
+		break;
+	case 1:
+		r->encap = false;
+		break;
+	case 2:
+		r->ipcomp = 2;
+		break;
+	case 3:
+		r->mark_value = 42;
+		r->mark_mask = 0xff;
+		break;
+	case 4:
+		r->id_mark_value = 7;
+		r->id_mark_mask = ~0u;
+		break;
+	case 5:
+		r->if_id = 9;
+		break;
+	case 6:
+		r->label = true;
+		break;
+	case 7:
+		r->hw_offload = XFORM_HW_OFFLOAD_YES;
+		break;
+	case 8:
+		r->copy_df = false;
+		break;
+	case 9:
+		r->copy_ecn = false;
+		break;
+	case 10:
+		r->copy_dscp = XFORM_DSCP_YES;
+		break;
+	case 11:
+		r->copy_dscp = XFORM_DSCP_NO;
+		break;
+	case 12:
+		r->esn = true;
+		r->replay_window = 0;
+		break;
+	case 13:
+		r->replay_window = 5000;
+		break;
 	}
 }
 
@@ -313,7 +359,8 @@ Test(swan_xform, what_udpesp_cannot_honour_is_refused_never_ignored)
 		char err[256] = "";
 
 		refusal_case((int)i, &r);
-		cr_assert_eq(xform_sa(&r, &sa, err, sizeof(err)), -EOPNOTSUPP, "case %zu: %s", i, err);
+		cr_assert_eq(xform_sa(&r, &sa, err, sizeof(err)), -EOPNOTSUPP, "case %zu: %s", i,
+			     err);
 		cr_assert(strstr(err, v[i].why), "case %zu: \"%s\" lacks \"%s\"", i, err, v[i].why);
 		cr_assert_eq(sa.aead.key_len, 0, "case %zu: no key copied on refusal", i);
 	}

@@ -160,12 +160,24 @@ Test(udpespctl_usage, no_object_prints_the_usage_on_stderr)
 Test(udpespctl_usage, help_works_after_every_object_and_command)
 {
 	static const char *const cases[][3] = {
-		{ "help" },	       { "-h" },		  { "--help" },
-		{ "sa", "help" },      { "sa", "add", "help" },	  { "sa", "add-batch", "help" },
-		{ "sa", "del", "help" }, { "sa", "show", "help" }, { "sa", "list", "help" },
-		{ "sa", "flush", "help" }, { "link", "help" },	  { "link", "attach", "help" },
-		{ "link", "detach", "help" }, { "link", "list", "help" }, { "parser", "help" },
-		{ "parser", "list", "help" }, { "stats", "help" }, { "stats", "show", "help" },
+		{ "help" },
+		{ "-h" },
+		{ "--help" },
+		{ "sa", "help" },
+		{ "sa", "add", "help" },
+		{ "sa", "add-batch", "help" },
+		{ "sa", "del", "help" },
+		{ "sa", "show", "help" },
+		{ "sa", "list", "help" },
+		{ "sa", "flush", "help" },
+		{ "link", "help" },
+		{ "link", "attach", "help" },
+		{ "link", "detach", "help" },
+		{ "link", "list", "help" },
+		{ "parser", "help" },
+		{ "parser", "list", "help" },
+		{ "stats", "help" },
+		{ "stats", "show", "help" },
 		{ "monitor", "help" },
 	};
 
