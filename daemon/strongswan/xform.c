@@ -11,28 +11,37 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /*
- * Every suite udpespd offloads (daemon/common/sa_check.c). For AEADs
- * charon appends the salt to the key, which is how udpesp takes it too
- * (RFC 4106 / 4543 / 7634: 4 bytes). Adding a suite is one row here.
- * TODO(algs): AES-CCM 8/12/16 (rfc4309(ccm(aes)), 3-byte salt), AES-GCM
- * with 8/12-byte ICVs, AES-CTR (rfc3686(ctr(aes)), 4-byte nonce) and, in
- * xform_integs, HMAC-SHA1-96 (hmac(sha1), 20-byte key, 96 bits) and
- * AES-XCBC-96 (xcbc(aes), 16-byte key, 96 bits), once udpespd has them.
+ * Every suite udpespd offloads (daemon/common/sa_check.c). For AEADs and
+ * AES-CTR charon appends the salt or nonce to the key, which is how udpesp
+ * takes it too (RFC 4106 / 4543 / 7634 / 3686: 4 bytes, RFC 4309: 3).
+ * Adding a suite is one row here.
  */
 const struct xform_alg xform_encs[] = {
 	{ XFORM_ENCR_AES_GCM_ICV16, "rfc4106(gcm(aes))", true, 128, 4, 3, { 16, 24, 32 } },
+	{ XFORM_ENCR_AES_GCM_ICV12, "rfc4106(gcm(aes))", true, 96, 4, 3, { 16, 24, 32 } },
+	{ XFORM_ENCR_AES_GCM_ICV8, "rfc4106(gcm(aes))", true, 64, 4, 3, { 16, 24, 32 } },
+	{ XFORM_ENCR_AES_CCM_ICV16, "rfc4309(ccm(aes))", true, 128, 3, 3, { 16, 24, 32 } },
+	{ XFORM_ENCR_AES_CCM_ICV12, "rfc4309(ccm(aes))", true, 96, 3, 3, { 16, 24, 32 } },
+	{ XFORM_ENCR_AES_CCM_ICV8, "rfc4309(ccm(aes))", true, 64, 3, 3, { 16, 24, 32 } },
 	{ XFORM_ENCR_CHACHA20_POLY1305, "rfc7539esp(chacha20,poly1305)", true, 128, 4, 1, { 32 } },
 	{ XFORM_ENCR_NULL_AUTH_AES_GMAC, "rfc4543(gcm(aes))", true, 128, 4, 3, { 16, 24, 32 } },
 	{ XFORM_ENCR_AES_CBC, "cbc(aes)", false, 0, 0, 3, { 16, 24, 32 } },
+	{ XFORM_ENCR_AES_CTR, "rfc3686(ctr(aes))", false, 0, 4, 3, { 16, 24, 32 } },
 	{ XFORM_ENCR_NULL, "ecb(cipher_null)", false, 0, 0, 1, { 0 } },
 };
 const size_t xform_nencs = ARRAY_SIZE(xform_encs);
 
-/* RFC 4868: the key is the hash's output size, the ICV half of it. */
+/*
+ * RFC 4868: the key is the hash's output size, the ICV half of it; RFC
+ * 2404 (HMAC-SHA-1-96, RFC 8221's MUST-) and RFC 3566 (AES-XCBC-MAC-96,
+ * SHOULD NOT+) truncate to 96 bits. udpespd logs RFC 8221's word on those two.
+ */
 const struct xform_alg xform_integs[] = {
 	{ XFORM_AUTH_HMAC_SHA2_256_128, "hmac(sha256)", false, 128, 0, 1, { 32 } },
 	{ XFORM_AUTH_HMAC_SHA2_384_192, "hmac(sha384)", false, 192, 0, 1, { 48 } },
 	{ XFORM_AUTH_HMAC_SHA2_512_256, "hmac(sha512)", false, 256, 0, 1, { 64 } },
+	{ XFORM_AUTH_HMAC_SHA1_96, "hmac(sha1)", false, 96, 0, 1, { 20 } },
+	{ XFORM_AUTH_AES_XCBC_96, "xcbc(aes)", false, 96, 0, 1, { 16 } },
 };
 const size_t xform_ninteg = ARRAY_SIZE(xform_integs);
 
@@ -45,20 +54,12 @@ static const struct xform_refusal xform_enc_refusals[] = {
 	{ XFORM_ENCR_DES, "DES: RFC 8221 says MUST NOT" },
 	{ XFORM_ENCR_3DES, "3DES: RFC 8221 says SHOULD NOT" },
 	{ XFORM_ENCR_BLOWFISH, "Blowfish: RFC 8221 says MUST NOT" },
-	{ XFORM_ENCR_AES_CTR, "AES-CTR is not offloaded by udpesp yet" },
-	{ XFORM_ENCR_AES_CCM_ICV8, "AES-CCM is not offloaded by udpesp yet" },
-	{ XFORM_ENCR_AES_CCM_ICV12, "AES-CCM is not offloaded by udpesp yet" },
-	{ XFORM_ENCR_AES_CCM_ICV16, "AES-CCM is not offloaded by udpesp yet" },
-	{ XFORM_ENCR_AES_GCM_ICV8, "AES-GCM with a 64-bit ICV is not offloaded by udpesp yet" },
-	{ XFORM_ENCR_AES_GCM_ICV12, "AES-GCM with a 96-bit ICV is not offloaded by udpesp yet" },
 	{ XFORM_ENCR_CAMELLIA_CBC, "Camellia is not offloaded by udpesp" },
 	{ XFORM_ENCR_UNDEFINED, "no encryption transform: AH is not offloaded by udpesp" },
 };
 
 static const struct xform_refusal xform_integ_refusals[] = {
 	{ XFORM_AUTH_HMAC_MD5_96, "HMAC-MD5-96: RFC 8221 says MUST NOT" },
-	{ XFORM_AUTH_HMAC_SHA1_96, "HMAC-SHA1-96 is not offloaded by udpesp yet" },
-	{ XFORM_AUTH_AES_XCBC_96, "AES-XCBC-96 is not offloaded by udpesp yet" },
 	{ XFORM_AUTH_AES_CMAC_96, "AES-CMAC-96 is not offloaded by udpesp" },
 	{ XFORM_AUTH_HMAC_SHA2_256_96,
 	  "HMAC-SHA-256-96 (Linux's draft truncation) is not RFC 4868: use HMAC-SHA-256-128" },

@@ -19,7 +19,7 @@
 # and VICI socket live in the test's directory. Sourced by run.sh after
 # decap.sh and tunnel.sh (uses dec_napt_up, tun_daemon_up, tctl).
 
-SWAN_TESTS="test_swan_suites_through_napt test_swan_both_ends_udpesp
+SWAN_TESTS="test_swan_suites_through_napt test_swan_rfc8221_suites test_swan_both_ends_udpesp
 	test_swan_terminate_leaves_nothing
 	test_swan_udpespd_absent_then_back test_swan_rekey_under_traffic
 	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone
@@ -336,6 +336,18 @@ test_swan_suites_through_napt() {
 	swan_run swan_suite aes256-sha256 "AES_CBC-256/HMAC_SHA2_256_128" || return
 	swan_reset || return
 	swan_run swan_suite chacha20poly1305 "CHACHA20_POLY1305"
+}
+
+# What peers negotiate beyond the brief's three (issue 14): Windows' IKEv2
+# client proposes AES-CBC with HMAC-SHA1-96 by default; AES-CCM and GCM with
+# a 12-byte ICV are RFC 8221's SHOULD and MAY.
+test_swan_rfc8221_suites() {
+	swan_check_tools || return
+	swan_run swan_suite aes128-sha1 "AES_CBC-128/HMAC_SHA1_96" || return
+	swan_reset || return
+	swan_run swan_suite aes128ccm16 "AES_CCM_16-128" || return
+	swan_reset || return
+	swan_run swan_suite aes256gcm12 "AES_GCM_12-256"
 }
 
 # udpespctl against the gateway's udpespd.

@@ -82,7 +82,8 @@ Test(swan_xform, every_aead_and_key_size_is_installable_with_salt_kept_in_the_ke
 
 		if (!a->aead)
 			continue;
-		cr_assert_eq(a->salt, 4, "%s: RFC 4106/4543/7634 salt is 4 bytes", a->name);
+		cr_assert_eq(a->salt, strstr(a->name, "ccm") ? 3 : 4,
+			     "%s: RFC 4106/4543/7634 salt is 4 bytes, RFC 4309's 3", a->name);
 		for (int k = 0; k < a->nkeys; k++) {
 			struct xform_req r =
 				req(a->id, a->keys[k] + a->salt, XFORM_AUTH_UNDEFINED, 0);
@@ -90,16 +91,17 @@ Test(swan_xform, every_aead_and_key_size_is_installable_with_salt_kept_in_the_ke
 
 			expect_installable(&r, &sa);
 			cr_assert_str_eq(sa.aead.name, a->name);
-			cr_assert_eq(sa.aead.key_len, a->keys[k] + 4u);
+			cr_assert_eq(sa.aead.key_len, a->keys[k] + a->salt);
 			/* key then salt, in charon's order, as ip xfrm takes them */
 			cr_assert_arr_eq(sa.aead.key, key_a, sa.aead.key_len);
-			cr_assert_eq(sa.aead.bits, 128);
+			cr_assert_eq(sa.aead.bits, a->bits);
 			cr_assert_eq(sa.enc.name[0], 0);
 			cr_assert_eq(sa.auth.name[0], 0);
 			n++;
 		}
 	}
-	cr_assert_eq(n, 7, "GCM-16 x3, ChaCha20-Poly1305, GMAC x3; got %d", n);
+	cr_assert_eq(n, 22, "GCM-8/12/16 x3, CCM-8/12/16 x3, ChaCha20-Poly1305, GMAC x3; got %d",
+		     n);
 }
 
 Test(swan_xform, every_cipher_with_every_hmac_is_installable)
@@ -114,24 +116,26 @@ Test(swan_xform, every_cipher_with_every_hmac_is_installable)
 		for (int k = 0; k < e->nkeys; k++) {
 			for (size_t j = 0; j < xform_ninteg; j++) {
 				const struct xform_alg *h = &xform_integs[j];
-				struct xform_req r = req(e->id, e->keys[k], h->id, h->keys[0]);
+				struct xform_req r =
+					req(e->id, e->keys[k] + e->salt, h->id, h->keys[0]);
 				struct udpesp_ctl_sa sa;
 
 				expect_installable(&r, &sa);
 				cr_assert_str_eq(sa.enc.name, e->name);
-				cr_assert_eq(sa.enc.key_len, e->keys[k]);
-				cr_assert_arr_eq(sa.enc.key, key_a, e->keys[k]);
+				cr_assert_eq(sa.enc.key_len, e->keys[k] + e->salt);
+				cr_assert_arr_eq(sa.enc.key, key_a, e->keys[k] + e->salt);
 				cr_assert_str_eq(sa.auth.name, h->name);
 				cr_assert_eq(sa.auth.key_len, h->keys[0]);
 				cr_assert_arr_eq(sa.auth.key, key_b, h->keys[0]);
-				cr_assert_eq(sa.auth.bits, h->keys[0] * 8 / 2,
-					     "RFC 4868: half the hash");
+				cr_assert_eq(sa.auth.bits, h->bits, "RFC 4868: half the hash; 2404, 3566: 96");
 				cr_assert_eq(sa.aead.name[0], 0);
 				n++;
 			}
 		}
 	}
-	cr_assert_eq(n, (3 + 1) * 3, "AES-CBC x3 and NULL, each with SHA-256/384/512; got %d", n);
+	cr_assert_eq(n, (3 + 3 + 1) * 5,
+		     "AES-CBC x3, AES-CTR x3 and NULL, each with SHA-256/384/512, SHA-1, XCBC; got %d",
+		     n);
 }
 
 Test(swan_xform, the_suites_of_the_brief_map_to_their_names)
@@ -148,6 +152,11 @@ Test(swan_xform, the_suites_of_the_brief_map_to_their_names)
 		{ 12, 12, 32, 32, "", "cbc(aes)", "hmac(sha256)" }, /* AES-256-CBC/SHA-256 */
 		{ 12, 13, 16, 48, "", "cbc(aes)", "hmac(sha384)" },
 		{ 11, 14, 0, 64, "", "ecb(cipher_null)", "hmac(sha512)" },
+		/* What Windows' IKEv2 client proposes by default: AES-CBC/HMAC-SHA1-96. */
+		{ 12, 2, 16, 20, "", "cbc(aes)", "hmac(sha1)" },
+		{ 13, 5, 20, 16, "", "rfc3686(ctr(aes))", "xcbc(aes)" }, /* AES-CTR-128/XCBC */
+		{ 16, 1024, 19, 0, "rfc4309(ccm(aes))", "", "" },	  /* AES-CCM-16-128 */
+		{ 18, 1024, 36, 0, "rfc4106(gcm(aes))", "", "" },	  /* AES-GCM-8-256 */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
@@ -171,19 +180,11 @@ Test(swan_xform, refused_transforms_name_their_reason)
 		{ XFORM_ENCR_DES, 12, -EOPNOTSUPP, "DES: RFC 8221 says MUST NOT" },
 		{ XFORM_ENCR_3DES, 12, -EOPNOTSUPP, "3DES: RFC 8221 says SHOULD NOT" },
 		{ XFORM_ENCR_BLOWFISH, 12, -EOPNOTSUPP, "Blowfish" },
-		{ XFORM_ENCR_AES_CTR, 12, -EOPNOTSUPP, "AES-CTR is not offloaded" },
-		{ XFORM_ENCR_AES_CCM_ICV8, 1024, -EOPNOTSUPP, "AES-CCM" },
-		{ XFORM_ENCR_AES_CCM_ICV12, 1024, -EOPNOTSUPP, "AES-CCM" },
-		{ XFORM_ENCR_AES_CCM_ICV16, 1024, -EOPNOTSUPP, "AES-CCM" },
-		{ XFORM_ENCR_AES_GCM_ICV8, 1024, -EOPNOTSUPP, "64-bit ICV" },
-		{ XFORM_ENCR_AES_GCM_ICV12, 1024, -EOPNOTSUPP, "96-bit ICV" },
 		{ XFORM_ENCR_CAMELLIA_CBC, 12, -EOPNOTSUPP, "Camellia" },
 		{ XFORM_ENCR_UNDEFINED, 12, -EOPNOTSUPP, "AH is not offloaded" },
 		{ 999, 12, -EOPNOTSUPP, "encryption transform 999 refused: not offloaded" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_MD5_96, -EOPNOTSUPP,
 		  "MD5-96: RFC 8221 says MUST NOT" },
-		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_SHA1_96, -EOPNOTSUPP, "HMAC-SHA1-96" },
-		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_AES_XCBC_96, -EOPNOTSUPP, "AES-XCBC-96" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_AES_CMAC_96, -EOPNOTSUPP, "AES-CMAC-96" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_HMAC_SHA2_256_96, -EOPNOTSUPP, "not RFC 4868" },
 		{ XFORM_ENCR_AES_CBC, XFORM_AUTH_UNDEFINED, -EOPNOTSUPP,
