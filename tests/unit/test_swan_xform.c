@@ -127,15 +127,17 @@ Test(swan_xform, every_cipher_with_every_hmac_is_installable)
 				cr_assert_str_eq(sa.auth.name, h->name);
 				cr_assert_eq(sa.auth.key_len, h->keys[0]);
 				cr_assert_arr_eq(sa.auth.key, key_b, h->keys[0]);
-				cr_assert_eq(sa.auth.bits, h->bits, "RFC 4868: half the hash; 2404, 3566: 96");
+				cr_assert_eq(sa.auth.bits, h->bits,
+					     "RFC 4868: half the hash; 2404, 3566: 96");
 				cr_assert_eq(sa.aead.name[0], 0);
 				n++;
 			}
 		}
 	}
-	cr_assert_eq(n, (3 + 3 + 1) * 5,
-		     "AES-CBC x3, AES-CTR x3 and NULL, each with SHA-256/384/512, SHA-1, XCBC; got %d",
-		     n);
+	cr_assert_eq(
+		n, (3 + 3 + 1) * 5,
+		"AES-CBC x3, AES-CTR x3 and NULL, each with SHA-256/384/512, SHA-1, XCBC; got %d",
+		n);
 }
 
 Test(swan_xform, the_suites_of_the_brief_map_to_their_names)
@@ -155,8 +157,8 @@ Test(swan_xform, the_suites_of_the_brief_map_to_their_names)
 		/* What Windows' IKEv2 client proposes by default: AES-CBC/HMAC-SHA1-96. */
 		{ 12, 2, 16, 20, "", "cbc(aes)", "hmac(sha1)" },
 		{ 13, 5, 20, 16, "", "rfc3686(ctr(aes))", "xcbc(aes)" }, /* AES-CTR-128/XCBC */
-		{ 16, 1024, 19, 0, "rfc4309(ccm(aes))", "", "" },	  /* AES-CCM-16-128 */
-		{ 18, 1024, 36, 0, "rfc4106(gcm(aes))", "", "" },	  /* AES-GCM-8-256 */
+		{ 16, 1024, 19, 0, "rfc4309(ccm(aes))", "", "" },	 /* AES-CCM-16-128 */
+		{ 18, 1024, 36, 0, "rfc4106(gcm(aes))", "", "" },	 /* AES-GCM-8-256 */
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
