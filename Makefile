@@ -330,7 +330,7 @@ FUZZ_SAN      := -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   := -g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) -std=gnu11 -Wall -Wextra -Werror \
 	-Iinclude -Idaemon -I$(BUILD) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 FUZZ_LIB_SRCS := $(ESP_SRCS) daemon/common/ctl_proto.c daemon/common/sa_check.c \
-	daemon/udpespctl/sa_parse.c daemon/common/maps.c
+	daemon/udpespctl/sa_parse.c daemon/common/maps.c daemon/common/addr.c daemon/udpespd/sa_esp.c
 FUZZ_LIB_OBJS := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_LIB_SRCS))
 FUZZ_NAMES    := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS     := $(patsubst %,$(FUZZ_DIR)/fuzz_%,$(FUZZ_NAMES))

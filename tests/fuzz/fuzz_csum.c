@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	struct udpesp_xdp_meta m;
 	size_t seg_len, pt_len, esp_len, off, len;
 	struct fz_sa *s;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	int coff;
 	__u8 nh;
 
@@ -60,7 +60,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 	} else if (data[0] & 8) {
 		__u16 c;
 
-		fz_addr(&s->dsa.orig_src, family, data[1]);
+		fz_esp_addr(&s->dsa.orig_src, family, data[1]);
 		pt[coff] = pt[coff + 1] = 0;
 		c = (__u16)~fz_csum_fold(fz_l4_sum(family, (const __u8 *)s->dsa.orig_src.addr,
 						   (const __u8 *)s->cfg.dst.addr, nh, pt, seg_len));
@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		abort();
 	len = fz_outer(s, frame, esp_len, 0, &m);
 	v = esp_decap(&s->dsa, s->t, frame, len, &m, &out);
-	if (v != ESP_OK || out.next_header != nh)
+	if (v != UDPESP_DECAP_OK || out.next_header != nh)
 		abort();
 	if (out.inner_len != (family == UDPESP_AF_INET ? 20 : 40) + seg_len)
 		abort();

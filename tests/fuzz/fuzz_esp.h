@@ -17,6 +17,7 @@
 #include "common/sa_check.h"
 #include "esp/esp_decap.h"
 #include "esp/esp_encap.h"
+#include "udpespd/sa_esp.h"
 
 #define FZ_FRAME_MAX 4096
 #define FZ_ETH_HLEN 14
@@ -69,6 +70,18 @@ static inline void fz_addr(struct udpesp_ctl_addr *a, __u8 family, __u8 last)
 		b[15] = last;
 		a->prefixlen = 128;
 	}
+}
+
+/* The same address as the ESP engine's own type. */
+static inline void fz_esp_addr(struct esp_addr *a, __u8 family, __u8 last)
+{
+	struct udpesp_ctl_addr c;
+
+	fz_addr(&c, family, last);
+	memset(a, 0, sizeof(*a));
+	a->family = c.family;
+	a->prefixlen = c.prefixlen;
+	memcpy(a->addr, c.addr, sizeof(a->addr));
 }
 
 static inline void fz_alg(struct udpesp_ctl_alg *a, const char *name, __u32 key_len, __u32 bits,

@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 {
 	struct esp_decap_out out = { 0 };
 	struct udpesp_xdp_meta m;
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	struct fz_sa *s;
 	size_t len;
 
@@ -76,12 +76,12 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		flip = data[7];
 		if (flags & 1) {
 			/* Selector: the SA's peer, another host, or a prefix. */
-			fz_addr(&s->dsa.sel_src, s->cfg.src.family, flags & 8 ? 9 : 7);
+			fz_esp_addr(&s->dsa.sel_src, s->cfg.src.family, flags & 8 ? 9 : 7);
 			if (flags & 16)
 				s->dsa.sel_src.prefixlen -= 8;
 		}
 		if (flags & 2)
-			fz_addr(&s->dsa.orig_src, s->cfg.src.family, 42);
+			fz_esp_addr(&s->dsa.orig_src, s->cfg.src.family, 42);
 		esp_len = fz_seal(s, frame + off, sizeof(frame) - off, data + 8, size - 8, seq);
 		if (!esp_len)
 			return 0;
@@ -92,11 +92,12 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 
 	memcpy(before, frame, len);
 	v = esp_decap(&s->dsa, s->t, frame, len, &m, &out);
-	if (v >= ESP_VERDICT_MAX)
+	if (v >= UDPESP_DECAP_VERDICT_MAX)
 		abort();
-	if (v == ESP_OK && ((size_t)out.inner_off + out.inner_len > len || out.inner_len == 0))
+	if (v == UDPESP_DECAP_OK &&
+	    ((size_t)out.inner_off + out.inner_len > len || out.inner_len == 0))
 		abort();
-	if ((v == ESP_DROP_HDR || v == ESP_DROP_ICV) && memcmp(before, frame, len))
+	if ((v == UDPESP_DROP_HDR || v == UDPESP_DROP_ICV) && memcmp(before, frame, len))
 		abort();
 	return 0;
 }

@@ -31,7 +31,7 @@ static void fuzz_esp_encap_check(struct fz_sa *in, const struct esp_encap_out *o
 				 size_t inner_len)
 {
 	struct esp_decap_out d = { 0 };
-	enum esp_verdict v;
+	enum udpesp_decap_verdict v;
 	__u8 *seg, *oseg;
 	size_t seg_len, oseg_len;
 	int coff;
@@ -39,14 +39,14 @@ static void fuzz_esp_encap_check(struct fz_sa *in, const struct esp_encap_out *o
 	fz_replay_reset(in, o->seq - 1);
 	v = esp_decap(&in->dsa, in->t, buf, frame_len, m, &d);
 	if (in->dsa.mode == UDPESP_MODE_TUNNEL) {
-		if (v != ESP_OK || d.inner_len != inner_len ||
+		if (v != UDPESP_DECAP_OK || d.inner_len != inner_len ||
 		    memcmp(buf + d.inner_off, orig, inner_len))
 			abort();
 		return;
 	}
-	if (v == ESP_DROP_INNER)
+	if (v == UDPESP_DROP_INNER)
 		return;
-	if (v != ESP_OK || d.next_header != o->next_header)
+	if (v != UDPESP_DECAP_OK || d.next_header != o->next_header)
 		abort();
 	if (!fz_l4_csum_ok(buf + d.inner_off, d.inner_len, d.inner_family))
 		abort();
@@ -95,7 +95,10 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 
 		fz_sa_init(&in_sas[suite][tr][v6][esn], suite, mode, family, esn, UDPESP_DIR_IN);
 		fz_sa_init(oc, suite, mode, family, esn, UDPESP_DIR_OUT);
-		esp_encap_sa_init(sa, &oc->cfg, &oc->suite, oc->crypto);
+		struct esp_encap_params params;
+
+		sa_esp_encap_params(&params, &oc->cfg);
+		esp_encap_sa_init(sa, &params, &oc->suite, oc->crypto);
 	}
 	sa->tfcpad = data[1] * 8u;
 	sa->oseq = (__u64)data[4] << 24 | data[5] << 16 | data[6] << 8 | data[7];
