@@ -34,30 +34,13 @@ rst_sa_static() { rst_gw -j sa list | jq -cS 'map(del(.seq, .oseq, .use_time))';
 
 # Both daemons, an SA each way, udpesp0 addressed on both sides.
 rst_tunnel_up() {
-	local gcm_in gcm_out aead=(aead 'rfc4106(gcm(aes))')
+	local gcm_in gcm_out
 	gcm_in=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 	gcm_out=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
 	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
 	RST_GW_PID=${UET_PIDS[-1]}
 	tun_daemon_up "$UET_NS_PEER" peer "$UET_DEV_PEER" || return
-	tctl "$UET_NS_GW" gw sa add dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x1001 mode tunnel \
-		"${aead[@]}" "0x$gcm_in" 128 encap espinudp 4500 4500 0.0.0.0 replay-window 64 \
-		sel src "$INNER_PEER_NET" dst 198.51.100.0/24 || return
-	tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x2001 mode tunnel \
-		"${aead[@]}" "0x$gcm_out" 128 encap espinudp 4500 4500 0.0.0.0 \
-		sel src 198.51.100.0/24 dst "$INNER_PEER_NET" || return
-	tctl "$UET_NS_PEER" peer sa add dir in src "$UET_GW4" dst "$UET_PEER4" spi 0x2001 mode tunnel \
-		"${aead[@]}" "0x$gcm_out" 128 encap espinudp 4500 4500 0.0.0.0 \
-		sel src 198.51.100.0/24 dst "$INNER_PEER_NET" || return
-	tctl "$UET_NS_PEER" peer sa add dir out src "$UET_PEER4" dst "$UET_GW4" spi 0x1001 mode tunnel \
-		"${aead[@]}" "0x$gcm_in" 128 encap espinudp 4500 4500 0.0.0.0 \
-		sel src "$INNER_PEER_NET" dst 198.51.100.0/24 || return
-	q nsx "$UET_NS_GW" ip addr add "$INNER_GW4/24" dev udpesp0 &&
-		q nsx "$UET_NS_GW" ip route add "$INNER_PEER_NET" dev udpesp0 &&
-		q nsx "$UET_NS_PEER" ip addr add "$PEER_INNER4/24" dev udpesp0 &&
-		q nsx "$UET_NS_PEER" ip route add 198.51.100.0/24 dev udpesp0 src "$PEER_INNER4" ||
-		{ fail "inner addressing"; return; }
-	uet_wait 10 tun_workers_up || { fail "no AF_XDP workers"; return; }
+	tun_gcm_pair_up "$gcm_in" "$gcm_out" replay-window 64 || return
 	q nsx "$UET_NS_PEER" ping -c 2 -i 0.2 -W 5 -I "$PEER_INNER4" "$INNER_GW4" ||
 		fail "ping through the tunnel failed"
 }

@@ -34,16 +34,15 @@ tctl() {
 		{ fail "$name: udpespctl $*: $(tail -2 "$UET_LOG")"; return; }
 }
 
-test_tunnel_both_ways() {
-	local gcm_in gcm_out p
-	gcm_in=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-	gcm_out=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
-	tun_daemon_up "$UET_NS_PEER" peer "$UET_DEV_PEER" || return
-	local aead=(aead 'rfc4106(gcm(aes))')
-	# Peer -> gateway uses gcm_in, gateway -> peer gcm_out.
+# One AES-GCM SA each way on both daemons (tun_daemon_up'd as gw and
+# peer), udpesp0 addressed on both sides, the workers up. Peer -> gateway
+# uses key gcm_in, gateway -> peer gcm_out; more words (replay-window N)
+# go to the gateway's inbound SA.
+tun_gcm_pair_up() {
+	local gcm_in=$1 gcm_out=$2 aead=(aead 'rfc4106(gcm(aes))')
+	shift 2
 	tctl "$UET_NS_GW" gw sa add dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x1001 mode tunnel \
-		"${aead[@]}" "0x$gcm_in" 128 encap espinudp 4500 4500 0.0.0.0 \
+		"${aead[@]}" "0x$gcm_in" 128 encap espinudp 4500 4500 0.0.0.0 "$@" \
 		sel src "$INNER_PEER_NET" dst 198.51.100.0/24 || return
 	tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x2001 mode tunnel \
 		"${aead[@]}" "0x$gcm_out" 128 encap espinudp 4500 4500 0.0.0.0 \
@@ -60,6 +59,15 @@ test_tunnel_both_ways() {
 		q nsx "$UET_NS_PEER" ip route add 198.51.100.0/24 dev udpesp0 src "$PEER_INNER4" ||
 		{ fail "inner addressing"; return; }
 	uet_wait 10 tun_workers_up || { fail "no AF_XDP workers"; return; }
+}
+
+test_tunnel_both_ways() {
+	local gcm_in gcm_out p
+	gcm_in=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	gcm_out=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	tun_daemon_up "$UET_NS_GW" gw "$UET_DEV_GW" || return
+	tun_daemon_up "$UET_NS_PEER" peer "$UET_DEV_PEER" || return
+	tun_gcm_pair_up "$gcm_in" "$gcm_out" || return
 
 	# ICMP both ways: the echo goes out through the peer's outbound SA,
 	# the reply through the gateway's.
