@@ -21,7 +21,7 @@
 
 SWAN_TESTS="test_swan_suites_through_napt test_swan_rfc8221_suites test_swan_both_ends_udpesp
 	test_swan_terminate_leaves_nothing
-	test_swan_udpespd_absent_then_back test_swan_rekey_under_traffic
+	test_swan_udpespd_absent_then_back test_swan_survives_udpespd_kill9 test_swan_rekey_under_traffic
 	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone
 	test_swan_plugin_without_me_refused"
 
@@ -469,6 +469,33 @@ swan_terminate() {
 
 # charon starts before udpespd: loud, no XFRM, SAs fail; udpespd comes,
 # the plugin connects and the tunnel comes up; udpespd restarts under it.
+# Issue 16 with charon: udpespd killed with SIGKILL and started again
+# adopts charon's SAs (same SPIs, no rekey) and traffic goes on; charon
+# sees nothing but the plugin's "reconnected" line.
+swan_kill9_kept() {
+	local spis pid
+	swan_up aes128gcm16 || return
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
+	spis=$(swan_ctl -j sa list | jq -c '[.[] | [.spi, .handle, .owner]] | sort')
+	pid=$(pgrep -f "udpespd --foreground --socket $UET_TMP/gw.sock" | head -1)
+	[ -n "$pid" ] || { fail "udpespd pid"; return; }
+	kill -9 "$pid"
+	uet_wait 5 sh -c "! kill -0 $pid 2>/dev/null" || { fail "udpespd did not die"; return; }
+	rst_gw_start # restart.sh: no link attach, it adopts the kept one
+	uet_wait 20 sh -c "grep -q 'reconnected to udpespd' '$UET_TMP/gw/charon.log'" ||
+		{ fail "no 'reconnected' line after udpespd restarted"; return; }
+	[ "$(swan_ctl -j sa list | jq -c '[.[] | [.spi, .handle, .owner]] | sort')" = "$spis" ] ||
+		{ fail "SAs after the restart: $(swan_ctl -j sa list | jq -c '[.[].spi]'), before $spis"; return; }
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" || return
+	! swan_gw_log "udpespd lost\|rekeying CHILD_SA" | grep -q . ||
+		fail "charon noticed: $(swan_gw_log 'udpespd lost\|rekeying CHILD_SA' | head -2)"
+}
+
+test_swan_survives_udpespd_kill9() {
+	swan_check_tools || return
+	swan_run swan_kill9_kept
+}
+
 test_swan_udpespd_absent_then_back() {
 	swan_check_tools || return
 	swan_run swan_absent

@@ -20,7 +20,9 @@ tun_daemon_up() {
 		--pin-dir "$UET_BPFFS/$name" --max-sa 64 --keepalive "${TUN_KEEPALIVE:-1}" \
 		--log "$UET_TMP/$name.log" --debug ${TUN_ARGS:-} &
 	UET_PIDS+=($!)
-	uet_wait 10 test -S "$sock" || { fail "udpespd ($name) did not start: $(tail -3 "$UET_TMP/$name.log")"; return; }
+	# Answering, not just a socket file: a killed udpespd leaves its file behind.
+	uet_wait 10 q nsx "$ns" "$UET_CTL" -s "$sock" link list ||
+		{ fail "udpespd ($name) did not start: $(tail -3 "$UET_TMP/$name.log")"; return; }
 	q nsx "$ns" "$UET_CTL" -s "$sock" link attach dev "$dev" || { fail "$name: link attach"; return; }
 	q nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.conf.udpesp0.rp_filter=0 || { fail "$name: sysctl"; return; }
