@@ -383,7 +383,8 @@ test_tunnel_df_modes() {
 	# DF and one without (no reply: nothing answers on the peer).
 	for mode in copy set clear; do
 		k=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
-		TUN_ARGS="--df $mode" tun_gw_sender || return
+		# --flush-on-exit: each mode a fresh daemon, not the last one's SAs adopted.
+		TUN_ARGS="--df $mode --flush-on-exit" tun_gw_sender || return
 		tctl "$UET_NS_GW" gw sa add dir out src "$UET_GW4" dst "$UET_PEER4" mode tunnel \
 			encap espinudp 4500 4500 0.0.0.0 spi "$(df_spi $mode)" \
 			aead 'rfc4106(gcm(aes))' "0x$k" 128 sel dst 203.0.113.40/32 || return
