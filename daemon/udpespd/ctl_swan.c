@@ -28,6 +28,8 @@
 
 /* One udpespd per process: the reservations are the daemon's, kept here. */
 static struct spi_resv_table ctl_swan_resv;
+/* Where they are kept for the next udpespd (ctl_swan_keep()); -1: nowhere. */
+static int ctl_swan_store = -1;
 
 static __u64 ctl_swan_now(void)
 {
@@ -37,15 +39,40 @@ static __u64 ctl_swan_now(void)
 	return ts.tv_sec;
 }
 
+static void ctl_swan_save(void)
+{
+	int err = ctl_swan_store >= 0 ? spi_resv_save(&ctl_swan_resv, ctl_swan_store) : 0;
+
+	if (err)
+		pr_warn("keeping the SPI reservations: %s", strerror(-err));
+}
+
+int ctl_swan_keep(int fd)
+{
+	int err = spi_resv_load(&ctl_swan_resv, fd, ctl_swan_now());
+
+	if (err)
+		return err;
+	ctl_swan_store = fd;
+	if (ctl_swan_resv.n)
+		pr_info("%zu SPI reservations kept by an earlier udpespd", ctl_swan_resv.n);
+	return 0;
+}
+
 void ctl_swan_sa_added(const struct udpesp_ctl_sa *sa, size_t n)
 {
+	size_t before = ctl_swan_resv.n;
+
 	for (size_t k = 0; k < n; k++)
 		spi_resv_release(&ctl_swan_resv, &sa[k].dst, sa[k].spi);
+	if (ctl_swan_resv.n != before)
+		ctl_swan_save();
 }
 
 void ctl_swan_fini(void)
 {
 	spi_resv_fini(&ctl_swan_resv);
+	ctl_swan_store = -1;
 }
 
 static bool ctl_swan_in_use(void *ctx, const struct udpesp_ctl_addr *dst, __be32 spi)
@@ -76,6 +103,7 @@ int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m)
 			     ctl_swan_in_use, s->table, &out.spi);
 	switch (ret) {
 	case 0:
+		ctl_swan_save();
 		return ctl_server_queue(c, UDPESP_MSG_SPI_ALLOC, m->hdr.seq, 0, &out, sizeof(out));
 	case -EINVAL:
 		/* SPIs 1-255 are reserved by IANA, 0 is never ESP (RFC 4303 2.1). */

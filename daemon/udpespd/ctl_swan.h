@@ -17,6 +17,11 @@ int ctl_swan_spi_alloc(struct ctl_server_client *c, const struct ctl_msg *m);
 int ctl_swan_sa_query(struct ctl_server_client *c, const struct ctl_msg *m);
 int ctl_swan_sa_update(struct ctl_server_client *c, const struct ctl_msg *m);
 
+/*
+ * Keep the SPI reservations in fd from now on, after taking over what an
+ * earlier udpespd left there (issue 16). 0 or -errno.
+ */
+int ctl_swan_keep(int fd);
 /* After a successful SA_ADD: the SPIs reserved for these SAs are taken. */
 void ctl_swan_sa_added(const struct udpesp_ctl_sa *sa, size_t n);
 void ctl_swan_fini(void);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <udpesp/abi.h>
 
@@ -96,6 +97,51 @@ int spi_resv_alloc(struct spi_resv_table *t, const struct udpesp_ctl_addr *dst, 
 	t->v[t->n++] =
 		(struct spi_resv){ .dst = *dst, .spi = htonl(found), .until = now + timeout };
 	*spi = htonl(found);
+	return 0;
+}
+
+#define SPI_RESV_FILE_MAGIC 0x52535055u /* "UPSR" */
+
+struct spi_resv_file_hdr {
+	__u32 magic;
+	__u32 n;
+};
+
+int spi_resv_save(const struct spi_resv_table *t, int fd)
+{
+	struct spi_resv_file_hdr h = { .magic = SPI_RESV_FILE_MAGIC, .n = (__u32)t->n };
+	size_t len = t->n * sizeof(*t->v);
+
+	if (pwrite(fd, &h, sizeof(h), 0) != sizeof(h) ||
+	    (len && pwrite(fd, t->v, len, sizeof(h)) != (ssize_t)len))
+		return errno ? -errno : -EIO;
+	return ftruncate(fd, sizeof(h) + len) ? -errno : 0;
+}
+
+int spi_resv_load(struct spi_resv_table *t, int fd, __u64 now)
+{
+	struct spi_resv_file_hdr h;
+	ssize_t r = pread(fd, &h, sizeof(h), 0);
+	size_t len;
+
+	t->n = 0;
+	if (r == 0)
+		return 0; /* a new file: nothing reserved */
+	if (r != sizeof(h) || h.magic != SPI_RESV_FILE_MAGIC || h.n > SPI_RESV_MAX)
+		return -EBADMSG;
+	len = (size_t)h.n * sizeof(*t->v);
+	if (h.n > t->cap) {
+		struct spi_resv *v = realloc(t->v, len);
+
+		if (!v)
+			return -ENOMEM;
+		t->v = v;
+		t->cap = h.n;
+	}
+	if (len && pread(fd, t->v, len, sizeof(h)) != (ssize_t)len)
+		return -EBADMSG;
+	t->n = h.n;
+	spi_resv_expire(t, now);
 	return 0;
 }
 

@@ -45,6 +45,17 @@ int spi_resv_alloc(struct spi_resv_table *t, const struct udpesp_ctl_addr *dst, 
 		   __u32 max, __u64 now, __u32 timeout, spi_resv_in_use_fn in_use, void *ctx,
 		   __be32 *spi);
 
+/*
+ * Keeping reservations across a restart of udpespd (issue 16): IKE sends
+ * a reserved SPI to its peer before it adds the SA, so a new udpespd must
+ * not hand that SPI out again. spi_resv_save() writes the table to fd
+ * (the whole file); spi_resv_load() replaces the table with fd's, minus
+ * what expired by now (CLOCK_MONOTONIC: one boot, as the state). 0 or
+ * -errno (-EBADMSG: not a reservation file).
+ */
+int spi_resv_save(const struct spi_resv_table *t, int fd);
+int spi_resv_load(struct spi_resv_table *t, int fd, __u64 now);
+
 void spi_resv_fini(struct spi_resv_table *t);
 
 #endif /* UDPESPD_SPI_RESV_H */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <grp.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
@@ -35,6 +36,7 @@
 #include "common/log.h"
 #include "common/maps.h"
 #include "common/util.h"
+#include "ctl_swan.h"
 #include "ctl_server.h"
 #include "evloop.h"
 #include "kfunc.h"
@@ -65,6 +67,8 @@ struct udpespd {
 	struct evloop loop;
 	struct persist persist; /* SAs kept for the next udpespd */
 	bool flush_on_exit;
+	int spi_fd; /* SPI reservations kept beside the state file */
+	char spi_path[PATH_MAX];
 	const char *tun_name;
 	const char *pin_dir;
 	unsigned int outer_mtu; /* the inner interface's MTU follows it */
@@ -998,6 +1002,23 @@ static int watch(struct udpespd *d, int fd, evloop_fn fn)
 	return evloop_add(&d->loop, fd, EPOLLIN, fn, d) ? 0 : -errno;
 }
 
+/*
+ * SPIs reserved for an IKE daemon outlive us too (ctl_swan.c): IKE sent
+ * them to the peer before adding the SA. Kept beside the state file.
+ */
+static void keep_spi_reservations(struct udpespd *d)
+{
+	int err;
+
+	if (snprintf(d->spi_path, sizeof(d->spi_path), "%.*s.spi", PATH_MAX - 5, d->persist.path) >=
+	    (int)sizeof(d->spi_path))
+		return;
+	d->spi_fd = open(d->spi_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	err = d->spi_fd < 0 ? -errno : ctl_swan_keep(d->spi_fd);
+	if (err)
+		pr_warn("%s: SPI reservations not kept: %s", d->spi_path, strerror(-err));
+}
+
 int main(int argc, char **argv)
 {
 	struct itimerspec tick = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
@@ -1038,6 +1059,7 @@ int main(int argc, char **argv)
 	 * run data paths on the same SAs. A new one waits for the old one's exit.
 	 */
 	d.persist.fd = -1;
+	d.spi_fd = -1;
 	if (o.state)
 		snprintf(state, sizeof(state), "%s", o.state);
 	else
@@ -1115,6 +1137,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	adopt_leftovers(&d);
+	if (d.persist.enabled)
+		keep_spi_reservations(&d);
 	/* Kept, udpesp0 outlives us with its addresses and routes. */
 	if (d.persist.enabled && tun_set_persist(d.tun_fd, true))
 		pr_warn("%s: cannot keep it across restarts: %s", o.tun, strerror(errno));
@@ -1188,6 +1212,8 @@ int main(int argc, char **argv)
 		/* Every SA out of the data path and its keys wiped, then the rest. */
 		sa_table_flush(&d.table, &res);
 		persist_wipe(&d.persist);
+		if (d.spi_fd >= 0)
+			unlink(d.spi_path);
 		tun_set_persist(d.tun_fd, false);
 		pr_info("--flush-on-exit: %u SAs deleted, their keys wiped", res.deleted);
 	} else if (d.persist.enabled) {
@@ -1216,6 +1242,8 @@ out:
 	if (d.sig_fd >= 0)
 		close(d.sig_fd);
 	loader_unload(d.skel);
+	if (d.spi_fd >= 0)
+		close(d.spi_fd);
 	persist_close(&d.persist); /* the next udpespd may start from here */
 	log_close();
 	return ret;

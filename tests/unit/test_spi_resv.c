@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <criterion/criterion.h>
 #include <udpesp/abi.h>
@@ -142,4 +143,58 @@ Test(spi_resv, large_ranges_are_random_and_stay_inside)
 	}
 	cr_assert(differ);
 	cr_assert_eq(t.n, 200, "200 distinct reservations");
+}
+
+/*
+ * Issue 16: a restarted udpespd must not hand out again an SPI it reserved
+ * for IKE (the peer already has it). The reservations go to a file and
+ * come back, minus what expired meanwhile.
+ */
+Test(spi_resv, saved_reservations_come_back_without_the_expired)
+{
+	struct udpesp_ctl_addr a = dst4("192.0.2.1"), b = dst4("192.0.2.2");
+	struct spi_resv_table back = { 0 };
+	__be32 s1, s2, s3;
+	FILE *f = tmpfile();
+	int fd;
+
+	cr_assert_not_null(f);
+	fd = fileno(f);
+	cr_assert_eq(spi_resv_load(&back, fd, 100), 0, "an empty file: nothing reserved");
+	cr_assert_eq(back.n, 0);
+	cr_assert_eq(spi_resv_alloc(&t, &a, 0x1000, 0x1fff, 100, 180, NULL, NULL, &s1), 0);
+	cr_assert_eq(spi_resv_alloc(&t, &b, 0x1000, 0x1fff, 100, 30, NULL, NULL, &s2), 0);
+	cr_assert_eq(spi_resv_alloc(&t, &a, 0x1000, 0x1fff, 100, 180, NULL, NULL, &s3), 0);
+	spi_resv_release(&t, &a, s3);
+	cr_assert_eq(spi_resv_save(&t, fd), 0);
+
+	/* 60 s later: b's 30-second reservation is gone, a's first one held. */
+	cr_assert_eq(spi_resv_load(&back, fd, 160), 0);
+	cr_assert_eq(back.n, 1);
+	cr_assert(spi_resv_held(&back, &a, s1));
+	cr_assert_not(spi_resv_held(&back, &b, s2));
+	cr_assert_not(spi_resv_held(&back, &a, s3), "released before the save");
+
+	/* A smaller table saved over a larger one leaves no stale tail. */
+	spi_resv_release(&t, &a, s1);
+	spi_resv_release(&t, &b, s2);
+	cr_assert_eq(spi_resv_save(&t, fd), 0);
+	cr_assert_eq(spi_resv_load(&back, fd, 100), 0);
+	cr_assert_eq(back.n, 0);
+	spi_resv_fini(&back);
+	fclose(f);
+}
+
+Test(spi_resv, a_file_that_is_not_ours_is_refused)
+{
+	struct spi_resv_table back = { 0 };
+	FILE *f = tmpfile();
+
+	cr_assert_not_null(f);
+	fputs("not a reservation file", f);
+	fflush(f);
+	cr_assert_eq(spi_resv_load(&back, fileno(f), 0), -EBADMSG);
+	cr_assert_eq(back.n, 0);
+	spi_resv_fini(&back);
+	fclose(f);
 }
