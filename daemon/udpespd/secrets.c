@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only OR BSD-2-Clause
 #include <errno.h>
+#include <malloc.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -32,6 +34,9 @@ static int secrets_coredump_filter(void)
 	return err;
 }
 
+/* Whether mlockall() took: secrets_trim() lifts and takes it again. */
+static bool secrets_locked;
+
 int secrets_protect(void)
 {
 	int err = 0, ret;
@@ -42,9 +47,27 @@ int secrets_protect(void)
 		err = ret;
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) && !err)
 		err = -errno;
-	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) && !err)
-		err = -errno;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT)) {
+		if (!err)
+			err = -errno;
+	} else {
+		secrets_locked = true;
+	}
 	return err;
+}
+
+void secrets_trim(void)
+{
+	/*
+	 * malloc_trim() gives free heap pages back with MADV_DONTNEED, which
+	 * the kernel refuses on locked pages: lift the lock for the trim and
+	 * take it again, so the pages still in use are locked at once.
+	 */
+	if (secrets_locked)
+		munlockall();
+	malloc_trim(0);
+	if (secrets_locked && mlockall(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT))
+		secrets_locked = false;
 }
 
 void secrets_clear_regs(void)

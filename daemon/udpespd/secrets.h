@@ -27,6 +27,12 @@
 int secrets_protect(void);
 
 /*
+ * Give freed heap memory back to the kernel (malloc_trim), which locked
+ * pages would refuse; the pages in use are locked again right after.
+ */
+void secrets_trim(void);
+
+/*
  * Wipe the key bytes of an SA's configuration (lengths stay): once its
  * crypto context (and kfunc context) exist, the daemon's copy of the SA
  * needs no key, and a copy less is one a core or a bug cannot show.

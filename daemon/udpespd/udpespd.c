@@ -13,7 +13,6 @@
 #include <grp.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -916,7 +915,7 @@ static void trim_memory(struct udpespd *d)
 	}
 	if (d->trim_ticks > 0) {
 		d->trim_ticks--;
-		malloc_trim(0);
+		secrets_trim(); /* malloc_trim(), past the memory lock */
 	}
 }
 

@@ -23,7 +23,11 @@ tun_daemon_up() {
 	# Answering, not just a socket file: a killed udpespd leaves its file behind.
 	uet_wait 10 q nsx "$ns" "$UET_CTL" -s "$sock" link list ||
 		{ fail "udpespd ($name) did not start: $(tail -3 "$UET_TMP/$name.log")"; return; }
-	q nsx "$ns" "$UET_CTL" -s "$sock" link attach dev "$dev" || { fail "$name: link attach"; return; }
+	# A restarted udpespd adopts the link its predecessor kept attached.
+	if ! nsx "$ns" "$UET_CTL" -s "$sock" link list 2>/dev/null | grep -q "dev $dev "; then
+		q nsx "$ns" "$UET_CTL" -s "$sock" link attach dev "$dev" ||
+			{ fail "$name: link attach"; return; }
+	fi
 	q nsx "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0 \
 		net.ipv4.conf.udpesp0.rp_filter=0 || { fail "$name: sysctl"; return; }
 }
