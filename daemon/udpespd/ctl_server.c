@@ -456,18 +456,18 @@ static int ctl_server_hello(struct ctl_server_client *c, const struct ctl_msg *m
 	return ctl_server_queue(c, UDPESP_MSG_HELLO, m->hdr.seq, 0, &out, sizeof(out));
 }
 
-/* RFC 8221's word on an accepted algorithm below SHOULD, for the log. */
-static void ctl_server_note(const struct udpesp_ctl_sa *sa, __u32 handle)
+/*
+ * RFC 8221's word on an accepted algorithm below SHOULD, for the log: from
+ * the suite sa_table_add() checked and kept, not checked again.
+ */
+static void ctl_server_note(const struct sa_table *t, __u32 handle)
 {
-	char err[UDPESP_CTL_ERRMSG_MAX];
-	struct esp_suite s;
-	const char *note;
+	const struct sa_entry *e =
+		sa_table_find(t, &(struct udpesp_ctl_sa_del){ .handle = handle });
+	const char *note = e ? sa_check_note(&e->suite) : NULL;
 
-	if (sa_check(sa, &s, err, sizeof(err)))
-		return;
-	note = sa_check_note(&s);
 	if (note)
-		pr_info("SA %u uses %s: %s", handle, s.auth_name, note);
+		pr_info("SA %u uses %s: %s", handle, e->suite.auth_name, note);
 }
 
 static int ctl_server_sa_add(struct ctl_server_client *c, const struct ctl_msg *m)
@@ -486,8 +486,7 @@ static int ctl_server_sa_add(struct ctl_server_client *c, const struct ctl_msg *
 	} else {
 		pr_info("sa add: %zu SA(s), first handle %u", n, out[0].handle);
 		for (size_t i = 0; i < n; i++)
-			ctl_server_note(&((const struct udpesp_ctl_sa *)m->payload)[i],
-					out[i].handle);
+			ctl_server_note(c->s->table, out[i].handle);
 		ctl_swan_sa_added(m->payload, n);
 		ret = ctl_server_queue(c, UDPESP_MSG_SA_ADD, m->hdr.seq, 0, out, n * sizeof(*out));
 	}
