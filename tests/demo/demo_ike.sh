@@ -20,6 +20,8 @@ set -u
 
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../e2e/lib.sh"
+# shellcheck source=tests/demo/demo_lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/demo_lib.sh"
 
 NS_CLIENT=$UET_PREFIX-client
 NS_NAT=$UET_PREFIX-nat
@@ -31,18 +33,6 @@ CHARON=${CHARON:-/usr/lib/ipsec/charon}
 PLUGDIR=/usr/lib/ipsec/plugins
 DEMO_TIME=${DEMO_TIME:-4}
 
-say() { printf '\n%s\n' "$*"; }
-run() { # run CMD...: print it, run it, stop the demo if it fails
-	uet_echo "$@"
-	"$@" || die "'$*' failed"
-}
-die() {
-	echo "demo: FAILED: $*" >&2
-	for f in "$UET_LOG" "$UET_TMP"/*.log "$UET_TMP"/*/charon.log; do
-		[ -s "$f" ] && { echo "  --- $f" >&2; tail -n 15 "$f" | sed 's/^/  | /' >&2; }
-	done
-	exit 1
-}
 gw_ctl() { nsx "$NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" "$@"; }
 # swanctl with only the plugins it needs here (Debian's list names absent ones).
 vici() {
