@@ -67,7 +67,7 @@ TEST_LIBS := $(LIBS) -lcriterion
 # The parts (docs/HACKING.md): the ESP engine, what both programs share,
 # and the objects of each program that the tests link as well.
 ESP_SRCS    := daemon/esp/esp_crypto_$(CRYPTO).c daemon/esp/esp_decap.c daemon/esp/esp_encap.c \
-	daemon/esp/esp_gso.c daemon/esp/esp_gro.c
+	daemon/esp/esp_gso.c daemon/esp/esp_gro.c daemon/esp/esp_sel.c
 COMMON_SRCS := daemon/common/maps.c daemon/common/loader.c daemon/common/ctl_proto.c \
 	daemon/common/sa_check.c daemon/common/addr.c daemon/common/counter_names.c
 CTL_LIB_SRCS := daemon/udpespctl/sa_parse.c daemon/udpespctl/json_writer.c \

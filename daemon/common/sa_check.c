@@ -425,12 +425,67 @@ static int check_algs(const struct udpesp_ctl_sa *sa, struct esp_suite *s, char 
 	return check_enc_auth(&sa->enc, &sa->auth, s, err, errlen);
 }
 
+/* "sel" for an SA's only selector, "sel 2" for the second of several. */
+static void sel_label(char *buf, size_t len, unsigned int i, unsigned int n)
+{
+	if (n == 1)
+		snprintf(buf, len, "sel");
+	else
+		snprintf(buf, len, "sel %u", i + 1);
+}
+
+static int check_ports(const char *sel, const char *which, __u16 lo, __u16 hi, __u8 proto,
+		       char *err, size_t errlen)
+{
+	if (!lo && !hi)
+		return 0;
+	if (!UDPESP_PROTO_HAS_PORTS(proto))
+		return fail(err, errlen,
+			    "%s %s: ports need proto tcp, udp, udplite, sctp or dccp (proto is %u)",
+			    sel, which, proto);
+	if (!hi || lo > hi)
+		return fail(err, errlen, "%s %s: range %u-%u is empty", sel, which, lo, hi);
+	return 0;
+}
+
+/* One selector; its family (0: either) in *family. */
+static int check_sel(const struct udpesp_ctl_sel *c, const char *sel, __u8 *family, char *err,
+		     size_t errlen)
+{
+	const struct udpesp_ctl_addr *a[2] = { &c->src, &c->dst };
+	static const char *const side[2] = { "src", "dst" };
+	__u8 f = 0;
+	int ret;
+
+	for (int i = 0; i < 2; i++) {
+		int max = a[i]->family == UDPESP_AF_INET ? 32 : 128;
+
+		if (!a[i]->family)
+			continue; /* any address, as without `sel` */
+		if (!family_ok(a[i]->family))
+			return fail(err, errlen, "%s %s: address family %u is not IPv4 or IPv6",
+				    sel, side[i], a[i]->family);
+		if (a[i]->prefixlen > max)
+			return fail(err, errlen, "%s %s: prefix length %u exceeds %d for %s", sel,
+				    side[i], a[i]->prefixlen, max, family_name(a[i]->family));
+		if (f && a[i]->family != f)
+			return fail(err, errlen,
+				    "%s src is %s and dst is %s: a selector has one family", sel,
+				    family_name(f), family_name(a[i]->family));
+		f = a[i]->family;
+	}
+	ret = check_ports(sel, "sport", c->sport_lo, c->sport_hi, c->proto, err, errlen);
+	if (!ret)
+		ret = check_ports(sel, "dport", c->dport_lo, c->dport_hi, c->proto, err, errlen);
+	*family = f;
+	return ret;
+}
+
 static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s, char *err,
 		       size_t errlen)
 {
-	const struct udpesp_ctl_addr *sel[2] = { &sa->sel_src, &sa->sel_dst };
-	static const char *const sel_name[2] = { "sel src", "sel dst" };
 	__u8 outer = sa->src.family, inner = 0;
+	char sel[16];
 
 	if (!sa->src.family)
 		return fail(err, errlen, "src is required");
@@ -444,34 +499,32 @@ static int check_addrs(const struct udpesp_ctl_sa *sa, struct esp_suite *s, char
 		return fail(err, errlen,
 			    "src is %s and dst is %s: the outer addresses must be of one family",
 			    family_name(sa->src.family), family_name(sa->dst.family));
+	if (sa->nsel > UDPESP_SEL_MAX)
+		return fail(err, errlen, "%u selectors: an SA has at most %d", sa->nsel,
+			    UDPESP_SEL_MAX);
 
-	for (int i = 0; i < 2; i++) {
-		__u8 f = sel[i]->family;
-		int max = f == UDPESP_AF_INET ? 32 : 128;
+	/* The SA's inner family: the one every selector pins, if they agree. */
+	for (unsigned int i = 0; i < sa->nsel; i++) {
+		__u8 f = 0;
+		int ret;
 
-		if (!f)
-			continue; /* any address, as without `sel` */
-		if (!family_ok(f))
-			return fail(err, errlen, "%s: address family %u is not IPv4 or IPv6",
-				    sel_name[i], f);
-		if (sel[i]->prefixlen > max)
-			return fail(err, errlen, "%s: prefix length %u exceeds %d for %s",
-				    sel_name[i], sel[i]->prefixlen, max, family_name(f));
-		if (inner && f != inner)
-			return fail(err, errlen,
-				    "sel src is %s and sel dst is %s: a selector has one family",
-				    family_name(inner), family_name(f));
-		inner = f;
-	}
-	/* Transport mode has no inner header: the selector is the outer family. */
-	if (sa->mode == UDPESP_MODE_TRANSPORT) {
-		if (inner && inner != outer)
+		sel_label(sel, sizeof(sel), i, sa->nsel);
+		ret = check_sel(&sa->sel[i], sel, &f, err, errlen);
+		if (ret)
+			return ret;
+		/* Transport mode has no inner header: the selector is the outer family. */
+		if (sa->mode == UDPESP_MODE_TRANSPORT && f && f != outer)
 			return fail(
 				err, errlen,
-				"transport mode keeps the outer family: sel is %s but src and dst are %s",
-				family_name(inner), family_name(outer));
-		inner = outer;
+				"transport mode keeps the outer family: %s is %s but src and dst are %s",
+				sel, family_name(f), family_name(outer));
+		if (!i)
+			inner = f;
+		else if (f != inner)
+			inner = 0;
 	}
+	if (sa->mode == UDPESP_MODE_TRANSPORT)
+		inner = outer;
 	s->inner_family = inner;
 	return 0;
 }

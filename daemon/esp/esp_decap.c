@@ -41,27 +41,6 @@ static inline void put16(__u8 *p, __u16 v)
 	p[1] = v & 0xff;
 }
 
-/*
- * Inner source against a selector prefix (family 0: any address). The
- * prefix length is clamped to the family's width; sa_check() refuses
- * longer ones anyway.
- */
-static bool sel_match(const struct esp_addr *sel, __u8 family, const __u8 *addr)
-{
-	const __u8 *pfx = (const __u8 *)sel->addr;
-	unsigned int max = family == UDPESP_AF_INET ? 32 : 128;
-	unsigned int plen = sel->prefixlen < max ? sel->prefixlen : max;
-	unsigned int bytes = plen / 8, bits = plen % 8;
-
-	if (!sel->family)
-		return true;
-	if (sel->family != family)
-		return false;
-	if (memcmp(pfx, addr, bytes))
-		return false;
-	return !bits || !((pfx[bytes] ^ addr[bytes]) & (0xff << (8 - bits)));
-}
-
 /* The outer headers as the metadata places them, every field checked. */
 struct outer {
 	size_t l3;	/* outer IP header */
@@ -117,13 +96,13 @@ static enum udpesp_decap_verdict parse_outer(const __u8 *f, size_t len,
 /*
  * Tunnel mode: the payload is an IP packet of the family next header
  * names; its own length ends it, anything after is TFC padding (RFC 4303
- * 2.7). Its source must lie in the selector (RFC 3948 3.1.1), and its
- * family in the SA's (sel src or sel dst, either may pin it).
+ * 2.7). It must match one of the SA's selectors (RFC 3948 3.1.1, RFC 4301
+ * 5.2: addresses, protocol, ports), and its family the SA's.
  */
 static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa, const __u8 *p,
 					      size_t len, __u8 nh, struct esp_decap_out *out)
 {
-	const __u8 *src;
+	struct esp_sel_pkt k;
 	size_t ip_len;
 	__u8 family;
 
@@ -137,7 +116,6 @@ static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa, con
 		if (ihl < UDPESP_IPV4_HLEN || ip_len < ihl || ip_len > len)
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
-		src = p + 12;
 	} else if (nh == IPPROTO_IPV6) {
 		if (len < UDPESP_IPV6_HLEN || p[0] >> 4 != 6)
 			return UDPESP_DROP_INNER;
@@ -145,13 +123,13 @@ static enum udpesp_decap_verdict tunnel_inner(const struct esp_decap_sa *sa, con
 		if (ip_len > len)
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
-		src = p + 8;
 	} else {
 		return UDPESP_DROP_NEXT_HDR;
 	}
 	if (sa->suite->inner_family && sa->suite->inner_family != family)
 		return UDPESP_DROP_SELECTOR;
-	if (!sel_match(&sa->sel_src, family, src))
+	if (sa->nsel &&
+	    (!esp_sel_pkt_parse(p, ip_len, &k) || esp_sel_find(sa->sel, sa->nsel, &k) < 0))
 		return UDPESP_DROP_SELECTOR;
 	out->inner_family = family;
 	out->inner_len = ip_len;

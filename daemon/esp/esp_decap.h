@@ -18,6 +18,7 @@
 
 #include "esp_addr.h"
 #include "esp_crypto.h"
+#include "esp_sel.h"
 #include "esp_suite.h"
 
 /*
@@ -33,8 +34,12 @@ struct esp_decap_sa {
 	struct udpesp_replay *replay; /* the SA's slot in udpesp_replay (mmap) */
 	__u8 mode;		      /* enum udpesp_mode */
 	bool esn;
-	/* Tunnel mode: inner source must lie in it; family 0 = any. */
-	struct esp_addr sel_src;
+	/*
+	 * Tunnel mode: the inner packet must match one of these (nsel 0:
+	 * any). The caller owns them.
+	 */
+	const struct esp_sel *sel;
+	unsigned int nsel;
 	/*
 	 * Transport mode: the peer's original (pre-NAT) source address as
 	 * the SA records it (NAT-OA, RFC 3948 3.1.2); family 0 = unknown,

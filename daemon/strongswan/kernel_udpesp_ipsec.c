@@ -232,50 +232,73 @@ METHOD(kernel_ipsec_t, get_cpi, status_t, private_kernel_udpesp_ipsec_t *this, h
 	return NOT_SUPPORTED;
 }
 
-/* udpesp's selector is one prefix per side: the one covering every TS. */
-static void kernel_udpesp_selector(linked_list_t *list, struct udpesp_ctl_addr *sel,
-				   const char *side)
+/* A list of charon's traffic selectors in xform.c's terms; their number. */
+static size_t kernel_udpesp_ts(linked_list_t *list, struct xform_ts **out)
 {
 	traffic_selector_t *ts;
 	enumerator_t *e;
-	bool any = FALSE;
+	size_t n = 0;
 
-	memset(sel, 0, sizeof(*sel));
-	if (!list)
-		return;
+	*out = NULL;
+	if (!list || !list->get_count(list))
+		return 0;
+	*out = calloc(list->get_count(list), sizeof(**out));
 	e = list->create_enumerator(list);
 	while (e->enumerate(e, &ts)) {
+		struct xform_ts *x = &(*out)[n++];
 		host_t *net = NULL;
-		uint8_t mask;
 		chunk_t a;
 
-		if (ts->get_protocol(ts) || ts->get_from_port(ts) != 0 ||
-		    ts->get_to_port(ts) != 0xffff)
-			DBG1(DBG_KNL,
-			     "%s: %s traffic selector %R: udpesp's selector has no protocol "
-			     "or ports, only its addresses are enforced",
-			     KU, side, ts);
-		if (!ts->to_subnet(ts, &net, &mask))
-			DBG1(DBG_KNL,
-			     "%s: %s traffic selector %R is a range, not a subnet: the "
-			     "subnet covering it is enforced",
-			     KU, side, ts);
+		x->family = ts->get_type(ts) == TS_IPV6_ADDR_RANGE ? UDPESP_AF_INET6 :
+								     UDPESP_AF_INET;
+		x->exact = ts->to_subnet(ts, &net, &x->prefixlen);
 		a = net->get_address(net);
-		if (xform_sel_merge(sel,
-				    ts->get_type(ts) == TS_IPV6_ADDR_RANGE ? UDPESP_AF_INET6 :
-									     UDPESP_AF_INET,
-				    a.ptr, mask))
-			any = TRUE;
+		memcpy(x->addr, a.ptr, min(a.len, sizeof(x->addr)));
 		net->destroy(net);
+		x->proto = ts->get_protocol(ts);
+		x->from_port = ts->get_from_port(ts);
+		x->to_port = ts->get_to_port(ts);
 	}
 	e->destroy(e);
-	if (any) {
-		DBG1(DBG_KNL,
-		     "%s: %s traffic selectors of both families: any inner address "
-		     "accepted",
-		     KU, side);
-		memset(sel, 0, sizeof(*sel));
+	return n;
+}
+
+/* One udpesp selector per pair of traffic selectors (xform_sels()). */
+static bool kernel_udpesp_selectors(kernel_ipsec_add_sa_t *data, struct udpesp_ctl_sa *sa)
+{
+	struct xform_ts *src, *dst;
+	size_t nsrc = kernel_udpesp_ts(data->src_ts, &src);
+	size_t ndst = kernel_udpesp_ts(data->dst_ts, &dst);
+	unsigned int notes;
+	int ret = xform_sels(src, nsrc, dst, ndst, sa, &notes);
+
+	free(src);
+	free(dst);
+	if (ret) {
+		DBG1(DBG_KNL, "%s: no traffic selector pair of %#R === %#R can match a packet", KU,
+		     data->src_ts, data->dst_ts);
+		return FALSE;
 	}
+	if (notes & XFORM_SEL_MERGED)
+		DBG1(DBG_KNL,
+		     "%s: %#R === %#R: more than %d pairs of traffic selectors; udpesp "
+		     "enforces the prefixes covering each side, no protocol or port",
+		     KU, data->src_ts, data->dst_ts, UDPESP_SEL_MAX);
+	if (notes & XFORM_SEL_RANGE)
+		DBG1(DBG_KNL,
+		     "%s: %#R === %#R: an address range that is not a subnet: the subnet "
+		     "covering it is enforced",
+		     KU, data->src_ts, data->dst_ts);
+	if (notes & XFORM_SEL_ICMP)
+		DBG1(DBG_KNL,
+		     "%s: %#R === %#R: ICMP type and code are not enforced, only the protocol", KU,
+		     data->src_ts, data->dst_ts);
+	if (notes & XFORM_SEL_PORTS)
+		DBG1(DBG_KNL,
+		     "%s: %#R === %#R: ports without a protocol that has them are not "
+		     "enforced",
+		     KU, data->src_ts, data->dst_ts);
+	return TRUE;
 }
 
 METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
@@ -344,9 +367,11 @@ METHOD(kernel_ipsec_t, add_sa, status_t, private_kernel_udpesp_ipsec_t *this,
 	kernel_udpesp_addr(id->dst, &sa.dst);
 	sa.encap_sport = htons(id->src->get_port(id->src));
 	sa.encap_dport = htons(id->dst->get_port(id->dst));
-	/* Inbound, the selector checks the inner source: the peer's side. */
-	kernel_udpesp_selector(data->src_ts, &sa.sel_src, "source");
-	kernel_udpesp_selector(data->dst_ts, &sa.sel_dst, "destination");
+	/* src_ts is the sender's side: the peer's for an inbound SA. */
+	if (!kernel_udpesp_selectors(data, &sa)) {
+		memwipe(&sa, sizeof(sa));
+		return FAILED;
+	}
 
 	ret = swan_conn_request(&this->conn, UDPESP_MSG_SA_ADD, &sa, sizeof(sa), &h, sizeof(h), err,
 				sizeof(err));

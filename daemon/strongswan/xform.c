@@ -6,6 +6,8 @@
 #include <string.h>
 #include <udpesp/abi.h>
 
+#include <udpesp/hdr.h>
+
 #include "xform.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -279,6 +281,92 @@ int xform_sel_merge(struct udpesp_ctl_addr *sel, uint8_t family, const void *add
 	for (int bit = sel->prefixlen; bit < bytes * 8; bit++)
 		s[bit / 8] &= ~(0x80 >> (bit % 8));
 	return 0;
+}
+
+static void xform_sel_addr(struct udpesp_ctl_addr *a, const struct xform_ts *ts)
+{
+	memset(a, 0, sizeof(*a));
+	a->family = ts->family;
+	a->prefixlen = ts->prefixlen;
+	memcpy(a->addr, ts->addr, ts->family == UDPESP_AF_INET ? 4 : 16);
+}
+
+/* A side's ports onto a selector's range, or left any (noted). */
+static void xform_sel_ports(const struct xform_ts *ts, uint8_t proto, __u16 *lo, __u16 *hi,
+			    unsigned int *notes)
+{
+	if (ts->from_port == 0 && ts->to_port == 0xffff)
+		return;
+	if (proto == 1 || proto == 58) {
+		*notes |= XFORM_SEL_ICMP;
+		return;
+	}
+	if (!UDPESP_PROTO_HAS_PORTS(proto) || ts->from_port > ts->to_port) {
+		*notes |= XFORM_SEL_PORTS;
+		return;
+	}
+	/* Port 0 alone is "any" (OPAQUE) in RFC 7296's encoding as well. */
+	if (ts->to_port == 0)
+		return;
+	*lo = ts->from_port;
+	*hi = ts->to_port;
+}
+
+/* Too many pairs: for each family on both sides, the covering prefixes. */
+static void xform_sels_merged(const struct xform_ts *src, size_t nsrc, const struct xform_ts *dst,
+			      size_t ndst, struct udpesp_ctl_sa *sa)
+{
+	static const uint8_t families[2] = { UDPESP_AF_INET, UDPESP_AF_INET6 };
+
+	sa->nsel = 0;
+	for (int f = 0; f < 2; f++) {
+		struct udpesp_ctl_sel sel = { 0 };
+
+		for (size_t i = 0; i < nsrc; i++)
+			if (src[i].family == families[f])
+				xform_sel_merge(&sel.src, families[f], src[i].addr,
+						src[i].prefixlen);
+		for (size_t i = 0; i < ndst; i++)
+			if (dst[i].family == families[f])
+				xform_sel_merge(&sel.dst, families[f], dst[i].addr,
+						dst[i].prefixlen);
+		if (sel.src.family && sel.dst.family)
+			sa->sel[sa->nsel++] = sel;
+	}
+}
+
+int xform_sels(const struct xform_ts *src, size_t nsrc, const struct xform_ts *dst, size_t ndst,
+	       struct udpesp_ctl_sa *sa, unsigned int *notes)
+{
+	memset(sa->sel, 0, sizeof(sa->sel));
+	sa->nsel = 0;
+	*notes = 0;
+	if (!nsrc && !ndst)
+		return 0;
+	for (size_t i = 0; i < nsrc; i++)
+		for (size_t k = 0; k < ndst; k++) {
+			const struct xform_ts *s = &src[i], *d = &dst[k];
+			struct udpesp_ctl_sel sel = { 0 };
+
+			if (s->family != d->family ||
+			    (s->proto && d->proto && s->proto != d->proto))
+				continue; /* no packet matches both */
+			if (sa->nsel == UDPESP_SEL_MAX) {
+				*notes |= XFORM_SEL_MERGED;
+				xform_sels_merged(src, nsrc, dst, ndst, sa);
+				goto out;
+			}
+			if (!s->exact || !d->exact)
+				*notes |= XFORM_SEL_RANGE;
+			xform_sel_addr(&sel.src, s);
+			xform_sel_addr(&sel.dst, d);
+			sel.proto = s->proto ? s->proto : d->proto;
+			xform_sel_ports(s, sel.proto, &sel.sport_lo, &sel.sport_hi, notes);
+			xform_sel_ports(d, sel.proto, &sel.dport_lo, &sel.dport_hi, notes);
+			sa->sel[sa->nsel++] = sel;
+		}
+out:
+	return sa->nsel ? 0 : -EINVAL;
 }
 
 int xform_sa(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, size_t errlen)

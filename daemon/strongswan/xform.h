@@ -133,6 +133,37 @@ int xform_flags(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, 
 int xform_sel_merge(struct udpesp_ctl_addr *sel, uint8_t family, const void *addr,
 		    uint8_t prefixlen);
 
+/* A traffic selector as charon has it, without strongSwan's types. */
+struct xform_ts {
+	uint8_t family;	   /* UDPESP_AF_INET or UDPESP_AF_INET6 */
+	uint8_t prefixlen; /* of the subnet covering the address range */
+	bool exact;	   /* the range is exactly that subnet */
+	uint8_t proto;	   /* 0 = any */
+	uint8_t addr[16];
+	uint16_t from_port, to_port; /* ICMP: type << 8 | code */
+};
+
+/* What xform_sels() had to widen, for the plugin's log. */
+enum xform_sel_notes {
+	XFORM_SEL_RANGE = 1 << 0,  /* an address range: the covering subnet taken */
+	XFORM_SEL_ICMP = 1 << 1,   /* ICMP type/code: the protocol alone taken */
+	XFORM_SEL_PORTS = 1 << 2,  /* ports without a protocol that has them */
+	XFORM_SEL_MERGED = 1 << 3, /* over UDPESP_SEL_MAX pairs: one per family */
+};
+
+/*
+ * The SA's selectors from its traffic selectors (src: the sender's side):
+ * one per (src, dst) pair of one family whose protocols agree, as charon
+ * installs one policy per pair, with the protocol and the ports each
+ * side names (source ports from src, destination ports from dst). More
+ * than UDPESP_SEL_MAX pairs: one selector per family with the prefixes
+ * covering each side (xform_sel_merge()). No traffic selectors: nsel 0,
+ * any packet. -EINVAL when there are some but no pair can match.
+ * *notes says what was widened.
+ */
+int xform_sels(const struct xform_ts *src, size_t nsrc, const struct xform_ts *dst, size_t ndst,
+	       struct udpesp_ctl_sa *sa, unsigned int *notes);
+
 /* All of the above into a zeroed sa (addresses and SPI are the caller's). */
 int xform_sa(const struct xform_req *r, struct udpesp_ctl_sa *sa, char *err, size_t errlen);
 

@@ -48,6 +48,45 @@ static void sa_print_alg(const char *kind, const struct udpesp_ctl_alg *alg)
 	json_print_close_object(&print_out);
 }
 
+/* A port range of a selector: "1024-65535", or one port alone. */
+static void sa_print_ports(const char *key, __u16 lo, __u16 hi)
+{
+	bool any = !lo && (!hi || hi == 0xffff);
+
+	json_print_open_object(&print_out, key);
+	json_print_u64(&print_out, PRINT_JSON, "from", NULL, any ? 0 : lo);
+	json_print_u64(&print_out, PRINT_JSON, "to", NULL, any ? 0xffff : hi);
+	json_print_close_object(&print_out);
+	if (any)
+		return;
+	json_print_text(&print_out, " %s %u", key, lo);
+	if (hi != lo)
+		json_print_text(&print_out, "-%u", hi);
+}
+
+/* One line per selector, as `sa add` takes them; "sel" is an array in JSON. */
+static void sa_print_sels(const struct udpesp_ctl_sa *sa)
+{
+	json_print_open_array(&print_out, "sel");
+	if (!sa->nsel)
+		json_print_text(&print_out, "\tsel src any dst any\n");
+	for (unsigned int i = 0; i < sa->nsel && i < UDPESP_SEL_MAX; i++) {
+		const struct udpesp_ctl_sel *sel = &sa->sel[i];
+
+		json_print_open_object(&print_out, NULL);
+		print_addr("src", "\tsel src %s", &sel->src, true);
+		print_addr("dst", " dst %s", &sel->dst, true);
+		json_print_u64(&print_out, PRINT_JSON, "proto", NULL, sel->proto);
+		if (sel->proto)
+			json_print_text(&print_out, " proto %u", sel->proto);
+		sa_print_ports("sport", sel->sport_lo, sel->sport_hi);
+		sa_print_ports("dport", sel->dport_lo, sel->dport_hi);
+		json_print_text(&print_out, "\n");
+		json_print_close_object(&print_out);
+	}
+	json_print_close_array(&print_out);
+}
+
 static void sa_print(const struct udpesp_ctl_sa_info *si)
 {
 	const struct udpesp_ctl_sa *sa = &si->sa;
@@ -91,10 +130,7 @@ static void sa_print(const struct udpesp_ctl_sa_info *si)
 	json_print_bool(&print_out, PRINT_ANY, "esn", " flag esn", sa->flags & UDPESP_CTL_SA_ESN);
 	json_print_u64(&print_out, PRINT_ANY, in ? "seq" : "oseq",
 		       in ? " seq 0x%llx\n" : " oseq 0x%llx\n", si->seq);
-	json_print_open_object(&print_out, "sel");
-	print_addr("src", "\tsel src %s", &sa->sel_src, true);
-	print_addr("dst", " dst %s\n", &sa->sel_dst, true);
-	json_print_close_object(&print_out);
+	sa_print_sels(sa);
 	print_dev("\tdev %s", sa->ifindex);
 	json_print_str(&print_out, PRINT_ANY, "offload", " offload %s",
 		       NAME(offload_names, sa->offload, "offload", b));
@@ -130,7 +166,7 @@ static void sa_usage(FILE *f)
 	fprintf(f,
 		"Usage: udpespctl sa add dir in|out src ADDR dst ADDR spi SPI [proto esp]\n"
 		"                 [mode tunnel|transport] ALGO... [encap espinudp SPORT DPORT OADDR]\n"
-		"                 [replay-window N] [flag esn] [sel [src PREFIX] [dst PREFIX]]\n"
+		"                 [replay-window N] [flag esn] [sel [src PREFIX] [dst PREFIX] [proto P] [sport N[-M]] [dport N[-M]]]...\n"
 		"                 [dev IFNAME] [offload auto|xsk|kfunc] [reqid N] [tfcpad N]\n"
 		"                 [replay-seq N] [replay-seq-hi N] [replay-oseq N] [replay-oseq-hi N]\n"
 		"                 [limit LIMIT N]... [parser P]\n"

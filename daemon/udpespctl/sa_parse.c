@@ -446,7 +446,7 @@ static const char *const add_kws[KW_MAX] = {
 };
 
 /* Keywords that may appear more than once (each with other values). */
-#define KW_REPEATABLE (1u << KW_FLAG | 1u << KW_LIMIT)
+#define KW_REPEATABLE (1u << KW_FLAG | 1u << KW_LIMIT | 1u << KW_SEL)
 
 static const char *const dirs[] = { "in", "out" };
 static const char *const modes[] = { "tunnel", "transport" };
@@ -454,7 +454,16 @@ static const char *const offloads[] = { "auto", "xsk", "kfunc" };
 static const char *const protos[] = { "esp", "ah" };
 static const char *const encaps[] = { "espinudp" };
 static const char *const flags[] = { "esn" };
-static const char *const sel_kws[] = { "src", "dst" };
+enum sel_part { SP_SRC, SP_DST, SP_PROTO, SP_SPORT, SP_DPORT, SEL_PARTS };
+static const char *const sel_kws[SEL_PARTS] = { "src", "dst", "proto", "sport", "dport" };
+/* IP protocols by name (ip(8) spells ICMPv6 ipv6-icmp); others by number. */
+static const struct {
+	const char *name;
+	__u8 proto;
+} ip_protos[] = {
+	{ "icmp", 1 },	     { "tcp", 6 },     { "udp", 17 },	{ "dccp", 33 },	    { "gre", 47 },
+	{ "ipv6-icmp", 58 }, { "icmpv6", 58 }, { "sctp", 132 }, { "udplite", 136 },
+};
 static const char *const limits[UDPESP_LIMIT_MAX] = {
 	[UDPESP_LIMIT_TIME_SOFT] = "time-soft",	    [UDPESP_LIMIT_TIME_HARD] = "time-hard",
 	[UDPESP_LIMIT_BYTE_SOFT] = "byte-soft",	    [UDPESP_LIMIT_BYTE_HARD] = "byte-hard",
@@ -504,26 +513,117 @@ static int parse_flag(struct cursor *c, struct udpesp_ctl_sa *sa)
 	return 0;
 }
 
-/* `sel` takes src and/or dst; the first other word ends it. */
+static int next_ip_proto(struct cursor *c, const char *kw, __u8 *proto)
+{
+	const char *w = next_word(c, kw, "PROTO");
+	struct shown b;
+	__u64 v;
+
+	if (!w)
+		return -EINVAL;
+	for (size_t i = 0; i < ARRAY_SIZE(ip_protos); i++)
+		if (!strcmp(w, ip_protos[i].name)) {
+			*proto = ip_protos[i].proto;
+			return 0;
+		}
+	if (parse_num(w, 255, &v))
+		return fail(c, "%s: %s is not an IP protocol (a name such as tcp, or 0-255)", kw,
+			    show(&b, w));
+	*proto = v;
+	return 0;
+}
+
+/* PORT or PORT-PORT, decimal, 1-65535 (0-65535 as a range). */
+static int next_port_range(struct cursor *c, const char *kw, __u16 *lo, __u16 *hi)
+{
+	const char *w = next_word(c, kw, "PORT[-PORT]"), *dash;
+	char first[8];
+	struct shown b;
+	__u64 a, z;
+
+	if (!w)
+		return -EINVAL;
+	dash = strchr(w, '-');
+	if (dash && (size_t)(dash - w) < sizeof(first)) {
+		memcpy(first, w, dash - w);
+		first[dash - w] = '\0';
+		if (parse_num(first, 65535, &a) || parse_num(dash + 1, 65535, &z))
+			goto bad;
+	} else if (dash || parse_num(w, 65535, &a)) {
+		goto bad;
+	} else {
+		z = a;
+	}
+	if (a > z || !z)
+		return fail(c, "%s: %s is an empty range or port 0", kw, show(&b, w));
+	*lo = a;
+	*hi = z;
+	return 0;
+bad:
+	return fail(c, "%s: %s is not a port or port range (PORT[-PORT], 0-65535)", kw,
+		    show(&b, w));
+}
+
+/*
+ * src and dst abbreviated as before proto and ports existed ("sel s A d
+ * B"); the new words in full, so that no abbreviation of a keyword
+ * after the selector is taken for them.
+ */
+static int sel_part(const char *word)
+{
+	int id = match(word, sel_kws, SP_PROTO);
+
+	if (id >= 0)
+		return id;
+	for (id = SP_PROTO; id < SEL_PARTS; id++)
+		if (!strcmp(word, sel_kws[id]))
+			return id;
+	return -ENOENT;
+}
+
+/*
+ * `sel` takes src, dst, proto, sport and dport (as ip xfrm's selector);
+ * the first other word ends it. Each `sel` adds one selector.
+ */
 static int parse_sel(struct cursor *c, struct udpesp_ctl_sa *sa)
 {
-	struct udpesp_ctl_addr *slot[2] = { &sa->sel_src, &sa->sel_dst };
-	static const char *const what[2] = { "sel src", "sel dst" };
-	bool seen[2] = {};
+	static const char *const what[SEL_PARTS] = { "sel src", "sel dst", "sel proto", "sel sport",
+						     "sel dport" };
+	struct udpesp_ctl_sel *sel;
+	bool seen[SEL_PARTS] = {};
 	int n = 0, id, ret;
 
-	while (c->i < c->argc && (id = match(c->argv[c->i], sel_kws, ARRAY_SIZE(sel_kws))) >= 0) {
+	if (sa->nsel >= UDPESP_SEL_MAX)
+		return fail(c, "sel: at most %d selectors", UDPESP_SEL_MAX);
+	sel = &sa->sel[sa->nsel++];
+	while (c->i < c->argc && (id = sel_part(c->argv[c->i])) >= 0) {
 		c->i++;
 		if (seen[id])
 			return fail(c, "sel: \"%s\" is given twice", sel_kws[id]);
-		ret = next_prefix(c, what[id], slot[id]);
+		switch (id) {
+		case SP_SRC:
+			ret = next_prefix(c, what[id], &sel->src);
+			break;
+		case SP_DST:
+			ret = next_prefix(c, what[id], &sel->dst);
+			break;
+		case SP_PROTO:
+			ret = next_ip_proto(c, what[id], &sel->proto);
+			break;
+		case SP_SPORT:
+			ret = next_port_range(c, what[id], &sel->sport_lo, &sel->sport_hi);
+			break;
+		default:
+			ret = next_port_range(c, what[id], &sel->dport_lo, &sel->dport_hi);
+			break;
+		}
 		if (ret)
 			return ret;
 		seen[id] = true;
 		n++;
 	}
 	if (!n)
-		return fail(c, "sel: expected src PREFIX and/or dst PREFIX");
+		return fail(c, "sel: expected src PREFIX, dst PREFIX, proto PROTO, sport or dport");
 	return 0;
 }
 

@@ -233,6 +233,14 @@ int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *c
 			"offload kfunc supports aead 'rfc4106(gcm(aes))' only, with a 64, 96 or 128-bit ICV (the kernel's bpf_crypto offers ecb(aes) and cbc(aes), no AEAD); use offload xsk or auto");
 		return -EOPNOTSUPP;
 	}
+	if (cfg->nsel > 1 || (cfg->nsel == 1 && (cfg->sel[0].proto || cfg->sel[0].sport_hi ||
+						 cfg->sel[0].dport_hi))) {
+		snprintf(
+			err, errlen,
+			"offload kfunc checks one address selector inside XDP; this SA has %s: use offload xsk or auto",
+			cfg->nsel > 1 ? "several" : "a protocol or ports");
+		return -EOPNOTSUPP;
+	}
 	if (!kb->ok) {
 		snprintf(err, errlen, "offload kfunc: %s; use offload xsk or auto",
 			 kb->why[0] ? kb->why : "the kfunc backend is not loaded");
@@ -274,7 +282,10 @@ int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct u
 	val.icv_len = s->icv_len;
 	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
 	/* The rules esp_decap() gets its selector and NAT-OA by. */
-	sa_esp_sel_src(&a, cfg);
+	if (cfg->nsel == 1)
+		sa_esp_addr(&a, &cfg->sel[0].src);
+	else
+		memset(&a, 0, sizeof(a));
 	kfunc_addr(&val.sel_src, &a);
 	sa_esp_orig_src(&a, cfg);
 	kfunc_addr(&val.orig_src, &a);

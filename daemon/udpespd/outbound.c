@@ -24,9 +24,15 @@
 #define OUT_BUF (OUT_HEADROOM + 65536 + 512)
 #define OUT_TTL 64
 
+/* One selector of an outbound SA; an SA without any has one of NULL. */
+struct out_sel {
+	const struct esp_sel *sel; /* in rt->sel; NULL = any packet */
+	struct sa_rt *rt;
+};
+
 struct out_snapshot {
 	size_t n;
-	struct sa_rt *sa[]; /* most specific selector first */
+	struct out_sel e[]; /* most specific selector first */
 };
 
 /* --gso on: outer packets for one socket, sent together. */
@@ -70,41 +76,23 @@ __u64 outbound_now(void)
 
 /* ---- selectors ---- */
 
-static bool prefix_match(const __be32 *addr, const __be32 *net, unsigned int len)
+static bool sel_match(const struct out_sel *e, const struct esp_sel_pkt *k)
 {
-	const __u8 *a = (const __u8 *)addr, *n = (const __u8 *)net;
-	unsigned int bytes = len / 8, bits = len % 8;
-
-	if (memcmp(a, n, bytes))
+	if (e->rt->suite.inner_family && e->rt->suite.inner_family != k->family)
 		return false;
-	if (!bits)
-		return true;
-	return ((a[bytes] ^ n[bytes]) & (0xff << (8 - bits))) == 0;
+	return !e->sel || esp_sel_match(e->sel, k);
 }
 
-static bool sel_match(const struct sa_rt *rt, __u8 family, const __be32 *src, const __be32 *dst)
-{
-	if (rt->suite.inner_family && rt->suite.inner_family != family)
-		return false;
-	if (rt->sel_dst_family &&
-	    (rt->sel_dst_family != family || !prefix_match(dst, rt->sel_dst, rt->sel_dst_len)))
-		return false;
-	if (rt->sel_src_family &&
-	    (rt->sel_src_family != family || !prefix_match(src, rt->sel_src, rt->sel_src_len)))
-		return false;
-	return true;
-}
-
-/* Longer destination prefix first, then longer source prefix. */
+/* More specific first (esp_sel_cmp_specific()), then by handle. */
 static int more_specific_first(const void *a, const void *b)
 {
-	const struct sa_rt *x = *(struct sa_rt *const *)a, *y = *(struct sa_rt *const *)b;
+	static const struct esp_sel any;
+	const struct out_sel *x = a, *y = b;
+	int c = esp_sel_cmp_specific(x->sel ? x->sel : &any, y->sel ? y->sel : &any);
 
-	if (x->sel_dst_len != y->sel_dst_len)
-		return y->sel_dst_len - x->sel_dst_len;
-	if (x->sel_src_len != y->sel_src_len)
-		return y->sel_src_len - x->sel_src_len;
-	return x->handle < y->handle ? -1 : x->handle > y->handle;
+	if (c)
+		return c;
+	return x->rt->handle < y->rt->handle ? -1 : x->rt->handle > y->rt->handle;
 }
 
 int outbound_add(struct outbound *o, struct sa_rt *rt)
@@ -138,18 +126,28 @@ void outbound_del(struct outbound *o, struct sa_rt *rt)
 bool outbound_commit(struct outbound *o)
 {
 	struct out_snapshot *snap, *old;
+	size_t n = 0;
 
 	if (!o->dirty)
 		return false;
-	snap = malloc(sizeof(*snap) + o->nsas * sizeof(snap->sa[0]));
+	for (size_t i = 0; i < o->nsas; i++)
+		n += o->sas[i]->nsel ? o->sas[i]->nsel : 1;
+	snap = malloc(sizeof(*snap) + n * sizeof(snap->e[0]));
 	if (!snap) {
 		/* The old snapshot stays, and with it every SA it holds: retry later. */
-		pr_err("outbound: no memory to publish %zu selectors", o->nsas);
+		pr_err("outbound: no memory to publish %zu selectors", n);
 		return false;
 	}
-	snap->n = o->nsas;
-	memcpy(snap->sa, o->sas, o->nsas * sizeof(snap->sa[0]));
-	qsort(snap->sa, snap->n, sizeof(snap->sa[0]), more_specific_first);
+	snap->n = 0;
+	for (size_t i = 0; i < o->nsas; i++) {
+		struct sa_rt *rt = o->sas[i];
+
+		if (!rt->nsel)
+			snap->e[snap->n++] = (struct out_sel){ .rt = rt };
+		for (unsigned int k = 0; k < rt->nsel; k++)
+			snap->e[snap->n++] = (struct out_sel){ .sel = &rt->sel[k], .rt = rt };
+	}
+	qsort(snap->e, snap->n, sizeof(snap->e[0]), more_specific_first);
 	old = __atomic_exchange_n(&o->snap, snap, __ATOMIC_ACQ_REL);
 	/* Senders that come online from now on find neither. */
 	if (old)
@@ -161,14 +159,13 @@ bool outbound_commit(struct outbound *o)
 	return true;
 }
 
-static struct sa_rt *sa_lookup(struct outbound *o, __u8 family, const __be32 *src,
-			       const __be32 *dst)
+static struct sa_rt *sa_lookup(struct outbound *o, const struct esp_sel_pkt *k)
 {
 	struct out_snapshot *snap = __atomic_load_n(&o->snap, __ATOMIC_ACQUIRE);
 
 	for (size_t i = 0; snap && i < snap->n; i++)
-		if (sel_match(snap->sa[i], family, src, dst))
-			return snap->sa[i];
+		if (sel_match(&snap->e[i], k))
+			return snap->e[i].rt;
 	return NULL;
 }
 
@@ -212,28 +209,18 @@ static void outbound_note_reserve(struct outbound *o, struct sa_rt *rt)
 /* The SA whose selectors take the inner packet at ip; NULL: counted, dropped. */
 static struct sa_rt *lookup_packet(struct outbound *o, const __u8 *ip, size_t len)
 {
-	__be32 src[4] = { 0 }, dst[4] = { 0 };
+	struct esp_sel_pkt k;
 	struct sa_rt *rt;
-	__u8 family;
 
-	if (len >= 20 && ip[0] >> 4 == 4) {
-		family = UDPESP_AF_INET;
-		memcpy(src, ip + 12, 4);
-		memcpy(dst, ip + 16, 4);
-	} else if (len >= 40 && ip[0] >> 4 == 6) {
-		family = UDPESP_AF_INET6;
-		memcpy(src, ip + 8, 16);
-		memcpy(dst, ip + 24, 16);
-	} else {
+	if (!esp_sel_pkt_parse(ip, len, &k)) {
 		pr_debug("outbound: %zu bytes that are not IPv4 or IPv6, dropped", len);
 		wk_count(o->maps, UDPESP_CNT_OUT_ERROR);
 		return NULL;
 	}
-	rt = sa_lookup(o, family, src, dst);
+	rt = sa_lookup(o, &k);
 	if (!rt) {
-		pr_debug("outbound: no SA for an IPv%d packet (next header %u), dropped",
-			 family == UDPESP_AF_INET ? 4 : 6,
-			 family == UDPESP_AF_INET ? ip[9] : ip[6]);
+		pr_debug("outbound: no SA for an IPv%d packet (protocol %u), dropped",
+			 k.family == UDPESP_AF_INET ? 4 : 6, k.proto);
 		wk_count(o->maps, UDPESP_CNT_OUT_NO_STATES);
 	}
 	return rt;

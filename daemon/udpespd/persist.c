@@ -19,13 +19,14 @@
 #include "persist.h"
 
 #define PERSIST_MAGIC "udpespS1"
-#define PERSIST_VERSION 2
+#define PERSIST_VERSION 3
 #define PERSIST_HDR_SIZE 4096
 /*
  * A power of two below the page size: a record never straddles a page.
- * 512 bytes of tmpfs per SA slot in use (51 MB for 100,000 SAs).
+ * 1 KiB of tmpfs per SA slot in use (102 MB for 100,000 SAs): eight
+ * traffic selectors made the configuration outgrow 512 bytes.
  */
-#define PERSIST_REC_SIZE 512
+#define PERSIST_REC_SIZE 1024
 #define PERSIST_REC_MAGIC 0x55455352u /* "RSEU" */
 
 struct persist_hdr {

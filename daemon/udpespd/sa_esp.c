@@ -14,11 +14,23 @@ void sa_esp_addr(struct esp_addr *a, const struct udpesp_ctl_addr *c)
 	memcpy(a->addr, c->addr, sizeof(a->addr));
 }
 
-void sa_esp_sel_src(struct esp_addr *a, const struct udpesp_ctl_sa *cfg)
+unsigned int sa_esp_sels(struct esp_sel *sel, const struct udpesp_ctl_sa *cfg)
 {
-	memset(a, 0, sizeof(*a));
-	if (cfg->sel_src.family && cfg->sel_src.prefixlen)
-		sa_esp_addr(a, &cfg->sel_src);
+	unsigned int n = cfg->nsel < UDPESP_SEL_MAX ? cfg->nsel : UDPESP_SEL_MAX;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct udpesp_ctl_sel *c = &cfg->sel[i];
+
+		memset(&sel[i], 0, sizeof(sel[i]));
+		sa_esp_addr(&sel[i].src, &c->src);
+		sa_esp_addr(&sel[i].dst, &c->dst);
+		sel[i].proto = c->proto;
+		sel[i].sport[0] = c->sport_lo;
+		sel[i].sport[1] = c->sport_hi;
+		sel[i].dport[0] = c->dport_lo;
+		sel[i].dport[1] = c->dport_hi;
+	}
+	return n;
 }
 
 void sa_esp_orig_src(struct esp_addr *a, const struct udpesp_ctl_sa *cfg)
@@ -32,7 +44,7 @@ void sa_esp_orig_src(struct esp_addr *a, const struct udpesp_ctl_sa *cfg)
 
 void sa_esp_decap_sa(struct esp_decap_sa *d, const struct udpesp_ctl_sa *cfg,
 		     const struct esp_suite *suite, struct esp_crypto *crypto,
-		     struct udpesp_replay *replay)
+		     struct udpesp_replay *replay, const struct esp_sel *sel, unsigned int nsel)
 {
 	memset(d, 0, sizeof(*d));
 	d->suite = suite;
@@ -40,7 +52,8 @@ void sa_esp_decap_sa(struct esp_decap_sa *d, const struct udpesp_ctl_sa *cfg,
 	d->replay = replay;
 	d->mode = cfg->mode;
 	d->esn = cfg->flags & UDPESP_CTL_SA_ESN;
-	sa_esp_sel_src(&d->sel_src, cfg);
+	d->sel = sel;
+	d->nsel = nsel;
 	sa_esp_orig_src(&d->orig_src, cfg);
 }
 

@@ -18,21 +18,26 @@
 void sa_esp_addr(struct esp_addr *a, const struct udpesp_ctl_addr *c);
 
 /*
- * The inbound rules on the selector and the original address: a sel
- * without family or with a /0 prefix takes any inner source, an
- * original address of 0.0.0.0 or :: (ip xfrm's spelling) is unknown;
- * both then come out with family 0.
+ * The SA's selectors (at most UDPESP_SEL_MAX) into sel; their number.
+ * An address of family 0 takes any; one with a /0 prefix any of its
+ * family.
  */
-void sa_esp_sel_src(struct esp_addr *a, const struct udpesp_ctl_sa *cfg);
+unsigned int sa_esp_sels(struct esp_sel *sel, const struct udpesp_ctl_sa *cfg);
+
+/*
+ * The original address: 0.0.0.0 or :: (ip xfrm's spelling) is unknown,
+ * and comes out with family 0.
+ */
 void sa_esp_orig_src(struct esp_addr *a, const struct udpesp_ctl_sa *cfg);
 
 /*
- * What esp_decap() needs of an inbound SA: mode, ESN, sel_src and
- * orig_src from cfg, the rest as given. The pointers are kept.
+ * What esp_decap() needs of an inbound SA: mode, ESN and orig_src
+ * from cfg, the rest as given (sel from sa_esp_sels()). The pointers
+ * are kept.
  */
 void sa_esp_decap_sa(struct esp_decap_sa *d, const struct udpesp_ctl_sa *cfg,
 		     const struct esp_suite *suite, struct esp_crypto *crypto,
-		     struct udpesp_replay *replay);
+		     struct udpesp_replay *replay, const struct esp_sel *sel, unsigned int nsel);
 
 /* What esp_encap_sa_init() takes of an outbound SA. */
 void sa_esp_encap_params(struct esp_encap_params *p, const struct udpesp_ctl_sa *cfg);

@@ -92,20 +92,15 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 	memcpy(rt->peer_addr, cfg->src.addr, sizeof(rt->peer_addr));
 	rt->peer_port = cfg->encap_sport;
 
+	rt->nsel = sa_esp_sels(rt->sel, cfg);
 	sa_esp_decap_sa(&rt->decap, cfg, &rt->suite, rt->crypto,
-			t->replay_mem ? &t->replay_mem[e->slot] : NULL);
+			t->replay_mem ? &t->replay_mem[e->slot] : NULL, rt->sel, rt->nsel);
 
 	if (cfg->dir == UDPESP_DIR_OUT) {
 		struct esp_encap_params p;
 
 		sa_esp_encap_params(&p, cfg);
 		esp_encap_sa_init(&rt->encap, &p, &rt->suite, rt->crypto);
-		rt->sel_dst_family = cfg->sel_dst.family;
-		rt->sel_dst_len = cfg->sel_dst.family ? cfg->sel_dst.prefixlen : 0;
-		memcpy(rt->sel_dst, cfg->sel_dst.addr, sizeof(rt->sel_dst));
-		rt->sel_src_family = cfg->sel_src.family;
-		rt->sel_src_len = cfg->sel_src.family ? cfg->sel_src.prefixlen : 0;
-		memcpy(rt->sel_src, cfg->sel_src.addr, sizeof(rt->sel_src));
 	}
 	e->rt = rt;
 	if (cfg->dir == UDPESP_DIR_IN)

@@ -55,8 +55,9 @@ struct sa_rt {
 	/* Outbound, control thread: MTU a router reported (pmtu.h), until when. */
 	unsigned int path_mtu;
 	__u64 path_mtu_until; /* CLOCK_MONOTONIC seconds */
-	__u8 sel_dst_family, sel_dst_len, sel_src_family, sel_src_len;
-	__be32 sel_dst[4], sel_src[4];
+	/* Inbound: what decap checks; outbound: what the senders look up. */
+	unsigned int nsel;
+	struct esp_sel sel[UDPESP_SEL_MAX];
 };
 
 /* A worker's quiescence state (see sa_rt_online()). */

@@ -13,7 +13,7 @@
 
 #include <linux/types.h>
 
-#define UDPESP_CTL_VERSION 3
+#define UDPESP_CTL_VERSION 4
 #define UDPESP_SOCKET_DEFAULT "/run/udpesp/udpespd.sock"
 /* Largest payload either side accepts; longer messages are refused. */
 #define UDPESP_CTL_MAX_PAYLOAD (1u << 20)
@@ -72,6 +72,24 @@ struct udpesp_ctl_addr {
 };
 _Static_assert(sizeof(struct udpesp_ctl_addr) == 20, "udpesp_ctl_addr ABI");
 
+/*
+ * A traffic selector (RFC 4301 4.4.1): what an SA carries. A zeroed one
+ * takes every packet; family 0 means any address; ports (host order,
+ * inclusive ranges, hi 0 = any) are those of TCP, UDP, UDP-Lite, SCTP
+ * and DCCP and need proto. An SA takes a packet that matches any of its
+ * selectors; an SA with none takes every packet, as `ip xfrm state`
+ * without sel.
+ */
+#define UDPESP_SEL_MAX 8
+struct udpesp_ctl_sel {
+	struct udpesp_ctl_addr src, dst;
+	__u8 proto; /* IP protocol; 0 = any */
+	__u8 pad[3];
+	__u16 sport_lo, sport_hi;
+	__u16 dport_lo, dport_hi;
+};
+_Static_assert(sizeof(struct udpesp_ctl_sel) == 52, "udpesp_ctl_sel ABI");
+
 enum udpesp_dir { UDPESP_DIR_IN = 1, UDPESP_DIR_OUT = 2 };
 enum udpesp_offload { UDPESP_OFFLOAD_AUTO = 0, UDPESP_OFFLOAD_XSK = 1, UDPESP_OFFLOAD_KFUNC = 2 };
 
@@ -117,10 +135,10 @@ struct udpesp_ctl_sa {
 	__u8 encap;   /* enum udpesp_encap */
 	__u8 offload; /* enum udpesp_offload */
 	__be32 spi;
-	__u32 flags;				 /* enum udpesp_ctl_sa_flags */
-	struct udpesp_ctl_addr src, dst;	 /* outer addresses */
-	struct udpesp_ctl_addr encap_oa;	 /* original address (NAT-OA) */
-	struct udpesp_ctl_addr sel_src, sel_dst; /* inner selector */
+	__u32 flags;				   /* enum udpesp_ctl_sa_flags */
+	struct udpesp_ctl_addr src, dst;	   /* outer addresses */
+	struct udpesp_ctl_addr encap_oa;	   /* original address (NAT-OA) */
+	struct udpesp_ctl_sel sel[UDPESP_SEL_MAX]; /* the first nsel count */
 	__be16 encap_sport, encap_dport;
 	__u32 ifindex; /* dev, resolved by the client; 0 = any */
 	__u32 reqid;
@@ -128,12 +146,12 @@ struct udpesp_ctl_sa {
 	__u32 replay_seq, replay_seq_hi;   /* inbound window start */
 	__u32 replay_oseq, replay_oseq_hi; /* outbound next sequence number */
 	__u32 tfcpad;
-	__u32 owner; /* enum udpesp_owner: who added it */
-	__u32 pad;
+	__u32 owner;			/* enum udpesp_owner: who added it */
+	__u32 nsel;			/* selectors in sel[]; 0 = any packet */
 	__u64 limits[UDPESP_LIMIT_MAX]; /* 0 = no limit; time in seconds */
 	struct udpesp_ctl_alg aead, enc, auth;
 };
-_Static_assert(sizeof(struct udpesp_ctl_sa) == 616, "udpesp_ctl_sa ABI");
+_Static_assert(sizeof(struct udpesp_ctl_sa) == 992, "udpesp_ctl_sa ABI");
 
 struct udpesp_ctl_handles {
 	__u32 handle; /* SA handle */
@@ -170,7 +188,7 @@ struct udpesp_ctl_sa_info {
 	__u32 state;	/* 0 valid, 1 soft-expired, 2 dying */
 	__u32 pad;
 };
-_Static_assert(sizeof(struct udpesp_ctl_sa_info) == 616 + 40, "udpesp_ctl_sa_info ABI");
+_Static_assert(sizeof(struct udpesp_ctl_sa_info) == 992 + 40, "udpesp_ctl_sa_info ABI");
 
 struct udpesp_ctl_sa_stats {
 	__u32 handle;

@@ -20,4 +20,11 @@
 #define UDPESP_IPV4_DF 0x4000	     /* flags and fragment offset: DF */
 #define UDPESP_IPV4_FRAG_MASK 0x3fff /* MF and the fragment offset */
 
+/*
+ * Protocols with 16-bit source and destination ports first in their
+ * header (TCP 6, UDP 17, DCCP 33, SCTP 132, UDP-Lite 136): the ones a
+ * traffic selector's ports apply to.
+ */
+#define UDPESP_PROTO_HAS_PORTS(p) ((p) == 6 || (p) == 17 || (p) == 33 || (p) == 132 || (p) == 136)
+
 #endif /* UDPESP_HDR_H */

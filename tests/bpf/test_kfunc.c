@@ -89,7 +89,8 @@ static void vec_cfg_suite(const struct decap_vec *v, const struct decap_suite *d
 	cs->encap_sport = cs->encap_dport = htons(4500);
 	cs->replay_window = v->window;
 	cs->flags = v->esn ? UDPESP_CTL_SA_ESN : 0;
-	ctl_addr(&cs->sel_src, &v->sel_src);
+	ctl_addr(&cs->sel[0].src, &v->sel_src);
+	cs->nsel = v->sel_src.family ? 1 : 0;
 	ctl_addr(&cs->encap_oa, &v->orig_src);
 	strcpy(cs->aead.name, ds->aead);
 	memcpy(cs->aead.key, ds->key, ds->key_len);
@@ -188,10 +189,13 @@ static void afxdp_suite(const struct decap_vec *v, const struct decap_suite *ds,
 	};
 	struct esp_decap_sa sa;
 	struct esp_crypto_thread *t = esp_crypto_thread_new();
+	struct esp_sel sel[UDPESP_SEL_MAX];
+	unsigned int nsel = sa_esp_sels(sel, cs);
 
 	vec_replay(v, &res->replay);
 	/* As udpespd's workers get it: the same conversion as the kfunc SA. */
-	sa_esp_decap_sa(&sa, cs, suite, esp_crypto_new(suite, ds->key, NULL), &res->replay);
+	sa_esp_decap_sa(&sa, cs, suite, esp_crypto_new(suite, ds->key, NULL), &res->replay, sel,
+			nsel);
 	cr_assert_not_null(sa.crypto);
 	cr_assert_eq(sa.mode, v->mode);
 	cr_assert_eq(sa.esn, v->esn);

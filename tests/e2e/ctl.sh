@@ -431,7 +431,7 @@ test_ctl_json_output() {
 	ctl_ok -j sa list && jq -e 'type == "array" and length == 2 and
 		(map(.handle) | sort) == [1, 2] and
 		(.[] | select(.handle == 1) | .dir == "in" and .spi == 4097 and .seq == 9 and
-			.replay_window == 64 and .aead.key_bits == 160 and .sel.src == null) and
+			.replay_window == 64 and .aead.key_bits == 160 and .sel == []) and
 		(.[] | select(.handle == 2) | .oseq == 0 and .enc.name == "cbc(aes)" and
 			.auth.trunc_bits == 128) and
 		([.. | objects | keys[] | select(. == "key")] == [])' \
@@ -565,7 +565,7 @@ test_ctl_bad_input_leaves_maps() {
 		sa add "${IN4[@]}" spi 0x1101 "${GCM[@]}" sel src 203.0.113.0/33 &&
 		ctl_bad 2 'sel dst: "198.18.0.0/x" is not an address prefix (ADDR[/LEN])' -- \
 			sa add "${IN4[@]}" spi 0x1101 "${GCM[@]}" sel dst 198.18.0.0/x &&
-		ctl_bad 2 'sel: expected src PREFIX and/or dst PREFIX' -- \
+		ctl_bad 2 'sel: expected src PREFIX, dst PREFIX, proto PROTO, sport or dport' -- \
 			sa add "${IN4[@]}" spi 0x1101 "${GCM[@]}" sel &&
 		ctl_bad 1 'transport mode keeps the outer family: sel is IPv6 but src and dst are IPv4' -- \
 			sa add dir in src 198.51.100.7 dst 192.0.2.1 spi 0x1101 mode transport "${GCM[@]}" \

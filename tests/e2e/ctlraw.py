@@ -9,7 +9,7 @@ seq, status; host byte order) and breaks it on purpose:
                                  then waits to be killed
   ctlraw.py SOCK oversize        a header announcing 1 MiB + 1 bytes
   ctlraw.py SOCK garbage         a header of a message type that does not exist
-  ctlraw.py SOCK bad-len         an SA_ADD of 100 bytes (not n x 616)
+  ctlraw.py SOCK bad-len         an SA_ADD of 100 bytes (not n x 992)
   ctlraw.py SOCK version N       a HELLO for protocol version N
   ctlraw.py SOCK encap TYPE      an otherwise valid SA_ADD with encap TYPE
   ctlraw.py SOCK wrap-len        an ERROR header with length 0xfffffff8, its
@@ -124,10 +124,11 @@ def sa_add(encap):
     none = bytes(20)
     sa = struct.pack("=IBBBB", 0, 1, 2, encap, 0)  # parser, dir in, transport
     sa += struct.pack("!I", 0x7001) + struct.pack("=I", 0)  # spi, flags
-    sa += addr4("198.51.100.7") + addr4("192.0.2.1") + none + none + none
+    sa += addr4("198.51.100.7") + addr4("192.0.2.1") + none  # src, dst, encap_oa
+    sa += bytes(52 * 8)  # sel[8]: none used
     sa += struct.pack("!HH", 4500, 4500)
     sa += struct.pack("=IIIIIII", 0, 0, 0, 0, 0, 0, 0)  # ifindex .. oseq_hi
-    sa += struct.pack("=III", 0, 0, 0)  # tfcpad, owner, pad
+    sa += struct.pack("=III", 0, 0, 0)  # tfcpad, owner, nsel
     sa += bytes(8 * 6)  # limits
     aead = b"rfc4106(gcm(aes))".ljust(64, b"\0")
     aead += struct.pack("=II", 20, 128) + bytes(range(1, 21)).ljust(64, b"\0")

@@ -11,7 +11,7 @@
 # test_decap_multiqueue gives the veth two RX queues.
 
 DECAP_TESTS="test_decap_tunnel_gcm test_decap_suites test_decap_transport_nat
-	test_decap_outer_ipv6 test_decap_selector_and_esn test_decap_nat_mapping
+	test_decap_outer_ipv6 test_decap_selector_and_esn test_decap_selectors test_decap_nat_mapping
 	test_decap_suite_matrix test_decap_invalid test_decap_napt
 	test_decap_multiqueue"
 
@@ -308,6 +308,37 @@ test_decap_outer_ipv6() {
 	esp --to "$UET_GW6" --suite gcm --key "$K_GCM" --spi 0x4001 --mode tunnel \
 		--inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000 --payload "$p" --seq 1 || return
 	dec_expect_rx 5000 v4 "$p"
+}
+
+# Several selectors, protocols and ports on one inbound SA: an authentic
+# packet is delivered when it matches any of them (RFC 4301 5.2), and
+# dropped as XfrmInTmplMismatch when it matches none.
+test_decap_selectors() {
+	local p n=0
+	dec_up || return
+	dec_sa_in 0x5002 tunnel aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 \
+		encap espinudp 4500 4500 0.0.0.0 \
+		sel src 203.0.113.0/25 dst "$INNER_GW4" proto udp dport 5000 \
+		sel src 203.0.113.128/25 dst "$INNER_GW4/32" || return
+	local tun=(--to "$UET_GW4" --suite gcm --key "$K_GCM" --spi 0x5002 --mode tunnel)
+	p=$(hexof "first selector: udp to 5000")
+	esp "${tun[@]}" --inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000 \
+		--payload "$p" --seq 1 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	p=$(hexof "second selector: any protocol, any port")
+	esp "${tun[@]}" --inner-src 203.0.113.200 --inner-dst "$INNER_GW4" --dport 5000 \
+		--payload "$p" --seq 2 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	# Each of these misses every selector: port, source, destination.
+	for args in "--inner-src $INNER_PEER4 --inner-dst $INNER_GW4 --dport 5001" \
+		"--inner-src 198.51.100.77 --inner-dst $INNER_GW4 --dport 5000" \
+		"--inner-src $INNER_PEER4 --inner-dst 198.51.100.2 --dport 5000"; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086 # the words of one case
+		esp "${tun[@]}" $args --payload "$(hexof "miss $n")" --seq $((n + 2)) || return
+		dstat_is XfrmInTmplMismatch "$n" || return
+	done
+	dstat_is DecapOk 2
 }
 
 test_decap_selector_and_esn() {

@@ -23,13 +23,14 @@ SWAN_TESTS="test_swan_suites_through_napt test_swan_rfc8221_suites test_swan_bot
 	test_swan_terminate_leaves_nothing
 	test_swan_udpespd_absent_then_back test_swan_survives_udpespd_kill9 test_swan_rekey_under_traffic
 	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone
-	test_swan_plugin_without_me_refused"
+	test_swan_plugin_without_me_refused test_swan_traffic_selectors"
 
 SWAN_PLUGIN=$UET_BUILD/libstrongswan-kernel-udpesp.so
 SWAN_CHARON=${CHARON:-/usr/lib/ipsec/charon}
 SWAN_PLUGDIR=/usr/lib/ipsec/plugins
 SWAN_CLIENT_IN=203.0.113.2
 SWAN_GW_IN=198.51.100.1
+SWAN_GW_IN2=198.51.100.65
 
 # swan_run BODY: BODY with the NAT namespace removed afterwards.
 swan_run() {
@@ -172,9 +173,10 @@ swanctl_at() { local s=$1; shift; swanctl "$@" --uri "unix://$UET_TMP/$s/charon.
 # client initiates.
 swan_up() {
 	SWAN_PSK=0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	swan_conf gw "$UET_GW4" "%any" "$SWAN_GW_IN/32" "$SWAN_CLIENT_IN/32" kernel-udpesp "$1" \
+	swan_conf gw "$UET_GW4" "%any" "${SWAN_GW_TS:-$SWAN_GW_IN/32}" "$SWAN_CLIENT_IN/32" \
+		kernel-udpesp "$1" \
 		"${SWAN_GW_EXTRA:-}" "${SWAN_CHILD_EXTRA:-} ${SWAN_GW_CHILD_EXTRA:-}"
-	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "$SWAN_GW_IN/32" \
+	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "${SWAN_GW_TS:-$SWAN_GW_IN/32}" \
 		"${SWAN_CLIENT_KERNEL:-kernel-libipsec}" "$1" "" \
 		"${SWAN_CHILD_EXTRA:-} ${SWAN_CLIENT_CHILD_EXTRA:-}"
 	SWAN_PSK=
@@ -504,7 +506,7 @@ test_swan_udpespd_absent_then_back() {
 swan_absent() {
 	SWAN_PSK=0x$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 	swan_conf gw "$UET_GW4" "%any" "$SWAN_GW_IN/32" "$SWAN_CLIENT_IN/32" kernel-udpesp aes128gcm16
-	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "$SWAN_GW_IN/32" \
+	swan_conf client "$NAPT_PEER4" "$UET_GW4" "$SWAN_CLIENT_IN/32" "${SWAN_GW_TS:-$SWAN_GW_IN/32}" \
 		kernel-libipsec aes128gcm16
 	SWAN_PSK=
 	swan_napt_up || return
@@ -720,4 +722,54 @@ test_swan_plugin_without_me_refused() {
 		{ fail "the plugin built without ME did not notice"; return; }
 	! grep "loaded plugins" "$d/charon.log" | grep -q kernel-udpesp ||
 		fail "charon loaded the plugin built without ME"
+}
+
+# Several traffic selectors, one with a protocol and port: the gateway's
+# local_ts is udp/5001 on one address and anything on another. Every
+# pair becomes a selector of udpesp's SAs; what the client's libipsec
+# sends inside them arrives; what the gateway would send outside them
+# finds no outbound SA (XfrmOutNoStates) instead of leaving.
+test_swan_traffic_selectors() {
+	swan_check_tools || return
+	SWAN_GW_TS="$SWAN_GW_IN/32[udp/5001],$SWAN_GW_IN2/32" swan_run swan_ts
+}
+
+# swan_udp_once NS SRC DST PORT TEXT: one datagram from SRC.
+swan_udp_once() {
+	nsx "$1" "$PYTHON" - "$2" "$3" "$4" "$5" <<-'PY' >>"$UET_LOG" 2>&1
+		import socket, sys
+		s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+		s.bind((sys.argv[1], 0))
+		s.sendto(sys.argv[4].encode(), (sys.argv[2], int(sys.argv[3])))
+	PY
+}
+
+swan_ts() {
+	local spi_in spi_out h_in sel p
+	swan_up aes128gcm16 || return
+	q ip -n "$UET_NS_GW" addr add "$SWAN_GW_IN2/32" dev lo || { fail "second inner address"; return; }
+	read -r spi_in spi_out <<<"$(swan_gw_spis)"
+	h_in=$(swan_sa_handle "$spi_in")
+	sel=$(swan_ctl -j sa show handle "$h_in" | jq -c '.sel')
+	echo "inbound SA selectors: $sel" >>"$UET_LOG"
+	jq -e --arg c "$SWAN_CLIENT_IN/32" --arg g1 "$SWAN_GW_IN/32" --arg g2 "$SWAN_GW_IN2/32" '
+		length == 2 and all(.src == $c) and
+		any(.dst == $g1 and .proto == 17 and .dport.from == 5001 and .dport.to == 5001) and
+		any(.dst == $g2 and .proto == 0 and .dport.from == 0 and .dport.to == 65535)' \
+		<<<"$sel" >/dev/null || { fail "inbound SA selectors: $sel"; return; }
+	# Inside the selectors: UDP to 5001 on the first address, ICMP to the second.
+	uet_listen rx 5001 || return
+	p=$(hexof "udp/5001, the first selector")
+	swan_udp_once "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN" 5001 "udp/5001, the first selector" ||
+		{ fail "udp send"; return; }
+	uet_expect_rx rx 5001 v4 "$p" || return
+	swan_ping "$UET_NS_PEER" "$SWAN_CLIENT_IN" "$SWAN_GW_IN2" || return
+	swan_ping "$UET_NS_GW" "$SWAN_GW_IN2" "$SWAN_CLIENT_IN" || return
+	[ "$(swan_ctl -j stats | jq -r .counters.XfrmInTmplMismatch)" = 0 ] ||
+		{ fail "the gateway refused packets inside the selectors"; return; }
+	# Outside: ICMP from the first address matches no outbound selector.
+	! q nsx "$UET_NS_GW" ping -c 2 -i 0.2 -W 1 -I "$SWAN_GW_IN" "$SWAN_CLIENT_IN" ||
+		{ fail "ICMP outside the traffic selectors went through"; return; }
+	[ "$(swan_ctl -j stats | jq -r .counters.XfrmOutNoStates)" -ge 2 ] ||
+		fail "XfrmOutNoStates $(swan_ctl -j stats | jq -r .counters.XfrmOutNoStates), want >= 2"
 }

@@ -47,6 +47,7 @@ struct fz_sa {
 	struct esp_crypto_thread *t;
 	struct udpesp_replay replay;
 	struct esp_decap_sa dsa;
+	struct esp_sel sel; /* dsa's selector, when it has one */
 };
 
 static inline void fz_die(const char *what)

@@ -46,7 +46,9 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		return 0;
 	s = fuzz_esp_decap_sa(data[0]);
 	fz_replay_reset(s, 1000);
-	memset(&s->dsa.sel_src, 0, sizeof(s->dsa.sel_src));
+	memset(&s->sel, 0, sizeof(s->sel));
+	s->dsa.sel = &s->sel;
+	s->dsa.nsel = 0;
 	memset(&s->dsa.orig_src, 0, sizeof(s->dsa.orig_src));
 
 	if (!(data[0] & 64)) {
@@ -76,9 +78,10 @@ int LLVMFuzzerTestOneInput(const __u8 *data, size_t size)
 		flip = data[7];
 		if (flags & 1) {
 			/* Selector: the SA's peer, another host, or a prefix. */
-			fz_esp_addr(&s->dsa.sel_src, s->cfg.src.family, flags & 8 ? 9 : 7);
+			fz_esp_addr(&s->sel.src, s->cfg.src.family, flags & 8 ? 9 : 7);
 			if (flags & 16)
-				s->dsa.sel_src.prefixlen -= 8;
+				s->sel.src.prefixlen -= 8;
+			s->dsa.nsel = 1;
 		}
 		if (flags & 2)
 			fz_esp_addr(&s->dsa.orig_src, s->cfg.src.family, 42);

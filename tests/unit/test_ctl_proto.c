@@ -23,11 +23,11 @@
 
 /* Payload sizes from the _Static_asserts in ctl.h. */
 #define SZ_HELLO 8
-#define SZ_SA 616
+#define SZ_SA 992
 #define SZ_HANDLES 8
 #define SZ_SA_DEL 36
 #define SZ_DEL_RESULT 16
-#define SZ_SA_INFO 656
+#define SZ_SA_INFO 1032
 #define SZ_PARSER 36
 #define SZ_SA_STATS 104
 #define SZ_LINK 28
@@ -630,7 +630,7 @@ Test(ctl_proto, oversized_length)
 static void expect_badmsg(const struct udpesp_ctl_hdr *h, bool reply, const void *payload,
 			  size_t plen, bool header_only)
 {
-	unsigned char wire[16 + 1024], rest[sizeof(wire)];
+	unsigned char wire[16 + 4096], rest[sizeof(wire)];
 	struct ctl_reader r;
 	struct ctl_msg m;
 	int sv[2];

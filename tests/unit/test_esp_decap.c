@@ -29,6 +29,7 @@ struct sa_ctx {
 	struct udpesp_replay replay;
 	struct esp_suite suite;
 	struct esp_decap_sa sa;
+	struct esp_sel sel; /* the vector's one selector: its inner source */
 	struct esp_crypto_thread *t;
 };
 
@@ -89,7 +90,8 @@ static void sa_setup(struct sa_ctx *c, const struct decap_vec *v)
 	cs.encap_sport = cs.encap_dport = htons(4500);
 	cs.replay_window = v->window;
 	cs.flags = v->esn ? UDPESP_CTL_SA_ESN : 0;
-	ctl_addr(&cs.sel_src, &v->sel_src);
+	ctl_addr(&cs.sel[0].src, &v->sel_src);
+	cs.nsel = v->sel_src.family ? 1 : 0;
 	if (ds->aead[0]) {
 		ctl_alg(&cs.aead, ds->aead, ds->key, ds->key_len, ds->bits);
 	} else {
@@ -105,7 +107,10 @@ static void sa_setup(struct sa_ctx *c, const struct decap_vec *v)
 	c->sa.replay = &c->replay;
 	c->sa.mode = v->mode;
 	c->sa.esn = v->esn;
-	esp_addr(&c->sa.sel_src, &v->sel_src);
+	memset(&c->sel, 0, sizeof(c->sel));
+	esp_addr(&c->sel.src, &v->sel_src);
+	c->sa.sel = &c->sel;
+	c->sa.nsel = v->sel_src.family ? 1 : 0;
 	esp_addr(&c->sa.orig_src, &v->orig_src);
 
 	/* The window as the vector says, bits set by hand. */

@@ -23,8 +23,8 @@ static __u64 mark_on_disk(const char *path, __u32 slot)
 	__u64 m = 0;
 
 	cr_assert_not_null(f);
-	/* Header 4096 bytes, 512 per slot, the mark at offset 32 of a record. */
-	cr_assert_eq(fseek(f, 4096 + slot * 512 + 32, SEEK_SET), 0);
+	/* Header 4096 bytes, 1 KiB per slot, the mark at offset 32 of a record. */
+	cr_assert_eq(fseek(f, 4096 + slot * 1024 + 32, SEEK_SET), 0);
 	cr_assert_eq(fread(&m, sizeof(m), 1, f), 1);
 	fclose(f);
 	return m;

@@ -50,8 +50,9 @@ static void base(struct udpesp_ctl_sa *sa)
 	sa->encap_dport = htons(4500);
 	sa->replay_window = 128;
 	sa->flags = UDPESP_CTL_SA_ESN;
-	addr(&sa->sel_src, "203.0.113.0", 24);
-	addr(&sa->sel_dst, "198.18.0.0", 24);
+	sa->nsel = 1;
+	addr(&sa->sel[0].src, "203.0.113.0", 24);
+	addr(&sa->sel[0].dst, "198.18.0.0", 24);
 	alg(&sa->aead, "rfc4106(gcm(aes))", 20, 128);
 }
 
@@ -622,33 +623,34 @@ Test(sa_check, selectors)
 	struct esp_suite s;
 
 	base(&sa);
-	addr(&sa.sel_dst, "2001:db8::", 64);
-	refused_exact(&sa, "sel src is IPv4 and sel dst is IPv6: a selector has one family");
+	addr(&sa.sel[0].dst, "2001:db8::", 64);
+	refused_exact(&sa, "sel src is IPv4 and dst is IPv6: a selector has one family");
 
 	base(&sa);
-	sa.sel_src.prefixlen = 33;
+	sa.sel[0].src.prefixlen = 33;
 	refused_exact(&sa, "sel src: prefix length 33 exceeds 32 for IPv4");
 	base(&sa);
-	addr(&sa.sel_src, "2001:db8::", 129);
-	addr(&sa.sel_dst, "2001:db8:1::", 64);
+	addr(&sa.sel[0].src, "2001:db8::", 129);
+	addr(&sa.sel[0].dst, "2001:db8:1::", 64);
 	refused_exact(&sa, "sel src: prefix length 129 exceeds 128 for IPv6");
 	base(&sa);
-	sa.sel_dst.family = 3;
+	sa.sel[0].dst.family = 3;
 	refused_exact(&sa, "sel dst: address family 3 is not IPv4 or IPv6");
 
 	/* Tunnel mode: the inner family is the selector's, any outer. */
 	base(&sa);
-	addr(&sa.sel_src, "2001:db8::", 64);
-	addr(&sa.sel_dst, "2001:db8:1::", 64);
+	addr(&sa.sel[0].src, "2001:db8::", 64);
+	addr(&sa.sel[0].dst, "2001:db8:1::", 64);
 	accepted(&sa, &s);
 	cr_expect_eq(s.inner_family, UDPESP_AF_INET6);
 	/* Tunnel mode without selector: either family. */
-	memset(&sa.sel_src, 0, sizeof(sa.sel_src));
-	memset(&sa.sel_dst, 0, sizeof(sa.sel_dst));
+	sa.nsel = 0;
 	accepted(&sa, &s);
 	cr_expect_eq(s.inner_family, 0);
 	/* One side only. */
-	addr(&sa.sel_dst, "10.0.0.0", 8);
+	sa.nsel = 1;
+	memset(&sa.sel[0], 0, sizeof(sa.sel[0]));
+	addr(&sa.sel[0].dst, "10.0.0.0", 8);
 	accepted(&sa, &s);
 	cr_expect_eq(s.inner_family, UDPESP_AF_INET);
 
@@ -657,14 +659,68 @@ Test(sa_check, selectors)
 	sa.mode = UDPESP_MODE_TRANSPORT;
 	accepted(&sa, &s);
 	cr_expect_eq(s.inner_family, UDPESP_AF_INET);
-	addr(&sa.sel_src, "2001:db8::", 64);
-	addr(&sa.sel_dst, "2001:db8:1::", 64);
+	addr(&sa.sel[0].src, "2001:db8::", 64);
+	addr(&sa.sel[0].dst, "2001:db8:1::", 64);
 	refused_exact(
 		&sa, "transport mode keeps the outer family: sel is IPv6 but src and dst are IPv4");
-	memset(&sa.sel_src, 0, sizeof(sa.sel_src));
-	memset(&sa.sel_dst, 0, sizeof(sa.sel_dst));
+	sa.nsel = 0;
 	accepted(&sa, &s);
 	cr_expect_eq(s.inner_family, UDPESP_AF_INET);
+}
+
+/* Several selectors, protocols and ports (RFC 4301 4.4.1). */
+Test(sa_check, selector_lists_protocols_and_ports)
+{
+	struct udpesp_ctl_sa sa;
+	struct esp_suite s;
+
+	/* Two of one family: that family; of two families: either. */
+	base(&sa);
+	sa.nsel = 2;
+	addr(&sa.sel[1].src, "198.51.100.0", 24);
+	accepted(&sa, &s);
+	cr_expect_eq(s.inner_family, UDPESP_AF_INET);
+	addr(&sa.sel[1].dst, "2001:db8:5::", 48);
+	refused_exact(&sa, "sel 2 src is IPv4 and dst is IPv6: a selector has one family");
+	memset(&sa.sel[1], 0, sizeof(sa.sel[1]));
+	addr(&sa.sel[1].dst, "2001:db8:5::", 48);
+	accepted(&sa, &s);
+	cr_expect_eq(s.inner_family, 0);
+	/* A selector without addresses leaves the family open too. */
+	memset(&sa.sel[1], 0, sizeof(sa.sel[1]));
+	sa.sel[1].proto = 47;
+	accepted(&sa, &s);
+	cr_expect_eq(s.inner_family, 0);
+
+	sa.nsel = UDPESP_SEL_MAX + 1;
+	refused_exact(&sa, "9 selectors: an SA has at most 8");
+
+	/* Ports: only with a protocol that has them, never an empty range. */
+	base(&sa);
+	sa.sel[0].proto = 6;
+	sa.sel[0].dport_lo = sa.sel[0].dport_hi = 443;
+	sa.sel[0].sport_lo = 1024;
+	sa.sel[0].sport_hi = 65535;
+	accepted(&sa, &s);
+	sa.sel[0].proto = 132; /* SCTP */
+	accepted(&sa, &s);
+	sa.sel[0].proto = 1;
+	refused_exact(&sa,
+		      "sel sport: ports need proto tcp, udp, udplite, sctp or dccp (proto is 1)");
+	sa.sel[0].proto = 0;
+	refused_exact(&sa,
+		      "sel sport: ports need proto tcp, udp, udplite, sctp or dccp (proto is 0)");
+	sa.sel[0].proto = 17;
+	sa.sel[0].sport_lo = 2000;
+	sa.sel[0].sport_hi = 1000;
+	refused_exact(&sa, "sel sport: range 2000-1000 is empty");
+	sa.sel[0].sport_lo = sa.sel[0].sport_hi = 0;
+	sa.sel[0].dport_hi = 0;
+	refused_exact(&sa, "sel dport: range 443-0 is empty");
+	/* A protocol alone is fine: ICMP, GRE, ... */
+	sa.sel[0].dport_lo = 0;
+	sa.sel[0].proto = 1;
+	accepted(&sa, &s);
 }
 
 /* The parser handle belongs to inbound SAs; outbound ones ignore it. */

@@ -70,36 +70,56 @@ Test(sa_esp, outbound_params_carry_every_field)
 	cr_assert_not(p.esn);
 }
 
-Test(sa_esp, inbound_selector_and_original_address)
+Test(sa_esp, inbound_selectors_and_original_address)
 {
 	struct udpesp_ctl_sa cfg = { .dir = UDPESP_DIR_IN, .mode = UDPESP_MODE_TUNNEL };
+	struct esp_sel sel[UDPESP_SEL_MAX];
 	struct udpesp_replay replay;
 	struct esp_suite suite;
 	struct esp_decap_sa d;
 
-	ctl(&cfg.sel_src, "203.0.113.0", 24);
+	cfg.nsel = 2;
+	ctl(&cfg.sel[0].src, "203.0.113.0", 24);
+	ctl(&cfg.sel[0].dst, "192.0.2.0", 25);
+	cfg.sel[1].proto = 6;
+	cfg.sel[1].sport_lo = 1024;
+	cfg.sel[1].sport_hi = 65535;
+	cfg.sel[1].dport_lo = cfg.sel[1].dport_hi = 443;
 	ctl(&cfg.encap_oa, "198.51.100.9", 32);
-	sa_esp_decap_sa(&d, &cfg, &suite, NULL, &replay);
+	cr_assert_eq(sa_esp_sels(sel, &cfg), 2);
+	sa_esp_decap_sa(&d, &cfg, &suite, NULL, &replay, sel, 2);
 	cr_assert_eq(d.suite, &suite);
 	cr_assert_eq(d.replay, &replay);
 	cr_assert_eq(d.mode, UDPESP_MODE_TUNNEL);
 	cr_assert_not(d.esn);
-	addr_is(&d.sel_src, &cfg.sel_src);
+	cr_assert_eq(d.sel, sel);
+	cr_assert_eq(d.nsel, 2);
+	addr_is(&sel[0].src, &cfg.sel[0].src);
+	addr_is(&sel[0].dst, &cfg.sel[0].dst);
+	cr_assert(is_none(&sel[1].src) && is_none(&sel[1].dst));
+	cr_assert_eq(sel[1].proto, 6);
+	cr_assert(sel[1].sport[0] == 1024 && sel[1].sport[1] == 65535);
+	cr_assert(sel[1].dport[0] == 443 && sel[1].dport[1] == 443);
 	addr_is(&d.orig_src, &cfg.encap_oa);
 
-	/* A /0 selector takes any inner source, of either family. */
-	ctl(&cfg.sel_src, "0.0.0.0", 0);
+	/* A /0 prefix keeps its family: it takes any address of that family. */
+	cfg.nsel = 1;
+	ctl(&cfg.sel[0].src, "0.0.0.0", 0);
 	/* 0.0.0.0 and :: are how ip xfrm says "original address unknown". */
 	ctl(&cfg.encap_oa, "::", 128);
 	cfg.flags = UDPESP_CTL_SA_ESN;
-	sa_esp_decap_sa(&d, &cfg, &suite, NULL, &replay);
-	cr_assert(is_none(&d.sel_src));
+	cr_assert_eq(sa_esp_sels(sel, &cfg), 1);
+	addr_is(&sel[0].src, &cfg.sel[0].src);
+	sa_esp_decap_sa(&d, &cfg, &suite, NULL, &replay, sel, 1);
 	cr_assert(is_none(&d.orig_src));
 	cr_assert(d.esn);
 
-	memset(&cfg.sel_src, 0, sizeof(cfg.sel_src));
+	/* No selector: every packet; more than UDPESP_SEL_MAX are never read. */
+	cfg.nsel = 0;
 	memset(&cfg.encap_oa, 0, sizeof(cfg.encap_oa));
-	sa_esp_decap_sa(&d, &cfg, &suite, NULL, &replay);
-	cr_assert(is_none(&d.sel_src));
+	cr_assert_eq(sa_esp_sels(sel, &cfg), 0);
+	sa_esp_decap_sa(&d, &cfg, &suite, NULL, &replay, sel, 0);
 	cr_assert(is_none(&d.orig_src));
+	cfg.nsel = 1000;
+	cr_assert_eq(sa_esp_sels(sel, &cfg), UDPESP_SEL_MAX);
 }

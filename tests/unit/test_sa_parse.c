@@ -134,8 +134,8 @@ Test(sa_parse, design_example)
 	addr_is(&sa.encap_oa, "0.0.0.0", 32);
 	cr_expect_eq(sa.replay_window, 128);
 	cr_expect_eq(sa.flags, UDPESP_CTL_SA_ESN);
-	addr_is(&sa.sel_src, "203.0.113.0", 24);
-	addr_is(&sa.sel_dst, "198.18.0.0", 24);
+	addr_is(&sa.sel[0].src, "203.0.113.0", 24);
+	addr_is(&sa.sel[0].dst, "198.18.0.0", 24);
 	cr_expect_eq(sa.ifindex, if_nametoindex("lo"));
 	cr_expect_neq(sa.ifindex, 0);
 	cr_expect_eq(sa.offload, UDPESP_OFFLOAD_AUTO);
@@ -185,8 +185,8 @@ Test(sa_parse, every_keyword)
 	cr_expect_eq(sa.replay_window, 0);
 	cr_expect_eq(sa.flags, UDPESP_CTL_SA_ESN | UDPESP_CTL_SA_HAS_REPLAY_SEQ |
 				       UDPESP_CTL_SA_HAS_REPLAY_OSEQ);
-	addr_is(&sa.sel_src, "2001:db8:a::", 48);
-	addr_is(&sa.sel_dst, "2001:db8:b::1", 128);
+	addr_is(&sa.sel[0].src, "2001:db8:a::", 48);
+	addr_is(&sa.sel[0].dst, "2001:db8:b::1", 128);
 	cr_expect_eq(sa.ifindex, if_nametoindex("lo"));
 	cr_expect_eq(sa.offload, UDPESP_OFFLOAD_KFUNC);
 	cr_expect_eq(sa.reqid, 0xffffffff);
@@ -214,8 +214,7 @@ Test(sa_parse, minimal_and_defaults)
 	cr_expect_eq(sa.offload, UDPESP_OFFLOAD_AUTO);
 	cr_expect_eq(sa.encap, UDPESP_ENCAP_NONE);
 	cr_expect_eq(sa.ifindex, 0);
-	cr_expect_eq(sa.sel_src.family, 0);
-	cr_expect_eq(sa.sel_dst.family, 0);
+	cr_expect_eq(sa.nsel, 0);
 	cr_expect_eq(sa.flags, 0);
 	/* Order does not matter. */
 	add_ok("spi 0x1001 dst 192.0.2.1 src 198.51.100.7 dir in", &sa);
@@ -251,11 +250,11 @@ Test(sa_parse, values)
 	cr_expect_eq(sa.auth.key_len, 64);
 	/* Selector without /LEN is one host; /0 is everything. */
 	add_ok(BASE "sel dst 10.1.2.3 src 0.0.0.0/0", &sa);
-	addr_is(&sa.sel_dst, "10.1.2.3", 32);
-	addr_is(&sa.sel_src, "0.0.0.0", 0);
+	addr_is(&sa.sel[0].dst, "10.1.2.3", 32);
+	addr_is(&sa.sel[0].src, "0.0.0.0", 0);
 	add_ok(BASE "sel src ::/0", &sa);
-	addr_is(&sa.sel_src, "::", 0);
-	cr_expect_eq(sa.sel_dst.family, 0);
+	addr_is(&sa.sel[0].src, "::", 0);
+	cr_expect_eq(sa.sel[0].dst.family, 0);
 	/* Flags may come as a list or repeated. */
 	add_ok(BASE "flag esn esn flag esn", &sa);
 	cr_expect_eq(sa.flags, UDPESP_CTL_SA_ESN);
@@ -281,8 +280,8 @@ Test(sa_parse, abbreviations)
 	cr_expect_eq(sa.encap, UDPESP_ENCAP_ESPINUDP);
 	cr_expect_eq(sa.replay_window, 64);
 	cr_expect(sa.flags & UDPESP_CTL_SA_ESN);
-	addr_is(&sa.sel_src, "10.0.0.0", 8);
-	addr_is(&sa.sel_dst, "10.1.0.0", 16);
+	addr_is(&sa.sel[0].src, "10.0.0.0", 8);
+	addr_is(&sa.sel[0].dst, "10.1.0.0", 16);
 	cr_expect_eq(sa.ifindex, if_nametoindex("lo"));
 	cr_expect_eq(sa.offload, UDPESP_OFFLOAD_XSK);
 	cr_expect_eq(sa.reqid, 5);
@@ -334,13 +333,62 @@ Test(sa_parse, required)
 	add_err("dir in src 198.51.100.7 dst 192.0.2.1", "\"spi\" is required");
 }
 
+/* Each `sel` adds a selector; proto and ports as ip xfrm's selector. */
+Test(sa_parse, selectors_protocols_and_ports)
+{
+	struct udpesp_ctl_sa sa;
+
+	add_ok(BASE "sel src 10.0.0.0/8 sel dst 10.0.0.0/8 proto tcp dport 443 "
+		    "sel src 2001:db8::/32 proto 132 sport 1024-65535 dport 36412-36422 reqid 3",
+	       &sa);
+	cr_assert_eq(sa.nsel, 3);
+	addr_is(&sa.sel[0].src, "10.0.0.0", 8);
+	cr_expect_eq(sa.sel[0].dst.family, 0);
+	cr_expect_eq(sa.sel[0].proto, 0);
+	cr_expect_eq(sa.sel[1].src.family, 0);
+	addr_is(&sa.sel[1].dst, "10.0.0.0", 8);
+	cr_expect_eq(sa.sel[1].proto, 6);
+	cr_expect(sa.sel[1].dport_lo == 443 && sa.sel[1].dport_hi == 443);
+	cr_expect(sa.sel[1].sport_lo == 0 && sa.sel[1].sport_hi == 0);
+	addr_is(&sa.sel[2].src, "2001:db8::", 32);
+	cr_expect_eq(sa.sel[2].proto, 132);
+	cr_expect(sa.sel[2].sport_lo == 1024 && sa.sel[2].sport_hi == 65535);
+	cr_expect(sa.sel[2].dport_lo == 36412 && sa.sel[2].dport_hi == 36422);
+	cr_expect_eq(sa.reqid, 3);
+	add_ok(BASE
+	       "sel proto udp sport 0-65535 sel proto ipv6-icmp sel proto icmpv6 sel proto gre",
+	       &sa);
+	cr_assert_eq(sa.nsel, 4);
+	cr_expect(sa.sel[0].proto == 17 && sa.sel[0].sport_lo == 0 && sa.sel[0].sport_hi == 65535);
+	cr_expect(sa.sel[1].proto == 58 && sa.sel[2].proto == 58 && sa.sel[3].proto == 47);
+
+	add_err(BASE "sel proto", "sel proto: missing PROTO");
+	add_err(BASE "sel proto tcpx",
+		"sel proto: \"tcpx\" is not an IP protocol (a name such as tcp, or 0-255)");
+	add_err(BASE "sel proto 256",
+		"sel proto: \"256\" is not an IP protocol (a name such as tcp, or 0-255)");
+	add_err(BASE "sel proto tcp dport", "sel dport: missing PORT[-PORT]");
+	add_err(BASE "sel proto tcp dport 0", "sel dport: \"0\" is an empty range or port 0");
+	add_err(BASE "sel proto tcp dport 9-8", "sel dport: \"9-8\" is an empty range or port 0");
+	add_err(BASE "sel proto tcp sport 65536",
+		"sel sport: \"65536\" is not a port or port range (PORT[-PORT], 0-65535)");
+	add_err(BASE "sel proto tcp sport 1-",
+		"sel sport: \"1-\" is not a port or port range (PORT[-PORT], 0-65535)");
+	add_err(BASE "sel proto tcp sport -1",
+		"sel sport: \"-1\" is not a port or port range (PORT[-PORT], 0-65535)");
+	add_err(BASE "sel proto tcp proto udp", "sel: \"proto\" is given twice");
+	add_err(BASE "sel src 10.0.0.1 sel src 10.0.0.2 sel src 10.0.0.3 sel src 10.0.0.4 "
+		     "sel src 10.0.0.5 sel src 10.0.0.6 sel src 10.0.0.7 sel src 10.0.0.8 "
+		     "sel src 10.0.0.9",
+		"sel: at most 8 selectors");
+}
+
 Test(sa_parse, unknown_and_duplicate)
 {
 	add_err(BASE "foo", "unknown keyword \"foo\"");
 	add_err(BASE "if_id 5", "unknown keyword \"if_id\"");
 	add_err(BASE "spi 0x1002", "\"spi\" is given twice");
 	add_err(BASE "mode tunnel mode transport", "\"mode\" is given twice");
-	add_err(BASE "sel src 10.0.0.0/8 sel dst 10.0.0.0/8", "\"sel\" is given twice");
 	add_err(BASE "aead rfc4106(gcm(aes)) " KEY20 " 128 aead rfc4106(gcm(aes)) " KEY20 " 128",
 		"\"aead\" is given twice");
 	add_err(BASE "auth hmac(sha256) " KEY32 " auth-trunc hmac(sha256) " KEY32 " 128",
@@ -371,8 +419,9 @@ Test(sa_parse, missing_values)
 	add_err(BASE "encap espinudp", "encap: missing SPORT");
 	add_err(BASE "encap espinudp 4500", "encap: missing DPORT");
 	add_err(BASE "encap espinudp 4500 4500", "encap: missing ADDR");
-	add_err(BASE "sel", "sel: expected src PREFIX and/or dst PREFIX");
-	add_err(BASE "sel dev lo", "sel: expected src PREFIX and/or dst PREFIX");
+	add_err(BASE "sel", "sel: expected src PREFIX, dst PREFIX, proto PROTO, sport or dport");
+	add_err(BASE "sel dev lo",
+		"sel: expected src PREFIX, dst PREFIX, proto PROTO, sport or dport");
 	add_err(BASE "sel src", "sel src: missing PREFIX");
 	add_err(BASE "dev", "dev: missing IFNAME");
 	add_err(BASE "offload", "offload: missing auto, xsk or kfunc");

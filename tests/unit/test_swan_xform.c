@@ -425,3 +425,110 @@ Test(swan_xform, selectors_merge_into_the_covering_prefix)
 	expect_sel(&sel, "2001:db8::", 64);
 	cr_assert_eq(xform_sel_merge(&sel, 7, &v6, 64), -EAFNOSUPPORT);
 }
+
+static struct xform_ts ts4(const char *addr, uint8_t len, uint8_t proto, uint16_t from, uint16_t to)
+{
+	struct xform_ts t = { .family = UDPESP_AF_INET,
+			      .prefixlen = len,
+			      .exact = true,
+			      .proto = proto,
+			      .from_port = from,
+			      .to_port = to };
+
+	inet_pton(AF_INET, addr, t.addr);
+	return t;
+}
+
+static struct xform_ts ts6(const char *addr, uint8_t len)
+{
+	struct xform_ts t = {
+		.family = UDPESP_AF_INET6, .prefixlen = len, .exact = true, .to_port = 0xffff
+	};
+
+	inet_pton(AF_INET6, addr, t.addr);
+	return t;
+}
+
+/* One selector per pair of traffic selectors, as charon's one policy per pair. */
+Test(swan_xform, selectors_one_per_pair)
+{
+	struct xform_ts src[3] = { ts4("203.0.113.0", 24, 0, 0, 0xffff),
+				   ts4("198.51.100.0", 25, 0, 0, 0xffff), ts6("2001:db8:a::", 48) };
+	struct xform_ts dst[2] = { ts4("192.0.2.0", 24, 0, 0, 0xffff), ts6("2001:db8:b::", 48) };
+	struct udpesp_ctl_sa sa = { 0 };
+	unsigned int notes;
+
+	cr_assert_eq(xform_sels(src, 3, dst, 2, &sa, &notes), 0);
+	cr_assert_eq(sa.nsel, 3, "two IPv4 pairs and one IPv6 pair, no mixed ones");
+	expect_sel(&sa.sel[0].src, "203.0.113.0", 24);
+	expect_sel(&sa.sel[0].dst, "192.0.2.0", 24);
+	expect_sel(&sa.sel[1].src, "198.51.100.0", 25);
+	expect_sel(&sa.sel[1].dst, "192.0.2.0", 24);
+	expect_sel(&sa.sel[2].src, "2001:db8:a::", 48);
+	expect_sel(&sa.sel[2].dst, "2001:db8:b::", 48);
+	cr_expect_eq(notes, 0);
+	for (int i = 0; i < 3; i++)
+		cr_expect(!sa.sel[i].proto && !sa.sel[i].sport_hi && !sa.sel[i].dport_hi);
+
+	/* None: any packet. */
+	cr_assert_eq(xform_sels(NULL, 0, NULL, 0, &sa, &notes), 0);
+	cr_expect_eq(sa.nsel, 0);
+	/* Pairs that cannot match a packet: refused, never widened to any. */
+	cr_assert_eq(xform_sels(&src[2], 1, dst, 1, &sa, &notes), -EINVAL);
+}
+
+Test(swan_xform, selectors_protocol_and_ports)
+{
+	struct xform_ts src[2] = { ts4("203.0.113.0", 24, 6, 0, 0xffff),
+				   ts4("203.0.113.0", 24, 17, 5060, 5060) };
+	struct xform_ts dst[2] = { ts4("192.0.2.10", 32, 6, 443, 443),
+				   ts4("192.0.2.10", 32, 0, 0, 0xffff) };
+	struct udpesp_ctl_sa sa = { 0 };
+	unsigned int notes;
+
+	cr_assert_eq(xform_sels(src, 2, dst, 2, &sa, &notes), 0);
+	/* tcp x tcp/443, tcp x any, udp/5060 x any (udp x tcp matches nothing). */
+	cr_assert_eq(sa.nsel, 3);
+	cr_expect(sa.sel[0].proto == 6 && sa.sel[0].dport_lo == 443 && sa.sel[0].dport_hi == 443);
+	cr_expect(!sa.sel[0].sport_lo && !sa.sel[0].sport_hi);
+	cr_expect(sa.sel[1].proto == 6 && !sa.sel[1].dport_hi);
+	cr_expect(sa.sel[2].proto == 17 && sa.sel[2].sport_lo == 5060 &&
+		  sa.sel[2].sport_hi == 5060 && !sa.sel[2].dport_hi);
+	cr_expect_eq(notes, 0);
+
+	/* ICMP type/code, and ports without a protocol, are widened and said. */
+	src[0] = ts4("203.0.113.0", 24, 1, 0x0800, 0x08ff);
+	cr_assert_eq(xform_sels(src, 1, &dst[1], 1, &sa, &notes), 0);
+	cr_expect(sa.nsel == 1 && sa.sel[0].proto == 1 && !sa.sel[0].sport_hi);
+	cr_expect_eq(notes, XFORM_SEL_ICMP);
+	src[0] = ts4("203.0.113.0", 24, 0, 80, 80);
+	cr_assert_eq(xform_sels(src, 1, &dst[1], 1, &sa, &notes), 0);
+	cr_expect(sa.nsel == 1 && !sa.sel[0].proto && !sa.sel[0].sport_hi);
+	cr_expect_eq(notes, XFORM_SEL_PORTS);
+	/* A range that is not a subnet: its covering subnet, said. */
+	src[0] = ts4("203.0.113.0", 24, 0, 0, 0xffff);
+	src[0].exact = false;
+	cr_assert_eq(xform_sels(src, 1, &dst[1], 1, &sa, &notes), 0);
+	cr_expect_eq(notes, XFORM_SEL_RANGE);
+}
+
+/* Over UDPESP_SEL_MAX pairs: the covering prefix per family and side. */
+Test(swan_xform, selectors_too_many_pairs_merge)
+{
+	struct xform_ts src[3], dst[3];
+	struct udpesp_ctl_sa sa = { 0 };
+	unsigned int notes;
+
+	src[0] = ts4("203.0.113.0", 26, 0, 0, 0xffff);
+	src[1] = ts4("203.0.113.64", 26, 0, 0, 0xffff);
+	src[2] = ts4("203.0.113.128", 26, 6, 0, 0xffff);
+	dst[0] = ts4("192.0.2.0", 26, 0, 0, 0xffff);
+	dst[1] = ts4("192.0.2.64", 26, 0, 0, 0xffff);
+	dst[2] = ts4("192.0.2.192", 26, 0, 0, 0xffff);
+	cr_assert_eq(xform_sels(src, 3, dst, 3, &sa, &notes), 0);
+	cr_expect(notes & XFORM_SEL_MERGED);
+	cr_assert_eq(sa.nsel, 1);
+	expect_sel(&sa.sel[0].src, "203.0.113.0", 24);
+	expect_sel(&sa.sel[0].dst, "192.0.2.0", 24);
+	cr_expect_eq(sa.sel[0].proto, 0);
+}
