@@ -188,7 +188,7 @@ test_kfunc_nat_mapping() {
 	p=$(hexof "from the new mapping, via XDP")
 	esp "${tun[@]}" --sport 4501 --payload "$p" --seq 2 || return
 	dec_expect_rx 5000 v4 "$p" || return
-	uet_wait $DEC_WAIT dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
+	uet_wait "$DEC_WAIT" dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
 	dec_monitor_sync "$mon" || { fail "monitor: no sa-deleted event"; return; }
 	[ "$(dec_mappings "$mon" | wc -l)" = 1 ] || { fail "want one mapping event: $(cat "$mon")"; return; }
 	[ "$(dec_encap "$h_out" dport)" = 4501 ] ||
@@ -223,7 +223,7 @@ test_kfunc_nat_mapping_adopted() {
 		--socket "$DEC_SOCK" --pin-dir "$UET_PIN" --max-sa 1024 \
 		--log "$UET_TMP/udpespd.log" --debug &
 	UET_PIDS+=($!)
-	uet_wait $DEC_WAIT q dctl_out link list || { fail "udpespd did not restart: $(tail -5 "$UET_TMP/udpespd.log")"; return; }
+	uet_wait "$DEC_WAIT" q dctl_out link list || { fail "udpespd did not restart: $(tail -5 "$UET_TMP/udpespd.log")"; return; }
 	grep -q 'kfunc backend ready' "$UET_TMP/udpespd.log" || { fail "no kfunc backend after the restart"; return; }
 	[ "$(kf_offload "$h_in")" = kfunc ] || { fail "not adopted on kfunc: $(kf_offload "$h_in")"; return; }
 	dec_monitor "$mon" || return
@@ -232,7 +232,7 @@ test_kfunc_nat_mapping_adopted() {
 	p=$(hexof "new mapping, adopted SA")
 	esp "${tun[@]}" --sport 4501 --payload "$p" --seq 1 || return
 	dec_expect_rx 5000 v4 "$p" || return
-	uet_wait $DEC_WAIT dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
+	uet_wait "$DEC_WAIT" dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
 	[ "$(dec_encap "$h_out" dport)" = 4501 ] ||
 		fail "outbound SA did not follow: $(dctl_out -j sa show handle "$h_out")"
 }
