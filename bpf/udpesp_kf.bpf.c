@@ -18,7 +18,8 @@
  *  udpesp_kf_del  (syscall) take the context out and release it;
  *  udpesp_kf_init (xdp, run once by test-run) H = E_K(0^128) through the
  *                 context, and the slot's GHASH table from it;
- *  udpesp_kf_xdp  (xdp, tail call) the packet path.
+ *  udpesp_kf_xdp  (xdp, tail call) the packet path; a peer's new NAT
+ *                 mapping goes to udpespd through udpesp_kf_peer.
  */
 #include "lib/maps.h"
 #include "lib/stats.h"
@@ -38,6 +39,15 @@ struct {
 	__type(key, __u32);
 	__type(value, struct udpesp_kf_sa);
 } udpesp_kf_sa SEC(".maps");
+
+/*
+ * NAT mappings for udpespd (struct udpesp_kf_peer_ev), one record per
+ * change. Not pinned either: nobody else would read it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} udpesp_kf_peer SEC(".maps");
 
 SEC("syscall")
 int udpesp_kf_new(struct udpesp_kf_args *a)
@@ -136,6 +146,43 @@ int udpesp_kf_init(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/*
+ * Never called, so never loaded: puts the ring's record type into the
+ * object's BTF, for bpftool and tests/unit/test_abi.c.
+ */
+static __attribute__((used)) int udpesp_kf_btf_types(struct udpesp_kf_peer_ev *ev
+						     __attribute__((unused)))
+{
+	return 0;
+}
+
+/*
+ * An authenticated packet from another outer address or port than the SA
+ * records: tell udpespd, then record it, so each change is reported once.
+ * With the ring full, nothing is recorded and the next packet tries again.
+ */
+static __always_inline void kf_note_peer(struct udpesp_kf_sa *kf, __u32 slot,
+					 const struct kf_pkt *k)
+{
+	struct udpesp_kf_peer_ev ev = {
+		.slot = slot,
+		.gen = kf->gen,
+		.family = k->family,
+		.port = k->sport,
+	};
+
+	if (kf->peer.family == k->family && kf->peer_port == k->sport &&
+	    kf->peer.addr[0] == k->saddr[0] && kf->peer.addr[1] == k->saddr[1] &&
+	    kf->peer.addr[2] == k->saddr[2] && kf->peer.addr[3] == k->saddr[3])
+		return;
+	__builtin_memcpy(ev.addr, k->saddr, sizeof(ev.addr));
+	if (bpf_ringbuf_output(&udpesp_kf_peer, &ev, sizeof(ev), 0))
+		return;
+	kf->peer.family = k->family;
+	__builtin_memcpy(kf->peer.addr, k->saddr, sizeof(kf->peer.addr));
+	kf->peer_port = k->sport;
+}
+
 /* Each verdict's global and per-SA counter: udpesp/verdict.h's table. */
 static __always_inline void kf_count(int v, struct udpesp_sa_stats *st)
 {
@@ -196,6 +243,9 @@ int udpesp_kf_xdp(struct xdp_md *ctx)
 		count(UDPESP_CNT_RX_NO_BACKEND);
 		return XDP_PASS;
 	}
+	/* Authentic, its number taken: only now may it move the peer. */
+	if (v == UDPESP_DECAP_OK)
+		kf_note_peer(kf, slot, &k);
 	if (v == UDPESP_DECAP_OK)
 		v = kf_deliver(ctx, s, kf, &k);
 	if (v != UDPESP_DECAP_OK) {

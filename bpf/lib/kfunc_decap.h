@@ -92,6 +92,8 @@ struct kf_pkt {
 	__u32 l3, hlen, esp, esp_len, ct_len, frame_len;
 	__u8 family;
 	__u8 outer_ecn;
+	__be16 sport; /* outer source and UDP port: the peer's NAT mapping */
+	__be32 saddr[4];
 	__u64 seq;
 	/* results */
 	__u32 data_len; /* payload before padding (transport: the segment) */
@@ -400,6 +402,11 @@ static __always_inline int kf_parse(struct xdp_md *ctx, struct kf_scratch *s, __
 	    bpf_xdp_load_bytes(ctx, l4, udp, sizeof(udp)))
 		return UDPESP_DROP_HDR;
 	k->outer_ecn = udpesp_ecn_of(s->ip, k->family);
+	if (k->family == UDPESP_AF_INET)
+		__builtin_memcpy(k->saddr, s->ip + 12, 4);
+	else
+		__builtin_memcpy(k->saddr, s->ip + 8, 16);
+	__builtin_memcpy(&k->sport, udp, 2);
 	k->esp_len = kf_get16(udp + 4) - UDPESP_UDP_HLEN;
 	if (k->esp_len < UDPESP_ESP_HLEN + KF_IV_LEN + 4 + icv_len ||
 	    k->esp + k->esp_len > k->frame_len)

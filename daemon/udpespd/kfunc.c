@@ -104,7 +104,10 @@ static int kfunc_reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
 		if (err)
 			return err;
 	}
-	return bpf_map__set_pin_path(skel->maps.udpesp_kf_sa, NULL);
+	err = bpf_map__set_pin_path(skel->maps.udpesp_kf_sa, NULL);
+	if (!err)
+		err = bpf_map__set_pin_path(skel->maps.udpesp_kf_peer, NULL);
+	return err;
 }
 
 static int kfunc_run_syscall(struct bpf_program *prog, struct udpesp_kf_args *a)
@@ -210,6 +213,8 @@ void kfunc_unload(struct kfunc_backend *kb, const struct udpesp_maps *m)
 
 	if (!kb->skel)
 		return;
+	ring_buffer__free(kb->peers);
+	kb->peers = NULL;
 	/* Without udpespd nobody manages the contexts: kfunc SAs pass up. */
 	if (kb->ok && m->kf_prog >= 0)
 		bpf_map_delete_elem(m->kf_prog, &zero);
@@ -289,6 +294,10 @@ int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct u
 	kfunc_addr(&val.sel_src, &a);
 	sa_esp_orig_src(&a, cfg);
 	kfunc_addr(&val.orig_src, &a);
+	/* Where the peer sends from: XDP reports when that changes. */
+	val.peer.family = cfg->src.family;
+	memcpy(val.peer.addr, cfg->src.addr, sizeof(val.peer.addr));
+	val.peer_port = cfg->encap_sport;
 	err = kfunc_sa_write(kb, slot, &val, cfg->aead.key, s->key_len);
 	kfunc_wipe(&val, sizeof(val));
 	return err;
@@ -302,4 +311,38 @@ void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot)
 		return;
 	kfunc_run_syscall(kb->skel->progs.udpesp_kf_del, &a);
 	bpf_map_delete_elem(bpf_map__fd(kb->skel->maps.udpesp_kf_sa), &slot);
+}
+
+static int kfunc_peer_record(void *ctx, void *data, size_t size)
+{
+	struct kfunc_backend *kb = ctx;
+	struct udpesp_kf_peer_ev ev;
+
+	if (size < sizeof(ev))
+		return 0;
+	memcpy(&ev, data, sizeof(ev));
+	kb->peer_fn(kb->peer_ctx, &ev);
+	return 0;
+}
+
+int kfunc_peer_watch(struct kfunc_backend *kb, kfunc_peer_fn fn, void *ctx)
+{
+	if (!kb->ok)
+		return -EOPNOTSUPP;
+	if (!kb->peers) {
+		kb->peers = ring_buffer__new(bpf_map__fd(kb->skel->maps.udpesp_kf_peer),
+					     kfunc_peer_record, kb, NULL);
+		if (!kb->peers)
+			return errno ? -errno : -ENOMEM;
+	}
+	kb->peer_fn = fn;
+	kb->peer_ctx = ctx;
+	return ring_buffer__epoll_fd(kb->peers);
+}
+
+int kfunc_peer_consume(struct kfunc_backend *kb)
+{
+	if (!kb->peers)
+		return -ENOENT;
+	return ring_buffer__consume(kb->peers);
 }

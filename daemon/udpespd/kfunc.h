@@ -18,6 +18,11 @@
 #include "common/sa_check.h"
 
 struct udpesp_kf;
+struct ring_buffer;
+struct udpesp_kf_peer_ev;
+
+/* A NAT mapping XDP saw (udpesp_kf_peer ring), for whoever watches it. */
+typedef void (*kfunc_peer_fn)(void *ctx, const struct udpesp_kf_peer_ev *ev);
 
 struct kfunc_backend {
 	struct udpesp_kf *skel;
@@ -26,6 +31,9 @@ struct kfunc_backend {
 	/* The kernel's AES is accelerated: offload auto picks this backend. */
 	bool aes_fast;
 	char aes_driver[64];
+	struct ring_buffer *peers; /* reader of udpesp_kf_peer, once watched */
+	kfunc_peer_fn peer_fn;
+	void *peer_ctx;
 };
 
 /*
@@ -48,5 +56,13 @@ int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct u
 		 const struct esp_suite *s);
 /* After the SA left udpesp_sa: release the context, drop the entry. */
 void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot);
+
+/*
+ * Read udpesp_kf_peer: fn(ctx, ev) for each record, from
+ * kfunc_peer_consume(). Returns the fd to poll for records, or -errno.
+ */
+int kfunc_peer_watch(struct kfunc_backend *kb, kfunc_peer_fn fn, void *ctx);
+/* Every record waiting: their number, or -errno. */
+int kfunc_peer_consume(struct kfunc_backend *kb);
 
 #endif /* UDPESP_KFUNC_H */

@@ -64,7 +64,9 @@ struct udpespd {
 	struct lifetime life;	    /* soft and hard SA lifetimes */
 	struct ctl_server ctl;	    /* udpespctl's socket and clients */
 	struct evloop loop;
-	struct persist persist; /* SAs kept for the next udpespd */
+	bool loop_ready;		/* sources can be added */
+	struct evloop_src *kf_peer_src; /* the kfunc backend's NAT mappings */
+	struct persist persist;		/* SAs kept for the next udpespd */
 	bool flush_on_exit;
 	int spi_fd; /* SPI reservations kept beside the state file */
 	char spi_path[PATH_MAX];
@@ -360,6 +362,10 @@ static void handle_mappings(struct udpespd *d)
 
 			if (!in)
 				continue; /* deleted meanwhile */
+			/* Already there (an SA_UPDATE moved it meanwhile): nothing to follow. */
+			if (same_addr(&in->cfg.src, ms[i].family, ms[i].addr) &&
+			    in->cfg.encap_sport == ms[i].port)
+				continue;
 			sa_table_for_each(&d->table, find_outbound, &s);
 			memcpy(in->cfg.src.addr, ms[i].addr, sizeof(in->cfg.src.addr));
 			in->cfg.encap_sport = ms[i].port;
@@ -438,6 +444,42 @@ static void pmtu_expire(struct udpespd *d)
  */
 static bool kf_tried;
 
+/*
+ * A NAT mapping udpesp_kf_xdp saw in an authenticated packet: the same
+ * path as the AF_XDP workers', so handle_mappings() follows it.
+ */
+static void kf_peer_seen(void *ctx, const struct udpesp_kf_peer_ev *ev)
+{
+	struct udpespd *d = ctx;
+	struct sa_rt *rt = sa_rt_get(&d->rt, ev->slot);
+
+	if (!rt || rt->gen != ev->gen || rt->dir != UDPESP_DIR_IN)
+		return; /* the SA went, or its slot holds another one now */
+	xsk_note_peer(&d->workers, rt, ev->family, ev->addr, ev->port);
+}
+
+static void on_kf_peer(void *ctx, __u32 events)
+{
+	(void)ctx;
+	(void)events;
+	kfunc_peer_consume(&kf);
+}
+
+/* Once both the backend and the loop are up, whichever comes first. */
+static void watch_kf_peers(struct udpespd *d)
+{
+	int fd;
+
+	if (!kf.ok || !d->loop_ready || d->kf_peer_src)
+		return;
+	fd = kfunc_peer_watch(&kf, kf_peer_seen, d);
+	if (fd >= 0)
+		d->kf_peer_src = evloop_add(&d->loop, fd, EPOLLIN, on_kf_peer, d);
+	if (!d->kf_peer_src)
+		pr_warn("kfunc backend: NAT mappings will go unnoticed: %s",
+			strerror(fd < 0 ? -fd : errno));
+}
+
 static void kfunc_start(struct udpespd *d)
 {
 	kf_tried = true;
@@ -448,6 +490,7 @@ static void kfunc_start(struct udpespd *d)
 			kf.aes_fast ? "uses it" : "keeps AF_XDP, offload kfunc forces it");
 	else
 		pr_info("kfunc backend unavailable (%s): offload auto uses AF_XDP", kf.why);
+	watch_kf_peers(d);
 }
 
 /* ---- leftovers of an earlier udpespd in pinned maps ---- */
@@ -1177,6 +1220,8 @@ int main(int argc, char **argv)
 		err = watch(&d, links_fd(&d.links), on_netlink);
 	if (!err)
 		err = watch(&d, d.workers.mappings.event_fd, on_mapping);
+	d.loop_ready = !err;
+	watch_kf_peers(&d); /* if adopt_leftovers() loaded the backend */
 	if (!err)
 		err = watch(&d, d.out.notes.event_fd, on_outbound);
 	/* Without them (no IPv6, say) only routers' reports go unheard. */
@@ -1226,7 +1271,8 @@ out:
 		ctl_server_close(&d.ctl);
 	xsk_workers_fini(&d.workers); /* no packet in flight from here on */
 	links_fini(&d.links);
-	sa_table_fini(&d.table);    /* wipes every key */
+	sa_table_fini(&d.table); /* wipes every key */
+	evloop_del(&d.loop, d.kf_peer_src);
 	kfunc_unload(&kf, &d.maps); /* and the kernel's copies with it */
 	outbound_fini(&d.out);	    /* after the table: it releases the last SAs */
 	sa_rt_table_fini(&d.rt);    /* and every expanded key */

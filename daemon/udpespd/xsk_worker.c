@@ -78,8 +78,8 @@ static void count_drop(struct xsk_workers *ws, __u32 slot, enum udpesp_decap_ver
  * Called only for authenticated packets: the peer now sends from
  * addr:port. Record it and tell the main loop, once per change.
  */
-static void note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family, const __be32 addr[4],
-		      __be16 port)
+void xsk_note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family, const __be32 addr[4],
+		   __be16 port)
 {
 	struct xsk_mapping m = { .handle = rt->handle, .family = family, .port = port };
 	bool changed;
@@ -151,7 +151,7 @@ static void process_frame(struct xsk_worker *w, struct esp_crypto_thread *ct, __
 	}
 	/* Authenticated: only now may the packet change any state. */
 	if (rt->peer_port != sport || memcmp(rt->peer_addr, src, sizeof(src)))
-		note_peer(ws, rt, m.family, src, sport);
+		xsk_note_peer(ws, rt, m.family, src, sport);
 	if (w->tb) {
 		tun_batch_add(w->tb, w->tun_fd, ws->maps, frame + out.inner_off, out.inner_len,
 			      m.slot);

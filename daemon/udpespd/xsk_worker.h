@@ -65,6 +65,14 @@ void xsk_workers_fini(struct xsk_workers *ws);
  */
 void xsk_workers_sync(struct xsk_workers *ws, const __u32 *ifindexes, size_t n);
 
+/*
+ * An authenticated packet of inbound SA rt came from addr:port: if that
+ * is new, record it in rt and queue a struct xsk_mapping on ws->mappings.
+ * From the workers, and from the main loop for the kfunc backend's.
+ */
+void xsk_note_peer(struct xsk_workers *ws, struct sa_rt *rt, __u8 family, const __be32 addr[4],
+		   __be16 port);
+
 /* Number of running workers (for logs and tests). */
 size_t xsk_workers_count(const struct xsk_workers *ws);
 

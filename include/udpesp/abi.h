@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bump whenever a key, value or metadata layout below changes. */
-#define UDPESP_ABI_VERSION 5
+#define UDPESP_ABI_VERSION 6
 
 /* Pinned map names (at most 15 characters: the kernel truncates). */
 #define UDPESP_MAP_PORTS "udpesp_ports"
@@ -30,6 +30,7 @@
 #define UDPESP_MAP_XSK_SA "udpesp_xsk_sa"
 #define UDPESP_MAP_KF_PROG "udpesp_kf_prog"
 #define UDPESP_MAP_KF_SA "udpesp_kf_sa"
+#define UDPESP_MAP_KF_PEER "udpesp_kf_peer"
 #define UDPESP_PROG_XDP "udpesp_xdp"
 
 /* Where `ip link ... xdp obj` (iproute2) pins LIBBPF_PIN_BY_NAME maps. */
@@ -328,9 +329,34 @@ struct udpesp_kf_sa {
 		__u8 pad[2];
 		__be32 addr[4];
 	} sel_src, orig_src; /* tunnel: selector; transport: NAT-OA */
-	__u64 ghash_hi[16];  /* 4-bit (Shoup) table of H = E_K(0^128) */
+	/*
+	 * Outer source (prefixlen unused) and UDP source port of the peer:
+	 * udpespd writes them once, then udpesp_kf_xdp follows the NAT
+	 * mapping in authenticated packets and reports each change.
+	 */
+	struct udpesp_kf_addr peer;
+	__be16 peer_port;
+	__u8 pad3[2];
+	__u64 ghash_hi[16]; /* 4-bit (Shoup) table of H = E_K(0^128) */
 	__u64 ghash_lo[16];
 };
-_Static_assert(sizeof(struct udpesp_kf_sa) == 320, "udpesp_kf_sa ABI");
+_Static_assert(sizeof(struct udpesp_kf_sa) == 344, "udpesp_kf_sa ABI");
+_Static_assert(__builtin_offsetof(struct udpesp_kf_sa, ghash_hi) % 8 == 0, "GHASH table aligned");
+
+/*
+ * A record of the udpesp_kf_peer ring buffer (not pinned either): an
+ * authenticated packet of the inbound SA in slot came from another outer
+ * address or UDP port than udpesp_kf_sa.peer said (a NAT rebinding).
+ * One per change; udpespd handles it as the AF_XDP workers' note_peer().
+ */
+struct udpesp_kf_peer_ev {
+	__u32 slot;
+	__u32 gen; /* udpesp_kf_sa.gen: a reused slot's stale record is ignored */
+	__u8 family;
+	__u8 pad;
+	__be16 port;
+	__be32 addr[4];
+};
+_Static_assert(sizeof(struct udpesp_kf_peer_ev) == 28, "udpesp_kf_peer_ev ABI");
 
 #endif /* UDPESP_ABI_H */

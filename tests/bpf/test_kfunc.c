@@ -575,3 +575,143 @@ Test(kfunc, replay_lock_held_by_a_worker, FX)
 	cr_assert_eq(h.m.replay_mem[SLOT].top, v->seq);
 	uninstall(&cs);
 }
+
+/* What udpesp_kf_peer held, as udpespd's reader hands it over. */
+struct peer_evs {
+	int n;
+	struct udpesp_kf_peer_ev ev[4];
+};
+
+static void peer_seen(void *ctx, const struct udpesp_kf_peer_ev *ev)
+{
+	struct peer_evs *p = ctx;
+
+	if (p->n < (int)ARRAY_SIZE(p->ev))
+		p->ev[p->n] = *ev;
+	p->n++;
+}
+
+static int peer_records(struct peer_evs *p)
+{
+	memset(p, 0, sizeof(*p));
+	cr_assert_geq(kfunc_peer_consume(&kf), 0);
+	return p->n;
+}
+
+/* frame's copy with another outer UDP source port (and IPv4 source). */
+static void moved(__u8 *buf, const struct decap_vec *v, __u16 sport, const char *saddr)
+{
+	__be16 p = htons(sport);
+
+	memcpy(buf, v->frame, v->frame_len);
+	memcpy(buf + v->l4_off, &p, 2);
+	if (saddr) {
+		__u16 csum;
+
+		inet_pton(AF_INET, saddr, buf + v->l3_off + 12);
+		buf[v->l3_off + 10] = buf[v->l3_off + 11] = 0;
+		csum = udpesp_csum(buf + v->l3_off, 20);
+		memcpy(buf + v->l3_off + 10, &csum, 2);
+	}
+}
+
+/*
+ * NAT mappings: an authenticated packet from another outer address or
+ * port than the SA's peer gives exactly one udpesp_kf_peer record (the
+ * slot, its generation, the new source); a forged one and a repeat none.
+ */
+Test(kfunc, new_peer_reported_once, FX)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct esp_suite suite;
+	struct udpesp_replay r;
+	struct peer_evs p;
+	__be32 want[4] = { 0 };
+	__u8 buf[2048];
+
+	cr_assert_eq(v->family, UDPESP_AF_INET);
+	install(v, &cs, &suite);
+	/* The SA's peer is where the frame comes from. */
+	kfunc_sa_del(&kf, SLOT);
+	memset(cs.src.addr, 0, sizeof(cs.src.addr));
+	memcpy(cs.src.addr, v->frame + v->l3_off + 12, 4);
+	memcpy(&cs.encap_sport, v->frame + v->l4_off, 2);
+	cr_assert_eq(kfunc_sa_add(&kf, SLOT, GEN, &cs, &suite), 0);
+	cr_assert_geq(kfunc_peer_watch(&kf, peer_seen, &p), 0);
+	vec_replay(v, &r);
+
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 0, "the peer it was added with reported");
+
+	/* Forged, from 4999: dropped, nothing reported. */
+	cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+	moved(buf, v, 4999, NULL);
+	buf[v->frame_len - 1] ^= 1;
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_DROP);
+	cr_assert_eq(peer_records(&p), 0, "a forged packet reported");
+
+	/* Authentic, from 4501: one record. */
+	moved(buf, v, 4501, NULL);
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 1);
+	memcpy(want, v->frame + v->l3_off + 12, 4);
+	cr_assert_eq(p.ev[0].slot, SLOT);
+	cr_assert_eq(p.ev[0].gen, GEN);
+	cr_assert_eq(p.ev[0].family, UDPESP_AF_INET);
+	cr_assert_eq(p.ev[0].port, htons(4501));
+	cr_assert_eq(memcmp(p.ev[0].addr, want, sizeof(want)), 0);
+
+	/* Again from there: nothing new. */
+	cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 0, "the same mapping reported twice");
+
+	/* Another address, same port: one record with it. */
+	cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+	moved(buf, v, 4501, "203.0.113.77");
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 1);
+	inet_pton(AF_INET, "203.0.113.77", want);
+	cr_assert_eq(p.ev[0].port, htons(4501));
+	cr_assert_eq(memcmp(p.ev[0].addr, want, sizeof(want)), 0);
+	uninstall(&cs);
+}
+
+/*
+ * With the ring full the change is not recorded either: once udpespd has
+ * read the ring, the next packet from the new source reports it.
+ */
+Test(kfunc, new_peer_retried_after_full_ring, FX, .timeout = 60)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct esp_suite suite;
+	struct udpesp_replay r;
+	struct peer_evs p;
+	__u8 buf[2048];
+	int i, n;
+
+	install(v, &cs, &suite);
+	cr_assert_geq(kfunc_peer_watch(&kf, peer_seen, &p), 0);
+	vec_replay(v, &r);
+	/* 64 KiB of 28-byte records (and their headers): fewer than 4000. */
+	for (i = 0; i < 4000; i++) {
+		cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+		moved(buf, v, (__u16)(5000 + (i & 1)), NULL);
+		cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	}
+	cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+	moved(buf, v, 6000, NULL);
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	n = peer_records(&p);
+	cr_assert(n > 100 && n < 4000, "%d records: the ring never filled", n);
+	/* Delivered while the ring was full, reported now. */
+	cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 1, "the change was lost with the full ring");
+	cr_assert_eq(p.ev[0].port, htons(6000));
+	uninstall(&cs);
+}

@@ -8,7 +8,7 @@
 # (dec_up, dctl, esp, dstat_is, sa_stat, ...) it uses.
 
 KFUNC_TESTS="test_kfunc_tunnel_gcm test_kfunc_gcm_short_icv test_kfunc_transport_and_auto
-	test_kfunc_same_as_xsk"
+	test_kfunc_same_as_xsk test_kfunc_nat_mapping test_kfunc_nat_mapping_adopted"
 
 # udpespd as dec_up starts it, plus what XDP_PASS of an inner packet on
 # the veth needs: the veth accepts sources routed via udpesp0.
@@ -161,4 +161,78 @@ for p in rdpcap(sys.argv[1]):
 	[ "${#pk[@]}" = 2 ] || { fail "captured ${#pk[@]} inner packets, want 2"; return; }
 	a=${pk[0]} b=${pk[1]}
 	[ "$a" = "$b" ] || fail "inner packets differ: xsk $a kfunc $b"
+}
+
+# test_decap_nat_mapping with the inbound SA on the kfunc backend: XDP
+# sees the peer's new port in an authenticated packet and reports it
+# (udpesp_kf_peer), once; a forged packet from another port changes
+# nothing, and no packet goes through userspace.
+test_kfunc_nat_mapping() {
+	local p h_in h_out mon=$UET_TMP/monitor.out
+	kf_up && dec_monitor "$mon" || return
+	dec_sa h_in dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6301 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		offload kfunc || return
+	[ "$(kf_offload "$h_in")" = kfunc ] || { fail "sa show: offload $(kf_offload "$h_in")"; return; }
+	dec_sa h_out dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x6302 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 || return
+	local tun=(--to "$UET_GW4" --suite gcm --key "$K_GCM" --spi 0x6301 --mode tunnel
+		--inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000)
+	p=$(hexof "forged, from port 4999")
+	esp "${tun[@]}" --sport 4999 --payload "$p" --seq 1 --tamper || return
+	dstat_is XfrmInStateProtoError 1 || return
+	dec_monitor_sync "$mon" || { fail "monitor: no sa-deleted event"; return; }
+	[ -z "$(dec_mappings "$mon")" ] || { fail "a forged packet moved the peer: $(cat "$mon")"; return; }
+	[ "$(dec_encap "$h_out" dport)" = 4500 ] ||
+		{ fail "a forged packet moved the outbound SA: $(dctl_out -j sa show handle "$h_out")"; return; }
+	p=$(hexof "from the new mapping, via XDP")
+	esp "${tun[@]}" --sport 4501 --payload "$p" --seq 2 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	uet_wait "$DEC_WAIT" dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
+	dec_monitor_sync "$mon" || { fail "monitor: no sa-deleted event"; return; }
+	[ "$(dec_mappings "$mon" | wc -l)" = 1 ] || { fail "want one mapping event: $(cat "$mon")"; return; }
+	[ "$(dec_encap "$h_out" dport)" = 4501 ] ||
+		{ fail "outbound SA did not follow: $(dctl_out -j sa show handle "$h_out")"; return; }
+	[ "$(dec_encap "$h_in" sport)" = 4501 ] ||
+		{ fail "inbound SA does not record the new port: $(dctl_out -j sa show handle "$h_in")"; return; }
+	# The same mapping again: reported once, not per packet.
+	p=$(hexof "again from 4501")
+	esp "${tun[@]}" --sport 4501 --payload "$p" --seq 3 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	dec_monitor_sync "$mon" || { fail "monitor: no sa-deleted event"; return; }
+	[ "$(dec_mappings "$mon" | wc -l)" = 1 ] || { fail "a second mapping event: $(cat "$mon")"; return; }
+	dstat_is DecapOk 2 || return
+	dstat_is RxXskRedirect 0
+}
+
+# The same after a restart: the new udpespd loads the backend for the
+# kept kfunc SA before its event loop exists, and must still read the
+# mappings XDP reports.
+test_kfunc_nat_mapping_adopted() {
+	local p h_in h_out pid mon=$UET_TMP/monitor.out
+	kf_up || return
+	dec_sa h_in dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6401 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		offload kfunc || return
+	dec_sa h_out dir out src "$UET_GW4" dst "$UET_PEER4" spi 0x6402 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 || return
+	pid=${UET_PIDS[0]}
+	kill -TERM "$pid" && wait "$pid" 2>/dev/null
+	: >"$UET_TMP/udpespd.log"
+	nsenter --net="/run/netns/$UET_NS_GW" -- "$UET_DAEMON" --foreground \
+		--socket "$DEC_SOCK" --pin-dir "$UET_PIN" --max-sa 1024 \
+		--log "$UET_TMP/udpespd.log" --debug &
+	UET_PIDS+=($!)
+	uet_wait "$DEC_WAIT" q dctl_out link list || { fail "udpespd did not restart: $(tail -5 "$UET_TMP/udpespd.log")"; return; }
+	grep -q 'kfunc backend ready' "$UET_TMP/udpespd.log" || { fail "no kfunc backend after the restart"; return; }
+	[ "$(kf_offload "$h_in")" = kfunc ] || { fail "not adopted on kfunc: $(kf_offload "$h_in")"; return; }
+	dec_monitor "$mon" || return
+	local tun=(--to "$UET_GW4" --suite gcm --key "$K_GCM" --spi 0x6401 --mode tunnel
+		--inner-src "$INNER_PEER4" --inner-dst "$INNER_GW4" --dport 5000)
+	p=$(hexof "new mapping, adopted SA")
+	esp "${tun[@]}" --sport 4501 --payload "$p" --seq 1 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	uet_wait "$DEC_WAIT" dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
+	[ "$(dec_encap "$h_out" dport)" = 4501 ] ||
+		fail "outbound SA did not follow: $(dctl_out -j sa show handle "$h_out")"
 }

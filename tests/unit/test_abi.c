@@ -124,6 +124,40 @@ static const struct abi_member xdp_meta_members[] = {
 	MEMBER(udpesp_xdp_meta, pad, __u8),
 };
 
+/* The kfunc backend's object (build/udpesp_kf.bpf.o): its own BTF. */
+static const struct abi_member kf_sa_members[] = {
+	/* A kptr in BPF, its BTF a pointer: no type name. */
+	{ .name = "ctx", .type = "", .offset = 0, .size = 8 },
+	MEMBER(udpesp_kf_sa, gen, __u32),
+	MEMBER(udpesp_kf_sa, mode, __u8),
+	MEMBER(udpesp_kf_sa, inner_family, __u8),
+	MEMBER(udpesp_kf_sa, ready, __u8),
+	MEMBER(udpesp_kf_sa, esn, __u8),
+	MEMBER(udpesp_kf_sa, salt, __u8),
+	MEMBER(udpesp_kf_sa, icv_len, __u8),
+	MEMBER(udpesp_kf_sa, pad2, __u8),
+	MEMBER(udpesp_kf_sa, sel_src, udpesp_kf_addr),
+	MEMBER(udpesp_kf_sa, orig_src, udpesp_kf_addr),
+	MEMBER(udpesp_kf_sa, peer, udpesp_kf_addr),
+	MEMBER(udpesp_kf_sa, peer_port, __be16),
+	MEMBER(udpesp_kf_sa, pad3, __u8),
+	MEMBER(udpesp_kf_sa, ghash_hi, __u64),
+	MEMBER(udpesp_kf_sa, ghash_lo, __u64),
+};
+
+static const struct abi_member kf_addr_members[] = {
+	MEMBER(udpesp_kf_addr, family, __u8),
+	MEMBER(udpesp_kf_addr, prefixlen, __u8),
+	MEMBER(udpesp_kf_addr, pad, __u8),
+	MEMBER(udpesp_kf_addr, addr, __be32),
+};
+
+static const struct abi_member kf_peer_ev_members[] = {
+	MEMBER(udpesp_kf_peer_ev, slot, __u32),	 MEMBER(udpesp_kf_peer_ev, gen, __u32),
+	MEMBER(udpesp_kf_peer_ev, family, __u8), MEMBER(udpesp_kf_peer_ev, pad, __u8),
+	MEMBER(udpesp_kf_peer_ev, port, __be16), MEMBER(udpesp_kf_peer_ev, addr, __be32),
+};
+
 static struct btf *btf;
 
 static void btf_open(void)
@@ -475,4 +509,50 @@ Test(abi, xdp_program_in_xdp_section, .init = obj_open, .fini = obj_close)
 	}
 	cr_assert_eq(n, 1, "%zu programs in %s, expected only %s", n, bpf_obj_path(),
 		     UDPESP_PROG_XDP);
+}
+
+static const char *kf_obj_path(void)
+{
+	const char *path = getenv("UDPESP_KF_BPF_OBJ");
+
+	return path && *path ? path : "build/udpesp_kf.bpf.o";
+}
+
+static void kf_btf_open(void)
+{
+	btf = btf__parse_elf(kf_obj_path(), NULL);
+	cr_assert_not_null(btf, "no BTF in %s (%s): run make, or set UDPESP_KF_BPF_OBJ",
+			   kf_obj_path(), strerror(errno));
+}
+
+TestSuite(abi_kf, .init = kf_btf_open, .fini = btf_close);
+
+Test(abi_kf, kf_sa_matches_btf)
+{
+	CHECK_STRUCT(udpesp_kf_sa, kf_sa_members);
+	CHECK_STRUCT(udpesp_kf_addr, kf_addr_members);
+	/* The GHASH tables are read as __u64. */
+	cr_assert_eq(offsetof(struct udpesp_kf_sa, ghash_hi) % 8, 0);
+}
+
+Test(abi_kf, kf_peer_ev_matches_btf)
+{
+	CHECK_STRUCT(udpesp_kf_peer_ev, kf_peer_ev_members);
+}
+
+/* The ring udpespd reads, by name, not pinned (it would outlive udpespd). */
+Test(abi_kf, kf_peer_ring)
+{
+	struct bpf_object *kobj;
+	struct bpf_map *map;
+
+	libbpf_set_print(libbpf_quiet);
+	kobj = bpf_object__open_file(kf_obj_path(), NULL);
+	cr_assert_not_null(kobj, "cannot open %s (%s)", kf_obj_path(), strerror(errno));
+	map = bpf_object__find_map_by_name(kobj, UDPESP_MAP_KF_PEER);
+	cr_assert_not_null(map, "no map %s", UDPESP_MAP_KF_PEER);
+	cr_assert_eq(bpf_map__type(map), BPF_MAP_TYPE_RINGBUF);
+	cr_assert_null(bpf_map__pin_path(map));
+	cr_assert_leq(strlen(UDPESP_MAP_KF_PEER), OBJ_NAME_MAX);
+	bpf_object__close(kobj);
 }
