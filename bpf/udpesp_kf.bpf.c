@@ -16,6 +16,7 @@
  *  udpesp_kf_new  (syscall, sleepable) create the ecb(aes) context of a
  *                 slot from the key in its ctx buffer and store it (kptr);
  *  udpesp_kf_del  (syscall) take the context out and release it;
+ *  udpesp_kf_peer_set (syscall) where the SA's peer is after a move;
  *  udpesp_kf_init (xdp, run once by test-run) H = E_K(0^128) through the
  *                 context, and the slot's GHASH table from it;
  *  udpesp_kf_xdp  (xdp, tail call) the packet path; a peer's new NAT
@@ -104,6 +105,24 @@ int udpesp_kf_del(struct udpesp_kf_args *a)
 	old = bpf_kptr_xchg(&v->ctx, NULL);
 	if (old)
 		bpf_crypto_ctx_release(old);
+	a->err = 0;
+	return 0;
+}
+
+SEC("syscall")
+int udpesp_kf_peer_set(struct udpesp_kf_peer_args *a)
+{
+	struct udpesp_kf_sa *v;
+	__u32 slot = a->slot;
+
+	v = bpf_map_lookup_elem(&udpesp_kf_sa, &slot);
+	if (!v) {
+		a->err = -2;
+		return 0;
+	}
+	v->peer.family = a->peer.family;
+	__builtin_memcpy(v->peer.addr, a->peer.addr, sizeof(v->peer.addr));
+	v->peer_port = a->port;
 	a->err = 0;
 	return 0;
 }

@@ -255,7 +255,7 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 				     struct kf_pkt *k)
 {
 	__u32 len = k->data_len, ip_len, ihl;
-	__u8 *p = s->ct, family, src[16];
+	__u8 *p = s->ct, family, src[16], dst[16];
 
 	if (k->nh == IPPROTO_IPIP) {
 		if (len < UDPESP_IPV4_HLEN || p[0] >> 4 != 4)
@@ -266,6 +266,7 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET;
 		__builtin_memcpy(src, p + 12, 4);
+		__builtin_memcpy(dst, p + 16, 4);
 	} else if (k->nh == IPPROTO_IPV6) {
 		if (len < UDPESP_IPV6_HLEN || p[0] >> 4 != 6)
 			return UDPESP_DROP_INNER;
@@ -274,12 +275,13 @@ static __always_inline int kf_tunnel(struct kf_scratch *s, const struct udpesp_k
 			return UDPESP_DROP_INNER;
 		family = UDPESP_AF_INET6;
 		__builtin_memcpy(src, p + 8, 16);
+		__builtin_memcpy(dst, p + 24, 16);
 	} else {
 		return UDPESP_DROP_NEXT_HDR;
 	}
 	if (kf->inner_family && kf->inner_family != family)
 		return UDPESP_DROP_SELECTOR;
-	if (!kf_sel_match(&kf->sel_src, family, src))
+	if (!kf_sel_match(&kf->sel_src, family, src) || !kf_sel_match(&kf->sel_dst, family, dst))
 		return UDPESP_DROP_SELECTOR;
 	k->out_len = ip_len;
 	/* RFC 6040 4.2, as esp_decap() applies it. */

@@ -287,11 +287,13 @@ int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct u
 	val.icv_len = s->icv_len;
 	memcpy(val.salt, cfg->aead.key + s->key_len, 4);
 	/* The rules esp_decap() gets its selector and NAT-OA by. */
-	if (cfg->nsel == 1)
+	/* The one selector kfunc_supports() lets through, as sa_esp_sels() reads it. */
+	if (cfg->nsel == 1) {
 		sa_esp_addr(&a, &cfg->sel[0].src);
-	else
-		memset(&a, 0, sizeof(a));
-	kfunc_addr(&val.sel_src, &a);
+		kfunc_addr(&val.sel_src, &a);
+		sa_esp_addr(&a, &cfg->sel[0].dst);
+		kfunc_addr(&val.sel_dst, &a);
+	}
 	sa_esp_orig_src(&a, cfg);
 	kfunc_addr(&val.orig_src, &a);
 	/* Where the peer sends from: XDP reports when that changes. */
@@ -311,6 +313,21 @@ void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot)
 		return;
 	kfunc_run_syscall(kb->skel->progs.udpesp_kf_del, &a);
 	bpf_map_delete_elem(bpf_map__fd(kb->skel->maps.udpesp_kf_sa), &slot);
+}
+
+int kfunc_sa_peer(struct kfunc_backend *kb, __u32 slot, const struct udpesp_ctl_sa *cfg)
+{
+	struct udpesp_kf_peer_args a = { .slot = slot, .port = cfg->encap_sport };
+	/* A syscall program's context is copied back into ctx_in. */
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
+
+	if (!kb->skel)
+		return -EOPNOTSUPP;
+	a.peer.family = cfg->src.family;
+	memcpy(a.peer.addr, cfg->src.addr, sizeof(a.peer.addr));
+	if (bpf_prog_test_run_opts(bpf_program__fd(kb->skel->progs.udpesp_kf_peer_set), &opts))
+		return -errno;
+	return a.err;
 }
 
 static int kfunc_peer_record(void *ctx, void *data, size_t size)

@@ -54,6 +54,8 @@ int kfunc_supports(const struct kfunc_backend *kb, const struct udpesp_ctl_sa *c
 /* The context and table of an inbound SA in slot, before it is published. */
 int kfunc_sa_add(struct kfunc_backend *kb, __u32 slot, __u32 gen, const struct udpesp_ctl_sa *cfg,
 		 const struct esp_suite *s);
+/* An inbound SA moved: XDP takes cfg's src and encap_sport as its peer. */
+int kfunc_sa_peer(struct kfunc_backend *kb, __u32 slot, const struct udpesp_ctl_sa *cfg);
 /* After the SA left udpesp_sa: release the context, drop the entry. */
 void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot);
 

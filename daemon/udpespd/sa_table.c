@@ -364,6 +364,9 @@ int sa_table_move(struct sa_table *t, struct sa_entry *e, const struct udpesp_ct
 	if (dport)
 		e->cfg.encap_dport = dport;
 	index_insert(t, e);
+	/* Kept for the next udpespd; a kfunc SA's XDP learns its peer. */
+	if (t->ops->sa_changed)
+		t->ops->sa_changed(t->ctx, e);
 	return 0;
 }
 

@@ -191,7 +191,8 @@ void sa_table_life_update(struct sa_table *t, const struct sa_entry *e);
  * writing e->cfg.dst directly would leave it in its old hash bucket.
  * -EOPNOTSUPP for the dst of an inbound SA (the data path's key),
  * -EAFNOSUPPORT for another family, -EEXIST if another SA has the key.
- * The workers' copy (e->rt) is the caller's to update.
+ * The workers' copy (e->rt) is the caller's to update; ops->sa_changed is told
+ * (the state file, a kfunc SA's peer).
  */
 int sa_table_move(struct sa_table *t, struct sa_entry *e, const struct udpesp_ctl_addr *src,
 		  const struct udpesp_ctl_addr *dst, __be16 sport, __be16 dport, char *err,

@@ -243,6 +243,11 @@ static void dp_sa_forget(void *ctx, struct sa_entry *e)
 static void dp_sa_changed(void *ctx, const struct sa_entry *e)
 {
 	persist_sa_changed(&((struct udpespd *)ctx)->persist, e);
+	/* Moved: XDP reports the peer's next NAT mapping from where it is now. */
+	if (e->backend == UDPESP_BACKEND_KFUNC && e->cfg.dir == UDPESP_DIR_IN &&
+	    kfunc_sa_peer(&kf, e->slot, &e->cfg))
+		pr_warn("SA %u: the kfunc backend keeps its old peer: NAT mappings from there go unreported",
+			e->handle);
 }
 
 static const struct sa_table_ops datapath_ops = {
@@ -388,7 +393,6 @@ static void handle_mappings(struct udpespd *d)
 				memcpy(rt->encap.dst.addr, ms[i].addr, sizeof(rt->encap.dst.addr));
 				rt->encap.dport = ms[i].port;
 				pthread_mutex_unlock(&rt->mapping_lock);
-				persist_sa_changed(&d->persist, s.out[k]);
 			}
 			persist_sa_changed(&d->persist, in);
 			ev.spi = in->cfg.spi;

@@ -15,7 +15,7 @@
 #include <linux/types.h>
 
 /* Bump whenever a key, value or metadata layout below changes. */
-#define UDPESP_ABI_VERSION 6
+#define UDPESP_ABI_VERSION 7
 
 /* Pinned map names (at most 15 characters: the kernel truncates). */
 #define UDPESP_MAP_PORTS "udpesp_ports"
@@ -337,11 +337,29 @@ struct udpesp_kf_sa {
 	struct udpesp_kf_addr peer;
 	__be16 peer_port;
 	__u8 pad3[2];
+	/* Tunnel mode: the inner destination's prefix, as sel_src the source's. */
+	struct udpesp_kf_addr sel_dst;
+	__u8 pad4[4];
 	__u64 ghash_hi[16]; /* 4-bit (Shoup) table of H = E_K(0^128) */
 	__u64 ghash_lo[16];
 };
-_Static_assert(sizeof(struct udpesp_kf_sa) == 344, "udpesp_kf_sa ABI");
+_Static_assert(sizeof(struct udpesp_kf_sa) == 368, "udpesp_kf_sa ABI");
 _Static_assert(__builtin_offsetof(struct udpesp_kf_sa, ghash_hi) % 8 == 0, "GHASH table aligned");
+
+/*
+ * Context of the syscall program udpesp_kf_peer_set: where an inbound
+ * SA's peer is after udpespd moved the SA (MOBIKE, an IKE daemon's
+ * update), so that XDP reports the next change from there. Userspace
+ * cannot rewrite a udpesp_kf_sa value: an update would drop its context.
+ */
+struct udpesp_kf_peer_args {
+	__u32 slot;
+	__s32 err; /* out: 0 or -errno */
+	struct udpesp_kf_addr peer;
+	__be16 port;
+	__u8 pad[2];
+};
+_Static_assert(sizeof(struct udpesp_kf_peer_args) == 32, "udpesp_kf_peer_args ABI");
 
 /*
  * A record of the udpesp_kf_peer ring buffer (not pinned either): an

@@ -715,3 +715,79 @@ Test(kfunc, new_peer_retried_after_full_ring, FX, .timeout = 60)
 	cr_assert_eq(p.ev[0].port, htons(6000));
 	uninstall(&cs);
 }
+
+/*
+ * A move (an IKE daemon's SA_UPDATE) tells XDP the peer's new place
+ * (udpesp_kf_peer_set): a packet from there reports nothing, one from
+ * where the SA was before reports the change.
+ */
+Test(kfunc, moved_sa_reports_from_its_new_peer, FX)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static struct xdp_out out;
+	struct udpesp_ctl_sa cs;
+	struct esp_suite suite;
+	struct udpesp_replay r;
+	struct peer_evs p;
+	__u8 buf[2048];
+
+	install(v, &cs, &suite);
+	kfunc_sa_del(&kf, SLOT);
+	memset(cs.src.addr, 0, sizeof(cs.src.addr));
+	memcpy(cs.src.addr, v->frame + v->l3_off + 12, 4);
+	memcpy(&cs.encap_sport, v->frame + v->l4_off, 2);
+	cr_assert_eq(kfunc_sa_add(&kf, SLOT, GEN, &cs, &suite), 0);
+	cr_assert_geq(kfunc_peer_watch(&kf, peer_seen, &p), 0);
+	vec_replay(v, &r);
+
+	cs.encap_sport = htons(4501);
+	cr_assert_eq(kfunc_sa_peer(&kf, SLOT, &cs), 0);
+	moved(buf, v, 4501, NULL);
+	cr_assert_eq(run_xdp(buf, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 0, "the peer the SA was moved to reported");
+	cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
+	cr_assert_eq(peer_records(&p), 1, "the old place not reported after the move");
+	cr_assert_eq(kfunc_sa_peer(&kf, SLOT + 1, &cs), -ENOENT);
+	uninstall(&cs);
+}
+
+/*
+ * The inner destination is checked inside XDP as esp_decap() checks it:
+ * of the two halves of the IPv4 space exactly one takes the packet, and
+ * each run gives the AF_XDP path's verdict, counters and bytes.
+ */
+Test(kfunc, inner_destination_selector_as_the_afxdp_path, FX)
+{
+	const struct decap_vec *v = find_vec("gcm128/tunnel_v4_in_v4");
+	static const __u8 half[2] = { 0x00, 0x80 };
+	struct afxdp_result *want = calloc(1, sizeof(*want));
+	struct udpesp_ctl_sa cs;
+	struct esp_suite suite;
+	struct udpesp_replay r;
+	int passed = 0;
+
+	cr_assert_not_null(want);
+	for (int i = 0; i < 2; i++) {
+		char err[UDPESP_CTL_ERRMSG_MAX];
+
+		install(v, &cs, &suite);
+		kfunc_sa_del(&kf, SLOT);
+		cs.nsel = 1;
+		memset(&cs.sel[0].dst, 0, sizeof(cs.sel[0].dst));
+		cs.sel[0].dst.family = UDPESP_AF_INET;
+		cs.sel[0].dst.prefixlen = 1;
+		((__u8 *)cs.sel[0].dst.addr)[0] = half[i];
+		cr_assert_eq(sa_check(&cs, &suite, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(kfunc_sa_add(&kf, SLOT, GEN, &cs, &suite), 0);
+		vec_replay(v, &r);
+		cr_assert_eq(udpesp_maps_replay_set(&h.m, SLOT, &r), 0);
+		afxdp(v, &cs, &suite, want);
+		cr_assert(want->v == UDPESP_DECAP_OK || want->v == UDPESP_DROP_SELECTOR,
+			  "verdict %s", udpesp_decap_verdict_name(want->v));
+		passed += check_frame(v, &cs, &suite, v->frame, v->frame_len, want) == XDP_PASS;
+		uninstall(&cs);
+	}
+	cr_assert_eq(passed, 1, "%d of the two halves took the packet", passed);
+	free(want);
+}

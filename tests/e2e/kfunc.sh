@@ -8,7 +8,8 @@
 # (dec_up, dctl, esp, dstat_is, sa_stat, ...) it uses.
 
 KFUNC_TESTS="test_kfunc_tunnel_gcm test_kfunc_gcm_short_icv test_kfunc_transport_and_auto
-	test_kfunc_same_as_xsk test_kfunc_nat_mapping test_kfunc_nat_mapping_adopted"
+	test_kfunc_same_as_xsk test_kfunc_nat_mapping test_kfunc_nat_mapping_adopted
+	test_kfunc_selectors"
 
 # udpespd as dec_up starts it, plus what XDP_PASS of an inner packet on
 # the veth needs: the veth accepts sources routed via udpesp0.
@@ -235,4 +236,36 @@ test_kfunc_nat_mapping_adopted() {
 	uet_wait "$DEC_WAIT" dec_mapping_to "$mon" 1 4501 || { fail "no mapping event to 4501: $(cat "$mon")"; return; }
 	[ "$(dec_encap "$h_out" dport)" = 4501 ] ||
 		fail "outbound SA did not follow: $(dctl_out -j sa show handle "$h_out")"
+}
+
+# Selectors inside XDP: one selector of addresses, source and destination
+# both checked as on the AF_XDP path; more (several, protocol, ports) are
+# refused by offload kfunc with the reason, and offload auto leaves them
+# to AF_XDP.
+test_kfunc_selectors() {
+	local h h2 p out
+	kf_up || return
+	out=$(nsx "$UET_NS_GW" "$UET_CTL" -s "$DEC_SOCK" sa add dir in src "$UET_PEER4" \
+		dst "$UET_GW4" spi 0x6201 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		sel src "$INNER_PEER_NET" sel src 192.0.2.0/24 offload kfunc 2>&1)
+	grep -q "offload kfunc checks one address selector inside XDP; this SA has several" \
+		<<<"$out" || { fail "two selectors on offload kfunc: $out"; return; }
+	dec_sa h2 dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6202 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		sel src "$INNER_PEER_NET" proto udp dport 5000 offload auto || return
+	[ "$(kf_offload "$h2")" = xsk ] || { fail "ports on offload auto got $(kf_offload "$h2")"; return; }
+	dec_sa h dir in src "$UET_PEER4" dst "$UET_GW4" spi 0x6203 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 \
+		sel src "$INNER_PEER_NET" dst "$INNER_GW4/32" offload kfunc || return
+	local tun=(--to "$UET_GW4" --suite gcm --key "$K_GCM" --spi 0x6203 --mode tunnel
+		--inner-src "$INNER_PEER4" --dport 5000)
+	p=$(hexof "inside both prefixes")
+	esp "${tun[@]}" --inner-dst "$INNER_GW4" --payload "$p" --seq 1 || return
+	dec_expect_rx 5000 v4 "$p" || return
+	esp "${tun[@]}" --inner-dst 198.51.100.2 --payload "$(hexof "another destination")" \
+		--seq 2 || return
+	dstat_is XfrmInTmplMismatch 1 || return
+	[ "$(sa_stat "$h" tmpl_mismatch)" = 1 ] || { fail "SA tmpl_mismatch $(sa_stat "$h" tmpl_mismatch)"; return; }
+	dstat_is RxXskRedirect 0
 }

@@ -141,6 +141,8 @@ static const struct abi_member kf_sa_members[] = {
 	MEMBER(udpesp_kf_sa, peer, udpesp_kf_addr),
 	MEMBER(udpesp_kf_sa, peer_port, __be16),
 	MEMBER(udpesp_kf_sa, pad3, __u8),
+	MEMBER(udpesp_kf_sa, sel_dst, udpesp_kf_addr),
+	MEMBER(udpesp_kf_sa, pad4, __u8),
 	MEMBER(udpesp_kf_sa, ghash_hi, __u64),
 	MEMBER(udpesp_kf_sa, ghash_lo, __u64),
 };
@@ -538,6 +540,20 @@ Test(abi_kf, kf_sa_matches_btf)
 Test(abi_kf, kf_peer_ev_matches_btf)
 {
 	CHECK_STRUCT(udpesp_kf_peer_ev, kf_peer_ev_members);
+}
+
+/* udpesp_kf_peer_set's context: udpespd writes it, the program reads it. */
+static const struct abi_member kf_peer_args_members[] = {
+	MEMBER(udpesp_kf_peer_args, slot, __u32),
+	MEMBER(udpesp_kf_peer_args, err, __s32),
+	MEMBER(udpesp_kf_peer_args, peer, udpesp_kf_addr),
+	MEMBER(udpesp_kf_peer_args, port, __be16),
+	MEMBER(udpesp_kf_peer_args, pad, __u8),
+};
+
+Test(abi_kf, kf_peer_args_match_btf)
+{
+	CHECK_STRUCT(udpesp_kf_peer_args, kf_peer_args_members);
 }
 
 /* The ring udpespd reads, by name, not pinned (it would outlive udpespd). */

@@ -30,6 +30,7 @@ struct fake_dp {
 	int writes;	   /* data-path calls, failed ones included */
 	int commits;	   /* sa_table_ops.commit calls */
 	int sas_at_commit; /* nsas when commit last ran */
+	int changed;	   /* sa_changed calls (state file, kfunc peer) */
 };
 
 static int fake_parser_add(void *ctx, const struct udpesp_parser_key *key,
@@ -131,6 +132,12 @@ static void fake_commit(void *ctx)
 	dp->sas_at_commit = dp->nsas;
 }
 
+static void fake_sa_changed(void *ctx, const struct sa_entry *e)
+{
+	(void)e;
+	((struct fake_dp *)ctx)->changed++;
+}
+
 static const struct sa_table_ops fake_ops = {
 	.parser_add = fake_parser_add,
 	.parser_del = fake_parser_del,
@@ -139,6 +146,7 @@ static const struct sa_table_ops fake_ops = {
 	.sa_del = fake_sa_del,
 	.commit = fake_commit,
 	.event = fake_event,
+	.sa_changed = fake_sa_changed,
 };
 
 static struct fake_dp dp;
@@ -649,6 +657,8 @@ Test(sa_table, move_refuses_what_would_change_a_lookup_key_it_cannot)
 		     "%s", err);
 	cr_assert_eq(ntohs(ein->cfg.encap_sport), 1234);
 	cr_assert_eq(ein->cfg.src.addr[0], peer.addr[0]);
+	/* Told, so the state file keeps it (an SA_UPDATE was lost on restart). */
+	cr_assert_eq(dp.changed, 1);
 	cr_assert_eq(sa_table_move(&table, ein, &none, &local, 0, 0, err, sizeof(err)),
 		     -EOPNOTSUPP);
 	cr_assert(strstr(err, "lookup key"), "%s", err);
@@ -661,6 +671,7 @@ Test(sa_table, move_refuses_what_would_change_a_lookup_key_it_cannot)
 	cr_assert_eq(sa_table_move(&table, eout, &none, &taken, 0, 0, err, sizeof(err)), -EEXIST);
 	cr_assert(strstr(err, "already has dst and spi 0x2002"), "%s", err);
 	cr_assert_eq(eout->cfg.dst.addr[0], out.dst.addr[0], "a refused move changes nothing");
+	cr_assert_eq(dp.changed, 1, "a refused move was reported as a change");
 }
 
 struct walk_seen {
