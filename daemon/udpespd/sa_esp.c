@@ -14,9 +14,14 @@ void sa_esp_addr(struct esp_addr *a, const struct udpesp_ctl_addr *c)
 	memcpy(a->addr, c->addr, sizeof(a->addr));
 }
 
+unsigned int sa_esp_nsel(const struct udpesp_ctl_sa *cfg)
+{
+	return cfg->nsel < UDPESP_SEL_MAX ? cfg->nsel : UDPESP_SEL_MAX;
+}
+
 unsigned int sa_esp_sels(struct esp_sel *sel, const struct udpesp_ctl_sa *cfg)
 {
-	unsigned int n = cfg->nsel < UDPESP_SEL_MAX ? cfg->nsel : UDPESP_SEL_MAX;
+	unsigned int n = sa_esp_nsel(cfg);
 
 	for (unsigned int i = 0; i < n; i++) {
 		const struct udpesp_ctl_sel *c = &cfg->sel[i];

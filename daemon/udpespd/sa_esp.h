@@ -23,6 +23,8 @@ void sa_esp_addr(struct esp_addr *a, const struct udpesp_ctl_addr *c);
  * family.
  */
 unsigned int sa_esp_sels(struct esp_sel *sel, const struct udpesp_ctl_sa *cfg);
+/* How many sa_esp_sels() writes. */
+unsigned int sa_esp_nsel(const struct udpesp_ctl_sa *cfg);
 
 /*
  * The original address: 0.0.0.0 or :: (ip xfrm's spelling) is unknown,

@@ -65,7 +65,7 @@ int sa_rt_attach(struct sa_rt_table *t, struct sa_entry *e)
 
 	if (e->slot >= t->max_sa)
 		return -ERANGE;
-	rt = calloc(1, sizeof(*rt));
+	rt = calloc(1, sizeof(*rt) + sa_esp_nsel(cfg) * sizeof(rt->sel[0]));
 	if (!rt)
 		return -ENOMEM;
 	rt->handle = e->handle;

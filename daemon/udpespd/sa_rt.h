@@ -55,9 +55,12 @@ struct sa_rt {
 	/* Outbound, control thread: MTU a router reported (pmtu.h), until when. */
 	unsigned int path_mtu;
 	__u64 path_mtu_until; /* CLOCK_MONOTONIC seconds */
-	/* Inbound: what decap checks; outbound: what the senders look up. */
+	/*
+	 * Inbound: what decap checks; outbound: what the senders look up.
+	 * Only the SA's own (most have one): 52 bytes each.
+	 */
 	unsigned int nsel;
-	struct esp_sel sel[UDPESP_SEL_MAX];
+	struct esp_sel sel[];
 };
 
 /* A worker's quiescence state (see sa_rt_online()). */
