@@ -23,7 +23,8 @@ SWAN_TESTS="test_swan_suites_through_napt test_swan_rfc8221_suites test_swan_bot
 	test_swan_terminate_leaves_nothing
 	test_swan_udpespd_absent_then_back test_swan_survives_udpespd_kill9 test_swan_rekey_under_traffic
 	test_swan_lifetimes_from_udpesp test_swan_nat_rebinding test_swan_dpd_peer_gone
-	test_swan_plugin_without_me_refused test_swan_traffic_selectors"
+	test_swan_plugin_without_me_refused test_swan_traffic_selectors
+	test_swan_charon_restart_removes_leftovers"
 
 SWAN_PLUGIN=$UET_BUILD/libstrongswan-kernel-udpesp.so
 SWAN_CHARON=${CHARON:-/usr/lib/ipsec/charon}
@@ -772,4 +773,40 @@ swan_ts() {
 		{ fail "ICMP outside the traffic selectors went through"; return; }
 	[ "$(swan_ctl -j stats | jq -r .counters.XfrmOutNoStates)" -ge 2 ] ||
 		fail "XfrmOutNoStates $(swan_ctl -j stats | jq -r .counters.XfrmOutNoStates), want >= 2"
+}
+
+# charon killed without a word (kill -9) leaves its SAs in udpespd, owned
+# by charon; the next charon's plugin removes them when it connects, and
+# leaves an SA added by hand (no owner) alone.
+test_swan_charon_restart_removes_leftovers() {
+	swan_check_tools || return
+	swan_run swan_charon_restart
+}
+
+# The gateway's charon, by name among the processes of its namespace.
+swan_gw_charon_pid() {
+	local p
+	for p in $(ip netns pids "$UET_NS_GW"); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = charon ] && echo "$p"
+	done
+}
+
+swan_charon_restart() {
+	local pid
+	swan_up_gcm || return
+	[ "$(swan_nsas)" = 2 ] || { fail "want charon's 2 SAs, udpespd has $(swan_nsas)"; return; }
+	q swan_ctl sa add dir in src 198.51.100.7 dst "$UET_GW4" spi 0x7777 mode tunnel \
+		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 ||
+		{ fail "sa add by hand"; return; }
+	pid=$(swan_gw_charon_pid)
+	[ -n "$pid" ] || { fail "no charon in the gateway's namespace"; return; }
+	kill -9 "$pid"
+	uet_wait 5 sh -c "! kill -0 $pid 2>/dev/null" || { fail "charon $pid did not die"; return; }
+	[ "$(swan_nsas)" = 3 ] || { fail "after kill -9: $(swan_nsas) SAs, want 3"; return; }
+	rm -f "$UET_TMP/gw/charon.vici"
+	swan_charon gw "$UET_NS_GW" || return
+	uet_wait 10 swan_gw_log "removed 2 SAs a previous charon left in udpespd" >/dev/null ||
+		{ fail "no 'removed 2 SAs' line: $(swan_gw_log kernel-udpesp | tail -3)"; return; }
+	[ "$(swan_ctl -j sa list | jq -c '[.[] | [.spi, .owner]]')" = '[[30583,"none"]]' ] ||
+		fail "left in udpespd: $(swan_ctl -j sa list | jq -c '[.[] | [.spi, .owner]]')"
 }
