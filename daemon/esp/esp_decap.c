@@ -12,7 +12,8 @@
  *     can fail is made before the window moves, so a drop leaves it as
  *     it was (the one exception: a dummy packet, which is authentic and
  *     well formed, only not delivered, takes its sequence number);
- *  5. transport mode: the IP header rebuilt and the checksum fixed;
+ *  5. transport mode: the selectors' protocol and ports, then the IP
+ *     header rebuilt and the checksum fixed;
  *  6. re-check and advance under replay->lock, as late as possible.
  */
 #include <errno.h>
@@ -185,6 +186,27 @@ static enum udpesp_decap_verdict transport_segment(__u8 family, const __u8 *p, s
 	default:
 		return UDPESP_DECAP_OK;
 	}
+}
+
+/*
+ * Transport mode: the segment must match one of the SA's selectors, as
+ * the outer header and its next header make it (RFC 4301 5.2). Their
+ * addresses come zeroed (sa_esp_sels()): they are the SA's own, which a
+ * NAT rewrites; protocol and ports remain (L2TP's udp/1701, say).
+ */
+static enum udpesp_decap_verdict transport_selector(const struct esp_decap_sa *sa,
+						    const __u8 *frame, const struct outer *o,
+						    const __u8 *seg, size_t len, __u8 nh)
+{
+	const __u8 *ip = frame + o->l3;
+	size_t a = o->family == UDPESP_AF_INET ? 12 : 8,
+	       alen = o->family == UDPESP_AF_INET ? 4 : 16;
+	struct esp_sel_pkt k;
+
+	if (!sa->nsel)
+		return UDPESP_DECAP_OK;
+	esp_sel_pkt_segment(&k, o->family, ip + a, ip + a + alen, nh, seg, len);
+	return esp_sel_find(sa->sel, sa->nsel, &k) < 0 ? UDPESP_DROP_SELECTOR : UDPESP_DECAP_OK;
 }
 
 /*
@@ -376,6 +398,8 @@ enum udpesp_decap_verdict esp_decap(const struct esp_decap_sa *sa, struct esp_cr
 		}
 	} else if (sa->mode == UDPESP_MODE_TRANSPORT) {
 		v = transport_segment(o.family, pt, &data_len, nh);
+		if (!v)
+			v = transport_selector(sa, frame, &o, pt, data_len, nh);
 		if (v)
 			return v;
 		transport_rebuild(sa, frame, &o, pt_off, data_len, nh, out);

@@ -84,6 +84,19 @@ bool esp_sel_pkt_parse(const __u8 *p, size_t len, struct esp_sel_pkt *k)
 	return true;
 }
 
+void esp_sel_pkt_segment(struct esp_sel_pkt *k, __u8 family, const __u8 *src, const __u8 *dst,
+			 __u8 proto, const __u8 *l4, size_t len)
+{
+	size_t alen = family == UDPESP_AF_INET ? 4 : 16;
+
+	memset(k, 0, sizeof(*k));
+	k->family = family;
+	k->proto = proto;
+	memcpy(k->src, src, alen);
+	memcpy(k->dst, dst, alen);
+	sel_ports(l4, len, k);
+}
+
 static bool prefix_match(const struct esp_addr *a, __u8 family, const __be32 *addr)
 {
 	const __u8 *x = (const __u8 *)addr, *n = (const __u8 *)a->addr;

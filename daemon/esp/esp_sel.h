@@ -39,6 +39,13 @@ struct esp_sel_pkt {
  */
 bool esp_sel_pkt_parse(const __u8 *p, size_t len, struct esp_sel_pkt *k);
 
+/*
+ * The fields of a transport-mode segment: protocol proto, len bytes at
+ * l4, between the outer addresses src and dst (4 or 16 bytes each).
+ */
+void esp_sel_pkt_segment(struct esp_sel_pkt *k, __u8 family, const __u8 *src, const __u8 *dst,
+			 __u8 proto, const __u8 *l4, size_t len);
+
 bool esp_sel_match(const struct esp_sel *s, const struct esp_sel_pkt *k);
 
 /* The index of the first of n selectors that matches, or -1; n 0 matches. */

@@ -27,8 +27,11 @@ unsigned int sa_esp_sels(struct esp_sel *sel, const struct udpesp_ctl_sa *cfg)
 		const struct udpesp_ctl_sel *c = &cfg->sel[i];
 
 		memset(&sel[i], 0, sizeof(sel[i]));
-		sa_esp_addr(&sel[i].src, &c->src);
-		sa_esp_addr(&sel[i].dst, &c->dst);
+		/* Inbound transport mode: the outer addresses, a NAT's to change. */
+		if (cfg->dir != UDPESP_DIR_IN || cfg->mode != UDPESP_MODE_TRANSPORT) {
+			sa_esp_addr(&sel[i].src, &c->src);
+			sa_esp_addr(&sel[i].dst, &c->dst);
+		}
 		sel[i].proto = c->proto;
 		sel[i].sport[0] = c->sport_lo;
 		sel[i].sport[1] = c->sport_hi;

@@ -20,7 +20,8 @@ void sa_esp_addr(struct esp_addr *a, const struct udpesp_ctl_addr *c);
 /*
  * The SA's selectors (at most UDPESP_SEL_MAX) into sel; their number.
  * An address of family 0 takes any; one with a /0 prefix any of its
- * family.
+ * family. An inbound transport-mode SA's come without addresses: they
+ * would be matched against the outer ones, which a NAT rewrites.
  */
 unsigned int sa_esp_sels(struct esp_sel *sel, const struct udpesp_ctl_sa *cfg);
 /* How many sa_esp_sels() writes. */

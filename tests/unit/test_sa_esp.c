@@ -114,6 +114,24 @@ Test(sa_esp, inbound_selectors_and_original_address)
 	cr_assert(is_none(&d.orig_src));
 	cr_assert(d.esn);
 
+	/*
+	 * Inbound transport mode: protocol and ports only (the addresses
+	 * would meet the outer ones, which a NAT rewrites); outbound keeps
+	 * them, to choose among peers.
+	 */
+	cfg.mode = UDPESP_MODE_TRANSPORT;
+	ctl(&cfg.sel[0].dst, "192.0.2.1", 32);
+	cfg.sel[0].proto = 17;
+	cfg.sel[0].dport_lo = cfg.sel[0].dport_hi = 1701;
+	cr_assert_eq(sa_esp_sels(sel, &cfg), 1);
+	cr_assert(is_none(&sel[0].src) && is_none(&sel[0].dst));
+	cr_assert(sel[0].proto == 17 && sel[0].dport[0] == 1701 && sel[0].dport[1] == 1701);
+	cfg.dir = UDPESP_DIR_OUT;
+	cr_assert_eq(sa_esp_sels(sel, &cfg), 1);
+	addr_is(&sel[0].dst, &cfg.sel[0].dst);
+	cfg.dir = UDPESP_DIR_IN;
+	cfg.mode = UDPESP_MODE_TUNNEL;
+
 	/* No selector: every packet; more than UDPESP_SEL_MAX are never read. */
 	cfg.nsel = 0;
 	memset(&cfg.encap_oa, 0, sizeof(cfg.encap_oa));
