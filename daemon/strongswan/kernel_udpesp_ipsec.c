@@ -232,17 +232,22 @@ METHOD(kernel_ipsec_t, get_cpi, status_t, private_kernel_udpesp_ipsec_t *this, h
 	return NOT_SUPPORTED;
 }
 
-/* A list of charon's traffic selectors in xform.c's terms; their number. */
-static size_t kernel_udpesp_ts(linked_list_t *list, struct xform_ts **out)
+/*
+ * A list of charon's traffic selectors in xform.c's terms: their number,
+ * or -1 without memory (never "none", which would mean any packet).
+ */
+static ssize_t kernel_udpesp_ts(linked_list_t *list, struct xform_ts **out)
 {
 	traffic_selector_t *ts;
 	enumerator_t *e;
-	size_t n = 0;
+	ssize_t n = 0;
 
 	*out = NULL;
 	if (!list || !list->get_count(list))
 		return 0;
 	*out = calloc(list->get_count(list), sizeof(**out));
+	if (!*out)
+		return -1;
 	e = list->create_enumerator(list);
 	while (e->enumerate(e, &ts)) {
 		struct xform_ts *x = &(*out)[n++];
@@ -267,13 +272,18 @@ static size_t kernel_udpesp_ts(linked_list_t *list, struct xform_ts **out)
 static bool kernel_udpesp_selectors(kernel_ipsec_add_sa_t *data, struct udpesp_ctl_sa *sa)
 {
 	struct xform_ts *src, *dst;
-	size_t nsrc = kernel_udpesp_ts(data->src_ts, &src);
-	size_t ndst = kernel_udpesp_ts(data->dst_ts, &dst);
+	ssize_t nsrc = kernel_udpesp_ts(data->src_ts, &src);
+	ssize_t ndst = kernel_udpesp_ts(data->dst_ts, &dst);
 	unsigned int notes;
-	int ret = xform_sels(src, nsrc, dst, ndst, sa, &notes);
+	int ret = nsrc < 0 || ndst < 0 ? -ENOMEM : xform_sels(src, nsrc, dst, ndst, sa, &notes);
 
 	free(src);
 	free(dst);
+	if (ret == -ENOMEM) {
+		DBG1(DBG_KNL, "%s: no memory for the traffic selectors %#R === %#R", KU,
+		     data->src_ts, data->dst_ts);
+		return FALSE;
+	}
 	if (ret) {
 		DBG1(DBG_KNL, "%s: no traffic selector pair of %#R === %#R can match a packet", KU,
 		     data->src_ts, data->dst_ts);

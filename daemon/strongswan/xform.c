@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <udpesp/abi.h>
-
 #include <udpesp/hdr.h>
 
 #include "xform.h"
