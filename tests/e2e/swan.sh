@@ -792,12 +792,14 @@ swan_gw_charon_pid() {
 }
 
 swan_charon_restart() {
-	local pid
+	local pid out key
 	swan_up_gcm || return
 	[ "$(swan_nsas)" = 2 ] || { fail "want charon's 2 SAs, udpespd has $(swan_nsas)"; return; }
-	q swan_ctl sa add dir in src 198.51.100.7 dst "$UET_GW4" spi 0x7777 mode tunnel \
-		aead 'rfc4106(gcm(aes))' "0x$K_GCM" 128 encap espinudp 4500 4500 0.0.0.0 ||
-		{ fail "sa add by hand"; return; }
+	# A key of its own: ctl.sh's tests leave K_GCM as 0x-prefixed.
+	key=$(od -An -tx1 -N20 /dev/urandom | tr -d ' \n')
+	out=$(nsx "$UET_NS_GW" "$UET_CTL" -s "$UET_TMP/gw.sock" sa add dir in src 198.51.100.7 \
+		dst "$UET_GW4" spi 0x7777 mode tunnel aead 'rfc4106(gcm(aes))' "0x$key" 128 \
+		encap espinudp 4500 4500 0.0.0.0 2>&1) || { fail "sa add by hand: $out"; return; }
 	pid=$(swan_gw_charon_pid)
 	[ -n "$pid" ] || { fail "no charon in the gateway's namespace"; return; }
 	kill -9 "$pid"
