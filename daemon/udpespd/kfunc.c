@@ -110,14 +110,17 @@ static int kfunc_reuse_maps(struct udpesp_kf *skel, const struct udpesp_maps *m)
 	return err;
 }
 
-static int kfunc_run_syscall(struct bpf_program *prog, struct udpesp_kf_args *a)
+/*
+ * Run a syscall program on its context (len bytes); the kernel copies the
+ * context back, so *err is the program's answer.
+ */
+static int kfunc_run_syscall(struct bpf_program *prog, void *ctx, __u32 len, const __s32 *err)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = a, .ctx_size_in = sizeof(*a));
-	int err = bpf_prog_test_run_opts(bpf_program__fd(prog), &opts);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = ctx, .ctx_size_in = len);
 
-	if (err)
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
 		return -errno;
-	return a->err;
+	return *err;
 }
 
 /* H and the GHASH table of slot, inside the kernel. */
@@ -145,7 +148,7 @@ static int kfunc_sa_write(struct kfunc_backend *kb, __u32 slot, const struct udp
 	if (bpf_map_update_elem(fd, &slot, val, BPF_ANY))
 		return -errno;
 	memcpy(a.key, key, key_len);
-	err = kfunc_run_syscall(kb->skel->progs.udpesp_kf_new, &a);
+	err = kfunc_run_syscall(kb->skel->progs.udpesp_kf_new, &a, sizeof(a), &a.err);
 	kfunc_wipe(&a, sizeof(a));
 	if (!err)
 		err = kfunc_run_init(kb->skel, slot);
@@ -311,23 +314,19 @@ void kfunc_sa_del(struct kfunc_backend *kb, __u32 slot)
 
 	if (!kb->skel)
 		return;
-	kfunc_run_syscall(kb->skel->progs.udpesp_kf_del, &a);
+	kfunc_run_syscall(kb->skel->progs.udpesp_kf_del, &a, sizeof(a), &a.err);
 	bpf_map_delete_elem(bpf_map__fd(kb->skel->maps.udpesp_kf_sa), &slot);
 }
 
 int kfunc_sa_peer(struct kfunc_backend *kb, __u32 slot, const struct udpesp_ctl_sa *cfg)
 {
 	struct udpesp_kf_peer_args a = { .slot = slot, .port = cfg->encap_sport };
-	/* A syscall program's context is copied back into ctx_in. */
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &a, .ctx_size_in = sizeof(a));
 
 	if (!kb->skel)
 		return -EOPNOTSUPP;
 	a.peer.family = cfg->src.family;
 	memcpy(a.peer.addr, cfg->src.addr, sizeof(a.peer.addr));
-	if (bpf_prog_test_run_opts(bpf_program__fd(kb->skel->progs.udpesp_kf_peer_set), &opts))
-		return -errno;
-	return a.err;
+	return kfunc_run_syscall(kb->skel->progs.udpesp_kf_peer_set, &a, sizeof(a), &a.err);
 }
 
 static int kfunc_peer_record(void *ctx, void *data, size_t size)

@@ -616,6 +616,22 @@ static void moved(__u8 *buf, const struct decap_vec *v, __u16 sport, const char 
 }
 
 /*
+ * The vector's SA again with its peer where the frame comes from (IPv4),
+ * and the ring watched into p.
+ */
+static void install_peer_of(const struct decap_vec *v, struct udpesp_ctl_sa *cs,
+			    struct esp_suite *suite, struct peer_evs *p)
+{
+	install(v, cs, suite);
+	kfunc_sa_del(&kf, SLOT);
+	memset(cs->src.addr, 0, sizeof(cs->src.addr));
+	memcpy(cs->src.addr, v->frame + v->l3_off + 12, 4);
+	memcpy(&cs->encap_sport, v->frame + v->l4_off, 2);
+	cr_assert_eq(kfunc_sa_add(&kf, SLOT, GEN, cs, suite), 0);
+	cr_assert_geq(kfunc_peer_watch(&kf, peer_seen, p), 0);
+}
+
+/*
  * NAT mappings: an authenticated packet from another outer address or
  * port than the SA's peer gives exactly one udpesp_kf_peer record (the
  * slot, its generation, the new source); a forged one and a repeat none.
@@ -632,14 +648,7 @@ Test(kfunc, new_peer_reported_once, FX)
 	__u8 buf[2048];
 
 	cr_assert_eq(v->family, UDPESP_AF_INET);
-	install(v, &cs, &suite);
-	/* The SA's peer is where the frame comes from. */
-	kfunc_sa_del(&kf, SLOT);
-	memset(cs.src.addr, 0, sizeof(cs.src.addr));
-	memcpy(cs.src.addr, v->frame + v->l3_off + 12, 4);
-	memcpy(&cs.encap_sport, v->frame + v->l4_off, 2);
-	cr_assert_eq(kfunc_sa_add(&kf, SLOT, GEN, &cs, &suite), 0);
-	cr_assert_geq(kfunc_peer_watch(&kf, peer_seen, &p), 0);
+	install_peer_of(v, &cs, &suite, &p);
 	vec_replay(v, &r);
 
 	cr_assert_eq(run_xdp(v->frame, v->frame_len, &xdp_in_lo, &out), XDP_PASS);
@@ -731,13 +740,7 @@ Test(kfunc, moved_sa_reports_from_its_new_peer, FX)
 	struct peer_evs p;
 	__u8 buf[2048];
 
-	install(v, &cs, &suite);
-	kfunc_sa_del(&kf, SLOT);
-	memset(cs.src.addr, 0, sizeof(cs.src.addr));
-	memcpy(cs.src.addr, v->frame + v->l3_off + 12, 4);
-	memcpy(&cs.encap_sport, v->frame + v->l4_off, 2);
-	cr_assert_eq(kfunc_sa_add(&kf, SLOT, GEN, &cs, &suite), 0);
-	cr_assert_geq(kfunc_peer_watch(&kf, peer_seen, &p), 0);
+	install_peer_of(v, &cs, &suite, &p);
 	vec_replay(v, &r);
 
 	cs.encap_sport = htons(4501);
