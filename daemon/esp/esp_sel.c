@@ -7,10 +7,6 @@
 
 #include "esp_sel.h"
 
-#ifndef IPPROTO_MH
-#define IPPROTO_MH 135
-#endif
-
 /* IPv6 extension headers walked to reach the upper-layer protocol. */
 #define SEL_EXT_MAX 8
 
